@@ -1,0 +1,29 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { ZodSerializerInterceptor, ZodValidationPipe } from 'nestjs-zod';
+import { DataSource } from 'typeorm';
+import type { ApiConfig } from '@dizi/config/api.config';
+import { CoreModule } from './common/core.module';
+import { HttpErrorFilter } from './common/http-error.filter';
+import { AuthModule } from './modules/auth/auth.module';
+import { HealthModule } from './modules/health/health.module';
+import { DomainsModule } from './modules/domains/domains.module';
+import { TenantsModule } from './modules/tenants/tenants.module';
+
+/** Feature modules, one line each. */
+const FEATURES = [AuthModule, HealthModule, TenantsModule, DomainsModule];
+
+@Module({})
+export class AppModule {
+  static forRoot(config: ApiConfig, dataSource: DataSource): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [CoreModule.forRoot(config, dataSource), ...FEATURES],
+      providers: [
+        { provide: APP_PIPE, useClass: ZodValidationPipe },
+        { provide: APP_INTERCEPTOR, useClass: ZodSerializerInterceptor },
+        { provide: APP_FILTER, useClass: HttpErrorFilter },
+      ],
+    };
+  }
+}

@@ -1,0 +1,76 @@
+/** Bearer tokens from the operators' OpenID Connect issuer (Keycloak in production), verified against its JWKS. */
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { createRemoteJWKSet, JWTPayload, jwtVerify } from 'jose';
+import type { ApiConfig } from '@dizi/config/api.config';
+import type { Actor } from '@dizi/domain/policy';
+import { Role } from '@dizi/domain/roles';
+import { API_CONFIG } from '../../common/tokens';
+
+/** Role names accepted in Keycloak's role claims, most powerful first. */
+const ROLE_NAMES: [Role, string[]][] = [
+  ['operator', ['dizi-operator', 'operator']],
+  ['tenant_admin', ['dizi-tenant-admin', 'tenant_admin', 'tenant-admin']],
+  ['domain_admin', ['dizi-domain-admin', 'domain_admin', 'domain-admin']],
+];
+
+interface KeycloakClaims extends JWTPayload {
+  realm_access?: { roles?: string[] };
+  resource_access?: Record<string, { roles?: string[] }>;
+  preferred_username?: string;
+  email?: string;
+  [claim: string]: unknown;
+}
+
+@Injectable()
+export class OidcService {
+  private readonly logger = new Logger('oidc');
+  private jwks?: ReturnType<typeof createRemoteJWKSet>;
+  private issuer?: string;
+
+  constructor(@Inject(API_CONFIG) private readonly config: ApiConfig) {}
+
+  get enabled(): boolean {
+    return !!this.config.OIDC_ISSUER;
+  }
+
+  /** Returns the actor, or null when the token is not valid for this installation. */
+  async authenticate(token: string): Promise<Actor | null> {
+    if (!this.enabled) return null;
+    try {
+      const jwks = await this.keySet();
+      const { payload } = await jwtVerify<KeycloakClaims>(token, jwks, {
+        issuer: this.issuer,
+        ...(this.config.OIDC_AUDIENCE ? { audience: this.config.OIDC_AUDIENCE } : {}),
+      });
+      return this.toActor(payload);
+    } catch (e) {
+      this.logger.debug(`OIDC token refused: ${(e as Error).message}`);
+      return null;
+    }
+  }
+
+  private toActor(claims: KeycloakClaims): Actor | null {
+    const roles = new Set([...(claims.realm_access?.roles ?? []), ...(claims.resource_access?.[this.config.OIDC_CLIENT_ID]?.roles ?? [])]);
+    const role = ROLE_NAMES.find(([, names]) => names.some((n) => roles.has(n)))?.[0];
+    if (!role || !claims.sub) return null;
+    const tenantId = typeof claims[this.config.OIDC_TENANT_CLAIM] === 'string' ? (claims[this.config.OIDC_TENANT_CLAIM] as string) : undefined;
+    const domainId = typeof claims.dizi_domain === 'string' ? claims.dizi_domain : undefined;
+    // A tenant-scoped role without its tenant would see nothing, or worse: refuse the token instead.
+    if (role !== 'operator' && !tenantId) return null;
+    if (role === 'domain_admin' && !domainId) return null;
+    const name = claims.preferred_username ?? claims.email ?? claims.sub;
+    return { role, tenantId, domainId, kind: 'oidc', id: `oidc:${claims.sub}`, name };
+  }
+
+  private async keySet() {
+    if (!this.jwks) {
+      const base = this.config.OIDC_ISSUER!.replace(/\/$/, '');
+      const res = await fetch(`${base}/.well-known/openid-configuration`);
+      if (!res.ok) throw new Error(`OIDC discovery failed: HTTP ${res.status}`);
+      const meta = (await res.json()) as { issuer: string; jwks_uri: string };
+      this.issuer = meta.issuer;
+      this.jwks = createRemoteJWKSet(new URL(meta.jwks_uri), { cooldownDuration: 30_000, cacheMaxAge: 600_000 });
+    }
+    return this.jwks;
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * The one policy service that decides every access (ARCHITECTURE.md, "Identity and access").
+ * Services load objects through it: an object the actor may not see answers 404 exactly like
+ * a missing one, so ids, addresses and names reveal nothing across tenants.
+ */
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { DomainEntity } from '@dizi/db/entities/domain.entity';
+import { MailboxEntity } from '@dizi/db/entities/mailbox.entity';
+import { TenantEntity } from '@dizi/db/entities/tenant.entity';
+import { Actor, canAccess, canSee, Scope } from '@dizi/domain/policy';
+import { Role } from '@dizi/domain/roles';
+import { forbidden, notFound } from '../../common/api-error';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (s: string | undefined | null): s is string => !!s && UUID.test(s);
+
+/** What part of the tenancy tree an actor's lists are limited to. */
+export interface ListScope {
+  tenantId?: string;
+  domainId?: string;
+  mailboxId?: string;
+}
+
+@Injectable()
+export class PolicyService {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Throws 404 when the actor cannot see the scope at all, 403 when it can see but not act. */
+  check(actor: Actor, scope: Scope, minimum: Role, what: string): void {
+    if (!canSee(actor, scope)) throw notFound(what);
+    if (!canAccess(actor, scope, minimum)) throw forbidden(`your role (${actor.role}) cannot do this; it needs ${minimum}`);
+  }
+
+  listScope(actor: Actor): ListScope {
+    switch (actor.role) {
+      case 'operator':
+        return {};
+      case 'tenant_admin':
+        return { tenantId: actor.tenantId };
+      case 'domain_admin':
+        return { tenantId: actor.tenantId, domainId: actor.domainId };
+      default:
+        return { tenantId: actor.tenantId, domainId: actor.domainId, mailboxId: actor.mailboxId };
+    }
+  }
+
+  async tenant(actor: Actor, id: string, minimum: Role, manager: EntityManager = this.dataSource.manager): Promise<TenantEntity> {
+    const tenant = isUuid(id) ? await manager.getRepository(TenantEntity).findOneBy({ id }) : null;
+    if (!tenant) throw notFound('tenant');
+    this.check(actor, { tenantId: tenant.id }, minimum, 'tenant');
+    return tenant;
+  }
+
+  /** A domain by id or by name (either form of an IDN). */
+  async domain(actor: Actor, idOrName: string, minimum: Role, manager: EntityManager = this.dataSource.manager): Promise<DomainEntity> {
+    const repo = manager.getRepository(DomainEntity);
+    const domain = isUuid(idOrName) ? await repo.findOneBy({ id: idOrName }) : await repo.findOneBy({ name: domainKey(idOrName) });
+    if (!domain) throw notFound('domain');
+    this.check(actor, { tenantId: domain.tenantId, domainId: domain.id }, minimum, 'domain');
+    return domain;
+  }
+
+  /** A mailbox by id or by address. */
+  async mailbox(actor: Actor, idOrAddress: string, minimum: Role, manager: EntityManager = this.dataSource.manager): Promise<MailboxEntity> {
+    const repo = manager.getRepository(MailboxEntity);
+    const mailbox = isUuid(idOrAddress)
+      ? await repo.findOneBy({ id: idOrAddress })
+      : await repo.findOneBy({ address: addressKey(idOrAddress) });
+    if (!mailbox) throw notFound('mailbox');
+    this.check(actor, { tenantId: mailbox.tenantId, domainId: mailbox.domainId, mailboxId: mailbox.id }, minimum, 'mailbox');
+    return mailbox;
+  }
+
+  /** Objects owned by a domain (aliases, groups, books): check through the owning domain. */
+  checkDomainObject(actor: Actor, object: { tenantId: string | null; domainId: string | null }, minimum: Role, what: string): void {
+    this.check(actor, { tenantId: object.tenantId, domainId: object.domainId }, minimum, what);
+  }
+}
+
+/** Lookup key for a domain name given in a path or query: lower case, IDN to ASCII. */
+export function domainKey(name: string): string {
+  try {
+    return new URL(`http://${name.trim().toLowerCase()}`).hostname;
+  } catch {
+    return name.trim().toLowerCase();
+  }
+}
+
+export function addressKey(address: string): string {
+  const at = address.lastIndexOf('@');
+  if (at < 0) return address.trim().toLowerCase();
+  return `${address.slice(0, at).trim().toLowerCase()}@${domainKey(address.slice(at + 1))}`;
+}

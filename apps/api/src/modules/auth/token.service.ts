@@ -1,0 +1,117 @@
+/** Access tokens (short-lived JWTs signed with the installation's Ed25519 key) and rotating refresh tokens. */
+import { Inject, Injectable } from '@nestjs/common';
+import { createHash, randomBytes } from 'node:crypto';
+import { jwtVerify, SignJWT } from 'jose';
+import { DataSource, EntityManager, IsNull } from 'typeorm';
+import type { ApiConfig } from '@dizi/config/api.config';
+import { RefreshTokenEntity, SubjectKind } from '@dizi/db/entities/identity.entity';
+import { unauthorized } from '../../common/api-error';
+import { API_CONFIG } from '../../common/tokens';
+import { SystemKeyService } from './system-key.service';
+
+export const TOKEN_ISSUER = 'dizi';
+const AUDIENCE = 'dizi-api';
+
+export interface Subject {
+  kind: SubjectKind;
+  id: string;
+  tokenVersion: number;
+}
+
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+}
+
+export interface AccessClaims {
+  kind: SubjectKind;
+  sub: string;
+  tv: number;
+}
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest();
+
+@Injectable()
+export class TokenService {
+  constructor(
+    private readonly keys: SystemKeyService,
+    private readonly dataSource: DataSource,
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
+  ) {}
+
+  async issue(subject: Subject, manager: EntityManager = this.dataSource.manager): Promise<TokenPair> {
+    const { privateKey } = await this.keys.get('access-token');
+    const ttl = this.config.ACCESS_TOKEN_TTL_SECONDS;
+    const accessToken = await new SignJWT({ kind: subject.kind, tv: subject.tokenVersion })
+      .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT' })
+      .setIssuer(TOKEN_ISSUER)
+      .setAudience(AUDIENCE)
+      .setSubject(subject.id)
+      .setIssuedAt()
+      .setExpirationTime(`${ttl}s`)
+      .sign(privateKey);
+    const refreshToken = `dzr_${randomBytes(32).toString('base64url')}`;
+    await manager.getRepository(RefreshTokenEntity).insert({
+      subjectKind: subject.kind,
+      subjectId: subject.id,
+      tokenHash: sha256(refreshToken),
+      tokenVersion: subject.tokenVersion,
+      expiresAt: new Date(Date.now() + this.config.REFRESH_TOKEN_TTL_SECONDS * 1000),
+    });
+    return { accessToken, refreshToken, tokenType: 'Bearer', expiresIn: ttl };
+  }
+
+  /** Verifies signature, issuer, audience and expiry; the caller checks the subject's token version. */
+  async verifyAccess(token: string): Promise<AccessClaims | null> {
+    const { publicKey } = await this.keys.get('access-token');
+    try {
+      const { payload } = await jwtVerify(token, publicKey, { issuer: TOKEN_ISSUER, audience: AUDIENCE, algorithms: ['EdDSA'] });
+      if (typeof payload.sub !== 'string' || typeof payload.tv !== 'number') return null;
+      if (payload.kind !== 'mailbox' && payload.kind !== 'operator-account') return null;
+      return { kind: payload.kind, sub: payload.sub, tv: payload.tv };
+    } catch {
+      return null;
+    }
+  }
+
+  /** Is this token one of ours (as opposed to an OIDC issuer's)? Reads the unverified issuer only to route it. */
+  isOwnToken(token: string): boolean {
+    const part = token.split('.')[1];
+    if (!part) return false;
+    try {
+      return JSON.parse(Buffer.from(part, 'base64url').toString('utf8')).iss === TOKEN_ISSUER;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Spends a refresh token: returns its subject and revokes it, in one statement so two racing
+   * requests cannot both spend it. Presenting an already-spent token revokes the whole family
+   * of that subject (someone replayed a stolen token).
+   */
+  async spendRefresh(refreshToken: string, manager: EntityManager): Promise<RefreshTokenEntity> {
+    const hash = sha256(refreshToken);
+    const rows: RefreshTokenEntity[] = await manager.query(
+      `UPDATE refresh_token SET revoked_at = now()
+        WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now()
+        RETURNING id, subject_kind AS "subjectKind", subject_id AS "subjectId", token_version AS "tokenVersion"`,
+      [hash],
+    );
+    const spent = rows[0];
+    if (spent) return spent;
+    const old = await manager.getRepository(RefreshTokenEntity).findOneBy({ tokenHash: hash });
+    if (old?.revokedAt) await this.revokeAll(old.subjectKind, old.subjectId, manager);
+    throw unauthorized('the refresh token is invalid, expired or already used; sign in again');
+  }
+
+  async revokeRefresh(refreshToken: string): Promise<void> {
+    await this.dataSource.getRepository(RefreshTokenEntity).update({ tokenHash: sha256(refreshToken), revokedAt: IsNull() }, { revokedAt: new Date() });
+  }
+
+  async revokeAll(kind: SubjectKind, subjectId: string, manager: EntityManager = this.dataSource.manager): Promise<void> {
+    await manager.getRepository(RefreshTokenEntity).update({ subjectKind: kind, subjectId, revokedAt: IsNull() }, { revokedAt: new Date() });
+  }
+}

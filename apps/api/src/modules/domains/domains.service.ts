@@ -1,0 +1,186 @@
+import { Injectable } from '@nestjs/common';
+import { generateKeyPairSync } from 'node:crypto';
+import { DataSource, EntityManager } from 'typeorm';
+import { DomainEntity } from '@dizi/db/entities/domain.entity';
+import { normaliseDomainName } from '@dizi/domain/domain-name';
+import type { Actor } from '@dizi/domain/policy';
+import { badRequest, conflict, forbidden } from '../../common/api-error';
+import { AuditService } from '../audit/audit.service';
+import { PolicyService } from '../auth/policy.service';
+import { LimitsService } from '../tenants/limits.service';
+import { escapeLike } from '../tenants/tenants.service';
+import { CreateDomainDto, DomainListQueryDto, UpdateDomainDto } from './dto';
+
+const TENANT_ADMIN_FIELDS = ['status', 'maxStorageBytes', 'maxMailboxes'] as const;
+
+export interface DomainUsage {
+  mailboxes: number;
+  usedBytes: number;
+  allocatedBytes: number;
+}
+
+@Injectable()
+export class DomainsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly policy: PolicyService,
+    private readonly audit: AuditService,
+    private readonly limits: LimitsService,
+  ) {}
+
+  async list(actor: Actor, query: DomainListQueryDto) {
+    const scope = this.policy.listScope(actor);
+    if (actor.role === 'user') throw forbidden('users do not list domains');
+    if (query.tenantId) await this.policy.tenant(actor, query.tenantId, 'tenant_admin');
+    const qb = this.dataSource.getRepository(DomainEntity).createQueryBuilder('d');
+    if (scope.tenantId) qb.andWhere('d.tenant_id = :tenantId', { tenantId: scope.tenantId });
+    if (scope.domainId) qb.andWhere('d.id = :domainId', { domainId: scope.domainId });
+    if (query.tenantId) qb.andWhere('d.tenant_id = :qTenant', { qTenant: query.tenantId });
+    if (query.q) qb.andWhere('(d.name ILIKE :q OR d.unicode_name ILIKE :q)', { q: `%${escapeLike(query.q.toLowerCase())}%` });
+    if (query.status) qb.andWhere('d.status = :status', { status: query.status });
+    const [rows, total] = await qb.orderBy('d.name').offset(query.offset).limit(query.limit).getManyAndCount();
+    const usage = await this.usage(rows.map((d) => d.id));
+    return { items: rows.map((d) => view(d, usage.get(d.id))), total, offset: query.offset, limit: query.limit };
+  }
+
+  async get(actor: Actor, idOrName: string) {
+    const domain = await this.policy.domain(actor, idOrName, 'domain_admin');
+    return view(domain, (await this.usage([domain.id])).get(domain.id));
+  }
+
+  async create(actor: Actor, ip: string | null, body: CreateDomainDto) {
+    const tenantId = body.tenantId ?? (actor.role === 'tenant_admin' ? actor.tenantId : undefined);
+    if (!tenantId) throw badRequest('say which tenant owns the domain', 'tenantId');
+    if (body.isDefault && actor.role !== 'operator') throw forbidden('only operators choose the default domain');
+    const { name, unicode } = normaliseDomainName(body.name);
+    return this.dataSource.transaction(async (m) => {
+      await this.policy.tenant(actor, tenantId, 'tenant_admin', m);
+      await this.limits.assertCanAddDomains(m, tenantId, 1);
+      const [taken] = await m.query(`SELECT 1 FROM domain WHERE name = $1`, [name]);
+      if (taken) throw conflict(`the domain ${name} already exists`, 'name');
+      if (body.isDefault) await m.query(`UPDATE domain SET is_default = false WHERE is_default`);
+      const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const repo = m.getRepository(DomainEntity);
+      const { tenantId: _t, name: _n, ...settings } = body;
+      const domain = await repo.save(
+        repo.create({
+          status: 'active', heloName: null, maxStorageBytes: null, maxMailboxes: null, isDefault: false, allowRegistration: false,
+          smtpEnabled: true, pop3Enabled: true, imapEnabled: true, localOnly: false, mailboxDefaultQuotaBytes: 1024 ** 3,
+          mailboxMaxQuotaBytes: null, mailboxDailySendLimit: null, dkimSelector: 'dizi',
+          ...settings,
+          tenantId,
+          name,
+          unicodeName: unicode,
+          dkimPrivateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+          dkimPublicKey: publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
+        }),
+      );
+      this.assertQuotaSettings(domain);
+      await this.audit.record(m, actor, ip, { action: 'domain.create', objectType: 'domain', objectId: domain.id, tenantId, after: domain });
+      return view(domain, { mailboxes: 0, usedBytes: 0, allocatedBytes: 0 });
+    });
+  }
+
+  async update(actor: Actor, ip: string, idOrName: string, body: UpdateDomainDto) {
+    return this.dataSource.transaction(async (m) => {
+      const domain = await this.policy.domain(actor, idOrName, 'domain_admin', m);
+      if (TENANT_ADMIN_FIELDS.some((f) => f in body)) this.policy.check(actor, { tenantId: domain.tenantId }, 'tenant_admin', 'domain');
+      if ('isDefault' in body && actor.role !== 'operator') throw forbidden('only operators choose the default domain');
+      const before = { ...domain };
+      if (body.isDefault) await m.query(`UPDATE domain SET is_default = false WHERE is_default AND id <> $1`, [domain.id]);
+      Object.assign(domain, body);
+      this.assertQuotaSettings(domain);
+      const usage = (await this.usage([domain.id], m)).get(domain.id)!;
+      if (domain.maxMailboxes !== null && usage.mailboxes > domain.maxMailboxes) {
+        throw badRequest(`the domain already has ${usage.mailboxes} mailboxes, more than ${domain.maxMailboxes}`, 'maxMailboxes');
+      }
+      if (domain.maxStorageBytes !== null && usage.allocatedBytes > domain.maxStorageBytes) {
+        throw badRequest(`the domain's mailboxes already hold quotas of ${usage.allocatedBytes} bytes, more than ${domain.maxStorageBytes}`, 'maxStorageBytes');
+      }
+      await m.getRepository(DomainEntity).save(domain);
+      if (before.status === 'active' && domain.status === 'disabled') {
+        await m.query(`UPDATE mailbox SET token_version = token_version + 1 WHERE domain_id = $1`, [domain.id]);
+      }
+      await this.audit.record(m, actor, ip, { action: 'domain.update', objectType: 'domain', objectId: domain.id, tenantId: domain.tenantId, before, after: domain });
+      return view(domain, usage);
+    });
+  }
+
+  /** Deletes the domain with its mailboxes and their mail; the request must repeat the domain's name. */
+  async remove(actor: Actor, ip: string, idOrName: string, confirm: string): Promise<void> {
+    await this.dataSource.transaction(async (m) => {
+      const domain = await this.policy.domain(actor, idOrName, 'tenant_admin', m);
+      const said = confirm.trim().toLowerCase();
+      if (said !== domain.name && said !== domain.unicodeName.toLowerCase()) {
+        throw badRequest(`repeat the domain name "${domain.unicodeName}" in "confirm" to delete it with all its mailboxes and mail`, 'confirm');
+      }
+      const usage = (await this.usage([domain.id], m)).get(domain.id);
+      await m.query(
+        `UPDATE refresh_token SET revoked_at = now() WHERE revoked_at IS NULL AND subject_kind = 'mailbox'
+           AND subject_id IN (SELECT id FROM mailbox WHERE domain_id = $1)`,
+        [domain.id],
+      );
+      await m.getRepository(DomainEntity).delete(domain.id);
+      await this.audit.record(m, actor, ip, { action: 'domain.delete', objectType: 'domain', objectId: domain.id, tenantId: domain.tenantId, before: { ...domain, usage } });
+    });
+  }
+
+  /** The DNS records to publish: MX, SPF, DKIM and DMARC. */
+  async dns(actor: Actor, idOrName: string) {
+    const domain = await this.policy.domain(actor, idOrName, 'domain_admin');
+    const mx = domain.heloName ?? `mail.${domain.name}`;
+    return {
+      domain: domain.name,
+      records: [
+        { type: 'MX' as const, name: domain.name, value: `10 ${mx}.`, purpose: 'where mail for the domain is delivered' },
+        { type: 'TXT' as const, name: domain.name, value: `v=spf1 mx -all`, purpose: 'SPF: who may send for the domain' },
+        { type: 'TXT' as const, name: `${domain.dkimSelector}._domainkey.${domain.name}`, value: `v=DKIM1; k=rsa; p=${domain.dkimPublicKey}`, purpose: 'DKIM public key' },
+        { type: 'TXT' as const, name: `_dmarc.${domain.name}`, value: `v=DMARC1; p=quarantine; rua=mailto:postmaster@${domain.name}`, purpose: 'DMARC policy' },
+      ],
+    };
+  }
+
+  async usage(ids: string[], m: EntityManager = this.dataSource.manager): Promise<Map<string, DomainUsage>> {
+    const out = new Map<string, DomainUsage>(ids.map((id) => [id, { mailboxes: 0, usedBytes: 0, allocatedBytes: 0 }]));
+    if (!ids.length) return out;
+    const rows = await m.query(
+      `SELECT domain_id, count(*)::int AS mailboxes, coalesce(sum(used_bytes), 0)::bigint AS used, coalesce(sum(quota_bytes), 0)::bigint AS allocated
+         FROM mailbox WHERE domain_id = ANY($1) GROUP BY domain_id`,
+      [ids],
+    );
+    for (const r of rows) out.set(r.domain_id, { mailboxes: r.mailboxes, usedBytes: Number(r.used), allocatedBytes: Number(r.allocated) });
+    return out;
+  }
+
+  private assertQuotaSettings(d: DomainEntity): void {
+    if (d.mailboxMaxQuotaBytes !== null && d.mailboxDefaultQuotaBytes > d.mailboxMaxQuotaBytes) {
+      throw badRequest('the default mailbox quota is larger than the maximum mailbox quota', 'mailboxDefaultQuotaBytes');
+    }
+  }
+}
+
+export function view(d: DomainEntity, usage: DomainUsage = { mailboxes: 0, usedBytes: 0, allocatedBytes: 0 }) {
+  return {
+    id: d.id,
+    tenantId: d.tenantId,
+    name: d.name,
+    unicodeName: d.unicodeName,
+    status: d.status,
+    heloName: d.heloName,
+    maxStorageBytes: d.maxStorageBytes,
+    maxMailboxes: d.maxMailboxes,
+    isDefault: d.isDefault,
+    allowRegistration: d.allowRegistration,
+    smtpEnabled: d.smtpEnabled,
+    pop3Enabled: d.pop3Enabled,
+    imapEnabled: d.imapEnabled,
+    localOnly: d.localOnly,
+    mailboxDefaultQuotaBytes: d.mailboxDefaultQuotaBytes,
+    mailboxMaxQuotaBytes: d.mailboxMaxQuotaBytes,
+    mailboxDailySendLimit: d.mailboxDailySendLimit,
+    dkimSelector: d.dkimSelector,
+    usage,
+    createdAt: d.createdAt.toISOString(),
+    updatedAt: d.updatedAt.toISOString(),
+  };
+}

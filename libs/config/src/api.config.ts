@@ -1,0 +1,54 @@
+/** The API's configuration: every variable, its default and its check, in one place. Bad config stops the boot. */
+import { z } from 'zod';
+
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
+
+export const apiConfigSchema = z.object({
+  /** PostgreSQL; when absent, `npm start` runs an embedded PostgreSQL under DIZI_DATA_DIR. */
+  DATABASE_URL: z.string().url().optional(),
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  /** Prefix for every Redis key, so several installations (or test runs) can share one Redis. */
+  REDIS_PREFIX: z.string().default('dizi:'),
+  DIZI_DATA_DIR: z.string().default('.dizi'),
+  EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(5433),
+  API_HOST: z.string().default('127.0.0.1'),
+  API_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** Where the public API lives for links and OpenAPI servers. */
+  API_PUBLIC_URL: z.string().url().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
+  REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(300).default(30 * 86_400),
+  /** OIDC issuer (Keycloak realm URL) whose bearer tokens are accepted; unset disables OIDC sign-in. */
+  OIDC_ISSUER: z.string().url().optional(),
+  /** Expected `aud` of OIDC tokens; unset skips the audience check. */
+  OIDC_AUDIENCE: z.string().optional(),
+  /** Keycloak client whose `resource_access.<client>.roles` are read besides `realm_access.roles`. */
+  OIDC_CLIENT_ID: z.string().default('dizi'),
+  /** Claim that carries the tenant id for tenant admins signing in through OIDC. */
+  OIDC_TENANT_CLAIM: z.string().default('dizi_tenant'),
+  /** Seed the demo tenant (demo.test) at start. */
+  DIZI_DEMO: bool.default(true),
+  /** When set, every demo account gets this password (so scripts can sign in); otherwise random ones are printed once. */
+  DIZI_DEMO_PASSWORD: z.string().min(8).optional(),
+  /** Failed sign-ins per account+IP before sign-in from that pair is blocked for a while. */
+  LOGIN_MAX_FAILURES_PER_ACCOUNT_IP: z.coerce.number().int().min(1).default(5),
+  /** Failed sign-ins per IP (any account) per hour before the IP is blocked for an hour. */
+  LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(50),
+  /** Every failed sign-in answers only after this pause (slows guessing; Dovecot's auth_failure_delay). */
+  LOGIN_FAILURE_DELAY_MS: z.coerce.number().int().min(0).max(10_000).default(1000),
+  /** Requests per IP per minute on the whole API. */
+  API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
+});
+
+export type ApiConfig = z.infer<typeof apiConfigSchema>;
+
+export class ConfigError extends Error {}
+
+export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
+  const parsed = apiConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}

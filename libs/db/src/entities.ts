@@ -1,0 +1,18 @@
+/** Every entity the data source knows, listed once. */
+import { AddressBookEntity, ContactEntity } from './entities/address-book.entity';
+import { AliasEntity } from './entities/alias.entity';
+import { AuditEventEntity } from './entities/audit-event.entity';
+import { DomainEntity } from './entities/domain.entity';
+import { ApiKeyEntity, OperatorAccountEntity, RefreshTokenEntity, SystemKeyEntity } from './entities/identity.entity';
+import { ImportJobEntity, ImportJobRowEntity } from './entities/import-job.entity';
+import { MailGroupEntity, MailGroupMemberEntity } from './entities/mail-group.entity';
+import { MailboxEntity } from './entities/mailbox.entity';
+import { RegistrationCodeEntity } from './entities/registration-code.entity';
+import { SystemSettingEntity } from './entities/system-setting.entity';
+import { TenantEntity } from './entities/tenant.entity';
+
+export const ENTITIES = [
+  TenantEntity, DomainEntity, MailboxEntity, AliasEntity, MailGroupEntity, MailGroupMemberEntity,
+  AddressBookEntity, ContactEntity, OperatorAccountEntity, RefreshTokenEntity, ApiKeyEntity, SystemKeyEntity,
+  AuditEventEntity, RegistrationCodeEntity, ImportJobEntity, ImportJobRowEntity, SystemSettingEntity,
+];
