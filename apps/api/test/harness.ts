@@ -49,6 +49,7 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
     LOG_LEVEL: 'silent',
     LOGIN_FAILURE_DELAY_MS: '0',
     DIZI_DEMO: 'false',
+    API_RATE_LIMIT_PER_MINUTE: '1000000',
     ...env,
   });
   const { app, openApi } = await createApiApp(config, db.dataSource, createRootLogger('silent'));

@@ -401,6 +401,7 @@ describe('normaliseImportedHash', () => {
     ['SHA512 salt over 16', '$6$seventeencharsxxx$' + sha512.split('$').pop(), /salt is 17 characters; at most 16/],
     ['MD5 salt over 8', '$1$ninechars$' + md5.split('$').pop(), /salt is 9 characters; at most 8/],
     ['rounds below 1000', sha256.replace('rounds=6000', 'rounds=10'), /rounds=10 is outside 1000\.\.999999999/],
+    ['rounds above the import limit', sha256.replace('rounds=6000', 'rounds=5000000'), /rounds=5000000 is above the import limit/],
     ['SSHA bad base64', '{SSHA}not*base64!', /SSHA value is not valid base64/],
     ['SSHA base64 without padding', sshaOf('SSHA', 'x', Buffer.from('abc')).replace(/=+$/, ''), /not valid base64/],
     ['SSHA digest with no salt', `{SSHA}${createHash('sha1').update('secret').digest('base64')}`, /decodes to 20 bytes/],

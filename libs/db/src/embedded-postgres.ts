@@ -1,5 +1,5 @@
 /** A real PostgreSQL from npm for the one-machine start when no DATABASE_URL is given. */
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Client } from 'pg';
 
@@ -20,10 +20,12 @@ export interface EmbeddedDatabase {
 export async function startEmbeddedPostgres(dataDir: string, port: number, database = 'dizi'): Promise<EmbeddedDatabase> {
   const databaseDir = resolve(dataDir, 'pg');
   // initdb runs as the postgres user when we are root: every directory above must be traversable.
+  // Only the search bit is added (never a chmod that would drop /tmp's sticky bit).
   mkdirSync(dirname(databaseDir), { recursive: true });
-  for (let d = dirname(databaseDir); d !== '/'; d = dirname(d)) {
+  for (let d = dirname(databaseDir); d !== dirname(d); d = dirname(d)) {
     try {
-      chmodSync(d, 0o755);
+      const mode = statSync(d).mode & 0o7777;
+      if ((mode & 0o001) === 0) chmodSync(d, mode | 0o001);
     } catch {
       break;
     }
