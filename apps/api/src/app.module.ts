@@ -9,9 +9,16 @@ import { AuthModule } from './modules/auth/auth.module';
 import { HealthModule } from './modules/health/health.module';
 import { DomainsModule } from './modules/domains/domains.module';
 import { TenantsModule } from './modules/tenants/tenants.module';
+import { AliasesModule } from './modules/aliases/aliases.module';
+import { GroupsModule } from './modules/groups/groups.module';
+import { AddressBooksModule } from './modules/address-books/address-books.module';
+import { RegistrationCodesModule } from './modules/registration-codes/registration-codes.module';
+import { ApiKeysModule } from './modules/api-keys/api-keys.module';
+import { AuditModule } from './modules/audit/audit.module';
+import { MailboxesModule } from './modules/mailboxes/mailboxes.module';
 
 /** Feature modules, one line each. */
-const FEATURES = [AuthModule, HealthModule, TenantsModule, DomainsModule];
+const FEATURES = [AuthModule, HealthModule, TenantsModule, DomainsModule, AliasesModule, GroupsModule, AddressBooksModule, RegistrationCodesModule, ApiKeysModule, AuditModule, MailboxesModule];
 
 @Module({})
 export class AppModule {

@@ -10,9 +10,14 @@ import { MailboxEntity } from './entities/mailbox.entity';
 import { RegistrationCodeEntity } from './entities/registration-code.entity';
 import { SystemSettingEntity } from './entities/system-setting.entity';
 import { TenantEntity } from './entities/tenant.entity';
+import { BlobEntity } from './entities/mail/blob.entity';
+import { ExpungedMessageEntity } from './entities/mail/expunged-message.entity';
+import { FolderEntity } from './entities/mail/folder.entity';
+import { MessageEntity } from './entities/mail/message.entity';
 
 export const ENTITIES = [
   TenantEntity, DomainEntity, MailboxEntity, AliasEntity, MailGroupEntity, MailGroupMemberEntity,
   AddressBookEntity, ContactEntity, OperatorAccountEntity, RefreshTokenEntity, ApiKeyEntity, SystemKeyEntity,
   AuditEventEntity, RegistrationCodeEntity, ImportJobEntity, ImportJobRowEntity, SystemSettingEntity,
+  BlobEntity, FolderEntity, MessageEntity, ExpungedMessageEntity,
 ];

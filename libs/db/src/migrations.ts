@@ -1,4 +1,6 @@
 /** Migrations in order. Explicit files, never `synchronize` (STYLE.md). */
 import { Foundation1764201600000 } from './migrations/1764201600000-foundation';
+import { AddressBookIndexes1764201800000 } from './migrations/1764201800000-address-book-indexes';
+import { MessageStore1764300000000 } from './migrations/1764300000000-message-store';
 
-export const MIGRATIONS = [Foundation1764201600000];
+export const MIGRATIONS = [Foundation1764201600000, AddressBookIndexes1764201800000, MessageStore1764300000000];

@@ -44,7 +44,7 @@ export class AuthController {
 
   @ApiBearerAuth()
   @Get('me')
-  @ZodResponse({ type: ActorDto })
+  @ZodResponse({ status: 200, type: ActorDto })
   me(@CurrentActor() actor: Actor) {
     return actor;
   }

@@ -1,8 +1,8 @@
 /** Mailbox and operator password sign-in, token refresh, sign-out and self-service password change. */
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
-import { hashPassword, needsRehash, verifyPassword } from '@dizi/auth/password-hash';
+import { hashPassword, needsRehash, UnsupportedHashError, verifyPassword } from '@dizi/auth/password-hash';
 import type { ApiConfig } from '@dizi/config/api.config';
 import type { Actor } from '@dizi/domain/policy';
 import { unauthorized } from '../../common/api-error';
@@ -23,6 +23,7 @@ export interface SignIn extends TokenPair {
 export class AuthService {
   /** Compared against when the account does not exist, so timing does not tell. */
   private dummyHash?: Promise<string>;
+  private readonly logger = new Logger('auth');
 
   constructor(
     private readonly dataSource: DataSource,
@@ -121,7 +122,14 @@ export class AuthService {
       await verifyPassword(password, await this.dummyHash);
       return false;
     }
-    return verifyPassword(password, stored);
+    try {
+      return await verifyPassword(password, stored);
+    } catch (e) {
+      // A corrupt stored hash is the operator's problem to fix; to the person signing in it is a refusal, not a 500.
+      if (!(e instanceof UnsupportedHashError)) throw e;
+      this.logger.warn(`stored password hash cannot be read: ${e.reason}`);
+      return false;
+    }
   }
 
   private async fail(account: string, ip: string, message = BAD_CREDENTIALS): Promise<never> {

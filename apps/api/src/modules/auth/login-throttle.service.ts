@@ -16,6 +16,8 @@ const IP_WINDOW_S = 60 * 60;
 const ACCOUNT_MAX_FAILURES = 30;
 /** ...and for how long (the window starts at the first failure). */
 const ACCOUNT_WINDOW_S = 10 * 60;
+/** An address the account signed in from recently stays usable while the account is paused. */
+const KNOWN_ADDRESS_S = 30 * 86_400;
 
 @Injectable()
 export class LoginThrottleService {
@@ -23,7 +25,7 @@ export class LoginThrottleService {
   private readonly byIp: RateLimiterRedis;
   private readonly byAccount: RateLimiterRedis;
 
-  constructor(@Inject(REDIS) redis: Redis, @Inject(API_CONFIG) config: ApiConfig) {
+  constructor(@Inject(REDIS) private readonly redis: Redis, @Inject(API_CONFIG) config: ApiConfig) {
     // rate-limiter-flexible writes raw keys; ioredis adds our keyPrefix to them.
     const common = { storeClient: redis };
     this.byAccountIp = new RateLimiterRedis({ ...common, keyPrefix: 'login:acct-ip', points: config.LOGIN_MAX_FAILURES_PER_ACCOUNT_IP, duration: ACCOUNT_IP_WINDOW_S });
@@ -38,11 +40,11 @@ export class LoginThrottleService {
       this.byIp.get(ip),
       this.byAccount.get(account),
     ]);
-    const waits = [
-      blockedFor(pair, this.byAccountIp.points),
-      blockedFor(byIp, this.byIp.points),
-      blockedFor(byAccount, this.byAccount.points),
-    ];
+    const waits = [blockedFor(pair, this.byAccountIp.points), blockedFor(byIp, this.byIp.points)];
+    const accountWait = blockedFor(byAccount, this.byAccount.points);
+    // Failures sprayed from many addresses pause the account, but not for the addresses its owner
+    // signed in from: otherwise anyone could keep a real user out for as long as they keep guessing.
+    if (accountWait > 0 && !(await this.isKnownAddress(account, ip))) waits.push(accountWait);
     const wait = Math.max(...waits);
     if (wait > 0) throw tooManyRequests(`too many failed sign-ins; try again in ${Math.ceil(wait / 1000)} s`);
   }
@@ -57,8 +59,19 @@ export class LoginThrottleService {
 
   /** A success from this address forgets that pair's failures (not the IP's or the account's). */
   async recordSuccess(account: string, ip: string): Promise<void> {
-    await this.byAccountIp.delete(`${account}|${ip}`).catch(() => undefined);
+    await Promise.all([
+      this.byAccountIp.delete(`${account}|${ip}`).catch(() => undefined),
+      this.redis.set(knownKey(account, ip), '1', 'EX', KNOWN_ADDRESS_S).catch(() => undefined),
+    ]);
   }
+
+  private async isKnownAddress(account: string, ip: string): Promise<boolean> {
+    return (await this.redis.exists(knownKey(account, ip)).catch(() => 0)) === 1;
+  }
+}
+
+function knownKey(account: string, ip: string): string {
+  return `login:known:${account}|${ip}`;
 }
 
 function blockedFor(res: RateLimiterRes | null, points: number): number {

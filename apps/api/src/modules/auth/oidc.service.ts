@@ -1,10 +1,12 @@
 /** Bearer tokens from the operators' OpenID Connect issuer (Keycloak in production), verified against its JWKS. */
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createRemoteJWKSet, JWTPayload, jwtVerify } from 'jose';
+import { DataSource } from 'typeorm';
 import type { ApiConfig } from '@dizi/config/api.config';
 import type { Actor } from '@dizi/domain/policy';
 import { Role } from '@dizi/domain/roles';
 import { API_CONFIG } from '../../common/tokens';
+import { isUuid } from './policy.service';
 
 /** Role names accepted in Keycloak's role claims, most powerful first. */
 const ROLE_NAMES: [Role, string[]][] = [
@@ -27,7 +29,10 @@ export class OidcService {
   private jwks?: ReturnType<typeof createRemoteJWKSet>;
   private issuer?: string;
 
-  constructor(@Inject(API_CONFIG) private readonly config: ApiConfig) {}
+  constructor(
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
+    private readonly dataSource: DataSource,
+  ) {}
 
   get enabled(): boolean {
     return !!this.config.OIDC_ISSUER;
@@ -42,7 +47,8 @@ export class OidcService {
         issuer: this.issuer,
         ...(this.config.OIDC_AUDIENCE ? { audience: this.config.OIDC_AUDIENCE } : {}),
       });
-      return this.toActor(payload);
+      const actor = this.toActor(payload);
+      return actor && (await this.scopeIsLive(actor)) ? actor : null;
     } catch (e) {
       this.logger.debug(`OIDC token refused: ${(e as Error).message}`);
       return null;
@@ -62,12 +68,29 @@ export class OidcService {
     return { role, tenantId, domainId, kind: 'oidc', id: `oidc:${claims.sub}`, name };
   }
 
+  /**
+   * The issuer vouches for the person, not for our data: a tenant that is suspended or gone, or a
+   * domain outside the claimed tenant, ends the access just as it does for mailbox sign-in.
+   */
+  private async scopeIsLive(actor: Actor): Promise<boolean> {
+    if (actor.role === 'operator') return true;
+    if (!isUuid(actor.tenantId)) return false;
+    const [tenant] = await this.dataSource.query(`SELECT status FROM tenant WHERE id = $1`, [actor.tenantId]);
+    if (tenant?.status !== 'active') return false;
+    if (actor.domainId === undefined) return true;
+    if (!isUuid(actor.domainId)) return false;
+    const [domain] = await this.dataSource.query(`SELECT status FROM domain WHERE id = $1 AND tenant_id = $2`, [actor.domainId, actor.tenantId]);
+    return domain?.status === 'active';
+  }
+
   private async keySet() {
     if (!this.jwks) {
       const base = this.config.OIDC_ISSUER!.replace(/\/$/, '');
       const res = await fetch(`${base}/.well-known/openid-configuration`);
       if (!res.ok) throw new Error(`OIDC discovery failed: HTTP ${res.status}`);
       const meta = (await res.json()) as { issuer: string; jwks_uri: string };
+      // OpenID Connect Discovery 1.0 §4.3: the document must name the issuer it was fetched for.
+      if (meta.issuer.replace(/\/$/, '') !== base) throw new Error(`OIDC discovery names issuer ${meta.issuer}, not ${base}`);
       this.issuer = meta.issuer;
       this.jwks = createRemoteJWKSet(new URL(meta.jwks_uri), { cooldownDuration: 30_000, cacheMaxAge: 600_000 });
     }

@@ -32,6 +32,14 @@ export class PolicyService {
     if (!canAccess(actor, scope, minimum)) throw forbidden(`your role (${actor.role}) cannot do this; it needs ${minimum}`);
   }
 
+  /**
+   * A tenant named in a query or body: another tenant's id answers 404 before any role check,
+   * so that a refusal never depends on whether the id exists.
+   */
+  assertTenantReference(actor: Actor, tenantId: string | null | undefined): void {
+    if (tenantId && actor.role !== 'operator' && tenantId !== actor.tenantId) throw notFound('tenant');
+  }
+
   listScope(actor: Actor): ListScope {
     switch (actor.role) {
       case 'operator':
@@ -72,6 +80,15 @@ export class PolicyService {
     return mailbox;
   }
 
+  /**
+   * Domain objects every mailbox of the domain may read (public address books, the directory):
+   * users cannot "see" a domain scope, so same tenant and same domain as the actor is the rule for them.
+   */
+  readableByDomainMembers(actor: Actor, scope: Scope): boolean {
+    if (canSee(actor, scope)) return true;
+    return actor.role === 'user' && !!scope.tenantId && scope.tenantId === actor.tenantId && !!scope.domainId && scope.domainId === actor.domainId;
+  }
+
   /** Objects owned by a domain (aliases, groups, books): check through the owning domain. */
   checkDomainObject(actor: Actor, object: { tenantId: string | null; domainId: string | null }, minimum: Role, what: string): void {
     this.check(actor, { tenantId: object.tenantId, domainId: object.domainId }, minimum, what);
@@ -80,10 +97,14 @@ export class PolicyService {
 
 /** Lookup key for a domain name given in a path or query: lower case, IDN to ASCII. */
 export function domainKey(name: string): string {
+  // `example.test.` is the same domain (fully qualified form); stored names have no trailing dot.
+  const plain = name.trim().toLowerCase().replace(/\.$/, '');
+  // URL parsing would read `x@a.test` or `a.test/x` as a.test; such input names no domain.
+  if (/[\s@/\\:?#%]/.test(plain)) return plain;
   try {
-    return new URL(`http://${name.trim().toLowerCase()}`).hostname;
+    return new URL(`http://${plain}`).hostname;
   } catch {
-    return name.trim().toLowerCase();
+    return plain;
   }
 }
 

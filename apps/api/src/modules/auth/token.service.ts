@@ -94,16 +94,20 @@ export class TokenService {
    */
   async spendRefresh(refreshToken: string, manager: EntityManager): Promise<RefreshTokenEntity> {
     const hash = sha256(refreshToken);
+    // Wrapped in a SELECT: TypeORM answers a bare UPDATE ... RETURNING with [rows, count], not rows.
     const rows: RefreshTokenEntity[] = await manager.query(
-      `UPDATE refresh_token SET revoked_at = now()
-        WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now()
-        RETURNING id, subject_kind AS "subjectKind", subject_id AS "subjectId", token_version AS "tokenVersion"`,
+      `WITH spent AS (
+         UPDATE refresh_token SET revoked_at = now()
+          WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now()
+          RETURNING id, subject_kind, subject_id, token_version)
+       SELECT id, subject_kind AS "subjectKind", subject_id AS "subjectId", token_version AS "tokenVersion" FROM spent`,
       [hash],
     );
     const spent = rows[0];
     if (spent) return spent;
     const old = await manager.getRepository(RefreshTokenEntity).findOneBy({ tokenHash: hash });
-    if (old?.revokedAt) await this.revokeAll(old.subjectKind, old.subjectId, manager);
+    // Outside the caller's transaction: the refusal below rolls that back, and the family must stay revoked.
+    if (old?.revokedAt) await this.revokeAll(old.subjectKind, old.subjectId, this.dataSource.manager);
     throw unauthorized('the refresh token is invalid, expired or already used; sign in again');
   }
 

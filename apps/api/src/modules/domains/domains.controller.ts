@@ -1,8 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
 import type { Actor } from '@dizi/domain/policy';
 import { ClientIp, CurrentActor } from '../auth/actor.decorator';
+import { ConfirmBody } from '../tenants/confirm-body.decorator';
 import { DomainsService } from './domains.service';
 import { CreateDomainDto, DeleteDomainDto, DomainDnsDto, DomainDto, DomainListQueryDto, DomainPageDto, UpdateDomainDto } from './dto';
 
@@ -13,7 +14,7 @@ export class DomainsController {
   constructor(private readonly domains: DomainsService) {}
 
   @Get()
-  @ZodResponse({ type: DomainPageDto })
+  @ZodResponse({ status: 200, type: DomainPageDto })
   list(@CurrentActor() actor: Actor, @Query() query: DomainListQueryDto) {
     return this.domains.list(actor, query);
   }
@@ -26,13 +27,13 @@ export class DomainsController {
 
   /** By id or by name. */
   @Get(':domain')
-  @ZodResponse({ type: DomainDto })
+  @ZodResponse({ status: 200, type: DomainDto })
   get(@CurrentActor() actor: Actor, @Param('domain') domain: string) {
     return this.domains.get(actor, domain);
   }
 
   @Patch(':domain')
-  @ZodResponse({ type: DomainDto })
+  @ZodResponse({ status: 200, type: DomainDto })
   update(@CurrentActor() actor: Actor, @ClientIp() ip: string, @Param('domain') domain: string, @Body() body: UpdateDomainDto) {
     return this.domains.update(actor, ip, domain, body);
   }
@@ -40,13 +41,14 @@ export class DomainsController {
   /** Deletes the domain, its mailboxes and their mail; `confirm` must repeat the domain name. */
   @Delete(':domain')
   @HttpCode(204)
-  async remove(@CurrentActor() actor: Actor, @ClientIp() ip: string, @Param('domain') domain: string, @Body() body: DeleteDomainDto): Promise<void> {
+  @ApiBody({ type: DeleteDomainDto, required: true })
+  async remove(@CurrentActor() actor: Actor, @ClientIp() ip: string, @Param('domain') domain: string, @ConfirmBody() body: DeleteDomainDto): Promise<void> {
     await this.domains.remove(actor, ip, domain, body.confirm);
   }
 
   /** DNS records to publish for the domain (MX, SPF, DKIM, DMARC). */
   @Get(':domain/dns')
-  @ZodResponse({ type: DomainDnsDto })
+  @ZodResponse({ status: 200, type: DomainDnsDto })
   dns(@CurrentActor() actor: Actor, @Param('domain') domain: string) {
     return this.domains.dns(actor, domain);
   }

@@ -1,16 +1,18 @@
 import { Injectable } from '@nestjs/common';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPair } from 'node:crypto';
+import { promisify } from 'node:util';
 import { DataSource, EntityManager } from 'typeorm';
 import { DomainEntity } from '@dizi/db/entities/domain.entity';
-import { normaliseDomainName } from '@dizi/domain/domain-name';
+import { InvalidDomainNameError, normaliseDomainName, NormalisedDomain } from '@dizi/domain/domain-name';
 import type { Actor } from '@dizi/domain/policy';
-import { badRequest, conflict, forbidden } from '../../common/api-error';
+import { badRequest, conflict, forbidden, notFound } from '../../common/api-error';
 import { AuditService } from '../audit/audit.service';
 import { PolicyService } from '../auth/policy.service';
 import { LimitsService } from '../tenants/limits.service';
 import { escapeLike } from '../tenants/tenants.service';
 import { CreateDomainDto, DomainListQueryDto, UpdateDomainDto } from './dto';
 
+const generateRsa = promisify(generateKeyPair);
 const TENANT_ADMIN_FIELDS = ['status', 'maxStorageBytes', 'maxMailboxes'] as const;
 
 export interface DomainUsage {
@@ -30,8 +32,10 @@ export class DomainsService {
 
   async list(actor: Actor, query: DomainListQueryDto) {
     const scope = this.policy.listScope(actor);
+    // Another tenant's id answers 404 before any role check, so whoever asks learns nothing from it.
+    if (query.tenantId && actor.role === 'operator') await this.policy.tenant(actor, query.tenantId, 'operator');
+    else if (query.tenantId && query.tenantId !== actor.tenantId) throw notFound('tenant');
     if (actor.role === 'user') throw forbidden('users do not list domains');
-    if (query.tenantId) await this.policy.tenant(actor, query.tenantId, 'tenant_admin');
     const qb = this.dataSource.getRepository(DomainEntity).createQueryBuilder('d');
     if (scope.tenantId) qb.andWhere('d.tenant_id = :tenantId', { tenantId: scope.tenantId });
     if (scope.domainId) qb.andWhere('d.id = :domainId', { domainId: scope.domainId });
@@ -49,17 +53,21 @@ export class DomainsService {
   }
 
   async create(actor: Actor, ip: string | null, body: CreateDomainDto) {
-    const tenantId = body.tenantId ?? (actor.role === 'tenant_admin' ? actor.tenantId : undefined);
+    const tenantId = body.tenantId ?? actor.tenantId;
     if (!tenantId) throw badRequest('say which tenant owns the domain', 'tenantId');
+    // Another tenant answers 404 whoever asks; one's own tenant tells the role what it lacks.
+    if (actor.role !== 'operator' && tenantId !== actor.tenantId) throw notFound('tenant');
+    if (actor.role !== 'operator' && actor.role !== 'tenant_admin') throw forbidden('only tenant admins and operators add domains');
     if (body.isDefault && actor.role !== 'operator') throw forbidden('only operators choose the default domain');
-    const { name, unicode } = normaliseDomainName(body.name);
+    const { name, unicode } = domainNameField(body.name);
+    // RSA generation takes tens of milliseconds: off the event loop, and before the transaction's locks.
+    const { publicKey, privateKey } = await generateRsa('rsa', { modulusLength: 2048 });
     return this.dataSource.transaction(async (m) => {
       await this.policy.tenant(actor, tenantId, 'tenant_admin', m);
       await this.limits.assertCanAddDomains(m, tenantId, 1);
       const [taken] = await m.query(`SELECT 1 FROM domain WHERE name = $1`, [name]);
       if (taken) throw conflict(`the domain ${name} already exists`, 'name');
       if (body.isDefault) await m.query(`UPDATE domain SET is_default = false WHERE is_default`);
-      const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
       const repo = m.getRepository(DomainEntity);
       const { tenantId: _t, name: _n, ...settings } = body;
       const domain = await repo.save(
@@ -84,7 +92,9 @@ export class DomainsService {
   async update(actor: Actor, ip: string, idOrName: string, body: UpdateDomainDto) {
     return this.dataSource.transaction(async (m) => {
       const domain = await this.policy.domain(actor, idOrName, 'domain_admin', m);
-      if (TENANT_ADMIN_FIELDS.some((f) => f in body)) this.policy.check(actor, { tenantId: domain.tenantId }, 'tenant_admin', 'domain');
+      if (TENANT_ADMIN_FIELDS.some((f) => f in body)) {
+        this.policy.check(actor, { tenantId: domain.tenantId, domainId: domain.id }, 'tenant_admin', 'domain');
+      }
       if ('isDefault' in body && actor.role !== 'operator') throw forbidden('only operators choose the default domain');
       const before = { ...domain };
       if (body.isDefault) await m.query(`UPDATE domain SET is_default = false WHERE is_default AND id <> $1`, [domain.id]);
@@ -156,6 +166,16 @@ export class DomainsService {
     if (d.mailboxMaxQuotaBytes !== null && d.mailboxDefaultQuotaBytes > d.mailboxMaxQuotaBytes) {
       throw badRequest('the default mailbox quota is larger than the maximum mailbox quota', 'mailboxDefaultQuotaBytes');
     }
+  }
+}
+
+/** The `name` of a request, normalised; a bad one is a 400 that names the field. */
+function domainNameField(input: string): NormalisedDomain {
+  try {
+    return normaliseDomainName(input);
+  } catch (e) {
+    if (e instanceof InvalidDomainNameError) throw badRequest(e.message, 'name');
+    throw e;
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { limitReached } from '../../common/api-error';
+import { limitReached, notFound } from '../../common/api-error';
 
 export interface MailboxAddition {
   count: number;
@@ -28,11 +28,15 @@ export class LimitsService {
         WHERE t.id = $1`,
       [tenantId],
     );
+    if (!row) throw notFound('tenant');
     if (row.max_domains !== null && row.domains + count > row.max_domains) {
-      throw limitReached(`the tenant's plan allows ${row.max_domains} domains and it has ${row.domains}`, 'name');
+      throw limitReached(`domain limit reached: the tenant's plan allows ${row.max_domains} domains and the tenant has ${row.domains}${adding(row.domains, count)}`, 'name');
     }
     if (row.code_max_domains !== null && row.domains + count > row.code_max_domains) {
-      throw limitReached(`the registration code allows ${row.code_max_domains} domains and the tenant has ${row.domains}`, 'name');
+      throw limitReached(
+        `domain limit reached: the tenant's registration code allows ${row.code_max_domains} domains and the tenant has ${row.domains}${adding(row.domains, count)}`,
+        'name',
+      );
     }
   }
 
@@ -51,10 +55,19 @@ export class LimitsService {
         WHERE t.id = $1 AND d.id = $2`,
       [tenantId, domainId],
     );
+    if (!row) throw notFound('domain');
+    // count 0 (quota changes, imports checking rows already inserted) refuses only a count already over its limit.
     const over = (max: number | null, now: number) => max !== null && now + add.count > max;
-    if (over(row.domain_max, row.domain_count)) throw limitReached(`the domain allows ${row.domain_max} mailboxes and has ${row.domain_count}`);
-    if (over(row.tenant_max, row.tenant_count)) throw limitReached(`the tenant's plan allows ${row.tenant_max} mailboxes and it has ${row.tenant_count}`);
-    if (over(row.code_max, row.tenant_count)) throw limitReached(`the registration code allows ${row.code_max} mailboxes and the tenant has ${row.tenant_count}`);
+    const more = adding(row.tenant_count, add.count);
+    if (over(row.domain_max, row.domain_count)) {
+      throw limitReached(`mailbox limit reached: the domain allows ${row.domain_max} mailboxes and has ${row.domain_count}${adding(row.domain_count, add.count)}`);
+    }
+    if (over(row.tenant_max, row.tenant_count)) {
+      throw limitReached(`mailbox limit reached: the tenant's plan allows ${row.tenant_max} mailboxes and the tenant has ${row.tenant_count}${more}`);
+    }
+    if (over(row.code_max, row.tenant_count)) {
+      throw limitReached(`mailbox limit reached: the tenant's registration code allows ${row.code_max} mailboxes and the tenant has ${row.tenant_count}${more}`);
+    }
     this.assertStorage(row.domain_storage, Number(row.domain_allocated), add.quotaBytes, 'domain');
     this.assertStorage(row.tenant_storage, Number(row.tenant_allocated), add.quotaBytes, "tenant's plan");
   }
@@ -71,4 +84,9 @@ export class LimitsService {
       throw limitReached(`the ${what} storage (${max} bytes) is already allocated up to ${allocated} bytes; ${adding} more do not fit`, 'quotaBytes');
     }
   }
+}
+
+/** "; adding 3 would make 12", said only when adding more than one, where "has N" alone would not explain the refusal. */
+function adding(now: number, count: number): string {
+  return count > 1 ? `; adding ${count} would make ${now + count}` : '';
 }

@@ -1,11 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
 import type { Actor } from '@dizi/domain/policy';
 import { ClientIp, CurrentActor } from '../auth/actor.decorator';
 import { CreateTenantDto, DeleteTenantDto, TenantDto, TenantListQueryDto, TenantPageDto, UpdateTenantDto } from './dto';
+import { ConfirmBody } from './confirm-body.decorator';
 import { TenantsService } from './tenants.service';
-
 
 @ApiTags('tenants')
 @ApiBearerAuth()
@@ -14,7 +14,7 @@ export class TenantsController {
   constructor(private readonly tenants: TenantsService) {}
 
   @Get()
-  @ZodResponse({ type: TenantPageDto })
+  @ZodResponse({ status: 200, type: TenantPageDto })
   list(@CurrentActor() actor: Actor, @Query() query: TenantListQueryDto) {
     return this.tenants.list(actor, query);
   }
@@ -26,14 +26,14 @@ export class TenantsController {
   }
 
   @Get(':id')
-  @ZodResponse({ type: TenantDto })
+  @ZodResponse({ status: 200, type: TenantDto })
   get(@CurrentActor() actor: Actor, @Param('id') id: string) {
     return this.tenants.get(actor, id);
   }
 
   /** Rename; operators also change plan and limits. */
   @Patch(':id')
-  @ZodResponse({ type: TenantDto })
+  @ZodResponse({ status: 200, type: TenantDto })
   update(@CurrentActor() actor: Actor, @ClientIp() ip: string, @Param('id') id: string, @Body() body: UpdateTenantDto) {
     return this.tenants.update(actor, ip, id, body);
   }
@@ -53,7 +53,8 @@ export class TenantsController {
   /** Deletes the tenant and everything it owns; `confirm` must repeat its name. */
   @Delete(':id')
   @HttpCode(204)
-  async remove(@CurrentActor() actor: Actor, @ClientIp() ip: string, @Param('id') id: string, @Body() body: DeleteTenantDto): Promise<void> {
+  @ApiBody({ type: DeleteTenantDto, required: true })
+  async remove(@CurrentActor() actor: Actor, @ClientIp() ip: string, @Param('id') id: string, @ConfirmBody() body: DeleteTenantDto): Promise<void> {
     await this.tenants.remove(actor, ip, id, body.confirm);
   }
 }

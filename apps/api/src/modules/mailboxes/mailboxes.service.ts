@@ -1,0 +1,301 @@
+import { Injectable } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
+import { hashPassword } from '@dizi/auth/password-hash';
+import { DomainEntity } from '@dizi/db/entities/domain.entity';
+import { MailboxEntity } from '@dizi/db/entities/mailbox.entity';
+import { InvalidAddressError, normaliseLocalPart, parseAddress } from '@dizi/domain/address';
+import { canGrantRole, type Actor } from '@dizi/domain/policy';
+import type { MailboxRole } from '@dizi/domain/roles';
+import { badRequest, conflict, forbidden, notFound } from '../../common/api-error';
+import { AuditService } from '../audit/audit.service';
+import { addressKey, isUuid, PolicyService } from '../auth/policy.service';
+import { LimitsService } from '../tenants/limits.service';
+import { escapeLike } from '../tenants/tenants.service';
+import { BulkDeleteMailboxesDto, CreateMailboxDto, MailboxListQueryDto, UpdateMailboxDto } from './dto';
+
+/** Matches are counted up to here; past it the page says `totalCapped` (an exact count of 100k rows costs more than the page). */
+export const COUNT_CAP = 10_000;
+
+const MAILBOX_COLUMNS = `m.id, m.tenant_id AS "tenantId", m.domain_id AS "domainId", m.local_part AS "localPart", m.address,
+  m.display_name AS "displayName", m.role, m.status, m.may_send_outside AS "maySendOutside", m.daily_send_limit AS "dailySendLimit",
+  m.quota_bytes AS "quotaBytes", m.used_bytes AS "usedBytes", m.message_count AS "messageCount", m.created_at AS "createdAt", m.updated_at AS "updatedAt"`;
+
+type MailboxRow = Omit<MailboxEntity, 'passwordHash' | 'tokenVersion'>;
+
+/** Who else may hold an address: mailboxes, aliases and groups share one address space. */
+export async function addressHolder(m: EntityManager, address: string): Promise<'mailbox' | 'alias' | 'group' | null> {
+  const [row] = await m.query(
+    `SELECT 'mailbox' AS kind FROM mailbox WHERE address = $1
+     UNION ALL SELECT 'alias' FROM alias WHERE address = $1
+     UNION ALL SELECT 'group' FROM mail_group WHERE address = $1 LIMIT 1`,
+    [address],
+  );
+  return row?.kind ?? null;
+}
+
+export function generatePassword(): string {
+  return randomBytes(12).toString('base64url');
+}
+
+@Injectable()
+export class MailboxesService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly policy: PolicyService,
+    private readonly audit: AuditService,
+    private readonly limits: LimitsService,
+  ) {}
+
+  async list(actor: Actor, query: MailboxListQueryDto) {
+    if (actor.role === 'user') throw forbidden('users do not list mailboxes; read your own at GET /api/mailboxes/{address}');
+    const scope = this.policy.listScope(actor);
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const param = (v: unknown) => `$${params.push(v)}`;
+    if (scope.tenantId) where.push(`m.tenant_id = ${param(scope.tenantId)}`);
+    if (scope.domainId) where.push(`m.domain_id = ${param(scope.domainId)}`);
+    if (query.tenantId && query.tenantId !== actor.tenantId) await this.policy.tenant(actor, query.tenantId, 'tenant_admin');
+    if (query.tenantId) where.push(`m.tenant_id = ${param(query.tenantId)}`);
+    let oneDomain = !!scope.domainId;
+    if (query.domain) {
+      const domain = await this.policy.domain(actor, query.domain, 'domain_admin');
+      where.push(`m.domain_id = ${param(domain.id)}`);
+      oneDomain = true;
+    }
+    if (query.q) {
+      const q = query.q.toLowerCase();
+      const at = q.indexOf('@');
+      if (at >= 0) {
+        // A fragment spanning the @: the local part must end with what precedes it (trigram-indexed).
+        where.push(`m.address LIKE ${param(`%${escapeLike(q)}%`)}`);
+        if (at > 0) where.push(`m.local_part LIKE ${param(`%${escapeLike(q.slice(0, at))}`)}`);
+      } else {
+        const like = param(`%${escapeLike(q)}%`);
+        where.push(`(m.local_part LIKE ${like} OR lower(m.display_name) LIKE ${like})`);
+      }
+    }
+    if (query.initial) where.push(`m.local_part LIKE ${param(`${query.initial.toLowerCase()}%`)}`);
+    if (query.status) where.push(`m.status = ${param(query.status)}`);
+    if (query.role) where.push(`m.role = ${param(query.role)}`);
+    const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    // Within one domain, address order is local-part order, which the (domain_id, local_part) index provides.
+    const order = oneDomain ? 'm.local_part' : 'm.address';
+    const [rows, [{ n }]] = await Promise.all([
+      this.dataSource.query(
+        `SELECT ${MAILBOX_COLUMNS} FROM mailbox m ${filter} ORDER BY ${order} OFFSET ${query.offset} LIMIT ${query.limit}`,
+        params,
+      ) as Promise<MailboxRow[]>,
+      this.dataSource.query(`SELECT count(*)::int AS n FROM (SELECT 1 FROM mailbox m ${filter} LIMIT ${COUNT_CAP + 1}) capped`, params),
+    ]);
+    return { items: rows.map(view), total: n, totalCapped: n > COUNT_CAP, offset: query.offset, limit: query.limit };
+  }
+
+  async get(actor: Actor, key: string) {
+    return view(await this.policy.mailbox(actor, key, 'user'));
+  }
+
+  async create(actor: Actor, ip: string | null, body: CreateMailboxDto) {
+    const field = body.address ? 'address' : 'localPart';
+    const role: MailboxRole = body.role ?? 'user';
+    if (!canGrantRole(actor, role)) throw forbidden(`your role (${actor.role}) cannot grant the role ${role}`);
+    let localPart: string;
+    let domainRef: string;
+    try {
+      if (body.address) {
+        const parsed = parseAddress(body.address);
+        localPart = parsed.localPart;
+        domainRef = parsed.domain;
+      } else {
+        localPart = normaliseLocalPart(body.localPart!);
+        domainRef = body.domain!;
+      }
+    } catch (e) {
+      if (e instanceof InvalidAddressError) throw badRequest(e.message, field);
+      throw e;
+    }
+    // Fail fast on access before spending ~25 ms of CPU on argon2.
+    await this.policy.domain(actor, domainRef, 'domain_admin');
+    const generated = body.password === undefined ? generatePassword() : undefined;
+    const passwordHash = await hashPassword(body.password ?? generated!);
+
+    const mailbox = await this.dataSource.transaction(async (m) => {
+      const domain = await this.policy.domain(actor, domainRef, 'domain_admin', m);
+      const address = `${localPart}@${domain.name}`;
+      const quotaBytes = body.quotaBytes ?? domain.mailboxDefaultQuotaBytes;
+      assertWithinDomain(domain, quotaBytes, body.dailySendLimit ?? null);
+      const holder = await addressHolder(m, address);
+      if (holder) throw conflict(`${address} is already used by ${holder === 'mailbox' ? 'a mailbox' : `an ${holder === 'alias' ? 'alias' : 'group'}`}`, field);
+      await this.limits.assertCanAddMailboxes(m, domain.tenantId, domain.id, { count: 1, quotaBytes });
+      const repo = m.getRepository(MailboxEntity);
+      const created = repo.create({
+        tenantId: domain.tenantId,
+        domainId: domain.id,
+        localPart,
+        address,
+        displayName: body.displayName ?? '',
+        role,
+        passwordHash,
+        status: 'active',
+        maySendOutside: body.maySendOutside ?? true,
+        quotaBytes,
+        usedBytes: 0,
+        messageCount: 0,
+        dailySendLimit: body.dailySendLimit ?? null,
+        tokenVersion: 1,
+      });
+      try {
+        await repo.insert(created);
+      } catch (e) {
+        if (e instanceof QueryFailedError && (e.driverError as { code?: string }).code === '23505') throw conflict(`${address} is already used by a mailbox`, field);
+        throw e;
+      }
+      await this.audit.record(m, actor, ip, { action: 'mailbox.create', objectType: 'mailbox', objectId: created.id, tenantId: domain.tenantId, after: created });
+      return repo.findOneByOrFail({ id: created.id });
+    });
+    return { ...view(mailbox), ...(generated ? { password: generated } : {}) };
+  }
+
+  async update(actor: Actor, ip: string, key: string, body: UpdateMailboxDto) {
+    return this.dataSource.transaction(async (m) => {
+      const mailbox = await this.loadManaged(actor, key, m);
+      const before = { ...mailbox };
+      const domain = await m.getRepository(DomainEntity).findOneByOrFail({ id: mailbox.domainId });
+      if (body.role !== undefined && body.role !== mailbox.role) {
+        if (actor.mailboxId === mailbox.id) throw badRequest('you cannot change your own role; ask another admin', 'role');
+        if (!canGrantRole(actor, body.role)) throw forbidden(`your role (${actor.role}) cannot grant the role ${body.role}`);
+      }
+      assertWithinDomain(domain, body.quotaBytes ?? null, body.dailySendLimit ?? null);
+      if (body.quotaBytes !== undefined) await this.limits.assertCanGrowQuota(m, mailbox.tenantId, mailbox.domainId, body.quotaBytes - mailbox.quotaBytes);
+      const patch: Partial<MailboxEntity> = {};
+      if (body.displayName !== undefined) patch.displayName = body.displayName;
+      if (body.role !== undefined) patch.role = body.role;
+      if (body.maySendOutside !== undefined) patch.maySendOutside = body.maySendOutside;
+      if (body.quotaBytes !== undefined) patch.quotaBytes = body.quotaBytes;
+      if (body.dailySendLimit !== undefined) patch.dailySendLimit = body.dailySendLimit;
+      if (Object.keys(patch).length) await m.getRepository(MailboxEntity).update(mailbox.id, patch);
+      // A new role must not ride on tokens issued for the old one.
+      if (patch.role && patch.role !== before.role) await endSessions(m, mailbox.id);
+      const after = await m.getRepository(MailboxEntity).findOneByOrFail({ id: mailbox.id });
+      await this.audit.record(m, actor, ip, { action: 'mailbox.update', objectType: 'mailbox', objectId: mailbox.id, tenantId: mailbox.tenantId, before, after });
+      return view(after);
+    });
+  }
+
+  async remove(actor: Actor, ip: string, key: string): Promise<void> {
+    await this.removeMany(actor, ip, { addresses: isUuid(key) ? [] : [key], ids: isUuid(key) ? [key] : [] });
+  }
+
+  /** All or nothing: one mailbox the actor may not delete and none is deleted. */
+  async removeMany(actor: Actor, ip: string, body: BulkDeleteMailboxesDto) {
+    const ids = [...new Set(body.ids ?? [])];
+    const addresses = [...new Set((body.addresses ?? []).map(addressKey))];
+    return this.dataSource.transaction(async (m) => {
+      const rows = await m
+        .getRepository(MailboxEntity)
+        .createQueryBuilder('m')
+        .where('m.id = ANY(:ids) OR m.address = ANY(:addresses)', { ids, addresses })
+        .setLock('pessimistic_write')
+        .getMany();
+      const byKey = new Map<string, MailboxEntity>();
+      for (const r of rows) byKey.set(r.id, r).set(r.address, r);
+      const targets = new Map<string, MailboxEntity>();
+      for (const k of [...ids, ...addresses]) {
+        const mailbox = byKey.get(k);
+        if (!mailbox) throw notFound(`mailbox ${k}`);
+        this.assertManage(actor, mailbox);
+        if (actor.mailboxId === mailbox.id) throw badRequest('you cannot delete your own mailbox', ids.includes(k) ? 'ids' : 'addresses');
+        targets.set(mailbox.id, mailbox);
+      }
+      const deleted = [...targets.keys()];
+      await m.query(`UPDATE refresh_token SET revoked_at = now() WHERE revoked_at IS NULL AND subject_kind = 'mailbox' AND subject_id = ANY($1)`, [deleted]);
+      await m.query(`DELETE FROM mailbox WHERE id = ANY($1)`, [deleted]);
+      for (const mailbox of targets.values()) {
+        await this.audit.record(m, actor, ip, { action: 'mailbox.delete', objectType: 'mailbox', objectId: mailbox.id, tenantId: mailbox.tenantId, before: mailbox });
+      }
+      return { deleted: deleted.length, ids: deleted };
+    });
+  }
+
+  async setStatus(actor: Actor, ip: string, key: string, status: 'active' | 'suspended') {
+    return this.dataSource.transaction(async (m) => {
+      const mailbox = await this.loadManaged(actor, key, m);
+      if (status === 'suspended' && actor.mailboxId === mailbox.id) throw badRequest('you cannot suspend your own mailbox', 'mailbox');
+      const before = { ...mailbox };
+      await m.getRepository(MailboxEntity).update(mailbox.id, { status });
+      if (status === 'suspended') await endSessions(m, mailbox.id);
+      const after = await m.getRepository(MailboxEntity).findOneByOrFail({ id: mailbox.id });
+      await this.audit.record(m, actor, ip, {
+        action: status === 'suspended' ? 'mailbox.suspend' : 'mailbox.resume', objectType: 'mailbox', objectId: mailbox.id, tenantId: mailbox.tenantId, before, after,
+      });
+      return view(after);
+    });
+  }
+
+  /** Sets the given password, or a generated one (returned once); every session of the mailbox ends. */
+  async setPassword(actor: Actor, ip: string, key: string, password?: string): Promise<{ password: string }> {
+    await this.loadManaged(actor, key, this.dataSource.manager);
+    const next = password ?? generatePassword();
+    const hash = await hashPassword(next);
+    await this.dataSource.transaction(async (m) => {
+      const mailbox = await this.loadManaged(actor, key, m);
+      await m.query(`UPDATE mailbox SET password_hash = $2 WHERE id = $1`, [mailbox.id, hash]);
+      await endSessions(m, mailbox.id);
+      await this.audit.record(m, actor, ip, {
+        action: password === undefined ? 'mailbox.password.reset' : 'mailbox.password.set', objectType: 'mailbox', objectId: mailbox.id, tenantId: mailbox.tenantId,
+      });
+    });
+    return { password: next };
+  }
+
+  /** A mailbox the actor administers: domain admin or above over it, and at least the mailbox's own role. */
+  private async loadManaged(actor: Actor, key: string, m: EntityManager): Promise<MailboxEntity> {
+    const mailbox = await this.policy.mailbox(actor, key, 'domain_admin', m);
+    this.assertManage(actor, mailbox);
+    return mailbox;
+  }
+
+  private assertManage(actor: Actor, mailbox: MailboxEntity): void {
+    this.policy.check(actor, { tenantId: mailbox.tenantId, domainId: mailbox.domainId, mailboxId: mailbox.id }, 'domain_admin', 'mailbox');
+    // Otherwise a domain admin could reset a tenant admin's password and sign in as them.
+    if (!canGrantRole(actor, mailbox.role)) throw forbidden(`your role (${actor.role}) cannot manage a ${mailbox.role} mailbox`);
+  }
+}
+
+/** Ends every session of a mailbox: access tokens by version, refresh tokens by revocation. */
+async function endSessions(m: EntityManager, mailboxId: string): Promise<void> {
+  await m.query(`UPDATE mailbox SET token_version = token_version + 1 WHERE id = $1`, [mailboxId]);
+  await m.query(`UPDATE refresh_token SET revoked_at = now() WHERE revoked_at IS NULL AND subject_kind = 'mailbox' AND subject_id = $1`, [mailboxId]);
+}
+
+function assertWithinDomain(domain: DomainEntity, quotaBytes: number | null, dailySendLimit: number | null): void {
+  if (quotaBytes !== null && domain.mailboxMaxQuotaBytes !== null && quotaBytes > domain.mailboxMaxQuotaBytes) {
+    throw badRequest(`the quota of ${quotaBytes} bytes is over the domain's maximum of ${domain.mailboxMaxQuotaBytes} bytes per mailbox`, 'quotaBytes');
+  }
+  if (dailySendLimit !== null && domain.mailboxDailySendLimit !== null && dailySendLimit > domain.mailboxDailySendLimit) {
+    throw badRequest(`the daily send limit of ${dailySendLimit} is over the domain's limit of ${domain.mailboxDailySendLimit} messages a day`, 'dailySendLimit');
+  }
+}
+
+export function view(m: MailboxRow) {
+  const quotaBytes = Number(m.quotaBytes);
+  const usedBytes = Number(m.usedBytes);
+  return {
+    id: m.id,
+    tenantId: m.tenantId,
+    domainId: m.domainId,
+    address: m.address,
+    localPart: m.localPart,
+    displayName: m.displayName,
+    role: m.role,
+    status: m.status,
+    maySendOutside: m.maySendOutside,
+    dailySendLimit: m.dailySendLimit,
+    quotaBytes,
+    usedBytes,
+    messageCount: m.messageCount,
+    usedPercent: quotaBytes > 0 ? Math.round((usedBytes * 1000) / quotaBytes) / 10 : 0,
+    createdAt: new Date(m.createdAt).toISOString(),
+    updatedAt: new Date(m.updatedAt).toISOString(),
+  };
+}

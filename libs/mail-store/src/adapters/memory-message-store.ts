@@ -1,0 +1,496 @@
+/**
+ * MessageStore in process memory with the PostgreSQL store's behaviour, for fast protocol unit tests. Each mutation
+ * runs without an await between its checks and its writes, which makes it atomic on Node's single thread.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { BlobRange, BlobStore, StoredBlob } from '../ports/blob-store';
+import {
+  BlobNotStoredError, DEFAULT_FOLDERS, FolderExistsError, FolderNotFoundError, FolderOperationError, INBOX,
+  InvalidFolderNameError, MailboxNotFoundError, MessageNotFoundError, QuotaExceededError,
+  type AppendOptions, type AppendResult, type ChangesSince, type CopyResult, type Delivery, type DeliveryOutcome,
+  type ExpungeResult, type FlagMode, type Folder, type FolderRef, type GarbageCollection, type ListMessagesQuery,
+  type MessageRecord, type MessageStore, type MoveResult, type NewMessage, type NumberRange, type QuotaUsage,
+  type SetFlagsResult, type SortFields, type SpecialUse,
+} from '../ports/message-store';
+import type { MailboxEvent, Notifier } from '../ports/notifier';
+import {
+  DELETED, SEEN, applyFlagMode, hasFlag, inRanges, isSameOrChild, normalizeFlags, normalizeFolderName, normalizeRanges,
+  normalizeTokens, parentNames, sameFlags, servedSize,
+} from '../message-rules';
+import { composeMessageSource } from '../message-source';
+
+export interface MemoryMessageStoreOptions {
+  blobs: BlobStore;
+  notifier: Notifier;
+  gcGraceMs?: number;
+  now?: () => Date;
+}
+
+interface MailboxState { quotaBytes: number; usedBytes: number; messageCount: number; lastUidValidity: number }
+interface MessageState {
+  id: string; folderId: string; uid: number; modseq: number; flags: string[]; size: number; internalDate: Date;
+  blobHash: string; headerPrefix: string; summary: unknown; sortFields: SortFields; tokens: Set<string>; deliveryKey: string | null;
+}
+interface FolderState extends Folder { messages: MessageState[]; tombstones: Map<number, number> }
+interface BlobState { size: number; refcount: number; touchedAt: number }
+type Events = Array<{ mailboxId: string; event: MailboxEvent }>;
+
+export class MemoryMessageStore implements MessageStore {
+  private readonly mailboxes = new Map<string, MailboxState>();
+  private readonly folders = new Map<string, FolderState>();
+  private readonly messages = new Map<string, MessageState>();
+  private readonly deliveryKeys = new Map<string, MessageState>();
+  private readonly blobRows = new Map<string, BlobState>();
+  private nextMessageId = 1;
+  private readonly blobs: BlobStore;
+  private readonly notifier: Notifier;
+  private readonly gcGraceMs: number;
+  private readonly now: () => Date;
+
+  constructor(options: MemoryMessageStoreOptions) {
+    this.blobs = options.blobs;
+    this.notifier = options.notifier;
+    this.gcGraceMs = options.gcGraceMs ?? 24 * 3600_000;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** The mailbox rows the API owns in PostgreSQL; tests create them here. */
+  addMailbox(mailboxId: string, quotaBytes: number): void {
+    this.mailboxes.set(mailboxId, { quotaBytes, usedBytes: 0, messageCount: 0, lastUidValidity: 0 });
+  }
+
+  setQuota(mailboxId: string, quotaBytes: number): void {
+    this.mailbox(mailboxId).quotaBytes = quotaBytes;
+  }
+
+  /** Reference count of a blob row, or null when there is none (tests compare it with the PostgreSQL trigger's). */
+  blobRefcount(hash: string): number | null {
+    return this.blobRows.get(hash)?.refcount ?? null;
+  }
+
+  async putBlob(stream: Readable, opts: { maxBytes?: number } = {}): Promise<StoredBlob> {
+    return this.blobs.put(stream, {
+      maxBytes: opts.maxBytes,
+      beforeCommit: async ({ hash, size }) => {
+        const row = this.blobRows.get(hash);
+        if (row) row.touchedAt = this.now().getTime();
+        else this.blobRows.set(hash, { size, refcount: 0, touchedAt: this.now().getTime() });
+      },
+    });
+  }
+
+  // ---------------------------------------------------------------- folders
+
+  async createDefaultFolders(mailboxId: string): Promise<Folder[]> {
+    this.mailbox(mailboxId);
+    const existing = this.folderList(mailboxId);
+    let changed = false;
+    for (const def of DEFAULT_FOLDERS) {
+      if (existing.some((f) => f.specialUse === def.specialUse)) continue;
+      const sameName = existing.find((f) => f.name === def.name);
+      if (sameName) sameName.specialUse = def.specialUse;
+      else this.insertFolder(mailboxId, def.name, def.specialUse, true);
+      changed = true;
+    }
+    if (changed) await this.publish([{ mailboxId, event: foldersEvent() }]);
+    return this.listFolders(mailboxId);
+  }
+
+  async listFolders(mailboxId: string): Promise<Folder[]> {
+    return this.folderList(mailboxId)
+      .sort((a, b) => (a.name === INBOX ? -1 : b.name === INBOX ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      .map(publicFolder);
+  }
+
+  async getFolder(mailboxId: string, ref: FolderRef): Promise<Folder> {
+    return publicFolder(this.findFolder(mailboxId, ref));
+  }
+
+  async createFolder(mailboxId: string, name: string, opts: { specialUse?: SpecialUse; subscribed?: boolean } = {}): Promise<Folder> {
+    const normalized = normalizeFolderName(name);
+    this.mailbox(mailboxId);
+    const names = new Set(this.folderList(mailboxId).map((f) => f.name));
+    if (names.has(normalized)) throw new FolderExistsError(normalized);
+    const specialUse = opts.specialUse ?? (normalized === INBOX ? 'inbox' : null);
+    if (specialUse && this.folderList(mailboxId).some((f) => f.specialUse === specialUse)) {
+      throw new FolderOperationError('special-use', 'another folder already has this special use');
+    }
+    for (const parent of parentNames(normalized)) {
+      if (!names.has(parent)) this.insertFolder(mailboxId, parent, null, opts.subscribed ?? true);
+    }
+    const folder = this.insertFolder(mailboxId, normalized, specialUse, opts.subscribed ?? true);
+    await this.publish([{ mailboxId, event: foldersEvent() }]);
+    return publicFolder(folder);
+  }
+
+  async renameFolder(mailboxId: string, ref: FolderRef, newName: string): Promise<Folder> {
+    const target = normalizeFolderName(newName);
+    const folder = this.findFolder(mailboxId, ref);
+    const all = this.folderList(mailboxId);
+    const names = new Set(all.map((f) => f.name));
+    const events: Events = [{ mailboxId, event: foldersEvent() }];
+    if (names.has(target)) throw new FolderExistsError(target);
+    if (folder.name === INBOX) {
+      for (const parent of parentNames(target)) if (!names.has(parent)) this.insertFolder(mailboxId, parent, null, true);
+      const created = this.insertFolder(mailboxId, target, null, folder.subscribed);
+      this.moveMessages(folder, created, folder.messages.slice(), events);
+      await this.publish(events);
+      return publicFolder(created);
+    }
+    if (isSameOrChild(target, folder.name)) throw new InvalidFolderNameError(target, `it is ${folder.name} itself or inside it`);
+    const subtree = all.filter((f) => isSameOrChild(f.name, folder.name));
+    const renamed = subtree.map((f) => target + f.name.slice(folder.name.length));
+    const clash = renamed.find((n) => names.has(n) || n.toUpperCase() === INBOX);
+    if (clash) throw new FolderExistsError(clash);
+    for (const parent of parentNames(target)) if (!names.has(parent)) this.insertFolder(mailboxId, parent, null, true);
+    subtree.forEach((f, i) => { f.name = renamed[i]; });
+    await this.publish(events);
+    return publicFolder(folder);
+  }
+
+  async deleteFolder(mailboxId: string, ref: FolderRef): Promise<void> {
+    const folder = this.findFolder(mailboxId, ref);
+    if (folder.name === INBOX) throw new FolderOperationError(folder.name, 'INBOX cannot be deleted');
+    if (this.folderList(mailboxId).some((f) => f.name.startsWith(folder.name + '/'))) {
+      throw new FolderOperationError(folder.name, 'it has subfolders; delete or move them first');
+    }
+    const mailbox = this.mailbox(mailboxId);
+    mailbox.usedBytes -= folder.sizeBytes;
+    mailbox.messageCount -= folder.messageCount;
+    for (const m of folder.messages) this.dropMessage(m);
+    this.folders.delete(folder.id);
+    await this.publish([{ mailboxId, event: foldersEvent() }]);
+  }
+
+  async setSubscribed(mailboxId: string, ref: FolderRef, subscribed: boolean): Promise<void> {
+    this.findFolder(mailboxId, ref).subscribed = subscribed;
+    await this.publish([{ mailboxId, event: foldersEvent() }]);
+  }
+
+  async folderStatus(folderId: string): Promise<Folder> {
+    return publicFolder(this.folderById(folderId));
+  }
+
+  async quota(mailboxId: string): Promise<QuotaUsage> {
+    const m = this.mailbox(mailboxId);
+    return { usedBytes: m.usedBytes, messageCount: m.messageCount, quotaBytes: m.quotaBytes };
+  }
+
+  // ---------------------------------------------------------------- messages
+
+  async append(mailboxId: string, folder: FolderRef, message: NewMessage, opts: AppendOptions): Promise<AppendResult> {
+    const [outcome] = await this.appendMany([{ mailboxId, folder, message, enforceQuota: opts.enforceQuota }]);
+    if (!outcome.ok) throw outcome.error;
+    const { ok: _ok, ...result } = outcome;
+    return result;
+  }
+
+  async appendMany(deliveries: Delivery[]): Promise<DeliveryOutcome[]> {
+    const events: Events = [];
+    const outcomes = deliveries.map((d): DeliveryOutcome => {
+      const m = d.message;
+      const earlier = m.deliveryKey ? this.deliveryKeys.get(m.deliveryKey) : undefined;
+      if (earlier) return { ok: true, ...this.resultOf(earlier, true) };
+      const blob = this.blobRows.get(m.blobHash);
+      if (!blob) return { ok: false, error: new BlobNotStoredError(m.blobHash) };
+      let folder: FolderState;
+      try {
+        folder = this.findFolder(d.mailboxId, 'name' in d.folder ? { name: normalizeFolderName(d.folder.name) } : d.folder);
+      } catch {
+        return { ok: false, error: new FolderNotFoundError('name' in d.folder ? d.folder.name : d.folder.id) };
+      }
+      const headerPrefix = m.headerPrefix ?? '';
+      const size = servedSize(headerPrefix, blob.size);
+      const mailbox = this.mailbox(folder.mailboxId);
+      if (d.enforceQuota && mailbox.usedBytes + size > mailbox.quotaBytes) {
+        return { ok: false, error: new QuotaExceededError(folder.mailboxId, size, mailbox.usedBytes, mailbox.quotaBytes) };
+      }
+      const flags = normalizeFlags(m.flags ?? []);
+      const message: MessageState = {
+        id: String(this.nextMessageId++), folderId: folder.id, uid: folder.uidNext, modseq: folder.highestModseq + 1, flags, size,
+        internalDate: m.internalDate ?? this.now(), blobHash: m.blobHash, headerPrefix, summary: structuredClone(m.summary ?? null),
+        sortFields: structuredClone(m.sortFields ?? {}), tokens: new Set(normalizeTokens(m.searchTokens ?? [])), deliveryKey: m.deliveryKey ?? null,
+      };
+      this.addMessage(folder, message);
+      mailbox.usedBytes += size;
+      mailbox.messageCount += 1;
+      events.push({ mailboxId: folder.mailboxId, event: { type: 'exists', folderId: folder.id, uids: [message.uid], modseq: message.modseq } });
+      return { ok: true, ...this.resultOf(message, false) };
+    });
+    await this.publish(mergeExists(events));
+    return outcomes;
+  }
+
+  async listMessages(folderId: string, query: ListMessagesQuery = {}): Promise<MessageRecord[]> {
+    const folder = this.folderById(folderId);
+    const uids = query.uids ? normalizeRanges(query.uids) : null;
+    const seqs = query.seqs ? normalizeRanges(query.seqs) : null;
+    const out: MessageRecord[] = [];
+    folder.messages.forEach((m, i) => {
+      if (uids && !inRanges(m.uid, uids)) return;
+      if (seqs && !inRanges(i + 1, seqs)) return;
+      if (query.changedSince !== undefined && m.modseq <= query.changedSince) return;
+      const record: MessageRecord = {
+        id: m.id, uid: m.uid, modseq: m.modseq, flags: [...m.flags], size: m.size, internalDate: m.internalDate, blobHash: m.blobHash,
+      };
+      if (seqs) record.seq = i + 1;
+      if (query.withSummary !== false) record.summary = structuredClone(m.summary);
+      if (query.withSortFields) record.sortFields = structuredClone(m.sortFields);
+      out.push(record);
+    });
+    return out;
+  }
+
+  async getMessageSource(messageId: string, range?: BlobRange): Promise<Readable> {
+    const m = this.messages.get(messageId);
+    if (!m) throw new MessageNotFoundError(messageId);
+    return composeMessageSource(this.blobs, m.headerPrefix, m.blobHash, this.blobRows.get(m.blobHash)!.size, range);
+  }
+
+  async setFlags(folderId: string, uids: NumberRange[], mode: FlagMode, flags: string[], opts: { unchangedSince?: number } = {}): Promise<SetFlagsResult> {
+    const folder = this.folderById(folderId);
+    const ranges = normalizeRanges(uids);
+    const modseq = folder.highestModseq + 1;
+    const failed: number[] = [];
+    const changed: SetFlagsResult['changed'] = [];
+    for (const m of folder.messages) {
+      if (!inRanges(m.uid, ranges)) continue;
+      if (opts.unchangedSince !== undefined && m.modseq > opts.unchangedSince) {
+        failed.push(m.uid);
+        continue;
+      }
+      const next = applyFlagMode(m.flags, mode, flags);
+      if (sameFlags(next, m.flags)) continue;
+      folder.unseenCount += (hasFlag(next, SEEN) ? 0 : 1) - (hasFlag(m.flags, SEEN) ? 0 : 1);
+      m.flags = next;
+      m.modseq = modseq;
+      changed.push({ uid: m.uid, modseq, flags: [...next] });
+    }
+    if (changed.length === 0) return { changed, failed, highestModseq: folder.highestModseq };
+    folder.highestModseq = modseq;
+    await this.publish([{ mailboxId: folder.mailboxId, event: { type: 'flags', folderId, uids: changed.map((x) => x.uid), modseq } }]);
+    return { changed, failed, highestModseq: modseq };
+  }
+
+  async copy(folderId: string, uids: NumberRange[], targetFolderId: string, opts: { enforceQuota?: boolean } = {}): Promise<CopyResult> {
+    const source = this.folderById(folderId);
+    const target = this.folderById(targetFolderId);
+    const ranges = normalizeRanges(uids);
+    const selected = source.messages.filter((m) => inRanges(m.uid, ranges));
+    if (selected.length === 0) return { uidValidity: target.uidValidity, map: [], modseq: target.highestModseq };
+    const mailbox = this.mailbox(target.mailboxId);
+    const bytes = selected.reduce((s, m) => s + m.size, 0);
+    if ((opts.enforceQuota ?? true) && mailbox.usedBytes + bytes > mailbox.quotaBytes) {
+      throw new QuotaExceededError(target.mailboxId, bytes, mailbox.usedBytes, mailbox.quotaBytes);
+    }
+    const modseq = target.highestModseq + 1;
+    const map = selected.map((m) => {
+      const copy: MessageState = {
+        ...structuredClone({ ...m, tokens: undefined }), tokens: new Set(m.tokens),
+        id: String(this.nextMessageId++), folderId: target.id, uid: target.uidNext, modseq, deliveryKey: null,
+      };
+      this.addMessage(target, copy);
+      return { sourceUid: m.uid, targetUid: copy.uid };
+    });
+    mailbox.usedBytes += bytes;
+    mailbox.messageCount += selected.length;
+    await this.publish([{ mailboxId: target.mailboxId, event: { type: 'exists', folderId: target.id, uids: map.map((x) => x.targetUid), modseq } }]);
+    return { uidValidity: target.uidValidity, map, modseq };
+  }
+
+  async move(folderId: string, uids: NumberRange[], targetFolderId: string): Promise<MoveResult> {
+    if (folderId === targetFolderId) throw new FolderOperationError(folderId, 'source and target of a move are the same folder');
+    const source = this.folderById(folderId);
+    const target = this.folderById(targetFolderId);
+    const ranges = normalizeRanges(uids);
+    const events: Events = [];
+    const result = this.moveMessages(source, target, source.messages.filter((m) => inRanges(m.uid, ranges)), events);
+    await this.publish(events);
+    return result;
+  }
+
+  async expunge(folderId: string, uids?: NumberRange[]): Promise<ExpungeResult> {
+    const folder = this.folderById(folderId);
+    const ranges = uids ? normalizeRanges(uids) : null;
+    const gone = folder.messages.filter((m) => hasFlag(m.flags, DELETED) && (!ranges || inRanges(m.uid, ranges)));
+    if (gone.length === 0) return { uids: [], modseq: folder.highestModseq };
+    const modseq = folder.highestModseq + 1;
+    this.removeMessages(folder, gone, modseq);
+    const mailbox = this.mailbox(folder.mailboxId);
+    mailbox.usedBytes -= gone.reduce((s, m) => s + m.size, 0);
+    mailbox.messageCount -= gone.length;
+    for (const m of gone) this.dropMessage(m);
+    const expunged = gone.map((m) => m.uid);
+    await this.publish([{ mailboxId: folder.mailboxId, event: { type: 'expunge', folderId, uids: expunged, modseq } }]);
+    return { uids: expunged, modseq };
+  }
+
+  async search(folderId: string, tokens: string[]): Promise<number[]> {
+    const folder = this.folderById(folderId);
+    const wanted = normalizeTokens(tokens);
+    return folder.messages.filter((m) => wanted.every((t) => m.tokens.has(t))).map((m) => m.uid);
+  }
+
+  async changesSince(folderId: string, modseq: number): Promise<ChangesSince> {
+    const folder = this.folderById(folderId);
+    const changed = await this.listMessages(folderId, { changedSince: modseq, withSummary: false });
+    const vanished = [...folder.tombstones].filter(([, m]) => m > modseq).map(([uid]) => uid).sort((a, b) => a - b);
+    return { changed, vanished, highestModseq: folder.highestModseq };
+  }
+
+  async collectGarbage(): Promise<GarbageCollection> {
+    const cutoff = this.now().getTime() - this.gcGraceMs;
+    let deleted = 0;
+    for (const [hash, row] of [...this.blobRows]) {
+      if (row.refcount !== 0 || row.touchedAt >= cutoff) continue;
+      // Object first, then row, as in the PostgreSQL store.
+      await this.blobs.delete(hash);
+      const now = this.blobRows.get(hash);
+      if (now && now.refcount === 0 && now.touchedAt < cutoff) {
+        this.blobRows.delete(hash);
+        deleted += 1;
+      }
+    }
+    return { deleted };
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private mailbox(mailboxId: string): MailboxState {
+    const m = this.mailboxes.get(mailboxId);
+    if (!m) throw new MailboxNotFoundError(mailboxId);
+    return m;
+  }
+
+  private folderList(mailboxId: string): FolderState[] {
+    return [...this.folders.values()].filter((f) => f.mailboxId === mailboxId);
+  }
+
+  private findFolder(mailboxId: string, ref: FolderRef): FolderState {
+    if ('id' in ref) {
+      const f = this.folders.get(ref.id);
+      if (!f || f.mailboxId !== mailboxId) throw new FolderNotFoundError(ref.id);
+      return f;
+    }
+    let name: string;
+    try {
+      name = normalizeFolderName(ref.name);
+    } catch {
+      throw new FolderNotFoundError(ref.name);
+    }
+    const f = this.folderList(mailboxId).find((x) => x.name === name);
+    if (!f) throw new FolderNotFoundError(ref.name);
+    return f;
+  }
+
+  private folderById(folderId: string): FolderState {
+    const f = this.folders.get(folderId);
+    if (!f) throw new FolderNotFoundError(folderId);
+    return f;
+  }
+
+  private insertFolder(mailboxId: string, name: string, specialUse: SpecialUse | null, subscribed: boolean): FolderState {
+    const mailbox = this.mailbox(mailboxId);
+    mailbox.lastUidValidity = Math.max(Math.floor(this.now().getTime() / 1000), mailbox.lastUidValidity + 1);
+    const folder: FolderState = {
+      id: randomUUID(), mailboxId, name, specialUse, subscribed, uidValidity: mailbox.lastUidValidity, uidNext: 1, highestModseq: 1,
+      messageCount: 0, unseenCount: 0, sizeBytes: 0, messages: [], tombstones: new Map(),
+    };
+    this.folders.set(folder.id, folder);
+    return folder;
+  }
+
+  /** Appends a message with the folder's next UID and MODSEQ already set on it. */
+  private addMessage(folder: FolderState, m: MessageState): void {
+    folder.messages.push(m);
+    folder.uidNext = m.uid + 1;
+    folder.highestModseq = m.modseq;
+    folder.messageCount += 1;
+    folder.unseenCount += hasFlag(m.flags, SEEN) ? 0 : 1;
+    folder.sizeBytes += m.size;
+    this.messages.set(m.id, m);
+    if (m.deliveryKey) this.deliveryKeys.set(m.deliveryKey, m);
+    const blob = this.blobRows.get(m.blobHash)!;
+    blob.refcount += 1;
+  }
+
+  private removeMessages(folder: FolderState, gone: MessageState[], modseq: number): void {
+    const set = new Set(gone);
+    folder.messages = folder.messages.filter((m) => !set.has(m));
+    for (const m of gone) folder.tombstones.set(m.uid, modseq);
+    folder.highestModseq = modseq;
+    folder.messageCount -= gone.length;
+    folder.unseenCount -= gone.filter((m) => !hasFlag(m.flags, SEEN)).length;
+    folder.sizeBytes -= gone.reduce((s, m) => s + m.size, 0);
+  }
+
+  private dropMessage(m: MessageState): void {
+    this.messages.delete(m.id);
+    if (m.deliveryKey && this.deliveryKeys.get(m.deliveryKey) === m) this.deliveryKeys.delete(m.deliveryKey);
+    const blob = this.blobRows.get(m.blobHash)!;
+    blob.refcount -= 1;
+    blob.touchedAt = this.now().getTime();
+  }
+
+  private moveMessages(source: FolderState, target: FolderState, selected: MessageState[], events: Events): MoveResult {
+    if (selected.length === 0) {
+      return { uidValidity: target.uidValidity, map: [], modseq: target.highestModseq, sourceModseq: source.highestModseq };
+    }
+    const bytes = selected.reduce((s, m) => s + m.size, 0);
+    if (source.mailboxId !== target.mailboxId) {
+      const to = this.mailbox(target.mailboxId);
+      if (to.usedBytes + bytes > to.quotaBytes) throw new QuotaExceededError(target.mailboxId, bytes, to.usedBytes, to.quotaBytes);
+      const from = this.mailbox(source.mailboxId);
+      from.usedBytes -= bytes;
+      from.messageCount -= selected.length;
+      to.usedBytes += bytes;
+      to.messageCount += selected.length;
+    }
+    const sourceModseq = source.highestModseq + 1;
+    const targetModseq = target.highestModseq + 1;
+    this.removeMessages(source, selected, sourceModseq);
+    const map = selected.map((m) => {
+      const sourceUid = m.uid;
+      Object.assign(m, { folderId: target.id, uid: target.uidNext, modseq: targetModseq });
+      // Same object, same id and delivery key: the message moves, it is not copied.
+      this.addMessage(target, m);
+      this.blobRows.get(m.blobHash)!.refcount -= 1;
+      return { sourceUid, targetUid: m.uid };
+    });
+    events.push({ mailboxId: source.mailboxId, event: { type: 'expunge', folderId: source.id, uids: map.map((x) => x.sourceUid), modseq: sourceModseq } });
+    events.push({ mailboxId: target.mailboxId, event: { type: 'exists', folderId: target.id, uids: map.map((x) => x.targetUid), modseq: targetModseq } });
+    return { uidValidity: target.uidValidity, map, modseq: targetModseq, sourceModseq };
+  }
+
+  private resultOf(m: MessageState, duplicate: boolean): AppendResult {
+    const folder = this.folderById(m.folderId);
+    return { messageId: m.id, folderId: m.folderId, uid: m.uid, uidValidity: folder.uidValidity, modseq: m.modseq, size: m.size, duplicate };
+  }
+
+  private async publish(events: Events): Promise<void> {
+    for (const { mailboxId, event } of events) await this.notifier.publish(mailboxId, event).catch(() => undefined);
+  }
+}
+
+function publicFolder(f: FolderState): Folder {
+  const { messages: _m, tombstones: _t, ...folder } = f;
+  return { ...folder };
+}
+
+function foldersEvent(): MailboxEvent {
+  return { type: 'folders', folderId: null, uids: [], modseq: null };
+}
+
+/** One `exists` event per folder per call, as the PostgreSQL store sends. */
+function mergeExists(events: Events): Events {
+  const byFolder = new Map<string, { mailboxId: string; event: MailboxEvent }>();
+  for (const e of events) {
+    const seen = byFolder.get(e.event.folderId!);
+    if (seen) {
+      seen.event.uids.push(...e.event.uids);
+      seen.event.modseq = e.event.modseq;
+    } else byFolder.set(e.event.folderId!, { mailboxId: e.mailboxId, event: { ...e.event, uids: [...e.event.uids] } });
+  }
+  return [...byFolder.values()];
+}

@@ -1,0 +1,791 @@
+/**
+ * MessageStore on PostgreSQL. Every mutation is one transaction that takes its locks in one global order (folders by
+ * id, then mailboxes by id, then blobs by hash — the last in the refcount trigger), so concurrent operations queue
+ * instead of deadlocking. The folder row lock is what makes UID and MODSEQ allocation gap-free and ordered.
+ */
+import type { Readable } from 'node:stream';
+import type { Pool, PoolClient } from 'pg';
+import type { BlobRange, BlobStore, StoredBlob } from '../ports/blob-store';
+import {
+  BlobNotStoredError, DEFAULT_FOLDERS, FolderExistsError, FolderNotFoundError, FolderOperationError, INBOX,
+  InvalidFolderNameError, MailboxNotFoundError, MessageNotFoundError, QuotaExceededError,
+  type AppendOptions, type AppendResult, type ChangesSince, type CopyResult, type Delivery, type DeliveryOutcome,
+  type ExpungeResult, type FlagMode, type Folder, type FolderRef, type GarbageCollection, type ListMessagesQuery,
+  type MessageRecord, type MessageStore, type MoveResult, type NewMessage, type NumberRange,
+  type QuotaUsage, type SetFlagsResult, type SpecialUse,
+} from '../ports/message-store';
+import type { MailboxEvent, Notifier } from '../ports/notifier';
+import {
+  DELETED, SEEN, applyFlagMode, hasFlag, isSameOrChild, normalizeFlags, normalizeFolderName, normalizeRanges,
+  normalizeTokens, parentNames, sameFlags, servedSize,
+} from '../message-rules';
+import { composeMessageSource } from '../message-source';
+
+export interface PostgresMessageStoreOptions {
+  pool: Pool;
+  blobs: BlobStore;
+  notifier: Notifier;
+  /** How long an unreferenced blob survives; also the longest allowed gap between putBlob and append. Default 24 h. */
+  gcGraceMs?: number;
+  now?: () => Date;
+  /** Publishing happens after commit; a failure is reported here and the operation still succeeds. */
+  onNotifyError?: (err: unknown) => void;
+}
+
+const FOLDER_COLUMNS = `id, mailbox_id, name, special_use, subscribed, uid_validity, uid_next, highest_modseq,
+  message_count, unseen_count, size_bytes`;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const GC_BATCH = 200;
+
+interface FolderRow {
+  id: string;
+  mailbox_id: string;
+  name: string;
+  special_use: SpecialUse | null;
+  subscribed: boolean;
+  uid_validity: string;
+  uid_next: number;
+  highest_modseq: string;
+  message_count: number;
+  unseen_count: number;
+  size_bytes: string;
+}
+
+interface MessageRow {
+  id: string;
+  uid: number;
+  modseq: string;
+  flags: string[];
+  size: number;
+  blob_hash: string;
+}
+
+type Events = Array<{ mailboxId: string; event: MailboxEvent }>;
+
+export class PostgresMessageStore implements MessageStore {
+  private readonly pool: Pool;
+  private readonly blobs: BlobStore;
+  private readonly notifier: Notifier;
+  private readonly gcGraceMs: number;
+  private readonly now: () => Date;
+
+  constructor(private readonly options: PostgresMessageStoreOptions) {
+    this.pool = options.pool;
+    this.blobs = options.blobs;
+    this.notifier = options.notifier;
+    this.gcGraceMs = options.gcGraceMs ?? 24 * 3600_000;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  async putBlob(stream: Readable, opts: { maxBytes?: number } = {}): Promise<StoredBlob> {
+    return this.blobs.put(stream, {
+      maxBytes: opts.maxBytes,
+      // The lease (fresh touched_at) comes before the object is committed: a collector already deleting this hash
+      // holds the row lock, so we wait for it and the put then writes the object anew.
+      beforeCommit: async ({ hash, size }) => {
+        await this.pool.query(
+          `INSERT INTO blob (hash, size) VALUES ($1, $2) ON CONFLICT (hash) DO UPDATE SET touched_at = now()`,
+          [hash, size],
+        );
+      },
+    });
+  }
+
+  // ---------------------------------------------------------------- folders
+
+  async createDefaultFolders(mailboxId: string): Promise<Folder[]> {
+    await this.transaction(async (c, events) => {
+      await this.lockMailboxes(c, [mailboxId]);
+      const { rows } = await c.query<FolderRow>(`SELECT ${FOLDER_COLUMNS} FROM folder WHERE mailbox_id = $1`, [mailboxId]);
+      let changed = false;
+      for (const def of DEFAULT_FOLDERS) {
+        if (rows.some((r) => r.special_use === def.specialUse)) continue;
+        const sameName = rows.find((r) => r.name === def.name);
+        if (sameName) {
+          await c.query(`UPDATE folder SET special_use = $2 WHERE id = $1`, [sameName.id, def.specialUse]);
+        } else {
+          await this.insertFolder(c, mailboxId, def.name, def.specialUse, true);
+        }
+        changed = true;
+      }
+      if (changed) events.push({ mailboxId, event: foldersEvent() });
+    });
+    return this.listFolders(mailboxId);
+  }
+
+  async listFolders(mailboxId: string): Promise<Folder[]> {
+    if (!UUID.test(mailboxId)) return [];
+    const { rows } = await this.pool.query<FolderRow>(
+      `SELECT ${FOLDER_COLUMNS} FROM folder WHERE mailbox_id = $1 ORDER BY name <> 'INBOX', name`, [mailboxId],
+    );
+    return rows.map(toFolder);
+  }
+
+  async getFolder(mailboxId: string, ref: FolderRef): Promise<Folder> {
+    return toFolder(await this.findFolder(this.pool, mailboxId, ref, false));
+  }
+
+  async createFolder(mailboxId: string, name: string, opts: { specialUse?: SpecialUse; subscribed?: boolean } = {}): Promise<Folder> {
+    const normalized = normalizeFolderName(name);
+    return this.transaction(async (c, events) => {
+      await this.lockMailboxes(c, [mailboxId]);
+      const existing = await this.folderNames(c, mailboxId);
+      if (existing.has(normalized)) throw new FolderExistsError(normalized);
+      for (const parent of parentNames(normalized)) {
+        if (!existing.has(parent)) await this.insertFolder(c, mailboxId, parent, null, opts.subscribed ?? true);
+      }
+      const specialUse = opts.specialUse ?? (normalized === INBOX ? 'inbox' : null);
+      const folder = await this.insertFolder(c, mailboxId, normalized, specialUse, opts.subscribed ?? true);
+      events.push({ mailboxId, event: foldersEvent() });
+      return folder;
+    });
+  }
+
+  async renameFolder(mailboxId: string, ref: FolderRef, newName: string): Promise<Folder> {
+    const target = normalizeFolderName(newName);
+    return this.transaction(async (c, events) => {
+      const folder = await this.findFolder(c, mailboxId, ref, false);
+      const existing = await this.folderNames(c, mailboxId);
+      if (folder.name === INBOX) {
+        // RFC 3501: renaming INBOX moves its messages to the new folder; INBOX stays, empty; its children stay.
+        if (existing.has(target)) throw new FolderExistsError(target);
+        const [locked] = await this.lockFolders(c, [folder.id]);
+        await this.lockMailboxes(c, [mailboxId]);
+        for (const parent of parentNames(target)) {
+          if (!existing.has(parent)) await this.insertFolder(c, mailboxId, parent, null, true);
+        }
+        const created = await this.insertFolder(c, mailboxId, target, null, locked.subscribed);
+        const createdRow = await this.lockFolders(c, [created.id]);
+        const moved = await this.moveRows(c, locked, createdRow[0], null, events);
+        events.push({ mailboxId, event: foldersEvent() });
+        return moved.target;
+      }
+      if (existing.has(target)) throw new FolderExistsError(target);
+      if (isSameOrChild(target, folder.name)) throw new InvalidFolderNameError(target, `it is ${folder.name} itself or inside it`);
+      const subtree = [...existing.keys()].filter((n) => isSameOrChild(n, folder.name));
+      const renamed = subtree.map((n) => target + n.slice(folder.name.length));
+      const clash = renamed.find((n) => existing.has(n) || (n.toUpperCase() === INBOX));
+      if (clash) throw new FolderExistsError(clash);
+      const { rows: subtreeRows } = await c.query<{ id: string }>(
+        `SELECT id FROM folder WHERE mailbox_id = $1 AND name = ANY($2) ORDER BY id FOR UPDATE`, [mailboxId, subtree],
+      );
+      await this.lockMailboxes(c, [mailboxId]);
+      for (const parent of parentNames(target)) {
+        if (!existing.has(parent)) await this.insertFolder(c, mailboxId, parent, null, true);
+      }
+      await c.query(
+        `UPDATE folder SET name = $3 || substr(name, length($2) + 1)
+          WHERE id = ANY($4) AND (name = $2 OR starts_with(name, $2 || '/'))`,
+        [mailboxId, folder.name, target, subtreeRows.map((r) => r.id)],
+      );
+      events.push({ mailboxId, event: foldersEvent() });
+      return toFolder(await this.findFolder(c, mailboxId, { id: folder.id }, false));
+    });
+  }
+
+  async deleteFolder(mailboxId: string, ref: FolderRef): Promise<void> {
+    await this.transaction(async (c, events) => {
+      const found = await this.findFolder(c, mailboxId, ref, false);
+      if (found.name === INBOX) throw new FolderOperationError(found.name, 'INBOX cannot be deleted');
+      const [folder] = await this.lockFolders(c, [found.id]);
+      const { rows } = await c.query(
+        `SELECT 1 FROM folder WHERE mailbox_id = $1 AND starts_with(name, $2 || '/') LIMIT 1`, [mailboxId, folder.name],
+      );
+      if (rows.length > 0) throw new FolderOperationError(folder.name, 'it has subfolders; delete or move them first');
+      await this.lockMailboxes(c, [mailboxId]);
+      await c.query(
+        `UPDATE mailbox SET used_bytes = used_bytes - $2, message_count = message_count - $3 WHERE id = $1`,
+        [mailboxId, folder.size_bytes, folder.message_count],
+      );
+      // Messages and tombstones go by cascade; the refcount trigger releases their blobs.
+      await c.query(`DELETE FROM folder WHERE id = $1`, [folder.id]);
+      events.push({ mailboxId, event: foldersEvent() });
+    });
+  }
+
+  async setSubscribed(mailboxId: string, ref: FolderRef, subscribed: boolean): Promise<void> {
+    await this.transaction(async (c, events) => {
+      const folder = await this.findFolder(c, mailboxId, ref, false);
+      await c.query(`UPDATE folder SET subscribed = $2 WHERE id = $1`, [folder.id, subscribed]);
+      events.push({ mailboxId, event: foldersEvent() });
+    });
+  }
+
+  async folderStatus(folderId: string): Promise<Folder> {
+    return toFolder(await this.folderById(this.pool, folderId));
+  }
+
+  async quota(mailboxId: string): Promise<QuotaUsage> {
+    const { rows } = UUID.test(mailboxId)
+      ? await this.pool.query(`SELECT used_bytes, message_count, quota_bytes FROM mailbox WHERE id = $1`, [mailboxId])
+      : { rows: [] };
+    if (rows.length === 0) throw new MailboxNotFoundError(mailboxId);
+    return { usedBytes: Number(rows[0].used_bytes), messageCount: rows[0].message_count, quotaBytes: Number(rows[0].quota_bytes) };
+  }
+
+  // ---------------------------------------------------------------- messages
+
+  async append(mailboxId: string, folder: FolderRef, message: NewMessage, opts: AppendOptions): Promise<AppendResult> {
+    const [outcome] = await this.appendMany([{ mailboxId, folder, message, enforceQuota: opts.enforceQuota }]);
+    if (!outcome.ok) throw outcome.error;
+    const { ok: _ok, ...result } = outcome;
+    return result;
+  }
+
+  async appendMany(deliveries: Delivery[]): Promise<DeliveryOutcome[]> {
+    const outcomes: Array<DeliveryOutcome | undefined> = new Array(deliveries.length);
+    const prepared = deliveries.map((d, i) => {
+      try {
+        const folder = 'id' in d.folder ? d.folder : { name: normalizeFolderName(d.folder.name) };
+        return { i, d, folder };
+      } catch {
+        outcomes[i] = { ok: false, error: new FolderNotFoundError('name' in d.folder ? d.folder.name : d.folder.id) };
+        return null;
+      }
+    }).filter((p) => p !== null);
+
+    // Retried deliveries answer from the earlier message without taking any lock.
+    const keys = prepared.map((p) => p.d.message.deliveryKey).filter((k): k is string => !!k);
+    const earlier = new Map((await this.findDelivered(this.pool, keys)).map((r) => [r.deliveryKey, r]));
+    const blobSizes = new Map<string, number>();
+    const hashes = [...new Set(prepared.map((p) => p.d.message.blobHash))];
+    const { rows: blobRows } = await this.pool.query<{ hash: string; size: string }>(
+      `SELECT hash, size FROM blob WHERE hash = ANY($1)`, [hashes],
+    );
+    for (const r of blobRows) blobSizes.set(r.hash, Number(r.size));
+    const todo = prepared.filter((p) => {
+      const key = p.d.message.deliveryKey;
+      const dup = key ? earlier.get(key) : undefined;
+      if (dup) outcomes[p.i] = { ok: true, ...dup.result };
+      else if (!blobSizes.has(p.d.message.blobHash)) outcomes[p.i] = { ok: false, error: new BlobNotStoredError(p.d.message.blobHash) };
+      else return true;
+      return false;
+    });
+
+    if (todo.length > 0) {
+      await this.transaction(async (c, events) => {
+        const folderIds = todo.flatMap((p) => ('id' in p.folder && UUID.test(p.folder.id) ? [p.folder.id] : []));
+        const named = todo.flatMap((p) => ('name' in p.folder && UUID.test(p.d.mailboxId) ? [[p.d.mailboxId, p.folder.name]] : []));
+        const { rows: folderRows } = await c.query<FolderRow>(
+          `SELECT ${FOLDER_COLUMNS} FROM folder
+            WHERE id = ANY($1::uuid[])
+               OR (mailbox_id, name) IN (SELECT * FROM unnest($2::uuid[], $3::text[]))
+            ORDER BY id FOR UPDATE`,
+          [folderIds, named.map((n) => n[0]), named.map((n) => n[1])],
+        );
+        const folderOf = (p: (typeof todo)[number]) => folderRows.find((f) =>
+          f.mailbox_id === p.d.mailboxId && ('id' in p.folder ? f.id === p.folder.id : f.name === p.folder.name));
+        const mailboxes = await this.lockMailboxes(c, [...new Set(folderRows.map((f) => f.mailbox_id))]);
+        const used = new Map(mailboxes.map((m) => [m.id, { used: Number(m.used_bytes), quota: Number(m.quota_bytes), bytes: 0, count: 0 }]));
+        const touched = new Map<string, { row: FolderRow; uidNext: number; modseq: number; count: number; unseen: number; bytes: number; uids: number[] }>();
+
+        for (const p of todo) {
+          const row = folderOf(p);
+          if (!row) {
+            outcomes[p.i] = { ok: false, error: new FolderNotFoundError('id' in p.folder ? p.folder.id : p.folder.name) };
+            continue;
+          }
+          const m = p.d.message;
+          const headerPrefix = stripNul(m.headerPrefix ?? '');
+          const size = servedSize(headerPrefix, blobSizes.get(m.blobHash)!);
+          const usage = used.get(row.mailbox_id)!;
+          if (p.d.enforceQuota && usage.used + usage.bytes + size > usage.quota) {
+            outcomes[p.i] = { ok: false, error: new QuotaExceededError(row.mailbox_id, size, usage.used + usage.bytes, usage.quota) };
+            continue;
+          }
+          let t = touched.get(row.id);
+          if (!t) touched.set(row.id, (t = { row, uidNext: row.uid_next, modseq: Number(row.highest_modseq), count: 0, unseen: 0, bytes: 0, uids: [] }));
+          const flags = normalizeFlags(m.flags ?? []);
+          const uid = t.uidNext;
+          const modseq = t.modseq + 1;
+          const sort = m.sortFields ?? {};
+          const { rows: inserted } = await c.query<{ id: string }>(
+            `INSERT INTO message (mailbox_id, folder_id, uid, modseq, flags, internal_date, size, blob_hash, header_prefix,
+               summary, subject, base_subject, from_addr, to_addr, cc_addr, sent_date, message_id, in_reply_to, refs,
+               attachment_names, search, delivery_key)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
+               array_to_tsvector($21::text[]), $22)
+             ON CONFLICT (delivery_key) DO NOTHING RETURNING id`,
+            [row.mailbox_id, row.id, uid, modseq, flags.map(stripNul), m.internalDate ?? this.now(), size, m.blobHash,
+              headerPrefix, jsonForPostgres(m.summary ?? null), text(sort.subject), text(sort.baseSubject), text(sort.from),
+              text(sort.to), text(sort.cc), sort.sentDate ?? null, text(sort.messageId), text(sort.inReplyTo),
+              (sort.references ?? []).map(stripNul), (sort.attachmentNames ?? []).map(stripNul),
+              normalizeTokens(m.searchTokens ?? []), m.deliveryKey ?? null],
+          );
+          if (inserted.length === 0) {
+            // Same key delivered meanwhile (by a concurrent worker or earlier in this batch): nothing allocated.
+            const [dup] = await this.findDelivered(c, [m.deliveryKey!]);
+            outcomes[p.i] = { ok: true, ...dup.result };
+            continue;
+          }
+          t.uidNext = uid + 1;
+          t.modseq = modseq;
+          t.count += 1;
+          t.unseen += hasFlag(flags, SEEN) ? 0 : 1;
+          t.bytes += size;
+          t.uids.push(uid);
+          usage.bytes += size;
+          usage.count += 1;
+          outcomes[p.i] = {
+            ok: true, messageId: inserted[0].id, folderId: row.id, uid, uidValidity: Number(row.uid_validity), modseq, size, duplicate: false,
+          };
+        }
+
+        const folders = [...touched.values()];
+        if (folders.length === 0) return;
+        await c.query(
+          `UPDATE folder f SET uid_next = d.uid_next, highest_modseq = d.modseq, message_count = f.message_count + d.n,
+              unseen_count = f.unseen_count + d.unseen, size_bytes = f.size_bytes + d.bytes
+             FROM unnest($1::uuid[], $2::int[], $3::bigint[], $4::int[], $5::int[], $6::bigint[]) AS d(id, uid_next, modseq, n, unseen, bytes)
+            WHERE f.id = d.id`,
+          [folders.map((t) => t.row.id), folders.map((t) => t.uidNext), folders.map((t) => t.modseq), folders.map((t) => t.count),
+            folders.map((t) => t.unseen), folders.map((t) => t.bytes)],
+        );
+        const charged = [...used.entries()].filter(([, u]) => u.count > 0);
+        await c.query(
+          `UPDATE mailbox m SET used_bytes = m.used_bytes + d.bytes, message_count = m.message_count + d.n
+             FROM unnest($1::uuid[], $2::bigint[], $3::int[]) AS d(id, bytes, n) WHERE m.id = d.id`,
+          [charged.map(([id]) => id), charged.map(([, u]) => u.bytes), charged.map(([, u]) => u.count)],
+        );
+        for (const t of folders) {
+          events.push({ mailboxId: t.row.mailbox_id, event: { type: 'exists', folderId: t.row.id, uids: t.uids, modseq: t.modseq } });
+        }
+      });
+    }
+    return outcomes.map((o) => o!);
+  }
+
+  async listMessages(folderId: string, query: ListMessagesQuery = {}): Promise<MessageRecord[]> {
+    const params: unknown[] = [folderId];
+    const where: string[] = ['m.folder_id = $1'];
+    let from = 'message m';
+    let seqColumn = '';
+    if (query.uids) {
+      const r = mergeRanges(query.uids);
+      params.push(r.map((x) => x.from), r.map((x) => x.to));
+      where.push(`EXISTS (SELECT 1 FROM unnest($${params.length - 1}::int[], $${params.length}::int[]) r(lo, hi) WHERE m.uid BETWEEN r.lo AND r.hi)`);
+    }
+    if (query.seqs) {
+      const r = mergeRanges(query.seqs);
+      params.push(r.map((x) => x.from), r.map((x) => x.to));
+      from = `(SELECT uid, row_number() OVER (ORDER BY uid) AS seq FROM message WHERE folder_id = $1) n
+        JOIN message m ON m.folder_id = $1 AND m.uid = n.uid`;
+      where.push(`EXISTS (SELECT 1 FROM unnest($${params.length - 1}::bigint[], $${params.length}::bigint[]) r(lo, hi) WHERE n.seq BETWEEN r.lo AND r.hi)`);
+      seqColumn = ', n.seq';
+    }
+    if (query.changedSince !== undefined) {
+      params.push(query.changedSince);
+      where.push(`m.modseq > $${params.length}`);
+    }
+    const columns = [
+      'm.id', 'm.uid', 'm.modseq', 'm.flags', 'm.size', 'm.internal_date', 'm.blob_hash',
+      ...(query.withSummary === false ? [] : ['m.summary']),
+      ...(query.withSortFields ? ['m.subject', 'm.base_subject', 'm.from_addr', 'm.to_addr', 'm.cc_addr', 'm.sent_date',
+        'm.message_id', 'm.in_reply_to', 'm.refs', 'm.attachment_names'] : []),
+    ];
+    if (!UUID.test(folderId)) throw new FolderNotFoundError(folderId);
+    const { rows } = await this.pool.query<ListedRow>(
+      `SELECT ${columns.join(', ')}${seqColumn} FROM ${from} WHERE ${where.join(' AND ')} ORDER BY m.uid`, params,
+    );
+    if (rows.length === 0) await this.folderById(this.pool, folderId);
+    return rows.map((r) => toMessageRecord(r, query));
+  }
+
+  async getMessageSource(messageId: string, range?: BlobRange): Promise<Readable> {
+    const { rows } = /^\d{1,18}$/.test(messageId)
+      ? await this.pool.query<{ header_prefix: string; blob_hash: string; blob_size: string }>(
+        `SELECT m.header_prefix, m.blob_hash, b.size AS blob_size FROM message m JOIN blob b ON b.hash = m.blob_hash WHERE m.id = $1`,
+        [messageId],
+      )
+      : { rows: [] };
+    if (rows.length === 0) throw new MessageNotFoundError(messageId);
+    return composeMessageSource(this.blobs, rows[0].header_prefix, rows[0].blob_hash, Number(rows[0].blob_size), range);
+  }
+
+  async setFlags(folderId: string, uids: NumberRange[], mode: FlagMode, flags: string[], opts: { unchangedSince?: number } = {}): Promise<SetFlagsResult> {
+    return this.transaction(async (c, events) => {
+      const [folder] = await this.lockFolders(c, [folderId]);
+      const rows = await this.selectMessages(c, folderId, uids);
+      const modseq = Number(folder.highest_modseq) + 1;
+      const failed: number[] = [];
+      const changed: SetFlagsResult['changed'] = [];
+      let unseenDelta = 0;
+      for (const r of rows) {
+        if (opts.unchangedSince !== undefined && Number(r.modseq) > opts.unchangedSince) {
+          failed.push(r.uid);
+          continue;
+        }
+        const next = applyFlagMode(r.flags, mode, flags);
+        if (sameFlags(next, r.flags)) continue;
+        unseenDelta += (hasFlag(r.flags, SEEN) ? 0 : 1) - (hasFlag(next, SEEN) ? 0 : 1);
+        changed.push({ uid: r.uid, modseq, flags: next });
+      }
+      if (changed.length === 0) return { changed, failed, highestModseq: Number(folder.highest_modseq) };
+      await c.query(
+        `UPDATE message m SET flags = d.flags, modseq = $2
+           FROM jsonb_to_recordset($3::jsonb) AS d(uid int, flags text[]) WHERE m.folder_id = $1 AND m.uid = d.uid`,
+        [folderId, modseq, JSON.stringify(changed.map((x) => ({ uid: x.uid, flags: x.flags.map(stripNul) })))],
+      );
+      await c.query(`UPDATE folder SET highest_modseq = $2, unseen_count = unseen_count - $3 WHERE id = $1`, [folderId, modseq, unseenDelta]);
+      events.push({ mailboxId: folder.mailbox_id, event: { type: 'flags', folderId, uids: changed.map((x) => x.uid), modseq } });
+      return { changed, failed, highestModseq: modseq };
+    });
+  }
+
+  async copy(folderId: string, uids: NumberRange[], targetFolderId: string, opts: { enforceQuota?: boolean } = {}): Promise<CopyResult> {
+    return this.transaction(async (c, events) => {
+      const locked = await this.lockFolders(c, [folderId, targetFolderId]);
+      const target = locked.find((f) => f.id === targetFolderId)!;
+      const rows = await this.selectMessages(c, folderId, uids);
+      const modseq = Number(target.highest_modseq) + 1;
+      if (rows.length === 0) return { uidValidity: Number(target.uid_validity), map: [], modseq: Number(target.highest_modseq) };
+      const [mailbox] = await this.lockMailboxes(c, [target.mailbox_id]);
+      const bytes = rows.reduce((s, r) => s + r.size, 0);
+      if ((opts.enforceQuota ?? true) && Number(mailbox.used_bytes) + bytes > Number(mailbox.quota_bytes)) {
+        throw new QuotaExceededError(target.mailbox_id, bytes, Number(mailbox.used_bytes), Number(mailbox.quota_bytes));
+      }
+      const map = rows.map((r, i) => ({ sourceUid: r.uid, targetUid: target.uid_next + i }));
+      await c.query(
+        `INSERT INTO message (mailbox_id, folder_id, uid, modseq, flags, internal_date, size, blob_hash, header_prefix,
+           summary, subject, base_subject, from_addr, to_addr, cc_addr, sent_date, message_id, in_reply_to, refs,
+           attachment_names, search)
+         SELECT $1, $2, d.new_uid, $3, m.flags, m.internal_date, m.size, m.blob_hash, m.header_prefix,
+           m.summary, m.subject, m.base_subject, m.from_addr, m.to_addr, m.cc_addr, m.sent_date, m.message_id, m.in_reply_to, m.refs,
+           m.attachment_names, m.search
+           FROM message m JOIN unnest($4::bigint[], $5::int[]) AS d(id, new_uid) ON m.id = d.id
+          ORDER BY d.new_uid`,
+        [target.mailbox_id, target.id, modseq, rows.map((r) => r.id), map.map((x) => x.targetUid)],
+      );
+      const unseen = rows.filter((r) => !hasFlag(r.flags, SEEN)).length;
+      await this.addToFolder(c, target.id, target.uid_next + rows.length, modseq, rows.length, unseen, bytes);
+      await c.query(
+        `UPDATE mailbox SET used_bytes = used_bytes + $2, message_count = message_count + $3 WHERE id = $1`,
+        [target.mailbox_id, bytes, rows.length],
+      );
+      events.push({ mailboxId: target.mailbox_id, event: { type: 'exists', folderId: target.id, uids: map.map((x) => x.targetUid), modseq } });
+      return { uidValidity: Number(target.uid_validity), map, modseq };
+    });
+  }
+
+  async move(folderId: string, uids: NumberRange[], targetFolderId: string): Promise<MoveResult> {
+    if (folderId === targetFolderId) throw new FolderOperationError(folderId, 'source and target of a move are the same folder');
+    return this.transaction(async (c, events) => {
+      const locked = await this.lockFolders(c, [folderId, targetFolderId]);
+      const source = locked.find((f) => f.id === folderId)!;
+      const target = locked.find((f) => f.id === targetFolderId)!;
+      return this.moveRows(c, source, target, uids, events);
+    });
+  }
+
+  async expunge(folderId: string, uids?: NumberRange[]): Promise<ExpungeResult> {
+    return this.transaction(async (c, events) => {
+      const [folder] = await this.lockFolders(c, [folderId]);
+      await this.lockMailboxes(c, [folder.mailbox_id]);
+      const params: unknown[] = [folderId, DELETED];
+      let rangeFilter = '';
+      if (uids) {
+        const r = mergeRanges(uids);
+        params.push(r.map((x) => x.from), r.map((x) => x.to));
+        rangeFilter = `AND EXISTS (SELECT 1 FROM unnest($3::int[], $4::int[]) r(lo, hi) WHERE uid BETWEEN r.lo AND r.hi)`;
+      }
+      const { rows } = await c.query<{ uid: number; size: number; flags: string[] }>(
+        `DELETE FROM message WHERE folder_id = $1 AND $2 = ANY(flags) ${rangeFilter} RETURNING uid, size, flags`, params,
+      );
+      if (rows.length === 0) return { uids: [], modseq: Number(folder.highest_modseq) };
+      const expunged = rows.map((r) => r.uid).sort((a, b) => a - b);
+      const modseq = Number(folder.highest_modseq) + 1;
+      const bytes = rows.reduce((s, r) => s + r.size, 0);
+      const unseen = rows.filter((r) => !hasFlag(r.flags, SEEN)).length;
+      await this.tombstone(c, folderId, expunged, modseq);
+      await this.addToFolder(c, folderId, folder.uid_next, modseq, -rows.length, -unseen, -bytes);
+      await c.query(
+        `UPDATE mailbox SET used_bytes = used_bytes - $2, message_count = message_count - $3 WHERE id = $1`,
+        [folder.mailbox_id, bytes, rows.length],
+      );
+      events.push({ mailboxId: folder.mailbox_id, event: { type: 'expunge', folderId, uids: expunged, modseq } });
+      return { uids: expunged, modseq };
+    });
+  }
+
+  async search(folderId: string, tokens: string[]): Promise<number[]> {
+    await this.folderById(this.pool, folderId);
+    const normalized = normalizeTokens(tokens);
+    const { rows } = normalized.length === 0
+      ? await this.pool.query<{ uid: number }>(`SELECT uid FROM message WHERE folder_id = $1 ORDER BY uid`, [folderId])
+      : await this.pool.query<{ uid: number }>(
+        `SELECT uid FROM message WHERE folder_id = $1 AND search @@ $2::tsquery ORDER BY uid`, [folderId, tsquery(normalized)],
+      );
+    return rows.map((r) => r.uid);
+  }
+
+  async changesSince(folderId: string, modseq: number): Promise<ChangesSince> {
+    const folder = await this.folderById(this.pool, folderId);
+    const changed = await this.listMessages(folderId, { changedSince: modseq, withSummary: false });
+    const { rows } = await this.pool.query<{ uid: number }>(
+      `SELECT uid FROM expunged_message WHERE folder_id = $1 AND modseq > $2 ORDER BY uid`, [folderId, modseq],
+    );
+    return { changed, vanished: rows.map((r) => r.uid), highestModseq: Number(folder.highest_modseq) };
+  }
+
+  async collectGarbage(): Promise<GarbageCollection> {
+    const cutoff = new Date(this.now().getTime() - this.gcGraceMs);
+    let deleted = 0;
+    for (;;) {
+      const batch = await this.transaction(async (c) => {
+        // Row locks keep a concurrent putBlob lease or message insert waiting until this batch is gone.
+        const { rows } = await c.query<{ hash: string }>(
+          `SELECT hash FROM blob WHERE refcount = 0 AND touched_at < $1 ORDER BY hash LIMIT ${GC_BATCH} FOR UPDATE SKIP LOCKED`,
+          [cutoff],
+        );
+        // Object first, row second: a crash in between leaves a row without object, which the next run deletes
+        // (deleting a missing object is a no-op). The other order could leave an object no row points to, never collected.
+        for (const r of rows) await this.blobs.delete(r.hash);
+        await c.query(`DELETE FROM blob WHERE hash = ANY($1) AND refcount = 0`, [rows.map((r) => r.hash)]);
+        return rows.length;
+      });
+      deleted += batch;
+      if (batch < GC_BATCH) return { deleted };
+    }
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private async transaction<T>(work: (c: PoolClient, events: Events) => Promise<T>): Promise<T> {
+    const c = await this.pool.connect();
+    const events: Events = [];
+    let result: T;
+    try {
+      await c.query('BEGIN');
+      result = await work(c, events);
+      await c.query('COMMIT');
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw mapPgError(err);
+    } finally {
+      c.release();
+    }
+    for (const { mailboxId, event } of events) {
+      await this.notifier.publish(mailboxId, event).catch((err) => this.options.onNotifyError?.(err));
+    }
+    return result;
+  }
+
+  private async findFolder(c: Pool | PoolClient, mailboxId: string, ref: FolderRef, forUpdate: boolean): Promise<FolderRow> {
+    const lock = forUpdate ? 'FOR UPDATE' : '';
+    const label = 'id' in ref ? ref.id : ref.name;
+    if (!UUID.test(mailboxId) || ('id' in ref && !UUID.test(ref.id))) throw new FolderNotFoundError(label);
+    const { rows } = 'id' in ref
+      ? await c.query<FolderRow>(`SELECT ${FOLDER_COLUMNS} FROM folder WHERE id = $1 AND mailbox_id = $2 ${lock}`, [ref.id, mailboxId])
+      : await c.query<FolderRow>(`SELECT ${FOLDER_COLUMNS} FROM folder WHERE mailbox_id = $1 AND name = $2 ${lock}`, [mailboxId, safeFolderName(ref.name)]);
+    if (rows.length === 0) throw new FolderNotFoundError(label);
+    return rows[0];
+  }
+
+  private async folderById(c: Pool | PoolClient, folderId: string): Promise<FolderRow> {
+    const { rows } = UUID.test(folderId)
+      ? await c.query<FolderRow>(`SELECT ${FOLDER_COLUMNS} FROM folder WHERE id = $1`, [folderId])
+      : { rows: [] };
+    if (rows.length === 0) throw new FolderNotFoundError(folderId);
+    return rows[0];
+  }
+
+  /** Locks folders in id order (the first step of the global lock order); every id must exist. */
+  private async lockFolders(c: PoolClient, ids: string[]): Promise<FolderRow[]> {
+    const unique = [...new Set(ids)];
+    const bad = unique.find((id) => !UUID.test(id));
+    if (bad) throw new FolderNotFoundError(bad);
+    const { rows } = await c.query<FolderRow>(`SELECT ${FOLDER_COLUMNS} FROM folder WHERE id = ANY($1) ORDER BY id FOR UPDATE`, [unique]);
+    const missing = unique.find((id) => !rows.some((r) => r.id === id));
+    if (missing) throw new FolderNotFoundError(missing);
+    return ids.map((id) => rows.find((r) => r.id === id)!);
+  }
+
+  private async lockMailboxes(c: PoolClient, ids: string[]): Promise<Array<{ id: string; used_bytes: string; quota_bytes: string; last_uid_validity: string }>> {
+    const unique = [...new Set(ids)];
+    const bad = unique.find((id) => !UUID.test(id));
+    if (bad) throw new MailboxNotFoundError(bad);
+    const { rows } = await c.query(
+      `SELECT id, used_bytes, quota_bytes, last_uid_validity FROM mailbox WHERE id = ANY($1) ORDER BY id FOR UPDATE`, [unique],
+    );
+    const missing = unique.find((id) => !rows.some((r) => r.id === id));
+    if (missing) throw new MailboxNotFoundError(missing);
+    return rows;
+  }
+
+  private async folderNames(c: PoolClient, mailboxId: string): Promise<Map<string, string>> {
+    const { rows } = await c.query<{ id: string; name: string }>(`SELECT id, name FROM folder WHERE mailbox_id = $1`, [mailboxId]);
+    return new Map(rows.map((r) => [r.name, r.id]));
+  }
+
+  /** Needs the mailbox row locked: UIDVALIDITY is clock-based and strictly increasing per mailbox. */
+  private async insertFolder(c: PoolClient, mailboxId: string, name: string, specialUse: SpecialUse | null, subscribed: boolean): Promise<Folder> {
+    const clock = Math.floor(this.now().getTime() / 1000);
+    const { rows: [mailbox] } = await c.query<{ last_uid_validity: string }>(
+      `UPDATE mailbox SET last_uid_validity = GREATEST($2::bigint, last_uid_validity + 1) WHERE id = $1 RETURNING last_uid_validity`,
+      [mailboxId, clock],
+    );
+    const { rows } = await c.query<FolderRow>(
+      `INSERT INTO folder (mailbox_id, name, special_use, subscribed, uid_validity) VALUES ($1, $2, $3, $4, $5) RETURNING ${FOLDER_COLUMNS}`,
+      [mailboxId, name, specialUse, subscribed, mailbox.last_uid_validity],
+    );
+    return toFolder(rows[0]);
+  }
+
+  private async selectMessages(c: PoolClient, folderId: string, uids: NumberRange[]): Promise<MessageRow[]> {
+    const r = mergeRanges(uids);
+    const { rows } = await c.query<MessageRow>(
+      `SELECT m.id, m.uid, m.modseq, m.flags, m.size, m.blob_hash FROM message m
+        WHERE m.folder_id = $1 AND EXISTS (SELECT 1 FROM unnest($2::int[], $3::int[]) r(lo, hi) WHERE m.uid BETWEEN r.lo AND r.hi)
+        ORDER BY m.uid`,
+      [folderId, r.map((x) => x.from), r.map((x) => x.to)],
+    );
+    return rows;
+  }
+
+  /** Moves rows in place (same id, delivery key kept) and leaves tombstones; both folders are locked by the caller. */
+  private async moveRows(c: PoolClient, source: FolderRow, target: FolderRow, uids: NumberRange[] | null, events: Events): Promise<MoveResult & { target: Folder }> {
+    const rows = uids ? await this.selectMessages(c, source.id, uids) : await this.selectMessages(c, source.id, [{ from: 1, to: 2 ** 31 - 1 }]);
+    const sourceModseq = Number(source.highest_modseq) + 1;
+    const targetModseq = Number(target.highest_modseq) + 1;
+    if (rows.length === 0) {
+      return { uidValidity: Number(target.uid_validity), map: [], modseq: Number(target.highest_modseq), sourceModseq: Number(source.highest_modseq), target: toFolder(target) };
+    }
+    const bytes = rows.reduce((s, r) => s + r.size, 0);
+    const unseen = rows.filter((r) => !hasFlag(r.flags, SEEN)).length;
+    if (source.mailbox_id !== target.mailbox_id) {
+      const mailboxes = await this.lockMailboxes(c, [source.mailbox_id, target.mailbox_id]);
+      const t = mailboxes.find((m) => m.id === target.mailbox_id)!;
+      if (Number(t.used_bytes) + bytes > Number(t.quota_bytes)) throw new QuotaExceededError(t.id, bytes, Number(t.used_bytes), Number(t.quota_bytes));
+      await c.query(
+        `UPDATE mailbox SET used_bytes = used_bytes + (CASE WHEN id = $1 THEN -$3 ELSE $3 END)::bigint,
+            message_count = message_count + (CASE WHEN id = $1 THEN -$4 ELSE $4 END)::int WHERE id IN ($1, $2)`,
+        [source.mailbox_id, target.mailbox_id, bytes, rows.length],
+      );
+    }
+    const map = rows.map((r, i) => ({ sourceUid: r.uid, targetUid: target.uid_next + i }));
+    await c.query(
+      `UPDATE message m SET folder_id = $1, mailbox_id = $2, uid = d.new_uid, modseq = $3
+         FROM unnest($4::bigint[], $5::int[]) AS d(id, new_uid) WHERE m.id = d.id`,
+      [target.id, target.mailbox_id, targetModseq, rows.map((r) => r.id), map.map((x) => x.targetUid)],
+    );
+    await this.tombstone(c, source.id, rows.map((r) => r.uid), sourceModseq);
+    await this.addToFolder(c, source.id, source.uid_next, sourceModseq, -rows.length, -unseen, -bytes);
+    await this.addToFolder(c, target.id, target.uid_next + rows.length, targetModseq, rows.length, unseen, bytes);
+    events.push({ mailboxId: source.mailbox_id, event: { type: 'expunge', folderId: source.id, uids: map.map((x) => x.sourceUid), modseq: sourceModseq } });
+    events.push({ mailboxId: target.mailbox_id, event: { type: 'exists', folderId: target.id, uids: map.map((x) => x.targetUid), modseq: targetModseq } });
+    const targetNow = await this.folderById(c, target.id);
+    return { uidValidity: Number(target.uid_validity), map, modseq: targetModseq, sourceModseq, target: toFolder(targetNow) };
+  }
+
+  private async tombstone(c: PoolClient, folderId: string, uids: number[], modseq: number): Promise<void> {
+    await c.query(
+      `INSERT INTO expunged_message (folder_id, uid, modseq) SELECT $1, u, $3 FROM unnest($2::int[]) u
+        ON CONFLICT (folder_id, uid) DO UPDATE SET modseq = EXCLUDED.modseq`,
+      [folderId, uids, modseq],
+    );
+  }
+
+  private async addToFolder(c: PoolClient, folderId: string, uidNext: number, modseq: number, count: number, unseen: number, bytes: number): Promise<void> {
+    await c.query(
+      `UPDATE folder SET uid_next = $2, highest_modseq = $3, message_count = message_count + $4,
+          unseen_count = unseen_count + $5, size_bytes = size_bytes + $6 WHERE id = $1`,
+      [folderId, uidNext, modseq, count, unseen, bytes],
+    );
+  }
+
+  private async findDelivered(c: Pool | PoolClient, keys: string[]): Promise<Array<{ deliveryKey: string; result: AppendResult }>> {
+    if (keys.length === 0) return [];
+    const { rows } = await c.query(
+      `SELECT m.delivery_key, m.id, m.folder_id, m.uid, m.modseq, m.size, f.uid_validity
+         FROM message m JOIN folder f ON f.id = m.folder_id WHERE m.delivery_key = ANY($1)`,
+      [keys],
+    );
+    return rows.map((r) => ({
+      deliveryKey: r.delivery_key,
+      result: { messageId: r.id, folderId: r.folder_id, uid: r.uid, uidValidity: Number(r.uid_validity), modseq: Number(r.modseq), size: r.size, duplicate: true },
+    }));
+  }
+}
+
+function toFolder(r: FolderRow): Folder {
+  return {
+    id: r.id, mailboxId: r.mailbox_id, name: r.name, specialUse: r.special_use, subscribed: r.subscribed,
+    uidValidity: Number(r.uid_validity), uidNext: r.uid_next, highestModseq: Number(r.highest_modseq),
+    messageCount: r.message_count, unseenCount: r.unseen_count, sizeBytes: Number(r.size_bytes),
+  };
+}
+
+interface ListedRow {
+  id: string; uid: number; seq?: string; modseq: string; flags: string[]; size: number; internal_date: Date; blob_hash: string;
+  summary?: unknown; subject?: string | null; base_subject?: string | null; from_addr?: string | null; to_addr?: string | null;
+  cc_addr?: string | null; sent_date?: Date | null; message_id?: string | null; in_reply_to?: string | null; refs?: string[];
+  attachment_names?: string[];
+}
+
+function toMessageRecord(r: ListedRow, query: ListMessagesQuery): MessageRecord {
+  const record: MessageRecord = {
+    id: r.id, uid: r.uid, modseq: Number(r.modseq), flags: r.flags, size: r.size, internalDate: r.internal_date, blobHash: r.blob_hash,
+  };
+  if (query.seqs) record.seq = Number(r.seq);
+  if (query.withSummary !== false) record.summary = r.summary;
+  if (query.withSortFields) {
+    record.sortFields = {
+      subject: r.subject, baseSubject: r.base_subject, from: r.from_addr, to: r.to_addr, cc: r.cc_addr, sentDate: r.sent_date,
+      messageId: r.message_id, inReplyTo: r.in_reply_to, references: r.refs, attachmentNames: r.attachment_names,
+    };
+  }
+  return record;
+}
+
+function foldersEvent(): MailboxEvent {
+  return { type: 'folders', folderId: null, uids: [], modseq: null };
+}
+
+/** Sorted, overlapping and adjacent ranges joined, so a range join never returns a message twice. */
+function mergeRanges(ranges: NumberRange[]): NumberRange[] {
+  const sorted = normalizeRanges(ranges).sort((a, b) => a.from - b.from);
+  const out: NumberRange[] = [];
+  for (const r of sorted) {
+    const last = out[out.length - 1];
+    if (last && r.from <= last.to + 1) last.to = Math.max(last.to, r.to);
+    else out.push({ ...r });
+  }
+  return out;
+}
+
+/** Tokens become quoted lexemes ANDed together; quoting keeps `&`, `:`, `!` or quotes inside a token literal. */
+function tsquery(tokens: string[]): string {
+  return tokens.map((t) => `'${t.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`).join(' & ');
+}
+
+// PostgreSQL text and jsonb cannot hold NUL characters, which hostile headers do contain.
+function stripNul(value: string): string {
+  return value.includes('\0') ? value.replace(/\0/g, '') : value;
+}
+
+function text(value: string | null | undefined): string | null {
+  return value === undefined || value === null ? null : stripNul(value);
+}
+
+function jsonForPostgres(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'string' ? stripNul(v) : v));
+}
+
+function safeFolderName(name: string): string {
+  try {
+    return normalizeFolderName(name);
+  } catch {
+    throw new FolderNotFoundError(name);
+  }
+}
+
+function mapPgError(err: unknown): unknown {
+  const e = err as { code?: string; constraint?: string; detail?: string };
+  if (e.code === '23505' && e.constraint?.startsWith('folder_mailbox_')) {
+    return e.constraint === 'folder_mailbox_special_use_key'
+      ? new FolderOperationError('special-use', 'another folder already has this special use')
+      : new FolderExistsError(e.detail ?? 'folder');
+  }
+  if (e.code === '23503' && e.constraint === 'message_blob_hash_fkey') return new BlobNotStoredError(e.detail ?? 'blob');
+  return err;
+}

@@ -1,0 +1,135 @@
+/**
+ * Blobs as S3 objects keyed `<prefix><h0h1>/<h2h3>/<hash>`. The hash is only known at the end of the stream, so the
+ * upload goes to a temp key first and is then copied to its final key (or dropped when that key already exists).
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { PassThrough, Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import {
+  BlobNotFoundError, BlobTooLargeError, blobPath,
+  type BlobPutOptions, type BlobRange, type BlobStore, type StoredBlob,
+} from '../ports/blob-store';
+
+export interface S3BlobStoreOptions {
+  bucket: string;
+  /** Key prefix, e.g. `blobs/`; empty by default. */
+  prefix?: string;
+  /** Multipart part size; S3's minimum is 5 MiB. */
+  partSize?: number;
+  /** Parts uploaded in parallel per put. */
+  queueSize?: number;
+}
+
+/**
+ * Client settings every S3BlobStore needs besides endpoint and credentials: without WHEN_REQUIRED checksums, streamed
+ * uploads to S3-compatible servers such as s3rver are stored corrupted (STACK.md).
+ */
+export function s3ClientConfig(config: S3ClientConfig): S3ClientConfig {
+  return { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED', ...config };
+}
+
+export class S3BlobStore implements BlobStore {
+  private readonly prefix: string;
+
+  constructor(private readonly client: S3Client, private readonly options: S3BlobStoreOptions) {
+    this.prefix = options.prefix ?? '';
+  }
+
+  async put(stream: Readable, opts: BlobPutOptions = {}): Promise<StoredBlob> {
+    const { bucket } = this.options;
+    const tempKey = `${this.prefix}tmp/${randomUUID()}`;
+    const sha = createHash('sha256');
+    let size = 0;
+    const maxBytes = opts.maxBytes;
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        size += chunk.length;
+        if (maxBytes !== undefined && size > maxBytes) return done(new BlobTooLargeError(maxBytes));
+        sha.update(chunk);
+        done(null, chunk);
+      },
+    });
+    const body = new PassThrough();
+    const upload = new Upload({
+      client: this.client,
+      params: { Bucket: bucket, Key: tempKey, Body: body },
+      partSize: this.options.partSize ?? 8 * 1024 * 1024,
+      queueSize: this.options.queueSize ?? 4,
+      leavePartsOnError: false,
+    });
+    const pumped = pipeline(stream, meter, body);
+    const uploaded = upload.done();
+    // Whichever side fails first, the other must not be left hanging or rejecting unobserved.
+    pumped.catch(() => undefined);
+    uploaded.catch(() => undefined);
+    try {
+      await Promise.all([pumped, uploaded]);
+    } catch (err) {
+      body.destroy();
+      stream.destroy();
+      await upload.abort().catch(() => undefined);
+      await this.deleteKey(tempKey).catch(() => undefined);
+      throw err;
+    }
+
+    const blob = { hash: sha.digest('hex'), size };
+    try {
+      await opts.beforeCommit?.(blob);
+      const key = this.keyOf(blob.hash);
+      if ((await this.headSize(key)) === null) {
+        await this.client.send(new CopyObjectCommand({ Bucket: bucket, Key: key, CopySource: `${bucket}/${tempKey}` }));
+      }
+    } finally {
+      await this.deleteKey(tempKey).catch(() => undefined);
+    }
+    return blob;
+  }
+
+  async get(hash: string, range?: BlobRange): Promise<Readable> {
+    if (range && range.start > range.end) return Readable.from([]);
+    try {
+      const out = await this.client.send(new GetObjectCommand({
+        Bucket: this.options.bucket,
+        Key: this.keyOf(hash),
+        Range: range ? `bytes=${Math.max(0, range.start)}-${range.end}` : undefined,
+      }));
+      return out.Body as Readable;
+    } catch (err) {
+      const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+      if (e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) throw new BlobNotFoundError(hash);
+      // A range starting past the end selects nothing, as in the other stores.
+      if (e.name === 'InvalidRange' || e.$metadata?.httpStatusCode === 416) return Readable.from([]);
+      throw err;
+    }
+  }
+
+  async stat(hash: string): Promise<StoredBlob | null> {
+    const size = await this.headSize(this.keyOf(hash));
+    return size === null ? null : { hash, size };
+  }
+
+  async delete(hash: string): Promise<void> {
+    await this.deleteKey(this.keyOf(hash));
+  }
+
+  private keyOf(hash: string): string {
+    return this.prefix + blobPath(hash);
+  }
+
+  private async headSize(key: string): Promise<number | null> {
+    try {
+      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.options.bucket, Key: key }));
+      return head.ContentLength ?? 0;
+    } catch (err) {
+      const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+      if (e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) return null;
+      throw err;
+    }
+  }
+
+  private async deleteKey(key: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: key }));
+  }
+}

@@ -1,0 +1,292 @@
+/**
+ * Folders and messages of mailboxes: what SMTP delivery writes and IMAP, POP3 and webmail read.
+ * Every mutating call is one transaction; UIDs and MODSEQs are allocated in order under a lock on the folder, and
+ * quota usage changes in the same transaction. Notifications go out after commit.
+ */
+import type { Readable } from 'node:stream';
+import type { BlobPutOptions, BlobRange, StoredBlob } from './blob-store';
+
+export type SpecialUse = 'inbox' | 'sent' | 'drafts' | 'trash' | 'junk' | 'virus';
+export const SPECIAL_USES: readonly SpecialUse[] = ['inbox', 'sent', 'drafts', 'trash', 'junk', 'virus'];
+
+/** Created by createDefaultFolders, in this order. */
+export const DEFAULT_FOLDERS: ReadonlyArray<{ name: string; specialUse: SpecialUse }> = [
+  { name: 'INBOX', specialUse: 'inbox' },
+  { name: 'Sent', specialUse: 'sent' },
+  { name: 'Drafts', specialUse: 'drafts' },
+  { name: 'Trash', specialUse: 'trash' },
+  { name: 'Junk', specialUse: 'junk' },
+  { name: 'Virus', specialUse: 'virus' },
+];
+
+/** Folder names are full paths in UTF-8 with this delimiter; modified UTF-7 is the IMAP layer's business. */
+export const FOLDER_DELIMITER = '/';
+export const INBOX = 'INBOX';
+
+export interface Folder {
+  id: string;
+  mailboxId: string;
+  name: string;
+  specialUse: SpecialUse | null;
+  subscribed: boolean;
+  uidValidity: number;
+  uidNext: number;
+  highestModseq: number;
+  messageCount: number;
+  unseenCount: number;
+  sizeBytes: number;
+}
+
+/** A folder by id or by full name (INBOX in any case). */
+export type FolderRef = { id: string } | { name: string };
+
+/** Header fields pre-parsed for SORT/THREAD and listings (RFC 5256 base subject computed by the caller). */
+export interface SortFields {
+  subject?: string | null;
+  baseSubject?: string | null;
+  from?: string | null;
+  to?: string | null;
+  cc?: string | null;
+  sentDate?: Date | null;
+  messageId?: string | null;
+  inReplyTo?: string | null;
+  references?: string[];
+  attachmentNames?: string[];
+}
+
+export interface NewMessage {
+  /** A blob stored through MessageStore.putBlob (its row is leased there; a bare BlobStore.put is not enough). */
+  blobHash: string;
+  /** Per-recipient header lines served before the blob (Delivered-To, X-Spam-*), each ending in CRLF. */
+  headerPrefix?: string;
+  flags?: string[];
+  internalDate?: Date;
+  /** Parsed envelope, body structure and part offsets (libs/mime), stored as JSON as given. */
+  summary: unknown;
+  sortFields?: SortFields;
+  /** Search words (already segmented, CJK bigrams included); stored lowercased, matched exactly, ANDed. */
+  searchTokens?: string[];
+  /** Idempotency key of one (inbound message, recipient) delivery: a second append with it is a no-op. */
+  deliveryKey?: string;
+}
+
+export interface AppendOptions {
+  enforceQuota: boolean;
+}
+
+export interface AppendResult {
+  messageId: string;
+  folderId: string;
+  uid: number;
+  uidValidity: number;
+  modseq: number;
+  /** Octets as served: header prefix + blob. */
+  size: number;
+  /** True when the delivery key was already delivered; the fields describe the earlier message. */
+  duplicate: boolean;
+}
+
+export interface Delivery {
+  mailboxId: string;
+  folder: FolderRef;
+  message: NewMessage;
+  enforceQuota: boolean;
+}
+
+export type DeliveryOutcome = ({ ok: true } & AppendResult) | { ok: false; error: MailStoreError };
+
+/** Inclusive; IMAP `*` is resolved by the caller (uidNext - 1 or the message count). */
+export interface NumberRange {
+  from: number;
+  to: number;
+}
+
+export interface ListMessagesQuery {
+  uids?: NumberRange[];
+  /** Sequence numbers as the store sees the folder now (1 = lowest UID); sessions with pending EXPUNGEs keep their own map. */
+  seqs?: NumberRange[];
+  /** Only messages whose MODSEQ is greater (CONDSTORE FETCH CHANGEDSINCE). */
+  changedSince?: number;
+  /** Default true; FETCH FLAGS does not need it. */
+  withSummary?: boolean;
+  withSortFields?: boolean;
+}
+
+export interface MessageRecord {
+  id: string;
+  uid: number;
+  /** Present when the query asked for sequence numbers. */
+  seq?: number;
+  modseq: number;
+  flags: string[];
+  size: number;
+  internalDate: Date;
+  blobHash: string;
+  summary?: unknown;
+  sortFields?: SortFields;
+}
+
+export type FlagMode = 'add' | 'remove' | 'replace';
+
+export interface SetFlagsResult {
+  /** Messages whose flags actually changed, with their new MODSEQ (one per call). */
+  changed: Array<{ uid: number; modseq: number; flags: string[] }>;
+  /** CONDSTORE UNCHANGEDSINCE: UIDs whose MODSEQ was greater, left untouched (the MODIFIED response code). */
+  failed: number[];
+  highestModseq: number;
+}
+
+export interface CopyResult {
+  /** Of the target folder (COPYUID). */
+  uidValidity: number;
+  map: Array<{ sourceUid: number; targetUid: number }>;
+  /** Target folder's HIGHESTMODSEQ after the copy. */
+  modseq: number;
+}
+
+export interface MoveResult extends CopyResult {
+  /** Source folder's HIGHESTMODSEQ after the move (the tombstones' MODSEQ). */
+  sourceModseq: number;
+}
+
+export interface ExpungeResult {
+  uids: number[];
+  modseq: number;
+}
+
+export interface ChangesSince {
+  changed: MessageRecord[];
+  /** Expunged (or moved away) UIDs whose tombstone is newer than the given MODSEQ: QRESYNC VANISHED. */
+  vanished: number[];
+  highestModseq: number;
+}
+
+export interface QuotaUsage {
+  usedBytes: number;
+  messageCount: number;
+  quotaBytes: number;
+}
+
+export interface GarbageCollection {
+  deleted: number;
+}
+
+export interface MessageStore {
+  /** Writes a blob and leases its row for the grace period; append must follow within it. */
+  putBlob(stream: Readable, opts?: Pick<BlobPutOptions, 'maxBytes'>): Promise<StoredBlob>;
+
+  createDefaultFolders(mailboxId: string): Promise<Folder[]>;
+  listFolders(mailboxId: string): Promise<Folder[]>;
+  getFolder(mailboxId: string, ref: FolderRef): Promise<Folder>;
+  /** Missing parents are created too. FolderExistsError, InvalidFolderNameError. */
+  createFolder(mailboxId: string, name: string, opts?: { specialUse?: SpecialUse; subscribed?: boolean }): Promise<Folder>;
+  /** Children move along; renaming INBOX moves its messages to a new folder and leaves INBOX empty (RFC 3501). */
+  renameFolder(mailboxId: string, ref: FolderRef, newName: string): Promise<Folder>;
+  /** Refused for INBOX and for folders with children; messages go with it, their quota is given back. */
+  deleteFolder(mailboxId: string, ref: FolderRef): Promise<void>;
+  setSubscribed(mailboxId: string, ref: FolderRef, subscribed: boolean): Promise<void>;
+  folderStatus(folderId: string): Promise<Folder>;
+  quota(mailboxId: string): Promise<QuotaUsage>;
+
+  /** QuotaExceededError, FolderNotFoundError, BlobNotFoundError. */
+  append(mailboxId: string, folder: FolderRef, message: NewMessage, opts: AppendOptions): Promise<AppendResult>;
+  /** One transaction for a message delivered to many mailboxes; each delivery succeeds or fails on its own. */
+  appendMany(deliveries: Delivery[]): Promise<DeliveryOutcome[]>;
+
+  listMessages(folderId: string, query?: ListMessagesQuery): Promise<MessageRecord[]>;
+  /** Header prefix followed by the blob; the range applies to that whole stream. MessageNotFoundError. */
+  getMessageSource(messageId: string, range?: BlobRange): Promise<Readable>;
+  setFlags(folderId: string, uids: NumberRange[], mode: FlagMode, flags: string[], opts?: { unchangedSince?: number }): Promise<SetFlagsResult>;
+  copy(folderId: string, uids: NumberRange[], targetFolderId: string, opts?: { enforceQuota?: boolean }): Promise<CopyResult>;
+  move(folderId: string, uids: NumberRange[], targetFolderId: string): Promise<MoveResult>;
+  /** Removes the \Deleted messages (among `uids` when given). */
+  expunge(folderId: string, uids?: NumberRange[]): Promise<ExpungeResult>;
+  /** UIDs (ascending) of messages carrying every token. */
+  search(folderId: string, tokens: string[]): Promise<number[]>;
+  changesSince(folderId: string, modseq: number): Promise<ChangesSince>;
+
+  /** Deletes blobs unreferenced for longer than the grace period. */
+  collectGarbage(): Promise<GarbageCollection>;
+}
+
+/** Base of every store error; `imapCode`/`smtpCode` are the wire answers, mapped once at the protocol boundary. */
+export abstract class MailStoreError extends Error {
+  abstract readonly code: string;
+}
+
+/** Over quota: SMTP 552 5.2.2 (452 4.2.2 if the caller prefers a retry), IMAP NO [OVERQUOTA] (RFC 9208). */
+export class QuotaExceededError extends MailStoreError {
+  readonly code = 'QUOTA_EXCEEDED';
+  readonly smtpCode = 552;
+  readonly imapCode = 'OVERQUOTA';
+  constructor(readonly mailboxId: string, readonly neededBytes: number, readonly usedBytes: number, readonly quotaBytes: number) {
+    super(`mailbox is over quota: ${usedBytes} + ${neededBytes} bytes exceeds the quota of ${quotaBytes} bytes`);
+    this.name = 'QuotaExceededError';
+  }
+}
+
+/** IMAP NO [NONEXISTENT]; SMTP delivery falls back to INBOX. */
+export class FolderNotFoundError extends MailStoreError {
+  readonly code = 'FOLDER_NOT_FOUND';
+  readonly imapCode = 'NONEXISTENT';
+  constructor(readonly folder: string) {
+    super(`folder ${folder} does not exist`);
+    this.name = 'FolderNotFoundError';
+  }
+}
+
+/** IMAP NO [ALREADYEXISTS]. */
+export class FolderExistsError extends MailStoreError {
+  readonly code = 'FOLDER_EXISTS';
+  readonly imapCode = 'ALREADYEXISTS';
+  constructor(readonly folder: string) {
+    super(`folder ${folder} already exists`);
+    this.name = 'FolderExistsError';
+  }
+}
+
+/** Empty segments, control characters, too long, or renaming into itself: IMAP NO [CANNOT]. */
+export class InvalidFolderNameError extends MailStoreError {
+  readonly code = 'INVALID_FOLDER_NAME';
+  readonly imapCode = 'CANNOT';
+  constructor(readonly folder: string, readonly reason: string) {
+    super(`folder name ${JSON.stringify(folder)} is not allowed: ${reason}`);
+    this.name = 'InvalidFolderNameError';
+  }
+}
+
+/** Deleting INBOX, a folder with children, or a special-use clash: IMAP NO [CANNOT] / [INUSE]. */
+export class FolderOperationError extends MailStoreError {
+  readonly code = 'FOLDER_OPERATION_REFUSED';
+  readonly imapCode = 'CANNOT';
+  constructor(readonly folder: string, reason: string) {
+    super(`folder ${folder}: ${reason}`);
+    this.name = 'FolderOperationError';
+  }
+}
+
+export class MessageNotFoundError extends MailStoreError {
+  readonly code = 'MESSAGE_NOT_FOUND';
+  readonly imapCode = 'NONEXISTENT';
+  constructor(readonly messageId: string) {
+    super(`message ${messageId} does not exist`);
+    this.name = 'MessageNotFoundError';
+  }
+}
+
+/** The blob row is missing: store blobs through MessageStore.putBlob before appending. */
+export class BlobNotStoredError extends MailStoreError {
+  readonly code = 'BLOB_NOT_STORED';
+  constructor(readonly hash: string) {
+    super(`blob ${hash} is not stored; write it through MessageStore.putBlob first`);
+    this.name = 'BlobNotStoredError';
+  }
+}
+
+export class MailboxNotFoundError extends MailStoreError {
+  readonly code = 'MAILBOX_NOT_FOUND';
+  constructor(readonly mailboxId: string) {
+    super(`mailbox ${mailboxId} does not exist`);
+    this.name = 'MailboxNotFoundError';
+  }
+}
