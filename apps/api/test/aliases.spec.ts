@@ -172,8 +172,8 @@ describe('aliases', () => {
     expect([403, 404]).toContain(userCreate.status);
     expect(await rows('mine@a.test')).toHaveLength(0);
     expect((await api.request('GET', '/api/aliases', { token: userA.token })).status).toBe(403);
-    expect((await api.request('GET', '/api/aliases/sales@a.test', { token: userA.token })).status).toBe(404);
-    expect((await api.request('DELETE', '/api/aliases/sales@a.test', { token: userA.token })).status).toBe(404);
+    expect((await api.request('GET', '/api/aliases/sales@a.test', { token: userA.token })).status).toBe(403);
+    expect((await api.request('DELETE', '/api/aliases/sales@a.test', { token: userA.token })).status).toBe(403);
     expect(await rows('sales@a.test')).toHaveLength(1);
 
     const listA = await api.request('GET', '/api/aliases?limit=500', { token: adminA.token });

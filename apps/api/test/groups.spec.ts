@@ -209,8 +209,8 @@ describe('groups', () => {
     expect([403, 404]).toContain(userCreate.status);
     expect(await groupRow('mine@a.test')).toBeUndefined();
     expect((await api.request('GET', '/api/groups', { token: userA.token })).status).toBe(403);
-    expect((await api.request('GET', '/api/groups/team@a.test', { token: userA.token })).status).toBe(404);
-    expect((await api.request('POST', '/api/groups/team@a.test/members', { token: userA.token, body: { members: ['ann@a.test'] } })).status).toBe(404);
+    expect((await api.request('GET', '/api/groups/team@a.test', { token: userA.token })).status).toBe(403);
+    expect((await api.request('POST', '/api/groups/team@a.test/members', { token: userA.token, body: { members: ['ann@a.test'] } })).status).toBe(403);
 
     const listA = await api.request('GET', '/api/groups?limit=500', { token: adminA.token });
     expect(listA.body.items.length).toBeGreaterThan(0);

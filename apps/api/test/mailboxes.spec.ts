@@ -143,7 +143,7 @@ describe('roles', () => {
     expect((await api.request('GET', '/api/mailboxes', { token: user })).status).toBe(403);
     expect((await api.request('PATCH', '/api/mailboxes/carol@alpha.test', { token: user, body: { quotaBytes: 40_000_000 } })).status).toBe(403);
     expect((await api.request('PUT', '/api/mailboxes/carol@alpha.test/password', { token: user, body: { password: 'another-password' } })).status).toBe(403);
-    expect((await api.request('POST', '/api/mailboxes', { token: user, body: { address: 'friend@alpha.test', password: TEST_PASSWORD } })).status).toBe(404);
+    expect((await api.request('POST', '/api/mailboxes', { token: user, body: { address: 'friend@alpha.test', password: TEST_PASSWORD } })).status).toBe(403);
     expect((await row('carol@alpha.test')).quota_bytes).toBe('1000000');
   });
 
@@ -253,6 +253,22 @@ describe('find, browse and page', () => {
     expect(first.total).toBe(7);
     expect([...addresses(first), ...addresses(second), ...addresses(third)]).toEqual(['9lives', 'anna', 'annabel', 'bob', 'brian', 'wei.zhang', 'zoe']);
     expect((await api.request('GET', '/api/mailboxes?limit=501', { token: op })).body.field).toBe('limit');
+  });
+
+  it('caps the count past 1,000 matches and says so', async () => {
+    const crowd = await ok(201, 'POST', '/api/domains', op, { tenantId: tenantB, name: 'crowd.test' });
+    await api.db.dataSource.query(
+      `INSERT INTO mailbox (tenant_id, domain_id, local_part, address, display_name, password_hash, quota_bytes)
+       SELECT $1, $2, 'member' || i, 'member' || i || '@crowd.test', 'Member ' || i, 'x', 1000 FROM generate_series(1, 1100) i`,
+      [tenantB, crowd.id],
+    );
+    const many = await ok(200, 'GET', '/api/mailboxes?domain=crowd.test&q=member&limit=10', op);
+    expect(many).toMatchObject({ total: 1001, totalCapped: true });
+    expect(many.items).toHaveLength(10);
+    const deep = await ok(200, 'GET', '/api/mailboxes?domain=crowd.test&limit=10&offset=1050', op);
+    expect(deep).toMatchObject({ total: 1060, totalCapped: true });
+    const few = await ok(200, 'GET', '/api/mailboxes?domain=crowd.test&q=member109', op);
+    expect(few).toMatchObject({ total: 11, totalCapped: false });
   });
 
   it('filters by tenant, status and role', async () => {

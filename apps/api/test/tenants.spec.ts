@@ -84,7 +84,7 @@ describe('tenants', () => {
     // Plan and limits are the operator's.
     const plan = await api.request('PATCH', `/api/tenants/${t.id}`, { token: boss, body: { maxDomains: 100 } });
     expect(plan.status).toBe(403);
-    expect((await api.request('PATCH', `/api/tenants/${t.id}`, { token: deb, body: { name: 'Deb Mail' } })).status).toBe(404);
+    expect((await api.request('PATCH', `/api/tenants/${t.id}`, { token: deb, body: { name: 'Deb Mail' } })).status).toBe(403);
     expect((await api.request('POST', '/api/tenants', { token: boss, body: { name: 'Own Tenant' } })).status).toBe(403);
     expect((await api.request('POST', `/api/tenants/${t.id}/suspend`, { token: boss })).status).toBe(403);
     const [row] = await q(`SELECT name, max_domains, status FROM tenant WHERE id = $1`, [t.id]);

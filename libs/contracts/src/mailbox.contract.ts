@@ -91,7 +91,7 @@ export const createdMailboxView = mailboxView.extend({
 });
 
 export const mailboxPage = pageOf(mailboxView).extend({
-  totalCapped: z.boolean().describe('true when more than 10,000 mailboxes match: total then reads 10,001'),
+  totalCapped: z.boolean().describe('true when more than 1,000 mailboxes match: total then reads 1,001 (refine the search)'),
 });
 
 export const generatedPasswordView = z.object({ password: z.string().describe('the new password, shown only in this response') });
@@ -119,9 +119,9 @@ export const importJobView = z.object({
   kind: z.string(),
   status: importJobStatus,
   processed: z.number().int().describe('rows read so far'),
-  created: z.number().int(),
-  skipped: z.number().int(),
-  failed: z.number().int(),
+  created: z.number().int().describe('mailboxes created (while running: rows that will create one); 0 when the import failed or was interrupted'),
+  skipped: z.number().int().describe('rows whose mailbox already exists'),
+  failed: z.number().int().describe('rows refused; GET /api/imports/{id}/rows?outcome=failed says why'),
   error: z.string().nullable().describe('why the whole import failed or stopped; nothing of it was saved then'),
   startedBy: z.string(),
   createdAt: isoDate,

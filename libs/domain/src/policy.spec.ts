@@ -22,21 +22,29 @@ const scopes: Record<string, Scope> = {
   global: { tenantId: null },
 };
 
-// What each actor may see (at its own role): operator > tenant admin (own tenant) > domain admin (own domain) > user (self).
-const visible: Record<string, string[]> = {
+// What each actor may act on (at its own role): operator > tenant admin (own tenant) > domain admin (own domain) > user (self).
+const accessible: Record<string, string[]> = {
   operator: Object.keys(scopes),
   tenantAdmin: ['ownTenant', 'ownDomain', 'otherDomain', 'ownMailbox', 'neighbourMailbox'],
   domainAdmin: ['ownDomain', 'ownMailbox', 'neighbourMailbox'],
   user: ['ownMailbox'],
 };
+// What each actor may see (403 rather than 404 where its role is too low): its own tenant and domain besides the above.
+const visible: Record<string, string[]> = {
+  operator: Object.keys(scopes),
+  tenantAdmin: accessible.tenantAdmin,
+  domainAdmin: ['ownTenant', ...accessible.domainAdmin],
+  user: ['ownTenant', 'ownDomain', ...accessible.user],
+};
 
 describe('policy', () => {
   for (const [actorName, actor] of Object.entries(actors)) {
     for (const [scopeName, scope] of Object.entries(scopes)) {
-      const expected = visible[actorName].includes(scopeName);
-      it(`${actorName} ${expected ? 'sees' : 'does not see'} ${scopeName}`, () => {
-        expect(canSee(actor, scope)).toBe(expected);
-        expect(canAccess(actor, scope, 'user')).toBe(expected);
+      const sees = visible[actorName].includes(scopeName);
+      const acts = accessible[actorName].includes(scopeName);
+      it(`${actorName} ${sees ? 'sees' : 'does not see'} ${scopeName} and ${acts ? 'may' : 'may not'} act on it`, () => {
+        expect(canSee(actor, scope)).toBe(sees);
+        expect(canAccess(actor, scope, 'user')).toBe(acts);
       });
     }
   }
@@ -54,8 +62,10 @@ describe('policy', () => {
   it('never matches an actor without a tenant to an object without one, except operators', () => {
     const stray: Actor = { role: 'tenant_admin', kind: 'oidc', id: 'x', name: 'x' };
     expect(canSee(stray, { tenantId: null })).toBe(false);
-    expect(canSee({ ...actors.domainAdmin, domainId: undefined }, { tenantId: T1, domainId: null })).toBe(false);
-    expect(canSee({ ...actors.user, mailboxId: undefined }, { tenantId: T1, domainId: 'd1', mailboxId: null })).toBe(false);
+    expect(canAccess(stray, { tenantId: null }, 'user')).toBe(false);
+    expect(canAccess({ ...actors.domainAdmin, domainId: undefined }, { tenantId: T1, domainId: null }, 'user')).toBe(false);
+    expect(canAccess({ ...actors.user, mailboxId: undefined }, { tenantId: T1, domainId: 'd1', mailboxId: null }, 'user')).toBe(false);
+    expect(canSee({ ...actors.domainAdmin, domainId: undefined }, { tenantId: T1, domainId: 'd1' })).toBe(false);
   });
 
   it('orders roles and grants only roles at or below the granter', () => {

@@ -43,9 +43,17 @@ export function canAccess(actor: Actor, scope: Scope, minimum: Role = 'user'): b
   return !!scope.mailboxId && scope.mailboxId === actor.mailboxId;
 }
 
-/** Can the actor see the object at all? Used to answer 404 rather than 403, so ids reveal nothing. */
+/**
+ * Can the actor see the object at all? Seeing decides 404 (not in your world) against 403 (in
+ * your world, but your role may not do this). Everyone sees their own tenant and own domain;
+ * a mailbox is seen only by those who may read it.
+ */
 export function canSee(actor: Actor, scope: Scope): boolean {
-  return canAccess(actor, scope, 'user');
+  if (actor.role === 'operator') return true;
+  if (!scope.tenantId || scope.tenantId !== actor.tenantId) return false;
+  if (scope.mailboxId) return canAccess(actor, scope, 'user');
+  if (scope.domainId) return actor.role === 'tenant_admin' || scope.domainId === actor.domainId;
+  return true;
 }
 
 /** A mailbox role may only be granted by someone at or above it. */

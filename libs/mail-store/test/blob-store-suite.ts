@@ -2,7 +2,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BlobNotFoundError, BlobTooLargeError, type BlobStore } from '@dizi/mail-store/ports/blob-store';
+import { BlobNotFoundError, BlobTooLargeError, type BlobStore } from '../src/ports/blob-store';
 
 export interface BlobStoreHarness {
   store: BlobStore;

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { FsBlobStore } from '@dizi/mail-store/adapters/fs-blob-store';
-import { MemoryBlobStore } from '@dizi/mail-store/adapters/memory-blob-store';
-import { blobPath } from '@dizi/mail-store/ports/blob-store';
+import { FsBlobStore } from '../src/adapters/fs-blob-store';
+import { MemoryBlobStore } from '../src/adapters/memory-blob-store';
+import { blobPath } from '../src/ports/blob-store';
 import { chunked, describeBlobStore, sha256 } from './blob-store-suite';
 
 const roots: string[] = [];

@@ -87,11 +87,11 @@ export class MessageStore1764300000000 implements MigrationInterface {
       CREATE FUNCTION message_blob_refcount() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
         IF TG_OP = 'INSERT' THEN
-          PERFORM 1 FROM blob WHERE hash IN (SELECT DISTINCT blob_hash FROM new_rows) ORDER BY hash FOR UPDATE;
+          PERFORM 1 FROM blob WHERE hash IN (SELECT DISTINCT blob_hash FROM new_rows) ORDER BY hash FOR NO KEY UPDATE;
           UPDATE blob SET refcount = blob.refcount + d.n
             FROM (SELECT blob_hash, count(*)::int AS n FROM new_rows GROUP BY blob_hash) d WHERE blob.hash = d.blob_hash;
         ELSE
-          PERFORM 1 FROM blob WHERE hash IN (SELECT DISTINCT blob_hash FROM old_rows) ORDER BY hash FOR UPDATE;
+          PERFORM 1 FROM blob WHERE hash IN (SELECT DISTINCT blob_hash FROM old_rows) ORDER BY hash FOR NO KEY UPDATE;
           UPDATE blob SET refcount = blob.refcount - d.n, touched_at = now()
             FROM (SELECT blob_hash, count(*)::int AS n FROM old_rows GROUP BY blob_hash) d WHERE blob.hash = d.blob_hash;
         END IF;

@@ -96,7 +96,9 @@ export class FsBlobStore implements BlobStore {
     });
     const handle = await open(tempPath, 'wx');
     try {
-      await pipeline(stream, meter, handle.createWriteStream({ autoClose: false }));
+      await pipeline(stream, meter, async (source: AsyncIterable<Buffer>) => {
+        for await (const chunk of source) await handle.write(chunk);
+      });
       await handle.sync();
     } finally {
       await handle.close();

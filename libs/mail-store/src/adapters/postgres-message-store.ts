@@ -1,7 +1,9 @@
 /**
  * MessageStore on PostgreSQL. Every mutation is one transaction that takes its locks in one global order (folders by
  * id, then mailboxes by id, then blobs by hash — the last in the refcount trigger), so concurrent operations queue
- * instead of deadlocking. The folder row lock is what makes UID and MODSEQ allocation gap-free and ordered.
+ * instead of deadlocking. The folder row lock is what makes UID and MODSEQ allocation gap-free and ordered. Rows are
+ * locked FOR NO KEY UPDATE: it excludes every other writer like FOR UPDATE, but not the foreign-key checks of inserts
+ * that merely reference the row (FOR UPDATE would make those wait too).
  */
 import type { Readable } from 'node:stream';
 import type { Pool, PoolClient } from 'pg';
@@ -122,7 +124,7 @@ export class PostgresMessageStore implements MessageStore {
   }
 
   async getFolder(mailboxId: string, ref: FolderRef): Promise<Folder> {
-    return toFolder(await this.findFolder(this.pool, mailboxId, ref, false));
+    return toFolder(await this.findFolder(this.pool, mailboxId, ref));
   }
 
   async createFolder(mailboxId: string, name: string, opts: { specialUse?: SpecialUse; subscribed?: boolean } = {}): Promise<Folder> {
@@ -144,7 +146,7 @@ export class PostgresMessageStore implements MessageStore {
   async renameFolder(mailboxId: string, ref: FolderRef, newName: string): Promise<Folder> {
     const target = normalizeFolderName(newName);
     return this.transaction(async (c, events) => {
-      const folder = await this.findFolder(c, mailboxId, ref, false);
+      const folder = await this.findFolder(c, mailboxId, ref);
       const existing = await this.folderNames(c, mailboxId);
       if (folder.name === INBOX) {
         // RFC 3501: renaming INBOX moves its messages to the new folder; INBOX stays, empty; its children stay.
@@ -167,7 +169,7 @@ export class PostgresMessageStore implements MessageStore {
       const clash = renamed.find((n) => existing.has(n) || (n.toUpperCase() === INBOX));
       if (clash) throw new FolderExistsError(clash);
       const { rows: subtreeRows } = await c.query<{ id: string }>(
-        `SELECT id FROM folder WHERE mailbox_id = $1 AND name = ANY($2) ORDER BY id FOR UPDATE`, [mailboxId, subtree],
+        `SELECT id FROM folder WHERE mailbox_id = $1 AND name = ANY($2) ORDER BY id FOR NO KEY UPDATE`, [mailboxId, subtree],
       );
       await this.lockMailboxes(c, [mailboxId]);
       for (const parent of parentNames(target)) {
@@ -175,17 +177,17 @@ export class PostgresMessageStore implements MessageStore {
       }
       await c.query(
         `UPDATE folder SET name = $3 || substr(name, length($2) + 1)
-          WHERE id = ANY($4) AND (name = $2 OR starts_with(name, $2 || '/'))`,
+          WHERE mailbox_id = $1 AND id = ANY($4) AND (name = $2 OR starts_with(name, $2 || '/'))`,
         [mailboxId, folder.name, target, subtreeRows.map((r) => r.id)],
       );
       events.push({ mailboxId, event: foldersEvent() });
-      return toFolder(await this.findFolder(c, mailboxId, { id: folder.id }, false));
+      return toFolder(await this.findFolder(c, mailboxId, { id: folder.id }));
     });
   }
 
   async deleteFolder(mailboxId: string, ref: FolderRef): Promise<void> {
     await this.transaction(async (c, events) => {
-      const found = await this.findFolder(c, mailboxId, ref, false);
+      const found = await this.findFolder(c, mailboxId, ref);
       if (found.name === INBOX) throw new FolderOperationError(found.name, 'INBOX cannot be deleted');
       const [folder] = await this.lockFolders(c, [found.id]);
       const { rows } = await c.query(
@@ -205,7 +207,7 @@ export class PostgresMessageStore implements MessageStore {
 
   async setSubscribed(mailboxId: string, ref: FolderRef, subscribed: boolean): Promise<void> {
     await this.transaction(async (c, events) => {
-      const folder = await this.findFolder(c, mailboxId, ref, false);
+      const folder = await this.findFolder(c, mailboxId, ref);
       await c.query(`UPDATE folder SET subscribed = $2 WHERE id = $1`, [folder.id, subscribed]);
       events.push({ mailboxId, event: foldersEvent() });
     });
@@ -270,7 +272,7 @@ export class PostgresMessageStore implements MessageStore {
           `SELECT ${FOLDER_COLUMNS} FROM folder
             WHERE id = ANY($1::uuid[])
                OR (mailbox_id, name) IN (SELECT * FROM unnest($2::uuid[], $3::text[]))
-            ORDER BY id FOR UPDATE`,
+            ORDER BY id FOR NO KEY UPDATE`,
           [folderIds, named.map((n) => n[0]), named.map((n) => n[1])],
         );
         const folderOf = (p: (typeof todo)[number]) => folderRows.find((f) =>
@@ -554,15 +556,22 @@ export class PostgresMessageStore implements MessageStore {
     const c = await this.pool.connect();
     const events: Events = [];
     let result: T;
+    // A connection that dies mid-transaction reports through the query's rejection; the event would otherwise be
+    // unhandled. Such a client, or one whose ROLLBACK failed, is destroyed instead of going back to the pool.
+    let broken: Error | undefined;
+    const onError = (err: Error) => { broken = err; };
+    c.on('error', onError);
     try {
       await c.query('BEGIN');
       result = await work(c, events);
       await c.query('COMMIT');
     } catch (err) {
-      await c.query('ROLLBACK').catch(() => undefined);
+      await c.query('ROLLBACK').catch((rollbackErr: Error) => { broken ??= rollbackErr; });
       throw mapPgError(err);
     } finally {
-      c.release();
+      // A broken client may still emit its error after this point; it keeps the listener until it is gone.
+      if (!broken) c.off('error', onError);
+      c.release(broken);
     }
     for (const { mailboxId, event } of events) {
       await this.notifier.publish(mailboxId, event).catch((err) => this.options.onNotifyError?.(err));
@@ -570,13 +579,12 @@ export class PostgresMessageStore implements MessageStore {
     return result;
   }
 
-  private async findFolder(c: Pool | PoolClient, mailboxId: string, ref: FolderRef, forUpdate: boolean): Promise<FolderRow> {
-    const lock = forUpdate ? 'FOR UPDATE' : '';
+  private async findFolder(c: Pool | PoolClient, mailboxId: string, ref: FolderRef): Promise<FolderRow> {
     const label = 'id' in ref ? ref.id : ref.name;
     if (!UUID.test(mailboxId) || ('id' in ref && !UUID.test(ref.id))) throw new FolderNotFoundError(label);
     const { rows } = 'id' in ref
-      ? await c.query<FolderRow>(`SELECT ${FOLDER_COLUMNS} FROM folder WHERE id = $1 AND mailbox_id = $2 ${lock}`, [ref.id, mailboxId])
-      : await c.query<FolderRow>(`SELECT ${FOLDER_COLUMNS} FROM folder WHERE mailbox_id = $1 AND name = $2 ${lock}`, [mailboxId, safeFolderName(ref.name)]);
+      ? await c.query<FolderRow>(`SELECT ${FOLDER_COLUMNS} FROM folder WHERE id = $1 AND mailbox_id = $2`, [ref.id, mailboxId])
+      : await c.query<FolderRow>(`SELECT ${FOLDER_COLUMNS} FROM folder WHERE mailbox_id = $1 AND name = $2`, [mailboxId, safeFolderName(ref.name)]);
     if (rows.length === 0) throw new FolderNotFoundError(label);
     return rows[0];
   }
@@ -594,7 +602,7 @@ export class PostgresMessageStore implements MessageStore {
     const unique = [...new Set(ids)];
     const bad = unique.find((id) => !UUID.test(id));
     if (bad) throw new FolderNotFoundError(bad);
-    const { rows } = await c.query<FolderRow>(`SELECT ${FOLDER_COLUMNS} FROM folder WHERE id = ANY($1) ORDER BY id FOR UPDATE`, [unique]);
+    const { rows } = await c.query<FolderRow>(`SELECT ${FOLDER_COLUMNS} FROM folder WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`, [unique]);
     const missing = unique.find((id) => !rows.some((r) => r.id === id));
     if (missing) throw new FolderNotFoundError(missing);
     return ids.map((id) => rows.find((r) => r.id === id)!);
@@ -605,7 +613,7 @@ export class PostgresMessageStore implements MessageStore {
     const bad = unique.find((id) => !UUID.test(id));
     if (bad) throw new MailboxNotFoundError(bad);
     const { rows } = await c.query(
-      `SELECT id, used_bytes, quota_bytes, last_uid_validity FROM mailbox WHERE id = ANY($1) ORDER BY id FOR UPDATE`, [unique],
+      `SELECT id, used_bytes, quota_bytes, last_uid_validity FROM mailbox WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`, [unique],
     );
     const missing = unique.find((id) => !rows.some((r) => r.id === id));
     if (missing) throw new MailboxNotFoundError(missing);

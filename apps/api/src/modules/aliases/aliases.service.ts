@@ -7,7 +7,7 @@ import { badRequest, forbidden, notFound } from '../../common/api-error';
 import { AuditService } from '../audit/audit.service';
 import { addressKey, isUuid, PolicyService } from '../auth/policy.service';
 import { escapeLike } from '../tenants/tenants.service';
-import { assertAddressFree } from './address-ownership';
+import { assertAddressFree } from '../../common/address-ownership';
 import { AliasListQueryDto, CreateAliasDto, UpdateAliasDto } from './dto';
 
 /** Local part of a domain's catch-all alias. */

@@ -5,7 +5,7 @@ import { InvalidAddressError, normaliseAddressPattern, parseAddress } from '@diz
 import type { PostingPolicy } from '@dizi/domain/group-posting';
 import type { Actor } from '@dizi/domain/policy';
 import { badRequest, forbidden, notFound } from '../../common/api-error';
-import { assertAddressFree } from '../aliases/address-ownership';
+import { assertAddressFree } from '../../common/address-ownership';
 import { AuditService } from '../audit/audit.service';
 import { addressKey, isUuid, PolicyService } from '../auth/policy.service';
 import { escapeLike } from '../tenants/tenants.service';

@@ -19,7 +19,7 @@ import { ImportJobEntity, ImportJobRowEntity, ImportJobStatus } from '@dizi/db/e
 import type { Actor } from '@dizi/domain/policy';
 import { ApiError, badRequest, notFound } from '../../common/api-error';
 import { AuditService } from '../audit/audit.service';
-import { PolicyService } from '../auth/policy.service';
+import { isUuid, PolicyService } from '../auth/policy.service';
 import { LimitsService } from '../tenants/limits.service';
 import { ImportRowsQueryDto } from './dto';
 import { isHeader, parseRow, ParsedRow } from './mailbox-csv';
@@ -131,7 +131,12 @@ export class MailboxImportService implements OnApplicationBootstrap, BeforeAppli
       throw e;
     }
     const abort = new AbortController();
-    const finished = this.run(jobId, runner, request, abort.signal).finally(() => this.running.delete(jobId));
+    const finished = this.run(jobId, runner, request, abort.signal)
+      .catch((e: Error): ImportJobStatus => {
+        this.logger.error(`import ${jobId} ended badly: ${e.stack}`);
+        return 'failed';
+      })
+      .finally(() => this.running.delete(jobId));
     this.running.set(jobId, { abort, finished });
     return { jobId, finished };
   }
@@ -172,7 +177,7 @@ export class MailboxImportService implements OnApplicationBootstrap, BeforeAppli
 
   private async loadJob(actor: Actor, id: string): Promise<ImportJobEntity> {
     const repo = this.dataSource.getRepository(ImportJobEntity);
-    let job = /^[0-9a-f-]{36}$/i.test(id) ? await repo.findOneBy({ id }) : null;
+    let job = isUuid(id) ? await repo.findOneBy({ id }) : null;
     if (!job) throw notFound('import job');
     this.policy.check(actor, { tenantId: job.tenantId, domainId: job.domainId }, 'domain_admin', 'import job');
     if (job.status === 'running' && (await this.markInterrupted(job.id))) job = await repo.findOneByOrFail({ id });
@@ -349,7 +354,6 @@ export class MailboxImportService implements OnApplicationBootstrap, BeforeAppli
     } catch (e) {
       clearInterval(heartbeat);
       await reporting;
-      await runner.rollbackTransaction().catch(() => undefined);
       status = e instanceof ImportAborted ? 'interrupted' : 'failed';
       error = failureMessage(e);
       if (status === 'failed' && !(e instanceof ApiError) && !isCsvError(e)) this.logger.error(`import ${jobId} failed: ${e instanceof Error ? e.stack : String(e)}`);
@@ -362,6 +366,8 @@ export class MailboxImportService implements OnApplicationBootstrap, BeforeAppli
           counts.processed,
         ])
         .catch((err: Error) => this.logger.error(`import ${jobId}: final status not written: ${err.message}`));
+      // Only now: rolling back frees the job's lock, and a lock-less 'running' job would read as interrupted.
+      await runner.rollbackTransaction().catch(() => undefined);
     } finally {
       clearInterval(heartbeat);
       await runner.release();

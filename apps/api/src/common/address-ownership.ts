@@ -4,7 +4,7 @@
  * which keeps two concurrent creations of the same address from both passing the check.
  */
 import { EntityManager } from 'typeorm';
-import { conflict } from '../../common/api-error';
+import { conflict } from './api-error';
 
 export async function assertAddressFree(m: EntityManager, address: string, field = 'address'): Promise<void> {
   await m.query(`SELECT pg_advisory_xact_lock(hashtext('mail-address:' || $1))`, [address]);

@@ -1,0 +1,27 @@
+import { Readable } from 'node:stream';
+import { Pool } from 'pg';
+import { createTestDatabase } from '@dizi/testing/test-database';
+import { MemoryBlobStore } from '@dizi/mail-store/adapters/memory-blob-store';
+import { MemoryNotifier } from '@dizi/mail-store/adapters/memory-notifier';
+import { PostgresMessageStore } from '@dizi/mail-store/adapters/postgres-message-store';
+(async () => {
+  const db = await createTestDatabase();
+  const pool = new Pool({ connectionString: db.url, max: 4 });
+  const times = new Map<string, number>();
+  const origConnect = pool.connect.bind(pool);
+  const wrap = (q: any) => async (...args: any[]) => { const t = performance.now(); try { return await q(...args); } finally { const k = String(args[0]).trim().slice(0, 40).replace(/\s+/g, ' '); times.set(k, (times.get(k) ?? 0) + performance.now() - t); } };
+  (pool as any).connect = async () => { const c = await origConnect(); if (!(c as any).__w) { (c as any).query = wrap(c.query.bind(c)); (c as any).__w = 1; } return c; };
+  (pool as any).query = wrap(pool.query.bind(pool));
+  const store = new PostgresMessageStore({ pool, blobs: new MemoryBlobStore(), notifier: new MemoryNotifier() });
+  const { rows: [t] } = await pool.query(`INSERT INTO tenant (name) VALUES ('p') RETURNING id`);
+  const { rows: [d] } = await pool.query(`INSERT INTO domain (tenant_id, name, unicode_name) VALUES ($1, 'p.example', 'p.example') RETURNING id`, [t.id]);
+  const { rows: [m] } = await pool.query(`INSERT INTO mailbox (tenant_id, domain_id, local_part, address, password_hash, quota_bytes) VALUES ($1, $2, 'u', 'u@p.example', 'x', 1e12) RETURNING id`, [t.id, d.id]);
+  await store.createDefaultFolders(m.id);
+  const blob = await store.putBlob(Readable.from([Buffer.from('x'.repeat(5000))]));
+  times.clear();
+  const n = 300; const s = performance.now();
+  for (let i = 0; i < n; i++) await store.append(m.id, { name: 'INBOX' }, { blobHash: blob.hash, summary: { a: 1 }, searchTokens: ['a', 'b'], deliveryKey: `k${i}` }, { enforceQuota: true });
+  console.log('per append ms', ((performance.now() - s) / n).toFixed(2));
+  for (const [k, v] of [...times].sort((a, b) => b[1] - a[1])) console.log((v / n).toFixed(3), k);
+  await pool.end(); await db.drop();
+})();

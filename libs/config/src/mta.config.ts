@@ -1,0 +1,63 @@
+/** A mail node's process configuration (environment). Runtime mail settings live in the database instead. */
+import { z } from 'zod';
+
+export const MTA_ROLES = ['smtp', 'imap', 'pop3', 'delivery', 'outbound', 'scheduler'] as const;
+export type MtaRole = (typeof MTA_ROLES)[number];
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+export const mtaConfigSchema = z.object({
+  DATABASE_URL: z.string().url(),
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  REDIS_PREFIX: z.string().default('dizi:'),
+  /** Which parts this node runs (ARCHITECTURE.md, process table). */
+  MTA_ROLES: z
+    .string()
+    .default(MTA_ROLES.join(','))
+    .transform((s, ctx) => {
+      const roles = s.split(',').map((r) => r.trim()).filter(Boolean);
+      for (const r of roles) if (!(MTA_ROLES as readonly string[]).includes(r)) ctx.addIssue({ code: 'custom', message: `unknown role "${r}"; roles are ${MTA_ROLES.join(', ')}` });
+      return roles as MtaRole[];
+    }),
+  /** Name this node gives in greetings, HELO and Received headers. */
+  MTA_HOSTNAME: z.string().default('localhost'),
+  /** Address the mail listeners bind to. */
+  MTA_BIND: z.string().default('127.0.0.1'),
+  SMTP_PORT: port.default(2525),
+  SUBMISSION_PORT: port.default(2587),
+  SUBMISSIONS_PORT: port.default(2465),
+  IMAP_PORT: port.default(2143),
+  IMAPS_PORT: port.default(2993),
+  POP3_PORT: port.default(2110),
+  POP3S_PORT: port.default(2995),
+  /** PEM files; without them a self-signed pair is made under DIZI_DATA_DIR/tls on first start (development). */
+  TLS_CERT_FILE: z.string().optional(),
+  TLS_KEY_FILE: z.string().optional(),
+  DIZI_DATA_DIR: z.string().default('.dizi'),
+  /** Where message blobs live: a local directory (fs) or an S3 bucket. */
+  BLOB_STORE: z.enum(['fs', 's3']).default('fs'),
+  BLOB_DIR: z.string().optional().describe('default: DIZI_DATA_DIR/blobs'),
+  S3_BUCKET: z.string().optional(),
+  S3_ENDPOINT: z.string().url().optional(),
+  S3_REGION: z.string().default('us-east-1'),
+  S3_ACCESS_KEY_ID: z.string().optional(),
+  S3_SECRET_ACCESS_KEY: z.string().optional(),
+  /** DNS servers for MX, SPF, DKIM and DMARC lookups (`127.0.0.1:5353`); empty: the system resolver. */
+  DNS_SERVERS: z.string().default(''),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Parallel deliveries per worker process. */
+  DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
+  OUTBOUND_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
+});
+
+export type MtaConfig = z.infer<typeof mtaConfigSchema>;
+
+export function loadMtaConfig(env: NodeJS.ProcessEnv = process.env): MtaConfig {
+  const parsed = mtaConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || 'config'}: ${i.message}`);
+    throw new Error(`Invalid mail node configuration:\n${lines.join('\n')}`);
+  }
+  if (parsed.data.BLOB_STORE === 's3' && !parsed.data.S3_BUCKET) throw new Error('Invalid mail node configuration:\n  S3_BUCKET: required when BLOB_STORE=s3');
+  return parsed.data;
+}
