@@ -2,15 +2,15 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
-import { hashPassword, needsRehash, UnsupportedHashError, verifyPassword } from '@dizi/auth/password-hash';
+import { MailboxLogin } from '@dizi/auth/mailbox-login';
+import { hashPassword, needsRehash } from '@dizi/auth/password-hash';
 import type { ApiConfig } from '@dizi/config/api.config';
 import type { Actor } from '@dizi/domain/policy';
-import { unauthorized } from '../../common/api-error';
+import { tooManyRequests, unauthorized } from '../../common/api-error';
 import { API_CONFIG } from '../../common/tokens';
 import { AuditService } from '../audit/audit.service';
 import { AuthenticationService } from './authentication.service';
 import { LoginThrottleService } from './login-throttle.service';
-import { addressKey } from './policy.service';
 import { TokenPair, TokenService } from './token.service';
 
 const BAD_CREDENTIALS = 'wrong username or password, or the account is suspended';
@@ -21,9 +21,8 @@ export interface SignIn extends TokenPair {
 
 @Injectable()
 export class AuthService {
-  /** Compared against when the account does not exist, so timing does not tell. */
-  private dummyHash?: Promise<string>;
   private readonly logger = new Logger('auth');
+  private readonly mailboxes: MailboxLogin;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -32,23 +31,22 @@ export class AuthService {
     private readonly authentication: AuthenticationService,
     private readonly audit: AuditService,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
-  ) {}
+  ) {
+    this.mailboxes = new MailboxLogin(dataSource, throttle, {
+      failureDelayMs: config.LOGIN_FAILURE_DELAY_MS,
+      onUnreadableHash: (reason) => this.logger.warn(`stored password hash cannot be read: ${reason}`),
+    });
+  }
 
   async mailboxLogin(username: string, password: string, ip: string): Promise<SignIn> {
-    const address = await this.resolveLoginAddress(username);
-    await this.throttle.assertAllowed(address, ip);
-    const [row] = await this.dataSource.query(`SELECT id, password_hash FROM mailbox WHERE address = $1`, [address]);
-    const ok = await this.checkPassword(password, row?.password_hash);
-    const actor = ok ? await this.authentication.mailboxActor(row.id) : null;
-    if (!actor) return this.fail(address, ip);
-    await this.throttle.recordSuccess(address, ip);
-    if (needsRehash(row.password_hash)) {
-      // Legacy hashes from an import become argon2id at the first successful sign-in.
-      const upgraded = await hashPassword(password);
-      await this.dataSource.query(`UPDATE mailbox SET password_hash = $2 WHERE id = $1 AND password_hash = $3`, [row.id, upgraded, row.password_hash]);
+    const outcome = await this.mailboxes.login(username, password, ip, 'api');
+    if (!outcome.ok) {
+      if (outcome.reason === 'throttled') throw tooManyRequests(`too many failed sign-ins; try again in ${Math.ceil(outcome.waitMs / 1000)} s`);
+      throw unauthorized(BAD_CREDENTIALS);
     }
-    const [{ token_version }] = await this.dataSource.query(`SELECT token_version FROM mailbox WHERE id = $1`, [row.id]);
-    return { ...(await this.tokens.issue({ kind: 'mailbox', id: row.id, tokenVersion: token_version })), actor };
+    const actor = await this.authentication.mailboxActor(outcome.mailbox.mailboxId);
+    if (!actor) throw unauthorized(BAD_CREDENTIALS);
+    return { ...(await this.tokens.issue({ kind: 'mailbox', id: actor.id, tokenVersion: outcome.mailbox.tokenVersion })), actor };
   }
 
   async operatorLogin(username: string, password: string, ip: string): Promise<SignIn> {
@@ -108,28 +106,8 @@ export class AuthService {
     });
   }
 
-  /** `alice` means alice@<default domain>; addresses are compared in their stored form. */
-  private async resolveLoginAddress(username: string): Promise<string> {
-    const name = username.trim().toLowerCase();
-    if (name.includes('@')) return addressKey(name);
-    const [d] = await this.dataSource.query(`SELECT name FROM domain WHERE is_default`);
-    return d ? `${name}@${d.name}` : name;
-  }
-
-  private async checkPassword(password: string, stored: string | undefined): Promise<boolean> {
-    if (!stored) {
-      this.dummyHash ??= hashPassword('dizi-timing-equaliser');
-      await verifyPassword(password, await this.dummyHash);
-      return false;
-    }
-    try {
-      return await verifyPassword(password, stored);
-    } catch (e) {
-      // A corrupt stored hash is the operator's problem to fix; to the person signing in it is a refusal, not a 500.
-      if (!(e instanceof UnsupportedHashError)) throw e;
-      this.logger.warn(`stored password hash cannot be read: ${e.reason}`);
-      return false;
-    }
+  private checkPassword(password: string, stored: string | undefined): Promise<boolean> {
+    return this.mailboxes.checkPassword(password, stored);
   }
 
   private async fail(account: string, ip: string, message = BAD_CREDENTIALS): Promise<never> {

@@ -1,80 +1,20 @@
-/**
- * Brute-force defence for every password check (API now; SMTP, IMAP and POP3 share it later):
- * counters in Redis so all nodes agree. Blocks are temporary by design, so an attacker can slow
- * a real user down but never lock them out for good.
- */
+/** The shared login throttle (libs/auth/src/login-throttle.ts) as a Nest provider that answers 429. */
 import { Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { LoginThrottle } from '@dizi/auth/login-throttle';
 import type { ApiConfig } from '@dizi/config/api.config';
 import { tooManyRequests } from '../../common/api-error';
 import { API_CONFIG, REDIS } from '../../common/tokens';
 
-const ACCOUNT_IP_WINDOW_S = 15 * 60;
-const IP_WINDOW_S = 60 * 60;
-/** Failures on one account from all addresses before it pauses briefly (spraying from many IPs). */
-const ACCOUNT_MAX_FAILURES = 30;
-/** ...and for how long (the window starts at the first failure). */
-const ACCOUNT_WINDOW_S = 10 * 60;
-/** An address the account signed in from recently stays usable while the account is paused. */
-const KNOWN_ADDRESS_S = 30 * 86_400;
-
 @Injectable()
-export class LoginThrottleService {
-  private readonly byAccountIp: RateLimiterRedis;
-  private readonly byIp: RateLimiterRedis;
-  private readonly byAccount: RateLimiterRedis;
-
-  constructor(@Inject(REDIS) private readonly redis: Redis, @Inject(API_CONFIG) config: ApiConfig) {
-    // rate-limiter-flexible writes raw keys; ioredis adds our keyPrefix to them.
-    const common = { storeClient: redis };
-    this.byAccountIp = new RateLimiterRedis({ ...common, keyPrefix: 'login:acct-ip', points: config.LOGIN_MAX_FAILURES_PER_ACCOUNT_IP, duration: ACCOUNT_IP_WINDOW_S });
-    this.byIp = new RateLimiterRedis({ ...common, keyPrefix: 'login:ip', points: config.LOGIN_MAX_FAILURES_PER_IP, duration: IP_WINDOW_S });
-    this.byAccount = new RateLimiterRedis({ ...common, keyPrefix: 'login:acct', points: ACCOUNT_MAX_FAILURES, duration: ACCOUNT_WINDOW_S });
+export class LoginThrottleService extends LoginThrottle {
+  constructor(@Inject(REDIS) redis: Redis, @Inject(API_CONFIG) config: ApiConfig) {
+    super(redis, { maxFailuresPerAccountIp: config.LOGIN_MAX_FAILURES_PER_ACCOUNT_IP, maxFailuresPerIp: config.LOGIN_MAX_FAILURES_PER_IP });
   }
 
   /** Throws 429 when this account or IP is paused; call before checking the password. */
   async assertAllowed(account: string, ip: string): Promise<void> {
-    const [pair, byIp, byAccount] = await Promise.all([
-      this.byAccountIp.get(`${account}|${ip}`),
-      this.byIp.get(ip),
-      this.byAccount.get(account),
-    ]);
-    const waits = [blockedFor(pair, this.byAccountIp.points), blockedFor(byIp, this.byIp.points)];
-    const accountWait = blockedFor(byAccount, this.byAccount.points);
-    // Failures sprayed from many addresses pause the account, but not for the addresses its owner
-    // signed in from: otherwise anyone could keep a real user out for as long as they keep guessing.
-    if (accountWait > 0 && !(await this.isKnownAddress(account, ip))) waits.push(accountWait);
-    const wait = Math.max(...waits);
+    const wait = await this.waitBeforeAttempt(account, ip);
     if (wait > 0) throw tooManyRequests(`too many failed sign-ins; try again in ${Math.ceil(wait / 1000)} s`);
   }
-
-  async recordFailure(account: string, ip: string): Promise<void> {
-    await Promise.all([
-      this.byAccountIp.penalty(`${account}|${ip}`).catch(() => undefined),
-      this.byIp.penalty(ip).catch(() => undefined),
-      this.byAccount.penalty(account).catch(() => undefined),
-    ]);
-  }
-
-  /** A success from this address forgets that pair's failures (not the IP's or the account's). */
-  async recordSuccess(account: string, ip: string): Promise<void> {
-    await Promise.all([
-      this.byAccountIp.delete(`${account}|${ip}`).catch(() => undefined),
-      this.redis.set(knownKey(account, ip), '1', 'EX', KNOWN_ADDRESS_S).catch(() => undefined),
-    ]);
-  }
-
-  private async isKnownAddress(account: string, ip: string): Promise<boolean> {
-    return (await this.redis.exists(knownKey(account, ip)).catch(() => 0)) === 1;
-  }
-}
-
-function knownKey(account: string, ip: string): string {
-  return `login:known:${account}|${ip}`;
-}
-
-function blockedFor(res: RateLimiterRes | null, points: number): number {
-  if (!res) return 0;
-  return res.consumedPoints >= points ? res.msBeforeNext : 0;
 }

@@ -10,6 +10,7 @@ import { MailboxEntity } from '@dizi/db/entities/mailbox.entity';
 import { TenantEntity } from '@dizi/db/entities/tenant.entity';
 import { Actor, canAccess, canSee, Scope } from '@dizi/domain/policy';
 import { Role } from '@dizi/domain/roles';
+import { addressKey, domainKey } from '@dizi/domain/lookup-key';
 import { forbidden, notFound } from '../../common/api-error';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -95,21 +96,4 @@ export class PolicyService {
   }
 }
 
-/** Lookup key for a domain name given in a path or query: lower case, IDN to ASCII. */
-export function domainKey(name: string): string {
-  // `example.test.` is the same domain (fully qualified form); stored names have no trailing dot.
-  const plain = name.trim().toLowerCase().replace(/\.$/, '');
-  // URL parsing would read `x@a.test` or `a.test/x` as a.test; such input names no domain.
-  if (/[\s@/\\:?#%]/.test(plain)) return plain;
-  try {
-    return new URL(`http://${plain}`).hostname;
-  } catch {
-    return plain;
-  }
-}
-
-export function addressKey(address: string): string {
-  const at = address.lastIndexOf('@');
-  if (at < 0) return address.trim().toLowerCase();
-  return `${address.slice(0, at).trim().toLowerCase()}@${domainKey(address.slice(at + 1))}`;
-}
+export { addressKey, domainKey } from '@dizi/domain/lookup-key';
