@@ -49,6 +49,10 @@ async function main(): Promise<void> {
     const serial = await runPool(TOTAL / 4, 1, () => store.append(one, { name: 'INBOX' }, message(), { enforceQuota: true }));
     const oneFolder = await runPool(TOTAL, CONCURRENCY, (i) => store.append(one, { name: 'INBOX' }, message(`one-${i}`), { enforceQuota: true }));
     const spread = await runPool(TOTAL, CONCURRENCY, (i) => store.append(mailboxes[i % 100], { name: 'INBOX' }, message(`spread-${i}`), { enforceQuota: true }));
+    // Distinct messages have distinct blobs; a shared blob row serialises its appends (its refcount row is locked).
+    const distinct = await Promise.all(Array.from({ length: TOTAL }, (_, i) => store.putBlob(Readable.from([Buffer.concat([body, Buffer.from(String(i))])]))));
+    const spreadDistinct = await runPool(TOTAL, CONCURRENCY, (i) => store.append(mailboxes[i % 100], { name: 'INBOX' },
+      { ...message(`distinct-${i}`), blobHash: distinct[i].hash }, { enforceQuota: true }));
     const batches = 20;
     const many = await runPool(batches, 4, (b) => store.appendMany(mailboxes.map((mb, i) => ({
       mailboxId: mb, folder: { name: 'INBOX' }, message: message(`many-${b}-${i}`), enforceQuota: true,
@@ -58,7 +62,8 @@ async function main(): Promise<void> {
       appends: TOTAL, concurrency: CONCURRENCY,
       oneFolderSerialPerSec: Math.round(serial),
       oneFolderConcurrentPerSec: Math.round(oneFolder),
-      hundredMailboxesConcurrentPerSec: Math.round(spread),
+      hundredMailboxesSameBlobConcurrentPerSec: Math.round(spread),
+      hundredMailboxesDistinctBlobsConcurrentPerSec: Math.round(spreadDistinct),
       appendManyTo100MailboxesDeliveriesPerSec: Math.round(many * 100),
       inboxUidNext: inbox.uidNext,
     }, null, 2));
