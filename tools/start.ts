@@ -16,14 +16,6 @@ async function main(): Promise<void> {
   const config = loadApiConfig();
   const env: NodeJS.ProcessEnv = { ...process.env };
   let stopDatabase: (() => Promise<void>) | undefined;
-  if (!config.DATABASE_URL) {
-    const dataDir = resolve(root, config.DIZI_DATA_DIR);
-    console.log(`No DATABASE_URL: starting embedded PostgreSQL in ${dataDir}/pg on 127.0.0.1:${config.EMBEDDED_PG_PORT}`);
-    const db = await startEmbeddedPostgres(dataDir, config.EMBEDDED_PG_PORT);
-    env.DATABASE_URL = db.url;
-    stopDatabase = db.stop;
-  }
-
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
@@ -32,8 +24,18 @@ async function main(): Promise<void> {
     await stopDatabase?.().catch(() => undefined);
     process.exit(code);
   };
+  // Handlers first: a stop while the database is still starting must not orphan it.
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
+
+  if (!config.DATABASE_URL) {
+    const dataDir = resolve(root, config.DIZI_DATA_DIR);
+    console.log(`No DATABASE_URL: starting embedded PostgreSQL in ${dataDir}/pg on 127.0.0.1:${config.EMBEDDED_PG_PORT}`);
+    const db = await startEmbeddedPostgres(dataDir, config.EMBEDDED_PG_PORT);
+    env.DATABASE_URL = db.url;
+    stopDatabase = db.stop;
+    if (stopping) return void (await db.stop());
+  }
 
   const run = (name: string, entry: string) => {
     const child = spawn(process.execPath, ['-r', resolve(root, 'tools/register.cjs'), resolve(root, entry)], { cwd: root, env, stdio: 'inherit' });
@@ -46,6 +48,7 @@ async function main(): Promise<void> {
     children.push(child);
   };
   run('api', 'apps/api/src/main.ts');
+  run('mta', 'apps/mta/src/main.ts');
 }
 
 main().catch((e) => {

@@ -18,7 +18,7 @@ export function createDataSource(url: string, options: { poolSize?: number; appl
 // Any fixed number works; it only has to be the same in every process that migrates.
 const MIGRATION_LOCK = 716_200_001;
 
-/** Applies pending migrations; concurrent starters wait on an advisory lock instead of racing. */
+/** Applies pending migrations; concurrent starters wait on an advisory lock instead of racing. Needs a pool of at least 2 (one connection holds the lock). */
 export async function migrate(dataSource: DataSource): Promise<string[]> {
   const runner = dataSource.createQueryRunner();
   await runner.connect();

