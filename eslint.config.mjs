@@ -28,7 +28,7 @@ export default [
               bannedExternalImports: ['pg', 'ioredis', 'typeorm', '@aws-sdk/*', 'bullmq'],
             },
             { sourceTag: 'type:adapter', onlyDependOnLibsWithTags: libs('domain', 'contracts', 'config', 'adapter') },
-            { sourceTag: 'type:service', onlyDependOnLibsWithTags: libs('domain', 'contracts', 'config', 'adapter', 'service') },
+            { sourceTag: 'type:service', onlyDependOnLibsWithTags: libs('domain', 'contracts', 'config', 'adapter', 'service', 'protocol', 'store', 'mime') },
             { sourceTag: 'type:testing', onlyDependOnLibsWithTags: libs('domain', 'contracts', 'config', 'adapter', 'service', 'protocol', 'store', 'mime', 'testing') },
             { sourceTag: 'scope:portal', notDependOnLibsWithTags: ['scope:server'] },
           ],

@@ -16,9 +16,12 @@ import { RegistrationCodesModule } from './modules/registration-codes/registrati
 import { ApiKeysModule } from './modules/api-keys/api-keys.module';
 import { AuditModule } from './modules/audit/audit.module';
 import { MailboxesModule } from './modules/mailboxes/mailboxes.module';
+import { SettingsModule } from './modules/settings/settings.module';
+import { MailLogsModule } from './modules/mail-logs/mail-logs.module';
+import { MailboxDeliveryModule } from './modules/mailbox-delivery/mailbox-delivery.module';
 
 /** Feature modules, one line each. */
-const FEATURES = [AuthModule, HealthModule, TenantsModule, DomainsModule, AliasesModule, GroupsModule, AddressBooksModule, RegistrationCodesModule, ApiKeysModule, AuditModule, MailboxesModule];
+const FEATURES = [AuthModule, HealthModule, TenantsModule, DomainsModule, AliasesModule, GroupsModule, AddressBooksModule, RegistrationCodesModule, ApiKeysModule, AuditModule, MailboxesModule, SettingsModule, MailLogsModule, MailboxDeliveryModule];
 
 @Module({})
 export class AppModule {

@@ -10,28 +10,50 @@ import { DEFAULT_SMTP_SETTINGS, SmtpSettings, smtpSettings } from '@dizi/contrac
 /** Published (with the setting's key as message) after the API commits a settings change. */
 export const SETTINGS_CHANGED_CHANNEL = 'settings:changed';
 
+/**
+ * The channel of one installation. ioredis applies its keyPrefix to keys but NOT to PUBLISH/SUBSCRIBE
+ * channel names, so the installation's REDIS_PREFIX is put in by hand: installations sharing a Redis
+ * then never hear each other's changes.
+ */
+export const settingsChangedChannel = (redisPrefix: string): string => `${redisPrefix}${SETTINGS_CHANGED_CHANNEL}`;
+
+export interface SettingsSourceOptions {
+  /** Re-read this often even without an announcement, so a message lost while Redis was away delays a change at most this long. 0: never. */
+  pollMs?: number;
+}
+
 export class SettingsSource {
   private current: SmtpSettings = DEFAULT_SMTP_SETTINGS;
   private subscriber?: Redis;
+  private poll?: NodeJS.Timeout;
   private readonly listeners = new Set<(s: SmtpSettings) => void>();
 
   constructor(
     private readonly pool: Pool,
     private readonly onError: (e: unknown) => void = () => undefined,
+    private readonly options: SettingsSourceOptions = {},
   ) {}
 
   get smtp(): SmtpSettings {
     return this.current;
   }
 
-  /** Loads once, then follows changes announced on `redis` (a dedicated subscriber connection is made from it). */
-  async start(redis?: Redis, channelPrefix = ''): Promise<void> {
+  /**
+   * Loads once, then follows changes announced on `redis` (a dedicated subscriber connection is made from it).
+   * The channel prefix defaults to the client's keyPrefix, which is the installation's REDIS_PREFIX.
+   */
+  async start(redis?: Redis, channelPrefix = redis?.options.keyPrefix ?? ''): Promise<void> {
     await this.reload();
+    const pollMs = this.options.pollMs ?? 60_000;
+    if (pollMs > 0) {
+      this.poll = setInterval(() => void this.reload().catch(this.onError), pollMs);
+      this.poll.unref();
+    }
     if (!redis) return;
     this.subscriber = redis.duplicate();
     this.subscriber.on('error', this.onError);
     this.subscriber.on('message', () => void this.reload().catch(this.onError));
-    await this.subscriber.subscribe(`${channelPrefix}${SETTINGS_CHANGED_CHANNEL}`);
+    await this.subscriber.subscribe(settingsChangedChannel(channelPrefix));
   }
 
   async reload(): Promise<void> {
@@ -49,6 +71,7 @@ export class SettingsSource {
   }
 
   async stop(): Promise<void> {
+    if (this.poll) clearInterval(this.poll);
     this.subscriber?.disconnect();
   }
 }

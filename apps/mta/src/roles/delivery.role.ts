@@ -1,8 +1,35 @@
+import { LocalDelivery } from '@dizi/delivery/local/local-delivery';
+import { startDeliveryWorker } from '@dizi/delivery/queue/delivery-worker';
+import { MailQueues } from '@dizi/delivery/queue/mail-queues';
 import type { MtaContext } from '../context';
 import type { RunningRole } from './role';
 
-/** Not built yet: the node says so and carries on with its other roles. */
+/** Delivers spooled messages to local mailboxes: BullMQ workers on Queue.Delivery (ARCHITECTURE.md step 7). */
 export async function startDeliveryRole(ctx: MtaContext): Promise<RunningRole> {
-  ctx.logger.warn({ role: 'delivery' }, 'role delivery is not available in this build yet');
-  return { name: 'delivery', stop: async () => undefined };
+  const logger = ctx.logger.child({ role: 'delivery' });
+  const queues = new MailQueues(ctx.redis, ctx.config.REDIS_PREFIX);
+  const delivery = new LocalDelivery({
+    pool: ctx.pool,
+    store: ctx.store,
+    blobs: ctx.blobs,
+    settings: () => ctx.settings.smtp,
+    hostname: ctx.config.MTA_HOSTNAME,
+    queues,
+    logger,
+  });
+  const worker = startDeliveryWorker({
+    redis: ctx.redis,
+    redisPrefix: ctx.config.REDIS_PREFIX,
+    delivery,
+    concurrency: ctx.config.DELIVERY_CONCURRENCY,
+    onError: (err) => logger.warn({ err: String(err) }, 'delivery worker error'),
+  });
+  logger.info({ concurrency: ctx.config.DELIVERY_CONCURRENCY }, 'delivery workers started');
+  return {
+    name: 'delivery',
+    async stop() {
+      await worker.close();
+      await queues.close();
+    },
+  };
 }

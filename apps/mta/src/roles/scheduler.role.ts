@@ -1,8 +1,53 @@
+import { purgeMailLogs } from '@dizi/delivery/logs/mail-log';
+import { MailQueues } from '@dizi/delivery/queue/mail-queues';
+import { SpoolSweeper } from '@dizi/delivery/queue/sweeper';
 import type { MtaContext } from '../context';
 import type { RunningRole } from './role';
 
-/** Not built yet: the node says so and carries on with its other roles. */
+const SWEEP_EVERY_MS = 3_000;
+const HOUSEKEEPING_EVERY_MS = 3600_000;
+
+/**
+ * Periodic work of the mail flow: the spool sweeper every few seconds (re-enqueues what no job finished, closes and
+ * purges finished messages), and hourly housekeeping (mail log retention, blob garbage collection). Every step is
+ * idempotent, so several nodes may run this role at once.
+ */
 export async function startSchedulerRole(ctx: MtaContext): Promise<RunningRole> {
-  ctx.logger.warn({ role: 'scheduler' }, 'role scheduler is not available in this build yet');
-  return { name: 'scheduler', stop: async () => undefined };
+  const logger = ctx.logger.child({ role: 'scheduler' });
+  const queues = new MailQueues(ctx.redis, ctx.config.REDIS_PREFIX);
+  const sweeper = new SpoolSweeper({ pool: ctx.pool, queues });
+  let stopped = false;
+  let running: Promise<unknown> = Promise.resolve();
+
+  const every = (ms: number, name: string, work: () => Promise<unknown>) => {
+    const tick = async () => {
+      if (stopped) return;
+      running = work().catch((err) => logger.warn({ err: String(err), task: name }, 'scheduled task failed'));
+      await running;
+      if (!stopped) timer = setTimeout(() => void tick(), ms);
+    };
+    let timer = setTimeout(() => void tick(), 0);
+    return () => clearTimeout(timer);
+  };
+
+  const stops = [
+    every(SWEEP_EVERY_MS, 'sweep', async () => {
+      const r = await sweeper.sweep();
+      if (r.deliveryJobs + r.outboundJobs + r.purged > 0) logger.debug(r, 'spool swept');
+    }),
+    every(HOUSEKEEPING_EVERY_MS, 'housekeeping', async () => {
+      await purgeMailLogs(ctx.pool, ctx.settings.smtp.logRetentionDays);
+      await ctx.store.collectGarbage();
+    }),
+  ];
+  logger.info('scheduler started');
+  return {
+    name: 'scheduler',
+    async stop() {
+      stopped = true;
+      for (const s of stops) s();
+      await running;
+      await queues.close();
+    },
+  };
 }

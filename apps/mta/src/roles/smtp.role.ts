@@ -1,8 +1,92 @@
+/** The smtp role: inbound MX, submission (STARTTLS) and implicit-TLS submission listeners, wired to PostgreSQL, Redis and the spool. */
+import { LoginThrottle } from '@dizi/auth/login-throttle';
+import { MailboxLogin } from '@dizi/auth/mailbox-login';
+import { DnsDomainResolver } from '@dizi/delivery/inbound/dns-domain-resolver';
+import { MailboxAuthenticator } from '@dizi/delivery/inbound/mailbox-authenticator';
+import { MailLogSessionLog } from '@dizi/delivery/inbound/mail-log-session-log';
+import { PgRecipientDirectory } from '@dizi/delivery/inbound/pg-recipient-directory';
+import { PgSpoolWriter } from '@dizi/delivery/inbound/pg-spool-writer';
+import { RedisConnectionLimiter } from '@dizi/delivery/inbound/redis-connection-limiter';
+import { MailQueues } from '@dizi/delivery/queue/mail-queues';
+import { createInboundServer, InboundServer } from '@dizi/smtp/inbound/inbound-server';
+import type { ListenerKind } from '@dizi/smtp/inbound/session';
 import type { MtaContext } from '../context';
 import type { RunningRole } from './role';
 
-/** Not built yet: the node says so and carries on with its other roles. */
-export async function startSmtpRole(ctx: MtaContext): Promise<RunningRole> {
-  ctx.logger.warn({ role: 'smtp' }, 'role smtp is not available in this build yet');
-  return { name: 'smtp', stop: async () => undefined };
+export interface SmtpRoleOptions {
+  /** Pause after a failed AUTH, multiplied by the session's failure count (default 1 s); tests pass 0. */
+  authFailureDelayMs?: number;
+  /** Pause per unknown recipient beyond the allowance, growing with each (default 1 s). */
+  tarpitStepMs?: number;
+  /** DATA may run below the minimum rate for this long before it is judged (default 10 s). */
+  dataRateGraceMs?: number;
+}
+
+export interface SmtpRunningRole extends RunningRole {
+  /** Bound ports (useful when the config asks for port 0). */
+  ports: { smtp: number; submission: number; submissions: number };
+}
+
+// Failed logins per account+IP / per IP before the shared throttle pauses them (same defaults as the API).
+const THROTTLE = { maxFailuresPerAccountIp: 5, maxFailuresPerIp: 50 };
+
+export async function startSmtpRole(ctx: MtaContext, options: SmtpRoleOptions = {}): Promise<SmtpRunningRole> {
+  const logger = ctx.logger.child({ role: 'smtp' });
+  const rows = { query: async (sql: string, params?: unknown[]) => (await ctx.pool.query(sql, params)).rows };
+  const login = new MailboxLogin(rows, new LoginThrottle(ctx.redis, THROTTLE), {
+    // The SMTP session adds its own growing pause per failure (settings.maxAuthFailures).
+    failureDelayMs: 0,
+    onUnreadableHash: (reason) => logger.warn({ reason }, 'stored password hash cannot be read'),
+  });
+  const queues = new MailQueues(ctx.redis, ctx.config.REDIS_PREFIX);
+
+  const deps = {
+    directory: new PgRecipientDirectory(ctx.pool),
+    limiter: new RedisConnectionLimiter(ctx.redis, (err) => logger.warn({ err: String(err) }, 'connection limiter unavailable; admitting')),
+    authenticator: new MailboxAuthenticator(login, ctx.pool),
+    resolver: new DnsDomainResolver(ctx.config.DNS_SERVERS.split(',').map((s) => s.trim()).filter(Boolean)),
+    authFailureDelayMs: options.authFailureDelayMs ?? 1000,
+    tarpitStepMs: options.tarpitStepMs ?? 1000,
+  };
+  const spool = new PgSpoolWriter({ pool: ctx.pool, store: ctx.store, queues, logger });
+  const sessionLog = new MailLogSessionLog(ctx.pool, ctx.config.MTA_HOSTNAME, logger);
+
+  const listeners: Array<[ListenerKind, number]> = [
+    ['mx', ctx.config.SMTP_PORT],
+    ['submission', ctx.config.SUBMISSION_PORT],
+    ['submissions', ctx.config.SUBMISSIONS_PORT],
+  ];
+  const servers: InboundServer[] = [];
+  const ports = { smtp: 0, submission: 0, submissions: 0 };
+  try {
+    for (const [kind, port] of listeners) {
+      const server = createInboundServer({
+        kind,
+        hostname: ctx.config.MTA_HOSTNAME,
+        tls: ctx.tls,
+        settings: ctx.settings,
+        deps,
+        spool,
+        sessionLog,
+        logger: logger.child({ listener: kind }),
+        dataRateGraceMs: options.dataRateGraceMs,
+      });
+      const bound = await server.listen(port, ctx.config.MTA_BIND);
+      servers.push(server);
+      ports[kind === 'mx' ? 'smtp' : kind] = bound;
+      logger.info({ listener: kind, port: bound, bind: ctx.config.MTA_BIND }, 'SMTP listener started');
+    }
+  } catch (err) {
+    await Promise.allSettled(servers.map((s) => s.close()));
+    throw err;
+  }
+
+  return {
+    name: 'smtp',
+    ports,
+    async stop() {
+      await Promise.allSettled(servers.map((s) => s.close()));
+      await queues.close();
+    },
+  };
 }

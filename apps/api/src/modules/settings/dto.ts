@@ -1,0 +1,7 @@
+import { createZodDto } from 'nestjs-zod';
+import { mailTemplates, mailTemplatesView, smtpSettingsPatch, smtpSettingsView } from '@dizi/contracts/settings.contract';
+
+export class SmtpSettingsPatchDto extends createZodDto(smtpSettingsPatch) {}
+export class SmtpSettingsDto extends createZodDto(smtpSettingsView) {}
+export class MailTemplatesDto extends createZodDto(mailTemplates) {}
+export class MailTemplatesViewDto extends createZodDto(mailTemplatesView) {}

@@ -1,0 +1,41 @@
+import { Body, Controller, Get, Patch, Put } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ZodResponse } from 'nestjs-zod';
+import type { Actor } from '@dizi/domain/policy';
+import { ClientIp, CurrentActor } from '../auth/actor.decorator';
+import { MailTemplatesDto, MailTemplatesViewDto, SmtpSettingsDto, SmtpSettingsPatchDto } from './dto';
+import { SettingsService } from './settings.service';
+
+@ApiTags('settings')
+@ApiBearerAuth()
+@Controller('settings')
+export class SettingsController {
+  constructor(private readonly settings: SettingsService) {}
+
+  /** The mail nodes' settings in force, each default beside it (operators). */
+  @Get('smtp')
+  @ZodResponse({ status: 200, type: SmtpSettingsDto })
+  smtp(@CurrentActor() actor: Actor) {
+    return this.settings.smtp(actor);
+  }
+
+  /** Changes the named fields only; every node applies the change within a second, without restart. */
+  @Patch('smtp')
+  @ZodResponse({ status: 200, type: SmtpSettingsDto })
+  updateSmtp(@CurrentActor() actor: Actor, @ClientIp() ip: string, @Body() body: SmtpSettingsPatchDto) {
+    return this.settings.updateSmtp(actor, ip, body);
+  }
+
+  /** Welcome and quota-warning mails, in Chinese and English, with their placeholders (operators). */
+  @Get('templates')
+  @ZodResponse({ status: 200, type: MailTemplatesViewDto })
+  templates(@CurrentActor() actor: Actor) {
+    return this.settings.templates(actor);
+  }
+
+  @Put('templates')
+  @ZodResponse({ status: 200, type: MailTemplatesViewDto })
+  updateTemplates(@CurrentActor() actor: Actor, @ClientIp() ip: string, @Body() body: MailTemplatesDto) {
+    return this.settings.updateTemplates(actor, ip, body);
+  }
+}

@@ -1,0 +1,225 @@
+/** Operator settings: SMTP settings over their defaults, the write-only relay password, live reload on the mail nodes, templates. */
+import Redis from 'ioredis';
+import { Pool } from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_SMTP_SETTINGS } from '@dizi/contracts/mail-settings.contract';
+import { DEFAULT_MAIL_TEMPLATES } from '@dizi/contracts/settings.contract';
+import { loadMailTemplates, renderSystemMail } from '@dizi/delivery/mail-templates';
+import { SettingsSource, settingsChangedChannel } from '@dizi/delivery/settings-source';
+import { TEST_REDIS_URL } from '@dizi/testing/test-database';
+import { startTestApi, TEST_PASSWORD, TestApi } from './harness';
+import { seedTenant } from './tenancy-fixture';
+
+const RELAY_SECRET = 'relay-Secret-4711';
+
+describe('settings API', () => {
+  let api: TestApi;
+  let op: string;
+  let tenantAdmin: string;
+  let prefix: string;
+
+  beforeAll(async () => {
+    api = await startTestApi();
+    prefix = `dizi-test:${api.db.name}:`;
+    op = await api.operatorToken();
+    await seedTenant(api.db.dataSource, 'Acme', ['acme.test'], [{ local: 'boss', role: 'tenant_admin' }], TEST_PASSWORD);
+    tenantAdmin = await api.login('boss@acme.test', TEST_PASSWORD);
+  });
+  afterAll(() => api?.close());
+
+  const stored = async (key: string) => (await api.db.dataSource.query(`SELECT value FROM system_setting WHERE key = $1`, [key]))[0]?.value;
+  const audits = (action: string) =>
+    api.db.dataSource.query(`SELECT actor_name, before, after, before::text || after::text AS text FROM audit_event WHERE action = $1 ORDER BY at`, [action]);
+
+  it('shows the defaults when nothing is stored', async () => {
+    const r = await api.request('GET', '/api/settings/smtp', { token: op });
+    expect(r.status).toBe(200);
+    expect(r.body.overridden).toEqual([]);
+    expect(r.body.updatedAt).toBeNull();
+    expect(r.body.values).toEqual(r.body.defaults);
+    expect(r.body.defaults.maxRecipients).toBe(16);
+    expect(r.body.defaults.maxMessageBytes).toBe(100 * 1024 * 1024);
+    expect(r.body.defaults.relay).toEqual({ mode: 'never', host: '', port: 587, username: '', authMethod: 'PLAIN', passwordSet: false });
+    expect(JSON.stringify(r.body)).not.toMatch(/"password"/);
+  });
+
+  it('changes only the named fields, keeps the relay password write-only and audits without it', async () => {
+    const r = await api.request('PATCH', '/api/settings/smtp', {
+      token: op,
+      body: { maxRecipients: 64, senderBlockList: ['  @SPAM.test '], relay: { mode: 'on_failure', host: 'relay.example.test', username: 'dizi', password: RELAY_SECRET } },
+    });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.values.maxRecipients).toBe(64);
+    expect(r.body.defaults.maxRecipients).toBe(16);
+    expect(r.body.values.senderBlockList).toEqual(['@spam.test']);
+    expect(r.body.values.relay).toEqual({ mode: 'on_failure', host: 'relay.example.test', port: 587, username: 'dizi', authMethod: 'PLAIN', passwordSet: true });
+    expect(r.body.values.greeting).toBe(DEFAULT_SMTP_SETTINGS.greeting);
+    expect(r.body.overridden).toEqual(['maxRecipients', 'relay.host', 'relay.mode', 'relay.password', 'relay.username', 'senderBlockList']);
+    expect(JSON.stringify(r.body)).not.toContain(RELAY_SECRET);
+
+    // Stored: only what was set, normalised; the nodes need the password to log in to the relay.
+    expect(await stored('smtp')).toEqual({
+      maxRecipients: 64,
+      senderBlockList: ['@spam.test'],
+      relay: { mode: 'on_failure', host: 'relay.example.test', username: 'dizi', password: RELAY_SECRET },
+    });
+
+    const again = await api.request('GET', '/api/settings/smtp', { token: op });
+    expect(again.body.values).toEqual(r.body.values);
+    expect(JSON.stringify(again.body)).not.toContain(RELAY_SECRET);
+
+    const [event] = await audits('settings.smtp.update');
+    expect(event.actor_name).toBe('op');
+    expect(event.text).not.toContain(RELAY_SECRET);
+    expect(event.after.relay).toEqual({ mode: 'on_failure', host: 'relay.example.test', username: 'dizi', passwordSet: true });
+    expect(event.after.maxRecipients).toBe(64);
+  });
+
+  it('keeps the stored password when other relay fields change, and clears it with ""', async () => {
+    const r = await api.request('PATCH', '/api/settings/smtp', { token: op, body: { relay: { port: 2525 } } });
+    expect(r.status).toBe(200);
+    expect((await stored('smtp')).relay).toEqual({ mode: 'on_failure', host: 'relay.example.test', username: 'dizi', password: RELAY_SECRET, port: 2525 });
+    const cleared = await api.request('PATCH', '/api/settings/smtp', { token: op, body: { relay: { password: '' } } });
+    expect(cleared.body.values.relay.passwordSet).toBe(false);
+    expect((await stored('smtp')).relay).not.toHaveProperty('password');
+  });
+
+  it('puts a field back to its default with null', async () => {
+    const r = await api.request('PATCH', '/api/settings/smtp', { token: op, body: { maxRecipients: null } });
+    expect(r.status).toBe(200);
+    expect(r.body.values.maxRecipients).toBe(16);
+    expect(r.body.overridden).not.toContain('maxRecipients');
+    expect(await stored('smtp')).not.toHaveProperty('maxRecipients');
+  });
+
+  it('refuses invalid values with 400 naming the field, changing nothing', async () => {
+    const before = await stored('smtp');
+    const cases: [unknown, string][] = [
+      [{ maxRecipients: 500 }, 'maxRecipients'],
+      [{ maxMessageBytes: 'big' }, 'maxMessageBytes'],
+      [{ relay: { port: 70000 } }, 'relay.port'],
+      [{ relay: { authMethod: 'NTLM' } }, 'relay.authMethod'],
+      [{ ipBlockList: ['10.0.0.0/8', 'not an ip'] }, 'ipBlockList.1'],
+    ];
+    for (const [body, field] of cases) {
+      const r = await api.request('PATCH', '/api/settings/smtp', { token: op, body });
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect(r.body.field).toBe(field);
+      expect(r.body.message).toContain(field);
+    }
+    const unknown = await api.request('PATCH', '/api/settings/smtp', { token: op, body: { maxRecipientz: 5 } });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.message).toContain('maxRecipientz');
+    expect(await stored('smtp')).toEqual(before);
+  });
+
+  it('refuses turning the relay on without a host', async () => {
+    await api.request('PATCH', '/api/settings/smtp', { token: op, body: { relay: null } });
+    const r = await api.request('PATCH', '/api/settings/smtp', { token: op, body: { relay: { mode: 'always' } } });
+    expect(r.status).toBe(400);
+    expect(r.body.field).toBe('relay.host');
+    expect((await stored('smtp')).relay).toBeUndefined();
+  });
+
+  it('is for operators only', async () => {
+    expect((await api.request('GET', '/api/settings/smtp', { token: tenantAdmin })).status).toBe(403);
+    const before = await stored('smtp');
+    expect((await api.request('PATCH', '/api/settings/smtp', { token: tenantAdmin, body: { maxRecipients: 2 } })).status).toBe(403);
+    expect((await api.request('PUT', '/api/settings/templates', { token: tenantAdmin, body: DEFAULT_MAIL_TEMPLATES })).status).toBe(403);
+    expect(await stored('smtp')).toEqual(before);
+    expect(await stored('templates')).toBeUndefined();
+    expect((await api.request('GET', '/api/settings/smtp')).status).toBe(401);
+  });
+
+  it("announces a change on the installation's channel, and a running SettingsSource applies it within 1 s", async () => {
+    const pool = new Pool({ connectionString: api.db.url, max: 2 });
+    // As a mail node makes it: the installation's keyPrefix on the client, no prefix given to start().
+    const nodeRedis = new Redis(TEST_REDIS_URL, { keyPrefix: prefix });
+    const source = new SettingsSource(pool, (e) => {
+      throw e;
+    }, { pollMs: 0 });
+    const listener = new Redis(TEST_REDIS_URL);
+    const heard: string[] = [];
+    try {
+      await source.start(nodeRedis);
+      expect(source.smtp.maxRecipients).toBe(16);
+      listener.on('message', (channel, message) => heard.push(`${channel} ${message}`));
+      await listener.subscribe(settingsChangedChannel(prefix), SETTINGS_CHANNEL_UNPREFIXED);
+
+      const applied = new Promise<number>((resolve) => source.onChange((s) => s.maxRecipients === 99 && resolve(performance.now())));
+      const sent = performance.now();
+      const r = await api.request('PATCH', '/api/settings/smtp', { token: op, body: { maxRecipients: 99 } });
+      expect(r.status).toBe(200);
+      const at = await Promise.race([applied, new Promise<number>((_, reject) => setTimeout(() => reject(new Error('not reloaded within 1 s')), 1000))]);
+      expect(at - sent).toBeLessThan(1000);
+      expect(source.smtp.maxRecipients).toBe(99);
+      await new Promise((r) => setTimeout(r, 50));
+      // Only on the prefixed channel: ioredis does not prefix channel names by itself.
+      expect(heard).toEqual([`${prefix}settings:changed smtp`]);
+    } finally {
+      await source.stop();
+      listener.disconnect();
+      nodeRedis.disconnect();
+      await pool.end();
+    }
+  });
+
+  describe('templates', () => {
+    it('shows the defaults in both languages with their placeholders', async () => {
+      const r = await api.request('GET', '/api/settings/templates', { token: op });
+      expect(r.status).toBe(200);
+      expect(r.body.values).toEqual(DEFAULT_MAIL_TEMPLATES);
+      expect(r.body.defaults).toEqual(DEFAULT_MAIL_TEMPLATES);
+      expect(Object.keys(r.body.values.welcome)).toEqual(['zh-CN', 'en']);
+      expect(r.body.values.welcome['zh-CN'].subject).toContain('{{address}}');
+      expect(Object.keys(r.body.placeholders.quotaWarning)).toEqual(['address', 'displayName', 'usedPercent', 'used', 'quota']);
+      expect(r.body.updatedAt).toBeNull();
+    });
+
+    it('stores changed templates and audits them', async () => {
+      const body = structuredClone(DEFAULT_MAIL_TEMPLATES);
+      body.welcome.en.subject = 'Your new mailbox {{address}} at {{domain}}';
+      body.quotaWarning['zh-CN'].body = '{{displayName}}：邮箱已用 {{usedPercent}}%（{{used}} / {{quota}}）。';
+      const r = await api.request('PUT', '/api/settings/templates', { token: op, body });
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      expect(r.body.values).toEqual(body);
+      expect(r.body.defaults).toEqual(DEFAULT_MAIL_TEMPLATES);
+      expect(await stored('templates')).toEqual(body);
+      expect((await api.request('GET', '/api/settings/templates', { token: op })).body.values).toEqual(body);
+      const [event] = await audits('settings.templates.update');
+      expect(event.after.welcome.en.subject).toBe(body.welcome.en.subject);
+
+      // What the delivery workers read and send.
+      const pool = new Pool({ connectionString: api.db.url, max: 1 });
+      try {
+        const loaded = await loadMailTemplates(pool);
+        expect(loaded).toEqual(body);
+        expect(renderSystemMail(loaded, 'welcome', 'en', { address: 'lee@acme.test', domain: 'acme.test' }).subject).toBe('Your new mailbox lee@acme.test at acme.test');
+        expect(renderSystemMail(loaded, 'quotaWarning', 'zh-CN', { displayName: '李', usedPercent: 91, used: '931 MB', quota: '1 GB' }).body).toBe(
+          '李：邮箱已用 91%（931 MB / 1 GB）。',
+        );
+      } finally {
+        await pool.end();
+      }
+      expect(event.before.welcome.en.subject).toBe(DEFAULT_MAIL_TEMPLATES.welcome.en.subject);
+    });
+
+    it('refuses unknown placeholders and missing languages, naming the field', async () => {
+      const before = await stored('templates');
+      const bad = structuredClone(DEFAULT_MAIL_TEMPLATES);
+      bad.welcome.en.body = 'Your password is {{password}}';
+      const r = await api.request('PUT', '/api/settings/templates', { token: op, body: bad });
+      expect(r.status).toBe(400);
+      expect(r.body.field).toBe('welcome.en.body');
+      expect(r.body.message).toContain('{{password}}');
+
+      const { 'zh-CN': _zh, ...onlyEnglish } = DEFAULT_MAIL_TEMPLATES.quotaWarning;
+      const missing = await api.request('PUT', '/api/settings/templates', { token: op, body: { ...DEFAULT_MAIL_TEMPLATES, quotaWarning: onlyEnglish } });
+      expect(missing.status).toBe(400);
+      expect(missing.body.field).toBe('quotaWarning.zh-CN');
+      expect(await stored('templates')).toEqual(before);
+    });
+  });
+});
+
+const SETTINGS_CHANNEL_UNPREFIXED = 'settings:changed';

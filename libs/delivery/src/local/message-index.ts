@@ -1,0 +1,47 @@
+/** From one libs/mime summary (computed once per spooled message) to what the message store keeps per copy. */
+import type { Readable } from 'node:stream';
+import type { SortFields } from '@dizi/mail-store/ports/message-store';
+import { summariseMessage, type MessageSummary } from '@dizi/mime/message-summary';
+import { searchTokens } from '@dizi/mime/search-tokens';
+
+/** A summary as spool_message.summary holds it: JSON, so the date is a string. */
+export type StoredSummary = Omit<MessageSummary, 'date'> & { date: string | Date | null };
+
+export interface IndexedMessage {
+  /** Stored in message.summary: what IMAP needs (envelope, structure, part offsets), without the search text. */
+  summary: unknown;
+  sortFields: SortFields;
+  searchTokens: string[];
+}
+
+/** True when a stored summary has everything indexing needs; older or slimmer ones are computed again. */
+export function isCompleteSummary(value: unknown): value is StoredSummary {
+  const s = value as Partial<StoredSummary> | null;
+  return !!s && typeof s === 'object' && !!s.envelope && !!s.bodyStructure && !!s.partOffsets && !!s.searchText;
+}
+
+export async function summarise(source: Readable | Buffer): Promise<StoredSummary> {
+  return summariseMessage(source);
+}
+
+export function indexMessage(s: StoredSummary): IndexedMessage {
+  const { searchText, ...kept } = s;
+  const date = s.date ? new Date(s.date) : null;
+  return {
+    summary: kept,
+    sortFields: {
+      subject: s.subject,
+      baseSubject: s.baseSubject,
+      from: s.from?.address ?? null,
+      to: s.to[0]?.address ?? null,
+      cc: s.cc[0]?.address ?? null,
+      sentDate: date && !Number.isNaN(date.getTime()) ? date : null,
+      messageId: s.messageId,
+      inReplyTo: s.inReplyTo,
+      references: s.references,
+      attachmentNames: s.attachmentNames,
+    },
+    // headers holds subject, from, to, cc and attachment names, decoded.
+    searchTokens: searchTokens(`${searchText.headers}\n${searchText.body}`),
+  };
+}

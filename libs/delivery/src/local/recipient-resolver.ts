@@ -1,0 +1,234 @@
+/**
+ * Expands one local recipient into what it delivers to: mailboxes (with their forwarding), remote addresses, and
+ * the reasons some destinations failed. Order of lookup for an address of a hosted domain: group, mailbox, alias,
+ * then the domain's catch-all (`*@domain`). Every address is visited once per expansion, which ends alias and
+ * forwarding cycles; a forward that points back into the chain keeps the copy in that mailbox instead.
+ */
+import type { Pool } from 'pg';
+import { mayPost, type PostingPolicy } from '@dizi/domain/group-posting';
+import { addressKey } from '@dizi/domain/lookup-key';
+
+/** Deeper nesting of aliases, groups and forwards than this is treated as a loop. */
+export const MAX_EXPANSION_DEPTH = 10;
+
+export interface MailboxDeliverySettings {
+  forwardTo: string[];
+  forwardKeepCopy: boolean;
+  autoReplyEnabled: boolean;
+  autoReplySubject: string;
+  autoReplyBody: string;
+  autoReplyStartsAt: Date | null;
+  autoReplyEndsAt: Date | null;
+}
+
+export interface MailboxTarget {
+  mailboxId: string;
+  address: string;
+  displayName: string;
+  /** False when the mailbox forwards without keeping a copy. */
+  store: boolean;
+  /** Member address to put in the To header (a group with rewriteRecipient); null keeps the message as sent. */
+  rewriteTo: string | null;
+  /** Reached through a group: a list delivery, which never triggers an auto-reply (RFC 3834 §2). */
+  viaGroup: boolean;
+  settings: MailboxDeliverySettings | null;
+}
+
+export interface ExpansionFailure {
+  address: string;
+  /** Enhanced status code (RFC 3463). */
+  status: string;
+  reason: string;
+}
+
+export interface Expansion {
+  mailboxes: Map<string, MailboxTarget>;
+  remotes: Set<string>;
+  failures: ExpansionFailure[];
+}
+
+export interface SenderIdentity {
+  /** Envelope sender, lower case; empty for the null sender. */
+  address: string;
+  authenticated: boolean;
+  isLocal: boolean;
+  /** X-Loop values of the message: a mailbox named there does not forward it again. */
+  xLoop: ReadonlySet<string>;
+}
+
+interface DomainRow {
+  name: string;
+  status: string;
+}
+
+interface Via {
+  fromGroup: boolean;
+  rewrite: boolean;
+}
+
+const domainOf = (address: string) => address.slice(address.lastIndexOf('@') + 1);
+
+/** One resolver per delivery job: domain lookups are cached for its lifetime. */
+export class RecipientResolver {
+  private readonly domains = new Map<string, DomainRow | null>();
+
+  constructor(private readonly pool: Pool) {}
+
+  async isLocalDomain(domain: string): Promise<boolean> {
+    return (await this.domain(domain)) !== null;
+  }
+
+  async isLocalMailbox(address: string): Promise<boolean> {
+    if (!address) return false;
+    const { rows } = await this.pool.query(`SELECT 1 FROM mailbox WHERE address = $1`, [addressKey(address)]);
+    return rows.length > 0;
+  }
+
+  async expand(address: string, sender: SenderIdentity): Promise<Expansion> {
+    const out: Expansion = { mailboxes: new Map(), remotes: new Set(), failures: [] };
+    const seen = new Map<string, string | null>();
+    await this.walk(addressKey(address), 0, { fromGroup: false, rewrite: false }, sender, out, seen);
+    return out;
+  }
+
+  private async domain(name: string): Promise<DomainRow | null> {
+    if (!this.domains.has(name)) {
+      const { rows } = await this.pool.query<DomainRow>(`SELECT name, status FROM domain WHERE name = $1`, [name]);
+      this.domains.set(name, rows[0] ?? null);
+    }
+    return this.domains.get(name)!;
+  }
+
+  private async walk(
+    address: string, depth: number, via: Via, sender: SenderIdentity, out: Expansion,
+    seen: Map<string, string | null>,
+  ): Promise<void> {
+    if (seen.has(address)) {
+      // A forward or alias back into the chain: that mailbox keeps the message rather than it going nowhere.
+      const mailboxId = seen.get(address);
+      const target = mailboxId ? out.mailboxes.get(mailboxId) : undefined;
+      if (target) target.store = true;
+      return;
+    }
+    seen.set(address, null);
+    if (depth > MAX_EXPANSION_DEPTH) {
+      out.failures.push({ address, status: '5.4.6', reason: 'aliases, groups or forwards nest too deeply (a loop?)' });
+      return;
+    }
+    const domain = await this.domain(domainOf(address));
+    if (!domain) {
+      out.remotes.add(address);
+      return;
+    }
+    if (domain.status !== 'active') {
+      out.failures.push({ address, status: '5.2.1', reason: 'the domain does not accept mail' });
+      return;
+    }
+
+    const { rows: groups } = await this.pool.query(
+      `SELECT g.id, g.address, g.posting_policy, g.allowed_senders, g.keep_copy, g.rewrite_recipient,
+              COALESCE((SELECT array_agg(member) FROM mail_group_member WHERE group_id = g.id), '{}') AS members
+         FROM mail_group g WHERE g.address = $1`,
+      [address],
+    );
+    if (groups.length > 0) {
+      const g = groups[0];
+      const members: string[] = g.members;
+      // A list reached from another list was authorised there: nested groups do not ask again.
+      if (!via.fromGroup) {
+        const allowed = mayPost(
+          { address: g.address, postingPolicy: g.posting_policy as PostingPolicy, allowedSenders: g.allowed_senders, members },
+          { address: sender.address, authenticated: sender.authenticated, isLocal: sender.isLocal },
+        );
+        if (!allowed) {
+          out.failures.push({ address, status: '5.7.1', reason: `the sender may not post to the group (policy ${g.posting_policy})` });
+          return;
+        }
+      }
+      const memberVia: Via = { fromGroup: true, rewrite: g.rewrite_recipient };
+      // keepCopy: a group has no mailbox of its own; the copy goes to a mailbox with the group's address if one exists.
+      if (g.keep_copy) {
+        const { rows } = await this.pool.query(`SELECT id, address, display_name, status FROM mailbox WHERE address = $1`, [address]);
+        if (rows[0]?.status === 'active') await this.addMailbox(rows[0], depth, { fromGroup: true, rewrite: false }, sender, out, seen);
+      }
+      for (const member of members) {
+        if (member.startsWith('*@')) {
+          // Everyone at a domain: its active mailboxes when the domain is ours; a remote wildcard names nobody.
+          const { rows } = await this.pool.query(
+            `SELECT m.id, m.address, m.display_name, m.status FROM mailbox m JOIN domain d ON d.id = m.domain_id
+              WHERE d.name = $1 AND d.status = 'active' AND m.status = 'active' ORDER BY m.address`,
+            [member.slice(2)],
+          );
+          for (const mb of rows) {
+            if (seen.has(mb.address)) continue;
+            seen.set(mb.address, null);
+            await this.addMailbox(mb, depth + 1, memberVia, sender, out, seen);
+          }
+        } else {
+          await this.walk(addressKey(member), depth + 1, memberVia, sender, out, seen);
+        }
+      }
+      return;
+    }
+
+    const { rows: mailboxes } = await this.pool.query(`SELECT id, address, display_name, status FROM mailbox WHERE address = $1`, [address]);
+    if (mailboxes.length > 0) {
+      if (mailboxes[0].status !== 'active') {
+        out.failures.push({ address, status: '5.2.1', reason: 'the mailbox is disabled' });
+        return;
+      }
+      await this.addMailbox(mailboxes[0], depth, via, sender, out, seen);
+      return;
+    }
+
+    const { rows: aliases } = await this.pool.query(`SELECT destinations FROM alias WHERE address = $1 AND enabled`, [address]);
+    if (aliases.length > 0) {
+      for (const d of aliases[0].destinations as string[]) await this.walk(addressKey(d), depth + 1, via, sender, out, seen);
+      return;
+    }
+
+    const catchAll = `*@${domain.name}`;
+    if (!seen.has(catchAll)) {
+      const { rows } = await this.pool.query(`SELECT destinations FROM alias WHERE address = $1 AND enabled`, [catchAll]);
+      if (rows.length > 0) {
+        seen.set(catchAll, null);
+        for (const d of rows[0].destinations as string[]) await this.walk(addressKey(d), depth + 1, via, sender, out, seen);
+        return;
+      }
+    }
+    out.failures.push({ address, status: '5.1.1', reason: 'no such mailbox' });
+  }
+
+  private async addMailbox(
+    mb: { id: string; address: string; display_name: string }, depth: number, via: Via, sender: SenderIdentity,
+    out: Expansion, seen: Map<string, string | null>,
+  ): Promise<void> {
+    seen.set(mb.address, mb.id);
+    const { rows } = await this.pool.query(
+      `SELECT forward_to, forward_keep_copy, auto_reply_enabled, auto_reply_subject, auto_reply_body,
+              auto_reply_starts_at, auto_reply_ends_at
+         FROM mailbox_delivery WHERE mailbox_id = $1`,
+      [mb.id],
+    );
+    const r = rows[0];
+    const settings: MailboxDeliverySettings | null = r
+      ? {
+          forwardTo: r.forward_to, forwardKeepCopy: r.forward_keep_copy, autoReplyEnabled: r.auto_reply_enabled,
+          autoReplySubject: r.auto_reply_subject, autoReplyBody: r.auto_reply_body,
+          autoReplyStartsAt: r.auto_reply_starts_at, autoReplyEndsAt: r.auto_reply_ends_at,
+        }
+      : null;
+    // X-Loop naming this mailbox: it forwarded this message before, so it keeps it now.
+    const forwards = settings !== null && settings.forwardTo.length > 0 && !sender.xLoop.has(mb.address);
+    const existing = out.mailboxes.get(mb.id);
+    const target: MailboxTarget = existing ?? {
+      mailboxId: mb.id, address: mb.address, displayName: mb.display_name, store: false,
+      rewriteTo: via.rewrite ? mb.address : null, viaGroup: via.fromGroup, settings,
+    };
+    if (!forwards || settings!.forwardKeepCopy) target.store = true;
+    out.mailboxes.set(mb.id, target);
+    if (forwards) {
+      for (const f of settings!.forwardTo) await this.walk(addressKey(f), depth + 1, { fromGroup: via.fromGroup, rewrite: false }, sender, out, seen);
+    }
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * Notices the system puts straight into a user's INBOX (no SMTP, no spool): the welcome mail of a new mailbox and the
+ * quota warning. Each has a delivery key, so calling again (a retry, a crash, two nodes at once) never makes a second.
+ */
+import { Readable } from 'node:stream';
+import type { Pool } from 'pg';
+import { INBOX, type MessageStore } from '@dizi/mail-store/ports/message-store';
+import { indexMessage, summarise } from './message-index';
+import { composeMail, fillPlaceholders, resolveNotice, type NoticeKind } from './notice-templates';
+
+const MB = 1024 * 1024;
+
+interface MailboxRow {
+  id: string;
+  address: string;
+  display_name: string;
+  domain: string;
+  used_bytes: string;
+  quota_bytes: string;
+}
+
+export class SystemNotices {
+  constructor(
+    private readonly pool: Pool,
+    private readonly store: MessageStore,
+    private readonly hostname: string,
+  ) {}
+
+  /** The welcome mail; the API calls it after creating a mailbox. False when it was delivered before. */
+  async sendWelcome(mailboxId: string): Promise<boolean> {
+    const mb = await this.mailbox(mailboxId);
+    if (!mb) return false;
+    return this.deliver(mb, 'welcome', `welcome:${mailboxId}`);
+  }
+
+  /**
+   * After a delivery: warns once when usage reaches `percent` of the quota, and forgets the warning when usage
+   * has dropped below it, so the next crossing warns again (mailbox_delivery.quota_warned_at).
+   */
+  async checkQuota(mailboxIds: string[], percent: number): Promise<void> {
+    if (mailboxIds.length === 0) return;
+    const { rows } = await this.pool.query<MailboxRow & { quota_warned_at: Date | null }>(
+      `SELECT m.id, m.address, m.display_name, d.name AS domain, m.used_bytes, m.quota_bytes, md.quota_warned_at
+         FROM mailbox m JOIN domain d ON d.id = m.domain_id LEFT JOIN mailbox_delivery md ON md.mailbox_id = m.id
+        WHERE m.id = ANY($1)`,
+      [mailboxIds],
+    );
+    for (const mb of rows) {
+      const quota = Number(mb.quota_bytes);
+      const over = quota > 0 && Number(mb.used_bytes) * 100 >= quota * percent;
+      if (!over) {
+        if (mb.quota_warned_at) {
+          await this.pool.query(`UPDATE mailbox_delivery SET quota_warned_at = NULL WHERE mailbox_id = $1 AND quota_warned_at IS NOT NULL`, [mb.id]);
+        }
+        continue;
+      }
+      let warnedAt = mb.quota_warned_at;
+      if (!warnedAt) {
+        // Claiming the crossing first: of two concurrent deliveries only one gets the row back.
+        const { rows: claimed } = await this.pool.query<{ quota_warned_at: Date }>(
+          `INSERT INTO mailbox_delivery (mailbox_id, quota_warned_at) VALUES ($1, now())
+           ON CONFLICT (mailbox_id) DO UPDATE SET quota_warned_at = now() WHERE mailbox_delivery.quota_warned_at IS NULL
+           RETURNING quota_warned_at`,
+          [mb.id],
+        );
+        if (claimed.length === 0) continue;
+        warnedAt = claimed[0].quota_warned_at;
+      }
+      // The key names the crossing: a crash after the claim is repaired by the next delivery, never doubled.
+      const key = `quota-warning:${mb.id}:${new Date(warnedAt).getTime()}`;
+      const { rows: done } = await this.pool.query(`SELECT 1 FROM message WHERE delivery_key = $1`, [key]);
+      if (done.length === 0) await this.deliver(mb, 'quotaWarning', key);
+    }
+  }
+
+  private async mailbox(id: string): Promise<MailboxRow | null> {
+    const { rows } = await this.pool.query<MailboxRow>(
+      `SELECT m.id, m.address, m.display_name, d.name AS domain, m.used_bytes, m.quota_bytes
+         FROM mailbox m JOIN domain d ON d.id = m.domain_id WHERE m.id = $1`,
+      [id],
+    );
+    return rows[0] ?? null;
+  }
+
+  private async deliver(mb: MailboxRow, kind: NoticeKind, deliveryKey: string): Promise<boolean> {
+    const { rows } = await this.pool.query(`SELECT value FROM system_setting WHERE key = 'templates'`);
+    const template = resolveNotice(rows[0]?.value, kind);
+    const used = Number(mb.used_bytes);
+    const quota = Number(mb.quota_bytes);
+    const values = {
+      address: mb.address,
+      displayName: mb.display_name || mb.address,
+      domain: mb.domain,
+      usedPercent: quota > 0 ? Math.min(100, Math.round((used * 100) / quota)) : 0,
+      usedMB: (used / MB).toFixed(1),
+      quotaMB: (quota / MB).toFixed(quota < 10 * MB ? 1 : 0),
+    };
+    const mail = await composeMail({
+      from: { name: 'Postmaster', address: `postmaster@${mb.domain}` },
+      to: mb.address,
+      subject: fillPlaceholders(template.subject, values),
+      text: fillPlaceholders(template.body, values),
+      hostname: this.hostname,
+      headers: { 'Auto-Submitted': 'auto-generated' },
+    });
+    const blob = await this.store.putBlob(Readable.from([mail.raw]));
+    const indexed = indexMessage(await summarise(mail.raw));
+    // A notice must arrive even when the mailbox is full: that is when the warning matters most.
+    const result = await this.store.append(mb.id, { name: INBOX }, {
+      blobHash: blob.hash,
+      headerPrefix: `Delivered-To: ${mb.address}\r\n`,
+      summary: indexed.summary,
+      sortFields: indexed.sortFields,
+      searchTokens: indexed.searchTokens,
+      deliveryKey,
+    }, { enforceQuota: false });
+    return !result.duplicate;
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Structured records of SMTP sessions and delivery attempts (table `mail_log`), written by the mail
+ * nodes and read by operators through `GET /api/logs/mail`. Retention: `purgeMailLogs`, run daily by
+ * the scheduler role with the `logRetentionDays` setting.
+ */
+import type { Pool, PoolClient } from 'pg';
+
+export type MailLogLevel = 'info' | 'warn' | 'error';
+export type MailLogKind = 'session' | 'delivery' | 'outbound' | 'bounce';
+
+/** Anything that runs a query: a pool, or a client inside a transaction the caller owns. */
+export type MailLogDb = Pick<Pool, 'query'> | Pick<PoolClient, 'query'>;
+
+export interface MailLogEntry {
+  level: MailLogLevel;
+  kind: MailLogKind;
+  /** Name of the node that writes the record (config NODE_NAME or hostname). */
+  node: string;
+  /** Short outcome: `accepted`, `rejected`, `delivered`, `deferred`, `bounced`, `250`, `550 5.1.1`... */
+  result: string;
+  reason?: string;
+  sessionId?: string | null;
+  /** `spool_message.id` (a uuid) once the message is spooled. */
+  messageId?: string | null;
+  clientIp?: string | null;
+  helo?: string | null;
+  mailFrom?: string | null;
+  recipients?: readonly string[];
+  size?: number | null;
+  /** Tenant the record belongs to, so tenant admins see their own rows; null when none is known. */
+  tenantId?: string | null;
+  /** Defaults to the database's now(). */
+  at?: Date;
+}
+
+// Peer-supplied text (HELO, addresses, replies) may be huge or carry NUL, which PostgreSQL text refuses;
+// a log write must never fail because of what a client sent.
+const MAX_FIELD = 2000;
+function clean(value: string | null | undefined): string | null {
+  if (value === null || value === undefined) return null;
+  return value.replaceAll('\u0000', '').slice(0, MAX_FIELD);
+}
+
+/** The lower-case text the trigram index searches: sender, recipients and reason. */
+export function mailLogSearchText(entry: Pick<MailLogEntry, 'mailFrom' | 'recipients' | 'reason'>): string {
+  return [entry.mailFrom ?? '', ...(entry.recipients ?? []), entry.reason ?? '']
+    .filter((s) => s !== '')
+    .join(' ')
+    .toLowerCase()
+    .replaceAll('\u0000', '')
+    .slice(0, 4 * MAX_FIELD);
+}
+
+const COLUMNS = [
+  'at', 'level', 'kind', 'node', 'session_id', 'message_id', 'client_ip', 'helo',
+  'mail_from', 'recipients', 'size', 'result', 'reason', 'tenant_id', 'search',
+] as const;
+
+function rowValues(e: MailLogEntry): unknown[] {
+  const recipients = (e.recipients ?? []).map((r) => clean(r) ?? '');
+  return [
+    e.at ?? null, e.level, e.kind, clean(e.node) ?? '', clean(e.sessionId), e.messageId ?? null,
+    clean(e.clientIp), clean(e.helo), clean(e.mailFrom), recipients, e.size ?? null,
+    clean(e.result) ?? '', clean(e.reason) ?? '', e.tenantId ?? null,
+    mailLogSearchText({ mailFrom: e.mailFrom, recipients, reason: e.reason }),
+  ];
+}
+
+/** Writes one record, or several in one statement. */
+export async function writeMailLog(db: MailLogDb, entry: MailLogEntry | readonly MailLogEntry[]): Promise<void> {
+  const entries: readonly MailLogEntry[] = Array.isArray(entry) ? entry : [entry as MailLogEntry];
+  if (entries.length === 0) return;
+  const params: unknown[] = [];
+  const tuples = entries.map((e) => {
+    const values = rowValues(e);
+    const placeholders = values.map((v, i) => {
+      params.push(v);
+      // `at` falls back to now() when the caller gave none.
+      return i === 0 ? `COALESCE($${params.length}::timestamptz, now())` : `$${params.length}`;
+    });
+    return `(${placeholders.join(', ')})`;
+  });
+  await db.query(`INSERT INTO mail_log (${COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}`, params);
+}
+
+/**
+ * Deletes records older than `days` days, in batches so a large backlog never holds one long lock
+ * against the nodes writing new rows. Returns how many were deleted.
+ */
+export async function purgeMailLogs(db: MailLogDb, days: number, batchSize = 10_000): Promise<number> {
+  if (!Number.isFinite(days) || days < 1) throw new RangeError(`mail log retention must be at least 1 day, got ${days}`);
+  let total = 0;
+  for (;;) {
+    const res = await db.query(
+      `DELETE FROM mail_log WHERE id IN (
+         SELECT id FROM mail_log WHERE at < now() - make_interval(days => $1) LIMIT $2)`,
+      [Math.floor(days), batchSize],
+    );
+    const deleted = res.rowCount ?? 0;
+    total += deleted;
+    if (deleted < batchSize) return total;
+  }
+}

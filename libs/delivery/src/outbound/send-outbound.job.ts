@@ -1,0 +1,304 @@
+/**
+ * One outbound job: the remote recipients of one spooled message at one destination domain that are due.
+ * Claim them (a lease, so a duplicate job or the sweeper finds nothing to do), route, DKIM-sign, send, then
+ * in one transaction record each recipient's outcome, the attempt in mail_log and any DSN (one final bounce
+ * for the recipients that failed for good, one delay notice after the first temporary failure that is old
+ * enough), so a crash never sends a notice twice or loses one.
+ */
+import type { ConnectionOptions } from 'node:tls';
+import { Readable } from 'node:stream';
+import type { Pool } from 'pg';
+import type { SmtpSettings } from '@dizi/contracts/mail-settings.contract';
+import type { OutboundJob } from '@dizi/contracts/queues';
+import { domainKey } from '@dizi/domain/lookup-key';
+import type { BlobStore } from '@dizi/mail-store/ports/blob-store';
+import type { MessageStore } from '@dizi/mail-store/ports/message-store';
+import { readHeaderBlock, statusFromReply, type DsnRecipient } from '@dizi/smtp/dsn';
+import { dkimSignatureHeader } from '@dizi/smtp/outbound/dkim-signature';
+import { DestinationError, type MxResolver } from '@dizi/smtp/outbound/mx-lookup';
+import { sendThroughHosts, type RecipientResult, type SessionResult } from '@dizi/smtp/outbound/smtp-session';
+import { writeMailLog, type MailLogEntry } from '../logs/mail-log';
+import { primaryRoute, relayConfigured, relayRoute, type OutboundRoute } from './outbound-route';
+import { prepareBounce, spoolBounce, type BounceOriginal, type PreparedBounce } from './spool-bounce';
+
+export interface OutboundLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface OutboundDeps {
+  pool: Pool;
+  blobs: BlobStore;
+  store: Pick<MessageStore, 'putBlob'>;
+  settings: () => SmtpSettings;
+  resolver: MxResolver;
+  /** This node's name: EHLO when the sender domain has no HELO name, Reporting-MTA, mail_log node. */
+  hostname: string;
+  logger: OutboundLogger;
+  /** Port of MX hosts (25; tests point it at their fake server). */
+  mxPort?: number;
+  /** A delay notice goes out once a recipient still waits this long after arrival (default 4 h). */
+  delayNoticeAfterMs?: number;
+  /** How long a claim keeps the sweeper away; a crashed worker's recipients are retried after it. */
+  claimLeaseMs?: number;
+  tlsOptions?: ConnectionOptions;
+  connectTimeoutMs?: number;
+  socketTimeoutMs?: number;
+  now?: () => Date;
+}
+
+export const DEFAULT_DELAY_NOTICE_AFTER_MS = 4 * 3600_000;
+export const DEFAULT_CLAIM_LEASE_MS = 15 * 60_000;
+
+interface ClaimedRecipient {
+  id: string;
+  address: string;
+  original_address: string | null;
+  attempts: number;
+  dsn_notify: string | null;
+  delay_notified: boolean;
+}
+
+interface SenderDomainRow {
+  name: string;
+  helo_name: string | null;
+  dkim_selector: string;
+  dkim_private_key: string | null;
+  tenant_id: string;
+}
+
+interface Outcome extends RecipientResult {
+  /** Host that gave the answer (Remote-MTA), when one did. */
+  remoteMta?: string;
+  /** Enhanced status for a DSN. */
+  status: string;
+}
+
+export interface OutboundJobResult {
+  claimed: number;
+  delivered: number;
+  deferred: number;
+  bounced: number;
+  /** Spool ids of the DSNs this job spooled, with where they go. */
+  notices: Array<{ id: string; local: boolean; domain: string }>;
+}
+
+const NONE: OutboundJobResult = { claimed: 0, delivered: 0, deferred: 0, bounced: 0, notices: [] };
+
+/** NOTIFY of RFC 3461; absent means failures and delays are reported. */
+function notifies(dsnNotify: string | null, what: 'FAILURE' | 'DELAY'): boolean {
+  if (!dsnNotify) return true;
+  const list = dsnNotify.toUpperCase().split(/[\s,]+/);
+  return !list.includes('NEVER') && list.includes(what);
+}
+
+function sessionLog(deps: OutboundDeps, route: OutboundRoute['kind'], session: SessionResult, base: Partial<MailLogEntry>): MailLogEntry[] {
+  return session.recipients.map((r) => ({
+    level: r.outcome === 'accepted' ? 'info' : r.outcome === 'deferred' ? 'warn' : 'error',
+    kind: 'outbound',
+    node: deps.hostname,
+    result: r.outcome === 'accepted' ? 'delivered' : r.outcome,
+    reason: `${route} ${session.host.name}[${session.host.address}]:${session.host.port}${session.tls ? ' TLS' : ''}: ${r.reply}`,
+    recipients: [r.address],
+    ...base,
+  }));
+}
+
+export async function sendOutboundJob(deps: OutboundDeps, job: OutboundJob): Promise<OutboundJobResult> {
+  const { pool } = deps;
+  const settings = deps.settings();
+  const now = () => deps.now?.() ?? new Date();
+  const domain = domainKey(job.domain);
+
+  const { rows: messages } = await pool.query(
+    `SELECT id, blob_hash, size, mail_from, received_at, env_id, dsn_ret, done_at, summary->'envelope'->>'messageId' AS message_id_header
+       FROM spool_message WHERE id = $1`,
+    [job.spoolMessageId],
+  );
+  const message = messages[0];
+  if (!message || message.done_at) return NONE;
+
+  const { rows: claimed } = await pool.query<ClaimedRecipient>(
+    `UPDATE spool_recipient SET next_attempt_at = now() + make_interval(secs => $3)
+      WHERE message_id = $1 AND domain = $2 AND kind = 'remote' AND status IN ('queued', 'deferred') AND next_attempt_at <= now()
+      RETURNING id, address, original_address, attempts, dsn_notify, delay_notified`,
+    [job.spoolMessageId, domain, (deps.claimLeaseMs ?? DEFAULT_CLAIM_LEASE_MS) / 1000],
+  );
+  if (claimed.length === 0) return NONE;
+
+  const mailFrom: string = message.mail_from;
+  const senderDomain = mailFrom.includes('@') ? domainKey(mailFrom.slice(mailFrom.lastIndexOf('@') + 1)) : '';
+  const sender = senderDomain
+    ? (await pool.query<SenderDomainRow>(`SELECT name, helo_name, dkim_selector, dkim_private_key, tenant_id FROM domain WHERE name = $1`, [senderDomain])).rows[0]
+    : undefined;
+  const heloName: string = sender?.helo_name || deps.hostname;
+
+  // Signed once per job; every host tried gets the same signed bytes.
+  let signature = '';
+  if (sender?.dkim_private_key) {
+    try {
+      signature = await dkimSignatureHeader(await deps.blobs.get(message.blob_hash), {
+        domain: sender.name,
+        selector: sender.dkim_selector,
+        privateKey: sender.dkim_private_key,
+      }, now());
+    } catch (e) {
+      // An unsigned message still beats no message; the operator sees why in the log.
+      deps.logger.warn({ err: String(e), spoolMessageId: message.id, domain: sender.name }, 'DKIM signing failed, sending unsigned');
+    }
+  }
+  const openMessage = async (): Promise<Readable> => {
+    const body = await deps.blobs.get(message.blob_hash);
+    if (!signature) return body;
+    const head = Buffer.from(signature, 'latin1');
+    return Readable.from((async function* () {
+      yield head;
+      yield* body;
+    })());
+  };
+
+  const logBase: Partial<MailLogEntry> = { messageId: message.id, mailFrom, size: Number(message.size) + signature.length, tenantId: sender?.tenant_id ?? null, helo: heloName };
+  const logs: MailLogEntry[] = [];
+  const outcomes = new Map<string, Outcome>();
+  const pending = () => claimed.filter((r) => !outcomes.has(r.address) || outcomes.get(r.address)!.outcome === 'deferred');
+
+  const attempt = async (route: OutboundRoute, recipients: ClaimedRecipient[]) => {
+    const { tried } = await sendThroughHosts(
+      route.hosts,
+      { heloName, tls: route.tls, auth: route.auth, tlsOptions: deps.tlsOptions, connectTimeoutMs: deps.connectTimeoutMs, socketTimeoutMs: deps.socketTimeoutMs },
+      { from: mailFrom, to: recipients.map((r) => r.address), size: Number(message.size) + signature.length },
+      openMessage,
+    );
+    for (const session of tried) logs.push(...sessionLog(deps, route.kind, session, logBase));
+    const last = tried[tried.length - 1];
+    for (const r of last.recipients) {
+      outcomes.set(r.address, { ...r, remoteMta: r.code ? last.host.name : undefined, status: r.outcome === 'accepted' ? '2.0.0' : statusFromReply(r.code, r.reply) });
+    }
+  };
+  const decideAll = (recipients: ClaimedRecipient[], e: unknown) => {
+    const permanent = e instanceof DestinationError && e.permanent;
+    const reply = e instanceof Error ? e.message : String(e);
+    const status = e instanceof DestinationError ? e.status : '4.4.0';
+    for (const r of recipients) outcomes.set(r.address, { address: r.address, outcome: permanent ? 'failed' : 'deferred', reply, status });
+    logs.push({ ...logBase, level: permanent ? 'error' : 'warn', kind: 'outbound', node: deps.hostname, result: permanent ? 'failed' : 'deferred', reason: reply, recipients: recipients.map((r) => r.address) } as MailLogEntry);
+  };
+
+  let firstKind: OutboundRoute['kind'] | null = null;
+  try {
+    const route = await primaryRoute(pool, deps.resolver, settings, domain, deps.mxPort);
+    firstKind = route.kind;
+    await attempt(route, claimed);
+  } catch (e) {
+    if (!(e instanceof DestinationError)) deps.logger.error({ err: String(e), spoolMessageId: message.id, domain }, 'outbound attempt failed');
+    decideAll(claimed, e);
+  }
+  // Relay on failure: what the direct route could not deliver for now goes to the relay in the same attempt.
+  if (settings.relay.mode === 'on_failure' && relayConfigured(settings) && firstKind !== 'relay' && firstKind !== 'transport' && pending().length > 0) {
+    const left = pending();
+    try {
+      await attempt(await relayRoute(deps.resolver, settings), left);
+    } catch (e) {
+      decideAll(left, e);
+    }
+  }
+
+  // Outcomes to rows, and the DSNs they call for.
+  const maxAttempts = settings.maxDeliveryAttempts;
+  const arrival: Date = message.received_at;
+  const waitedMs = now().getTime() - arrival.getTime();
+  const finalFailures: Array<{ r: ClaimedRecipient; o: Outcome }> = [];
+  const delays: Array<{ r: ClaimedRecipient; o: Outcome }> = [];
+  const result: OutboundJobResult = { claimed: claimed.length, delivered: 0, deferred: 0, bounced: 0, notices: [] };
+  const updates: Array<{ r: ClaimedRecipient; o: Outcome; status: string }> = [];
+  for (const r of claimed) {
+    const o = outcomes.get(r.address) ?? { address: r.address, outcome: 'deferred' as const, reply: 'no attempt was made', status: '4.4.0' };
+    if (o.outcome === 'accepted') {
+      updates.push({ r, o, status: 'delivered' });
+      result.delivered++;
+    } else if (o.outcome === 'failed' || r.attempts + 1 >= maxAttempts) {
+      const status = o.outcome === 'failed' ? 'bounced' : 'failed';
+      if (o.outcome === 'deferred') o.reply = `${o.reply} (gave up after ${r.attempts + 1} attempts)`;
+      updates.push({ r, o, status });
+      finalFailures.push({ r, o });
+      result.bounced++;
+    } else {
+      updates.push({ r, o, status: 'deferred' });
+      result.deferred++;
+      if (!r.delay_notified && waitedMs >= (deps.delayNoticeAfterMs ?? DEFAULT_DELAY_NOTICE_AFTER_MS)) delays.push({ r, o });
+    }
+  }
+
+  // The null sender gets no notices (RFC 5321 §4.5.5), nor does a recipient whose NOTIFY excludes them.
+  const bounces: PreparedBounce[] = [];
+  const delayNoticeIds = new Set<string>();
+  if (mailFrom !== '') {
+    const original: BounceOriginal = {
+      id: message.id,
+      mailFrom,
+      receivedAt: arrival,
+      envId: message.env_id,
+      ret: message.dsn_ret,
+      size: Number(message.size),
+      headers: finalFailures.length || delays.length ? await readHeaderBlock(await deps.blobs.get(message.blob_hash)) : Buffer.alloc(0),
+      open: () => deps.blobs.get(message.blob_hash),
+      messageId: message.message_id_header ?? null,
+    };
+    const dsnOf = (list: Array<{ r: ClaimedRecipient; o: Outcome }>, action: 'failed' | 'delayed'): DsnRecipient[] =>
+      list.map(({ r, o }) => ({
+        finalRecipient: r.address,
+        originalRecipient: r.original_address,
+        action,
+        status: o.status,
+        remoteMta: o.remoteMta ?? null,
+        diagnostic: o.reply,
+        lastAttemptDate: now(),
+        willRetryUntil: action === 'delayed' ? new Date(arrival.getTime() + maxAttempts * settings.retryIntervalSeconds * 1000) : null,
+      }));
+    const failing = finalFailures.filter(({ r }) => notifies(r.dsn_notify, 'FAILURE'));
+    if (failing.length) bounces.push(await prepareBounce(deps.store, deps.hostname, original, dsnOf(failing, 'failed'), now()));
+    const delaying = delays.filter(({ r }) => notifies(r.dsn_notify, 'DELAY'));
+    if (delaying.length) {
+      bounces.push(await prepareBounce(deps.store, deps.hostname, original, dsnOf(delaying, 'delayed'), now()));
+      for (const { r } of delaying) delayNoticeIds.add(r.id);
+    }
+  }
+
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    for (const { r, o, status } of updates) {
+      await client.query(
+        `UPDATE spool_recipient
+            SET status = $2, attempts = attempts + 1, last_attempt_at = now(), last_reply = $3,
+                last_error = CASE WHEN $2 = 'delivered' THEN NULL ELSE $3 END,
+                delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE delivered_at END,
+                next_attempt_at = CASE WHEN $2 = 'deferred' THEN now() + make_interval(secs => $4) ELSE next_attempt_at END,
+                delay_notified = delay_notified OR $5
+          WHERE id = $1`,
+        [r.id, status, o.reply.slice(0, 2000), settings.retryIntervalSeconds, delayNoticeIds.has(r.id)],
+      );
+    }
+    for (const b of bounces) {
+      const spooled = await spoolBounce(client, b, deps.hostname);
+      result.notices.push(spooled);
+      logs.push({
+        ...logBase, level: 'info', kind: 'bounce', node: deps.hostname, result: b.action === 'delayed' ? 'delay notice' : 'bounce',
+        reason: `${b.action === 'delayed' ? 'delay notice' : 'non-delivery report'} spooled as ${spooled.id}`, recipients: [b.to],
+      } as MailLogEntry);
+    }
+    await client.query(
+      `UPDATE spool_message SET done_at = now()
+        WHERE id = $1 AND done_at IS NULL AND NOT EXISTS (SELECT 1 FROM spool_recipient WHERE message_id = $1 AND status IN ('queued', 'deferred'))`,
+      [message.id],
+    );
+    await writeMailLog(client, logs);
+    await client.query('COMMIT');
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  } finally {
+    client.release();
+  }
+  return result;
+}

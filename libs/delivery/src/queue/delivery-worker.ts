@@ -1,0 +1,42 @@
+/** The BullMQ worker of Queue.Delivery: one job = one spooled message, delivered by LocalDelivery. */
+import { Worker, type ConnectionOptions } from 'bullmq';
+import type Redis from 'ioredis';
+import { Queue, type DeliveryJob } from '@dizi/contracts/queues';
+import type { LocalDelivery } from '../local/local-delivery';
+import { bullConnection, bullPrefix } from './mail-queues';
+
+export interface DeliveryWorkerOptions {
+  redis: Redis;
+  redisPrefix: string;
+  delivery: LocalDelivery;
+  concurrency: number;
+  onError?: (err: unknown) => void;
+}
+
+export function startDeliveryWorker(o: DeliveryWorkerOptions): { close(): Promise<void> } {
+  const connection = bullConnection(o.redis);
+  const worker = new Worker<DeliveryJob>(
+    Queue.Delivery,
+    async (job) => o.delivery.deliverMessage(job.data.spoolMessageId),
+    {
+      connection: connection as ConnectionOptions,
+      prefix: bullPrefix(o.redisPrefix),
+      concurrency: o.concurrency,
+      // A job killed with its node is picked up again once its lock lapses (renewed every lockDuration/2 while
+      // alive); until then the sweeper's re-add is a no-op. Short, since a re-run is harmless.
+      lockDuration: 10_000,
+      stalledInterval: 5_000,
+      maxStalledCount: 100,
+      // Whoever added the job, it leaves no finished copy behind that would swallow a later add with the same id.
+      removeOnComplete: { count: 0 },
+      removeOnFail: { count: 0 },
+    },
+  );
+  worker.on('error', (err) => o.onError?.(err));
+  return {
+    async close() {
+      await worker.close();
+      connection.disconnect();
+    },
+  };
+}

@@ -1,0 +1,539 @@
+/**
+ * The outbound queue against real remote servers: Postfix's smtp-sink (unpacked by tools/fetch-test-tools.sh)
+ * with its fault modes as the destination MX hosts, unbound as the DNS server (MX, A, null MX, the DKIM key),
+ * smtp-server as the relay host with STARTTLS and AUTH, real PostgreSQL, Redis and BullMQ. Bounces are
+ * delivered by the real local delivery into the sender's mailbox.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { promises as dns } from 'node:dns';
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createServer, connect, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import Redis from 'ioredis';
+import { dkimVerify } from 'mailauth/lib/dkim/verify';
+import { simpleParser } from 'mailparser';
+import { Pool } from 'pg';
+import selfsigned from 'selfsigned';
+import { SMTPServer } from 'smtp-server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_SMTP_SETTINGS, type SmtpSettings } from '@dizi/contracts/mail-settings.contract';
+import { FsBlobStore } from '@dizi/mail-store/adapters/fs-blob-store';
+import { MemoryNotifier } from '@dizi/mail-store/adapters/memory-notifier';
+import { PostgresMessageStore } from '@dizi/mail-store/adapters/postgres-message-store';
+// Test infrastructure, not a runtime dependency of the delivery lib.
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { createTestDatabase, TEST_REDIS_URL, type TestDatabase } from '@dizi/testing/test-database';
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { startUnbound, UNBOUND_BIN, type Unbound } from '@dizi/testing/unbound';
+import { LocalDelivery } from '../src/local/local-delivery';
+import { OutboundWorker } from '../src/outbound/outbound-worker';
+import { startDeliveryWorker } from '../src/queue/delivery-worker';
+import { MailQueues } from '../src/queue/mail-queues';
+
+const POSTFIX_DIR = resolve(__dirname, '../../../.dizi/cache/postfix');
+const SMTP_SINK = join(POSTFIX_DIR, 'usr/sbin/smtp-sink');
+const missing = [
+  !existsSync(SMTP_SINK) && `${SMTP_SINK} (run tools/fetch-test-tools.sh)`,
+  !existsSync(UNBOUND_BIN) && `${UNBOUND_BIN} (apt-get install unbound)`,
+].filter(Boolean);
+if (missing.length) console.warn(`outbound.spec.ts skipped: missing ${missing.join(', ')}`);
+
+// Destination hosts: one loopback address per behaviour, all on the same port (the MX port).
+const OK_IP = '127.0.0.10';
+const TEMPFAIL_IP = '127.0.0.11';
+const HARDFAIL_IP = '127.0.0.12';
+const DROP_IP = '127.0.0.13';
+const DEAD_IP = '127.0.0.14';
+const HARD_REPLY = '550 5.1.1 Recipient address rejected: no such user here';
+
+const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const DKIM_PUBLIC = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+const DKIM_PRIVATE = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+
+let db: TestDatabase;
+let pool: Pool;
+let dir: string;
+let dumpDir: string;
+let store: PostgresMessageStore;
+let blobs: FsBlobStore;
+let queues: MailQueues;
+let redis: Redis;
+let unbound: Unbound;
+let outbound: OutboundWorker;
+let deliveryWorker: { close(): Promise<void> };
+let settings: SmtpSettings = { ...DEFAULT_SMTP_SETTINGS, maxDeliveryAttempts: 3 };
+let mxPort: number;
+const sinks: ChildProcess[] = [];
+const prefix = `dizi-test:outbound-${process.pid}-${Date.now()}:`;
+let tenantId: string;
+let senderDomainId: string;
+let counter = 0;
+
+let relay: SMTPServer;
+let relayPort: number;
+const relayed: Array<{ user: string | undefined; secure: boolean; from: string; to: string[]; raw: string }> = [];
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+/** Waits until something on host:port sends an SMTP greeting. */
+async function greets(host: string, port: number): Promise<void> {
+  const until = Date.now() + 5000;
+  for (;;) {
+    const ok = await new Promise<boolean>((res) => {
+      const s = connect(port, host);
+      s.once('data', (d) => {
+        s.destroy();
+        res(d.toString().startsWith('220'));
+      });
+      s.once('error', () => res(false));
+    });
+    if (ok) return;
+    if (Date.now() > until) throw new Error(`smtp-sink on ${host}:${port} did not start`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function startSink(ip: string, name: string, args: string[]): Promise<void> {
+  const user = process.getuid?.() === 0 ? ['-u', 'nobody'] : [];
+  const child = spawn(SMTP_SINK, [...user, '-h', name, ...args, `${ip}:${mxPort}`, '32'], {
+    env: { ...process.env, LD_LIBRARY_PATH: join(POSTFIX_DIR, 'usr/lib/postfix') },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  sinks.push(child);
+  await greets(ip, mxPort);
+}
+
+async function mailbox(address: string): Promise<string> {
+  const local = address.split('@')[0];
+  const { rows } = await pool.query(
+    `INSERT INTO mailbox (tenant_id, domain_id, local_part, address, password_hash, quota_bytes) VALUES ($1, $2, $3, $4, 'x', 104857600) RETURNING id`,
+    [tenantId, senderDomainId, local, address],
+  );
+  await store.createDefaultFolders(rows[0].id);
+  return rows[0].id;
+}
+
+function message(from: string, to: string): { raw: Buffer; messageId: string } {
+  const messageId = `<out${++counter}.${Date.now()}@sender.test>`;
+  const raw = [
+    `From: ${from}`,
+    `To: ${to}`,
+    `Subject: outbound test ${counter}`,
+    `Message-ID: ${messageId}`,
+    `Date: ${new Date().toUTCString()}`,
+    'MIME-Version: 1.0',
+    'Content-Type: text/plain; charset=utf-8',
+    '',
+    `Hello from test ${counter}.`,
+    '.leading dot survives dot-stuffing',
+    '',
+  ].join('\r\n');
+  return { raw: Buffer.from(raw), messageId };
+}
+
+/** Spools a message the way submission commits it, and rings the outbound doorbell for each domain. */
+async function spool(mailFrom: string, recipients: string[], o: { headerFrom?: string } = {}): Promise<{ id: string; messageId: string }> {
+  const { raw, messageId } = message(o.headerFrom ?? (mailFrom || 'mailer-daemon@sender.test'), recipients.join(', '));
+  const blob = await store.putBlob(Readable.from([raw]));
+  const { rows } = await pool.query(
+    `INSERT INTO spool_message (blob_hash, size, mail_from, source, summary) VALUES ($1, $2, $3, 'submission', $4) RETURNING id`,
+    [blob.hash, blob.size, mailFrom, JSON.stringify({ envelope: { messageId } })],
+  );
+  const domains = new Set<string>();
+  for (const r of recipients) {
+    const domain = r.split('@')[1];
+    domains.add(domain);
+    await pool.query(`INSERT INTO spool_recipient (message_id, address, kind, domain) VALUES ($1, $2, 'remote', $3)`, [rows[0].id, r, domain]);
+  }
+  for (const d of domains) await queues.enqueueOutbound(rows[0].id, d, 0);
+  return { id: rows[0].id, messageId };
+}
+
+type RecipientRow = { address: string; status: string; attempts: number; last_error: string | null; last_reply: string | null; delay_notified: boolean; next_attempt_at: Date };
+
+async function recipients(spoolId: string): Promise<RecipientRow[]> {
+  const { rows } = await pool.query(
+    `SELECT address, status, attempts, last_error, last_reply, delay_notified, next_attempt_at FROM spool_recipient WHERE message_id = $1 ORDER BY id`,
+    [spoolId],
+  );
+  return rows;
+}
+
+/** Waits until every recipient has made `attempts` attempts (or reached a final state). */
+async function attempted(spoolId: string, attempts = 1, timeoutMs = 20_000): Promise<RecipientRow[]> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const rows = await recipients(spoolId);
+    if (rows.every((r) => r.attempts >= attempts || !['queued', 'deferred'].includes(r.status))) return rows;
+    if (Date.now() > until) throw new Error(`spool message ${spoolId} not attempted in time: ${JSON.stringify(rows)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function read(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** DSNs spooled for `to` about the original with `messageId`, parsed. */
+async function noticesAbout(to: string, messageId: string) {
+  const { rows } = await pool.query(
+    `SELECT m.id, m.mail_from, m.source, m.blob_hash, r.address, r.kind, r.domain, r.status, r.dsn_notify
+       FROM spool_message m JOIN spool_recipient r ON r.message_id = m.id
+      WHERE m.source = 'system' AND r.address = $1 ORDER BY m.received_at`,
+    [to],
+  );
+  const out = [];
+  for (const r of rows) {
+    const raw = await read(await blobs.get(r.blob_hash));
+    const parsed = await simpleParser(raw);
+    if (parsed.inReplyTo !== messageId) continue;
+    const status = parsed.attachments.find((a) => a.contentType === 'message/delivery-status')?.content.toString() ?? '';
+    out.push({ ...r, raw: raw.toString(), parsed, status });
+  }
+  return out;
+}
+
+/** Messages of a mailbox's INBOX, parsed. */
+async function inbox(mailboxId: string) {
+  const folder = await store.getFolder(mailboxId, { name: 'INBOX' });
+  const messages = await store.listMessages(folder.id);
+  return Promise.all(messages.map(async (m) => simpleParser(await read(await store.getMessageSource(m.id)))));
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The smtp-sink capture of the message with this Message-ID: the envelope lines it adds, and the message with CRLF. */
+async function captured(messageId: string): Promise<{ helo: string; rcpts: string[]; message: Buffer } | undefined> {
+  for (const f of await readdir(dumpDir, { recursive: true })) {
+    const path = join(dumpDir, String(f));
+    const text = await readFile(path, 'utf8').catch(() => '');
+    if (!text.includes(messageId)) continue;
+    const lines = text.split('\n');
+    const received = lines.findIndex((l) => l.startsWith('Received: from '));
+    const head = lines.slice(0, received);
+    // smtp-sink's own Received header is three lines; the message follows, ending in one extra empty line.
+    const body = lines.slice(received + 3, lines.length - 2);
+    return {
+      helo: head.find((l) => l.startsWith('X-Helo-Args: '))?.slice(13) ?? '',
+      rcpts: head.filter((l) => l.startsWith('X-Rcpt-Args: ')).map((l) => l.slice(13)),
+      message: Buffer.from(body.join('\r\n') + '\r\n'),
+    };
+  }
+  return undefined;
+}
+
+async function mailLog(spoolId: string): Promise<Array<{ kind: string; result: string; reason: string; recipients: string[]; helo: string | null }>> {
+  const { rows } = await pool.query(`SELECT kind, result, reason, recipients, helo FROM mail_log WHERE message_id = $1 ORDER BY id`, [spoolId]);
+  return rows;
+}
+
+describe.skipIf(missing.length > 0)('outbound queue', () => {
+  let alice: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    pool = new Pool({ connectionString: db.url, max: 10 });
+    dir = await mkdtemp(join(tmpdir(), 'dizi-outbound-'));
+    dumpDir = join(dir, 'sink');
+    await rm(dumpDir, { recursive: true, force: true });
+    await import('node:fs/promises').then((fs) => fs.mkdir(dumpDir));
+    // smtp-sink drops root privileges to nobody before it writes captures
+    await chmod(dumpDir, 0o777);
+    blobs = new FsBlobStore(join(dir, 'blobs'));
+    store = new PostgresMessageStore({ pool, blobs, notifier: new MemoryNotifier() });
+    redis = new Redis(TEST_REDIS_URL, { keyPrefix: prefix, maxRetriesPerRequest: null });
+    queues = new MailQueues(redis, prefix);
+
+    mxPort = await freePort();
+    await startSink(OK_IP, 'mx.ok.test', ['-d', `${dumpDir}/%H%M%S.`]);
+    await startSink(TEMPFAIL_IP, 'mx.temp.test', ['-r', 'RCPT']);
+    await startSink(HARDFAIL_IP, 'mx.hard.test', ['-f', 'RCPT', '-B', HARD_REPLY]);
+    await startSink(DROP_IP, 'mx.drop.test', ['-q', '.']);
+
+    unbound = await startUnbound(
+      [
+        { name: 'ok.test', type: 'MX', value: '10 mx.ok.test.' },
+        { name: 'mx.ok.test', type: 'A', value: OK_IP },
+        { name: 'temp.test', type: 'MX', value: '10 mx.temp.test.' },
+        { name: 'mx.temp.test', type: 'A', value: TEMPFAIL_IP },
+        { name: 'hard.test', type: 'MX', value: '10 mx.hard.test.' },
+        { name: 'mx.hard.test', type: 'A', value: HARDFAIL_IP },
+        { name: 'drop.test', type: 'MX', value: '10 mx.drop.test.' },
+        { name: 'mx.drop.test', type: 'A', value: DROP_IP },
+        { name: 'fallback.test', type: 'MX', value: '10 dead.fallback.test.' },
+        { name: 'fallback.test', type: 'MX', value: '20 mx.ok.test.' },
+        { name: 'dead.fallback.test', type: 'A', value: DEAD_IP },
+        { name: 'implicit.test', type: 'A', value: OK_IP },
+        { name: 'nullmx.test', type: 'MX', value: '0 .' },
+        { name: 'dizi._domainkey.sender.test', type: 'TXT', value: `v=DKIM1; k=rsa; p=${DKIM_PUBLIC}` },
+      ],
+      ['test'],
+    );
+
+    const pems = await selfsigned.generate([{ name: 'commonName', value: 'relay.test' }], { keySize: 2048, algorithm: 'sha256' });
+    relay = new SMTPServer({
+      key: pems.private,
+      cert: pems.cert,
+      // AUTH only after STARTTLS: a relayed message proves the session was upgraded
+      allowInsecureAuth: false,
+      authMethods: ['PLAIN', 'LOGIN', 'CRAM-MD5'],
+      onAuth(auth, _session, cb) {
+        const ok = auth.username === 'relay-user' && (auth.method === 'CRAM-MD5' ? auth.validatePassword!('relay-pass') : auth.password === 'relay-pass');
+        cb(ok ? null : Object.assign(new Error('bad credentials'), { responseCode: 535 }), ok ? { user: auth.username } : undefined);
+      },
+      onData(stream, session, cb) {
+        void read(stream as unknown as Readable).then((raw) => {
+          relayed.push({
+            user: session.user as string | undefined,
+            secure: session.secure,
+            from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+            to: session.envelope.rcptTo.map((r) => r.address),
+            raw: raw.toString(),
+          });
+          cb();
+        });
+      },
+    });
+    relay.on('error', () => undefined);
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+    relayPort = (relay.server.address() as AddressInfo).port;
+
+    const { rows } = await pool.query(`INSERT INTO tenant (name) VALUES ('t') RETURNING id`);
+    tenantId = rows[0].id;
+    const dom = await pool.query(
+      `INSERT INTO domain (tenant_id, name, unicode_name, helo_name, dkim_selector, dkim_private_key, dkim_public_key)
+       VALUES ($1, 'sender.test', 'sender.test', 'out.sender.test', 'dizi', $2, $3) RETURNING id`,
+      [tenantId, DKIM_PRIVATE, DKIM_PUBLIC],
+    );
+    senderDomainId = dom.rows[0].id;
+    alice = await mailbox('alice@sender.test');
+
+    const resolver = new dns.Resolver({ timeout: 1000, tries: 1 });
+    resolver.setServers([unbound.server]);
+    outbound = new OutboundWorker(
+      {
+        pool, blobs, store, resolver, settings: () => settings, hostname: 'mx1.dizi.test',
+        logger: { info: () => undefined, warn: () => undefined, error: (o) => console.error(o) },
+        mxPort, delayNoticeAfterMs: 3600_000, connectTimeoutMs: 2000,
+      },
+      queues, redis, prefix, { concurrency: 8, perDomainConcurrency: 2, sweepIntervalMs: 200 },
+    );
+    outbound.start();
+    const delivery = new LocalDelivery({ pool, store, blobs, settings: () => settings, hostname: 'mx1.dizi.test', queues });
+    deliveryWorker = startDeliveryWorker({ redis, redisPrefix: prefix, delivery, concurrency: 2 });
+  });
+
+  afterAll(async () => {
+    await outbound?.stop();
+    await deliveryWorker?.close();
+    await queues?.close();
+    for (const s of sinks) s.kill('SIGTERM');
+    await new Promise<void>((r) => (relay ? relay.close(() => r()) : r()));
+    await unbound?.stop();
+    if (redis) {
+      const plain = new Redis(TEST_REDIS_URL);
+      const keys = await plain.keys(`${prefix}*`);
+      if (keys.length) await plain.del(...keys);
+      plain.disconnect();
+      redis.disconnect();
+    }
+    await pool?.end();
+    await db?.drop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('delivers to the MX host with the domain HELO name and a DKIM signature that verifies against DNS', async () => {
+    const { id, messageId } = await spool('alice@sender.test', ['rcpt1@ok.test', 'rcpt2@ok.test']);
+    const rows = await attempted(id);
+    expect(rows.map((r) => [r.address, r.status, r.attempts])).toEqual([['rcpt1@ok.test', 'delivered', 1], ['rcpt2@ok.test', 'delivered', 1]]);
+    expect(rows[0].last_reply).toMatch(/^250 /);
+    expect(rows[0].last_error).toBeNull();
+    const { rows: [msg] } = await pool.query(`SELECT done_at FROM spool_message WHERE id = $1`, [id]);
+    expect(msg.done_at).not.toBeNull();
+
+    const capture = await until('the smtp-sink capture', () => captured(messageId));
+    expect(capture.helo).toBe('out.sender.test');
+    expect(capture.rcpts).toEqual(['TO:<rcpt1@ok.test>', 'TO:<rcpt2@ok.test>']);
+    expect(capture.message.toString()).toMatch(/^DKIM-Signature: /);
+    expect(capture.message.toString()).toContain('\r\n.leading dot survives dot-stuffing\r\n');
+    const resolver = new dns.Resolver();
+    resolver.setServers([unbound.server]);
+    const verified = await dkimVerify(capture.message, { resolver: (name: string, type: string) => resolver.resolve(name, type) as Promise<string[][]> });
+    expect(verified.results.map((r) => [r.signingDomain, r.status.result])).toEqual([['sender.test', 'pass']]);
+
+    const log = await mailLog(id);
+    expect(log.filter((l) => l.kind === 'outbound').map((l) => l.result)).toEqual(['delivered', 'delivered']);
+    expect(log[0].reason).toContain(`mx mx.ok.test[${OK_IP}]:${mxPort}: 250 `);
+    expect(log[0].helo).toBe('out.sender.test');
+  });
+
+  it('falls back to the next MX by preference, and to the A record of a domain without MX', async () => {
+    const a = await spool('alice@sender.test', ['x@fallback.test']);
+    const b = await spool('alice@sender.test', ['y@implicit.test']);
+    expect((await attempted(a.id))[0]).toMatchObject({ status: 'delivered', attempts: 1 });
+    expect((await attempted(b.id))[0]).toMatchObject({ status: 'delivered', attempts: 1 });
+    const log = (await mailLog(a.id)).map((l) => l.reason);
+    expect(log).toHaveLength(2);
+    expect(log[0]).toContain(`dead.fallback.test[${DEAD_IP}]`);
+    expect(log[1]).toContain(`mx.ok.test[${OK_IP}]`);
+    expect((await until('capture', () => captured(b.messageId))).rcpts).toEqual(['TO:<y@implicit.test>']);
+  });
+
+  it('bounces a 5xx at once with exactly one DSN, which local delivery puts in the sender INBOX', async () => {
+    const bob = await mailbox('bob@sender.test');
+    const { id, messageId } = await spool('bob@sender.test', ['nobody@hard.test', 'rcpt3@ok.test']);
+    const rows = await attempted(id);
+    expect(rows.find((r) => r.address === 'nobody@hard.test')).toMatchObject({ status: 'bounced', attempts: 1, last_error: HARD_REPLY });
+    expect(rows.find((r) => r.address === 'rcpt3@ok.test')).toMatchObject({ status: 'delivered' });
+
+    const notices = await until('the bounce', async () => {
+      const n = await noticesAbout('bob@sender.test', messageId);
+      return n.length > 0 && n;
+    });
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toMatchObject({ mail_from: '', source: 'system', kind: 'local', domain: 'sender.test', dsn_notify: 'NEVER' });
+    expect(notices[0].status).toContain('Final-Recipient: rfc822; nobody@hard.test');
+    expect(notices[0].status).toContain('Action: failed');
+    expect(notices[0].status).toContain('Status: 5.1.1');
+    expect(notices[0].status).toContain('Remote-MTA: dns; mx.hard.test');
+    expect(notices[0].status).toContain(`Diagnostic-Code: smtp; ${HARD_REPLY}`);
+    expect(notices[0].status).not.toContain('rcpt3@ok.test');
+
+    // In the mailbox, once; running the same job again changes nothing.
+    const mail = await until('the bounce in the INBOX', async () => {
+      const m = await inbox(bob);
+      return m.length > 0 && m;
+    });
+    expect(mail).toHaveLength(1);
+    expect(mail[0].subject).toContain('Undelivered Mail Returned to Sender');
+    expect(mail[0].text).toContain('很抱歉');
+    await queues.enqueueOutbound(id, 'hard.test', 1);
+    await outbound.sweep();
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await noticesAbout('bob@sender.test', messageId)).toHaveLength(1);
+    expect(await inbox(bob)).toHaveLength(1);
+  });
+
+  it('sends no DSN for a null sender, and bounces a null-MX domain without connecting anywhere', async () => {
+    const hard = await spool('', ['someone@hard.test'], { headerFrom: 'mailer-daemon@sender.test' });
+    const nullMx = await spool('alice@sender.test', ['anyone@nullmx.test']);
+    expect((await attempted(hard.id))[0]).toMatchObject({ status: 'bounced' });
+    const [r] = await attempted(nullMx.id);
+    expect(r).toMatchObject({ status: 'bounced', attempts: 1 });
+    expect(r.last_error).toContain('null MX');
+    await new Promise((res) => setTimeout(res, 500));
+    const { rows } = await pool.query(`SELECT count(*)::int AS n FROM spool_message WHERE source = 'system' AND mail_from = '' AND received_at > now() - interval '1 minute'
+      AND id IN (SELECT message_id FROM spool_recipient WHERE address = '')`);
+    expect(rows[0].n).toBe(0);
+    expect(await mailLog(hard.id)).toEqual([expect.objectContaining({ kind: 'outbound', result: 'failed' })]);
+    const notices = await noticesAbout('alice@sender.test', nullMx.messageId);
+    expect(notices).toHaveLength(1);
+    expect(notices[0].status).toContain('Status: 5.1.10');
+    expect(notices[0].status).not.toContain('Remote-MTA');
+  });
+
+  it('retries a 4xx every interval, sends one delay notice, then one bounce after the last attempt', async () => {
+    const { id, messageId } = await spool('alice@sender.test', ['later@temp.test']);
+    // Arrived long enough ago for a delay notice (the worker is told 1 h).
+    await pool.query(`UPDATE spool_message SET received_at = now() - interval '2 hours' WHERE id = $1`, [id]);
+    let [r] = await attempted(id, 1);
+    expect(r).toMatchObject({ status: 'deferred', attempts: 1, delay_notified: true });
+    expect(r.last_error).toMatch(/^450 4\.3\.0 /);
+    const wait = r.next_attempt_at.getTime() - Date.now();
+    expect(wait).toBeGreaterThan((settings.retryIntervalSeconds - 30) * 1000);
+    expect(wait).toBeLessThanOrEqual(settings.retryIntervalSeconds * 1000);
+
+    let notices = await until('the delay notice', async () => {
+      const n = await noticesAbout('alice@sender.test', messageId);
+      return n.length > 0 && n;
+    });
+    expect(notices).toHaveLength(1);
+    expect(notices[0].status).toContain('Action: delayed');
+    expect(notices[0].status).toContain('Status: 4.3.0');
+    expect(notices[0].status).toContain('Will-Retry-Until: ');
+
+    // Time passes: the retry falls due (what "retry now" does too).
+    await pool.query(`UPDATE spool_recipient SET next_attempt_at = now() WHERE message_id = $1`, [id]);
+    [r] = await attempted(id, 2);
+    expect(r).toMatchObject({ status: 'deferred', attempts: 2 });
+    await pool.query(`UPDATE spool_recipient SET next_attempt_at = now() WHERE message_id = $1`, [id]);
+    [r] = await attempted(id, 3);
+    expect(r).toMatchObject({ status: 'failed', attempts: 3 });
+    expect(r.last_error).toContain('gave up after 3 attempts');
+
+    notices = await until('the bounce', async () => {
+      const n = await noticesAbout('alice@sender.test', messageId);
+      return n.length > 1 && n;
+    });
+    expect(notices.map((n) => /Action: (\w+)/.exec(n.status)![1])).toEqual(['delayed', 'failed']);
+    expect((await mailLog(id)).filter((l) => l.kind === 'outbound').map((l) => l.result)).toEqual(['deferred', 'deferred', 'deferred']);
+  });
+
+  it('defers a message the host dropped after DATA, then delivers it on retry through a transport route', async () => {
+    const { id, messageId } = await spool('alice@sender.test', ['dropped@drop.test']);
+    let [r] = await attempted(id, 1);
+    expect(r).toMatchObject({ status: 'deferred', attempts: 1 });
+    expect(r.last_error).toMatch(/closed|unexpected/i);
+
+    await pool.query(`INSERT INTO transport_route (domain, host, port) VALUES ('drop.test', $1, $2)`, [OK_IP, mxPort]);
+    await pool.query(`UPDATE spool_recipient SET next_attempt_at = now() WHERE message_id = $1`, [id]);
+    [r] = await attempted(id, 2);
+    expect(r).toMatchObject({ status: 'delivered', attempts: 2 });
+    expect((await until('capture', () => captured(messageId))).rcpts).toEqual(['TO:<dropped@drop.test>']);
+    expect((await mailLog(id)).at(-1)!.reason).toContain(`transport ${OK_IP}[${OK_IP}]`);
+  });
+
+  it('does not send in plaintext over a route that requires TLS', async () => {
+    await pool.query(`INSERT INTO transport_route (domain, host, port, require_tls) VALUES ('secure.test', $1, $2, true)`, [OK_IP, mxPort]);
+    const { id } = await spool('alice@sender.test', ['s@secure.test']);
+    const [r] = await attempted(id, 1);
+    expect(r).toMatchObject({ status: 'deferred', attempts: 1 });
+    expect(r.last_error).toMatch(/STARTTLS/);
+  });
+
+  it('sends through the relay host with STARTTLS and AUTH (always), and falls back to it on failure', async () => {
+    settings = { ...settings, relay: { mode: 'always', host: '127.0.0.1', port: relayPort, username: 'relay-user', password: 'relay-pass', authMethod: 'CRAM-MD5' } };
+    const a = await spool('alice@sender.test', ['r1@ok.test']);
+    expect((await attempted(a.id))[0]).toMatchObject({ status: 'delivered' });
+    const viaRelay = relayed.find((m) => m.raw.includes(a.messageId))!;
+    expect(viaRelay).toMatchObject({ user: 'relay-user', secure: true, from: 'alice@sender.test', to: ['r1@ok.test'] });
+    expect(viaRelay.raw).toMatch(/^DKIM-Signature: /);
+
+    settings = { ...settings, relay: { ...settings.relay, mode: 'on_failure', authMethod: 'LOGIN' } };
+    const b = await spool('alice@sender.test', ['r2@temp.test', 'gone@hard.test']);
+    const rows = await attempted(b.id);
+    // the 4xx goes on through the relay; the 5xx stays a bounce
+    expect(rows.find((r) => r.address === 'r2@temp.test')).toMatchObject({ status: 'delivered' });
+    expect(rows.find((r) => r.address === 'gone@hard.test')).toMatchObject({ status: 'bounced' });
+    expect(relayed.find((m) => m.raw.includes(b.messageId))).toMatchObject({ user: 'relay-user', to: ['r2@temp.test'] });
+    const reasons = (await mailLog(b.id)).filter((l) => l.kind === 'outbound').map((l) => `${l.result} ${l.reason.split(':')[0]}`);
+    expect(reasons).toEqual(expect.arrayContaining(['deferred mx mx.temp.test[127.0.0.11]', 'delivered relay 127.0.0.1[127.0.0.1]']));
+
+    settings = { ...settings, relay: { ...settings.relay, password: 'wrong' } };
+    const c = await spool('alice@sender.test', ['r3@temp.test']);
+    const [r] = await attempted(c.id);
+    expect(r).toMatchObject({ status: 'deferred' });
+    expect(r.last_error).toContain('authentication at 127.0.0.1 failed');
+    settings = { ...settings, relay: { ...DEFAULT_SMTP_SETTINGS.relay } };
+  });
+});

@@ -1,0 +1,147 @@
+// LIST with LIST-EXTENDED selection and return options, SPECIAL-USE, CHILDREN and LIST-STATUS (RFC 5258, 6154, 5819).
+import type { Folder } from '@dizi/mail-store/ports/message-store';
+import { FOLDER_DELIMITER, INBOX } from '@dizi/mail-store/ports/message-store';
+import { AUTHENTICATED, defineCommand, type CommandContext } from '../command';
+import { bad } from '../imap-error';
+import { decodeMutf7 } from '../mutf7';
+import { argString, type ImapArg } from '../parser/command-parser';
+import { quoteString } from '../wire';
+import { statusLine } from './status.command';
+
+const SPECIAL_FLAGS: Record<string, string> = { sent: '\\Sent', drafts: '\\Drafts', trash: '\\Trash', junk: '\\Junk', virus: '\\Junk' };
+
+export function patternRegex(reference: string, pattern: string): RegExp {
+  const full = pattern.startsWith(FOLDER_DELIMITER) || reference === '' ? pattern : reference.endsWith(FOLDER_DELIMITER) ? reference + pattern : reference + pattern;
+  let src = '';
+  for (const c of full) {
+    if (c === '*') src += '.*';
+    else if (c === '%') src += '[^/]*';
+    else src += c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  }
+  // INBOX is case-insensitive, also as the first level of a pattern.
+  if (/^inbox(\/|$)/i.test(full)) src = '(?:INBOX|inbox|[Ii][Nn][Bb][Oo][Xx])' + src.slice(5);
+  return new RegExp(`^${src}$`, 's');
+}
+
+function decodePattern(session: CommandContext['session'], text: string): string {
+  if (session.utf8 && !text.includes('&')) return text;
+  return decodeMutf7(text) ?? text;
+}
+
+interface ListOptions {
+  subscribedOnly: boolean;
+  specialUseOnly: boolean;
+  recursiveMatch: boolean;
+  returnSubscribed: boolean;
+  returnChildren: boolean;
+  returnSpecialUse: boolean;
+  returnStatus: ImapArg[] | null;
+}
+
+export async function runList(ctx: CommandContext, args: ImapArg[], lsub: boolean): Promise<void> {
+  const { session } = ctx;
+  const opts: ListOptions = { subscribedOnly: lsub, specialUseOnly: false, recursiveMatch: false, returnSubscribed: false, returnChildren: true, returnSpecialUse: true, returnStatus: null };
+  let i = 0;
+  let extended = false;
+  if (!lsub && args[0]?.type === 'list') {
+    extended = true;
+    for (const o of args[0].items) {
+      const name = argString(o)?.toUpperCase();
+      if (name === 'SUBSCRIBED') opts.subscribedOnly = opts.returnSubscribed = true;
+      else if (name === 'SPECIAL-USE') opts.specialUseOnly = true;
+      else if (name === 'RECURSIVEMATCH') opts.recursiveMatch = true;
+      else if (name === 'REMOTE') continue;
+      else throw bad(`Unknown LIST selection option ${name ?? ''}`);
+    }
+    if (opts.recursiveMatch && !opts.subscribedOnly) throw bad('RECURSIVEMATCH needs another selection option');
+    i = 1;
+  }
+  const reference = argString(args[i]);
+  const patternArg = args[i + 1];
+  if (reference === null || !patternArg) throw bad('LIST needs a reference and a mailbox pattern');
+  const patterns: string[] = [];
+  if (patternArg.type === 'list') {
+    extended = true;
+    for (const p of patternArg.items) {
+      const s = argString(p);
+      if (s === null) throw bad('Invalid mailbox pattern');
+      patterns.push(s);
+    }
+  } else {
+    const s = argString(patternArg);
+    if (s === null) throw bad('Invalid mailbox pattern');
+    patterns.push(s);
+  }
+  i += 2;
+  if (!lsub && args[i]) {
+    const kw = argString(args[i])?.toUpperCase();
+    const list = args[i + 1];
+    if (kw !== 'RETURN' || !list || list.type !== 'list') throw bad('Expected RETURN (options)');
+    for (let k = 0; k < list.items.length; k++) {
+      const name = argString(list.items[k])?.toUpperCase();
+      if (name === 'SUBSCRIBED') opts.returnSubscribed = true;
+      else if (name === 'CHILDREN') opts.returnChildren = true;
+      else if (name === 'SPECIAL-USE') opts.returnSpecialUse = true;
+      else if (name === 'STATUS') {
+        const items = list.items[++k];
+        if (!items || items.type !== 'list') throw bad('RETURN (STATUS (items))');
+        opts.returnStatus = items.items;
+      } else throw bad(`Unknown LIST return option ${name ?? ''}`);
+    }
+    i += 2;
+    extended = true;
+  }
+  if (args.length > i) throw bad('Too many arguments');
+  void extended;
+
+  const ref = decodePattern(session, reference);
+  if (patterns.length === 1 && patterns[0] === '') {
+    // The hierarchy delimiter and root of the reference.
+    const root = ref.split(FOLDER_DELIMITER)[0];
+    session.untagged(`${lsub ? 'LSUB' : 'LIST'} (\\Noselect) ${quoteString(FOLDER_DELIMITER)} ${quoteString(root)}`);
+    return;
+  }
+  const regexes = patterns.map((p) => patternRegex(ref, decodePattern(session, p)));
+  const folders = await session.store.listFolders(session.mailboxId!);
+  const names = new Set(folders.map((f) => f.name));
+  const matches = (name: string) => regexes.some((r) => r.test(name));
+  const hasChildren = (f: Folder) => folders.some((o) => o.name.startsWith(f.name + FOLDER_DELIMITER));
+  const emitted = new Set<string>();
+
+  for (const f of folders) {
+    const subscribed = f.subscribed;
+    if (opts.specialUseOnly && !(f.specialUse && f.specialUse !== 'inbox')) continue;
+    if (opts.subscribedOnly && !subscribed) {
+      // A subscribed child makes its unsubscribed parent appear for `%` (LSUB \Noselect, LIST CHILDINFO).
+      const child = folders.find((o) => o.subscribed && o.name.startsWith(f.name + FOLDER_DELIMITER));
+      if (child && matches(f.name) && !regexes.some((r) => r.test(child.name))) {
+        if (lsub) session.untagged(`LSUB (\\Noselect) ${quoteString(FOLDER_DELIMITER)} ${session.wireName(f.name)}`);
+        else if (opts.recursiveMatch) session.untagged(`LIST () ${quoteString(FOLDER_DELIMITER)} ${session.wireName(f.name)} ("CHILDINFO" ("SUBSCRIBED"))`);
+        emitted.add(f.name);
+      }
+      continue;
+    }
+    if (!matches(f.name)) continue;
+    const flags: string[] = [];
+    if (!lsub && opts.returnChildren) flags.push(hasChildren(f) ? '\\HasChildren' : '\\HasNoChildren');
+    if (!lsub && opts.returnSpecialUse && f.specialUse && SPECIAL_FLAGS[f.specialUse]) flags.push(SPECIAL_FLAGS[f.specialUse]);
+    if (!lsub && (opts.returnSubscribed || opts.subscribedOnly) && subscribed) flags.push('\\Subscribed');
+    if (!lsub && f.name === INBOX && !flags.includes('\\HasChildren')) flags.push('\\Marked');
+    session.untagged(`${lsub ? 'LSUB' : 'LIST'} (${flags.filter((x) => x !== '\\Marked').join(' ')}) ${quoteString(FOLDER_DELIMITER)} ${session.wireName(f.name)}`);
+    emitted.add(f.name);
+    if (opts.returnStatus) {
+      const line = await statusLine(session, f.name, opts.returnStatus).catch(() => null);
+      if (line) session.untagged(line);
+    }
+  }
+  void names;
+}
+
+export const listCommand = defineCommand({
+  name: 'LIST',
+  states: AUTHENTICATED,
+  args: ['rest'],
+  async handle(ctx, [rest]) {
+    await runList(ctx, rest as ImapArg[], false);
+  },
+});

@@ -1,0 +1,10 @@
+import { AUTHENTICATED, defineCommand } from '../command';
+
+export const renameCommand = defineCommand({
+  name: 'RENAME',
+  states: AUTHENTICATED,
+  args: ['mailbox', 'mailbox'],
+  async handle({ session }, [from, to]) {
+    await session.store.renameFolder(session.mailboxId!, { name: from as string }, to as string);
+  },
+});

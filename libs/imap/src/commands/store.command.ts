@@ -1,0 +1,63 @@
+import type { FlagMode } from '@dizi/mail-store/ports/message-store';
+import { defineCommand, SELECTED } from '../command';
+import { bad } from '../imap-error';
+import { argString, type ImapArg } from '../parser/command-parser';
+import { formatSequenceSet, type SequenceSet } from '../parser/sequence-set';
+import { flagList } from '../wire';
+import { toRanges } from './fetch.command';
+
+/** STORE / UID STORE with CONDSTORE's UNCHANGEDSINCE (failures answer [MODIFIED set]). */
+export const storeCommand = defineCommand({
+  name: 'STORE',
+  uidVariant: true,
+  states: SELECTED,
+  args: ['seqset', 'rest'],
+  forbidsExpunge: (ctx) => !ctx.uid,
+  async handle({ session, uid }, [set, rest]) {
+    const sel = session.requireWritable();
+    const args = rest as ImapArg[];
+    let i = 0;
+    let unchangedSince: number | undefined;
+    if (args[0]?.type === 'list') {
+      const mods = args[0].items;
+      if (argString(mods[0])?.toUpperCase() !== 'UNCHANGEDSINCE' || !/^\d+$/.test(argString(mods[1]) ?? '')) throw bad('Invalid STORE modifier');
+      unchangedSince = Number(argString(mods[1]));
+      session.enabled.add('CONDSTORE');
+      i = 1;
+    }
+    const op = argString(args[i])?.toUpperCase();
+    const m = op ? /^([+-]?)FLAGS(\.SILENT)?$/.exec(op) : null;
+    if (!m) throw bad('Expected FLAGS, +FLAGS or -FLAGS');
+    const mode: FlagMode = m[1] === '+' ? 'add' : m[1] === '-' ? 'remove' : 'replace';
+    const silent = !!m[2];
+    const flagArgs = args.slice(i + 1);
+    const flags: string[] = [];
+    for (const a of flagArgs.length === 1 && flagArgs[0].type === 'list' ? flagArgs[0].items : flagArgs) {
+      if (a.type !== 'atom' || !/^\\?[^\s()\]{%*"\\]+$/.test(a.value)) throw bad('Invalid flag');
+      if (a.value.toLowerCase() === '\\recent') continue;
+      flags.push(a.value);
+    }
+    const uids = session.resolveSet(set as SequenceSet, uid).filter((u) => !sel.pendingExpunge.has(u));
+    if (uids.length === 0) return;
+    const result = await session.store.setFlags(sel.folder.id, toRanges(uids), mode, flags, { unchangedSince });
+    for (const c of result.changed) {
+      sel.flags.set(c.uid, c.flags);
+      sel.modseqs.set(c.uid, c.modseq);
+    }
+    const changed = new Set(result.changed.map((c) => c.uid));
+    const failed = new Set(result.failed);
+    for (const u of uids) {
+      if (failed.has(u)) continue;
+      if (silent && !(unchangedSince !== undefined && changed.has(u))) continue;
+      const parts: string[] = [];
+      if (!silent) parts.push(`FLAGS ${flagList(session.flagsOf(u))}`);
+      if (uid) parts.unshift(`UID ${u}`);
+      if (session.condstore) parts.push(`MODSEQ (${sel.modseqs.get(u) ?? 0})`);
+      session.untagged(`${session.seqOf(u)} FETCH (${parts.join(' ')})`);
+    }
+    if (result.failed.length) {
+      const numbers = uid ? result.failed : result.failed.map((u) => session.seqOf(u));
+      return `[MODIFIED ${formatSequenceSet(numbers)}] Conditional STORE failed`;
+    }
+  },
+});

@@ -1,0 +1,160 @@
+/**
+ * IMAP server factory: one Session per socket, plain (STARTTLS, LOGINDISABLED until then) or implicit TLS.
+ * Storage, notifications and logins arrive as ports, so the same server runs on the memory store in tests.
+ */
+import net, { type Socket } from 'node:net';
+import tls, { type SecureContextOptions } from 'node:tls';
+import type { MessageStore } from '@dizi/mail-store/ports/message-store';
+import type { Notifier } from '@dizi/mail-store/ports/notifier';
+import { ALL_COMMANDS } from './commands/all-commands';
+import type { Authenticator } from './authenticator';
+import { CommandRegistry, dispatch } from './dispatcher';
+import { capabilities } from './capabilities';
+import { feedReader } from './feed-reader';
+import { readCommand, type ParserHooks } from './parser/command-parser';
+import { InputClosedError } from './parser/input-reader';
+import { MemoryRecentTracker, type RecentTracker } from './recent-tracker';
+import { DEFAULT_IMAP_SETTINGS, Session, type ImapSettings, type SessionServices } from './session';
+import { openMessageSink } from './commands/append.command';
+
+export interface ImapServerOptions {
+  store: MessageStore;
+  notifier: Notifier;
+  authenticator: Authenticator;
+  recent?: RecentTracker;
+  settings?: Partial<ImapSettings>;
+  /** Key and certificate: enables STARTTLS on the plain port, and `implicitTls` uses them from the first byte. */
+  tls?: SecureContextOptions;
+  implicitTls?: boolean;
+  onError?: (err: unknown) => void;
+}
+
+export interface ImapServer {
+  server: net.Server;
+  listen(port: number, host?: string): Promise<number>;
+  close(): Promise<void>;
+  sessions(): number;
+}
+
+export function createImapServer(options: ImapServerOptions): ImapServer {
+  const settings: ImapSettings = { ...DEFAULT_IMAP_SETTINGS, ...options.settings };
+  const registry = new CommandRegistry(ALL_COMMANDS);
+  const secureContext = options.tls ? tls.createSecureContext(options.tls) : null;
+  const recent = options.recent ?? new MemoryRecentTracker();
+  const live = new Set<Socket>();
+  const services: SessionServices = {
+    store: options.store,
+    notifier: options.notifier,
+    authenticator: options.authenticator,
+    recent,
+    settings,
+    startTls: secureContext
+      ? (socket) =>
+          new Promise<Socket>((resolve, reject) => {
+            const secure = new tls.TLSSocket(socket, { isServer: true, secureContext });
+            secure.once('secure', () => resolve(secure));
+            secure.once('error', reject);
+          })
+      : undefined,
+  };
+  const onError = options.onError ?? (() => undefined);
+
+  const handle = (socket: Socket, secure: boolean) => {
+    live.add(socket);
+    socket.on('close', () => live.delete(socket));
+    socket.on('error', () => undefined);
+    runSession(socket, secure, services, registry).catch(onError).finally(() => {
+      live.delete(socket);
+      socket.destroy();
+    });
+  };
+
+  const server = options.implicitTls && secureContext
+    ? tls.createServer({ secureContext }, (socket) => handle(socket, true))
+    : net.createServer((socket) => handle(socket, false));
+  server.on('error', onError);
+  if (server instanceof tls.Server) server.on('tlsClientError', () => undefined);
+
+  return {
+    server,
+    listen: (port, host = '127.0.0.1') =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve((server.address() as net.AddressInfo).port);
+        });
+      }),
+    close: async () => {
+      for (const s of live) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+    sessions: () => live.size,
+  };
+}
+
+async function runSession(socket: Socket, secure: boolean, services: SessionServices, registry: CommandRegistry): Promise<void> {
+  const session = new Session(socket, services, secure);
+  session.detachInput = feedReader(session, socket);
+  const settings = services.settings;
+  let timer: NodeJS.Timeout | null = null;
+  const arm = () => {
+    if (timer) clearTimeout(timer);
+    const ms = session.state === 'not-authenticated' ? settings.preLoginTimeoutMs : settings.idleTimeoutMs;
+    timer = setTimeout(() => {
+      session.write('* BYE Autologout; idle for too long\r\n');
+      socket.end();
+      session.reader.close();
+    }, ms);
+  };
+  arm();
+  session.write(`* OK [CAPABILITY ${capabilities(session).join(' ')}] ${settings.serverName} ready.\r\n`);
+  const hooks: ParserHooks = {
+    continuation: () => session.write('+ OK\r\n'),
+    openMessageSink: (size, binary) => openMessageSink(session, size, binary),
+  };
+  try {
+    while (!socket.destroyed && !session.logoutRequested) {
+      const result = await readCommand(session.reader, settings, hooks);
+      arm();
+      if (result.kind === 'empty') continue;
+      session.cork();
+      if (result.kind === 'error') {
+        session.write(`${result.tag ?? '*'} ${result.status} ${result.code ? `[${result.code}] ` : ''}${result.text}\r\n`);
+        if (result.status === 'BAD' && ++session.badCommands >= settings.maxBadCommands) {
+          session.write('* BYE Too many invalid commands\r\n');
+          session.uncork();
+          break;
+        }
+        session.uncork();
+        continue;
+      }
+      const { command } = result;
+      const outcome = await dispatch(session, registry, command);
+      if (outcome.status === 'BAD' && ++session.badCommands >= settings.maxBadCommands) {
+        session.write(`${command.tag} BAD ${outcome.text}\r\n* BYE Too many invalid commands\r\n`);
+        session.uncork();
+        break;
+      }
+      const code = outcome.code ? `[${outcome.code}] ` : '';
+      session.write(`${command.tag} ${outcome.status} ${code}${outcome.text}\r\n`);
+      session.uncork();
+      await session.afterResponse?.();
+      session.afterResponse = null;
+      await session.drained();
+      arm();
+    }
+  } catch (err) {
+    if (!(err instanceof InputClosedError)) {
+      session.uncork();
+      session.write('* BYE Internal server error\r\n');
+      throw err;
+    }
+  } finally {
+    if (timer) clearTimeout(timer);
+    session.uncork();
+    await session.close();
+    if (!socket.destroyed) socket.end();
+  }
+}
+

@@ -1,0 +1,148 @@
+// Commands over a real socket against the in-memory store: states, limits, wire codes and cross-session updates.
+import net from 'node:net';
+import { createDeflateRaw, createInflateRaw, constants } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestImapServer, type TestImapServer } from './test-server';
+
+class Wire {
+  private text = '';
+  private waiters: Array<() => void> = [];
+  constructor(readonly socket: net.Socket, source: NodeJS.ReadableStream = socket) {
+    source.on('data', (c: Buffer) => this.onData(c));
+  }
+  onData(c: Buffer) {
+    this.text += c.toString('utf8');
+    this.waiters.splice(0).forEach((w) => w());
+  }
+  static async open(port: number): Promise<Wire> {
+    const s = net.connect(port, '127.0.0.1');
+    await new Promise((r) => s.once('connect', r));
+    const w = new Wire(s);
+    await w.until(/\* OK .*\r\n/);
+    return w;
+  }
+  async until(re: RegExp, ms = 3000): Promise<string> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const m = re.exec(this.text);
+      if (m) {
+        const out = this.text.slice(0, m.index + m[0].length);
+        this.text = this.text.slice(m.index + m[0].length);
+        return out;
+      }
+      if (Date.now() > deadline) throw new Error(`timeout waiting for ${re}; have ${JSON.stringify(this.text)}`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, 50);
+        this.waiters.push(() => { clearTimeout(t); r(); });
+      });
+    }
+  }
+  write(s: string) {
+    this.socket.write(s);
+  }
+  async cmd(tag: string, line: string): Promise<string> {
+    this.write(`${tag} ${line}\r\n`);
+    return this.until(new RegExp(`(^|\\r\\n)${tag.replace('.', '\\.')} (OK|NO|BAD)[^\\r]*\\r\\n`));
+  }
+}
+
+describe('IMAP commands', () => {
+  let server: TestImapServer;
+  let strict: TestImapServer;
+  beforeAll(async () => {
+    server = await startTestImapServer({ maxAppendBytes: 2000, maxBadCommands: 4 });
+    await server.addAccount('carol@example.test', 'pw');
+    await server.addAccount('small@example.test', 'pw', 300);
+    strict = await startTestImapServer({ allowInsecureAuth: false });
+    await strict.addAccount('carol@example.test', 'pw');
+  });
+  afterAll(async () => {
+    await server.close();
+    await strict.close();
+  });
+
+  it('announces LOGINDISABLED before TLS and refuses LOGIN there', async () => {
+    const w = await Wire.open(strict.port);
+    expect(await w.cmd('a', 'CAPABILITY')).toMatch(/LOGINDISABLED/);
+    expect(await w.cmd('b', 'LOGIN carol@example.test pw')).toMatch(/b NO \[PRIVACYREQUIRED\]/);
+    w.socket.destroy();
+  });
+
+  it('checks the state and the arguments before running a command', async () => {
+    const w = await Wire.open(server.port);
+    expect(await w.cmd('a', 'SELECT INBOX')).toMatch(/a BAD Log in first/);
+    expect(await w.cmd('b', 'LOGIN carol@example.test wrong')).toMatch(/b NO \[AUTHENTICATIONFAILED\]/);
+    expect(await w.cmd('c', `AUTHENTICATE PLAIN ${Buffer.from('\0carol@example.test\0pw').toString('base64')}`)).toMatch(/c OK \[CAPABILITY [^\]]*COMPRESS=DEFLATE/);
+    expect(await w.cmd('d', 'FETCH 1 FLAGS')).toMatch(/d BAD Select a mailbox first/);
+    expect(await w.cmd('e', 'STATUS INBOX')).toMatch(/e BAD Missing arguments/);
+    expect(await w.cmd('f', 'SELECT Nowhere')).toMatch(/f NO \[NONEXISTENT\]/);
+    expect(await w.cmd('g', 'CREATE Sent')).toMatch(/g NO \[ALREADYEXISTS\]/);
+    expect(await w.cmd('h', 'DELETE INBOX')).toMatch(/h NO \[CANNOT\]/);
+    expect(await w.cmd('i', 'APPEND Nowhere {3+}\r\nx\r\n')).toMatch(/i NO \[TRYCREATE\]/);
+    expect(await w.cmd('j', 'GETQUOTAROOT INBOX')).toMatch(/\* QUOTAROOT "INBOX" ""\r\n\* QUOTA "" \(STORAGE 0 1048576\)\r\nj OK/);
+    w.socket.destroy();
+  });
+
+  it('refuses an APPEND over APPENDLIMIT without a continuation and enforces quota as [OVERQUOTA]', async () => {
+    const w = await Wire.open(server.port);
+    await w.cmd('a', 'LOGIN small@example.test pw');
+    w.write('b APPEND INBOX {5000}\r\n');
+    expect(await w.until(/b .*\r\n/)).toMatch(/^b NO \[TOOBIG\]/);
+    const msg = `Subject: big\r\n\r\n${'x'.repeat(400)}\r\n`;
+    expect(await w.cmd('c', `APPEND INBOX {${msg.length}+}\r\n${msg}`)).toMatch(/c NO \[OVERQUOTA\]/);
+    expect(await w.cmd('d', 'STATUS INBOX (MESSAGES UIDNEXT)')).toMatch(/\* STATUS "INBOX" \(MESSAGES 0 UIDNEXT 1\)/);
+    w.socket.destroy();
+  });
+
+  it('closes the connection after too many bad commands', async () => {
+    const w = await Wire.open(server.port);
+    await w.cmd('a', 'BOGUS');
+    await w.cmd('b', 'BOGUS');
+    await w.cmd('c', 'BOGUS');
+    w.write('d BOGUS\r\n');
+    expect(await w.until(/\* BYE .*\r\n/)).toMatch(/Too many invalid commands/);
+    await new Promise((r) => w.socket.once('close', r));
+  });
+
+  it('reports another session\'s expunge only when allowed, and MODIFIED for a conditional STORE', async () => {
+    const a = await Wire.open(server.port);
+    const b = await Wire.open(server.port);
+    await a.cmd('a1', 'LOGIN carol@example.test pw');
+    await b.cmd('b1', 'LOGIN carol@example.test pw');
+    await a.cmd('a2', 'CREATE Shared');
+    for (const s of ['one', 'two']) await a.cmd('a3', `APPEND Shared {${13 + s.length}+}\r\nSubject: ${s}\r\n\r\n`);
+    await a.cmd('a4', 'SELECT Shared (CONDSTORE)');
+    await b.cmd('b2', 'SELECT Shared');
+    await a.cmd('a5', 'STORE 1 +FLAGS.SILENT (\\Deleted)');
+    await a.cmd('a6', 'EXPUNGE');
+    // FETCH must not announce the expunge (RFC 3501 §7.4.1); NOOP does.
+    const fetch = await b.cmd('b3', 'FETCH 1:2 (FLAGS)');
+    expect(fetch).not.toMatch(/EXPUNGE/);
+    expect(await b.cmd('b4', 'NOOP')).toMatch(/\* 1 EXPUNGE\r\n/);
+    const status = await a.cmd('a7', 'FETCH 1 (MODSEQ)');
+    const modseq = Number(/MODSEQ \((\d+)\)/.exec(status)![1]);
+    await b.cmd('b5', 'STORE 1 +FLAGS (\\Flagged)');
+    expect(await a.cmd('a8', `STORE 1 (UNCHANGEDSINCE ${modseq}) +FLAGS (\\Answered)`)).toMatch(/a8 OK \[MODIFIED 1\]/);
+    a.socket.destroy();
+    b.socket.destroy();
+  });
+
+  it('speaks DEFLATE after COMPRESS', async () => {
+    const s = net.connect(server.port, '127.0.0.1');
+    await new Promise((r) => s.once('connect', r));
+    const plain = new Wire(s);
+    await plain.until(/\* OK .*\r\n/);
+    await plain.cmd('a', 'LOGIN carol@example.test pw');
+    expect(await plain.cmd('b', 'COMPRESS DEFLATE')).toMatch(/b OK/);
+    s.removeAllListeners('data');
+    const inflate = createInflateRaw();
+    s.pipe(inflate);
+    const w = new Wire(s, inflate);
+    const deflate = createDeflateRaw();
+    deflate.pipe(s);
+    deflate.write('c NAMESPACE\r\n');
+    deflate.flush(constants.Z_SYNC_FLUSH);
+    expect(await w.until(/c OK.*\r\n/)).toMatch(/\* NAMESPACE \(\("" "\/"\)\) NIL NIL/);
+    s.destroy();
+  });
+});

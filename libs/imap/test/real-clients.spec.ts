@@ -1,0 +1,111 @@
+// Wire-level tests with real client libraries: imapflow (Node) and Python's imaplib.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { ImapFlow } from 'imapflow';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestImapServer, type TestImapServer } from './test-server';
+
+const run = promisify(execFile);
+const MESSAGE = 'From: Alice <alice@example.test>\r\nTo: bob@example.test\r\nSubject: Quarterly report\r\nMessage-ID: <q1@example.test>\r\n\r\nThe numbers are in.\r\n';
+
+describe('real IMAP clients', () => {
+  let server: TestImapServer;
+  let mailboxId: string;
+  beforeAll(async () => {
+    server = await startTestImapServer();
+    mailboxId = await server.addAccount('bob@example.test', 'pw-bob');
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('imapflow: login, list, append, select, fetch, search, store, IDLE push, Chinese folder', async () => {
+    const client = new ImapFlow({ host: '127.0.0.1', port: server.port, secure: false, doSTARTTLS: false, auth: { user: 'bob@example.test', pass: 'pw-bob' }, logger: false });
+    await client.connect();
+    const list = await client.list();
+    expect(list.map((f) => f.path)).toEqual(expect.arrayContaining(['INBOX', 'Sent', 'Drafts', 'Trash', 'Junk']));
+    expect(list.find((f) => f.path === 'Sent')?.specialUse).toBe('\\Sent');
+
+    await client.mailboxCreate('工作/项目');
+    const after = await client.list();
+    expect(after.map((f) => f.path)).toEqual(expect.arrayContaining(['工作', '工作/项目']));
+
+    const appended = await client.append('INBOX', MESSAGE, ['\\Flagged']);
+    expect(appended).toMatchObject({ uid: 1 });
+    const lock = await client.getMailboxLock('INBOX');
+    try {
+      const msg = await client.fetchOne('1', { uid: true, flags: true, envelope: true, bodyStructure: true, source: true });
+      expect(msg).toBeTruthy();
+      if (!msg) return;
+      expect(msg.uid).toBe(1);
+      expect(msg.envelope?.subject).toBe('Quarterly report');
+      expect(msg.envelope?.from?.[0]).toMatchObject({ name: 'Alice', address: 'alice@example.test' });
+      expect(msg.bodyStructure?.type).toBe('text/plain');
+      expect(msg.source?.toString()).toBe(MESSAGE);
+      expect([...(msg.flags ?? [])]).toContain('\\Flagged');
+
+      expect(await client.search({ subject: 'quarterly' }, { uid: true })).toEqual([1]);
+      expect(await client.search({ body: 'numbers' }, { uid: true })).toEqual([1]);
+      expect(await client.search({ body: 'absent' }, { uid: true })).toEqual([]);
+
+      await client.messageFlagsAdd('1', ['\\Seen']);
+      const flags = await client.fetchOne('1', { flags: true });
+      expect(flags && [...(flags.flags ?? [])].sort()).toEqual(['\\Flagged', '\\Recent', '\\Seen']);
+
+      // A message delivered by someone else reaches the idling client as EXISTS.
+      const exists = new Promise<number>((resolve) => client.on('exists', (e: { count: number }) => resolve(e.count)));
+      const idle = client.idle();
+      await new Promise((r) => setTimeout(r, 100));
+      const started = Date.now();
+      const blob = await server.store.putBlob((await import('node:stream')).Readable.from([Buffer.from(MESSAGE)]));
+      await server.store.append(mailboxId, { name: 'INBOX' }, { blobHash: blob.hash, summary: null }, { enforceQuota: true });
+      expect(await exists).toBe(2);
+      expect(Date.now() - started).toBeLessThan(1000);
+      void idle;
+    } finally {
+      lock.release();
+    }
+    await client.logout();
+  });
+
+  it('Python imaplib: login, list, select, fetch, store, search, append, idle', async () => {
+    const script = `
+import imaplib, sys
+m = imaplib.IMAP4('127.0.0.1', int(sys.argv[1]))
+m.login('bob@example.test', 'pw-bob')
+typ, boxes = m.list()
+print('LIST', typ, b'"INBOX"' in b' '.join(boxes))
+typ, data = m.append('Drafts', '(\\\\Draft)', None, b'From: x@example.test\\r\\nSubject: draft one\\r\\n\\r\\nhello\\r\\n')
+print('APPEND', typ, data[0].decode())
+typ, data = m.select('Drafts')
+print('SELECT', typ, data[0].decode())
+typ, data = m.fetch('1', '(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])')
+print('FETCH', typ, data[0][1].decode().strip())
+typ, data = m.store('1', '+FLAGS', '(\\\\Seen)')
+print('STORE', typ, data[0].decode())
+typ, data = m.search(None, 'SUBJECT', '"draft"')
+print('SEARCH', typ, data[0].decode())
+typ, data = m.uid('SEARCH', None, 'UNSEEN')
+print('UNSEEN', typ, repr(data[0].decode()))
+tag = m._new_tag().decode()
+m.send(('%s IDLE\\r\\n' % tag).encode())
+print('IDLE', m.readline().decode().strip())
+m.send(b'DONE\\r\\n')
+print('DONE', m.readline().decode().strip().split(' ', 1)[1])
+m.logout()
+`;
+    const { stdout } = await run('/usr/bin/python3', ['-c', script, String(server.port)], { timeout: 20_000 });
+    const lines = stdout.trim().split('\n');
+    expect(lines).toEqual([
+      'LIST OK True',
+      expect.stringMatching(/^APPEND OK \[APPENDUID \d+ 1\] Append completed$/),
+      'SELECT OK 1',
+      'FETCH OK Subject: draft one',
+      expect.stringMatching(/^STORE OK 1 \(FLAGS \((\\Draft \\Seen|\\Seen \\Draft)/),
+      'SEARCH OK 1',
+      "UNSEEN OK ''",
+      'IDLE + idling',
+      'DONE OK Idle completed',
+    ]);
+  });
+});

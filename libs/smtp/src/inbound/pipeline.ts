@@ -1,0 +1,98 @@
+/**
+ * The inbound policy pipeline (ARCHITECTURE.md "Inbound mail, step by step"): the checks of each SMTP
+ * stage in the order they run. This file is the only place the order is written down.
+ *
+ *   connect  client-address → connection-rate
+ *   AUTH     auth-failures → credentials            (submission ports only; see auth.ts)
+ *   MAIL     helo-name → null-sender → sender-blocklist → declared-size → local-sender → sender-domain → daily-send-limit
+ *   RCPT     recipient-count → relay → recipient-exists → recipient-quota
+ *   DATA     while streaming (data/message-scanner.ts): NUL / bare CR → size → hop count; session deadline and
+ *            minimum data rate are watched by the listener
+ *
+ * smtp-server offers no EHLO hook, so the EHLO check runs with the first MAIL FROM of a transaction.
+ * A stage ends at the first verdict that is not `continue`; running off the end accepts.
+ */
+import type { SmtpSettings } from '@dizi/contracts/mail-settings.contract';
+import { authFailuresCheck } from './checks/auth-failures.check';
+import { clientAddressCheck } from './checks/client-address.check';
+import { connectionRateCheck } from './checks/connection-rate.check';
+import { credentialsCheck } from './checks/credentials.check';
+import { dailySendLimitCheck } from './checks/daily-send-limit.check';
+import { declaredSizeCheck } from './checks/declared-size.check';
+import { heloNameCheck } from './checks/helo-name.check';
+import { localSenderCheck } from './checks/local-sender.check';
+import { nullSenderCheck } from './checks/null-sender.check';
+import { recipientCountCheck } from './checks/recipient-count.check';
+import { recipientExistsCheck } from './checks/recipient-exists.check';
+import { recipientQuotaCheck } from './checks/recipient-quota.check';
+import { relayCheck } from './checks/relay.check';
+import { senderBlocklistCheck } from './checks/sender-blocklist.check';
+import { senderDomainCheck } from './checks/sender-domain.check';
+import type { AuthenticatedUser, Authenticator, ConnectionLimiter, DomainResolver, RecipientDirectory, RecipientResolution } from './ports';
+import type { InboundSession } from './session';
+import { ACCEPT, Verdict } from './verdict';
+
+export interface PolicyDeps {
+  directory: RecipientDirectory;
+  limiter: ConnectionLimiter;
+  authenticator: Authenticator;
+  resolver: DomainResolver;
+  /** Our host name (Received, greeting); a client claiming it in HELO is lying. */
+  hostname: string;
+  /** Base pause after a failed AUTH, multiplied by the session's failure count. */
+  authFailureDelayMs: number;
+  /** Pause per unknown recipient beyond the allowance (grows with each one). */
+  tarpitStepMs: number;
+}
+
+export interface StageInput {
+  session: InboundSession;
+  settings: SmtpSettings;
+  deps: PolicyDeps;
+}
+
+export type ConnectInput = StageInput;
+
+export interface AuthInput extends StageInput {
+  username: string;
+  password: string;
+  /** RFC 4616 authorisation identity; '' when the client gave none. */
+  authzid: string;
+  /** Set by the credentials check when the login succeeds. */
+  user?: AuthenticatedUser;
+}
+
+export interface MailInput extends StageInput {
+  /** Stored form; '' is the null sender. */
+  sender: string;
+  declaredSize: number | null;
+}
+
+export interface RcptInput extends StageInput {
+  /** Stored form. */
+  recipient: string;
+  declaredSize: number | null;
+  /** Directory lookup, made once per RCPT however many checks ask. */
+  resolution(): Promise<RecipientResolution>;
+}
+
+export interface Check<I> {
+  name: string;
+  run(input: I): Verdict | Promise<Verdict>;
+}
+
+export const CONNECT_CHECKS: ReadonlyArray<Check<ConnectInput>> = [clientAddressCheck, connectionRateCheck];
+export const AUTH_CHECKS: ReadonlyArray<Check<AuthInput>> = [authFailuresCheck, credentialsCheck];
+export const MAIL_CHECKS: ReadonlyArray<Check<MailInput>> = [
+  heloNameCheck, nullSenderCheck, senderBlocklistCheck, declaredSizeCheck, localSenderCheck, senderDomainCheck, dailySendLimitCheck,
+];
+export const RCPT_CHECKS: ReadonlyArray<Check<RcptInput>> = [recipientCountCheck, relayCheck, recipientExistsCheck, recipientQuotaCheck];
+
+/** Runs one stage's checks in order; the first verdict other than `continue` decides. */
+export async function runStage<I>(checks: ReadonlyArray<Check<I>>, input: I): Promise<Verdict & { check?: string }> {
+  for (const check of checks) {
+    const verdict = await check.run(input);
+    if (verdict.kind !== 'continue') return { ...verdict, check: check.name };
+  }
+  return ACCEPT;
+}

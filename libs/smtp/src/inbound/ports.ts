@@ -1,0 +1,154 @@
+/**
+ * What the inbound SMTP listeners need from the rest of the system. Adapters (PostgreSQL, Redis,
+ * BullMQ) live in libs/delivery/src/inbound; in-memory ones drive the unit specs.
+ */
+import type { Readable } from 'node:stream';
+import type { SmtpSettings } from '@dizi/contracts/mail-settings.contract';
+
+/** The operators' settings as they are now; they change at runtime, so read them per session or command. */
+export interface SettingsProvider {
+  readonly smtp: SmtpSettings;
+}
+
+export interface ConnectionLimits {
+  perMinute: number;
+  concurrent: number;
+}
+
+export type Admission = { admitted: true; release(): Promise<void> } | { admitted: false; reason: 'rate' | 'concurrent' };
+
+/** Counts connections per client IP across every node; `release` is called exactly once when an admitted connection ends. */
+export interface ConnectionLimiter {
+  admit(ip: string, limits: ConnectionLimits): Promise<Admission>;
+}
+
+/** The mailbox a session signed in as. */
+export interface AuthenticatedUser {
+  mailboxId: string;
+  address: string;
+  tenantId: string;
+  domainId: string;
+  domain: string;
+  /** The mailbox may send outside and its domain is not local-only: it may relay to remote domains. */
+  mayRelay: boolean;
+}
+
+export type AuthOutcome =
+  | { ok: true; user: AuthenticatedUser }
+  | { ok: false; reason: 'invalid' }
+  | { ok: false; reason: 'throttled'; retryAfterMs: number };
+
+/** Checks a mailbox password for SMTP AUTH (shared throttle, protocol switch, account status). */
+export interface Authenticator {
+  authenticate(username: string, password: string, clientIp: string): Promise<AuthOutcome>;
+  /** The stored form of a login name (`alice` → `alice@default.test`), to compare an authorisation identity with. */
+  resolveLogin(username: string): Promise<string>;
+}
+
+export type RecipientTarget = 'mailbox' | 'alias' | 'catch-all' | 'group';
+
+/** Why a local address takes no mail; every reason is answered the same way so nothing is revealed. */
+export type UnavailableReason = 'unknown-user' | 'domain-disabled' | 'smtp-disabled' | 'tenant-suspended' | 'mailbox-suspended';
+
+export type RecipientResolution =
+  | { kind: 'remote'; address: string; domain: string }
+  | {
+      kind: 'local';
+      target: RecipientTarget;
+      address: string;
+      domain: string;
+      tenantId: string;
+      /** Set for target `mailbox` (quota is only known for a mailbox itself; aliases and groups are expanded later). */
+      mailbox?: { id: string; quotaBytes: number; usedBytes: number };
+    }
+  | { kind: 'unavailable'; address: string; domain: string; reason: UnavailableReason };
+
+export type SenderResolution = { local: false } | { local: true; owned: boolean };
+
+export interface RecipientDirectory {
+  /** `address` is in its stored form (lower case, ASCII domain). */
+  resolveRecipient(address: string): Promise<RecipientResolution>;
+  /**
+   * Whether `address` is in a domain hosted here and, if so, whether mailbox `mailboxId` owns it
+   * (its own address, or an alias whose destinations include it). `mailboxId` null: nobody signed in.
+   */
+  resolveSender(address: string, mailboxId: string | null): Promise<SenderResolution>;
+  /** Today's messages and the daily limit (mailbox's, else its domain's; null = unlimited). */
+  sendAllowance(mailboxId: string): Promise<{ limit: number | null; sentToday: number }>;
+}
+
+/** Whether a sender domain can receive mail (MX, else A/AAAA). `unknown`: DNS failed, try later. */
+export interface DomainResolver {
+  hasMailHost(domain: string): Promise<'yes' | 'no' | 'unknown'>;
+}
+
+export interface SpoolRecipient {
+  address: string;
+  kind: 'local' | 'remote';
+  domain: string;
+  tenantId: string | null;
+  /** RFC 3461 NOTIFY and ORCPT, when the client gave them. */
+  dsnNotify: string | null;
+  originalAddress: string | null;
+}
+
+export interface SpoolRequest {
+  /** Chosen by the listener (it appears in our Received header); becomes spool_message.id. */
+  id: string;
+  source: 'smtp' | 'submission';
+  sessionId: string;
+  clientIp: string;
+  helo: string;
+  /** Empty for the null sender. */
+  mailFrom: string;
+  authMailboxId: string | null;
+  recipients: SpoolRecipient[];
+  /** The content stream fails once it passes this many bytes. */
+  maxBytes: number;
+  envId: string | null;
+  dsnRet: 'FULL' | 'HDRS' | null;
+}
+
+export interface SpoolReceipt {
+  id: string;
+  size: number;
+  /** Called after the 250 went out; hands the committed work to the queues. Never throws. */
+  enqueue(): Promise<void>;
+}
+
+/**
+ * Stores a message durably: when `spool` resolves, the content is fsync'd and the message and
+ * recipient rows are committed, so 250 may be answered. If `content` errors, nothing is committed.
+ * An error with `smtpCode` 552 means the content was too large.
+ */
+export interface SpoolWriter {
+  spool(request: SpoolRequest, content: Readable): Promise<SpoolReceipt>;
+}
+
+export interface SessionLogEntry {
+  level: 'info' | 'warn' | 'error';
+  sessionId: string;
+  clientIp: string;
+  helo: string | null;
+  mailFrom: string | null;
+  recipients: string[];
+  size: number | null;
+  /** `accepted`, `rejected`, `refused`, `abandoned`, `closed`. */
+  result: string;
+  reason: string;
+  messageId: string | null;
+  tenantId: string | null;
+}
+
+/** Structured session records (mail_log kind `session`). Fire and forget: failures are the log's to report. */
+export interface SessionLog {
+  record(entry: SessionLogEntry): void;
+}
+
+/** The subset of pino the listeners use. */
+export interface InboundLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+}
