@@ -14,7 +14,7 @@ import { SmtpTalk } from './smtp-talk';
 
 const ROOT = resolve(__dirname, '../../..');
 const MESSAGES = 2000;
-const CONNECTIONS = 8;
+const CONNECTIONS = 16;
 const MAILBOXES = 20;
 const KILLS = 3;
 
@@ -221,5 +221,5 @@ describe('fault: SIGKILL during a 2,000-message run', () => {
     console.log(`fault test: ${MESSAGES} accepted in ${sendSeconds.toFixed(1)} s, kills after ${kills.join(', ')} accepted, ` +
       `${attempted.size - MESSAGES} retried attempts, ${unconfirmed} delivered without a 250 (lost in a kill), ` +
       `drained after ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  }, 180_000);
+  }, 240_000);
 });

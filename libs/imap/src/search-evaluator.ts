@@ -1,5 +1,7 @@
 // Evaluates a SEARCH key tree over the session's view; TEXT/BODY candidates come from the store's full-text index.
 import type { MessageRecord } from '@dizi/mail-store/ports/message-store';
+import type { EnvelopeAddress } from '@dizi/mime/address';
+import type { Envelope } from '@dizi/mime/message-summary';
 import { decodeHeaderText, parseHeaderBlock } from '@dizi/mime/mime-header';
 import { searchQueryTokens } from '@dizi/mime/search-tokens';
 import { readRange, sectionRange, summaryOf } from './message-access';
@@ -74,6 +76,18 @@ async function sourceOf(ctx: Context, r: MessageRecord): Promise<string> {
   return s;
 }
 
+const ENVELOPE_FIELDS: Record<string, keyof Envelope> = { from: 'from', sender: 'sender', 'reply-to': 'replyTo', to: 'to', cc: 'cc', bcc: 'bcc' };
+
+function addressForms(r: MessageRecord, field: string): string[] {
+  const name = ENVELOPE_FIELDS[field];
+  const list = name ? (summaryOf(r)?.envelope[name] as EnvelopeAddress[] | null | undefined) : null;
+  if (!list) return [];
+  return list.filter((a) => a.mailbox !== null && a.host !== null).map((a) => {
+    const address = `${a.mailbox}@${a.host}`;
+    return a.name ? `${decodeHeaderText(a.name)} <${address}>` : address;
+  });
+}
+
 async function matches(ctx: Context, key: SearchKey, r: MessageRecord): Promise<boolean> {
   const sel = ctx.session.selected!;
   switch (key.op) {
@@ -109,7 +123,9 @@ async function matches(ctx: Context, key: SearchKey, r: MessageRecord): Promise<
       const wanted = key.value.toLowerCase();
       const fields = (await headersOf(ctx, r)).filter((f) => f.key === key.field);
       if (wanted === '') return fields.length > 0;
-      return fields.some((f) => f.value.toLowerCase().includes(wanted));
+      if (fields.some((f) => f.value.toLowerCase().includes(wanted))) return true;
+      // Address fields also match their parsed form, without comments and odd spacing (as Dovecot does).
+      return addressForms(r, key.field).some((a) => a.toLowerCase().includes(wanted));
     }
     case 'text': {
       const candidates = ctx.candidates.get(key);

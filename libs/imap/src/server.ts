@@ -26,6 +26,11 @@ export interface ImapServerOptions {
   /** Key and certificate: enables STARTTLS on the plain port, and `implicitTls` uses them from the first byte. */
   tls?: SecureContextOptions;
   implicitTls?: boolean;
+  /**
+   * Per-IP connection policy (the mail node counts in Redis): a release function when admitted, null to
+   * refuse with BYE before the greeting.
+   */
+  admitConnection?: (remoteAddress: string) => Promise<(() => void) | null>;
   onError?: (err: unknown) => void;
 }
 
@@ -63,14 +68,31 @@ export function createImapServer(options: ImapServerOptions): ImapServer {
     live.add(socket);
     socket.on('close', () => live.delete(socket));
     socket.on('error', () => undefined);
-    runSession(socket, secure, services, registry).catch(onError).finally(() => {
-      live.delete(socket);
-      socket.destroy();
-    });
+    const admit = options.admitConnection ? options.admitConnection(socket.remoteAddress ?? '') : Promise.resolve(() => undefined);
+    admit.then(
+      (release) => {
+        if (!release) {
+          socket.end('* BYE Too many connections from your address\r\n');
+          live.delete(socket);
+          return;
+        }
+        runSession(socket, secure, services, registry).catch(onError).finally(() => {
+          release();
+          live.delete(socket);
+          socket.destroy();
+        });
+      },
+      (err: unknown) => {
+        onError(err);
+        live.delete(socket);
+        socket.destroy();
+      },
+    );
   };
 
-  const server = options.implicitTls && secureContext
-    ? tls.createServer({ secureContext }, (socket) => handle(socket, true))
+  // tls.createServer takes the key and certificate themselves (a `secureContext` option is ignored there).
+  const server = options.implicitTls && options.tls
+    ? tls.createServer(options.tls, (socket) => handle(socket, true))
     : net.createServer((socket) => handle(socket, false));
   server.on('error', onError);
   if (server instanceof tls.Server) server.on('tlsClientError', () => undefined);

@@ -122,6 +122,16 @@ export class Session {
     return this.enabled.has('CONDSTORE') || this.enabled.has('QRESYNC');
   }
 
+  /** A CONDSTORE-enabling command (RFC 7162 §3.1): the first one in a selected mailbox announces HIGHESTMODSEQ. */
+  async enableCondstore(): Promise<void> {
+    if (this.condstore) return;
+    this.enabled.add('CONDSTORE');
+    if (this.selected) {
+      const folder = await this.store.folderStatus(this.selected.folder.id);
+      this.untagged(`OK [HIGHESTMODSEQ ${folder.highestModseq}] Highest`);
+    }
+  }
+
   // ------------------------------------------------------------------ output
 
   write(data: string | Buffer): void {
@@ -182,7 +192,8 @@ export class Session {
     if (!this.utf8 || /&/.test(wire)) {
       const decoded = decodeMutf7(wire);
       if (decoded === null) {
-        if (!this.utf8) throw bad('Mailbox name is not valid modified UTF-7');
+        // A well-formed command naming a mailbox that cannot exist: NO, as for any other missing mailbox.
+        if (!this.utf8) throw no('Mailbox name is not valid modified UTF-7', 'CANNOT');
       } else name = decoded;
     }
     if (name.length > 1 && name.endsWith(FOLDER_DELIMITER)) name = name.slice(0, -1);

@@ -230,7 +230,8 @@ export function parseScript(path: string, dir: string): Script {
       if (!line.startsWith('}}}')) {
         multiline += line;
         lastLineEnd = multiline.length;
-        multiline += '\r\n';
+        // test-parser.c: a binary literal's lines end in a bare LF (a CR, if wanted, is part of the line).
+        multiline += binary ? '\n' : '\r\n';
         return;
       }
       multiline = multiline.slice(0, lastLineEnd);
@@ -276,6 +277,8 @@ export function parseScript(path: string, dir: string): Script {
 export interface MboxMessage {
   body: Buffer;
   date: Date;
+  /** the From line's zone, in minutes east of UTC */
+  tzMinutes: number;
 }
 
 export function readMbox(path: string): MboxMessage[] {
@@ -288,16 +291,24 @@ export function readMbox(path: string): MboxMessage[] {
     const body = part.slice(nl + 1);
     const crlf = body.replace(/\r?\n/g, '\r\n');
     const m = /From \S+\s+(.*)$/.exec(fromLine);
-    const date = m ? new Date(m[1].trim() + ' UTC') : new Date();
-    out.push({ body: Buffer.from(crlf, 'latin1'), date: Number.isNaN(date.getTime()) ? new Date(0) : date });
+    // mbox_from_parse: a trailing numeric zone applies; without one the time is taken as UTC here.
+    const when = m ? m[1].trim() : '';
+    const zone = /\s([+-])(\d\d)(\d\d)$/.exec(when);
+    const tzMinutes = zone ? (zone[1] === '-' ? -1 : 1) * (Number(zone[2]) * 60 + Number(zone[3])) : 0;
+    const date = m ? new Date((zone ? when.slice(0, zone.index) : when) + ' UTC') : new Date();
+    const valid = !Number.isNaN(date.getTime());
+    out.push({ body: Buffer.from(crlf, 'latin1'), date: valid ? new Date(date.getTime() - tzMinutes * 60_000) : new Date(0), tzMinutes: valid ? tzMinutes : 0 });
   }
   return out;
 }
 
-function appendDate(d: Date): string {
+function appendDate(message: MboxMessage): string {
   const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
   const p = (n: number) => String(n).padStart(2, '0');
-  return `"${p(d.getUTCDate())}-${months[d.getUTCMonth()]}-${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000"`;
+  const tz = message.tzMinutes;
+  const d = new Date(message.date.getTime() + tz * 60_000);
+  const zone = `${tz < 0 ? '-' : '+'}${p(Math.floor(Math.abs(tz) / 60))}${p(Math.abs(tz) % 60)}`;
+  return `"${p(d.getUTCDate())}-${months[d.getUTCMonth()]}-${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} ${zone}"`;
 }
 
 // ------------------------------------------------------------------ client
@@ -429,7 +440,7 @@ class Client {
 
   async append(mailbox: string, message: MboxMessage, extra = ''): Promise<Response | null> {
     const cmd = Buffer.concat([
-      Buffer.from(`APPEND ${mailbox}${extra ? ' ' + extra : ''} ${extra ? '' : appendDate(message.date) + ' '}{${message.body.length}+}\r\n`, 'latin1'),
+      Buffer.from(`APPEND ${mailbox}${extra ? ' ' + extra : ''} ${extra ? '' : appendDate(message) + ' '}{${message.body.length}+}\r\n`, 'latin1'),
       message.body,
     ]);
     return (await this.run(cmd)).tagged;
@@ -763,7 +774,7 @@ async function runGroup(script: Script, group: Group, clients: Client[], m: Matc
       if (!msg) return 'mbox has no more messages';
       const args = lower === 'append' ? `"${m.vars.get('mailbox')}"` : text.slice(7);
       const hasDate = /"\s*\d{1,2}-[A-Za-z]{3}-\d{4}/.test(args);
-      text = `APPEND ${args}${hasDate ? '' : ' ' + appendDate(msg.date)} {${msg.body.length}+}\r\n${msg.body.toString('latin1')}`;
+      text = `APPEND ${args}${hasDate ? '' : ' ' + appendDate(msg)} {${msg.body.length}+}\r\n${msg.body.toString('latin1')}`;
     }
     client.send(tag, text);
   }

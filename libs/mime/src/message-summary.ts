@@ -121,6 +121,16 @@ const SPLITTER_HEAD = 0x01;
  * it also drops a header-only part followed by a sibling, which would shift every offset after it.
  */
 class StructureSplitter extends Splitter {
+  // RFC 2046 allows transport padding (spaces, tabs) after a boundary; mailsplit does not.
+  protected override compareBoundary(line: Buffer, startpos: number, boundary: Buffer): number | false {
+    let end = line.length;
+    while (end > 0 && (line[end - 1] === 0x0a || line[end - 1] === 0x0d)) end--;
+    let cut = end;
+    while (cut > startpos + 2 + boundary.length && (line[cut - 1] === 0x20 || line[cut - 1] === 0x09)) cut--;
+    if (cut === end) return super.compareBoundary(line, startpos, boundary);
+    return super.compareBoundary(Buffer.concat([line.subarray(0, cut), line.subarray(end)]), startpos, boundary);
+  }
+
   protected override newNode(parent?: MimeNode | false): void {
     const abandoned = this.node;
     if (abandoned && this.state === SPLITTER_HEAD && abandoned._headerlen > 0 && !abandoned.headers) {
@@ -251,7 +261,9 @@ export async function summariseMessage(source: Readable | Buffer, limits: Summar
     const isMessageRoot = !parent || parent.message === null && isRfc822(parent);
     let number = '';
     if (parent) {
-      if (isMessageRoot) number = parent.number;
+      // The attached message takes the number of its message/rfc822 part; when that part is the whole body of a
+      // message (non-multipart), the part is `<message>.1`, or `1` at the top.
+      if (isMessageRoot) number = parent.isMessageRoot ? (parent.number ? `${parent.number}.1` : '1') : parent.number;
       else number = (parent.number ? parent.number + '.' : '') + (parent.children.length + 1);
     }
     const state: PartState = {
@@ -341,7 +353,7 @@ export async function summariseMessage(source: Readable | Buffer, limits: Summar
       const after = start + 2 + boundary.length;
       if (after > end || value.compare(boundary, 0, boundary.length, start + 2, after) !== 0) continue;
       const rest = value.subarray(after, end).toString('latin1');
-      if (/^(--)?\r?\n?$/.test(rest)) return open[k];
+      if (/^(--)?[ \t]*\r?\n?$/.test(rest)) return open[k];
     }
     return null;
   };
@@ -510,6 +522,21 @@ function parseDate(value: string | null): Date | null {
   return Number.isNaN(date.getTime()) ? null : date;
 }
 
+// IMAP TEXT matches any header field. Subject and addresses are indexed decoded above; the rest are
+// bulky, machine-made and never what a user searches for.
+const UNINDEXED_HEADERS = /^(from|subject|to|cc|received|dkim-signature|x-google-dkim-signature|arc-[a-z-]+|authentication-results)$/;
+const MAX_OTHER_HEADER_TEXT = 16 * 1024;
+
+function otherHeaderText(fields: HeaderField[]): string {
+  let out = '';
+  for (const f of fields) {
+    if (UNINDEXED_HEADERS.test(f.key)) continue;
+    out += `${decodeHeaderText(f.value)}\n`;
+    if (out.length >= MAX_OTHER_HEADER_TEXT) return out.slice(0, MAX_OTHER_HEADER_TEXT);
+  }
+  return out;
+}
+
 function assemble(root: PartState, size: number, texts: TextPiece[], maxText: number): MessageSummary {
   const partOffsets: Record<string, PartOffsets> = {};
   const bodyStructure = structureOf(root, partOffsets);
@@ -536,7 +563,7 @@ function assemble(root: PartState, size: number, texts: TextPiece[], maxText: nu
     remaining -= text.length;
   }
   const addressText = (list: MailAddress[]) => list.map((a) => [a.name, a.address].filter(Boolean).join(' '));
-  const headers = [subject, ...addressText(fromList), ...addressText(to), ...addressText(cc), ...attachmentNames]
+  const headers = [subject, ...addressText(fromList), ...addressText(to), ...addressText(cc), ...attachmentNames, otherHeaderText(fields)]
     .filter(Boolean)
     .join('\n');
 

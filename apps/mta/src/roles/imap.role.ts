@@ -1,8 +1,114 @@
+/** The imap role: STARTTLS (LOGINDISABLED until TLS) and implicit-TLS listeners over the PostgreSQL store and Redis notifications. */
+import type Redis from 'ioredis';
+import { LoginThrottle } from '@dizi/auth/login-throttle';
+import { MailboxLogin } from '@dizi/auth/mailbox-login';
+import type { Authenticator, LoginRequest, LoginVerdict } from '@dizi/imap/authenticator';
+import { createImapServer, type ImapServer } from '@dizi/imap/server';
 import type { MtaContext } from '../context';
 import type { RunningRole } from './role';
 
-/** Not built yet: the node says so and carries on with its other roles. */
-export async function startImapRole(ctx: MtaContext): Promise<RunningRole> {
-  ctx.logger.warn({ role: 'imap' }, 'role imap is not available in this build yet');
-  return { name: 'imap', stop: async () => undefined };
+// Failed logins per account+IP / per IP before the shared throttle pauses them (same defaults as the API).
+const THROTTLE = { maxFailuresPerAccountIp: 5, maxFailuresPerIp: 50 };
+/** Connections one client address may hold open at once, across every node. */
+export const MAX_IMAP_CONNECTIONS_PER_IP = 50;
+/** An open-connection counter outlives a crashed node by at most this long. */
+const OPEN_TTL_S = 2 * 3600;
+
+export interface ImapRoleOptions {
+  /** Pause after a failed login (default 1 s); tests may shorten it. */
+  loginFailureDelayMs?: number;
+  maxConnectionsPerIp?: number;
+}
+
+export interface ImapRunningRole extends RunningRole {
+  /** Bound ports (useful when the config asks for port 0). */
+  ports: { imap: number; imaps: number };
+}
+
+/** The IMAP server's login port on MailboxLogin: domain IMAP switch, suspension and the shared throttle. */
+export class MailboxImapAuthenticator implements Authenticator {
+  constructor(private readonly mailboxLogin: MailboxLogin) {}
+
+  async login(request: LoginRequest): Promise<LoginVerdict> {
+    const outcome = await this.mailboxLogin.login(request.username, request.password, request.remoteAddress, 'imap');
+    if (outcome.ok) return { ok: true, mailboxId: outcome.mailbox.mailboxId, username: outcome.mailbox.address };
+    if (outcome.reason === 'throttled') {
+      return { ok: false, code: 'UNAVAILABLE', text: `Too many failed logins; try again in ${Math.ceil(outcome.waitMs / 1000)} s` };
+    }
+    // Wrong password, unknown mailbox, suspended or IMAP switched off: one answer, so none can be told apart.
+    return { ok: false, code: 'AUTHENTICATIONFAILED', text: 'Invalid credentials' };
+  }
+}
+
+/** Open IMAP connections per client address, counted in Redis; Redis trouble admits (and is logged). */
+function connectionCounter(redis: Redis, max: number, onError: (err: unknown) => void) {
+  return async (ip: string): Promise<(() => void) | null> => {
+    const key = `imap:conn-open:${ip}`;
+    let open: number;
+    try {
+      const res = await redis.multi().incr(key).expire(key, OPEN_TTL_S).exec();
+      open = Number(res?.[0]?.[1] ?? 0);
+    } catch (err) {
+      onError(err);
+      return () => undefined;
+    }
+    if (open > max) {
+      await redis.decr(key).catch(onError);
+      return null;
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      redis.decr(key).catch(onError);
+    };
+  };
+}
+
+export async function startImapRole(ctx: MtaContext, options: ImapRoleOptions = {}): Promise<ImapRunningRole> {
+  const logger = ctx.logger.child({ role: 'imap' });
+  const rows = { query: async (sql: string, params?: unknown[]) => (await ctx.pool.query(sql, params)).rows };
+  const login = new MailboxLogin(rows, new LoginThrottle(ctx.redis, THROTTLE), {
+    failureDelayMs: options.loginFailureDelayMs ?? 1000,
+    onUnreadableHash: (reason) => logger.warn({ reason }, 'stored password hash cannot be read'),
+  });
+  const authenticator = new MailboxImapAuthenticator(login);
+  const admitConnection = connectionCounter(ctx.redis, options.maxConnectionsPerIp ?? MAX_IMAP_CONNECTIONS_PER_IP, (err) =>
+    logger.warn({ err: String(err) }, 'connection counter unavailable; admitting'),
+  );
+  const onError = (err: unknown) => logger.error({ err }, 'IMAP session failed');
+
+  const listeners: Array<['imap' | 'imaps', number]> = [
+    ['imap', ctx.config.IMAP_PORT],
+    ['imaps', ctx.config.IMAPS_PORT],
+  ];
+  const servers: ImapServer[] = [];
+  const ports = { imap: 0, imaps: 0 };
+  try {
+    for (const [kind, port] of listeners) {
+      const server = createImapServer({
+        store: ctx.store,
+        notifier: ctx.notifier,
+        authenticator,
+        tls: { key: ctx.tls.key, cert: ctx.tls.cert },
+        implicitTls: kind === 'imaps',
+        admitConnection,
+        onError,
+      });
+      ports[kind] = await server.listen(port, ctx.config.MTA_BIND);
+      servers.push(server);
+      logger.info({ listener: kind, port: ports[kind], bind: ctx.config.MTA_BIND }, 'IMAP listener started');
+    }
+  } catch (err) {
+    await Promise.allSettled(servers.map((s) => s.close()));
+    throw err;
+  }
+
+  return {
+    name: 'imap',
+    ports,
+    async stop() {
+      await Promise.allSettled(servers.map((s) => s.close()));
+    },
+  };
 }

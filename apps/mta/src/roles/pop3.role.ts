@@ -1,8 +1,63 @@
+/** The pop3 role: the plain listener (STLS, no credentials before it) and the implicit-TLS one, wired to PostgreSQL and Redis. */
+import { LoginThrottle } from '@dizi/auth/login-throttle';
+import { MailboxLogin } from '@dizi/auth/mailbox-login';
+import { createPop3Server, type Pop3Server } from '@dizi/pop3/server';
+import type { Pop3Settings } from '@dizi/pop3/settings';
+import { Pop3MailboxAuthenticator } from '../adapters/pop3-mailbox-authenticator';
+import { RedisMailboxLock } from '../adapters/pop3-redis-lock';
 import type { MtaContext } from '../context';
 import type { RunningRole } from './role';
 
-/** Not built yet: the node says so and carries on with its other roles. */
-export async function startPop3Role(ctx: MtaContext): Promise<RunningRole> {
-  ctx.logger.warn({ role: 'pop3' }, 'role pop3 is not available in this build yet');
-  return { name: 'pop3', stop: async () => undefined };
+export interface Pop3RoleOptions {
+  settings?: Partial<Pop3Settings>;
+}
+
+export interface Pop3RunningRole extends RunningRole {
+  /** Bound ports (useful when the config asks for port 0). */
+  ports: { pop3: number; pop3s: number };
+}
+
+// Failed logins per account+IP / per IP before the shared throttle pauses them (same defaults as the API and SMTP).
+const THROTTLE = { maxFailuresPerAccountIp: 5, maxFailuresPerIp: 50 };
+
+export async function startPop3Role(ctx: MtaContext, options: Pop3RoleOptions = {}): Promise<Pop3RunningRole> {
+  const logger = ctx.logger.child({ role: 'pop3' });
+  const rows = { query: async (sql: string, params?: unknown[]) => (await ctx.pool.query(sql, params)).rows };
+  const login = new MailboxLogin(rows, new LoginThrottle(ctx.redis, THROTTLE), {
+    failureDelayMs: 1000,
+    onUnreadableHash: (reason) => logger.warn({ reason }, 'stored password hash cannot be read'),
+  });
+  const common = {
+    store: ctx.store,
+    authenticator: new Pop3MailboxAuthenticator(login),
+    lock: new RedisMailboxLock(ctx.redis, { onError: (err) => logger.warn({ err: String(err) }, 'POP3 mailbox lock refresh failed') }),
+    settings: options.settings,
+    tls: { key: ctx.tls.key, cert: ctx.tls.cert },
+    onError: (err: unknown) => logger.error({ err }, 'POP3 session failed'),
+  };
+  const listeners: Array<['pop3' | 'pop3s', number]> = [
+    ['pop3', ctx.config.POP3_PORT],
+    ['pop3s', ctx.config.POP3S_PORT],
+  ];
+  const servers: Pop3Server[] = [];
+  const ports = { pop3: 0, pop3s: 0 };
+  try {
+    for (const [kind, port] of listeners) {
+      const server = createPop3Server({ ...common, implicitTls: kind === 'pop3s' });
+      ports[kind] = await server.listen(port, ctx.config.MTA_BIND);
+      servers.push(server);
+      logger.info({ listener: kind, port: ports[kind], bind: ctx.config.MTA_BIND }, 'POP3 listener started');
+    }
+  } catch (err) {
+    await Promise.allSettled(servers.map((s) => s.close()));
+    throw err;
+  }
+  return {
+    name: 'pop3',
+    ports,
+    // Open sessions end without UPDATE: nothing they marked is deleted, and their locks are released.
+    stop: async () => {
+      await Promise.allSettled(servers.map((s) => s.close()));
+    },
+  };
 }

@@ -17,13 +17,16 @@ export async function startSchedulerRole(ctx: MtaContext): Promise<RunningRole> 
   const queues = new MailQueues(ctx.redis, ctx.config.REDIS_PREFIX);
   const sweeper = new SpoolSweeper({ pool: ctx.pool, queues });
   let stopped = false;
-  let running: Promise<unknown> = Promise.resolve();
+  const running = new Set<Promise<unknown>>();
 
+  // Each task waits for its own previous run: a slow sweep is never overlapped by the next.
   const every = (ms: number, name: string, work: () => Promise<unknown>) => {
     const tick = async () => {
       if (stopped) return;
-      running = work().catch((err) => logger.warn({ err: String(err), task: name }, 'scheduled task failed'));
-      await running;
+      const run = work().catch((err) => logger.warn({ err: String(err), task: name }, 'scheduled task failed'));
+      running.add(run);
+      await run;
+      running.delete(run);
       if (!stopped) timer = setTimeout(() => void tick(), ms);
     };
     let timer = setTimeout(() => void tick(), 0);
@@ -46,7 +49,7 @@ export async function startSchedulerRole(ctx: MtaContext): Promise<RunningRole> 
     async stop() {
       stopped = true;
       for (const s of stops) s();
-      await running;
+      await Promise.allSettled([...running]);
       await queues.close();
     },
   };

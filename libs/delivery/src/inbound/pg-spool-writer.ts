@@ -26,6 +26,9 @@ export class PgSpoolWriter implements SpoolWriter {
   async spool(req: SpoolRequest, content: Readable): Promise<SpoolReceipt> {
     const toBlob = new PassThrough();
     const toSummary = new PassThrough();
+    // Their consumers may attach late (after an await); the failure reaches us through putBlob and summarising.
+    toBlob.on('error', () => undefined);
+    toSummary.on('error', () => undefined);
     // pipe() waits for the slower of the two, so the message is read once without buffering it whole.
     content.pipe(toBlob);
     content.pipe(toSummary);

@@ -139,7 +139,7 @@ export async function runFetch(ctx: CommandContext, set: SequenceSet, itemsArg: 
   const plan = parseFetchItems(itemsArg);
   const modifiers = parseFetchModifiers(modifiersArg);
   if (modifiers.vanished && (!uid || !session.enabled.has('QRESYNC'))) throw bad('VANISHED needs UID FETCH and QRESYNC');
-  if (plan.modseq || modifiers.changedSince !== null) session.enabled.add('CONDSTORE');
+  if (plan.modseq || modifiers.changedSince !== null) await session.enableCondstore();
   if (modifiers.changedSince !== null) plan.modseq = true;
   const uids = session.resolveSet(set, uid);
   if (modifiers.vanished && !set.saved) {

@@ -68,7 +68,8 @@ export async function runList(ctx: CommandContext, args: ImapArg[], lsub: boolea
       patterns.push(s);
     }
   } else {
-    const s = argString(patternArg);
+    // NIL is an atom to a sloppy client: a pattern matching a mailbox named "NIL".
+    const s = patternArg.type === 'nil' ? 'NIL' : argString(patternArg);
     if (s === null) throw bad('Invalid mailbox pattern');
     patterns.push(s);
   }

@@ -23,7 +23,7 @@ export const searchCommand = defineCommand({
     if (keys.length === 0) throw bad('Missing search keys');
     const key = parseSearchKeys(keys);
     const modseq = usesModseq(key);
-    if (modseq) session.enabled.add('CONDSTORE');
+    if (modseq) await session.enableCondstore();
     const found = await evaluateSearch(session, key);
     const numbers = found.map((r) => (uid ? r.uid : session.seqOf(r.uid)));
     const highest = found.reduce((m, r) => Math.max(m, r.modseq), 0);
@@ -49,7 +49,13 @@ export const searchCommand = defineCommand({
     if (returnOpts.max && numbers.length) parts.push(`MAX ${Math.max(...numbers)}`);
     if (returnOpts.all && numbers.length) parts.push(`ALL ${formatSequenceSet(numbers)}`);
     if (returnOpts.count) parts.push(`COUNT ${numbers.length}`);
-    if (modseq && found.length) parts.push(`MODSEQ ${highest}`);
+    if (modseq && found.length) {
+      // RFC 7162 §3.1.5: MODSEQ covers the messages returned; MIN and MAX alone return one or two of them.
+      const returned = returnOpts.all || returnOpts.count
+        ? found
+        : [returnOpts.min ? found[0] : null, returnOpts.max ? found[found.length - 1] : null].filter((r) => r !== null);
+      parts.push(`MODSEQ ${returned.reduce((m, r) => Math.max(m, r.modseq), 0)}`);
+    }
     session.untagged(`ESEARCH ${parts.join(' ')}`);
   },
 });

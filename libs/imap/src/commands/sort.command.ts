@@ -18,23 +18,23 @@ export function sentTime(r: MessageRecord): number {
   return d && !Number.isNaN(d.getTime()) ? d.getTime() : r.internalDate.getTime();
 }
 
+// RFC 5256 compares with i;unicode-casemap / i;ascii-casemap, which fold to upper case: "[" and "_" sort after letters.
 export function subjectOf(r: MessageRecord): string {
   const s = summaryOf(r);
-  return (s?.baseSubject ?? baseSubject(s?.subject ?? '')).toLowerCase();
+  return (s?.baseSubject ?? baseSubject(s?.subject ?? '')).toUpperCase();
 }
 
 function firstAddress(r: MessageRecord, field: 'from' | 'to' | 'cc'): string {
-  const list = summaryOf(r)?.envelope[field];
-  const a = list?.find((x) => x.mailbox !== null && x.host !== null) ?? list?.[0];
-  return (a?.mailbox ?? '').toLowerCase();
+  // The first address is a group's name when the field starts with a group (as Dovecot sorts it).
+  return (summaryOf(r)?.envelope[field]?.[0]?.mailbox ?? '').toUpperCase();
 }
 
 function display(r: MessageRecord, field: 'from' | 'to'): string {
   const list = summaryOf(r)?.envelope[field];
   const a = list?.[0];
   if (!a) return '';
-  if (a.name) return decodeHeaderText(a.name).toLowerCase();
-  return `${a.mailbox ?? ''}@${a.host ?? ''}`.toLowerCase();
+  if (a.name) return decodeHeaderText(a.name).toUpperCase();
+  return `${a.mailbox ?? ''}@${a.host ?? ''}`.toUpperCase();
 }
 
 const KEYS: Record<string, (r: MessageRecord) => SortValue> = {

@@ -22,7 +22,7 @@ export const storeCommand = defineCommand({
       const mods = args[0].items;
       if (argString(mods[0])?.toUpperCase() !== 'UNCHANGEDSINCE' || !/^\d+$/.test(argString(mods[1]) ?? '')) throw bad('Invalid STORE modifier');
       unchangedSince = Number(argString(mods[1]));
-      session.enabled.add('CONDSTORE');
+      await session.enableCondstore();
       i = 1;
     }
     const op = argString(args[i])?.toUpperCase();
@@ -32,7 +32,9 @@ export const storeCommand = defineCommand({
     const silent = !!m[2];
     const flagArgs = args.slice(i + 1);
     const flags: string[] = [];
-    for (const a of flagArgs.length === 1 && flagArgs[0].type === 'list' ? flagArgs[0].items : flagArgs) {
+    for (const arg of flagArgs.length === 1 && flagArgs[0].type === 'list' ? flagArgs[0].items : flagArgs) {
+      // The parser reads the atom NIL as nil; as a flag it is the keyword "NIL".
+      const a = arg.type === 'nil' ? { type: 'atom' as const, value: 'NIL' } : arg;
       if (a.type !== 'atom' || !/^\\?[^\s()\]{%*"\\]+$/.test(a.value)) throw bad('Invalid flag');
       if (a.value.toLowerCase() === '\\recent') continue;
       flags.push(a.value);

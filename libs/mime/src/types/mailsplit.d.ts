@@ -36,5 +36,7 @@ declare module 'mailsplit' {
     protected node: MimeNode;
     protected state: number;
     protected newNode(parent?: MimeNode | false): void;
+    /** 1 next part, 2 close delimiter, false not this boundary. */
+    protected compareBoundary(line: Buffer, startpos: number, boundary: Buffer): number | false;
   }
 }

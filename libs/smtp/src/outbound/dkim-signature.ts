@@ -18,13 +18,9 @@ export class DkimSigningError extends Error {
 
 /** Reads the whole message once (the body hash needs it) and returns the header line(s), ending in CRLF. */
 export async function dkimSignatureHeader(message: Readable | Buffer, key: DkimKey, signTime: Date = new Date()): Promise<string> {
-  const result = await dkimSign(message, {
-    signingDomain: key.domain,
-    selector: key.selector,
-    privateKey: key.privateKey,
-    canonicalization: 'relaxed/relaxed',
-    signTime,
-  });
+  // mailauth signs only what signatureData lists; its typings also ask for the top-level fields.
+  const signature = { signingDomain: key.domain, selector: key.selector, privateKey: key.privateKey };
+  const result = await dkimSign(message, { ...signature, canonicalization: 'relaxed/relaxed', signTime, signatureData: [signature] });
   if (result.errors?.length) throw new DkimSigningError(`DKIM signing for ${key.domain} failed: ${result.errors.map((e) => e.message).join('; ')}`);
   const signatures = result.signatures.trim();
   if (!signatures) throw new DkimSigningError(`DKIM signing for ${key.domain} produced no signature`);

@@ -82,21 +82,35 @@ function outcomeOf(code: number | undefined): RecipientOutcome {
   return code && code >= 500 && code < 600 ? 'failed' : 'deferred';
 }
 
-function connect(conn: SMTPConnection): Promise<void> {
-  return new Promise((resolve, reject) => conn.connect((err?: Error | null) => (err ? reject(err) : resolve())));
+/**
+ * Runs one SMTPConnection step; a failure may come to the callback or only as an 'error' (or 'end') event
+ * (connect reports failures only that way), so whichever comes first settles the step.
+ */
+function step<T>(conn: SMTPConnection, run: (done: (err?: Error | null, value?: T) => void) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onError = (e: Error) => finish(e);
+    const onEnd = () => finish(Object.assign(new Error('Connection closed unexpectedly'), { code: 'ECONNECTION' }));
+    const finish = (err?: Error | null, value?: T) => {
+      conn.removeListener('error', onError);
+      conn.removeListener('end', onEnd);
+      if (err) reject(err);
+      else resolve(value as T);
+    };
+    conn.once('error', onError);
+    conn.once('end', onEnd);
+    run(finish);
+  });
 }
 
-function login(conn: SMTPConnection, auth: NonNullable<SessionOptions['auth']>): Promise<void> {
-  return new Promise((resolve, reject) =>
-    conn.login({ user: auth.user, pass: auth.pass, method: auth.method }, (err?: Error | null) => (err ? reject(err) : resolve())),
-  );
-}
+const connect = (conn: SMTPConnection) => step<void>(conn, (done) => conn.connect((err?: Error | null) => done(err)));
 
-function send(conn: SMTPConnection, envelope: OutboundEnvelope, message: Readable) {
-  return new Promise<SMTPConnection.SentMessageInfo>((resolve, reject) =>
-    conn.send({ from: envelope.from, to: envelope.to, size: envelope.size, use8BitMime: true }, message, (err, info) => (err ? reject(err) : resolve(info))),
+const login = (conn: SMTPConnection, auth: NonNullable<SessionOptions['auth']>) =>
+  step<void>(conn, (done) => conn.login({ user: auth.user, pass: auth.pass, method: auth.method }, (err?: Error | null) => done(err)));
+
+const send = (conn: SMTPConnection, envelope: OutboundEnvelope, message: Readable) =>
+  step<SMTPConnection.SentMessageInfo>(conn, (done) =>
+    conn.send({ from: envelope.from, to: envelope.to, size: envelope.size, use8BitMime: true }, message, (err, info) => done(err, info)),
   );
-}
 
 /** Sends one message to one host. Never throws for what the network or the server does; `message` is consumed or destroyed. */
 export async function sendThroughHost(opts: SessionOptions, envelope: OutboundEnvelope, message: Readable): Promise<SessionResult> {
@@ -152,7 +166,10 @@ export async function sendThroughHost(opts: SessionOptions, envelope: OutboundEn
     const reply = replyOf(e);
     if (stage !== 'envelope' || (e.command && !ENVELOPE_COMMANDS.has(e.command) && e.code !== 'EENVELOPE' && e.code !== 'EMESSAGE')) {
       // Nothing was decided about the recipients: this host is unusable now, another may do.
-      const why = stage === 'auth' ? `authentication at ${host.name} failed: ${reply}` : reply;
+      const why =
+        stage === 'auth' ? `authentication at ${host.name} failed: ${reply}`
+        : e.command === 'STARTTLS' || e.code === 'ETLS' ? `TLS is required but STARTTLS with ${host.name} failed: ${reply}`
+        : reply;
       return { host, tls: secure, hostFailed: true, recipients: all('deferred', why, e.responseCode) };
     }
     if (e.rejectedErrors?.length && e.code === 'EENVELOPE') {
