@@ -19,9 +19,10 @@ import { MailboxesModule } from './modules/mailboxes/mailboxes.module';
 import { SettingsModule } from './modules/settings/settings.module';
 import { MailLogsModule } from './modules/mail-logs/mail-logs.module';
 import { MailboxDeliveryModule } from './modules/mailbox-delivery/mailbox-delivery.module';
+import { QueueModule } from './modules/queue/queue.module';
 
 /** Feature modules, one line each. */
-const FEATURES = [AuthModule, HealthModule, TenantsModule, DomainsModule, AliasesModule, GroupsModule, AddressBooksModule, RegistrationCodesModule, ApiKeysModule, AuditModule, MailboxesModule, SettingsModule, MailLogsModule, MailboxDeliveryModule];
+const FEATURES = [AuthModule, HealthModule, TenantsModule, DomainsModule, AliasesModule, GroupsModule, AddressBooksModule, RegistrationCodesModule, ApiKeysModule, AuditModule, MailboxesModule, SettingsModule, MailLogsModule, MailboxDeliveryModule, QueueModule];
 
 @Module({})
 export class AppModule {

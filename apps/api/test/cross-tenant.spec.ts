@@ -26,6 +26,8 @@ interface World {
   code: { id: string };
   apiKey: { id: string; key: string };
   importJob: { id: string };
+  /** A spooled recipient of mail sent by the tenant's user (the operators' queue). */
+  queueEntry: { id: string };
 }
 
 async function seedWorld(api: TestApi, tag: string, idn: string): Promise<World> {
@@ -70,6 +72,10 @@ async function seedWorld(api: TestApi, tag: string, idn: string): Promise<World>
     `INSERT INTO import_job (tenant_id, domain_id, kind, status, started_by, finished_at) VALUES ($1, $2, 'mailboxes', 'done', 'op', now()) RETURNING id`,
     [tenant.id, domain.id],
   );
+  const blobHash = randomUUID().replaceAll('-', '').repeat(2);
+  await q(`INSERT INTO blob (hash, size) VALUES ($1, 10) RETURNING hash`, [blobHash]);
+  const spooled = await q(`INSERT INTO spool_message (blob_hash, size, mail_from, source, auth_mailbox_id) VALUES ($1, 10, $2, 'submission', $3) RETURNING id`, [blobHash, mailboxes.user.address, mailboxes.user.id]);
+  const queueEntry = await q(`INSERT INTO spool_recipient (message_id, address, kind, domain) VALUES ($1, 'far@remote.test', 'remote', 'remote.test') RETURNING id::text`, [spooled.id]);
   return {
     tenant,
     domain,
@@ -82,6 +88,7 @@ async function seedWorld(api: TestApi, tag: string, idn: string): Promise<World>
     code,
     apiKey: { id: apiKey.id, key: minted.key },
     importJob,
+    queueEntry,
   };
 }
 
@@ -130,6 +137,8 @@ const PATH_PARAMS: Record<string, ParamKind> = {
   'api-keys:id': (w) => [byId('api key', w.apiKey.id)],
   'imports:id': (w) => [byId('import job', w.importJob.id)],
   'import-jobs:id': (w) => [byId('import job', w.importJob.id)],
+  'queue:recipientId': (w) => [{ label: 'queue entry id', value: w.queueEntry.id, missing: '987654321' }],
+  'transport-routes:id': () => [byId('transport route', randomUUID())],
 };
 
 /** Query parameters and body fields that name a tenant's object without being in the path. */
@@ -151,6 +160,8 @@ const ALLOWED: { operation: string; status: number; why: string }[] = [
     status: 403,
     why: 'operators only; its `domain` field names the domain a new tenant will register, not an existing object, so nothing is looked up',
   },
+  { operation: 'GET /api/queue', status: 403, why: 'operators only; `domain` filters by destination domain and is refused before anything is looked up' },
+  { operation: 'POST /api/transport-routes', status: 403, why: 'operators only; `domain` names a destination domain anywhere, not a tenant object, and is refused before any lookup' },
 ];
 
 const SKIP = (path: string) => path.startsWith('/api/auth/') || path === '/api/health';

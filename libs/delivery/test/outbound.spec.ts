@@ -248,8 +248,6 @@ async function mailLog(spoolId: string): Promise<Array<{ kind: string; result: s
 }
 
 describe.skipIf(missing.length > 0)('outbound queue', () => {
-  let alice: string;
-
   beforeAll(async () => {
     db = await createTestDatabase();
     pool = new Pool({ connectionString: db.url, max: 10 });
@@ -327,7 +325,7 @@ describe.skipIf(missing.length > 0)('outbound queue', () => {
       [tenantId, DKIM_PRIVATE, DKIM_PUBLIC],
     );
     senderDomainId = dom.rows[0].id;
-    alice = await mailbox('alice@sender.test');
+    await mailbox('alice@sender.test');
 
     const resolver = new dns.Resolver({ timeout: 1000, tries: 1 });
     resolver.setServers([unbound.server]);

@@ -1,0 +1,220 @@
+/**
+ * The mail queue as operators see it: spool recipients not yet final, why each waits, retry now, delete;
+ * and the transport routes the outbound queue checks before MX lookups. Retrying only moves
+ * next_attempt_at: the mail nodes' sweepers hand due work to a worker within seconds, so the API never
+ * needs to know the queue's Redis layout. A tenant admin may look at a queue entry of their own tenant.
+ */
+import { isIP } from 'node:net';
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import type { CreateTransportRouteRequest, QueueListQuery } from '@dizi/contracts/queue.contract';
+import { InvalidDomainNameError, normaliseDomainName } from '@dizi/domain/domain-name';
+import { domainKey } from '@dizi/domain/lookup-key';
+import type { Actor } from '@dizi/domain/policy';
+import { badRequest, conflict, forbidden, notFound } from '../../common/api-error';
+import { AuditService } from '../audit/audit.service';
+import { escapeLike } from '../tenants/tenants.service';
+
+/** Counting every waiting recipient of a huge backlog would cost more than the page itself. */
+const COUNT_CAP = 10_000;
+const OPEN = `r.status IN ('queued', 'deferred')`;
+
+interface EntryRow {
+  id: string;
+  message_id: string;
+  mail_from: string;
+  address: string;
+  original_address: string | null;
+  kind: 'local' | 'remote';
+  domain: string;
+  status: 'queued' | 'deferred' | 'delivered' | 'bounced' | 'failed' | 'deleted';
+  source: 'smtp' | 'submission' | 'system';
+  size: string;
+  attempts: number;
+  received_at: Date;
+  next_attempt_at: Date;
+  last_attempt_at: Date | null;
+  last_error: string | null;
+  last_reply: string | null;
+  tenant_id: string | null;
+}
+
+interface RouteRow {
+  id: string;
+  domain: string;
+  host: string;
+  port: number;
+  require_tls: boolean;
+  created_at: Date;
+}
+
+// The tenant an entry belongs to: the authenticated sender's, else the local recipient domain's.
+const ENTRY_SELECT = `
+  SELECT r.id::text, r.message_id, m.mail_from, r.address, r.original_address, r.kind, r.domain, r.status, m.source, m.size::text,
+         r.attempts, m.received_at, r.next_attempt_at, r.last_attempt_at, r.last_error, r.last_reply,
+         COALESCE(sm.tenant_id, rd.tenant_id) AS tenant_id
+    FROM spool_recipient r
+    JOIN spool_message m ON m.id = r.message_id
+    LEFT JOIN mailbox sm ON sm.id = m.auth_mailbox_id
+    LEFT JOIN domain rd ON r.kind = 'local' AND rd.name = r.domain`;
+
+const ID = /^[1-9][0-9]{0,17}$/;
+
+function operatorsOnly(actor: Actor, what: string): void {
+  if (actor.role !== 'operator') throw forbidden(`only operators ${what}`);
+}
+
+@Injectable()
+export class QueueService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+  ) {}
+
+  async list(actor: Actor, query: QueueListQuery) {
+    operatorsOnly(actor, 'see the mail queue');
+    const where = [OPEN];
+    const params: unknown[] = [];
+    const add = (sql: string, value: unknown) => {
+      params.push(value);
+      where.push(sql.replaceAll('?', `$${params.length}`));
+    };
+    if (query.status) add('r.status = ?', query.status);
+    if (query.domain) add('r.domain = ?', domainKey(query.domain));
+    if (query.q) add(`(lower(r.address) LIKE ? ESCAPE '\\' OR lower(m.mail_from) LIKE ? ESCAPE '\\')`, `%${escapeLike(query.q.toLowerCase())}%`);
+    const filter = `WHERE ${where.join(' AND ')}`;
+    const rows: EntryRow[] = await this.dataSource.query(
+      `${ENTRY_SELECT} ${filter} ORDER BY m.received_at, r.id OFFSET $${params.length + 1} LIMIT $${params.length + 2}`,
+      [...params, query.offset, query.limit],
+    );
+    const [{ n }] = await this.dataSource.query(
+      `SELECT count(*)::int AS n FROM (SELECT 1 FROM spool_recipient r JOIN spool_message m ON m.id = r.message_id ${filter} LIMIT ${COUNT_CAP}) c`,
+      params,
+    );
+    return { items: rows.map(entryView), total: n, offset: query.offset, limit: query.limit };
+  }
+
+  async get(actor: Actor, id: string) {
+    return entryView(await this.load(this.dataSource.manager, actor, id, false));
+  }
+
+  async retry(actor: Actor, ip: string, id: string) {
+    return this.dataSource.transaction(async (m) => {
+      const before = await this.load(m, actor, id, true);
+      if (before.status !== 'queued' && before.status !== 'deferred') {
+        throw conflict(`recipient ${before.address} is already ${before.status}; only queued or deferred recipients can be retried`);
+      }
+      await m.query(`UPDATE spool_recipient SET next_attempt_at = now() WHERE id = $1`, [before.id]);
+      const after = await this.load(m, actor, id, true);
+      await this.audit.record(m, actor, ip, {
+        action: 'queue.retry', objectType: 'spool_recipient', objectId: before.id, tenantId: before.tenant_id,
+        before: { nextAttemptAt: before.next_attempt_at }, after: { nextAttemptAt: after.next_attempt_at },
+      });
+      return entryView(after);
+    });
+  }
+
+  async remove(actor: Actor, ip: string, id: string): Promise<void> {
+    await this.dataSource.transaction(async (m) => {
+      const before = await this.load(m, actor, id, true);
+      if (before.status !== 'queued' && before.status !== 'deferred') {
+        throw conflict(`recipient ${before.address} is already ${before.status}; only queued or deferred recipients can be deleted`);
+      }
+      await m.query(`UPDATE spool_recipient SET status = 'deleted', last_error = $2 WHERE id = $1`, [before.id, `deleted by ${actor.name}`]);
+      // The message is finished once none of its recipients waits any more.
+      await m.query(
+        `UPDATE spool_message SET done_at = now()
+          WHERE id = $1 AND done_at IS NULL AND NOT EXISTS (SELECT 1 FROM spool_recipient WHERE message_id = $1 AND status IN ('queued', 'deferred'))`,
+        [before.message_id],
+      );
+      await this.audit.record(m, actor, ip, {
+        action: 'queue.delete', objectType: 'spool_recipient', objectId: before.id, tenantId: before.tenant_id,
+        before: { status: before.status, sender: before.mail_from, recipient: before.address }, after: { status: 'deleted' },
+      });
+    });
+  }
+
+  async routes(actor: Actor) {
+    operatorsOnly(actor, 'manage transport routes');
+    const rows: RouteRow[] = await this.dataSource.query(`SELECT id, domain, host, port, require_tls, created_at FROM transport_route ORDER BY domain`);
+    return { items: rows.map(routeView) };
+  }
+
+  async createRoute(actor: Actor, ip: string, body: CreateTransportRouteRequest) {
+    operatorsOnly(actor, 'manage transport routes');
+    let domain: string;
+    try {
+      domain = normaliseDomainName(body.domain).name;
+    } catch (e) {
+      if (e instanceof InvalidDomainNameError) throw badRequest(`domain: ${e.message}; give a domain name like example.com`, 'domain');
+      throw e;
+    }
+    const host = body.host.replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '').toLowerCase();
+    if (!isIP(host) && !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(host)) {
+      throw badRequest('host: must be a host name like smtp.example.com or an IP address', 'host');
+    }
+    return this.dataSource.transaction(async (m) => {
+      const rows: RouteRow[] = await m.query(
+        `INSERT INTO transport_route (domain, host, port, require_tls) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (domain) DO NOTHING RETURNING id, domain, host, port, require_tls, created_at`,
+        [domain, host, body.port, body.requireTls],
+      );
+      if (!rows[0]) throw conflict(`domain: a transport route for ${domain} exists already; delete it first`, 'domain');
+      const view = routeView(rows[0]);
+      await this.audit.record(m, actor, ip, { action: 'transport_route.create', objectType: 'transport_route', objectId: view.id, after: view });
+      return view;
+    });
+  }
+
+  async removeRoute(actor: Actor, ip: string, id: string): Promise<void> {
+    // Routes belong to the installation: to anyone else, no route exists.
+    if (actor.role !== 'operator') throw notFound('transport route');
+    await this.dataSource.transaction(async (m) => {
+      // TypeORM answers a DELETE with [rows, count].
+      const [rows]: [RouteRow[], number] = /^[0-9a-f-]{36}$/i.test(id)
+        ? await m.query(`DELETE FROM transport_route WHERE id = $1 RETURNING id, domain, host, port, require_tls, created_at`, [id])
+        : [[], 0];
+      if (!rows[0]) throw notFound('transport route');
+      await this.audit.record(m, actor, ip, { action: 'transport_route.delete', objectType: 'transport_route', objectId: id, before: routeView(rows[0]) });
+    });
+  }
+
+  /**
+   * A queue entry as the actor may see it: operators any, tenant admins their own tenant's (read only);
+   * everything else answers 404 like a missing entry, and a visible entry the role may not change 403.
+   */
+  private async load(m: EntityManager, actor: Actor, id: string, change: boolean): Promise<EntryRow> {
+    const rows: EntryRow[] = ID.test(id) ? await m.query(`${ENTRY_SELECT} WHERE r.id = $1${change ? ' FOR UPDATE OF r' : ''}`, [id]) : [];
+    const row = rows[0];
+    if (!row) throw notFound('queue entry');
+    if (actor.role === 'operator') return row;
+    if (actor.role !== 'tenant_admin' || !row.tenant_id || row.tenant_id !== actor.tenantId) throw notFound('queue entry');
+    if (change) throw forbidden('only operators retry or delete queued mail');
+    return row;
+  }
+}
+
+function entryView(r: EntryRow) {
+  return {
+    id: r.id,
+    messageId: r.message_id,
+    sender: r.mail_from,
+    recipient: r.address,
+    originalRecipient: r.original_address,
+    kind: r.kind,
+    domain: r.domain,
+    status: r.status,
+    source: r.source,
+    size: Number(r.size),
+    attempts: r.attempts,
+    receivedAt: r.received_at.toISOString(),
+    nextAttemptAt: r.next_attempt_at.toISOString(),
+    lastAttemptAt: r.last_attempt_at?.toISOString() ?? null,
+    lastError: r.last_error,
+    lastReply: r.last_reply,
+  };
+}
+
+function routeView(r: RouteRow) {
+  return { id: r.id, domain: r.domain, host: r.host, port: r.port, requireTls: r.require_tls, createdAt: r.created_at.toISOString() };
+}
