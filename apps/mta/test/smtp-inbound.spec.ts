@@ -13,7 +13,7 @@ import Redis from 'ioredis';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Queue } from '@dizi/contracts/queues';
-import { bullJobId } from '@dizi/delivery/queue/mail-queues';
+import { deliveryJobId, outboundJobId } from '@dizi/contracts/queues';
 import { TEST_REDIS_URL } from '@dizi/testing/test-database';
 import { startTestNode, TEST_MAILBOX_PASSWORD, TestNode } from './harness';
 import { plainAuth, SmtpTalk } from './smtp-talk';
@@ -148,7 +148,7 @@ describe('inbound MX', () => {
 
     const queue = new BullQueue(Queue.Delivery, { connection: new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null }), prefix: `${node.redisPrefix}bull` });
     try {
-      const job = await queue.getJob(bullJobId(`deliver:${id}`));
+      const job = await queue.getJob(deliveryJobId({ spoolMessageId: id! }));
       expect(job?.data).toEqual({ spoolMessageId: id });
     } finally {
       await queue.close();
@@ -456,8 +456,8 @@ describe('submission', () => {
     const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
     const outbound = new BullQueue(Queue.Outbound, { connection: redis, prefix: `${node.redisPrefix}bull` });
     try {
-      expect((await outbound.getJob(bullJobId(`send:${id}:remote.test:0`)))?.data).toEqual({ spoolMessageId: id, domain: 'remote.test' });
-      expect((await outbound.getJob(bullJobId(`send:${id}:other.test:0`)))?.data).toEqual({ spoolMessageId: id, domain: 'other.test' });
+      expect((await outbound.getJob(outboundJobId({ spoolMessageId: id!, domain: 'remote.test' }, 0)))?.data).toEqual({ spoolMessageId: id, domain: 'remote.test' });
+      expect((await outbound.getJob(outboundJobId({ spoolMessageId: id!, domain: 'other.test' }, 0)))?.data).toEqual({ spoolMessageId: id, domain: 'other.test' });
     } finally {
       await outbound.close();
     }

@@ -16,6 +16,9 @@ export interface OutboundJob {
   domain: string;
 }
 
-/** Job ids make enqueueing idempotent: the sweeper may enqueue what SMTP already did. */
-export const deliveryJobId = (j: DeliveryJob) => `deliver:${j.spoolMessageId}`;
-export const outboundJobId = (j: OutboundJob, attempt: number) => `send:${j.spoolMessageId}:${j.domain}:${attempt}`;
+/**
+ * Job ids make enqueueing idempotent: the sweeper may enqueue what SMTP already did.
+ * BullMQ refuses `:` in custom ids (it reserves it for repeatable jobs), hence `_`.
+ */
+export const deliveryJobId = (j: DeliveryJob) => `deliver_${j.spoolMessageId}`;
+export const outboundJobId = (j: OutboundJob, attempt: number) => `send_${j.spoolMessageId}_${j.domain}_${attempt}`;

@@ -19,7 +19,8 @@ import { PostgresMessageStore } from '@dizi/mail-store/adapters/postgres-message
 import { createTestDatabase, TEST_REDIS_URL, type TestDatabase } from '@dizi/testing/test-database';
 import { LocalDelivery } from '../src/local/local-delivery';
 import { startDeliveryWorker } from '../src/queue/delivery-worker';
-import { bullJobId, MailQueues } from '../src/queue/mail-queues';
+import { outboundJobId } from '@dizi/contracts/queues';
+import { MailQueues } from '../src/queue/mail-queues';
 import { SpoolSweeper } from '../src/queue/sweeper';
 
 let db: TestDatabase;
@@ -211,7 +212,7 @@ describe('local delivery', () => {
     expect(await inbox(a)).toHaveLength(1);
     const [bSource] = await inbox(b);
     expect(bSource.startsWith('Return-Path: <s@ext.test>\r\nDelivered-To: fan-b@e.test\r\n')).toBe(true);
-    const job = await queues.outbound.getJob(bullJobId(`send:${spoolId}:ext.test:0`));
+    const job = await queues.outbound.getJob(outboundJobId({ spoolMessageId: spoolId, domain: 'ext.test' }, 0));
     expect(job?.data).toEqual({ spoolMessageId: spoolId, domain: 'ext.test' });
   });
 

@@ -10,9 +10,6 @@ import { deliveryJobId, outboundJobId, Queue, type DeliveryJob, type OutboundJob
 /** BullMQ keys live under the installation's prefix; it has its own `prefix` option and ignores ioredis keyPrefix. */
 export const bullPrefix = (redisPrefix: string): string => `${redisPrefix}bull`;
 
-/** BullMQ refuses custom job ids with `:` (it reserves them for repeatable jobs). */
-export const bullJobId = (id: string): string => id.replaceAll(':', '_');
-
 /**
  * Finished jobs are removed at once, so the same job id can be added again later (a deferred recipient that
  * falls due); while a job waits or runs, adding its id again is a no-op.
@@ -41,13 +38,13 @@ export class MailQueues {
   /** Deliver the local recipients of a spooled message. */
   async enqueueDelivery(spoolMessageId: string, delayMs = 0): Promise<void> {
     const job: DeliveryJob = { spoolMessageId };
-    await this.delivery.add('deliver', job, { ...JOB_OPTIONS, jobId: bullJobId(deliveryJobId(job)), delay: delayMs });
+    await this.delivery.add('deliver', job, { ...JOB_OPTIONS, jobId: deliveryJobId(job), delay: delayMs });
   }
 
   /** Send the remote recipients of a spooled message at one destination domain. */
   async enqueueOutbound(spoolMessageId: string, domain: string, attempt = 0, delayMs = 0): Promise<void> {
     const job: OutboundJob = { spoolMessageId, domain };
-    await this.outbound.add('send', job, { ...JOB_OPTIONS, jobId: bullJobId(outboundJobId(job, attempt)), delay: delayMs });
+    await this.outbound.add('send', job, { ...JOB_OPTIONS, jobId: outboundJobId(job, attempt), delay: delayMs });
   }
 
   async close(): Promise<void> {
