@@ -79,13 +79,17 @@ export class MailboxesService {
     const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
     // Within one domain, address order is local-part order, which the (domain_id, local_part) index provides.
     const order = oneDomain ? 'm.local_part' : 'm.address';
-    const [rows, [{ n }]] = await Promise.all([
-      this.dataSource.query(
-        `SELECT ${MAILBOX_COLUMNS} FROM mailbox m ${filter} ORDER BY ${order} OFFSET ${query.offset} LIMIT ${query.limit}`,
-        params,
-      ) as Promise<MailboxRow[]>,
-      this.dataSource.query(`SELECT count(*)::int AS n FROM (SELECT 1 FROM mailbox m ${filter} LIMIT ${COUNT_CAP + 1}) capped`, params),
-    ]);
+    // Count first (capped): it decides the plan. Few matches: fetch them all through the trigram indexes and sort
+    // them (walking the ordered index would scan the whole domain to find them). Many matches: walk the ordered
+    // index, which finds a page of dense matches at once.
+    const [{ n }] = await this.dataSource.query(`SELECT count(*)::int AS n FROM (SELECT 1 FROM mailbox m ${filter} LIMIT ${COUNT_CAP + 1}) capped`, params);
+    const page = (by: string) => `ORDER BY ${by} OFFSET ${query.offset} LIMIT ${query.limit}`;
+    const rows: MailboxRow[] = await this.dataSource.query(
+      n <= COUNT_CAP && where.length
+        ? `WITH hits AS MATERIALIZED (SELECT ${MAILBOX_COLUMNS} FROM mailbox m ${filter}) SELECT * FROM hits ${page(oneDomain ? '"localPart"' : 'address')}`
+        : `SELECT ${MAILBOX_COLUMNS} FROM mailbox m ${filter} ${page(order)}`,
+      params,
+    );
     const capped = n > COUNT_CAP;
     // A capped total is a lower bound; a page beyond it still proves that many exist.
     const total = capped ? Math.max(n, query.offset + rows.length) : n;
