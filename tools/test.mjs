@@ -1,6 +1,6 @@
 // The test command: lint, typecheck, then every test file; ends with one line "N passed, N failed".
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 
 const root = new URL('..', import.meta.url).pathname;
 const env = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', FORCE_COLOR: '0' };
@@ -14,6 +14,16 @@ function step(name, cmd, args) {
   const ok = r.status === 0;
   console.log(`=== ${name} ${ok ? 'passed' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return ok;
+}
+
+// `npm ci` refuses a lock file that lacks a workspace: catch that here rather than in CI.
+{
+  const lock = JSON.parse(readFileSync(`${root}package-lock.json`, 'utf8'));
+  const workspaces = ['apps', 'libs'].flatMap((d) => readdirSync(`${root}${d}`).map((n) => `${d}/${n}`)).filter((w) => existsSync(`${root}${w}/package.json`));
+  const missing = workspaces.filter((w) => !lock.packages?.[w]);
+  console.log(`\n=== lock file: ${missing.length ? `FAILED, run npm install (missing ${missing.join(', ')})` : 'lists every workspace'}`);
+  if (missing.length) failed++;
+  else passed++;
 }
 
 for (const [name, script] of [['lint', 'lint'], ['typecheck', 'typecheck']]) {

@@ -1,0 +1,44 @@
+import { MigrationInterface, QueryRunner } from 'typeorm';
+
+/**
+ * Every mailbox has INBOX, Sent, Drafts, Trash, Junk and Virus from the moment it exists, however it
+ * was made (API, CSV import, seed): a statement trigger creates them in the same transaction, so
+ * delivery and IMAP never meet a mailbox without an INBOX. UIDVALIDITY follows the message store's
+ * rule: clock-based and strictly increasing per mailbox (mailbox.last_uid_validity).
+ */
+export class MailboxDefaultFolders1764450000000 implements MigrationInterface {
+  name = 'MailboxDefaultFolders1764450000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      CREATE FUNCTION mailbox_default_folders() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE clock bigint := extract(epoch FROM clock_timestamp())::bigint;
+      BEGIN
+        INSERT INTO folder (mailbox_id, name, special_use, subscribed, uid_validity)
+        SELECT n.id, d.name, d.special_use, true, greatest(clock, n.last_uid_validity + 1) + d.ord
+          FROM new_rows n
+         CROSS JOIN (VALUES (0, 'INBOX', 'inbox'), (1, 'Sent', 'sent'), (2, 'Drafts', 'drafts'),
+                            (3, 'Trash', 'trash'), (4, 'Junk', 'junk'), (5, 'Virus', 'virus')) AS d (ord, name, special_use);
+        UPDATE mailbox m SET last_uid_validity = greatest(clock, n.last_uid_validity + 1) + 5
+          FROM new_rows n WHERE m.id = n.id;
+        RETURN NULL;
+      END $$`);
+    await q.query(`
+      CREATE TRIGGER mailbox_default_folders AFTER INSERT ON mailbox
+        REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION mailbox_default_folders()`);
+    // Mailboxes made before this migration get theirs now.
+    await q.query(`
+      WITH bare AS (SELECT m.id, greatest(extract(epoch FROM clock_timestamp())::bigint, m.last_uid_validity + 1) AS v
+                      FROM mailbox m WHERE NOT EXISTS (SELECT 1 FROM folder f WHERE f.mailbox_id = m.id)),
+           made AS (INSERT INTO folder (mailbox_id, name, special_use, subscribed, uid_validity)
+                    SELECT b.id, d.name, d.special_use, true, b.v + d.ord FROM bare b
+                     CROSS JOIN (VALUES (0, 'INBOX', 'inbox'), (1, 'Sent', 'sent'), (2, 'Drafts', 'drafts'),
+                                        (3, 'Trash', 'trash'), (4, 'Junk', 'junk'), (5, 'Virus', 'virus')) AS d (ord, name, special_use))
+      UPDATE mailbox m SET last_uid_validity = b.v + 5 FROM bare b WHERE m.id = b.id`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TRIGGER mailbox_default_folders ON mailbox`);
+    await q.query(`DROP FUNCTION mailbox_default_folders()`);
+  }
+}
