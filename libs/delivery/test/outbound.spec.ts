@@ -142,12 +142,14 @@ function message(from: string, to: string): { raw: Buffer; messageId: string } {
 }
 
 /** Spools a message the way submission commits it, and rings the outbound doorbell for each domain. */
-async function spool(mailFrom: string, recipients: string[], o: { headerFrom?: string } = {}): Promise<{ id: string; messageId: string }> {
+async function spool(mailFrom: string, recipients: string[], o: { headerFrom?: string; receivedAgo?: string } = {}): Promise<{ id: string; messageId: string }> {
   const { raw, messageId } = message(o.headerFrom ?? (mailFrom || 'mailer-daemon@sender.test'), recipients.join(', '));
   const blob = await store.putBlob(Readable.from([raw]));
+  // The arrival time is set at insert: the job is enqueued below and may run at once.
   const { rows } = await pool.query(
-    `INSERT INTO spool_message (blob_hash, size, mail_from, source, summary) VALUES ($1, $2, $3, 'submission', $4) RETURNING id`,
-    [blob.hash, blob.size, mailFrom, JSON.stringify({ envelope: { messageId } })],
+    `INSERT INTO spool_message (blob_hash, size, mail_from, source, summary, received_at)
+     VALUES ($1, $2, $3, 'submission', $4, now() - $5::interval) RETURNING id`,
+    [blob.hash, blob.size, mailFrom, JSON.stringify({ envelope: { messageId } }), o.receivedAgo ?? '0 seconds'],
   );
   const domains = new Set<string>();
   for (const r of recipients) {
@@ -453,9 +455,8 @@ describe.skipIf(missing.length > 0)('outbound queue', () => {
   });
 
   it('retries a 4xx every interval, sends one delay notice, then one bounce after the last attempt', async () => {
-    const { id, messageId } = await spool('alice@sender.test', ['later@temp.test']);
     // Arrived long enough ago for a delay notice (the worker is told 1 h).
-    await pool.query(`UPDATE spool_message SET received_at = now() - interval '2 hours' WHERE id = $1`, [id]);
+    const { id, messageId } = await spool('alice@sender.test', ['later@temp.test'], { receivedAgo: '2 hours' });
     let [r] = await attempted(id, 1);
     expect(r).toMatchObject({ status: 'deferred', attempts: 1, delay_notified: true });
     expect(r.last_error).toMatch(/^450 4\.3\.0 /);
