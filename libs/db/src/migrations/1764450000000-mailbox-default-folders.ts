@@ -10,17 +10,25 @@ export class MailboxDefaultFolders1764450000000 implements MigrationInterface {
   name = 'MailboxDefaultFolders1764450000000';
 
   async up(q: QueryRunner): Promise<void> {
+    // The UIDVALIDITY range is reserved on the row before it is written (no second write of the mailbox row,
+    // which would rewrite its trigram indexes: imports add 100,000 mailboxes at a time).
+    await q.query(`
+      CREATE FUNCTION mailbox_reserve_uid_validity() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        NEW.last_uid_validity := greatest(extract(epoch FROM clock_timestamp())::bigint, NEW.last_uid_validity + 1) + 5;
+        RETURN NEW;
+      END $$`);
+    await q.query(`
+      CREATE TRIGGER mailbox_reserve_uid_validity BEFORE INSERT ON mailbox
+        FOR EACH ROW EXECUTE FUNCTION mailbox_reserve_uid_validity()`);
     await q.query(`
       CREATE FUNCTION mailbox_default_folders() RETURNS trigger LANGUAGE plpgsql AS $$
-      DECLARE clock bigint := extract(epoch FROM clock_timestamp())::bigint;
       BEGIN
         INSERT INTO folder (mailbox_id, name, special_use, subscribed, uid_validity)
-        SELECT n.id, d.name, d.special_use, true, greatest(clock, n.last_uid_validity + 1) + d.ord
+        SELECT n.id, d.name, d.special_use, true, n.last_uid_validity - 5 + d.ord
           FROM new_rows n
          CROSS JOIN (VALUES (0, 'INBOX', 'inbox'), (1, 'Sent', 'sent'), (2, 'Drafts', 'drafts'),
                             (3, 'Trash', 'trash'), (4, 'Junk', 'junk'), (5, 'Virus', 'virus')) AS d (ord, name, special_use);
-        UPDATE mailbox m SET last_uid_validity = greatest(clock, n.last_uid_validity + 1) + 5
-          FROM new_rows n WHERE m.id = n.id;
         RETURN NULL;
       END $$`);
     await q.query(`
@@ -40,5 +48,7 @@ export class MailboxDefaultFolders1764450000000 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP TRIGGER mailbox_default_folders ON mailbox`);
     await q.query(`DROP FUNCTION mailbox_default_folders()`);
+    await q.query(`DROP TRIGGER mailbox_reserve_uid_validity ON mailbox`);
+    await q.query(`DROP FUNCTION mailbox_reserve_uid_validity()`);
   }
 }
