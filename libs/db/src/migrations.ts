@@ -4,5 +4,6 @@ import { AddressBookIndexes1764201800000 } from './migrations/1764201800000-addr
 import { MessageStore1764300000000 } from './migrations/1764300000000-message-store';
 import { MailFlow1764400000000 } from './migrations/1764400000000-mail-flow';
 import { MailboxDefaultFolders1764450000000 } from './migrations/1764450000000-mailbox-default-folders';
+import { FolderSubscription1764500000000 } from './migrations/1764500000000-folder-subscription';
 
-export const MIGRATIONS = [Foundation1764201600000, AddressBookIndexes1764201800000, MessageStore1764300000000, MailFlow1764400000000, MailboxDefaultFolders1764450000000];
+export const MIGRATIONS = [Foundation1764201600000, AddressBookIndexes1764201800000, MessageStore1764300000000, MailFlow1764400000000, MailboxDefaultFolders1764450000000, FolderSubscription1764500000000];

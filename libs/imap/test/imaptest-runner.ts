@@ -688,6 +688,13 @@ export interface RunnerTarget {
   mailbox: string;
 }
 
+/** The next message of the mbox, wrapping to its first one at the end as ImapTest's mailbox source does. */
+function nextMboxMessage(messages: MboxMessage[]): MboxMessage | undefined {
+  const msg = messages.shift();
+  if (msg) messages.push(msg);
+  return msg;
+}
+
 export type ScriptOutcome = { name: string; result: 'pass' | 'fail' | 'skip'; detail?: string };
 
 async function setup(script: Script, target: RunnerTarget, clients: Client[], account: { username: string; password: string }, messages: MboxMessage[]): Promise<string | 'skip' | null> {
@@ -714,9 +721,10 @@ async function setup(script: Script, target: RunnerTarget, clients: Client[], ac
     if (!/^OK$/i.test(astring(r.tagged?.args[0]) ?? '')) return `create failed: ${r.tagged?.text}`;
   }
   if (script.state === 'created') return null;
-  const count = Math.min(script.messages, messages.length);
+  // `messages: all` is one pass over the mbox; a number may exceed it (ImapTest rereads the mbox from its start).
+  const count = script.messages === Infinity ? messages.length : script.messages;
   for (let i = 0; i < count; i++) {
-    const r = await clients[0].append(quote(target.mailbox), messages.shift()!);
+    const r = await clients[0].append(quote(target.mailbox), nextMboxMessage(messages)!);
     if (!r || !/^OK$/i.test(astring(r.args[0]) ?? '')) return `append failed: ${r?.text}`;
   }
   if (script.state === 'appended') return null;
@@ -770,8 +778,8 @@ async function runGroup(script: Script, group: Group, clients: Client[], m: Matc
     tags.set(tag, cmd);
     const lower = text.toLowerCase();
     if (lower === 'append' || (lower.startsWith('append ') && !/\{\d+\+?\}\r\n|catenate/i.test(text))) {
-      const msg = messages.shift();
-      if (!msg) return 'mbox has no more messages';
+      const msg = nextMboxMessage(messages);
+      if (!msg) return 'mbox has no messages';
       const args = lower === 'append' ? `"${m.vars.get('mailbox')}"` : text.slice(7);
       const hasDate = /"\s*\d{1,2}-[A-Za-z]{3}-\d{4}/.test(args);
       text = `APPEND ${args}${hasDate ? '' : ' ' + appendDate(msg)} {${msg.body.length}+}\r\n${msg.body.toString('latin1')}`;

@@ -127,6 +127,27 @@ export function describeMessageStore(name: string, setup: () => Promise<MessageS
       expect((await store.folderStatus(again.id)).subscribed).toBe(false);
     });
 
+    it('keeps a subscription when its folder goes, and for a name subscribed before it exists', async () => {
+      const mailboxId = await h.createMailbox(1_000_000);
+      await store.createDefaultFolders(mailboxId);
+      await store.createFolder(mailboxId, 'Lists/dovecot');
+      await store.createFolder(mailboxId, 'Lists/quiet');
+      await store.setSubscribed(mailboxId, { name: 'Lists/quiet' }, false);
+      await store.deleteFolder(mailboxId, { name: 'Lists/dovecot' });
+      await store.deleteFolder(mailboxId, { name: 'Lists/quiet' });
+      await store.setSubscribed(mailboxId, { name: 'Later/项目' }, true);
+      await store.setSubscribed(mailboxId, { name: 'Later/项目' }, true);
+      expect(await store.listDetachedSubscriptions(mailboxId)).toEqual(['Later/项目', 'Lists/dovecot']);
+      // Unsubscribing a name that is neither a folder nor subscribed still answers "not found".
+      await expect(store.setSubscribed(mailboxId, { name: 'Lists/quiet' }, false)).rejects.toBeInstanceOf(FolderNotFoundError);
+      await store.setSubscribed(mailboxId, { name: 'Lists/dovecot' }, false);
+      // Created again, a detached name comes back as a subscribed folder and leaves the detached list.
+      const later = await store.createFolder(mailboxId, 'Later/项目', { subscribed: false });
+      expect((await store.folderStatus(later.id)).subscribed).toBe(true);
+      expect(await store.listDetachedSubscriptions(mailboxId)).toEqual([]);
+      expect((await store.listFolders(mailboxId)).map((f) => f.name)).not.toContain('Lists/dovecot');
+    });
+
     it('gives 50 concurrent appends to one folder UIDs 1..50 once each, MODSEQs in UID order', async () => {
       const { mailboxId, inbox } = await mailboxWithFolders();
       const b = await blob('Subject: same\r\n\r\nbody\r\n');

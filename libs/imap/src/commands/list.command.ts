@@ -108,16 +108,22 @@ export async function runList(ctx: CommandContext, args: ImapArg[], lsub: boolea
   const matches = (name: string) => regexes.some((r) => r.test(name));
   const hasChildren = (f: Folder) => folders.some((o) => o.name.startsWith(f.name + FOLDER_DELIMITER));
   const emitted = new Set<string>();
+  // Subscriptions whose folder is gone (or not created yet) are listed too, as \NonExistent (RFC 5258 §3.1).
+  const detached = opts.subscribedOnly ? (await session.store.listDetachedSubscriptions(session.mailboxId!)).filter((n) => !names.has(n)) : [];
+  const subscribedNames = [...folders.filter((f) => f.subscribed).map((f) => f.name), ...detached];
 
   for (const f of folders) {
     const subscribed = f.subscribed;
     if (opts.specialUseOnly && !(f.specialUse && f.specialUse !== 'inbox')) continue;
     if (opts.subscribedOnly && !subscribed) {
-      // A subscribed child makes its unsubscribed parent appear for `%` (LSUB \Noselect, LIST CHILDINFO).
-      const child = folders.find((o) => o.subscribed && o.name.startsWith(f.name + FOLDER_DELIMITER));
-      if (child && matches(f.name) && !regexes.some((r) => r.test(child.name))) {
+      // A subscribed child the patterns miss makes its unsubscribed parent appear (LSUB \Noselect, LIST CHILDINFO).
+      const child = subscribedNames.find((n) => n.startsWith(f.name + FOLDER_DELIMITER) && !matches(n));
+      if (child && matches(f.name)) {
         if (lsub) session.untagged(`LSUB (\\Noselect) ${quoteString(FOLDER_DELIMITER)} ${session.wireName(f.name)}`);
-        else if (opts.recursiveMatch) session.untagged(`LIST () ${quoteString(FOLDER_DELIMITER)} ${session.wireName(f.name)} ("CHILDINFO" ("SUBSCRIBED"))`);
+        else if (opts.recursiveMatch) {
+          const flags = opts.returnChildren ? (hasChildren(f) ? '\\HasChildren' : '\\HasNoChildren') : '';
+          session.untagged(`LIST (${flags}) ${quoteString(FOLDER_DELIMITER)} ${session.wireName(f.name)} ("CHILDINFO" ("SUBSCRIBED"))`);
+        }
         emitted.add(f.name);
       }
       continue;
@@ -135,7 +141,11 @@ export async function runList(ctx: CommandContext, args: ImapArg[], lsub: boolea
       if (line) session.untagged(line);
     }
   }
-  void names;
+  for (const name of detached) {
+    if (!matches(name)) continue;
+    const flags = lsub ? '' : '\\Subscribed \\NonExistent';
+    session.untagged(`${lsub ? 'LSUB' : 'LIST'} (${flags}) ${quoteString(FOLDER_DELIMITER)} ${session.wireName(name)}`);
+  }
 }
 
 export const listCommand = defineCommand({

@@ -42,6 +42,8 @@ export class MemoryMessageStore implements MessageStore {
   private readonly messages = new Map<string, MessageState>();
   private readonly deliveryKeys = new Map<string, MessageState>();
   private readonly blobRows = new Map<string, BlobState>();
+  /** Subscribed names without a folder, per mailbox. */
+  private readonly detachedSubscriptions = new Map<string, Set<string>>();
   private nextMessageId = 1;
   private readonly blobs: BlobStore;
   private readonly notifier: Notifier;
@@ -160,12 +162,28 @@ export class MemoryMessageStore implements MessageStore {
     mailbox.messageCount -= folder.messageCount;
     for (const m of folder.messages) this.dropMessage(m);
     this.folders.delete(folder.id);
+    if (folder.subscribed) this.detachedOf(mailboxId).add(folder.name);
     await this.publish([{ mailboxId, event: foldersEvent() }]);
   }
 
   async setSubscribed(mailboxId: string, ref: FolderRef, subscribed: boolean): Promise<void> {
-    this.findFolder(mailboxId, ref).subscribed = subscribed;
+    const name = 'name' in ref ? normalizeFolderName(ref.name) : null;
+    const folder = name === null ? this.findFolder(mailboxId, ref) : this.folderList(mailboxId).find((f) => f.name === name);
+    if (folder) folder.subscribed = subscribed;
+    else if (subscribed) this.detachedOf(mailboxId).add(name!);
+    else if (!this.detachedOf(mailboxId).delete(name!)) throw new FolderNotFoundError(name!);
     await this.publish([{ mailboxId, event: foldersEvent() }]);
+  }
+
+  async listDetachedSubscriptions(mailboxId: string): Promise<string[]> {
+    return [...(this.detachedSubscriptions.get(mailboxId) ?? [])].sort();
+  }
+
+  private detachedOf(mailboxId: string): Set<string> {
+    this.mailbox(mailboxId);
+    let set = this.detachedSubscriptions.get(mailboxId);
+    if (!set) this.detachedSubscriptions.set(mailboxId, (set = new Set()));
+    return set;
   }
 
   async folderStatus(folderId: string): Promise<Folder> {
@@ -393,8 +411,10 @@ export class MemoryMessageStore implements MessageStore {
   private insertFolder(mailboxId: string, name: string, specialUse: SpecialUse | null, subscribed: boolean): FolderState {
     const mailbox = this.mailbox(mailboxId);
     mailbox.lastUidValidity = Math.max(Math.floor(this.now().getTime() / 1000), mailbox.lastUidValidity + 1);
+    // A name subscribed while it had no folder comes back subscribed.
+    const wasSubscribed = this.detachedSubscriptions.get(mailboxId)?.delete(name) ?? false;
     const folder: FolderState = {
-      id: randomUUID(), mailboxId, name, specialUse, subscribed, uidValidity: mailbox.lastUidValidity, uidNext: 1, highestModseq: 1,
+      id: randomUUID(), mailboxId, name, specialUse, subscribed: subscribed || wasSubscribed, uidValidity: mailbox.lastUidValidity, uidNext: 1, highestModseq: 1,
       messageCount: 0, unseenCount: 0, sizeBytes: 0, messages: [], tombstones: new Map(),
     };
     this.folders.set(folder.id, folder);

@@ -201,16 +201,40 @@ export class PostgresMessageStore implements MessageStore {
       );
       // Messages and tombstones go by cascade; the refcount trigger releases their blobs.
       await c.query(`DELETE FROM folder WHERE id = $1`, [folder.id]);
+      if (folder.subscribed) {
+        await c.query(`INSERT INTO folder_subscription (mailbox_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [mailboxId, folder.name]);
+      }
       events.push({ mailboxId, event: foldersEvent() });
     });
   }
 
   async setSubscribed(mailboxId: string, ref: FolderRef, subscribed: boolean): Promise<void> {
     await this.transaction(async (c, events) => {
-      const folder = await this.findFolder(c, mailboxId, ref);
-      await c.query(`UPDATE folder SET subscribed = $2 WHERE id = $1`, [folder.id, subscribed]);
+      const name = 'name' in ref ? normalizeFolderName(ref.name) : null;
+      if (name === null) {
+        const folder = await this.findFolder(c, mailboxId, ref);
+        await c.query(`UPDATE folder SET subscribed = $2 WHERE id = $1`, [folder.id, subscribed]);
+      } else {
+        // The mailbox lock orders this against a concurrent CREATE / DELETE of the same name.
+        await this.lockMailboxes(c, [mailboxId]);
+        const { rowCount } = await c.query(`UPDATE folder SET subscribed = $3 WHERE mailbox_id = $1 AND name = $2`, [mailboxId, name, subscribed]);
+        if (!rowCount) {
+          const detached = subscribed
+            ? await c.query(`INSERT INTO folder_subscription (mailbox_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [mailboxId, name])
+            : await c.query(`DELETE FROM folder_subscription WHERE mailbox_id = $1 AND name = $2`, [mailboxId, name]);
+          if (!subscribed && !detached.rowCount) throw new FolderNotFoundError(name);
+        }
+      }
       events.push({ mailboxId, event: foldersEvent() });
     });
+  }
+
+  async listDetachedSubscriptions(mailboxId: string): Promise<string[]> {
+    if (!UUID.test(mailboxId)) return [];
+    const { rows } = await this.pool.query<{ name: string }>(
+      `SELECT name FROM folder_subscription WHERE mailbox_id = $1 ORDER BY name COLLATE "C"`, [mailboxId],
+    );
+    return rows.map((r) => r.name);
   }
 
   async folderStatus(folderId: string): Promise<Folder> {
@@ -248,17 +272,20 @@ export class PostgresMessageStore implements MessageStore {
 
     // Retried deliveries answer from the earlier message without taking any lock.
     const keys = prepared.map((p) => p.d.message.deliveryKey).filter((k): k is string => !!k);
-    const earlier = new Map((await this.findDelivered(this.pool, keys)).map((r) => [r.deliveryKey, r]));
-    const blobSizes = new Map<string, number>();
     const hashes = [...new Set(prepared.map((p) => p.d.message.blobHash))];
-    const { rows: blobRows } = await this.pool.query<{ hash: string; size: string }>(
-      `SELECT hash, size FROM blob WHERE hash = ANY($1)`, [hashes],
+    // Earlier deliveries and blob sizes in one round trip (each costs as much as a small insert).
+    const { rows: [found] } = await this.pool.query<{ delivered: DeliveredRow[] | null; blobs: Array<{ hash: string; size: number }> | null }>(
+      `SELECT (${DELIVERED_JSON} WHERE m.delivery_key = ANY($1)) AS delivered,
+              (SELECT json_agg(json_build_object('hash', hash, 'size', size)) FROM blob WHERE hash = ANY($2)) AS blobs`,
+      [keys, hashes],
     );
-    for (const r of blobRows) blobSizes.set(r.hash, Number(r.size));
+    const earlier = new Map((found.delivered ?? []).map((r) => [r.delivery_key, deliveredResult(r)]));
+    const blobSizes = new Map<string, number>();
+    for (const r of found.blobs ?? []) blobSizes.set(r.hash, Number(r.size));
     const todo = prepared.filter((p) => {
       const key = p.d.message.deliveryKey;
       const dup = key ? earlier.get(key) : undefined;
-      if (dup) outcomes[p.i] = { ok: true, ...dup.result };
+      if (dup) outcomes[p.i] = { ok: true, ...dup };
       else if (!blobSizes.has(p.d.message.blobHash)) outcomes[p.i] = { ok: false, error: new BlobNotStoredError(p.d.message.blobHash) };
       else return true;
       return false;
@@ -632,9 +659,11 @@ export class PostgresMessageStore implements MessageStore {
       `UPDATE mailbox SET last_uid_validity = GREATEST($2::bigint, last_uid_validity + 1) WHERE id = $1 RETURNING last_uid_validity`,
       [mailboxId, clock],
     );
+    // A name subscribed while it had no folder comes back subscribed.
+    const { rowCount: wasSubscribed } = await c.query(`DELETE FROM folder_subscription WHERE mailbox_id = $1 AND name = $2`, [mailboxId, name]);
     const { rows } = await c.query<FolderRow>(
       `INSERT INTO folder (mailbox_id, name, special_use, subscribed, uid_validity) VALUES ($1, $2, $3, $4, $5) RETURNING ${FOLDER_COLUMNS}`,
-      [mailboxId, name, specialUse, subscribed, mailbox.last_uid_validity],
+      [mailboxId, name, specialUse, subscribed || !!wasSubscribed, mailbox.last_uid_validity],
     );
     return toFolder(rows[0]);
   }
@@ -713,6 +742,17 @@ export class PostgresMessageStore implements MessageStore {
       result: { messageId: r.id, folderId: r.folder_id, uid: r.uid, uidValidity: Number(r.uid_validity), modseq: Number(r.modseq), size: r.size, duplicate: true },
     }));
   }
+}
+
+interface DeliveredRow { delivery_key: string; id: string; folder_id: string; uid: number; modseq: number; size: number; uid_validity: number }
+
+/** Messages already stored under delivery keys, as one json array (ids as text: they are bigserial). */
+const DELIVERED_JSON = `SELECT json_agg(json_build_object('delivery_key', m.delivery_key, 'id', m.id::text, 'folder_id', m.folder_id,
+    'uid', m.uid, 'modseq', m.modseq, 'size', m.size, 'uid_validity', f.uid_validity))
+  FROM message m JOIN folder f ON f.id = m.folder_id`;
+
+function deliveredResult(r: DeliveredRow): AppendResult {
+  return { messageId: r.id, folderId: r.folder_id, uid: r.uid, uidValidity: Number(r.uid_validity), modseq: Number(r.modseq), size: r.size, duplicate: true };
 }
 
 function toFolder(r: FolderRow): Folder {

@@ -184,7 +184,13 @@ export interface MessageStore {
   renameFolder(mailboxId: string, ref: FolderRef, newName: string): Promise<Folder>;
   /** Refused for INBOX and for folders with children; messages go with it, their quota is given back. */
   deleteFolder(mailboxId: string, ref: FolderRef): Promise<void>;
+  /**
+   * A subscription outlives its folder (RFC 3501 §6.3.6): deleting a subscribed folder, or subscribing a name by
+   * `{ name }` that has no folder, keeps the name as a detached subscription until it is unsubscribed or created.
+   */
   setSubscribed(mailboxId: string, ref: FolderRef, subscribed: boolean): Promise<void>;
+  /** Subscribed names with no folder (LIST-EXTENDED answers them \NonExistent), sorted. */
+  listDetachedSubscriptions(mailboxId: string): Promise<string[]>;
   folderStatus(folderId: string): Promise<Folder>;
   quota(mailboxId: string): Promise<QuotaUsage>;
 

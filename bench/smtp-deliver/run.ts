@@ -1,0 +1,173 @@
+/**
+ * SMTP in → mailbox throughput of one mail node (roles smtp, delivery, scheduler) started in this process on a fresh
+ * test database. A message counts only once its row is in `message` (polled every 100 ms), so the figures are end to
+ * end: SMTP session, blob fsync, spool commit, BullMQ, delivery job, store append. Scenarios:
+ *   a) 5,000 × 10 KB to one mailbox over 10 and over 100 concurrent connections (each sends many messages);
+ *   b) 10,000 × 10 KB to 10,000 mailboxes across 1,000 domains, 100 connections;
+ *   c) 500 × 300 KB to one mailbox, 10 connections.
+ * Also printed: when the last 250 arrived (SMTP alone), per-stage time inside the node, and the peak RSS of this
+ * process (the node plus the light raw-socket client). `BENCH_SCALE=0.2` runs a fifth of each for a quick look.
+ */
+import 'reflect-metadata';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startTestNode, type TestNode } from '../../apps/mta/test/harness';
+import { SmtpTalk } from '../../apps/mta/test/smtp-talk';
+
+const SCALE = Number(process.env.BENCH_SCALE ?? 1);
+/** `BENCH_ONLY=a` (or `b`, `c`, `ab`…) runs only those scenarios. */
+const ONLY = process.env.BENCH_ONLY ?? 'abc';
+const mb = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(0)} MB`;
+
+/** A plain-text message of about `bytes`, dot-stuffing free, CRLF lines of 76 characters. */
+function message(bytes: number, n: number, to: string): Buffer {
+  const head = `From: Bench Sender <sender@outside.test>\r\nTo: ${to}\r\nSubject: bench message ${n}\r\n`
+    + `Message-ID: <bench-${n}-${Date.now()}@outside.test>\r\nDate: ${new Date().toUTCString()}\r\nMIME-Version: 1.0\r\n`
+    + `Content-Type: text/plain; charset=us-ascii\r\n\r\n`;
+  const line = 'The quick brown fox jumps over the lazy dog while the mail node counts bytes ok\r\n'.slice(-78);
+  const lines: string[] = [];
+  let size = head.length;
+  let i = 0;
+  while (size < bytes) {
+    const l = `${(n + i++) % 10}${line.slice(1)}`;
+    lines.push(l);
+    size += l.length;
+  }
+  return Buffer.from(head + lines.join(''), 'latin1');
+}
+
+interface Stage { calls: number; ms: number }
+const stages = new Map<string, Stage>();
+function timed<T extends object, K extends keyof T>(name: string, obj: T, key: K): void {
+  const original = obj[key] as unknown as (...a: unknown[]) => Promise<unknown>;
+  (obj as Record<K, unknown>)[key] = async function (this: unknown, ...args: unknown[]) {
+    const t = performance.now();
+    try {
+      return await original.apply(this, args);
+    } finally {
+      const s = stages.get(name) ?? { calls: 0, ms: 0 };
+      s.calls += 1;
+      s.ms += performance.now() - t;
+      stages.set(name, s);
+    }
+  };
+}
+
+async function sendAll(port: number, connections: number, jobs: Array<{ to: string; body: Buffer }>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    const talk = await SmtpTalk.open(port);
+    if (talk.greeting.code !== 220) throw new Error(`greeting ${talk.greeting.line}`);
+    await expect(talk.cmd('EHLO client.outside.test'), 250);
+    for (;;) {
+      const i = next++;
+      if (i >= jobs.length) break;
+      const job = jobs[i];
+      await expect(talk.cmd('MAIL FROM:<sender@outside.test>'), 250);
+      await expect(talk.cmd(`RCPT TO:<${job.to}>`), 250);
+      await expect(talk.cmd('DATA'), 354);
+      talk.write(job.body);
+      await expect(talk.cmd('\r\n.'), 250);
+    }
+    await talk.cmd('QUIT');
+  };
+  await Promise.all(Array.from({ length: connections }, worker));
+}
+
+async function expect(reply: Promise<{ code: number; line: string }>, code: number): Promise<void> {
+  const r = await reply;
+  if (r.code !== code) throw new Error(`expected ${code}, got ${r.line || 'a closed connection'}`);
+}
+
+async function run(node: TestNode, label: string, connections: number, jobs: Array<{ to: string; body: Buffer }>, mailboxIds: string[]) {
+  const sql = (t: string, p?: unknown[]) => node.db.dataSource.query(t, p);
+  const [{ n: before }] = await sql(`SELECT count(*)::int AS n FROM message WHERE mailbox_id = ANY($1)`, [mailboxIds]);
+  stages.clear();
+  const started = performance.now();
+  let smtpDone = 0;
+  const sending = sendAll(node.ports.smtp, connections, jobs).then(() => { smtpDone = performance.now(); });
+  let failed: unknown = null;
+  sending.catch((err) => { failed = err; });
+  let stored = 0;
+  const deadline = started + 30 * 60_000;
+  while (stored < jobs.length) {
+    if (failed) throw failed;
+    if (performance.now() > deadline) throw new Error(`${label}: only ${stored} of ${jobs.length} stored after 30 min`);
+    await sleep(100);
+    const [{ n }] = await sql(`SELECT count(*)::int AS n FROM message WHERE mailbox_id = ANY($1)`, [mailboxIds]);
+    stored = n - before;
+  }
+  const elapsed = (performance.now() - started) / 1000;
+  await sending;
+  const smtp = (smtpDone - started) / 1000;
+  console.log(`${label}: ${jobs.length} stored in ${elapsed.toFixed(1)} s = ${Math.round(jobs.length / elapsed)} msgs/s end to end`
+    + ` (SMTP alone: last 250 after ${smtp.toFixed(1)} s = ${Math.round(jobs.length / smtp)} msgs/s)`);
+  const rows = [...stages.entries()].map(([name, s]) => `${name} ${s.calls}× avg ${(s.ms / s.calls).toFixed(1)} ms`);
+  console.log(`  stages: ${rows.join('; ')}`);
+  return Math.round(jobs.length / elapsed);
+}
+
+async function main(): Promise<void> {
+  const node = await startTestNode({
+    roles: ['smtp', 'delivery', 'scheduler'],
+    settings: { concurrentConnectionsPerIp: 10_000, connectionsPerIpPerMinute: 100_000 },
+    env: process.env.DELIVERY_CONCURRENCY ? { DELIVERY_CONCURRENCY: process.env.DELIVERY_CONCURRENCY } : {},
+  });
+  let peak = process.memoryUsage().rss;
+  const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 100);
+  const results: string[] = [];
+  try {
+    const store = node.ctx.store as unknown as Record<string, unknown>;
+    timed('putBlob', store, 'putBlob');
+    timed('appendMany', store, 'appendMany');
+    const sql = (t: string, p?: unknown[]) => node.db.dataSource.query(t, p);
+    const tenant = await node.seed.tenant('Bench');
+    const domain = await node.seed.domain(tenant.id, 'bench.test');
+    const inbox = await node.seed.mailbox(domain.id, 'inbox');
+
+    const count = (n: number) => Math.max(1, Math.round(n * SCALE));
+    for (const connections of ONLY.includes('a') ? [10, 100] : []) {
+      const jobs = Array.from({ length: count(5000) }, (_, i) => ({ to: inbox.address, body: message(10 * 1024, i + connections * 100_000, inbox.address) }));
+      results.push(`a) 10 KB, one mailbox, ${connections} connections: ${await run(node, `a) ${connections} conn`, connections, jobs, [inbox.id])} msgs/s (Postfix+Dovecot ${connections === 10 ? 317 : 282})`);
+    }
+
+    if (ONLY.includes('b')) {
+    // b) 1,000 domains × 10 mailboxes, seeded in bulk; folders through the store as the API does.
+    const seedStart = performance.now();
+    const hash = (await sql(`SELECT password_hash FROM mailbox WHERE id = $1`, [inbox.id]))[0].password_hash;
+    const domains = count(1000);
+    await sql(
+      `INSERT INTO domain (tenant_id, name, unicode_name, status, smtp_enabled, local_only, is_default, mailbox_default_quota_bytes)
+       SELECT $1, 'd' || g || '.bench.test', 'd' || g || '.bench.test', 'active', true, false, false, 1073741824 FROM generate_series(1, $2) g`,
+      [tenant.id, domains],
+    );
+    const many: Array<{ id: string; address: string }> = await sql(
+      `INSERT INTO mailbox (tenant_id, domain_id, local_part, address, display_name, role, password_hash, status, may_send_outside, quota_bytes, used_bytes)
+       SELECT d.tenant_id, d.id, 'u' || g, 'u' || g || '@' || d.name, '', 'user', $2, 'active', true, 1073741824, 0
+         FROM domain d CROSS JOIN generate_series(1, 10) g WHERE d.tenant_id = $1 AND d.name LIKE 'd%.bench.test'
+       RETURNING id, address`,
+      [tenant.id, hash],
+    );
+    for (let i = 0; i < many.length; i += 20) await Promise.all(many.slice(i, i + 20).map((m) => node.ctx.store.createDefaultFolders(m.id)));
+    console.log(`seeded ${domains} domains, ${many.length} mailboxes in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`);
+    const spread = Array.from({ length: count(10_000) }, (_, i) => ({ to: many[i % many.length].address, body: message(10 * 1024, i, many[i % many.length].address) }));
+    results.push(`b) 10 KB to ${many.length} mailboxes in ${domains} domains, 100 connections: ${await run(node, 'b) spread', 100, spread, many.map((m) => m.id))} msgs/s (Postfix+Dovecot 256)`);
+    }
+
+    if (ONLY.includes('c')) {
+    const big = Array.from({ length: count(500) }, (_, i) => ({ to: inbox.address, body: message(300 * 1024, i + 9_000_000, inbox.address) }));
+    results.push(`c) 300 KB, one mailbox, 10 connections: ${await run(node, 'c) 300 KB', 10, big, [inbox.id])} msgs/s (Postfix+Dovecot 201)`);
+    }
+  } finally {
+    clearInterval(sampler);
+    await node.close();
+  }
+  console.log(`\nDELIVERY_CONCURRENCY ${process.env.DELIVERY_CONCURRENCY ?? '32 (default)'}, scale ${SCALE}`);
+  for (const r of results) console.log(r);
+  console.log(`peak RSS of the node process: ${mb(peak)}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
