@@ -21,6 +21,7 @@ describe('mail log', () => {
   beforeAll(async () => {
     api = await startTestApi();
     pool = new Pool({ connectionString: api.db.url, max: 2 });
+    pool.on('error', () => undefined); // idle clients see the teardown's DROP DATABASE
     op = await api.operatorToken();
     acme = await seedTenant(api.db.dataSource, 'Acme', ['acme.test'], [{ local: 'boss', role: 'tenant_admin' }, { local: 'dom', role: 'domain_admin' }], TEST_PASSWORD);
     beacon = await seedTenant(api.db.dataSource, 'Beacon', ['beacon.test'], [{ local: 'boss', role: 'tenant_admin' }], TEST_PASSWORD);

@@ -133,6 +133,7 @@ describe('settings API', () => {
 
   it("announces a change on the installation's channel, and a running SettingsSource applies it within 1 s", async () => {
     const pool = new Pool({ connectionString: api.db.url, max: 2 });
+    pool.on('error', () => undefined); // idle clients see the teardown's DROP DATABASE
     // As a mail node makes it: the installation's keyPrefix on the client, no prefix given to start().
     const nodeRedis = new Redis(TEST_REDIS_URL, { keyPrefix: prefix });
     const source = new SettingsSource(pool, (e) => {
@@ -191,6 +192,7 @@ describe('settings API', () => {
 
       // What the delivery workers read and send.
       const pool = new Pool({ connectionString: api.db.url, max: 1 });
+      pool.on('error', () => undefined); // idle clients see the teardown's DROP DATABASE
       try {
         const loaded = await loadMailTemplates(pool);
         expect(loaded).toEqual(body);

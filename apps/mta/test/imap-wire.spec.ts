@@ -98,6 +98,7 @@ function readUntil(socket: net.Socket, until: RegExp): Promise<string> {
 beforeAll(async () => {
   db = await createTestDatabase();
   pool = new Pool({ connectionString: db.url, max: 10 });
+  pool.on('error', () => undefined); // idle clients see the teardown's DROP DATABASE
   const prefix = `test:${randomBytes(4).toString('hex')}:`;
   redis = new Redis(TEST_REDIS_URL, { keyPrefix: prefix, maxRetriesPerRequest: null });
   blobDir = await mkdtemp(join(tmpdir(), 'dizi-imap-wire-'));

@@ -149,6 +149,7 @@ async function systemMailTo(to: string): Promise<Array<{ id: string; mailFrom: s
 beforeAll(async () => {
   db = await createTestDatabase();
   pool = new Pool({ connectionString: db.url, max: 20 });
+  pool.on('error', () => undefined); // idle clients see the teardown's DROP DATABASE
   dir = await mkdtemp(join(tmpdir(), 'dizi-local-delivery-'));
   blobs = new FsBlobStore(join(dir, 'blobs'));
   store = new PostgresMessageStore({ pool, blobs, notifier: new MemoryNotifier() });

@@ -17,6 +17,7 @@ describe('SettingsSource', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     pool = new Pool({ connectionString: db.url, max: 4 });
+    pool.on('error', () => undefined); // idle clients see the teardown's DROP DATABASE
     publisher = new Redis(TEST_REDIS_URL);
   });
   afterEach(async () => {
