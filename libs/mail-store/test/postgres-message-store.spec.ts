@@ -117,6 +117,33 @@ describe('PostgresMessageStore transactions', () => {
     return { mailboxId, inbox, trash };
   }
 
+  it('gives a mailbox its default folders on insert, or at first use when a bulk import deferred them', async () => {
+    const made = await insertMailbox(s.pool, 1e9);
+    const count = async (id: string) => Number((await s.pool.query(`SELECT count(*) FROM folder WHERE mailbox_id = $1`, [id])).rows[0].count);
+    expect(await count(made)).toBe(6);
+
+    const client = await s.pool.connect();
+    let deferred: string;
+    try {
+      await client.query('BEGIN');
+      await client.query(`SET LOCAL dizi.defer_default_folders = 'on'`);
+      const { rows: [m] } = await client.query(
+        `INSERT INTO mailbox (tenant_id, domain_id, local_part, address, password_hash, quota_bytes)
+         SELECT tenant_id, domain_id, 'imported', 'imported@' || split_part(address, '@', 2), 'x', 1e9 FROM mailbox WHERE id = $1 RETURNING id`,
+        [made],
+      );
+      await client.query('COMMIT');
+      deferred = m.id;
+    } finally {
+      client.release();
+    }
+    expect(await count(deferred)).toBe(0);
+    const b = await s.store.putBlob(Readable.from([Buffer.from('Subject: first\r\n\r\nx\r\n')]));
+    const appended = await s.store.append(deferred, { name: 'INBOX' }, { blobHash: b.hash, summary: {} }, { enforceQuota: true });
+    expect(appended.uid).toBe(1);
+    expect((await s.store.listFolders(deferred)).map((f) => f.specialUse).sort()).toEqual(['drafts', 'inbox', 'junk', 'sent', 'trash', 'virus']);
+  });
+
   it('rolls a move back completely when its backend dies halfway (after the rows moved, before the tombstones)', async () => {
     const { mailboxId, inbox, trash } = await fill(20);
     const blocker = await s.pool.connect();

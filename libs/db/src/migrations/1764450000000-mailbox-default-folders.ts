@@ -24,6 +24,10 @@ export class MailboxDefaultFolders1764450000000 implements MigrationInterface {
     await q.query(`
       CREATE FUNCTION mailbox_default_folders() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
+        -- Bulk imports defer this; the message store then creates the folders at a mailbox's first use.
+        IF current_setting('dizi.defer_default_folders', true) = 'on' THEN
+          RETURN NULL;
+        END IF;
         INSERT INTO folder (mailbox_id, name, special_use, subscribed, uid_validity)
         SELECT n.id, d.name, d.special_use, true, n.last_uid_validity - 5 + d.ord
           FROM new_rows n

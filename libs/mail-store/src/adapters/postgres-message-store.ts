@@ -117,6 +117,7 @@ export class PostgresMessageStore implements MessageStore {
 
   async listFolders(mailboxId: string): Promise<Folder[]> {
     if (!UUID.test(mailboxId)) return [];
+    await this.ensureDefaultFolders([mailboxId]);
     const { rows } = await this.pool.query<FolderRow>(
       `SELECT ${FOLDER_COLUMNS} FROM folder WHERE mailbox_id = $1 ORDER BY name <> 'INBOX', name`, [mailboxId],
     );
@@ -124,7 +125,21 @@ export class PostgresMessageStore implements MessageStore {
   }
 
   async getFolder(mailboxId: string, ref: FolderRef): Promise<Folder> {
+    await this.ensureDefaultFolders([mailboxId]);
     return toFolder(await this.findFolder(this.pool, mailboxId, ref));
+  }
+
+  /**
+   * Mailboxes get their default folders when they are made, except from a bulk import, which defers
+   * them for speed (see the mailbox_default_folders trigger): such a mailbox gets them at first use.
+   */
+  private async ensureDefaultFolders(mailboxIds: string[]): Promise<void> {
+    const ids = [...new Set(mailboxIds)].filter((id) => UUID.test(id));
+    if (!ids.length) return;
+    const { rows } = await this.pool.query<{ id: string }>(
+      `SELECT m.id FROM mailbox m WHERE m.id = ANY($1) AND NOT EXISTS (SELECT 1 FROM folder f WHERE f.mailbox_id = m.id)`, [ids],
+    );
+    for (const r of rows) await this.createDefaultFolders(r.id);
   }
 
   async createFolder(mailboxId: string, name: string, opts: { specialUse?: SpecialUse; subscribed?: boolean } = {}): Promise<Folder> {
@@ -259,6 +274,7 @@ export class PostgresMessageStore implements MessageStore {
   }
 
   async appendMany(deliveries: Delivery[]): Promise<DeliveryOutcome[]> {
+    await this.ensureDefaultFolders(deliveries.map((d) => d.mailboxId));
     const outcomes: Array<DeliveryOutcome | undefined> = new Array(deliveries.length);
     const prepared = deliveries.map((d, i) => {
       try {

@@ -105,6 +105,9 @@ export class MailboxImportService implements OnApplicationBootstrap, BeforeAppli
       await runner.startTransaction();
       // Taken before the job row exists, so the job never reads as running without a live owner.
       await runner.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [IMPORT_LOCK_CLASS, jobId]);
+      // Six default folders for each of 100,000 mailboxes would double the import; the message store
+      // creates them at the first use of each imported mailbox instead.
+      await runner.query(`SET LOCAL dizi.defer_default_folders = 'on'`);
       await runner.query(
         `CREATE TEMP TABLE mailbox_import_staging (
            n integer PRIMARY KEY, line integer NOT NULL, local_part text NOT NULL, address text NOT NULL,
