@@ -255,20 +255,59 @@ describe('find, browse and page', () => {
     expect((await api.request('GET', '/api/mailboxes?limit=501', { token: op })).body.field).toBe('limit');
   });
 
-  it('caps the count past 1,000 matches and says so', async () => {
+  it('counts exactly within a domain, and caps the count past 1,000 matches across domains and says so', async () => {
     const crowd = await ok(201, 'POST', '/api/domains', op, { tenantId: tenantB, name: 'crowd.test' });
     await api.db.dataSource.query(
       `INSERT INTO mailbox (tenant_id, domain_id, local_part, address, display_name, password_hash, quota_bytes)
        SELECT $1, $2, 'member' || i, 'member' || i || '@crowd.test', 'Member ' || i, 'x', 1000 FROM generate_series(1, 1100) i`,
       [tenantB, crowd.id],
     );
+    // One domain: its search index counts every match.
     const many = await ok(200, 'GET', '/api/mailboxes?domain=crowd.test&q=member&limit=10', op);
-    expect(many).toMatchObject({ total: 1001, totalCapped: true });
+    expect(many).toMatchObject({ total: 1100, totalCapped: false });
     expect(many.items).toHaveLength(10);
     const deep = await ok(200, 'GET', '/api/mailboxes?domain=crowd.test&limit=10&offset=1050', op);
-    expect(deep).toMatchObject({ total: 1060, totalCapped: true });
+    expect(deep).toMatchObject({ total: 1100, totalCapped: false });
+    expect(deep.items).toHaveLength(10);
     const few = await ok(200, 'GET', '/api/mailboxes?domain=crowd.test&q=member109', op);
     expect(few).toMatchObject({ total: 11, totalCapped: false });
+    // Across a tenant's domains the SQL count stops at 1,001.
+    const tenantWide = await ok(200, 'GET', `/api/mailboxes?tenantId=${tenantB}&q=member&limit=10`, op);
+    expect(tenantWide).toMatchObject({ total: 1001, totalCapped: true });
+    expect(tenantWide.items).toHaveLength(10);
+    const tenantDeep = await ok(200, 'GET', `/api/mailboxes?tenantId=${tenantB}&limit=10&offset=1050`, op);
+    expect(tenantDeep).toMatchObject({ total: 1060, totalCapped: true });
+  });
+
+  it('answers from current data right after any change, also one made outside this API process', async () => {
+    const fresh = await ok(201, 'POST', '/api/domains', op, { tenantId: tenantB, name: 'fresh.test' });
+    const find = async (q: string) => addresses(await ok(200, 'GET', `/api/mailboxes?domain=fresh.test&q=${encodeURIComponent(q)}`, op));
+    expect(await find('zed')).toEqual([]);
+    const zed = await mailbox(op, { address: 'zed@fresh.test', displayName: 'Zed Zhou' });
+    expect(await find('zed')).toEqual(['zed']);
+    await ok(200, 'PATCH', `/api/mailboxes/${zed.id}`, op, { displayName: 'Zachary Zhou' });
+    expect(await find('zachary')).toEqual(['zed']);
+    // Written by another node (or psql): no API call in between.
+    await api.db.dataSource.query(`UPDATE mailbox SET display_name = '周泽德' WHERE id = $1`, [zed.id]);
+    expect(await find('泽德')).toEqual(['zed']);
+    expect(await find('zachary')).toEqual([]);
+    await api.db.dataSource.query(`UPDATE mailbox SET status = 'suspended' WHERE id = $1`, [zed.id]);
+    expect(addresses(await ok(200, 'GET', '/api/mailboxes?domain=fresh.test&status=suspended', op))).toEqual(['zed']);
+    await api.db.dataSource.query(
+      `INSERT INTO mailbox (tenant_id, domain_id, local_part, address, password_hash, quota_bytes) VALUES ($1, $2, 'zelda', 'zelda@fresh.test', 'x', 1)`,
+      [tenantB, fresh.id],
+    );
+    expect(await find('@fresh')).toEqual(['zed', 'zelda']);
+    expect(await find('da@fresh.te')).toEqual(['zelda']);
+    // Usage is read fresh with each page, not from the index.
+    await api.db.dataSource.query(`UPDATE mailbox SET used_bytes = 7 WHERE address = 'zelda@fresh.test'`);
+    const [zelda] = (await ok(200, 'GET', '/api/mailboxes?domain=fresh.test&q=zelda', op)).items;
+    expect(zelda.usedBytes).toBe(7);
+    await api.db.dataSource.query(`DELETE FROM mailbox WHERE address = 'zed@fresh.test'`);
+    expect(await find('z')).toEqual(['zelda']);
+    await ok(204, 'DELETE', '/api/domains/fresh.test', op, { confirm: 'fresh.test' });
+    const [counter] = await api.db.dataSource.query(`SELECT count(*)::int AS n FROM mailbox_directory_version WHERE domain_id = $1`, [fresh.id]);
+    expect(counter.n).toBe(0);
   });
 
   it('filters by tenant, status and role', async () => {

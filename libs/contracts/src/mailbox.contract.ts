@@ -9,7 +9,12 @@ const password = z
   .string()
   .min(8, 'the password needs at least 8 characters')
   .max(1024, 'the password is longer than 1024 characters');
-const displayName = z.string().trim().max(200, 'the display name is longer than 200 characters');
+const displayName = z
+  .string()
+  .trim()
+  .max(200, 'the display name is longer than 200 characters')
+  // eslint-disable-next-line no-control-regex -- the point: refuse control characters
+  .regex(/^[^\u0000-\u001f\u007f]*$/, 'the display name must not contain control characters');
 const quotaBytes = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).describe('storage quota in bytes');
 const dailySendLimit = z.number().int().min(0).max(100_000_000).nullable().describe("messages per day; null: the domain's limit");
 

@@ -5,11 +5,12 @@ import { MailboxImportController } from './mailbox-import.controller';
 import { MailboxImportService } from './mailbox-import.service';
 import { MailboxesController } from './mailboxes.controller';
 import { MailboxesService } from './mailboxes.service';
+import { MailboxDirectoryCache } from './mailbox-directory-cache';
 
 @Module({
   imports: [TenantsModule],
   controllers: [MailboxesController, MailboxImportController],
-  providers: [MailboxesService, MailboxImportService, MailboxExportService],
+  providers: [MailboxesService, MailboxDirectoryCache, MailboxImportService, MailboxExportService],
   exports: [MailboxesService, MailboxImportService],
 })
 export class MailboxesModule {}
