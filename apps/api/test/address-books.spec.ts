@@ -1,14 +1,13 @@
 /** Public address books (system-wide and per domain), their contacts, and the domain directory: who reads, who writes. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApi, TestApi } from './harness';
-import { ApiDomain, auditActions, createTenant, insertMailbox, SignedInMailbox, signedInMailbox } from './mail-admin-fixture';
+import type { TestApi } from './harness';
+import { ApiDomain, auditActions, insertMailbox, SignedInMailbox, signedInMailbox, startHarbourWorld } from './mail-admin-fixture';
 
 describe('address books', () => {
   let api: TestApi;
   let op: string;
   let a: ApiDomain;
   let b: ApiDomain;
-  let c: ApiDomain;
   let tenantAdmin: SignedInMailbox;
   let adminA: SignedInMailbox;
   let adminB: SignedInMailbox;
@@ -25,16 +24,8 @@ describe('address books', () => {
   const contactRows = (bookId: string) => api.db.dataSource.query(`SELECT * FROM contact WHERE book_id = $1 ORDER BY email`, [bookId]);
 
   beforeAll(async () => {
-    api = await startTestApi();
-    op = await api.operatorToken();
-    [a, b] = (await createTenant(api, op, 'Harbour', ['a.test', 'b.test'])).domains;
-    [c] = (await createTenant(api, op, 'Other', ['c.test'])).domains;
-    tenantAdmin = await signedInMailbox(api, a, 'boss', 'tenant_admin');
-    adminA = await signedInMailbox(api, a, 'admin', 'domain_admin');
-    adminB = await signedInMailbox(api, b, 'admin', 'domain_admin');
-    userA = await signedInMailbox(api, a, 'ann', 'user');
+    ({ api, op, a, b, tenantAdmin, adminA, adminB, userA, otherTenantAdmin } = await startHarbourWorld());
     userB = await signedInMailbox(api, b, 'bea', 'user');
-    otherTenantAdmin = await signedInMailbox(api, c, 'boss', 'tenant_admin');
   });
   afterAll(() => api?.close());
 

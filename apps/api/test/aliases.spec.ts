@@ -1,14 +1,13 @@
 /** Aliases: one address to many, the per-domain catch-all, address uniqueness across mailboxes/groups/aliases, and who may touch them. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApi, TestApi } from './harness';
-import { ApiDomain, auditActions, createTenant, insertMailbox, SignedInMailbox, signedInMailbox } from './mail-admin-fixture';
+import type { TestApi } from './harness';
+import { ApiDomain, auditActions, insertMailbox, SignedInMailbox, startHarbourWorld } from './mail-admin-fixture';
 
 describe('aliases', () => {
   let api: TestApi;
   let op: string;
   let a: ApiDomain;
   let b: ApiDomain;
-  let c: ApiDomain;
   let tenantAdmin: SignedInMailbox;
   let adminA: SignedInMailbox;
   let adminB: SignedInMailbox;
@@ -19,16 +18,7 @@ describe('aliases', () => {
   const create = (token: string, body: unknown) => api.request('POST', '/api/aliases', { token, body });
 
   beforeAll(async () => {
-    api = await startTestApi();
-    op = await api.operatorToken();
-    const t1 = await createTenant(api, op, 'Harbour', ['a.test', 'b.test']);
-    [a, b] = t1.domains;
-    [c] = (await createTenant(api, op, 'Other', ['c.test'])).domains;
-    tenantAdmin = await signedInMailbox(api, a, 'boss', 'tenant_admin');
-    adminA = await signedInMailbox(api, a, 'admin', 'domain_admin');
-    adminB = await signedInMailbox(api, b, 'admin', 'domain_admin');
-    userA = await signedInMailbox(api, a, 'ann', 'user');
-    otherTenantAdmin = await signedInMailbox(api, c, 'boss', 'tenant_admin');
+    ({ api, op, a, b, tenantAdmin, adminA, adminB, userA, otherTenantAdmin } = await startHarbourWorld());
   });
   afterAll(() => api?.close());
 

@@ -1,14 +1,12 @@
 /** Groups as mailing lists: settings, posting policies, members (addresses and wildcards) changed in one transaction each, and access rules. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApi, TestApi } from './harness';
-import { ApiDomain, auditActions, createTenant, insertMailbox, SignedInMailbox, signedInMailbox } from './mail-admin-fixture';
+import type { TestApi } from './harness';
+import { ApiDomain, auditActions, insertMailbox, SignedInMailbox, startHarbourWorld } from './mail-admin-fixture';
 
 describe('groups', () => {
   let api: TestApi;
   let op: string;
   let a: ApiDomain;
-  let b: ApiDomain;
-  let c: ApiDomain;
   let tenantAdmin: SignedInMailbox;
   let adminA: SignedInMailbox;
   let adminB: SignedInMailbox;
@@ -26,15 +24,7 @@ describe('groups', () => {
   const groupRow = async (address: string) => (await api.db.dataSource.query(`SELECT * FROM mail_group WHERE address = $1`, [address]))[0];
 
   beforeAll(async () => {
-    api = await startTestApi();
-    op = await api.operatorToken();
-    [a, b] = (await createTenant(api, op, 'Harbour', ['a.test', 'b.test'])).domains;
-    [c] = (await createTenant(api, op, 'Other', ['c.test'])).domains;
-    tenantAdmin = await signedInMailbox(api, a, 'boss', 'tenant_admin');
-    adminA = await signedInMailbox(api, a, 'admin', 'domain_admin');
-    adminB = await signedInMailbox(api, b, 'admin', 'domain_admin');
-    userA = await signedInMailbox(api, a, 'ann', 'user');
-    otherTenantAdmin = await signedInMailbox(api, c, 'boss', 'tenant_admin');
+    ({ api, op, a, tenantAdmin, adminA, adminB, userA, otherTenantAdmin } = await startHarbourWorld());
   });
   afterAll(() => api?.close());
 

@@ -1,7 +1,7 @@
 /** Tenants and domains created through the API as the operator; mailboxes with a role inserted by SQL and signed in. */
 import { expect } from 'vitest';
 import type { MailboxRole } from '@dizi/domain/roles';
-import { TEST_PASSWORD, TestApi } from './harness';
+import { startTestApi, TEST_PASSWORD, TestApi } from './harness';
 import { hashOnce } from './tenancy-fixture';
 
 export interface ApiDomain {
@@ -52,4 +52,36 @@ export async function signedInMailbox(api: TestApi, domain: ApiDomain, localPart
 export async function auditActions(api: TestApi, objectId: string): Promise<string[]> {
   const rows: { action: string }[] = await api.db.dataSource.query(`SELECT action FROM audit_event WHERE object_id = $1 ORDER BY id`, [objectId]);
   return rows.map((r) => r.action);
+}
+
+/** Tenant Harbour (a.test, b.test) and tenant Other (c.test), with one signed-in mailbox per role that the specs act as. */
+export interface HarbourWorld {
+  api: TestApi;
+  op: string;
+  a: ApiDomain;
+  b: ApiDomain;
+  c: ApiDomain;
+  /** boss@a.test, tenant admin of Harbour. */
+  tenantAdmin: SignedInMailbox;
+  adminA: SignedInMailbox;
+  adminB: SignedInMailbox;
+  /** ann@a.test, a plain user. */
+  userA: SignedInMailbox;
+  /** boss@c.test, tenant admin of Other: the outsider. */
+  otherTenantAdmin: SignedInMailbox;
+}
+
+export async function startHarbourWorld(): Promise<HarbourWorld> {
+  const api = await startTestApi();
+  const op = await api.operatorToken();
+  const [a, b] = (await createTenant(api, op, 'Harbour', ['a.test', 'b.test'])).domains;
+  const [c] = (await createTenant(api, op, 'Other', ['c.test'])).domains;
+  return {
+    api, op, a, b, c,
+    tenantAdmin: await signedInMailbox(api, a, 'boss', 'tenant_admin'),
+    adminA: await signedInMailbox(api, a, 'admin', 'domain_admin'),
+    adminB: await signedInMailbox(api, b, 'admin', 'domain_admin'),
+    userA: await signedInMailbox(api, a, 'ann', 'user'),
+    otherTenantAdmin: await signedInMailbox(api, c, 'boss', 'tenant_admin'),
+  };
 }
