@@ -9,6 +9,7 @@
  * process (the node plus the light raw-socket client). `BENCH_SCALE=0.2` runs a fifth of each for a quick look.
  */
 import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startTestNode, type TestNode } from '../../apps/mta/test/harness';
@@ -53,6 +54,39 @@ function timed<T extends object, K extends keyof T>(name: string, obj: T, key: K
   };
 }
 
+/** Statements the node's pool sends (BEGIN/COMMIT included), counted per client as it is checked out. */
+const queries = { total: 0 };
+function countQueries(pool: TestNode['ctx']['pool']): void {
+  const counted = new WeakSet<object>();
+  pool.on('acquire', (client) => {
+    if (counted.has(client)) return;
+    counted.add(client);
+    const query = client.query.bind(client) as (...a: unknown[]) => unknown;
+    (client as unknown as { query: (...a: unknown[]) => unknown }).query = (...a: unknown[]) => {
+      queries.total += 1;
+      return query(...a);
+    };
+  });
+}
+
+/**
+ * CPU seconds (user + system) of the PostgreSQL backends serving this database, from /proc: on a busy shared machine
+ * CPU per message says more than wall-clock rates. Backends that exit during a run are missed (an underestimate).
+ */
+async function postgresCpu(node: TestNode): Promise<Map<number, number>> {
+  const rows: Array<{ pid: number }> = await node.db.dataSource.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`);
+  const ticks = new Map<number, number>();
+  for (const { pid } of rows) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      ticks.set(pid, (Number(fields[11]) + Number(fields[12])) / 100);
+    } catch {
+      // gone, or not on this machine
+    }
+  }
+  return ticks;
+}
+
 async function sendAll(port: number, connections: number, jobs: Array<{ to: string; body: Buffer }>): Promise<void> {
   let next = 0;
   const worker = async () => {
@@ -83,6 +117,9 @@ async function run(node: TestNode, label: string, connections: number, jobs: Arr
   const sql = (t: string, p?: unknown[]) => node.db.dataSource.query(t, p);
   const [{ n: before }] = await sql(`SELECT count(*)::int AS n FROM message WHERE mailbox_id = ANY($1)`, [mailboxIds]);
   stages.clear();
+  queries.total = 0;
+  const cpuBefore = process.cpuUsage();
+  const pgBefore = await postgresCpu(node);
   const started = performance.now();
   let smtpDone = 0;
   const sending = sendAll(node.ports.smtp, connections, jobs).then(() => { smtpDone = performance.now(); });
@@ -102,8 +139,15 @@ async function run(node: TestNode, label: string, connections: number, jobs: Arr
   const smtp = (smtpDone - started) / 1000;
   console.log(`${label}: ${jobs.length} stored in ${elapsed.toFixed(1)} s = ${Math.round(jobs.length / elapsed)} msgs/s end to end`
     + ` (SMTP alone: last 250 after ${smtp.toFixed(1)} s = ${Math.round(jobs.length / smtp)} msgs/s)`);
+  const perMessage = queries.total / jobs.length;
+  const cpu = process.cpuUsage(cpuBefore);
+  const pgAfter = await postgresCpu(node);
+  let pgSeconds = 0;
+  for (const [pid, t] of pgAfter) pgSeconds += t - (pgBefore.get(pid) ?? 0);
   const rows = [...stages.entries()].map(([name, s]) => `${name} ${s.calls}× avg ${(s.ms / s.calls).toFixed(1)} ms`);
-  console.log(`  stages: ${rows.join('; ')}`);
+  console.log(`  stages: ${rows.join('; ')}; PostgreSQL statements per message ${perMessage.toFixed(1)}`);
+  console.log(`  CPU per message: node (server and client) ${((cpu.user + cpu.system) / 1000 / jobs.length).toFixed(2)} ms,`
+    + ` PostgreSQL backends ${((pgSeconds * 1000) / jobs.length).toFixed(2)} ms`);
   return Math.round(jobs.length / elapsed);
 }
 
@@ -113,6 +157,7 @@ async function main(): Promise<void> {
     settings: { concurrentConnectionsPerIp: 10_000, connectionsPerIpPerMinute: 100_000 },
     env: process.env.DELIVERY_CONCURRENCY ? { DELIVERY_CONCURRENCY: process.env.DELIVERY_CONCURRENCY } : {},
   });
+  countQueries(node.ctx.pool);
   let peak = process.memoryUsage().rss;
   const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 100);
   const results: string[] = [];

@@ -1,16 +1,21 @@
 /** Operator settings: SMTP settings over their defaults, the write-only relay password, live reload on the mail nodes, templates. */
+import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SecretBox } from '@dizi/auth/secret-box';
 import { DEFAULT_SMTP_SETTINGS } from '@dizi/contracts/mail-settings.contract';
 import { DEFAULT_MAIL_TEMPLATES } from '@dizi/contracts/settings.contract';
 import { loadMailTemplates, renderSystemMail } from '@dizi/delivery/mail-templates';
-import { SettingsSource, settingsChangedChannel } from '@dizi/delivery/settings-source';
+import { RELAY_PASSWORD_FIELD, SettingsSource, settingsChangedChannel } from '@dizi/delivery/settings-source';
 import { TEST_REDIS_URL } from '@dizi/testing/test-database';
+import { SettingsService } from '../src/modules/settings/settings.service';
 import { startTestApi, TEST_PASSWORD, TestApi } from './harness';
 import { seedTenant } from './tenancy-fixture';
 
 const RELAY_SECRET = 'relay-Secret-4711';
+/** The installation's settings key, as SETTINGS_ENCRYPTION_KEY gives it to the API and every mail node. */
+const SETTINGS_KEY = randomBytes(32);
 
 describe('settings API', () => {
   let api: TestApi;
@@ -19,7 +24,7 @@ describe('settings API', () => {
   let prefix: string;
 
   beforeAll(async () => {
-    api = await startTestApi();
+    api = await startTestApi({ SETTINGS_ENCRYPTION_KEY: SETTINGS_KEY.toString('base64') });
     prefix = `dizi-test:${api.db.name}:`;
     op = await api.operatorToken();
     await seedTenant(api.db.dataSource, 'Acme', ['acme.test'], [{ local: 'boss', role: 'tenant_admin' }], TEST_PASSWORD);
@@ -57,12 +62,18 @@ describe('settings API', () => {
     expect(r.body.overridden).toEqual(['maxRecipients', 'relay.host', 'relay.mode', 'relay.password', 'relay.username', 'senderBlockList']);
     expect(JSON.stringify(r.body)).not.toContain(RELAY_SECRET);
 
-    // Stored: only what was set, normalised; the nodes need the password to log in to the relay.
-    expect(await stored('smtp')).toEqual({
+    // Stored: only what was set, normalised; the password sealed with the installation's key (AES-256-GCM).
+    const value = await stored('smtp');
+    expect(value).toEqual({
       maxRecipients: 64,
       senderBlockList: ['@spam.test'],
-      relay: { mode: 'on_failure', host: 'relay.example.test', username: 'dizi', password: RELAY_SECRET },
+      relay: { mode: 'on_failure', host: 'relay.example.test', username: 'dizi', password: expect.stringMatching(/^enc:v1:[A-Za-z0-9+/]+=*$/) },
     });
+    expect(JSON.stringify(value)).not.toContain(RELAY_SECRET);
+    expect(new SecretBox(SETTINGS_KEY).open(value.relay.password, RELAY_PASSWORD_FIELD)).toBe(RELAY_SECRET);
+    // Bound to its field and its key: neither another field name nor another key opens it.
+    expect(() => new SecretBox(SETTINGS_KEY).open(value.relay.password, 'smtp.relay.username')).toThrow(/cannot be decrypted/);
+    expect(() => new SecretBox(randomBytes(32)).open(value.relay.password, RELAY_PASSWORD_FIELD)).toThrow(/cannot be decrypted/);
 
     const again = await api.request('GET', '/api/settings/smtp', { token: op });
     expect(again.body.values).toEqual(r.body.values);
@@ -78,10 +89,93 @@ describe('settings API', () => {
   it('keeps the stored password when other relay fields change, and clears it with ""', async () => {
     const r = await api.request('PATCH', '/api/settings/smtp', { token: op, body: { relay: { port: 2525 } } });
     expect(r.status).toBe(200);
-    expect((await stored('smtp')).relay).toEqual({ mode: 'on_failure', host: 'relay.example.test', username: 'dizi', password: RELAY_SECRET, port: 2525 });
+    const sealed = (await stored('smtp')).relay.password;
+    expect((await stored('smtp')).relay).toEqual({ mode: 'on_failure', host: 'relay.example.test', username: 'dizi', password: sealed, port: 2525 });
+    expect(new SecretBox(SETTINGS_KEY).open(sealed, RELAY_PASSWORD_FIELD)).toBe(RELAY_SECRET);
+
+    // A mail node with the same key logs in with the plain password; one with another key gets none, and says why without it.
+    const pool = new Pool({ connectionString: api.db.url, max: 2 });
+    pool.on('error', () => undefined);
+    try {
+      const node = new SettingsSource(pool, () => undefined, { pollMs: 0, secretBox: new SecretBox(SETTINGS_KEY) });
+      await node.reload();
+      expect(node.smtp.relay.password).toBe(RELAY_SECRET);
+      const errors: unknown[] = [];
+      const wrongKey = new SettingsSource(pool, (e) => errors.push(e), { pollMs: 0, secretBox: new SecretBox(randomBytes(32)) });
+      await wrongKey.reload();
+      expect(wrongKey.smtp.relay.password).toBe('');
+      expect(wrongKey.smtp.relay.host).toBe('relay.example.test');
+      expect(String(errors[0])).toMatch(/smtp\.relay\.password cannot be decrypted/);
+      expect(String(errors[0])).not.toContain(RELAY_SECRET);
+      expect(String(errors[0])).not.toContain(sealed);
+    } finally {
+      await pool.end();
+    }
+
     const cleared = await api.request('PATCH', '/api/settings/smtp', { token: op, body: { relay: { password: '' } } });
     expect(cleared.body.values.relay.passwordSet).toBe(false);
     expect((await stored('smtp')).relay).not.toHaveProperty('password');
+  });
+
+  it('seals at start a relay password an earlier release stored in clear', async () => {
+    await api.db.dataSource.query(`UPDATE system_setting SET value = jsonb_set(value, '{relay,password}', to_jsonb($1::text)) WHERE key = 'smtp'`, [RELAY_SECRET]);
+    expect((await stored('smtp')).relay.password).toBe(RELAY_SECRET);
+    await api.app.get(SettingsService).onModuleInit();
+    const sealed = (await stored('smtp')).relay.password;
+    expect(sealed).toMatch(/^enc:v1:/);
+    expect(new SecretBox(SETTINGS_KEY).open(sealed, RELAY_PASSWORD_FIELD)).toBe(RELAY_SECRET);
+    // Once sealed, a second start leaves it alone.
+    await api.app.get(SettingsService).onModuleInit();
+    expect((await stored('smtp')).relay.password).toBe(sealed);
+    const r = await api.request('GET', '/api/settings/smtp', { token: op });
+    expect(r.body.values.relay.passwordSet).toBe(true);
+    expect(JSON.stringify(r.body)).not.toContain('enc:v1:');
+    await api.request('PATCH', '/api/settings/smtp', { token: op, body: { relay: { password: '' } } });
+  });
+
+  it('takes the outbound TLS policy globally and per destination domain, refusing what is not one', async () => {
+    const r = await api.request('PATCH', '/api/settings/smtp', { token: op, body: { outboundTlsPolicyByDomain: { ' Bank.Example ': 'verify', 'partner.test': 'opportunistic' } } });
+    expect(r.status).toBe(200);
+    expect(r.body.values.outboundTlsPolicy).toBe('opportunistic');
+    expect(r.body.values.outboundTlsPolicyByDomain).toEqual({ 'bank.example': 'verify', 'partner.test': 'opportunistic' });
+    expect((await stored('smtp')).outboundTlsPolicyByDomain).toEqual({ 'bank.example': 'verify', 'partner.test': 'opportunistic' });
+    for (const body of [{ outboundTlsPolicy: 'dane' }, { outboundTlsPolicyByDomain: { 'bank.example': 'required' } }, { outboundTlsPolicyByDomain: { 'not a domain': 'verify' } }]) {
+      const bad = await api.request('PATCH', '/api/settings/smtp', { token: op, body });
+      expect(bad.status).toBe(400);
+      expect(bad.body.field).toMatch(/^outboundTlsPolicy/);
+    }
+    expect((await api.request('PATCH', '/api/settings/smtp', { token: op, body: { outboundTlsPolicy: 'verify', outboundTlsPolicyByDomain: null } })).body.values)
+      .toMatchObject({ outboundTlsPolicy: 'verify', outboundTlsPolicyByDomain: {} });
+    await api.request('PATCH', '/api/settings/smtp', { token: op, body: { outboundTlsPolicy: null } });
+  });
+
+  it('takes the virus and spam filter settings, off by default, refusing bad addresses and actions', async () => {
+    const defaults = (await api.request('GET', '/api/settings/smtp', { token: op })).body.defaults;
+    expect(defaults).toMatchObject({
+      antivirusEnabled: false, antivirusAddress: '127.0.0.1:3310', antivirusAction: 'reject', antivirusOnSubmission: true,
+      antispamEnabled: false, antispamAddress: '127.0.0.1:783', antispamJunkScore: 5, antispamRejectScore: 15, antispamOnSubmission: false,
+      scannerFailureAction: 'defer', scannerTimeoutSeconds: 30,
+    });
+    const r = await api.request('PATCH', '/api/settings/smtp', {
+      token: op,
+      body: { antivirusEnabled: true, antivirusAddress: ' /run/clamav/clamd.ctl ', antivirusAction: 'virus_folder', antispamEnabled: true, antispamAddress: '[::1]:783', antispamJunkScore: 6.5 },
+    });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.values).toMatchObject({ antivirusEnabled: true, antivirusAddress: '/run/clamav/clamd.ctl', antivirusAction: 'virus_folder', antispamAddress: '[::1]:783', antispamJunkScore: 6.5 });
+    expect(r.body.overridden).toEqual(expect.arrayContaining(['antivirusEnabled', 'antivirusAddress', 'antispamJunkScore']));
+    for (const [body, field] of [
+      [{ antivirusAddress: 'clamd' }, 'antivirusAddress'],
+      [{ antispamAddress: 'http://spamd:783' }, 'antispamAddress'],
+      [{ antivirusAction: 'quarantine' }, 'antivirusAction'],
+      [{ scannerFailureAction: 'ignore' }, 'scannerFailureAction'],
+      [{ scannerTimeoutSeconds: 0 }, 'scannerTimeoutSeconds'],
+    ] as const) {
+      const bad = await api.request('PATCH', '/api/settings/smtp', { token: op, body });
+      expect(bad.status, JSON.stringify(body)).toBe(400);
+      expect(bad.body.field).toBe(field);
+    }
+    const reset = Object.fromEntries(['antivirusEnabled', 'antivirusAddress', 'antivirusAction', 'antispamEnabled', 'antispamAddress', 'antispamJunkScore'].map((k) => [k, null]));
+    expect((await api.request('PATCH', '/api/settings/smtp', { token: op, body: reset })).body.values).toMatchObject({ antivirusEnabled: false, antispamEnabled: false });
   });
 
   it('puts a field back to its default with null', async () => {

@@ -4,7 +4,9 @@ import { S3Client } from '@aws-sdk/client-s3';
 import Redis from 'ioredis';
 import { Pool } from 'pg';
 import pino, { Logger } from 'pino';
+import { SecretBox } from '@dizi/auth/secret-box';
 import type { MtaConfig } from '@dizi/config/mta.config';
+import { aes256Key, secretFromEnvOrDataDir } from '@dizi/config/secret-keys';
 import { createDataSource, migrate } from '@dizi/db/data-source';
 import { SettingsSource } from '@dizi/delivery/settings-source';
 import { FsBlobStore } from '@dizi/mail-store/adapters/fs-blob-store';
@@ -14,6 +16,7 @@ import { S3BlobStore } from '@dizi/mail-store/adapters/s3-blob-store';
 import type { BlobStore } from '@dizi/mail-store/ports/blob-store';
 import type { MessageStore } from '@dizi/mail-store/ports/message-store';
 import type { Notifier } from '@dizi/mail-store/ports/notifier';
+import { Srs } from '@dizi/smtp/srs/srs';
 import { loadTls, TlsMaterial } from './tls';
 
 export interface MtaContext {
@@ -26,6 +29,8 @@ export interface MtaContext {
   store: MessageStore;
   notifier: Notifier;
   settings: SettingsSource;
+  /** Rewrites senders of forwarded mail and checks bounces to them; the same secrets on every node. */
+  srs?: Srs;
   tls: TlsMaterial;
   close(): Promise<void>;
 }
@@ -61,12 +66,17 @@ export async function createContext(config: MtaConfig): Promise<MtaContext> {
   // Notifications carry no key prefix of their own: give them the installation's.
   const notifier = new RedisNotifier(redis, { prefix: `${config.REDIS_PREFIX}mailbox:`, onError: (e) => logger.warn({ err: String(e) }, 'notifier error') });
   const store = new PostgresMessageStore({ pool, blobs, notifier });
-  const settings = new SettingsSource(pool, (e) => logger.warn({ err: String(e) }, 'settings reload failed'));
+  const settingsKey = secretFromEnvOrDataDir('SETTINGS_ENCRYPTION_KEY', config.SETTINGS_ENCRYPTION_KEY, config.DIZI_DATA_DIR, 'settings.key');
+  const settings = new SettingsSource(pool, (e) => logger.warn({ err: String(e) }, 'settings reload failed'), { secretBox: new SecretBox(aes256Key(settingsKey)) });
+  const srsSecrets = secretFromEnvOrDataDir('SRS_SECRETS', config.SRS_SECRETS, config.DIZI_DATA_DIR, 'srs.secret');
+  const srs = new Srs({ secrets: srsSecrets.value.split(',').map((s) => s.trim()), maxAgeDays: config.SRS_MAX_AGE_DAYS });
+  // Where the shared secrets come from (never their values): a generated file is fine for one machine only.
+  logger.info({ settingsKey: settingsKey.source, srsSecrets: srsSecrets.source }, 'installation secrets loaded');
   await settings.start(redis);
   const tls = await loadTls(config);
 
   return {
-    config, logger, pool, redis, blobs, store, notifier, settings, tls,
+    config, logger, pool, redis, blobs, store, notifier, settings, srs, tls,
     async close() {
       await settings.stop();
       await notifier.close();

@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
+import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -212,6 +213,59 @@ describe('imap role on the wire', () => {
     expect(news!.at - start).toBeLessThan(1000);
     await imap.logout();
     await idling.catch(() => undefined);
+  });
+
+  it('pushes flag changes, expunges and new mail made on another node to 20 IDLE clients within 1 s', async () => {
+    const [acme] = await sql(`SELECT id FROM domain WHERE name = 'acme.test'`);
+    const dora = await addMailbox(acme.id, 'dora');
+    for (const s of ['one', 'two', 'three']) await deliver(dora, rawMessage(s, s));
+    // Another node: its own store, pool and Redis connections, the same database and channels.
+    const otherPool = new Pool({ connectionString: db.url, max: 2 });
+    const otherRedis = redis.duplicate();
+    const otherNotifier = new RedisNotifier(otherRedis, { prefix: `${redis.options.keyPrefix}mailbox:` });
+    const other = new PostgresMessageStore({ pool: otherPool, blobs: new FsBlobStore(blobDir), notifier: otherNotifier });
+    const inbox = await other.getFolder(dora, { name: 'INBOX' });
+    const sessions = await Promise.all(Array.from({ length: 20 }, async () => {
+      const socket = tls.connect({ host: '127.0.0.1', port: role.ports.imaps, rejectUnauthorized: false });
+      await readUntil(socket, /\* OK .*\r\n/);
+      socket.write(`a LOGIN dora@acme.test ${PASSWORD}\r\nb SELECT INBOX\r\n`);
+      expect(await readUntil(socket, /b OK [^\r]*\r\n/)).toMatch(/\* 3 EXISTS\r\n/);
+      socket.write('c IDLE\r\n');
+      await readUntil(socket, /\+ [^\r]*\r\n/);
+      return socket;
+    }));
+    try {
+      const allSee = async (change: () => Promise<unknown>, line: RegExp) => {
+        const seen = sessions.map((s) => readUntil(s, line).then((text) => ({ text, at: performance.now() })));
+        const start = performance.now();
+        await change();
+        const got = await Promise.all(seen);
+        for (const g of got) expect(g.text).toMatch(line);
+        return Math.max(...got.map((g) => g.at - start));
+      };
+      // \Recent went to whichever session selected first.
+      const flagged = /\* 1 FETCH \(FLAGS \(\\Flagged( \\Recent)?\)\)\r\n/;
+      expect(await allSee(() => other.setFlags(inbox.id, [{ from: 1, to: 1 }], 'add', ['\\Flagged']), flagged)).toBeLessThan(1000);
+      expect(await allSee(async () => {
+        await other.setFlags(inbox.id, [{ from: 2, to: 2 }], 'add', ['\\Deleted']);
+        await other.expunge(inbox.id);
+      }, /\* 2 EXPUNGE\r\n/)).toBeLessThan(1000);
+      const data = Buffer.from(rawMessage('four', 'four'));
+      const blob = await other.putBlob(Readable.from([data]));
+      const parts = storedParts(await summariseMessage(data));
+      expect(await allSee(() => other.append(dora, { id: inbox.id }, { blobHash: blob.hash, ...parts }, { enforceQuota: true }), /\* 3 EXISTS\r\n/))
+        .toBeLessThan(1000);
+      for (const s of sessions) {
+        s.write('DONE\r\nd FETCH 1:* (UID FLAGS)\r\n');
+        expect(await readUntil(s, /d OK [^\r]*\r\n/))
+          .toMatch(/\* 1 FETCH \(UID 1 FLAGS \(\\Flagged( \\Recent)?\)\)\r\n\* 2 FETCH \(UID 3 FLAGS \((\\Recent)?\)\)\r\n\* 3 FETCH \(UID 4 FLAGS \((\\Recent)?\)\)\r\nd OK/);
+      }
+    } finally {
+      for (const s of sessions) s.destroy();
+      await otherNotifier.close();
+      otherRedis.disconnect();
+      await otherPool.end();
+    }
   });
 
   it('Python imaplib over implicit TLS: STATUS agrees with SELECT, BODY[] and a CHARSET UTF-8 search', async () => {

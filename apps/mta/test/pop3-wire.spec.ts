@@ -3,6 +3,8 @@
  * implicit TLS) and curl pop3:// / pop3s://.
  */
 import { execFile } from 'node:child_process';
+import net, { type Socket } from 'node:net';
+import tls from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -113,6 +115,7 @@ describe('pop3 role over the wire', () => {
   let prefix: string;
   let base: { port: number; tlsPort: number };
   let tenantId: string;
+  let ctx: MtaContext;
   let n = 0;
 
   const sql = async (text: string, params: unknown[] = []) => (await pool.query(text, params)).rows;
@@ -163,7 +166,7 @@ describe('pop3 role over the wire', () => {
       DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix, MTA_BIND: '127.0.0.1',
       POP3_PORT: '0', POP3S_PORT: '0', LOG_LEVEL: 'silent', DIZI_DATA_DIR: blobDir,
     });
-    const ctx: MtaContext = {
+    ctx = {
       config, pool, redis, store, notifier,
       logger: pino({ level: 'silent' }),
       blobs: new FsBlobStore(join(blobDir, 'blobs')),
@@ -280,7 +283,64 @@ describe('pop3 role over the wire', () => {
     await sql(`UPDATE domain SET pop3_enabled = true WHERE name = 'nopop.example'`);
     expect((await poplib({ action: 'login', ...base, user: noPop.address, password: PASSWORD })).reply).toMatch(/^\+OK Logged in, 0 messages/);
   });
+
+  it('refuses connections past the per-IP limits (at once and per minute) with -ERR [SYS/TEMP] instead of the greeting', async () => {
+    // Its own Redis prefix: the counters start at zero whatever the other tests did.
+    const counters = new Redis(TEST_REDIS_URL, { keyPrefix: `dizi-test-${randomBytes(4).toString('hex')}:`, maxRetriesPerRequest: null });
+    const limited = await startPop3Role({ ...ctx, redis: counters }, { maxConnectionsPerIp: 2, maxConnectionsPerIpPerMinute: 5 });
+    const sockets: Socket[] = [];
+    const open = async (implicitTls = false) => {
+      const socket: Socket = implicitTls
+        ? tls.connect({ port: limited.ports.pop3s, host: '127.0.0.1', rejectUnauthorized: false })
+        : net.connect(limited.ports.pop3, '127.0.0.1');
+      sockets.push(socket);
+      return { socket, greeting: await firstLine(socket) };
+    };
+    try {
+      const first = await open();
+      expect(first.greeting).toMatch(/^\+OK /);
+      expect((await open(true)).greeting).toMatch(/^\+OK /);
+      const third = await open();
+      expect(third.greeting).toBe('-ERR [SYS/TEMP] Too many concurrent connections from your address, try again later');
+      await waitFor(async () => third.socket.closed);
+      // A slot frees when a connection ends.
+      first.socket.end('QUIT\r\n');
+      await waitFor(async () => first.socket.closed);
+      await waitFor(async () => Number(await counters.get('pop3:conn-open:127.0.0.1')) === 1);
+      const fourth = await open();
+      expect(fourth.greeting).toMatch(/^\+OK /);
+      sockets[1].destroy();
+      await waitFor(async () => Number(await counters.get('pop3:conn-open:127.0.0.1')) === 1);
+      expect((await open(true)).greeting).toMatch(/^\+OK /);
+      // Five connections this minute so far (the refused one counts): the sixth is one too many, even with a free slot.
+      fourth.socket.destroy();
+      await waitFor(async () => Number(await counters.get('pop3:conn-open:127.0.0.1')) === 1);
+      expect((await open()).greeting).toBe('-ERR [SYS/TEMP] Too many connections from your address this minute, try again later');
+    } finally {
+      sockets.forEach((s) => s.destroy());
+      await limited.stop();
+      counters.disconnect();
+    }
+  });
 });
+
+/** The first line the server sends (without its CRLF). */
+function firstLine(socket: Socket): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const onData = (chunk: Buffer) => {
+      text += chunk.toString('latin1');
+      const end = text.indexOf('\r\n');
+      if (end >= 0) {
+        socket.off('data', onData);
+        resolve(text.slice(0, end));
+      }
+    };
+    socket.on('data', onData);
+    socket.once('error', reject);
+    socket.once('close', () => resolve(text));
+  });
+}
 
 async function waitFor(test: () => Promise<boolean>, ms = 5000): Promise<void> {
   const end = Date.now() + ms;

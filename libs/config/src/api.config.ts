@@ -38,6 +38,8 @@ export const apiConfigSchema = z.object({
   LOGIN_FAILURE_DELAY_MS: z.coerce.number().int().min(0).max(10_000).default(1000),
   /** Requests per IP per minute on the whole API. */
   API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
+  /** AES-256 key (base64 or hex) sealing secrets in the settings (relay password); the mail nodes' must be the same. Unset: DIZI_DATA_DIR/keys/settings.key (development). */
+  SETTINGS_ENCRYPTION_KEY: z.string().optional(),
   /** Mailboxes held in the API's in-memory search indexes, all domains together (about 300 bytes each); larger domains are searched in SQL. */
   API_MAILBOX_INDEX_MAX_ENTRIES: z.coerce.number().int().min(0).default(1_000_000),
 });

@@ -48,6 +48,12 @@ export const mtaConfigSchema = z.object({
   /** Parallel deliveries per worker process. */
   DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
   OUTBOUND_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
+  /** AES-256 key (base64 or hex) sealing secrets in the settings (relay password); the API's must be the same. Unset: DIZI_DATA_DIR/keys/settings.key (development). */
+  SETTINGS_ENCRYPTION_KEY: z.string().optional(),
+  /** SRS secrets, comma-separated: the first signs forwarded senders, all are accepted in bounces (rotation). Same on every node. Unset: DIZI_DATA_DIR/keys/srs.secret (development). */
+  SRS_SECRETS: z.string().optional(),
+  /** Days a bounce to an SRS address we made is accepted. */
+  SRS_MAX_AGE_DAYS: z.coerce.number().int().min(1).max(365).default(21),
 });
 
 export type MtaConfig = z.infer<typeof mtaConfigSchema>;

@@ -10,6 +10,14 @@ const MB = 1024 * 1024;
 const ipOrCidr = z.string().trim().regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, 'must be an IP address or a CIDR range like 10.0.0.0/8');
 /** `@spam.test` (a whole domain) or `spam@x.test` (one sender); `*` wildcards allowed in either part. */
 const senderPattern = z.string().trim().toLowerCase().regex(/^[^\s@]*@[^\s@]+$/, 'must look like @spam.test or user@spam.test');
+/** A scanning daemon: `127.0.0.1:3310`, `[::1]:783`, `clamd.internal:3310`, `/run/clamav/clamd.ctl` or `unix:/run/…`. */
+const scannerAddress = z.string().trim().regex(
+  /^(?:(?:unix:)?\/[^\s\0]+|(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5})$/,
+  'must be host:port or a unix socket path like /run/clamav/clamd.ctl',
+);
+
+const outboundTlsPolicy = z.enum(['opportunistic', 'verify']);
+export type OutboundTlsPolicy = z.infer<typeof outboundTlsPolicy>;
 
 export const smtpSettings = z.object({
   greeting: z.string().max(200).default('Dizi ESMTP ready').describe('text after 220 in the greeting banner'),
@@ -44,7 +52,36 @@ export const smtpSettings = z.object({
       authMethod: z.enum(['PLAIN', 'LOGIN', 'CRAM-MD5']).default('PLAIN'),
     })
     .prefault({}),
+  /**
+   * TLS to remote MX hosts and fixed routes: `opportunistic` encrypts when STARTTLS is offered and takes any
+   * certificate (the log says whether it verified); `verify` sends only over TLS with a certificate valid for
+   * the host name, else the mail waits (deferred).
+   */
+  outboundTlsPolicy: outboundTlsPolicy.default('opportunistic'),
+  outboundTlsPolicyByDomain: z
+    .record(z.string().trim().toLowerCase().regex(/^[a-z0-9.-]+\.[a-z0-9-]+$/, 'keys must be destination domain names'), outboundTlsPolicy)
+    .default({})
+    .describe('per destination domain, over outboundTlsPolicy: {"bank.example": "verify"}'),
   logRetentionDays: z.number().int().min(1).max(3650).default(30),
+  // Content filtering before the final reply to DATA (libs/smtp/src/inbound/content, libs/filters). Off until an operator
+  // points it at running daemons; once on, a scanner that fails defers the message unless scannerFailureAction says accept.
+  antivirusEnabled: z.boolean().default(false).describe('scan incoming mail with ClamAV (clamd INSTREAM) before answering DATA'),
+  antivirusAddress: scannerAddress.default('127.0.0.1:3310').describe('clamd: host:port, or a unix socket path such as /run/clamav/clamd.ctl'),
+  antivirusAction: z.enum(['reject', 'virus_folder', 'discard']).default('reject')
+    .describe('infected mail: refuse with 554 5.7.1 naming the virus, deliver to the Virus folder, or accept and drop it'),
+  antivirusMaxBytes: z.number().int().min(1024).max(2048 * MB).default(25 * MB)
+    .describe('larger messages are not virus-scanned (X-Virus-Status says so); keep clamd StreamMaxLength at least this big'),
+  antivirusOnSubmission: z.boolean().default(true).describe('virus-scan mail from signed-in users (submission ports) too'),
+  antispamEnabled: z.boolean().default(false).describe('score incoming mail with SpamAssassin (spamd) before answering DATA'),
+  antispamAddress: scannerAddress.default('127.0.0.1:783').describe('spamd: host:port, or a unix socket path'),
+  antispamHeaderScore: z.number().min(-1000).max(1000).default(-1000).describe('X-Spam-* headers are added at or above this score (-1000: always)'),
+  antispamJunkScore: z.number().min(-1000).max(1000).default(5).describe('at or above this score the message is flagged as spam and delivered to Junk'),
+  antispamRejectScore: z.number().min(-1000).max(1000).default(15).describe('at or above this score the message is refused with 550 5.7.1 (1000: never)'),
+  antispamMaxBytes: z.number().int().min(1024).max(100 * MB).default(1 * MB).describe('larger messages are not spam-scanned (X-Spam-Status says so)'),
+  antispamOnSubmission: z.boolean().default(false).describe('spam-score mail from signed-in users (submission ports) too'),
+  scannerTimeoutSeconds: z.number().int().min(1).max(600).default(30).describe('how long one scanner may take for one message'),
+  scannerFailureAction: z.enum(['defer', 'accept']).default('defer')
+    .describe('a scanner down or too slow: answer 451 4.7.1 so the sender retries, or accept with a header saying it was not scanned'),
 });
 
 export type SmtpSettings = z.infer<typeof smtpSettings>;

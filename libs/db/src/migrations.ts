@@ -6,5 +6,9 @@ import { MailFlow1764400000000 } from './migrations/1764400000000-mail-flow';
 import { MailboxDefaultFolders1764450000000 } from './migrations/1764450000000-mailbox-default-folders';
 import { FolderSubscription1764500000000 } from './migrations/1764500000000-folder-subscription';
 import { MailboxDirectoryVersion1764600000000 } from './migrations/1764600000000-mailbox-directory-version';
+import { MessageSelectIndexes1764650000000 } from './migrations/1764650000000-message-select-indexes';
+import { SpoolRecipientSender1764720000000 } from './migrations/1764720000000-spool-recipient-sender';
+import { MessageImapFormat1764800000000 } from './migrations/1764800000000-message-imap-format';
+import { SpoolContentFilter1764870000000 } from './migrations/1764870000000-spool-content-filter';
 
-export const MIGRATIONS = [Foundation1764201600000, AddressBookIndexes1764201800000, MessageStore1764300000000, MailFlow1764400000000, MailboxDefaultFolders1764450000000, FolderSubscription1764500000000, MailboxDirectoryVersion1764600000000];
+export const MIGRATIONS = [Foundation1764201600000, AddressBookIndexes1764201800000, MessageStore1764300000000, MailFlow1764400000000, MailboxDefaultFolders1764450000000, FolderSubscription1764500000000, MailboxDirectoryVersion1764600000000, MessageSelectIndexes1764650000000, SpoolRecipientSender1764720000000, MessageImapFormat1764800000000, SpoolContentFilter1764870000000];

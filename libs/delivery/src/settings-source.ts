@@ -5,6 +5,7 @@
  */
 import Redis from 'ioredis';
 import type { Pool } from 'pg';
+import { isSealed, type SecretBox } from '@dizi/auth/secret-box';
 import { DEFAULT_SMTP_SETTINGS, SmtpSettings, smtpSettings } from '@dizi/contracts/mail-settings.contract';
 
 /** Published (with the setting's key as message) after the API commits a settings change. */
@@ -17,9 +18,14 @@ export const SETTINGS_CHANGED_CHANNEL = 'settings:changed';
  */
 export const settingsChangedChannel = (redisPrefix: string): string => `${redisPrefix}${SETTINGS_CHANGED_CHANNEL}`;
 
+/** The associated data the relay password is sealed with (SecretBox), by the API and for the nodes. */
+export const RELAY_PASSWORD_FIELD = 'smtp.relay.password';
+
 export interface SettingsSourceOptions {
   /** Re-read this often even without an announcement, so a message lost while Redis was away delays a change at most this long. 0: never. */
   pollMs?: number;
+  /** Opens the sealed relay password; without it a sealed password cannot be used (and is reported). */
+  secretBox?: SecretBox;
 }
 
 export class SettingsSource {
@@ -61,8 +67,22 @@ export class SettingsSource {
     const parsed = smtpSettings.safeParse(rows[0]?.value ?? {});
     // A stored value that no longer validates keeps the last good settings rather than stopping mail.
     if (!parsed.success) return this.onError(new Error(`stored smtp settings are invalid: ${parsed.error.message}`));
-    this.current = parsed.data;
+    this.current = this.withOpenSecrets(parsed.data);
     for (const l of this.listeners) l(this.current);
+  }
+
+  /** The relay password as the nodes use it: opened when sealed; a clear one (stored before sealing existed) as it is. */
+  private withOpenSecrets(s: SmtpSettings): SmtpSettings {
+    const password = s.relay.password;
+    if (!isSealed(password)) return s;
+    try {
+      if (!this.options.secretBox) throw new Error(`${RELAY_PASSWORD_FIELD} is sealed but this node has no settings encryption key`);
+      return { ...s, relay: { ...s.relay, password: this.options.secretBox.open(password, RELAY_PASSWORD_FIELD) } };
+    } catch (e) {
+      // Relay logins fail until the key is right; everything else keeps working. The error never carries the value.
+      this.onError(e);
+      return { ...s, relay: { ...s.relay, password: '' } };
+    }
   }
 
   onChange(listener: (s: SmtpSettings) => void): () => void {

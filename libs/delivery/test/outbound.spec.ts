@@ -48,6 +48,11 @@ const TEMPFAIL_IP = '127.0.0.11';
 const HARDFAIL_IP = '127.0.0.12';
 const DROP_IP = '127.0.0.13';
 const DEAD_IP = '127.0.0.14';
+const NODSN_IP = '127.0.0.15';
+// TLS destinations (smtp-server): a certificate from the test CA for the MX name, a self-signed one, one for another name.
+const GOOD_IP = '127.0.0.20';
+const SELF_IP = '127.0.0.21';
+const WRONG_IP = '127.0.0.22';
 const HARD_REPLY = '550 5.1.1 Recipient address rejected: no such user here';
 
 const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -72,6 +77,15 @@ const prefix = `dizi-test:outbound-${process.pid}-${Date.now()}:`;
 let tenantId: string;
 let senderDomainId: string;
 let counter = 0;
+
+/** What the TLS MX hosts received: the session's TLS and the DSN parameters of the envelope. */
+const tlsReceived: Array<{
+  host: string; secure: boolean; from: string; raw: string;
+  dsn: { ret: string | null; envid: string | null };
+  rcpts: Array<{ address: string; notify?: string[]; orcpt?: string }>;
+}> = [];
+const tlsServers: SMTPServer[] = [];
+let caCert: string;
 
 let relay: SMTPServer;
 let relayPort: number;
@@ -113,6 +127,35 @@ async function startSink(ip: string, name: string, args: string[]): Promise<void
   await greets(ip, mxPort);
 }
 
+/** A remote MX host on smtp-server: STARTTLS with the given certificate, DSN announced, everything recorded. */
+async function startTlsMx(ip: string, name: string, pems: { private: string; cert: string }): Promise<void> {
+  const server = new SMTPServer({
+    name,
+    key: pems.private,
+    cert: pems.cert,
+    authOptional: true,
+    disabledCommands: ['AUTH'],
+    hideDSN: false,
+    logger: false,
+    onData(stream, session, cb) {
+      void read(stream as unknown as Readable).then((raw) => {
+        tlsReceived.push({
+          host: name,
+          secure: session.secure,
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          raw: raw.toString(),
+          dsn: { ret: session.envelope.dsn?.ret ?? null, envid: session.envelope.dsn?.envid ?? null },
+          rcpts: session.envelope.rcptTo.map((r) => ({ address: r.address, notify: r.dsn?.notify, orcpt: r.dsn?.orcpt })),
+        });
+        cb();
+      });
+    },
+  });
+  server.on('error', () => undefined);
+  await new Promise<void>((r) => server.listen(mxPort, ip, r));
+  tlsServers.push(server);
+}
+
 async function mailbox(address: string): Promise<string> {
   const local = address.split('@')[0];
   const { rows } = await pool.query(
@@ -141,21 +184,32 @@ function message(from: string, to: string): { raw: Buffer; messageId: string } {
   return { raw: Buffer.from(raw), messageId };
 }
 
+interface SpoolDsn {
+  envId?: string;
+  ret?: 'FULL' | 'HDRS';
+  /** Per recipient: NOTIFY and ORCPT as the submission gave them. */
+  notify?: Record<string, string>;
+  orcpt?: Record<string, string>;
+}
+
 /** Spools a message the way submission commits it, and rings the outbound doorbell for each domain. */
-async function spool(mailFrom: string, recipients: string[], o: { headerFrom?: string; receivedAgo?: string } = {}): Promise<{ id: string; messageId: string }> {
+async function spool(mailFrom: string, recipients: string[], o: { headerFrom?: string; receivedAgo?: string; dsn?: SpoolDsn } = {}): Promise<{ id: string; messageId: string }> {
   const { raw, messageId } = message(o.headerFrom ?? (mailFrom || 'mailer-daemon@sender.test'), recipients.join(', '));
   const blob = await store.putBlob(Readable.from([raw]));
   // The arrival time is set at insert: the job is enqueued below and may run at once.
   const { rows } = await pool.query(
-    `INSERT INTO spool_message (blob_hash, size, mail_from, source, summary, received_at)
-     VALUES ($1, $2, $3, 'submission', $4, now() - $5::interval) RETURNING id`,
-    [blob.hash, blob.size, mailFrom, JSON.stringify({ envelope: { messageId } }), o.receivedAgo ?? '0 seconds'],
+    `INSERT INTO spool_message (blob_hash, size, mail_from, source, summary, received_at, env_id, dsn_ret)
+     VALUES ($1, $2, $3, 'submission', $4, now() - $5::interval, $6, $7) RETURNING id`,
+    [blob.hash, blob.size, mailFrom, JSON.stringify({ envelope: { messageId } }), o.receivedAgo ?? '0 seconds', o.dsn?.envId ?? null, o.dsn?.ret ?? null],
   );
   const domains = new Set<string>();
   for (const r of recipients) {
     const domain = r.split('@')[1];
     domains.add(domain);
-    await pool.query(`INSERT INTO spool_recipient (message_id, address, kind, domain) VALUES ($1, $2, 'remote', $3)`, [rows[0].id, r, domain]);
+    await pool.query(
+      `INSERT INTO spool_recipient (message_id, address, kind, domain, dsn_notify, original_address) VALUES ($1, $2, 'remote', $3, $4, $5)`,
+      [rows[0].id, r, domain, o.dsn?.notify?.[r] ?? null, o.dsn?.orcpt?.[r] ?? null],
+    );
   }
   for (const d of domains) await queues.enqueueOutbound(rows[0].id, d, 0);
   return { id: rows[0].id, messageId };
@@ -225,7 +279,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
 }
 
 /** The smtp-sink capture of the message with this Message-ID: the envelope lines it adds, and the message with CRLF. */
-async function captured(messageId: string): Promise<{ helo: string; rcpts: string[]; message: Buffer } | undefined> {
+async function captured(messageId: string): Promise<{ helo: string; mail: string; rcpts: string[]; message: Buffer } | undefined> {
   for (const f of await readdir(dumpDir, { recursive: true })) {
     const path = join(dumpDir, String(f));
     const text = await readFile(path, 'utf8').catch(() => '');
@@ -237,6 +291,7 @@ async function captured(messageId: string): Promise<{ helo: string; rcpts: strin
     const body = lines.slice(received + 3, lines.length - 2);
     return {
       helo: head.find((l) => l.startsWith('X-Helo-Args: '))?.slice(13) ?? '',
+      mail: head.find((l) => l.startsWith('X-Mail-Args: '))?.slice(13) ?? '',
       rcpts: head.filter((l) => l.startsWith('X-Rcpt-Args: ')).map((l) => l.slice(13)),
       message: Buffer.from(body.join('\r\n') + '\r\n'),
     };
@@ -271,6 +326,17 @@ describe.skipIf(missing.length > 0)('outbound queue', () => {
     await startSink(TEMPFAIL_IP, 'mx.temp.test', ['-r', 'RCPT']);
     await startSink(HARDFAIL_IP, 'mx.hard.test', ['-f', 'RCPT', '-B', HARD_REPLY]);
     await startSink(DROP_IP, 'mx.drop.test', ['-q', '.']);
+    // Takes mail like the first, but announces no DSN.
+    await startSink(NODSN_IP, 'mx.nodsn.test', ['-N', '-d', `${dumpDir}/nodsn-%H%M%S.`]);
+
+    const ca = await selfsigned.generate([{ name: 'commonName', value: 'Dizi Test CA' }], {
+      keySize: 2048, algorithm: 'sha256', extensions: [{ name: 'basicConstraints', cA: true, critical: true }, { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true }],
+    });
+    caCert = ca.cert;
+    const signed = (name: string) => selfsigned.generate([{ name: 'commonName', value: name }], { keySize: 2048, algorithm: 'sha256', ca: { key: ca.private, cert: ca.cert } });
+    await startTlsMx(GOOD_IP, 'mx.good.test', await signed('mx.good.test'));
+    await startTlsMx(SELF_IP, 'mx.self.test', await selfsigned.generate([{ name: 'commonName', value: 'mx.self.test' }], { keySize: 2048, algorithm: 'sha256' }));
+    await startTlsMx(WRONG_IP, 'mx.wrong.test', await signed('somewhere-else.test'));
 
     unbound = await startUnbound(
       [
@@ -287,6 +353,14 @@ describe.skipIf(missing.length > 0)('outbound queue', () => {
         { name: 'dead.fallback.test', type: 'A', value: DEAD_IP },
         { name: 'implicit.test', type: 'A', value: OK_IP },
         { name: 'nullmx.test', type: 'MX', value: '0 .' },
+        { name: 'nodsn.test', type: 'MX', value: '10 mx.nodsn.test.' },
+        { name: 'mx.nodsn.test', type: 'A', value: NODSN_IP },
+        { name: 'good.test', type: 'MX', value: '10 mx.good.test.' },
+        { name: 'mx.good.test', type: 'A', value: GOOD_IP },
+        { name: 'self.test', type: 'MX', value: '10 mx.self.test.' },
+        { name: 'mx.self.test', type: 'A', value: SELF_IP },
+        { name: 'wrong.test', type: 'MX', value: '10 mx.wrong.test.' },
+        { name: 'mx.wrong.test', type: 'A', value: WRONG_IP },
         { name: 'dizi._domainkey.sender.test', type: 'TXT', value: `v=DKIM1; k=rsa; p=${DKIM_PUBLIC}` },
       ],
       ['test'],
@@ -337,6 +411,8 @@ describe.skipIf(missing.length > 0)('outbound queue', () => {
         pool, blobs, store, resolver, settings: () => settings, hostname: 'mx1.dizi.test',
         logger: { info: () => undefined, warn: (o, m) => console.error('WARN', m, o), error: (o, m) => console.error('ERROR', m, o) },
         mxPort, delayNoticeAfterMs: 3600_000, connectTimeoutMs: 2000,
+        // The test CA is trusted like a public one would be; nothing else changes how certificates are judged.
+        tlsOptions: { ca: [caCert] },
       },
       queues, redis, prefix, { concurrency: 8, perDomainConcurrency: 2, sweepIntervalMs: 200 },
     );
@@ -350,6 +426,7 @@ describe.skipIf(missing.length > 0)('outbound queue', () => {
     await deliveryWorker?.close();
     await queues?.close();
     for (const s of sinks) s.kill('SIGTERM');
+    for (const t of tlsServers) await new Promise<void>((r) => t.close(() => r()));
     await new Promise<void>((r) => (relay ? relay.close(() => r()) : r()));
     await unbound?.stop();
     if (redis) {
@@ -538,5 +615,110 @@ describe.skipIf(missing.length > 0)('outbound queue', () => {
     expect(r).toMatchObject({ status: 'deferred' });
     expect(r.last_error).toContain('authentication at 127.0.0.1 failed');
     settings = { ...settings, relay: { ...DEFAULT_SMTP_SETTINGS.relay } };
+  });
+  describe('TLS to remote hosts', () => {
+    const outboundLog = async (id: string) => (await mailLog(id)).filter((l) => l.kind === 'outbound');
+
+    it('opportunistic: encrypts when offered and logs version, cipher and whether the certificate verified', async () => {
+      const { id, messageId } = await spool('alice@sender.test', ['a@good.test', 'b@self.test', 'c@ok.test']);
+      const rows = await attempted(id);
+      expect(rows.map((r) => r.status)).toEqual(['delivered', 'delivered', 'delivered']);
+      expect(tlsReceived.filter((m) => m.raw.includes(messageId)).map((m) => [m.host, m.secure]).sort()).toEqual([['mx.good.test', true], ['mx.self.test', true]]);
+      const reasons = Object.fromEntries((await outboundLog(id)).map((l) => [l.recipients[0], l.reason]));
+      expect(reasons['a@good.test']).toMatch(new RegExp(`^mx mx\\.good\\.test\\[${GOOD_IP}\\]:${mxPort} TLSv1\\.[23] [A-Z0-9_-]+ verified: 250 `));
+      // A self-signed certificate is taken (RFC 7435), and the log says so.
+      expect(reasons['b@self.test']).toMatch(/^mx mx\.self\.test\[127\.0\.0\.21\]:\d+ TLSv1\.[23] [A-Z0-9_-]+ unverified \((DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN)\): 250 /);
+      // smtp-sink has no STARTTLS: plaintext, as before.
+      expect(reasons['c@ok.test']).toMatch(new RegExp(`^mx mx\\.ok\\.test\\[${OK_IP}\\]:${mxPort}: 250 `));
+    });
+
+    it('verify: per destination domain or for all, defers without a valid certificate for the MX name, delivers with one', async () => {
+      settings = { ...settings, outboundTlsPolicyByDomain: { 'self.test': 'verify', 'wrong.test': 'verify' } };
+      try {
+        const a = await spool('alice@sender.test', ['d@self.test', 'e@wrong.test', 'f@good.test']);
+        const rows = await attempted(a.id);
+        expect(rows.map((r) => [r.address, r.status])).toEqual([['d@self.test', 'deferred'], ['e@wrong.test', 'deferred'], ['f@good.test', 'delivered']]);
+        expect(rows[0].last_error).toMatch(/^TLS policy verify: the certificate of mx\.self\.test could not be verified: .*self[- ]signed/i);
+        expect(rows[1].last_error).toMatch(/^TLS policy verify: the certificate of mx\.wrong\.test could not be verified: .*(altnames|does not match)/i);
+        // Nothing reached the hosts that failed the check; the other domain kept its opportunistic TLS.
+        expect(tlsReceived.filter((m) => m.raw.includes(a.messageId)).map((m) => m.host)).toEqual(['mx.good.test']);
+
+        // Everywhere, with an exception: a host without STARTTLS is refused too, unless its domain says opportunistic.
+        settings = { ...settings, outboundTlsPolicy: 'verify', outboundTlsPolicyByDomain: { 'nodsn.test': 'opportunistic' } };
+        const b = await spool('alice@sender.test', ['g@good.test', 'h@ok.test', 'i@nodsn.test']);
+        const rowsB = await attempted(b.id);
+        expect(rowsB.map((r) => [r.address, r.status])).toEqual([['g@good.test', 'delivered'], ['h@ok.test', 'deferred'], ['i@nodsn.test', 'delivered']]);
+        expect(rowsB[1].last_error).toMatch(/^TLS is required \(policy verify\) but STARTTLS with mx\.ok\.test failed: 5\d\d /);
+        expect((await outboundLog(b.id)).find((l) => l.recipients[0] === 'g@good.test')!.reason).toMatch(/ TLSv1\.[23] \S+ verified: 250 /);
+        expect(await captured(b.messageId)).toMatchObject({ rcpts: ['<i@nodsn.test>'] });
+      } finally {
+        settings = { ...settings, outboundTlsPolicy: 'opportunistic', outboundTlsPolicyByDomain: {} };
+      }
+    });
+  });
+
+  describe('DSN parameters (RFC 3461)', () => {
+    it('passes NOTIFY, ORCPT, RET and ENVID on to a next hop with DSN, which then reports success itself', async () => {
+      const { id, messageId } = await spool('alice@sender.test', ['x@good.test', 'y@good.test', 'z@ok.test'], {
+        dsn: {
+          envId: 'env+1=2',
+          ret: 'HDRS',
+          notify: { 'x@good.test': 'SUCCESS,FAILURE', 'z@ok.test': 'SUCCESS' },
+          orcpt: { 'x@good.test': 'rfc822;Orig@Sender.test', 'z@ok.test': 'rfc822;z-orig@sender.test' },
+        },
+      });
+      expect((await attempted(id)).map((r) => r.status)).toEqual(['delivered', 'delivered', 'delivered']);
+      const got = tlsReceived.find((m) => m.raw.includes(messageId))!;
+      expect(got.dsn).toEqual({ ret: 'HDRS', envid: 'env+1=2' });
+      expect(got.rcpts).toEqual([
+        { address: 'x@good.test', notify: ['SUCCESS', 'FAILURE'], orcpt: 'rfc822;Orig@Sender.test' },
+        { address: 'y@good.test', notify: undefined, orcpt: undefined },
+      ]);
+      // On the wire, xtext-encoded ('+' and '=' as +2B and +3D).
+      const sink = await until('capture', () => captured(messageId));
+      expect(sink.mail).toBe('<alice@sender.test> BODY=8BITMIME RET=HDRS ENVID=env+2B1+3D2');
+      expect(sink.rcpts).toEqual(['<z@ok.test> NOTIFY=SUCCESS ORCPT=rfc822;z-orig@sender.test']);
+      // Both hosts have DSN: no "relayed" notice from us.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await noticesAbout(null, messageId)).toEqual([]);
+    });
+
+    it('sends one "relayed" notice for NOTIFY=SUCCESS when the next hop has no DSN (headers only with RET=HDRS) and honours NOTIFY=NEVER', async () => {
+      const carol = await mailbox('carol@sender.test');
+      const { id, messageId } = await spool('carol@sender.test', ['s@nodsn.test', 'quiet@nodsn.test', 'never@hard.test'], {
+        dsn: { envId: 'carol-1', ret: 'HDRS', notify: { 's@nodsn.test': 'SUCCESS', 'never@hard.test': 'NEVER' }, orcpt: { 's@nodsn.test': 'rfc822;s-orig@sender.test' } },
+      });
+      const rows = await attempted(id);
+      expect(rows.map((r) => [r.address, r.status])).toEqual([['s@nodsn.test', 'delivered'], ['quiet@nodsn.test', 'delivered'], ['never@hard.test', 'bounced']]);
+      // A host without DSN gets no DSN parameters.
+      const sink = await until('capture', () => captured(messageId));
+      expect(sink.rcpts).toEqual(['<s@nodsn.test>', '<quiet@nodsn.test>']);
+      expect(sink.mail).not.toContain('RET=');
+
+      const notices = await until('the success notice', async () => {
+        const n = await noticesAbout('carol@sender.test', messageId);
+        return n.length > 0 && n;
+      });
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await noticesAbout('carol@sender.test', messageId)).toHaveLength(1);
+      expect(notices[0].status).toContain('Original-Envelope-Id: carol-1');
+      expect(notices[0].status).toContain('Original-Recipient: rfc822; s-orig@sender.test');
+      expect(notices[0].status).toContain('Final-Recipient: rfc822; s@nodsn.test');
+      expect(notices[0].status).toContain('Action: relayed');
+      expect(notices[0].status).toContain('Status: 2.0.0');
+      expect(notices[0].status).toContain('Remote-MTA: dns; mx.nodsn.test');
+      // Neither the recipient without NOTIFY=SUCCESS nor the NOTIFY=NEVER failure is reported.
+      expect(notices[0].status).not.toContain('quiet@nodsn.test');
+      expect(notices[0].status).not.toContain('never@hard.test');
+      expect(notices[0].raw).toContain('Content-Type: text/rfc822-headers');
+      expect(notices[0].raw).not.toContain('Hello from test');
+      const mail = await until('the notice in the INBOX', async () => {
+        const m = await inbox(carol);
+        return m.length > 0 && m;
+      });
+      expect(mail[0].subject).toBe('Delivery Status Notification / 投递状态通知');
+      expect(mail[0].text).toContain('您的邮件已转交');
+      expect((await mailLog(id)).filter((l) => l.kind === 'bounce').map((l) => l.result)).toEqual(['success notice']);
+    });
   });
 });

@@ -1,13 +1,13 @@
-// Evaluates a SEARCH key tree over the session's view; TEXT/BODY candidates come from the store's full-text index.
+// Evaluates a SEARCH key tree over the session's view; TEXT/BODY go through the full-text index (text-search.ts).
 import type { MessageRecord } from '@dizi/mail-store/ports/message-store';
 import type { EnvelopeAddress } from '@dizi/mime/address';
 import type { Envelope } from '@dizi/mime/message-summary';
 import { decodeHeaderText, parseHeaderBlock } from '@dizi/mime/mime-header';
-import { searchQueryTokens } from '@dizi/mime/search-tokens';
 import { readRange, sectionRange, summaryOf } from './message-access';
 import type { SearchKey } from './parser/search-query';
 import { inRanges, resolveRanges } from './parser/sequence-set';
 import type { Session } from './session';
+import { prepareTextMatch, type SearchableText, type TextMatch } from './text-search';
 
 const DAY = 86_400_000;
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
@@ -50,9 +50,9 @@ interface Context {
   seqOf: Map<number, number>;
   maxSeq: number;
   maxUid: number;
-  candidates: Map<SearchKey, Set<number> | null>;
+  textMatches: Map<SearchKey, TextMatch>;
   headers: Map<number, Array<{ key: string; value: string }>>;
-  sources: Map<number, string>;
+  texts: Map<string, SearchableText>;
 }
 
 async function headersOf(ctx: Context, r: MessageRecord) {
@@ -65,15 +65,6 @@ async function headersOf(ctx: Context, r: MessageRecord) {
     ctx.headers.set(r.uid, h);
   }
   return h;
-}
-
-async function sourceOf(ctx: Context, r: MessageRecord): Promise<string> {
-  let s = ctx.sources.get(r.uid);
-  if (s === undefined) {
-    s = (await readRange(ctx.session.store, r, 0, r.size)).toString('utf8').toLowerCase();
-    ctx.sources.set(r.uid, s);
-  }
-  return s;
 }
 
 const ENVELOPE_FIELDS: Record<string, keyof Envelope> = { from: 'from', sender: 'sender', 'reply-to': 'replyTo', to: 'to', cc: 'cc', bcc: 'bcc' };
@@ -127,33 +118,12 @@ async function matches(ctx: Context, key: SearchKey, r: MessageRecord): Promise<
       // Address fields also match their parsed form, without comments and odd spacing (as Dovecot does).
       return addressForms(r, key.field).some((a) => a.toLowerCase().includes(wanted));
     }
-    case 'text': {
-      const candidates = ctx.candidates.get(key);
-      if (candidates && !candidates.has(r.uid)) return false;
-      const wanted = key.value.toLowerCase();
-      const source = await sourceOf(ctx, r);
-      const summary = summaryOf(r);
-      let haystack = source;
-      if (key.body && summary) {
-        const range = sectionRange(r, summary, 'TEXT', 'body');
-        if (range) haystack = (await readRange(ctx.session.store, r, range.start, range.end)).toString('utf8').toLowerCase();
-      }
-      if (haystack.includes(wanted)) return true;
-      if (!key.body) {
-        const headers = await headersOf(ctx, r);
-        if (headers.some((h) => h.value.toLowerCase().includes(wanted))) return true;
-      }
-      // The index matched and the raw text is encoded (base64, quoted-printable, charsets): trust the index.
-      return candidates !== null && candidates !== undefined && /content-transfer-encoding:\s*(base64|quoted-printable)|charset=/i.test(source);
-    }
+    case 'text': return ctx.textMatches.get(key)!.matches(r);
   }
 }
 
 async function collectCandidates(ctx: Context, key: SearchKey, folderId: string): Promise<void> {
-  if (key.op === 'text') {
-    const tokens = searchQueryTokens(key.value);
-    ctx.candidates.set(key, tokens.length ? new Set(await ctx.session.store.search(folderId, tokens)) : null);
-  } else if (key.op === 'and') for (const k of key.keys) await collectCandidates(ctx, k, folderId);
+  if (key.op === 'text') ctx.textMatches.set(key, await prepareTextMatch(ctx.session.store, folderId, key, ctx.texts)); else if (key.op === 'and') for (const k of key.keys) await collectCandidates(ctx, k, folderId);
   else if (key.op === 'or') {
     await collectCandidates(ctx, key.a, folderId);
     await collectCandidates(ctx, key.b, folderId);
@@ -164,11 +134,11 @@ async function collectCandidates(ctx: Context, key: SearchKey, folderId: string)
 export async function evaluateSearch(session: Session, key: SearchKey, withSortFields = false): Promise<MessageRecord[]> {
   const sel = session.requireSelected();
   const records = await session.store.listMessages(sel.folder.id, { withSummary: needsSummary(key) || withSortFields, withSortFields });
-  const inView = new Set(sel.uids);
-  const seqOf = new Map(sel.uids.map((u, i) => [u, i + 1]));
+  const inView = sel.uids;
+  const seqOf = new Map(Array.from(sel.uids, (u, i) => [u, i + 1]));
   const ctx: Context = {
-    session, seqOf, maxSeq: sel.uids.length, maxUid: sel.uids.length ? sel.uids[sel.uids.length - 1] : 0,
-    candidates: new Map(), headers: new Map(), sources: new Map(),
+    session, seqOf, maxSeq: sel.uids.count, maxUid: sel.uids.max,
+    textMatches: new Map(), headers: new Map(), texts: new Map(),
   };
   if (needsText(key)) await collectCandidates(ctx, key, sel.folder.id);
   const out: MessageRecord[] = [];

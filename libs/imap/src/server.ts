@@ -8,6 +8,7 @@ import type { MessageStore } from '@dizi/mail-store/ports/message-store';
 import type { Notifier } from '@dizi/mail-store/ports/notifier';
 import { ALL_COMMANDS } from './commands/all-commands';
 import type { Authenticator } from './authenticator';
+import { ChangeFeed } from './change-feed';
 import { CommandRegistry, dispatch } from './dispatcher';
 import { capabilities } from './capabilities';
 import { feedReader } from './feed-reader';
@@ -22,6 +23,8 @@ export interface ImapServerOptions {
   notifier: Notifier;
   authenticator: Authenticator;
   recent?: RecentTracker;
+  /** Shared by the servers of one node (the STARTTLS and the implicit-TLS listener); one is made when absent. */
+  changes?: ChangeFeed;
   settings?: Partial<ImapSettings>;
   /** Key and certificate: enables STARTTLS on the plain port, and `implicitTls` uses them from the first byte. */
   tls?: SecureContextOptions;
@@ -50,6 +53,7 @@ export function createImapServer(options: ImapServerOptions): ImapServer {
   const services: SessionServices = {
     store: options.store,
     notifier: options.notifier,
+    changes: options.changes ?? new ChangeFeed(options.store, options.notifier),
     authenticator: options.authenticator,
     recent,
     settings,

@@ -1,20 +1,24 @@
 /**
  * One IMAP connection: its state, the selected folder with the session's own sequence-number ↔ UID map, per-session
  * \Recent, pending change notifications, and the output side of the wire (plain, TLS or DEFLATE-compressed).
+ * A session keeps no per-message flags: it remembers up to which MODSEQ it told the client everything, and a sync
+ * asks the store only for what changed after that.
  */
 import type { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import { constants as zlibConstants, type DeflateRaw } from 'node:zlib';
-import type { Folder, MessageRecord, MessageStore } from '@dizi/mail-store/ports/message-store';
+import type { Folder, FolderView, MessageRecord, MessageStore } from '@dizi/mail-store/ports/message-store';
 import { FOLDER_DELIMITER, INBOX } from '@dizi/mail-store/ports/message-store';
 import type { MailboxEvent, Notifier, Unsubscribe } from '@dizi/mail-store/ports/notifier';
 import type { Authenticator } from './authenticator';
+import type { ChangeFeed } from './change-feed';
 import type { SessionState } from './command';
 import { bad, no } from './imap-error';
 import { decodeMutf7, encodeMutf7 } from './mutf7';
 import { InputReader } from './parser/input-reader';
-import { formatSequenceSet, type SequenceSet, inRanges, resolveRanges } from './parser/sequence-set';
+import { formatSequenceSet, type SequenceSet, resolveRanges } from './parser/sequence-set';
 import type { RecentTracker } from './recent-tracker';
+import { UidMap } from './uid-map';
 import { flagList, quoteString } from './wire';
 
 export interface ImapSettings {
@@ -47,6 +51,8 @@ export const DEFAULT_IMAP_SETTINGS: ImapSettings = {
 export interface SessionServices {
   store: MessageStore;
   notifier: Notifier;
+  /** Shared by the sessions of a node: notifications and catch-up queries. */
+  changes: ChangeFeed;
   authenticator: Authenticator;
   recent: RecentTracker;
   settings: ImapSettings;
@@ -57,18 +63,22 @@ export interface SessionServices {
 export interface SelectedFolder {
   folder: Folder;
   readOnly: boolean;
-  /** seq - 1 → UID, as this session last told the client. */
-  uids: number[];
-  flags: Map<number, string[]>;
-  modseqs: Map<number, number>;
-  recent: Set<number>;
-  /** Highest UID the client has been told about. */
+  /** Sequence number ↔ UID, as this session last told the client. */
+  uids: UidMap;
+  /** This session's \Recent messages (RFC 3501 §2.3.2). */
+  recent: UidMap;
+  /** Above the highest UID the client has been told about. */
   knownUidNext: number;
-  highestModseq: number;
+  /** Every change up to this MODSEQ has been told to the client (expunges possibly still in pendingExpunge). */
+  syncedModseq: number;
+  /** Highest MODSEQ a change notification announced for this folder. */
+  notifiedModseq: number;
   /** A change notification arrived for this folder since the last sync. */
   dirty: boolean;
   /** Expunged in the store, not yet announced (RFC 3501 §7.4.1). */
   pendingExpunge: Set<number>;
+  /** Changes newer than syncedModseq already told by this session's own commands (UID → MODSEQ): not repeated. */
+  told: Map<number, number>;
   /** SEARCHRES `$`, as UIDs. */
   savedResult: number[];
 }
@@ -90,7 +100,7 @@ export class Session {
   idling: (() => void) | null = null;
   private out: Writable;
   private deflate: DeflateRaw | null = null;
-  private unsubscribe: Unsubscribe | null = null;
+  private watch: Promise<Unsubscribe> | null = null;
   private corked: Buffer[] | null = null;
 
   constructor(
@@ -162,9 +172,26 @@ export class Session {
     if (this.deflate) this.deflate.flush(zlibConstants.Z_SYNC_FLUSH);
   }
 
+  /**
+   * Sends what the command wrote so far, keeping the cork for what follows, and waits until the socket takes more:
+   * a long FETCH goes out in large writes as it is made instead of all at once with the tagged reply.
+   */
+  async flush(): Promise<void> {
+    const pending = this.corked;
+    if (pending?.length) {
+      this.corked = [];
+      this.writeOut(pending.length === 1 ? pending[0] : Buffer.concat(pending));
+    }
+    await this.untilDrained();
+  }
+
   /** Waits until the socket drained what was written (large FETCH responses). */
   async drained(): Promise<void> {
     if (this.corked) return;
+    await this.untilDrained();
+  }
+
+  private async untilDrained(): Promise<void> {
     const out = this.out as Writable & { writableNeedDrain?: boolean };
     if (!out.writableNeedDrain || this.socket.destroyed) return;
     await new Promise<void>((resolve) => {
@@ -212,41 +239,53 @@ export class Session {
     this.mailboxId = mailboxId;
     this.username = username;
     this.state = 'authenticated';
-    this.unsubscribe = await this.services.notifier.subscribe(mailboxId, (event) => this.onEvent(event));
+    // The subscription is made while the client reads the tagged OK; selecting waits for it (watching()).
+    this.watch = this.services.changes.watch(mailboxId, (event) => this.onEvent(event));
+    // A failure surfaces at SELECT (watching()); until then it must not count as unhandled.
+    this.watch.catch(() => undefined);
+  }
+
+  /** Resolves once change notifications for the mailbox are flowing: a folder's view read after it misses none. */
+  async watching(): Promise<void> {
+    await this.watch;
   }
 
   private onEvent(event: MailboxEvent): void {
     const sel = this.selected;
     if (!sel || event.folderId !== sel.folder.id) return;
+    // This session's own changes come back too; those it already told need no query.
+    if (event.modseq !== null && event.modseq <= sel.syncedModseq) return;
     sel.dirty = true;
+    if (event.modseq !== null && event.modseq > sel.notifiedModseq) sel.notifiedModseq = event.modseq;
     this.idling?.();
   }
 
   async close(): Promise<void> {
-    const unsubscribe = this.unsubscribe;
-    this.unsubscribe = null;
+    const watch = this.watch;
+    this.watch = null;
     this.reader.close();
+    const unsubscribe = await watch?.catch(() => null);
     await unsubscribe?.().catch(() => undefined);
   }
 
   // ------------------------------------------------------------------ selected folder
 
-  async select(folder: Folder, readOnly: boolean): Promise<SelectedFolder> {
-    const records = await this.store.listMessages(folder.id, { withSummary: false });
+  select(view: FolderView, readOnly: boolean): SelectedFolder {
+    const { folder } = view;
+    const uids = UidMap.fromRuns(view.uidRuns);
     const claimedBefore = this.services.recent.claimedUpTo(folder.id);
-    const last = records.length ? records[records.length - 1].uid : 0;
-    if (!readOnly) this.services.recent.claim(folder.id, last);
+    if (!readOnly) this.services.recent.claim(folder.id, uids.max);
     const sel: SelectedFolder = {
       folder,
       readOnly,
-      uids: records.map((r) => r.uid),
-      flags: new Map(records.map((r) => [r.uid, r.flags])),
-      modseqs: new Map(records.map((r) => [r.uid, r.modseq])),
-      recent: new Set(records.filter((r) => r.uid > claimedBefore).map((r) => r.uid)),
-      knownUidNext: Math.max(folder.uidNext, last + 1),
-      highestModseq: folder.highestModseq,
+      uids,
+      recent: uids.above(claimedBefore),
+      knownUidNext: Math.max(folder.uidNext, uids.max + 1),
+      syncedModseq: folder.highestModseq,
+      notifiedModseq: folder.highestModseq,
       dirty: false,
       pendingExpunge: new Set(),
+      told: new Map(),
       savedResult: [],
     };
     this.selected = sel;
@@ -270,99 +309,120 @@ export class Session {
     return sel;
   }
 
-  flagsOf(uid: number): string[] {
+  /** A message's stored flags as this session shows them: with \Recent when the session holds it. */
+  flagsOf(uid: number, stored: readonly string[]): string[] {
     const sel = this.requireSelected();
-    const flags = [...(sel.flags.get(uid) ?? [])];
-    if (sel.recent.has(uid)) flags.push('\\Recent');
-    return flags;
+    return sel.recent.has(uid) ? [...stored, '\\Recent'] : [...stored];
+  }
+
+  /**
+   * This session's own command changed `changes` (every message its transaction at `modseq` changed) and told the
+   * client: the next sync does not tell them again. When nothing else happened in between (the transaction's MODSEQ
+   * is the session's plus one), the session is simply up to date at `modseq`.
+   */
+  ownChanges(changes: ReadonlyArray<{ uid: number; modseq: number }>, modseq: number): void {
+    const sel = this.selected;
+    if (!sel || changes.length === 0) return;
+    if (modseq === sel.syncedModseq + 1) sel.syncedModseq = modseq;
+    else for (const c of changes) this.told(c.uid, c.modseq);
+  }
+
+  /** The client was shown a message's flags as of `modseq` (FETCH FLAGS): the next sync does not repeat them. */
+  told(uid: number, modseq: number): void {
+    const sel = this.selected;
+    if (!sel || modseq <= sel.syncedModseq) return;
+    if (modseq > (sel.told.get(uid) ?? 0)) sel.told.set(uid, modseq);
+  }
+
+  /** This session expunged (or moved away) messages at `modseq`: announced at the next sync without a query. */
+  ownExpunge(uids: readonly number[], modseq: number): void {
+    const sel = this.selected;
+    if (!sel) return;
+    for (const u of uids) if (sel.uids.has(u)) sel.pendingExpunge.add(u);
+    if (uids.length && modseq === sel.syncedModseq + 1) sel.syncedModseq = modseq;
   }
 
   /** Sequence numbers or UIDs of the request → UIDs in the session's view, ascending, expunged-pending ones kept. */
   resolveSet(set: SequenceSet, asUid: boolean): number[] {
     const sel = this.requireSelected();
-    if (set.saved) return sel.savedResult.filter((u) => sel.uids.includes(u));
-    if (asUid) {
-      const max = sel.uids.length ? sel.uids[sel.uids.length - 1] : 0;
-      const ranges = resolveRanges(set.ranges, max);
-      return sel.uids.filter((u) => inRanges(u, ranges));
-    }
-    const count = sel.uids.length;
+    if (set.saved) return sel.savedResult.filter((u) => sel.uids.has(u));
+    if (asUid) return sel.uids.inUidRanges(resolveRanges(set.ranges, sel.uids.max));
+    const count = sel.uids.count;
     const ranges = resolveRanges(set.ranges, count);
     for (const r of ranges) if (r.to > count || r.from < 1) throw bad('Invalid message sequence number');
-    return sel.uids.filter((_, i) => inRanges(i + 1, ranges));
+    return sel.uids.atSeqRanges(ranges);
   }
 
   seqOf(uid: number): number {
-    const sel = this.requireSelected();
-    return binaryIndexOf(sel.uids, uid) + 1;
+    return this.requireSelected().uids.seqOf(uid);
   }
 
   /**
    * Brings the client's view up to date: EXPUNGE (or VANISHED) when allowed, FETCH for flag changes by others,
-   * EXISTS and RECENT for new mail.
+   * EXISTS and RECENT for new mail. The store is asked only when a notification came (or `force`: NOOP, CHECK), and
+   * only for what changed after the session's MODSEQ.
    */
   async sync(allowExpunge: boolean, force = false): Promise<void> {
     const sel = this.selected;
-    if (!sel || (!sel.dirty && !force && (sel.pendingExpunge.size === 0 || !allowExpunge))) return;
-    sel.dirty = false;
-    const records = await this.store.listMessages(sel.folder.id, { withSummary: false });
-    if (this.selected !== sel) return;
-    const current = new Map<number, MessageRecord>(records.map((r) => [r.uid, r]));
-    for (const uid of sel.uids) if (!current.has(uid)) sel.pendingExpunge.add(uid);
-
-    if (allowExpunge && sel.pendingExpunge.size) {
-      const gone = [...sel.pendingExpunge].sort((a, b) => a - b);
-      if (this.enabled.has('QRESYNC')) {
-        this.untagged(`VANISHED ${formatSequenceSet(gone)}`);
-        const goneSet = new Set(gone);
-        sel.uids = sel.uids.filter((u) => !goneSet.has(u));
-      } else {
-        for (const uid of gone.reverse()) {
-          const idx = binaryIndexOf(sel.uids, uid);
-          if (idx < 0) continue;
-          sel.uids.splice(idx, 1);
-          this.untagged(`${idx + 1} EXPUNGE`);
-        }
-      }
-      for (const uid of gone) {
-        sel.flags.delete(uid);
-        sel.modseqs.delete(uid);
-        sel.recent.delete(uid);
-      }
-      sel.pendingExpunge.clear();
+    if (!sel) return;
+    let changed: MessageRecord[] = [];
+    if (sel.dirty || force) {
+      sel.dirty = false;
+      const since = sel.syncedModseq;
+      // Only IDLE pushes share a query under way (their dirt comes from notifications alone): after a command of its
+      // own, a session asks afresh so that its client sees its own COPY or APPEND at once.
+      const mustSee = this.idling && !force ? sel.notifiedModseq : null;
+      const changes = await this.services.changes.changesSince(sel.folder.mailboxId, sel.folder.id, since, mustSee);
+      if (this.selected !== sel) return;
+      for (const uid of changes.vanished) if (sel.uids.has(uid)) sel.pendingExpunge.add(uid);
+      changed = changes.changed;
+      if (changes.highestModseq > sel.syncedModseq) sel.syncedModseq = changes.highestModseq;
+      for (const [uid, modseq] of sel.told) if (modseq <= sel.syncedModseq) sel.told.delete(uid);
     }
 
-    for (const uid of sel.uids) {
-      const r = current.get(uid);
-      if (!r) continue;
-      const before = sel.flags.get(uid);
-      const changed = !before || before.length !== r.flags.length || before.some((f, i) => f !== r.flags[i]);
-      const modseqChanged = (sel.modseqs.get(uid) ?? 0) < r.modseq;
-      sel.modseqs.set(uid, r.modseq);
-      if (!changed && !(modseqChanged && this.condstore)) continue;
-      if (!changed) continue;
-      sel.flags.set(uid, r.flags);
-      const parts = [`FLAGS ${flagList(this.flagsOf(uid))}`];
-      if (this.enabled.has('QRESYNC') || this.uidInFetch) parts.push(`UID ${uid}`);
+    if (allowExpunge && sel.pendingExpunge.size) this.announceExpunges(sel);
+
+    const added: MessageRecord[] = [];
+    for (const r of changed) {
+      if (r.uid >= sel.knownUidNext) {
+        added.push(r);
+        continue;
+      }
+      if (!sel.uids.has(r.uid) || sel.pendingExpunge.has(r.uid)) continue;
+      const told = sel.told.get(r.uid);
+      if (told !== undefined && told >= r.modseq) continue;
+      const parts = [`FLAGS ${flagList(this.flagsOf(r.uid, r.flags))}`];
+      if (this.enabled.has('QRESYNC') || this.uidInFetch) parts.push(`UID ${r.uid}`);
       if (this.condstore) parts.push(`MODSEQ (${r.modseq})`);
-      this.untagged(`${this.seqOf(uid)} FETCH (${parts.join(' ')})`);
+      this.untagged(`${sel.uids.seqOf(r.uid)} FETCH (${parts.join(' ')})`);
     }
 
-    const added = records.filter((r) => r.uid >= sel.knownUidNext);
     if (added.length) {
-      const claimedBefore = sel.readOnly ? this.services.recent.claimedUpTo(sel.folder.id) : this.services.recent.claim(sel.folder.id, added[added.length - 1].uid);
+      const last = added[added.length - 1].uid;
+      const claimedBefore = sel.readOnly ? this.services.recent.claimedUpTo(sel.folder.id) : this.services.recent.claim(sel.folder.id, last);
       for (const r of added) {
-        sel.uids.push(r.uid);
-        sel.flags.set(r.uid, r.flags);
-        sel.modseqs.set(r.uid, r.modseq);
-        if (r.uid > claimedBefore) sel.recent.add(r.uid);
+        sel.uids.append(r.uid);
+        if (r.uid > claimedBefore) sel.recent.append(r.uid);
       }
-      sel.knownUidNext = added[added.length - 1].uid + 1;
-      this.untagged(`${sel.uids.length} EXISTS`);
-      this.untagged(`${sel.recent.size} RECENT`);
+      sel.knownUidNext = last + 1;
+      this.untagged(`${sel.uids.count} EXISTS`);
+      this.untagged(`${sel.recent.count} RECENT`);
     }
-    const status = await this.store.folderStatus(sel.folder.id).catch(() => null);
-    if (status && this.selected === sel) sel.highestModseq = Math.max(sel.highestModseq, status.highestModseq);
+  }
+
+  private announceExpunges(sel: SelectedFolder): void {
+    const gone = [...sel.pendingExpunge].sort((a, b) => a - b);
+    sel.pendingExpunge.clear();
+    if (this.enabled.has('QRESYNC')) {
+      this.untagged(`VANISHED ${formatSequenceSet(gone)}`);
+    } else {
+      // Highest first: each EXPUNGE then leaves the sequence numbers of the ones still to come unchanged.
+      const seqs = gone.map((uid) => sel.uids.seqOf(uid));
+      for (let i = seqs.length - 1; i >= 0; i--) if (seqs[i] > 0) this.untagged(`${seqs[i]} EXPUNGE`);
+    }
+    sel.uids.removeAll(gone);
+    sel.recent.removeAll(gone);
+    for (const uid of gone) sel.told.delete(uid);
   }
 
   /** Set while a UID command runs: unsolicited FETCH responses then carry the UID too. */
@@ -380,15 +440,3 @@ export class Session {
   }
 }
 
-export function binaryIndexOf(sorted: number[], value: number): number {
-  let lo = 0;
-  let hi = sorted.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const v = sorted[mid];
-    if (v === value) return mid;
-    if (v < value) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return -1;
-}

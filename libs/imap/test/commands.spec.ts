@@ -127,6 +127,43 @@ describe('IMAP commands', () => {
     b.socket.destroy();
   });
 
+  it('pushes new mail, flag changes and expunges of other sessions to IDLE clients, and never repeats a session\'s own', async () => {
+    await server.addAccount('idle@example.test', 'pw');
+    const login = async () => {
+      const w = await Wire.open(server.port);
+      await w.cmd('l', 'LOGIN idle@example.test pw');
+      return w;
+    };
+    const writer = await login();
+    for (const s of ['one', 'two', 'three']) await writer.cmd('w1', `APPEND INBOX {${13 + s.length}+}\r\nSubject: ${s}\r\n\r\n`);
+    await writer.cmd('w2', 'SELECT INBOX');
+    const idlers = await Promise.all([1, 2, 3].map(async () => {
+      const w = await login();
+      expect(await w.cmd('s', 'SELECT INBOX')).toMatch(/\* 3 EXISTS\r\n/);
+      w.write('i IDLE\r\n');
+      await w.until(/\+ idling\r\n/);
+      return w;
+    }));
+    await writer.cmd('w3', 'STORE 2 +FLAGS (\\Flagged)');
+    for (const w of idlers) expect(await w.until(/\* 2 FETCH \(FLAGS \([^)]*\)\)\r\n/)).toMatch(/\\Flagged/);
+    await writer.cmd('w4', 'APPEND INBOX {17+}\r\nSubject: four\r\n\r\n');
+    for (const w of idlers) await w.until(/\* 4 EXISTS\r\n/);
+    await writer.cmd('w5', 'STORE 1 +FLAGS.SILENT (\\Deleted)');
+    await writer.cmd('w6', 'EXPUNGE');
+    for (const w of idlers) expect(await w.until(/\* 1 EXPUNGE\r\n/)).toMatch(/\* 1 FETCH \(FLAGS \(\\Deleted\)\)\r\n\* 1 EXPUNGE\r\n$/);
+    // The writer was told its own changes by its commands; NOOP finds nothing new to say.
+    expect(await writer.cmd('w7', 'NOOP')).toMatch(/^w7 OK/);
+    for (const w of idlers) {
+      w.write('DONE\r\n');
+      expect(await w.until(/i OK [^\r]*\r\n/)).toMatch(/^i OK/);
+      // Nothing is told twice after IDLE either. (\Recent of UID 4 went to whichever session saw it first.)
+      expect(await w.cmd('n', 'NOOP')).toMatch(/^n OK/);
+      expect(await w.cmd('f', 'FETCH 1:* (UID FLAGS)')).toMatch(/^\* 1 FETCH \(UID 2 FLAGS \(\\Flagged\)\)\r\n\* 2 FETCH \(UID 3 FLAGS \(\)\)\r\n\* 3 FETCH \(UID 4 FLAGS \((\\Recent)?\)\)\r\nf OK/);
+      w.socket.destroy();
+    }
+    writer.socket.destroy();
+  });
+
   it('speaks DEFLATE after COMPRESS', async () => {
     const s = net.connect(server.port, '127.0.0.1');
     await new Promise((r) => s.once('connect', r));

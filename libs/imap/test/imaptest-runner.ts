@@ -455,6 +455,12 @@ class Client {
 
 const IS_VAR = /[A-Za-z0-9_]/;
 
+/** test-exec.c compares strings as C strings: a literal (literal8 may hold NUL) counts up to its first NUL. */
+function cString(value: string): string {
+  const nul = value.indexOf('\0');
+  return nul < 0 ? value : value.slice(0, nul);
+}
+
 class Matcher {
   vars = new Map<string, string>();
   added: string[] = [];
@@ -640,7 +646,7 @@ class Matcher {
         const sub = this.matchList(m.items, a.items);
         if (sub !== Infinity) return ret + sub;
       } else {
-        const mstr = m.value;
+        const mstr = cString(m.value);
         if (mstr === '$' && a && a.type === 'list') {
           ret++;
           continue;
@@ -650,8 +656,9 @@ class Matcher {
           ret++;
           continue;
         }
-        const astr = astring(a);
-        if (astr === null) return ret;
+        const raw = astring(a);
+        if (raw === null) return ret;
+        const astr = cString(raw);
         const exp = this.expandInput(mstr, astr);
         if (!exp) return ret;
         const cmp = (x: string, y: string) => (exp.icase ? x.toLowerCase() === y.toLowerCase() : x === y);

@@ -24,3 +24,19 @@ export async function composeMessageSource(
   }
   return Readable.from(chunks());
 }
+
+/** The same as one buffer: the blob is read whole (or the part of it the range covers) in one call. */
+export async function readMessageBytes(
+  blobs: BlobStore, headerPrefix: string, blobHash: string, blobSize: number, range?: BlobRange,
+): Promise<Buffer> {
+  const prefix = headerPrefix === '' ? EMPTY : Buffer.from(headerPrefix, 'utf8');
+  const total = prefix.length + blobSize;
+  const clamped = clampRange(range ?? { start: 0, end: total - 1 }, total);
+  if (!clamped) return EMPTY;
+  const prefixPart = prefix.subarray(Math.min(clamped.start, prefix.length), Math.min(clamped.end + 1, prefix.length));
+  if (clamped.end < prefix.length) return Buffer.from(prefixPart);
+  const body = await blobs.read(blobHash, { start: Math.max(0, clamped.start - prefix.length), end: clamped.end - prefix.length });
+  return prefixPart.length ? Buffer.concat([prefixPart, body]) : body;
+}
+
+const EMPTY = Buffer.alloc(0);

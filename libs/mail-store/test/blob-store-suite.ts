@@ -66,6 +66,22 @@ export function describeBlobStore(name: string, setup: () => Promise<BlobStoreHa
       expect((await readAll(await h.store.get(hash, { start: 25, end: 30 }))).length).toBe(0);
     });
 
+    it('reads whole blobs and ranges into one buffer, as the streams give them', async () => {
+      const content = randomBytes(3 * 1024 * 1024 + 17);
+      const { hash } = await h.store.put(chunked(content, 65_536));
+      expect((await h.store.read(hash)).equals(content)).toBe(true);
+      for (const [start, end] of [[0, 0], [5, 9], [1000, 1024 * 1024 + 5], [content.length - 4, content.length + 1000], [0, Number.MAX_SAFE_INTEGER]]) {
+        const expected = content.subarray(start, end + 1);
+        expect((await h.store.read(hash, { start, end })).equals(expected)).toBe(true);
+        expect((await readAll(await h.store.get(hash, { start, end }))).equals(expected)).toBe(true);
+      }
+      expect((await h.store.read(hash, { start: content.length + 5, end: content.length + 10 })).length).toBe(0);
+      const missing = sha256(Buffer.from('never stored'));
+      await expect(h.store.read(missing)).rejects.toBeInstanceOf(BlobNotFoundError);
+      await expect(h.store.read(missing, { start: 0, end: 10 })).rejects.toBeInstanceOf(BlobNotFoundError);
+      await expect(h.store.read('../../etc/passwd', { start: 0, end: 10 })).rejects.toBeInstanceOf(BlobNotFoundError);
+    });
+
     it('leaves exactly one object and no temp objects after 20 concurrent puts of the same content', async () => {
       const content = randomBytes(200_000);
       const results = await Promise.all(Array.from({ length: 20 }, (_, i) => h.store.put(chunked(content, 4096 + i))));

@@ -2,6 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatBodyStructure, formatEnvelope } from '@dizi/mime/imap-format';
+import { summariseMessage } from '@dizi/mime/message-summary';
 import type { BlobStore, StoredBlob } from '../src/ports/blob-store';
 import {
   BlobNotStoredError, FolderExistsError, FolderNotFoundError, FolderOperationError, InvalidFolderNameError, QuotaExceededError,
@@ -251,6 +253,37 @@ export function describeMessageStore(name: string, setup: () => Promise<MessageS
       expect(listed).toMatchObject({ uid: r.uid, size: whole.length, summary: { envelope: { subject: 'hello' } } });
     });
 
+    it('reads a listed message in one buffer without a lookup, and keeps ENVELOPE/BODYSTRUCTURE rendered at delivery', async () => {
+      const { mailboxId, inbox, byName } = await mailboxWithFolders();
+      const raw = Buffer.from('From: =?UTF-8?B?5byg5LiJ?= <zs@example.com>\r\nSubject: "quoted" \\ text\r\nMIME-Version: 1.0\r\n'
+        + 'Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n你好\r\n'
+        + '--b\r\nContent-Type: application/pdf; name=a.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\nAAAA\r\n--b--\r\n');
+      const { searchText: _searchText, ...summary } = await summariseMessage(raw);
+      const prefix = 'Delivered-To: 李四@example.com\r\n';
+      const rendered = await store.append(mailboxId, { id: inbox }, message(await blob(raw), { headerPrefix: prefix, summary }), { enforceQuota: true });
+      const plain = await store.append(mailboxId, { id: inbox }, message(await blob('Subject: plain\r\n\r\nplain\r\n')), { enforceQuota: true });
+      const whole = Buffer.concat([Buffer.from(prefix), raw]);
+      const p = Buffer.byteLength(prefix);
+
+      const [listed, other] = await store.listMessages(inbox, { uids: [{ from: rendered.uid, to: plain.uid }], withSource: true, withImapFormat: true, withSummary: false });
+      expect(listed.headerPrefix).toBe(prefix);
+      expect(listed.imapFormat).toEqual({ envelope: formatEnvelope(summary.envelope), bodyStructure: formatBodyStructure(summary.bodyStructure, true) });
+      expect(other.imapFormat).toBeNull();
+      const [bare] = await store.listMessages(inbox, { uids: [{ from: rendered.uid, to: rendered.uid }], withSummary: false });
+      for (const record of [listed, bare]) {
+        expect((await store.readMessage(record)).equals(whole)).toBe(true);
+        for (const [start, end] of [[0, 4], [p - 3, p + 5], [p + 2, p + 8], [p - 1, p - 1], [whole.length - 4, whole.length + 50], [whole.length, whole.length + 5]]) {
+          expect((await store.readMessage(record, { start, end })).equals(whole.subarray(start, end + 1))).toBe(true);
+        }
+      }
+
+      const work = await byName('Drafts');
+      const copied = await store.copy(inbox, [{ from: rendered.uid, to: rendered.uid }], work);
+      const [copy] = await store.listMessages(work, { uids: [{ from: copied.map[0].targetUid, to: copied.map[0].targetUid }], withSource: true, withImapFormat: true });
+      expect(copy.imapFormat).toEqual(listed.imapFormat);
+      expect((await store.readMessage(copy)).equals(whole)).toBe(true);
+    });
+
     it('lists by UID and by sequence ranges and by CHANGEDSINCE', async () => {
       const { mailboxId, inbox } = await mailboxWithFolders();
       const b = await blob('Subject: list\r\n\r\nlist\r\n');
@@ -266,6 +299,56 @@ export function describeMessageStore(name: string, setup: () => Promise<MessageS
       await store.setFlags(inbox, [{ from: 4, to: 4 }], 'add', ['$Important']);
       expect((await store.listMessages(inbox, { changedSince: before })).map((m) => m.uid)).toEqual([4]);
       await expect(store.listMessages('00000000-0000-4000-8000-000000000000')).rejects.toBeInstanceOf(FolderNotFoundError);
+    });
+
+    it('views a folder for SELECT: UID runs, first unseen, keywords, without listing messages', async () => {
+      const { mailboxId, inbox, byName } = await mailboxWithFolders();
+      const empty = await store.viewFolder(mailboxId, { name: 'Drafts' });
+      expect(empty).toMatchObject({ uidRuns: [], firstUnseenUid: null, keywords: [] });
+      expect(empty.folder.id).toBe(await byName('Drafts'));
+      const b = await blob('Subject: view\r\n\r\nview\r\n');
+      for (let i = 0; i < 9; i++) await store.append(mailboxId, { id: inbox }, message(b, { flags: ['\\Seen'] }), { enforceQuota: true });
+      const dense = await store.viewFolder(mailboxId, { name: 'inbox' });
+      expect(dense).toMatchObject({ uidRuns: [{ from: 1, to: 9 }], firstUnseenUid: null, keywords: [] });
+      expect(dense.folder).toMatchObject({ id: inbox, name: 'INBOX', messageCount: 9, uidNext: 10 });
+      // Gaps at 1, 4 and 7..8 leave the runs 2:3, 5:6, 9.
+      await store.setFlags(inbox, [{ from: 1, to: 1 }, { from: 4, to: 4 }, { from: 7, to: 8 }], 'add', ['\\Deleted']);
+      await store.expunge(inbox);
+      await store.setFlags(inbox, [{ from: 5, to: 5 }], 'add', ['$Work', 'Later']);
+      await store.setFlags(inbox, [{ from: 3, to: 3 }], 'add', ['\\Flagged', 'Later', '$Done']);
+      await store.setFlags(inbox, [{ from: 5, to: 6 }], 'remove', ['\\Seen']);
+      const gaps = await store.viewFolder(mailboxId, { id: inbox });
+      expect(gaps.uidRuns).toEqual([{ from: 2, to: 3 }, { from: 5, to: 6 }, { from: 9, to: 9 }]);
+      expect(gaps.firstUnseenUid).toBe(5);
+      // In order of first use by UID.
+      expect(gaps.keywords).toEqual(['Later', '$Done', '$Work']);
+      expect(gaps.folder).toMatchObject({ messageCount: 5, unseenCount: 2, highestModseq: (await store.folderStatus(inbox)).highestModseq });
+      await expect(store.viewFolder(mailboxId, { name: 'Nope' })).rejects.toBeInstanceOf(FolderNotFoundError);
+      await expect(store.viewFolder(mailboxId, { id: '00000000-0000-4000-8000-000000000000' })).rejects.toBeInstanceOf(FolderNotFoundError);
+      const other = await mailboxWithFolders();
+      await expect(store.viewFolder(other.mailboxId, { id: inbox })).rejects.toBeInstanceOf(FolderNotFoundError);
+    });
+
+    it('tells what changed after a MODSEQ: flags, new messages and expunges, up to the HIGHESTMODSEQ it reports', async () => {
+      const { mailboxId, inbox } = await mailboxWithFolders();
+      const b = await blob('Subject: changes\r\n\r\nchanges\r\n');
+      for (let i = 0; i < 4; i++) await store.append(mailboxId, { id: inbox }, message(b), { enforceQuota: true });
+      const since = (await store.folderStatus(inbox)).highestModseq;
+      expect(await store.changesSince(inbox, since)).toEqual({ changed: [], vanished: [], highestModseq: since });
+      await store.setFlags(inbox, [{ from: 2, to: 2 }], 'add', ['\\Seen']);
+      await store.setFlags(inbox, [{ from: 3, to: 3 }], 'add', ['\\Deleted']);
+      await store.expunge(inbox);
+      const added = await store.append(mailboxId, { id: inbox }, message(b, { flags: ['$New'] }), { enforceQuota: true });
+      const changes = await store.changesSince(inbox, since);
+      expect(changes.highestModseq).toBe(added.modseq);
+      expect(changes.vanished).toEqual([3]);
+      expect(changes.changed.map((r) => ({ uid: r.uid, flags: r.flags, modseq: r.modseq }))).toEqual([
+        { uid: 2, flags: ['\\Seen'], modseq: since + 1 },
+        { uid: 5, flags: ['$New'], modseq: added.modseq },
+      ]);
+      expect(changes.changed[1]).toMatchObject({ id: added.messageId, size: added.size, blobHash: b.hash });
+      expect((await store.changesSince(inbox, added.modseq)).changed).toEqual([]);
+      await expect(store.changesSince('00000000-0000-4000-8000-000000000000', 0)).rejects.toBeInstanceOf(FolderNotFoundError);
     });
 
     it('sets flags with add/remove/replace, one MODSEQ per call, and honours UNCHANGEDSINCE', async () => {

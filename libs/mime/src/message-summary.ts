@@ -1,14 +1,15 @@
 // One streaming pass over a raw message yields everything the message store keeps per message.
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { TextDecoder } from 'node:util';
-import { Splitter, type MimeNode, type SplitterChunk } from 'mailsplit';
+import type { MimeNode, SplitterChunk } from 'mailsplit';
 import { decode as decodeBase64 } from 'libbase64';
 import { decode as decodeQuotedPrintable } from 'libqp';
 import { decode as decodeCharset } from 'libmime/lib/charset';
 import { parseEnvelopeAddresses, parseMailAddresses, type EnvelopeAddress, type MailAddress } from './address';
 import { baseSubject } from './base-subject';
 import { htmlToText } from './html-text';
+import { LineAlignedChunks, StructureSplitter } from './structure-splitter';
 import {
   decodedFileName,
   decodeHeaderText,
@@ -113,78 +114,6 @@ export interface SummaryLimits {
 }
 
 const DEFAULT_SEARCH_TEXT = 2 * 1024 * 1024;
-// Head state of mailsplit's splitter; a part still in it when a boundary arrives has no body.
-const SPLITTER_HEAD = 0x01;
-
-/**
- * mailsplit descends into message/rfc822 only when inline, but IMAP describes every attached message;
- * it also drops a header-only part followed by a sibling, which would shift every offset after it.
- */
-class StructureSplitter extends Splitter {
-  // RFC 2046 allows transport padding (spaces, tabs) after a boundary; mailsplit does not.
-  protected override compareBoundary(line: Buffer, startpos: number, boundary: Buffer): number | false {
-    let end = line.length;
-    while (end > 0 && (line[end - 1] === 0x0a || line[end - 1] === 0x0d)) end--;
-    let cut = end;
-    while (cut > startpos + 2 + boundary.length && (line[cut - 1] === 0x20 || line[cut - 1] === 0x09)) cut--;
-    if (cut === end) return super.compareBoundary(line, startpos, boundary);
-    return super.compareBoundary(Buffer.concat([line.subarray(0, cut), line.subarray(end)]), startpos, boundary);
-  }
-
-  protected override newNode(parent?: MimeNode | false): void {
-    const abandoned = this.node;
-    if (abandoned && this.state === SPLITTER_HEAD && abandoned._headerlen > 0 && !abandoned.headers) {
-      abandoned.parseHeaders();
-      this.push(abandoned);
-    }
-    super.newNode(parent);
-    const node = this.node;
-    const parse = node.parseHeaders.bind(node);
-    node.parseHeaders = () => {
-      parse();
-      const parentNode = node.parentNode;
-      const inDigest = parentNode && parentNode.multipart === 'digest';
-      if (inDigest && !/^content-type\s*:/im.test(Buffer.concat(node._headersLines).toString('latin1'))) {
-        node.contentType = 'message/rfc822';
-        node.rfc822 = true;
-      }
-      if (node.contentType === 'message/rfc822') node.disposition = 'inline';
-    };
-  }
-}
-
-/**
- * mailsplit 5.4.6 loses bytes when a chunk ends inside a line (notably between CR and LF), which network
- * and file streams do at random; chunks that end at a line end keep it lossless. A line longer than
- * maxLine is cut anyway, never right after a CR.
- */
-class LineAlignedChunks extends Transform {
-  private rest: Buffer | null = null;
-  bytes = 0;
-
-  constructor(private readonly maxLine = 1024 * 1024) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    this.bytes += chunk.length;
-    const buf = this.rest ? Buffer.concat([this.rest, chunk]) : chunk;
-    let cut = buf.lastIndexOf(10) + 1;
-    if (cut === 0 && buf.length > this.maxLine) {
-      cut = buf.length;
-      while (cut > 0 && buf[cut - 1] === 13) cut--;
-    }
-    if (cut > 0) this.push(buf.subarray(0, cut));
-    this.rest = cut < buf.length ? buf.subarray(cut) : null;
-    done();
-  }
-
-  override _flush(done: TransformCallback): void {
-    if (this.rest) this.push(this.rest);
-    done();
-  }
-}
-
 interface PartState {
   node: MimeNode;
   parent: PartState | null;

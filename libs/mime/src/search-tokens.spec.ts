@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { searchQueryTokens, searchTokens } from './search-tokens';
+import { INCOMPLETE_INDEX_TOKEN, normalizeSearchText, searchQueryTokens, searchTokens, substringQueryTokens } from './search-tokens';
 
 describe('searchTokens', () => {
   it('indexes ICU words and overlapping bigrams of Chinese runs', () => {
@@ -10,23 +10,34 @@ describe('searchTokens', () => {
     expect(icu).not.toContain('海淀');
   });
 
-  it('keeps a one-character run, lower-cases Latin words and splits on punctuation', () => {
-    expect(searchTokens('Hello, World! 中 Dizi-2025')).toEqual(['hello', 'world', '中', 'dizi', '2025']);
+  it('keeps a one-character run, lower-cases Latin words and splits on punctuation; words come first', () => {
+    expect(searchTokens('Hello, World! 中 Dizi-2025').slice(0, 5)).toEqual(['hello', 'world', '中', 'dizi', '2025']);
+  });
+
+  it('adds the 1- to 3-character pieces of every word and the characters of CJK runs', () => {
+    const tokens = searchTokens('Hello 海淀区');
+    expect(tokens).toEqual(expect.arrayContaining(['hello', 'h', 'e', 'l', 'o', 'he', 'el', 'll', 'lo', 'hel', 'ell', 'llo', '海', '淀', '区', '海淀', '淀区']));
+    expect(tokens).not.toContain('hell');
+    expect(tokens).not.toContain('海淀区'.slice(0, 3) + 'x');
+    expect(tokens).not.toContain(INCOMPLETE_INDEX_TOKEN);
   });
 
   it('keeps email addresses whole and in parts', () => {
-    expect(searchTokens('Mail Billing@Example.com now')).toEqual(
+    expect(searchTokens('Mail Billing@Example.com now').slice(0, 7)).toEqual(
       ['billing@example.com', 'billing', 'example.com', 'mail', 'example', 'com', 'now'],
     );
   });
 
   it('returns distinct tokens, drops overlong ones and stops at the byte budget', () => {
     expect(searchTokens('a a a b')).toEqual(['a', 'b']);
-    expect(searchTokens('x'.repeat(65) + ' ok')).toEqual(['ok']);
+    expect(searchTokens('x'.repeat(65) + ' ok')).toEqual(['ok', 'o', 'k']);
     const many = Array.from({ length: 1000 }, (_, i) => `word${i}`).join(' ');
     const capped = searchTokens(many, 100);
     expect(capped.length).toBeGreaterThan(5);
     expect(capped.reduce((n, t) => n + Buffer.byteLength(t) + 1, 0)).toBeLessThanOrEqual(100);
+    // a capped index says so, first, so that substring searches check the message itself
+    expect(capped[0]).toBe(INCOMPLETE_INDEX_TOKEN);
+    expect(searchTokens('word1 word2', 100)).not.toContain(INCOMPLETE_INDEX_TOKEN);
   });
 });
 
@@ -46,5 +57,45 @@ describe('searchQueryTokens', () => {
 
   it('keeps an address in a query whole', () => {
     expect(searchQueryTokens('from billing@example.com')).toEqual(['billing@example.com', 'from']);
+  });
+});
+
+describe('substringQueryTokens', () => {
+  /** A small deterministic PRNG: the same texts on every run. */
+  function prng(seed: number): () => number {
+    let x = seed;
+    return () => {
+      x = (x * 1103515245 + 12345) % 2147483648;
+      return x / 2147483648;
+    };
+  }
+  const ALPHABET = ['a', 'b', 'c', 'd', 'E', 'ü', '1', '2', ' ', ' ', '-', '.', '@', '海', '淀', '区', '北', 'ﬁ', 'İ'];
+
+  it('is a sound prefilter: every substring of a text has all its query lexemes among the text\'s lexemes', () => {
+    const rnd = prng(7);
+    for (let n = 0; n < 300; n++) {
+      const text = Array.from({ length: 5 + Math.floor(rnd() * 60) }, () => ALPHABET[Math.floor(rnd() * ALPHABET.length)]).join('');
+      const index = new Set(searchTokens(text));
+      const normal = normalizeSearchText(text);
+      for (let k = 0; k < 20; k++) {
+        const from = Math.floor(rnd() * normal.length);
+        const to = from + 1 + Math.floor(rnd() * (normal.length - from));
+        const query = normal.slice(from, to);
+        const missing = substringQueryTokens(query).filter((t) => !index.has(t));
+        expect(missing, `${JSON.stringify(query)} in ${JSON.stringify(text)}`).toEqual([]);
+      }
+    }
+  });
+
+  it('narrows by word pieces and CJK bigrams, and by nothing when the query has no letters or digits', () => {
+    expect(substringQueryTokens('sdfghjk')).toEqual(['sdf', 'dfg', 'fgh', 'ghj', 'hjk']);
+    expect(substringQueryTokens('Ab c')).toEqual(['ab', 'c']);
+    expect(substringQueryTokens('海淀区')).toEqual(['海淀', '淀区']);
+    expect(substringQueryTokens('淀')).toEqual(['淀']);
+    expect(substringQueryTokens(' -- ')).toEqual([]);
+    // a query that is not in the text fails
+    const index = new Set(searchTokens('asdfghjkl zxcvbnm'));
+    expect(substringQueryTokens('sdfghjk').every((t) => index.has(t))).toBe(true);
+    expect(substringQueryTokens('sdfxghjk').every((t) => index.has(t))).toBe(false);
   });
 });

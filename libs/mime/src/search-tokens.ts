@@ -1,4 +1,9 @@
-// Lexemes for a PostgreSQL tsvector/tsquery with the 'simple' configuration, CJK included (see STACK.md, "Chinese full-text search").
+/**
+ * Lexemes for a PostgreSQL tsvector/tsquery with the 'simple' configuration, CJK included (see STACK.md, "Chinese
+ * full-text search"). Besides words, a message's lexemes hold the 1-, 2- and 3-character pieces of every word and the
+ * single characters of CJK runs, so that IMAP SEARCH TEXT/BODY (a substring match, RFC 3501 §6.4.4) can use the
+ * index as a prefilter: a message containing a query as a substring carries every lexeme of substringQueryTokens().
+ */
 
 const CJK_RUN = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]+/gu;
 const EMAIL = /[\p{L}\p{N}._%+-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)+/gu;
@@ -7,6 +12,43 @@ const WORD_SPLIT = /[^\p{L}\p{N}]+/u;
 const MAX_TOKEN_LENGTH = 64;
 // A tsvector holds at most 1 MB; stay well below it.
 const DEFAULT_MAX_BYTES = 512 * 1024;
+// Substring lexemes: every piece of a word up to this many characters.
+const MAX_PIECE = 3;
+// A longer query is narrowed by this many of its pieces (any subset keeps the prefilter sound).
+const MAX_QUERY_PIECES = 32;
+
+/**
+ * Added to a message whose lexemes stopped at the byte budget: its index cannot rule a substring out, so a substring
+ * search always checks it. No text yields it (lexemes never hold a space).
+ */
+export const INCOMPLETE_INDEX_TOKEN = ' index-incomplete';
+
+/** How text and queries are compared: NFKC, lower case (the index is built from text normalised this way). */
+export function normalizeSearchText(text: string): string {
+  return text.normalize('NFKC').toLowerCase();
+}
+
+/** Runs of letters and digits (CJK runs apart): a substring of a text is inside one such run of the text. */
+function pieceRuns(normalised: string, onRun: (run: string, cjk: boolean) => void): void {
+  let last = 0;
+  const latin = (text: string) => {
+    for (const word of text.split(WORD_SPLIT)) if (word) onRun(word, false);
+  };
+  for (const match of normalised.matchAll(CJK_RUN)) {
+    latin(normalised.slice(last, match.index));
+    onRun(match[0], true);
+    last = match.index! + match[0].length;
+  }
+  latin(normalised.slice(last));
+}
+
+/** The pieces of `chars` of length 1..maxLength (all of them: a substring of the run has its pieces among these). */
+function pieces(chars: string[], maxLength: number, out: (t: string) => boolean): boolean {
+  for (let n = 1; n <= Math.min(maxLength, chars.length); n++) {
+    for (let i = 0; i + n <= chars.length; i++) if (!out(chars.slice(i, i + n).join(''))) return false;
+  }
+  return true;
+}
 
 const segmenter = new Intl.Segmenter('zh', { granularity: 'word' });
 
@@ -28,7 +70,7 @@ function latinTokens(text: string, out: (t: string) => void): void {
 }
 
 function tokenize(text: string, forQuery: boolean, emit: (t: string) => boolean): void {
-  const normalised = text.normalize('NFKC').toLowerCase();
+  const normalised = normalizeSearchText(text);
   let stopped = false;
   const out = (token: string) => {
     if (!stopped && token.length <= MAX_TOKEN_LENGTH && !emit(token)) stopped = true;
@@ -56,19 +98,58 @@ function tokenize(text: string, forQuery: boolean, emit: (t: string) => boolean)
 
 /**
  * Distinct lexemes of a message's text, to store with `array_to_tsvector($1::text[])` (lexemes taken
- * verbatim; to_tsvector would split them again). Stops adding lexemes past maxBytes of UTF-8.
+ * verbatim; to_tsvector would split them again): words first, then their substring pieces. Stops adding lexemes
+ * past maxBytes of UTF-8 and then adds INCOMPLETE_INDEX_TOKEN first.
  */
 export function searchTokens(text: string, maxBytes = DEFAULT_MAX_BYTES): string[] {
   const seen = new Set<string>();
-  let bytes = 0;
-  tokenize(text, false, (token) => {
+  // The marker's room is kept free, so a capped list still fits.
+  let bytes = Buffer.byteLength(INCOMPLETE_INDEX_TOKEN) + 1;
+  let complete = true;
+  const add = (token: string): boolean => {
     if (seen.has(token)) return true;
     bytes += Buffer.byteLength(token) + 1;
-    if (bytes > maxBytes) return false;
+    if (bytes > maxBytes) {
+      complete = false;
+      return false;
+    }
     seen.add(token);
     return true;
+  };
+  tokenize(text, false, add);
+  if (complete) {
+    const runs: Array<[string, boolean]> = [];
+    const distinct = new Set<string>();
+    pieceRuns(normalizeSearchText(text), (run, cjk) => {
+      if (!distinct.has(run)) runs.push([run, cjk]);
+      distinct.add(run);
+    });
+    for (const [run, cjk] of runs) {
+      const chars = Array.from(run);
+      // Longer "words" are not indexed at all (see MAX_TOKEN_LENGTH); CJK runs have their bigrams already.
+      if (!cjk && run.length > MAX_TOKEN_LENGTH) continue;
+      if (!pieces(chars, cjk ? 1 : MAX_PIECE, add)) break;
+    }
+  }
+  return complete ? [...seen] : [INCOMPLETE_INDEX_TOKEN, ...seen];
+}
+
+/**
+ * Lexemes every message containing `query` as a substring (after normalizeSearchText) carries, to AND in a tsquery:
+ * a piece of a run of letters and digits of the query is a piece of the run of the text that holds it. Empty when the
+ * query has no letters or digits (nothing to narrow by). Messages with INCOMPLETE_INDEX_TOKEN must be checked too.
+ */
+export function substringQueryTokens(query: string): string[] {
+  const out = new Set<string>();
+  pieceRuns(normalizeSearchText(query), (run, cjk) => {
+    const chars = Array.from(run);
+    if (chars.length <= (cjk ? 1 : MAX_PIECE)) out.add(run);
+    else {
+      const n = cjk ? 2 : MAX_PIECE;
+      for (let i = 0; i + n <= chars.length; i++) out.add(chars.slice(i, i + n).join(''));
+    }
   });
-  return [...seen];
+  return [...out].slice(0, MAX_QUERY_PIECES);
 }
 
 /**

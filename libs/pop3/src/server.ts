@@ -7,6 +7,7 @@ import tls, { type SecureContextOptions } from 'node:tls';
 import type { MessageStore } from '@dizi/mail-store/ports/message-store';
 import type { Authenticator } from './authenticator';
 import { ALL_COMMANDS } from './commands/all-commands';
+import { refusalLine, type AdmitConnection, type ConnectionAdmission } from './connection-admission';
 import { CommandRegistry, dispatch } from './dispatcher';
 import type { MailboxLock } from './mailbox-lock';
 import { Session, type SessionServices } from './session';
@@ -20,8 +21,12 @@ export interface Pop3ServerOptions {
   /** Key and certificate: enables STLS on the plain port, and `implicitTls` uses them from the first byte. */
   tls?: SecureContextOptions;
   implicitTls?: boolean;
+  /** Per-IP connection limits, asked before the greeting; without it every connection is admitted. */
+  admitConnection?: AdmitConnection;
   onError?: (err: unknown) => void;
 }
+
+const ADMITTED: ConnectionAdmission = { admitted: true, release: () => undefined };
 
 export interface Pop3Server {
   server: net.Server;
@@ -56,8 +61,26 @@ export function createPop3Server(options: Pop3ServerOptions): Pop3Server {
     live.add(socket);
     socket.on('close', () => live.delete(socket));
     socket.on('error', () => undefined);
+    const admission = options.admitConnection ? options.admitConnection(socket.remoteAddress ?? '') : Promise.resolve(ADMITTED);
+    admission.then(
+      (verdict) => {
+        if (!verdict.admitted) {
+          socket.end(refusalLine(verdict.reason));
+          setTimeout(() => socket.destroy(), 2000).unref();
+        } else if (socket.destroyed) verdict.release();
+        else start(socket, secure, verdict.release);
+      },
+      (err: unknown) => {
+        onError(err);
+        socket.destroy();
+      },
+    );
+  };
+
+  const start = (socket: Socket, secure: boolean, release: () => void) => {
     const session = new Session(socket, services, secure);
     const run = runSession(session, registry).catch(onError).finally(() => {
+      release();
       running.delete(run);
       // end() lets the last answer (and TLS close_notify) go out; a peer that never reads is cut off shortly after.
       session.socket.end();

@@ -102,6 +102,31 @@ describe('buildDsn', () => {
     expect(status).toContain('Will-Retry-Until: Thu, 06 Mar 2025 10:00:00 +0000');
   });
 
+  it('words success notices ("delivered", "relayed") in both languages and takes ORCPT as given (type;address)', async () => {
+    const dsn = buildDsn({
+      reportingMta: 'mx1.dizi.test',
+      to: 'alice@a.test',
+      recipients: [
+        { finalRecipient: 'bob@local.test', originalRecipient: 'rfc822;Robert@Local.test', action: 'delivered', status: '2.0.0' },
+        { finalRecipient: 'carol@remote.test', originalRecipient: 'rfc822;carol@remote.test', action: 'relayed', status: '2.0.0', remoteMta: 'mx.remote.test' },
+        { finalRecipient: 'dan@remote.test', originalRecipient: 'x-unknown;dan-at-home', action: 'relayed', status: '2.0.0' },
+      ],
+      originalHeaders: original,
+    });
+    const parsed = await simpleParser(dsn.raw);
+    expect(parsed.subject).toBe('Delivery Status Notification / 投递状态通知');
+    expect(parsed.text).toContain('Your message was delivered to the recipients below.');
+    expect(parsed.text).toContain('您的邮件已成功投递给以下收件人。');
+    expect(parsed.text).toContain('<carol@remote.test>: relayed to mx.remote.test');
+    expect(parsed.text).toContain('您的邮件已转交给以下收件人的邮件系统');
+    const status = parsed.attachments.find((a) => a.contentType === 'message/delivery-status')!.content.toString();
+    expect(status).toContain('Original-Recipient: rfc822; Robert@Local.test\r\nFinal-Recipient: rfc822; bob@local.test\r\nAction: delivered\r\nStatus: 2.0.0');
+    // The same address as the final one (case aside) is not repeated; other address types pass through.
+    expect(status).not.toContain('Original-Recipient: rfc822; carol@remote.test');
+    expect(status).toContain('Original-Recipient: x-unknown; dan-at-home');
+    expect(status).not.toContain('rfc822; rfc822;');
+  });
+
   it('refuses a report without recipients', () => {
     expect(() => buildDsn({ reportingMta: 'h', to: 'a@b.test', recipients: [], originalHeaders: Buffer.alloc(0) })).toThrow(/recipient/);
   });

@@ -12,7 +12,7 @@ export type DsnAction = 'failed' | 'delayed' | 'delivered' | 'relayed' | 'expand
 export interface DsnRecipient {
   /** The address the status is about (after alias expansion). */
   finalRecipient: string;
-  /** The address as the sender gave it in RCPT TO, when it differs. */
+  /** The address as the sender gave it in RCPT TO, when it differs: an address, or ORCPT's `type;address` as received. */
   originalRecipient?: string | null;
   action: DsnAction;
   /** Enhanced status code (RFC 3463), e.g. `5.1.1`; anything else becomes the action's basic class. */
@@ -79,6 +79,13 @@ function addressType(address: string): string {
   return /[\u0080-\uffff]/.test(address) ? 'utf-8' : 'rfc822';
 }
 
+/** `rfc822;a@b.example` (ORCPT as received) or a bare address, as a DSN field's `type; address`. */
+function typedAddress(value: string): { type: string; address: string } {
+  const m = /^([A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+);(.+)$/.exec(value);
+  if (m && !m[1].includes('@')) return { type: m[1].toLowerCase(), address: m[2].trim() };
+  return { type: addressType(value), address: value };
+}
+
 function subjectFor(recipients: DsnRecipient[]): string {
   if (recipients.every((r) => r.action === 'delayed')) return 'Delayed Mail (still being retried) / 邮件延迟投递通知';
   if (recipients.some((r) => r.action === 'failed')) return 'Undelivered Mail Returned to Sender / 退信通知';
@@ -88,7 +95,8 @@ function subjectFor(recipients: DsnRecipient[]): string {
 function humanText(input: DsnInput): string {
   const failed = input.recipients.filter((r) => r.action === 'failed');
   const delayed = input.recipients.filter((r) => r.action === 'delayed');
-  const other = input.recipients.filter((r) => r.action !== 'failed' && r.action !== 'delayed');
+  const delivered = input.recipients.filter((r) => r.action === 'delivered');
+  const passedOn = input.recipients.filter((r) => r.action === 'relayed' || r.action === 'expanded');
   const line = (r: DsnRecipient) => `<${oneLine(r.finalRecipient)}>: ${r.diagnostic ? oneLine(r.diagnostic) : `status ${statusOf(r)}`}`;
   const lines = [`This is the mail system at host ${oneLine(input.reportingMta)}.`, ''];
   if (failed.length > 0) {
@@ -102,7 +110,17 @@ function humanText(input: DsnInput): string {
     for (const r of delayed) lines.push(`${line(r)}${r.willRetryUntil ? ` (retrying until ${rfc5322Date(r.willRetryUntil)})` : ''}`);
     lines.push('');
   }
-  for (const r of other) lines.push(`<${oneLine(r.finalRecipient)}>: ${r.action}`);
+  if (delivered.length > 0) {
+    lines.push('Your message was delivered to the recipients below.', '您的邮件已成功投递给以下收件人。', '');
+    for (const r of delivered) lines.push(`<${oneLine(r.finalRecipient)}>: delivered`);
+    lines.push('');
+  }
+  if (passedOn.length > 0) {
+    lines.push('Your message was passed on to the mail systems of the recipients below, which send no delivery notices: no further notice will follow.',
+      '您的邮件已转交给以下收件人的邮件系统，该系统不提供投递状态通知，此后不会再有通知。', '');
+    for (const r of passedOn) lines.push(`<${oneLine(r.finalRecipient)}>: ${r.action}${r.remoteMta ? ` to ${oneLine(r.remoteMta)}` : ''}`);
+    lines.push('');
+  }
   return lines.join('\r\n');
 }
 
@@ -112,8 +130,9 @@ function deliveryStatus(input: DsnInput): string {
   if (input.arrivalDate) message.push(`Arrival-Date: ${rfc5322Date(input.arrivalDate)}`);
   const blocks = input.recipients.map((r) => {
     const b: string[] = [];
-    if (r.originalRecipient && r.originalRecipient !== r.finalRecipient) {
-      b.push(`Original-Recipient: ${addressType(r.originalRecipient)}; ${oneLine(r.originalRecipient)}`);
+    const original = r.originalRecipient ? typedAddress(r.originalRecipient) : null;
+    if (original && original.address.toLowerCase() !== r.finalRecipient.toLowerCase()) {
+      b.push(`Original-Recipient: ${oneLine(original.type)}; ${oneLine(original.address)}`);
     }
     b.push(`Final-Recipient: ${addressType(r.finalRecipient)}; ${oneLine(r.finalRecipient)}`);
     b.push(`Action: ${r.action}`);

@@ -16,6 +16,7 @@ export async function startDeliveryRole(ctx: MtaContext): Promise<RunningRole> {
     hostname: ctx.config.MTA_HOSTNAME,
     queues,
     logger,
+    srs: ctx.srs,
   });
   const worker = startDeliveryWorker({
     redis: ctx.redis,

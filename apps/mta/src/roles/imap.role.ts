@@ -3,6 +3,7 @@ import type Redis from 'ioredis';
 import { LoginThrottle } from '@dizi/auth/login-throttle';
 import { MailboxLogin } from '@dizi/auth/mailbox-login';
 import type { Authenticator, LoginRequest, LoginVerdict } from '@dizi/imap/authenticator';
+import { ChangeFeed } from '@dizi/imap/change-feed';
 import { createImapServer, type ImapServer } from '@dizi/imap/server';
 import type { MtaContext } from '../context';
 import type { RunningRole } from './role';
@@ -84,11 +85,14 @@ export async function startImapRole(ctx: MtaContext, options: ImapRoleOptions = 
   ];
   const servers: ImapServer[] = [];
   const ports = { imap: 0, imaps: 0 };
+  // One notification fan-out for both listeners: sessions of a mailbox share its subscription and catch-up queries.
+  const changes = new ChangeFeed(ctx.store, ctx.notifier);
   try {
     for (const [kind, port] of listeners) {
       const server = createImapServer({
         store: ctx.store,
         notifier: ctx.notifier,
+        changes,
         authenticator,
         tls: { key: ctx.tls.key, cert: ctx.tls.cert },
         implicitTls: kind === 'imaps',

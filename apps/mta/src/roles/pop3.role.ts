@@ -1,6 +1,8 @@
 /** The pop3 role: the plain listener (STLS, no credentials before it) and the implicit-TLS one, wired to PostgreSQL and Redis. */
 import { LoginThrottle } from '@dizi/auth/login-throttle';
+import { RedisConnectionLimiter } from '@dizi/delivery/inbound/redis-connection-limiter';
 import { MailboxLogin } from '@dizi/auth/mailbox-login';
+import type { AdmitConnection } from '@dizi/pop3/connection-admission';
 import { createPop3Server, type Pop3Server } from '@dizi/pop3/server';
 import type { Pop3Settings } from '@dizi/pop3/settings';
 import { Pop3MailboxAuthenticator } from '../adapters/pop3-mailbox-authenticator';
@@ -8,8 +10,15 @@ import { RedisMailboxLock } from '../adapters/pop3-redis-lock';
 import type { MtaContext } from '../context';
 import type { RunningRole } from './role';
 
+/** Connections one client address may hold open at once, across every node (as for IMAP). */
+export const MAX_POP3_CONNECTIONS_PER_IP = 50;
+/** Connections one client address may open per minute, across every node: a mail client polls every few minutes. */
+export const MAX_POP3_CONNECTIONS_PER_IP_PER_MINUTE = 120;
+
 export interface Pop3RoleOptions {
   settings?: Partial<Pop3Settings>;
+  maxConnectionsPerIp?: number;
+  maxConnectionsPerIpPerMinute?: number;
 }
 
 export interface Pop3RunningRole extends RunningRole {
@@ -27,7 +36,18 @@ export async function startPop3Role(ctx: MtaContext, options: Pop3RoleOptions = 
     failureDelayMs: 1000,
     onUnreadableHash: (reason) => logger.warn({ reason }, 'stored password hash cannot be read'),
   });
+  // Counted in Redis under pop3:*; Redis trouble admits (and is logged), as for SMTP and IMAP.
+  const limiter = new RedisConnectionLimiter(ctx.redis, (err) => logger.warn({ err: String(err) }, 'connection limiter unavailable; admitting'), 'pop3');
+  const limits = {
+    perMinute: options.maxConnectionsPerIpPerMinute ?? MAX_POP3_CONNECTIONS_PER_IP_PER_MINUTE,
+    concurrent: options.maxConnectionsPerIp ?? MAX_POP3_CONNECTIONS_PER_IP,
+  };
+  const admitConnection: AdmitConnection = async (ip) => {
+    const admission = await limiter.admit(ip, limits);
+    return admission.admitted ? { admitted: true, release: () => void admission.release() } : admission;
+  };
   const common = {
+    admitConnection,
     store: ctx.store,
     authenticator: new Pop3MailboxAuthenticator(login),
     lock: new RedisMailboxLock(ctx.redis, { onError: (err) => logger.warn({ err: String(err) }, 'POP3 mailbox lock refresh failed') }),

@@ -8,6 +8,7 @@ import { PgRecipientDirectory } from '@dizi/delivery/inbound/pg-recipient-direct
 import { PgSpoolWriter } from '@dizi/delivery/inbound/pg-spool-writer';
 import { RedisConnectionLimiter } from '@dizi/delivery/inbound/redis-connection-limiter';
 import { MailQueues } from '@dizi/delivery/queue/mail-queues';
+import { DaemonContentScanner } from '@dizi/filters/daemon-content-scanner';
 import { createInboundServer, InboundServer } from '@dizi/smtp/inbound/inbound-server';
 import type { ListenerKind } from '@dizi/smtp/inbound/session';
 import type { MtaContext } from '../context';
@@ -47,9 +48,12 @@ export async function startSmtpRole(ctx: MtaContext, options: SmtpRoleOptions = 
     resolver: new DnsDomainResolver(ctx.config.DNS_SERVERS.split(',').map((s) => s.trim()).filter(Boolean)),
     authFailureDelayMs: options.authFailureDelayMs ?? 1000,
     tarpitStepMs: options.tarpitStepMs ?? 1000,
+    srs: ctx.srs,
   };
   const spool = new PgSpoolWriter({ pool: ctx.pool, store: ctx.store, queues, logger });
   const sessionLog = new MailLogSessionLog(ctx.pool, ctx.config.MTA_HOSTNAME, logger);
+
+  const contentScanner = new DaemonContentScanner({ openMessage: (hash) => ctx.blobs.get(hash) });
 
   const listeners: Array<[ListenerKind, number]> = [
     ['mx', ctx.config.SMTP_PORT],
@@ -70,6 +74,8 @@ export async function startSmtpRole(ctx: MtaContext, options: SmtpRoleOptions = 
         sessionLog,
         logger: logger.child({ listener: kind }),
         dataRateGraceMs: options.dataRateGraceMs,
+        // ClamAV/SpamAssassin before the final reply, when the settings turn them on (off by default).
+        contentScanner,
       });
       const bound = await server.listen(port, ctx.config.MTA_BIND);
       servers.push(server);

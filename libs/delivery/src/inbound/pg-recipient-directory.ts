@@ -1,38 +1,68 @@
 /** RecipientDirectory on PostgreSQL: domains, mailboxes, aliases, catch-alls and groups, with tenant and domain status. */
 import type { Pool } from 'pg';
+import { GroupCommit } from '@dizi/mail-store/group-commit';
+import { LookupCache } from './lookup-cache';
 import type { RecipientDirectory, RecipientResolution, SenderResolution } from '@dizi/smtp/inbound/ports';
 
 // The messages a mailbox sent "today" are counted per UTC day, here and in the spool writer.
 export const SEND_DAY_SQL = `(now() AT TIME ZONE 'UTC')::date`;
 
+interface RecipientRow {
+  tenant_id: string;
+  domain_status: string;
+  smtp_enabled: boolean;
+  tenant_status: string;
+  mailbox_id: string | null;
+  mailbox_status: string | null;
+  quota_bytes: string | null;
+  used_bytes: string | null;
+  alias_id: string | null;
+  group_id: string | null;
+  catch_all_id: string | null;
+}
+
+interface SenderRow {
+  local: boolean;
+  owned: boolean;
+}
+
+export interface PgRecipientDirectoryOptions {
+  /**
+   * How long an answer is reused for the same address (default 1000 ms; 0: never). A change to a mailbox, alias or
+   * domain, or a mailbox's quota usage, reaches RCPT checks at most this late; delivery always reads afresh.
+   */
+  cacheMs?: number;
+}
+
+/**
+ * Lookups of sessions running at the same time are answered together (group commit of reads): with many connections
+ * each RCPT and MAIL costs a share of one round trip instead of one of its own. The same address asked again within
+ * `cacheMs` (many messages to one mailbox) reuses the answer.
+ */
 export class PgRecipientDirectory implements RecipientDirectory {
-  constructor(private readonly pool: Pool) {}
+  private readonly recipients: GroupCommit<string, RecipientRow | undefined>;
+  private readonly senders: GroupCommit<{ address: string; domain: string; mailboxId: string | null }, SenderRow>;
+  private readonly recipientCache: LookupCache<RecipientRow | undefined>;
+  private readonly senderCache: LookupCache<SenderRow>;
+
+  constructor(private readonly pool: Pool, options: PgRecipientDirectoryOptions = {}) {
+    this.recipients = new GroupCommit({ flush: (addresses) => this.lookUpRecipients(addresses) });
+    this.senders = new GroupCommit({ flush: (asks) => this.lookUpSenders(asks) });
+    this.recipientCache = new LookupCache(options.cacheMs ?? 1000);
+    this.senderCache = new LookupCache(options.cacheMs ?? 1000);
+  }
 
   async resolveRecipient(address: string): Promise<RecipientResolution> {
     const at = address.lastIndexOf('@');
     const domain = at < 0 ? '' : address.slice(at + 1);
     if (!domain || at === 0) return { kind: 'unavailable', address, domain, reason: 'unknown-user' };
-    // One round trip: the domain with every kind of address that could take the mail.
-    const { rows } = await this.pool.query(
-      `SELECT d.tenant_id, d.status AS domain_status, d.smtp_enabled, t.status AS tenant_status,
-              m.id AS mailbox_id, m.status AS mailbox_status, m.quota_bytes, m.used_bytes,
-              a.id AS alias_id, g.id AS group_id, c.id AS catch_all_id
-         FROM domain d
-         JOIN tenant t ON t.id = d.tenant_id
-         LEFT JOIN mailbox m ON m.address = $1
-         LEFT JOIN alias a ON a.address = $1 AND a.enabled
-         LEFT JOIN mail_group g ON g.address = $1
-         LEFT JOIN alias c ON c.address = '*@' || d.name AND c.enabled
-        WHERE d.name = $2`,
-      [address, domain],
-    );
-    const r = rows[0];
+    const r = await this.recipientCache.get(address, () => this.recipients.submit(address));
     if (!r) return { kind: 'remote', address, domain };
     const unavailable = (reason: Extract<RecipientResolution, { kind: 'unavailable' }>['reason']): RecipientResolution => ({ kind: 'unavailable', address, domain, reason });
     if (r.tenant_status !== 'active') return unavailable('tenant-suspended');
     if (r.domain_status !== 'active') return unavailable('domain-disabled');
     if (!r.smtp_enabled) return unavailable('smtp-disabled');
-    const local = { kind: 'local' as const, address, domain, tenantId: r.tenant_id as string };
+    const local = { kind: 'local' as const, address, domain, tenantId: r.tenant_id };
     if (r.mailbox_id) {
       if (r.mailbox_status !== 'active') return unavailable('mailbox-suspended');
       return { ...local, target: 'mailbox', mailbox: { id: r.mailbox_id, quotaBytes: Number(r.quota_bytes), usedBytes: Number(r.used_bytes) } };
@@ -45,14 +75,41 @@ export class PgRecipientDirectory implements RecipientDirectory {
 
   async resolveSender(address: string, mailboxId: string | null): Promise<SenderResolution> {
     const domain = address.slice(address.lastIndexOf('@') + 1);
-    const { rows } = await this.pool.query(
-      `SELECT EXISTS (SELECT 1 FROM domain WHERE name = $2) AS local,
-              (EXISTS (SELECT 1 FROM mailbox WHERE id = $3::uuid AND address = $1)
-               OR EXISTS (SELECT 1 FROM alias a JOIN mailbox m ON m.id = $3::uuid
-                           WHERE a.address = $1 AND a.enabled AND m.address = ANY (a.destinations))) AS owned`,
-      [address, domain, mailboxId],
+    const r = await this.senderCache.get(`${mailboxId ?? ''} ${address}`, () => this.senders.submit({ address, domain, mailboxId }));
+    return r.local ? { local: true, owned: r.owned } : { local: false };
+  }
+
+  /** The domain of each address with every kind of address that could take its mail; none for a foreign domain. */
+  private async lookUpRecipients(addresses: string[]): Promise<Array<RecipientRow | undefined>> {
+    const { rows } = await this.pool.query<RecipientRow & { n: string }>(
+      `SELECT q.n, d.tenant_id, d.status AS domain_status, d.smtp_enabled, t.status AS tenant_status,
+              m.id AS mailbox_id, m.status AS mailbox_status, m.quota_bytes, m.used_bytes,
+              a.id AS alias_id, g.id AS group_id, c.id AS catch_all_id
+         FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS q(address, domain, n)
+         JOIN domain d ON d.name = q.domain
+         JOIN tenant t ON t.id = d.tenant_id
+         LEFT JOIN mailbox m ON m.address = q.address
+         LEFT JOIN alias a ON a.address = q.address AND a.enabled
+         LEFT JOIN mail_group g ON g.address = q.address
+         LEFT JOIN alias c ON c.address = '*@' || d.name AND c.enabled`,
+      [addresses, addresses.map((a) => a.slice(a.lastIndexOf('@') + 1))],
     );
-    return rows[0].local ? { local: true, owned: rows[0].owned } : { local: false };
+    const found = new Map<number, RecipientRow>();
+    for (const r of rows) if (!found.has(Number(r.n))) found.set(Number(r.n), r);
+    return addresses.map((_, i) => found.get(i + 1));
+  }
+
+  private async lookUpSenders(asks: Array<{ address: string; domain: string; mailboxId: string | null }>): Promise<SenderRow[]> {
+    const { rows } = await this.pool.query<SenderRow & { n: string }>(
+      `SELECT q.n, EXISTS (SELECT 1 FROM domain WHERE name = q.domain) AS local,
+              (EXISTS (SELECT 1 FROM mailbox WHERE id = q.mailbox_id AND address = q.address)
+               OR EXISTS (SELECT 1 FROM alias a JOIN mailbox m ON m.id = q.mailbox_id
+                           WHERE a.address = q.address AND a.enabled AND m.address = ANY (a.destinations))) AS owned
+         FROM unnest($1::text[], $2::text[], $3::uuid[]) WITH ORDINALITY AS q(address, domain, mailbox_id, n)`,
+      [asks.map((a) => a.address), asks.map((a) => a.domain), asks.map((a) => a.mailboxId)],
+    );
+    const found = new Map(rows.map((r) => [Number(r.n), r]));
+    return asks.map((_, i) => found.get(i + 1)!);
   }
 
   async sendAllowance(mailboxId: string): Promise<{ limit: number | null; sentToday: number }> {

@@ -1,17 +1,19 @@
 /**
  * SpoolWriter: the "commit, then 250" step (ARCHITECTURE.md "Inbound mail" 6). The message is written
  * once, as it streams in, to the blob store (fsync'd) and through the MIME summariser at the same time;
- * then ONE transaction inserts spool_message and its spool_recipient rows and counts the sender's send;
- * only then does `spool` resolve. Enqueueing happens after the 250 and may fail: the sweeper re-enqueues
- * committed work, so a lost Redis delays mail and never loses it.
+ * then ONE statement inserts spool_message and its spool_recipient rows and counts the sender's send, for every
+ * message whose DATA ended meanwhile (group commit, spool-rows.ts); only once it committed does `spool` resolve.
+ * Enqueueing happens after the 250 and may fail: the sweeper re-enqueues committed work, so a lost Redis delays
+ * mail and never loses it.
  */
 import { PassThrough, Readable } from 'node:stream';
 import type { Pool } from 'pg';
+import { GroupCommit } from '@dizi/mail-store/group-commit';
 import type { MessageStore } from '@dizi/mail-store/ports/message-store';
 import { summariseMessage, type MessageSummary } from '@dizi/mime/message-summary';
 import type { InboundLogger, SpoolReceipt, SpoolRequest, SpoolWriter } from '@dizi/smtp/inbound/ports';
 import type { MailQueues } from '../queue/mail-queues';
-import { SEND_DAY_SQL } from './pg-recipient-directory';
+import { insertSpoolRows, type SpoolRow } from './spool-rows';
 
 export type SpoolQueues = Pick<MailQueues, 'enqueueDelivery' | 'enqueueOutbound'>;
 
@@ -19,9 +21,18 @@ export type SpoolQueues = Pick<MailQueues, 'enqueueDelivery' | 'enqueueOutbound'
 const ENQUEUE_TIMEOUT_MS = 5000;
 
 export class PgSpoolWriter implements SpoolWriter {
+  private readonly commits: GroupCommit<SpoolRow, void>;
+
   constructor(
     private readonly deps: { pool: Pool; store: MessageStore; queues: SpoolQueues; logger: InboundLogger },
-  ) {}
+  ) {
+    this.commits = new GroupCommit<SpoolRow, void>({
+      flush: async (rows) => {
+        await insertSpoolRows(deps.pool, rows);
+        return rows.map(() => undefined);
+      },
+    });
+  }
 
   async spool(req: SpoolRequest, content: Readable): Promise<SpoolReceipt> {
     const toBlob = new PassThrough();
@@ -44,42 +55,11 @@ export class PgSpoolWriter implements SpoolWriter {
     });
     const blob = await this.deps.store.putBlob(toBlob, { maxBytes: req.maxBytes });
     const summary = await summarising;
+    // The content filter sees the durable copy; it may refuse (throws), and then nothing below is committed.
+    const marks = req.screen ? await req.screen({ hash: blob.hash, size: blob.size }) : null;
 
-    const client = await this.deps.pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query(
-        `INSERT INTO spool_message (id, blob_hash, size, mail_from, source, session_id, client_ip, helo, auth_mailbox_id, env_id, dsn_ret, summary)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-        [req.id, blob.hash, blob.size, req.mailFrom, req.source, req.sessionId, req.clientIp, req.helo, req.authMailboxId, req.envId, req.dsnRet, summaryJson(summary)],
-      );
-      await client.query(
-        `INSERT INTO spool_recipient (message_id, address, original_address, kind, domain, dsn_notify)
-         SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[])`,
-        [
-          req.id,
-          req.recipients.map((r) => r.address),
-          req.recipients.map((r) => r.originalAddress),
-          req.recipients.map((r) => r.kind),
-          req.recipients.map((r) => r.domain),
-          req.recipients.map((r) => r.dsnNotify),
-        ],
-      );
-      if (req.authMailboxId) {
-        await client.query(
-          `INSERT INTO send_count (mailbox_id, day, messages) VALUES ($1, ${SEND_DAY_SQL}, 1)
-           ON CONFLICT (mailbox_id, day) DO UPDATE SET messages = send_count.messages + 1`,
-          [req.authMailboxId],
-        );
-      }
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
-
+    // Committed together with whatever other sessions finished DATA meanwhile: one statement, one WAL flush.
+    await this.commits.submit({ req, blobHash: blob.hash, size: blob.size, summary: summaryJson(summary), marks });
     return { id: req.id, size: blob.size, enqueue: () => this.enqueue(req) };
   }
 

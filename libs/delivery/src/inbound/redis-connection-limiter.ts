@@ -17,6 +17,8 @@ export class RedisConnectionLimiter implements ConnectionLimiter {
   constructor(
     private readonly redis: Redis,
     private readonly onError: (err: unknown) => void = () => undefined,
+    /** Key namespace: each protocol (smtp, pop3) counts its own connections. */
+    private readonly namespace = 'smtp',
   ) {}
 
   async admit(ip: string, limits: ConnectionLimits): Promise<Admission> {
@@ -27,7 +29,7 @@ export class RedisConnectionLimiter implements ConnectionLimiter {
       this.onError(e);
       return { admitted: true, release: async () => undefined };
     }
-    const key = `smtp:conn-open:${ip}`;
+    const key = `${this.namespace}:conn-open:${ip}`;
     let open: number;
     try {
       const res = await this.redis.multi().incr(key).expire(key, OPEN_TTL_S).exec();
@@ -55,7 +57,7 @@ export class RedisConnectionLimiter implements ConnectionLimiter {
     let l = this.perMinute.get(points);
     if (!l) {
       // ioredis adds the installation's key prefix to rate-limiter-flexible's raw keys.
-      l = new RateLimiterRedis({ storeClient: this.redis, keyPrefix: 'smtp:conn-rate', points, duration: 60 });
+      l = new RateLimiterRedis({ storeClient: this.redis, keyPrefix: `${this.namespace}:conn-rate`, points, duration: 60 });
       this.perMinute.set(points, l);
     }
     return l;

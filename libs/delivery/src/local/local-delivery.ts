@@ -16,18 +16,24 @@ import type { SmtpSettings } from '@dizi/contracts/mail-settings.contract';
 import type { BlobStore, StoredBlob } from '@dizi/mail-store/ports/blob-store';
 import { INBOX, QuotaExceededError, type Delivery, type DeliveryOutcome, type MessageStore } from '@dizi/mail-store/ports/message-store';
 import { buildDsn, readHeaderBlock, type DsnRecipient } from '@dizi/smtp/dsn';
-import { writeMailLog, type MailLogEntry } from '../logs/mail-log';
+import type { Srs } from '@dizi/smtp/srs/srs';
+import { mailLogInsert, writeMailLog, type MailLogEntry } from '../logs/mail-log';
+import { forwardingSenders } from './forward-sender';
 import { inspectHeaders, isRobotSender, rewriteToHeader, type DeliveryHeaders } from './message-headers';
 import { indexMessage, isCompleteSummary, summarise, type IndexedMessage, type StoredSummary } from './message-index';
+import { filterFolders, type FilterFolder } from './filter-folder';
 import { composeMail } from './notice-templates';
 import { RecipientResolver, type Expansion, type MailboxTarget, type SenderIdentity } from './recipient-resolver';
 import { spoolSystemMail, type SpooledSystemMail } from './system-mail';
+import { successNotices } from './success-notice';
 import { SystemNotices } from './system-notices';
 
 /** One automatic reply per sender and mailbox in this period (RFC 3834 §2 suggests days, not minutes). */
 export const AUTO_REPLY_PERIOD_DAYS = 7;
 /** RET=FULL returns the whole message only up to this size; bigger ones return their headers. */
 const MAX_RETURNED_BYTES = 10 * 1024 * 1024;
+/** The header block is looked for in this many first bytes before the message is streamed. */
+const HEAD_BYTES = 64 * 1024;
 
 export interface DeliveryEnqueuer {
   enqueueDelivery(spoolMessageId: string, delayMs?: number): Promise<void>;
@@ -51,6 +57,8 @@ export interface LocalDeliveryOptions {
   logger?: DeliveryLogger;
   /** Test hook: runs after the copies are stored and before any recipient state is written (crash simulation). */
   afterStore?: (spoolMessageId: string) => Promise<void>;
+  /** Rewrites the envelope sender of copies forwarded to remote addresses (forward-sender.ts); none: sent as received. */
+  srs?: Srs;
 }
 
 interface SpoolRow {
@@ -65,6 +73,9 @@ interface SpoolRow {
   dsn_ret: 'FULL' | 'HDRS' | null;
   summary: unknown;
   done_at: Date | null;
+  /** Content filter findings (filter-folder.ts): header lines for every copy, and Junk/Virus instead of INBOX. */
+  filter_headers: string | null;
+  filter_folder: FilterFolder | null;
 }
 
 interface RecipientRow {
@@ -95,6 +106,36 @@ type Verdict =
   | { state: 'deferred'; reason: string }
   | { state: 'bounced'; failure: Failure; notes: Failure[] };
 
+/** What one job ends with: its due recipients, and how many of them reached a final state. */
+export interface DeliveryResult {
+  due: number;
+  finished: number;
+}
+
+/** A message of a batch on its way: what it delivers, and once stored, how each mailbox's copy went. */
+interface MessageWork {
+  msg: SpoolRow;
+  due: RecipientRow[];
+  headers: DeliveryHeaders;
+  plans: RecipientPlan[];
+  /** Remote destinations reached through expansion → the local recipient that led there. */
+  remote: Map<string, string>;
+  loopBlocked: Set<string>;
+  deliveries: Delivery[];
+  /** By mailbox id. */
+  outcomes: Map<string, DeliveryOutcome>;
+}
+
+interface Settlement {
+  verdicts: Verdict[];
+  /** Recipient row ids. */
+  delivered: string[];
+  deferred: Array<{ row: RecipientRow; reason: string }>;
+  bounced: Array<{ row: RecipientRow; failure: Failure }>;
+  /** NOTIFY=SUCCESS notices due for delivered recipients. */
+  successes: DsnRecipient[];
+}
+
 const NOOP_LOGGER: DeliveryLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 export class LocalDelivery {
@@ -107,43 +148,124 @@ export class LocalDelivery {
   }
 
   /** Runs one job; returns how many recipients it finished. Errors defer the due recipients instead of throwing. */
-  async deliverMessage(spoolMessageId: string): Promise<{ due: number; finished: number }> {
+  async deliverMessage(spoolMessageId: string): Promise<DeliveryResult> {
+    const [result] = await this.deliverMessages([spoolMessageId]);
+    return result;
+  }
+
+  /**
+   * Runs several jobs as one batch (the delivery worker's group commit): every copy of every message is stored in one
+   * store transaction, and the recipients of the messages delivered in full are settled in one statement. Each
+   * message still fails alone: its due recipients are deferred and the others go on. One result per id, in order.
+   */
+  async deliverMessages(spoolMessageIds: string[]): Promise<DeliveryResult[]> {
     const { pool } = this.o;
-    // The message and its due local recipients in one round trip (a job's fixed cost is mostly round trips).
-    const { rows: messages } = await pool.query<SpoolRow & { due: RecipientRow[] | null }>(
+    const unique = [...new Set(spoolMessageIds)];
+    // The messages and their due local recipients in one round trip (a job's fixed cost is mostly round trips).
+    const { rows } = await pool.query<SpoolRow & { due: RecipientRow[] | null }>(
       `SELECT s.id, s.blob_hash, s.size, s.mail_from, s.source, s.auth_mailbox_id, s.received_at, s.env_id, s.dsn_ret, s.summary,
-              s.done_at,
+              s.done_at, s.filter_headers, s.filter_folder,
               (SELECT json_agg(json_build_object('id', r.id::text, 'address', r.address, 'original_address', r.original_address,
                                                  'attempts', r.attempts, 'dsn_notify', r.dsn_notify) ORDER BY r.id)
                  FROM spool_recipient r
                 WHERE r.message_id = s.id AND r.kind = 'local' AND r.status IN ('queued', 'deferred') AND r.next_attempt_at <= now()
               ) AS due
-         FROM spool_message s WHERE s.id = $1`,
-      [spoolMessageId],
+         FROM spool_message s WHERE s.id = ANY($1::uuid[])`,
+      [unique],
     );
-    const msg = messages[0];
-    if (!msg || msg.done_at) return { due: 0, finished: 0 };
-    const due = msg.due ?? [];
-    if (due.length === 0) {
-      await markDoneIfFinal(pool, msg.id);
-      return { due: 0, finished: 0 };
+    const found = new Map(rows.map((r) => [r.id, r]));
+    const results = new Map<string, DeliveryResult>();
+    const idle: string[] = [];
+    const batch: Array<{ msg: SpoolRow; due: RecipientRow[] }> = [];
+    for (const id of unique) {
+      const msg = found.get(id);
+      if (!msg || msg.done_at) {
+        results.set(id, { due: 0, finished: 0 });
+      } else if (!msg.due?.length) {
+        idle.push(id);
+        results.set(id, { due: 0, finished: 0 });
+      } else {
+        batch.push({ msg, due: msg.due });
+      }
     }
-    try {
-      return { due: due.length, finished: await this.deliverRecipients(msg, due) };
-    } catch (err) {
-      this.logger.error({ err, spoolMessageId }, 'local delivery failed; recipients deferred');
-      await this.deferAll(due, err instanceof Error ? err.message : String(err)).catch((e) =>
-        this.logger.error({ err: e, spoolMessageId }, 'could not defer recipients; the sweeper retries'));
-      return { due: due.length, finished: 0 };
-    }
+    if (idle.length > 0) await markDoneIfFinal(pool, idle);
+    if (batch.length > 0) for (const [id, r] of await this.deliverBatch(batch)) results.set(id, r);
+    return spoolMessageIds.map((id) => results.get(id)!);
   }
 
-  private async deliverRecipients(msg: SpoolRow, due: RecipientRow[]): Promise<number> {
-    const { pool, store, blobs } = this.o;
+  private async deliverBatch(items: Array<{ msg: SpoolRow; due: RecipientRow[] }>): Promise<Map<string, DeliveryResult>> {
     const settings = this.o.settings();
-    const headers = inspectHeaders(await readHeaderBlock(await blobs.get(msg.blob_hash)));
+    const results = new Map<string, DeliveryResult>();
+    const fail = async (w: { msg: SpoolRow; due: RecipientRow[] }, err: unknown): Promise<null> => {
+      this.logger.error({ err, spoolMessageId: w.msg.id }, 'local delivery failed; recipients deferred');
+      await this.deferAll(w.due, err instanceof Error ? err.message : String(err)).catch((e) =>
+        this.logger.error({ err: e, spoolMessageId: w.msg.id }, 'could not defer recipients; the sweeper retries'));
+      results.set(w.msg.id, { due: w.due.length, finished: 0 });
+      return null;
+    };
+
+    // 1. What each message delivers: expansion of its due recipients, remote rows, the copies.
+    const resolver = new RecipientResolver(this.o.pool);
+    // A failed prefetch only costs round trips: every lookup is made again as the walk meets it.
+    await resolver.prefetch(items.flatMap((w) => [w.msg.mail_from, ...w.due.map((r) => r.address)])).catch((err) =>
+      this.logger.warn({ err }, 'recipient prefetch failed'));
+    const planned = await Promise.all(items.map((w) => this.plan(w.msg, w.due, resolver, settings).catch((err) => fail(w, err))));
+
+    // 2. Every copy of the batch at once (each copy idempotent by its delivery key).
+    const stored = await this.storeCopies(planned.filter((w) => w !== null), fail);
+
+    // 3. Side effects, each idempotent on its own (see the file comment), then the verdicts.
+    const judged = await Promise.all(stored.map(async (w) => {
+      try {
+        if (this.o.afterStore) await this.o.afterStore(w.msg.id);
+        const spooled = await this.autoReplies(w);
+        return { w, spooled };
+      } catch (err) {
+        return fail(w, err);
+      }
+    }));
+    const live = judged.filter((j) => j !== null);
+    const fresh = live.flatMap(({ w }) => [...w.outcomes.entries()].filter(([, o]) => o.ok && !o.duplicate).map(([id]) => id));
+    await this.notices.checkQuota([...new Set(fresh)], settings.quotaWarningPercent).catch((err) =>
+      this.logger.warn({ err }, 'quota warning failed'));
+
+    // 4. Recipient states: the messages delivered in full in one statement, the others one transaction each.
+    const logs: MailLogEntry[] = [];
+    const complete: Array<{ w: MessageWork; spooled: SpooledSystemMail[]; outcome: Settlement }> = [];
+    const finals: Array<{ w: MessageWork; spooled: SpooledSystemMail[]; finished: number }> = [];
+    for (const { w, spooled } of live) {
+      const outcome = settlementOf(w, settings);
+      if (outcome.deferred.length === 0 && outcome.bounced.length === 0 && outcome.successes.length === 0) complete.push({ w, spooled, outcome });
+      else {
+        try {
+          const mixed = await this.settleMixed(w, outcome, settings);
+          finals.push({ w, spooled: [...spooled, ...mixed.spooled], finished: mixed.finished });
+          logs.push(...this.logEntries(w, outcome));
+        } catch (err) {
+          await fail(w, err);
+        }
+      }
+    }
+    const counts = await this.settleDelivered(complete.map((c) => ({ w: c.w, logs: this.logEntries(c.w, c.outcome) })), fail);
+    for (const { w, spooled } of complete) {
+      const finished = counts.get(w.msg.id);
+      if (finished === undefined) continue; // failed, and deferred by `fail`
+      finals.push({ w, spooled, finished });
+    }
+    await writeMailLog(this.o.pool, logs).catch((err) => this.logger.warn({ err }, 'mail log write failed'));
+
+    await Promise.all(finals.map(({ w, spooled, finished }) => {
+      results.set(w.msg.id, { due: w.due.length, finished });
+      return this.enqueueAfterCommit(w.msg.id, [...new Set([...w.remote.keys()].map((a) => a.slice(a.lastIndexOf('@') + 1)))], spooled);
+    }));
+    return results;
+  }
+
+  /** Expands the due recipients of one message and decides its copies (nothing is stored yet but remote rows). */
+  private async plan(msg: SpoolRow, due: RecipientRow[], resolver: RecipientResolver, settings: SmtpSettings): Promise<MessageWork> {
+    const { pool, blobs } = this.o;
+    const headers = inspectHeaders(await this.headerBlock(msg.blob_hash));
     const indexed = indexMessage(await this.summaryOf(msg));
-    const resolver = new RecipientResolver(pool);
     const sender: SenderIdentity = {
       address: msg.mail_from.toLowerCase(),
       authenticated: msg.auth_mailbox_id !== null,
@@ -170,11 +292,13 @@ export class LocalDelivery {
     const remote = new Map<string, string>();
     for (const p of plans) for (const a of p.expansion?.remotes ?? []) if (!remote.has(a)) remote.set(a, p.row.address);
     if (remote.size > 0) {
+      // Forwarded copies leave with an SRS sender in the forwarding address's domain (forward-sender.ts).
+      const senders = await forwardingSenders(pool, this.o.srs, msg.mail_from, remote);
       await pool.query(
-        `INSERT INTO spool_recipient (message_id, address, original_address, kind, domain)
-         SELECT $1, a, o, 'remote', split_part(a, '@', 2) FROM unnest($2::text[], $3::text[]) AS t(a, o)
+        `INSERT INTO spool_recipient (message_id, address, original_address, kind, domain, mail_from)
+         SELECT $1, a, o, 'remote', split_part(a, '@', 2), f FROM unnest($2::text[], $3::text[], $4::text[]) AS t(a, o, f)
          ON CONFLICT (message_id, address) DO NOTHING`,
-        [msg.id, [...remote.keys()], [...remote.values()]],
+        [msg.id, [...remote.keys()], [...remote.values()], senders],
       );
     }
 
@@ -189,16 +313,17 @@ export class LocalDelivery {
       }
     }
     const deliveries: Delivery[] = [];
+    const filed = await filterFolders(this.o.pool, msg.filter_folder, [...copies.keys()]);
     for (const t of copies.values()) {
       const variant = t.rewriteTo ? await this.rewrittenCopy(msg, headers, t.rewriteTo) : null;
       const index = variant?.indexed ?? indexed;
       deliveries.push({
         mailboxId: t.mailboxId,
-        folder: { name: INBOX },
+        folder: filed.get(t.mailboxId) ?? { name: INBOX },
         enforceQuota: true,
         message: {
           blobHash: variant?.blob.hash ?? msg.blob_hash,
-          headerPrefix: `Return-Path: <${msg.mail_from}>\r\nDelivered-To: ${t.address}\r\n`,
+          headerPrefix: `Return-Path: <${msg.mail_from}>\r\nDelivered-To: ${t.address}\r\n${msg.filter_headers ?? ''}`,
           internalDate: msg.received_at,
           summary: index.summary,
           sortFields: index.sortFields,
@@ -207,40 +332,61 @@ export class LocalDelivery {
         },
       });
     }
-    const outcomes = new Map<string, DeliveryOutcome>();
-    if (deliveries.length > 0) {
-      const results = await store.appendMany(deliveries);
-      deliveries.forEach((d, i) => outcomes.set(d.mailboxId, results[i]));
-    }
-    if (this.o.afterStore) await this.o.afterStore(msg.id);
+    return { msg, due, headers, plans, remote, loopBlocked, deliveries, outcomes: new Map() };
+  }
 
-    // Side effects: each is idempotent on its own (see the file comment).
+  /** The message's header block: usually within its first bytes, read in one go; else streamed as far as it goes. */
+  private async headerBlock(blobHash: string): Promise<Buffer> {
+    const head = await this.o.blobs.read(blobHash, { start: 0, end: HEAD_BYTES - 1 });
+    if (head.length < HEAD_BYTES || head.includes('\r\n\r\n') || head.includes('\n\n')) return readHeaderBlock(Readable.from([head]));
+    return readHeaderBlock(await this.o.blobs.get(blobHash));
+  }
+
+  /** appendMany for the whole batch; if that fails, each message alone, so one message's trouble stays its own. */
+  private async storeCopies(work: MessageWork[], fail: (w: MessageWork, err: unknown) => Promise<null>): Promise<MessageWork[]> {
+    const record = (ws: MessageWork[], results: DeliveryOutcome[]) => {
+      let k = 0;
+      for (const w of ws) for (const d of w.deliveries) w.outcomes.set(d.mailboxId, results[k++]);
+    };
+    const all = work.flatMap((w) => w.deliveries);
+    if (all.length === 0) return work;
+    try {
+      record(work, await this.o.store.appendMany(all));
+      return work;
+    } catch (err) {
+      if (work.length === 1) return (await fail(work[0], err)) ?? [];
+    }
+    const stored: MessageWork[] = [];
+    for (const w of work) {
+      try {
+        if (w.deliveries.length > 0) record([w], await this.o.store.appendMany(w.deliveries));
+        stored.push(w);
+      } catch (err) {
+        await fail(w, err);
+      }
+    }
+    return stored;
+  }
+
+  /** RFC 3834 replies of the mailboxes that received the message (each mailbox once, never through a group). */
+  private async autoReplies(w: MessageWork): Promise<SpooledSystemMail[]> {
     const spooled: SpooledSystemMail[] = [];
     const replied = new Set<string>();
-    for (const p of plans) {
+    for (const p of w.plans) {
       for (const t of p.targets) {
-        const outcome = outcomes.get(t.mailboxId);
+        const outcome = w.outcomes.get(t.mailboxId);
         const received = t.store ? outcome?.ok === true : true;
         if (!received || t.viaGroup || replied.has(t.mailboxId)) continue;
         replied.add(t.mailboxId);
-        const reply = await this.autoReply(t, msg, headers).catch((err) => {
+        if (!t.settings?.autoReplyEnabled) continue;
+        const reply = await this.autoReply(t, w.msg, w.headers).catch((err) => {
           this.logger.warn({ err, mailboxId: t.mailboxId }, 'auto-reply failed');
           return null;
         });
         if (reply) spooled.push(reply);
       }
     }
-    const stored = [...outcomes.entries()].filter(([, o]) => o.ok && !o.duplicate).map(([id]) => id);
-    await this.notices.checkQuota(stored, settings.quotaWarningPercent).catch((err) =>
-      this.logger.warn({ err }, 'quota warning failed'));
-
-    // Verdicts.
-    const verdicts = plans.map((p) => verdictOf(p, outcomes, loopBlocked));
-    const finalState = await this.settle(msg, plans, verdicts, headers, settings);
-    spooled.push(...finalState.spooled);
-
-    await this.enqueueAfterCommit(msg.id, [...new Set([...remote.keys()].map((a) => a.slice(a.lastIndexOf('@') + 1)))], spooled);
-    return finalState.finished;
+    return spooled;
   }
 
   /** Summary of the spooled message: from the spool row, or computed once and kept there. */
@@ -275,6 +421,8 @@ export class LocalDelivery {
   private async autoReply(t: MailboxTarget, msg: SpoolRow, headers: DeliveryHeaders): Promise<SpooledSystemMail | null> {
     const s = t.settings;
     if (!s || !s.autoReplyEnabled) return null;
+    // Never answer what the content filter filed as spam or virus: the sender is most likely forged.
+    if (msg.filter_folder) return null;
     const now = Date.now();
     if ((s.autoReplyStartsAt && new Date(s.autoReplyStartsAt).getTime() > now) || (s.autoReplyEndsAt && new Date(s.autoReplyEndsAt).getTime() < now)) return null;
     const sender = msg.mail_from.toLowerCase();
@@ -313,26 +461,62 @@ export class LocalDelivery {
     });
   }
 
-  /** Recipient states and the DSN for the bounced ones, in one transaction. */
-  private async settle(
-    msg: SpoolRow, plans: RecipientPlan[], verdicts: Verdict[], headers: DeliveryHeaders, settings: SmtpSettings,
-  ): Promise<{ finished: number; spooled: SpooledSystemMail[] }> {
-    const delivered = plans.filter((_, i) => verdicts[i].state === 'delivered').map((p) => p.row.id);
-    const deferred: Array<{ row: RecipientRow; reason: string }> = [];
-    const bounced: Array<{ row: RecipientRow; failure: Failure }> = [];
-    plans.forEach((p, i) => {
-      const v = verdicts[i];
-      if (v.state === 'deferred') {
-        if (p.row.attempts + 1 >= settings.maxDeliveryAttempts) {
-          bounced.push({ row: p.row, failure: { address: p.row.address, status: '4.0.0', reason: `gave up after ${p.row.attempts + 1} attempts: ${v.reason}` } });
-        } else {
-          deferred.push({ row: p.row, reason: v.reason });
-        }
-      } else if (v.state === 'bounced') {
-        bounced.push({ row: p.row, failure: v.failure });
+  /**
+   * The recipient states of messages whose due recipients were all delivered and want no notice, with their mail log
+   * records, in ONE statement (atomic on its own) for the whole batch. Rows named are final after it (moved to
+   * delivered now, or already final), so only the others can keep a message open. Returns, per message settled, how
+   * many recipients it moved.
+   */
+  private async settleDelivered(
+    work: Array<{ w: MessageWork; logs: MailLogEntry[] }>, fail: (w: MessageWork, err: unknown) => Promise<null>,
+  ): Promise<Map<string, number>> {
+    const run = async (batch: Array<{ w: MessageWork; logs: MailLogEntry[] }>) => {
+      const ws = batch.map((b) => b.w);
+      const delivered = ws.flatMap((w) => w.due.map((r) => r.id));
+      const logs = batch.flatMap((b) => b.logs);
+      const log = logs.length > 0 ? mailLogInsert(logs, 2) : null;
+      const { rows } = await this.o.pool.query<{ message_id: string; n: number }>(
+        `WITH d AS (
+           UPDATE spool_recipient SET status = 'delivered', delivered_at = now(), last_attempt_at = now(), attempts = attempts + 1,
+                  last_error = NULL
+            WHERE id = ANY($1::bigint[]) AND status IN ('queued', 'deferred') RETURNING message_id),
+         m AS (
+           UPDATE spool_message s SET done_at = now()
+            WHERE s.id = ANY($2::uuid[]) AND s.done_at IS NULL
+              AND NOT EXISTS (SELECT 1 FROM spool_recipient r
+                               WHERE r.message_id = s.id AND r.status IN ('queued', 'deferred') AND r.id <> ALL($1::bigint[])))
+         ${log ? `, l AS (${log.text})` : ''}
+         SELECT message_id, count(*)::int AS n FROM d GROUP BY message_id`,
+        [delivered, ws.map((w) => w.msg.id), ...(log?.params ?? [])],
+      );
+      const counts = new Map<string, number>(ws.map((w) => [w.msg.id, 0]));
+      for (const r of rows) counts.set(r.message_id, r.n);
+      return counts;
+    };
+    if (work.length === 0) return new Map();
+    try {
+      return await run(work);
+    } catch (err) {
+      if (work.length === 1) {
+        await fail(work[0].w, err);
+        return new Map();
       }
-    });
+    }
+    const counts = new Map<string, number>();
+    for (const one of work) {
+      try {
+        for (const [id, n] of await run([one])) counts.set(id, n);
+      } catch (err) {
+        await fail(one.w, err);
+      }
+    }
+    return counts;
+  }
 
+  /** Recipient states of one message with deferrals, bounces or notices, and the DSN, in one transaction. */
+  private async settleMixed(w: MessageWork, s: Settlement, settings: SmtpSettings): Promise<{ finished: number; spooled: SpooledSystemMail[] }> {
+    const { msg, headers } = w;
+    const { delivered, deferred, bounced } = s;
     const wantsDsn = (r: RecipientRow) => msg.mail_from !== '' && !/NEVER/i.test(r.dsn_notify ?? '') && (r.dsn_notify === null || /FAILURE/i.test(r.dsn_notify));
     const dsnRecipients: DsnRecipient[] = bounced.filter((b) => wantsDsn(b.row)).map((b) => ({
       finalRecipient: b.failure.address,
@@ -342,29 +526,12 @@ export class LocalDelivery {
       diagnostic: `${b.failure.status.startsWith('4') ? 550 : smtpCodeOf(b.failure.status)} ${b.failure.status} ${b.failure.reason}`,
       lastAttemptDate: new Date(),
     }));
+    dsnRecipients.push(...s.successes);
     const dsnBlob = dsnRecipients.length > 0 ? await this.buildDsnBlob(msg, headers, dsnRecipients) : null;
 
     const spooled: SpooledSystemMail[] = [];
     let finished = 0;
-    if (deferred.length === 0 && bounced.length === 0) {
-      // The common case, every due recipient delivered: one statement (atomic on its own) instead of a transaction of
-      // three. Rows of $1 are final after it (moved to delivered now, or already final), so only the others can keep
-      // the message open.
-      const { rows: [r] } = await this.o.pool.query<{ n: number }>(
-        `WITH d AS (
-           UPDATE spool_recipient SET status = 'delivered', delivered_at = now(), last_attempt_at = now(), attempts = attempts + 1,
-                  last_error = NULL
-            WHERE id = ANY($1) AND status IN ('queued', 'deferred') RETURNING id),
-         m AS (
-           UPDATE spool_message SET done_at = now()
-            WHERE id = $2 AND done_at IS NULL
-              AND NOT EXISTS (SELECT 1 FROM spool_recipient
-                               WHERE message_id = $2 AND status IN ('queued', 'deferred') AND id <> ALL($1)))
-         SELECT count(*)::int AS n FROM d`,
-        [delivered, msg.id],
-      );
-      finished = r.n;
-    } else await this.transaction(async (c) => {
+    await this.transaction(async (c) => {
       if (delivered.length > 0) {
         const r = await c.query(
           `UPDATE spool_recipient SET status = 'delivered', delivered_at = now(), last_attempt_at = now(), attempts = attempts + 1,
@@ -394,33 +561,35 @@ export class LocalDelivery {
         bouncedNow += r.rowCount ?? 0;
       }
       finished += bouncedNow;
-      // Only the job that moved the recipients to bounced sends the DSN (a concurrent re-run finds nothing to move).
-      if (dsnBlob && bouncedNow > 0) spooled.push(await spoolSystemMail(c, dsnBlob, '', [msg.mail_from]));
+      // Only the job that moved the recipients to a final state sends the DSN (a concurrent re-run finds nothing to move).
+      if (dsnBlob && finished > 0) spooled.push(await spoolSystemMail(c, dsnBlob, '', [msg.mail_from]));
       await markDoneIfFinal(c, msg.id);
     });
+    return { finished, spooled };
+  }
 
-    const logs: MailLogEntry[] = [
-      ...plans.filter((_, i) => verdicts[i].state === 'delivered').map((p): MailLogEntry => ({
+  private logEntries(w: MessageWork, s: Settlement): MailLogEntry[] {
+    const { msg, plans } = w;
+    return [
+      ...plans.filter((_, i) => s.verdicts[i].state === 'delivered').map((p): MailLogEntry => ({
         level: 'info', kind: 'delivery', node: this.o.hostname, result: 'delivered', messageId: msg.id, mailFrom: msg.mail_from,
         recipients: [p.row.address, ...p.targets.filter((t) => t.store).map((t) => t.address)].filter((a, i, all) => all.indexOf(a) === i),
-        size: Number(msg.size), reason: (verdicts[plans.indexOf(p)] as { notes: Failure[] }).notes.map((n) => `${n.address}: ${n.status} ${n.reason}`).join('; '),
+        size: Number(msg.size), reason: (s.verdicts[plans.indexOf(p)] as { notes: Failure[] }).notes.map((n) => `${n.address}: ${n.status} ${n.reason}`).join('; '),
       })),
-      ...deferred.map((d): MailLogEntry => ({
+      ...s.deferred.map((d): MailLogEntry => ({
         level: 'warn', kind: 'delivery', node: this.o.hostname, result: 'deferred', messageId: msg.id, mailFrom: msg.mail_from,
         recipients: [d.row.address], size: Number(msg.size), reason: d.reason,
       })),
-      ...bounced.map((b): MailLogEntry => ({
+      ...s.bounced.map((b): MailLogEntry => ({
         level: 'warn', kind: 'bounce', node: this.o.hostname, result: `bounced ${b.failure.status}`, messageId: msg.id,
         mailFrom: msg.mail_from, recipients: [b.row.address], size: Number(msg.size), reason: b.failure.reason,
       })),
     ];
-    await writeMailLog(this.o.pool, logs).catch((err) => this.logger.warn({ err }, 'mail log write failed'));
-    return { finished, spooled };
   }
 
   private async buildDsnBlob(msg: SpoolRow, headers: DeliveryHeaders, recipients: DsnRecipient[]): Promise<StoredBlob> {
     let original: Buffer | null = null;
-    if (msg.dsn_ret === 'FULL' && Number(msg.size) <= MAX_RETURNED_BYTES) {
+    if (msg.dsn_ret === 'FULL' && Number(msg.size) <= MAX_RETURNED_BYTES && recipients.some((r) => r.action === 'failed')) {
       const chunks: Buffer[] = [];
       for await (const chunk of await this.o.blobs.get(msg.blob_hash)) chunks.push(chunk as Buffer);
       original = Buffer.concat(chunks);
@@ -511,12 +680,37 @@ function verdictOf(p: RecipientPlan, outcomes: Map<string, DeliveryOutcome>, loo
   return { state: 'bounced', failure: failures[0] ?? { address: p.row.address, status: '5.1.1', reason: 'no such mailbox' }, notes: failures.slice(1) };
 }
 
+/** What becomes of each due recipient of a message, from its copies' outcomes. */
+function settlementOf(w: MessageWork, settings: SmtpSettings): Settlement {
+  const { plans, msg } = w;
+  const verdicts = plans.map((p) => verdictOf(p, w.outcomes, w.loopBlocked));
+  const delivered = plans.filter((_, i) => verdicts[i].state === 'delivered').map((p) => p.row.id);
+  const deferred: Settlement['deferred'] = [];
+  const bounced: Settlement['bounced'] = [];
+  plans.forEach((p, i) => {
+    const v = verdicts[i];
+    if (v.state === 'deferred') {
+      if (p.row.attempts + 1 >= settings.maxDeliveryAttempts) {
+        bounced.push({ row: p.row, failure: { address: p.row.address, status: '4.0.0', reason: `gave up after ${p.row.attempts + 1} attempts: ${v.reason}` } });
+      } else {
+        deferred.push({ row: p.row, reason: v.reason });
+      }
+    } else if (v.state === 'bounced') {
+      bounced.push({ row: p.row, failure: v.failure });
+    }
+  });
+  const successes = successNotices(msg.mail_from, plans.filter((_, i) => verdicts[i].state === 'delivered').map((p) => ({
+    address: p.row.address, originalAddress: p.row.original_address, dsnNotify: p.row.dsn_notify, storedCopy: p.targets.some((t) => t.store),
+  })));
+  return { verdicts, delivered, deferred, bounced, successes };
+}
+
 /** Marks the message done when no recipient is left to work on (every state final). */
-export async function markDoneIfFinal(db: Pick<Pool, 'query'>, spoolMessageId: string): Promise<void> {
+export async function markDoneIfFinal(db: Pick<Pool, 'query'>, spoolMessageIds: string | string[]): Promise<void> {
   await db.query(
-    `UPDATE spool_message SET done_at = now()
-      WHERE id = $1 AND done_at IS NULL
-        AND NOT EXISTS (SELECT 1 FROM spool_recipient WHERE message_id = $1 AND status IN ('queued', 'deferred'))`,
-    [spoolMessageId],
+    `UPDATE spool_message s SET done_at = now()
+      WHERE s.id = ANY($1::uuid[]) AND s.done_at IS NULL
+        AND NOT EXISTS (SELECT 1 FROM spool_recipient r WHERE r.message_id = s.id AND r.status IN ('queued', 'deferred'))`,
+    [Array.isArray(spoolMessageIds) ? spoolMessageIds : [spoolMessageIds]],
   );
 }

@@ -61,18 +61,97 @@ interface DomainRow {
   status: string;
 }
 
+interface MailboxRow {
+  id: string;
+  address: string;
+  display_name: string;
+  status: string;
+}
+
+interface GroupRow {
+  id: string;
+  address: string;
+  posting_policy: string;
+  allowed_senders: string[];
+  keep_copy: boolean;
+  rewrite_recipient: boolean;
+  members: string[];
+}
+
+interface DeliverySettingsRow {
+  forward_to: string[];
+  forward_keep_copy: boolean;
+  auto_reply_enabled: boolean;
+  auto_reply_subject: string;
+  auto_reply_body: string;
+  auto_reply_starts_at: Date | string | null;
+  auto_reply_ends_at: Date | string | null;
+}
+
 interface Via {
   fromGroup: boolean;
   rewrite: boolean;
 }
 
 const domainOf = (address: string) => address.slice(address.lastIndexOf('@') + 1);
+/** Timestamps arrive as Date from a row and as text from json. */
+const toDate = (v: Date | string | null): Date | null => (v === null ? null : new Date(v));
 
-/** One resolver per delivery job: domain lookups are cached for its lifetime. */
+/**
+ * One resolver per delivery job (or batch of jobs): every lookup is cached for its lifetime, and `prefetch` loads what
+ * the addresses of a whole batch need in one round trip, so the walk below usually asks the database nothing.
+ */
 export class RecipientResolver {
   private readonly domains = new Map<string, DomainRow | null>();
+  private readonly groups = new Map<string, GroupRow | null>();
+  private readonly mailboxes = new Map<string, MailboxRow | null>();
+  private readonly aliases = new Map<string, string[] | null>();
+  private readonly settings = new Map<string, DeliverySettingsRow | null>();
 
   constructor(private readonly pool: Pool) {}
+
+  /**
+   * Loads, for every address, its domain, group (with members), mailbox (with delivery settings), alias and its
+   * domain's catch-all. Addresses reached later (alias destinations, members, forwards) are looked up as met.
+   */
+  async prefetch(addresses: Iterable<string>): Promise<void> {
+    const keys = [...new Set([...addresses].filter(Boolean).map((a) => addressKey(a)))].filter((a) => !this.mailboxes.has(a));
+    if (keys.length === 0) return;
+    const domains = [...new Set(keys.map(domainOf))];
+    const aliasKeys = [...keys, ...domains.map((d) => `*@${d}`)];
+    const { rows: [r] } = await this.pool.query<{
+      domains: DomainRow[] | null; groups: GroupRow[] | null; aliases: Array<{ address: string; destinations: string[] }> | null;
+      mailboxes: Array<MailboxRow & { settings: DeliverySettingsRow | null }> | null;
+    }>(
+      `SELECT (SELECT json_agg(json_build_object('name', name, 'status', status)) FROM domain WHERE name = ANY($2)) AS domains,
+              (SELECT json_agg(json_build_object('id', g.id, 'address', g.address, 'posting_policy', g.posting_policy,
+                        'allowed_senders', g.allowed_senders, 'keep_copy', g.keep_copy, 'rewrite_recipient', g.rewrite_recipient,
+                        'members', COALESCE((SELECT array_agg(member) FROM mail_group_member WHERE group_id = g.id), '{}')))
+                 FROM mail_group g WHERE g.address = ANY($1)) AS groups,
+              (SELECT json_agg(json_build_object('id', m.id, 'address', m.address, 'display_name', m.display_name, 'status', m.status,
+                        'settings', (SELECT row_to_json(s) FROM (
+                           SELECT forward_to, forward_keep_copy, auto_reply_enabled, auto_reply_subject, auto_reply_body,
+                                  auto_reply_starts_at, auto_reply_ends_at
+                             FROM mailbox_delivery WHERE mailbox_id = m.id) s)))
+                 FROM mailbox m WHERE m.address = ANY($1)) AS mailboxes,
+              (SELECT json_agg(json_build_object('address', address, 'destinations', destinations))
+                 FROM alias WHERE address = ANY($3) AND enabled) AS aliases`,
+      [keys, domains, aliasKeys],
+    );
+    for (const d of domains) this.domains.set(d, null);
+    for (const d of r.domains ?? []) this.domains.set(d.name, d);
+    for (const k of keys) {
+      this.groups.set(k, null);
+      this.mailboxes.set(k, null);
+    }
+    for (const k of aliasKeys) this.aliases.set(k, null);
+    for (const g of r.groups ?? []) this.groups.set(g.address, g);
+    for (const a of r.aliases ?? []) this.aliases.set(a.address, a.destinations);
+    for (const { settings, ...m } of r.mailboxes ?? []) {
+      this.mailboxes.set(m.address, m);
+      this.settings.set(m.id, settings);
+    }
+  }
 
   async isLocalDomain(domain: string): Promise<boolean> {
     return (await this.domain(domain)) !== null;
@@ -80,8 +159,7 @@ export class RecipientResolver {
 
   async isLocalMailbox(address: string): Promise<boolean> {
     if (!address) return false;
-    const { rows } = await this.pool.query(`SELECT 1 FROM mailbox WHERE address = $1`, [addressKey(address)]);
-    return rows.length > 0;
+    return (await this.mailbox(addressKey(address))) !== null;
   }
 
   async expand(address: string, sender: SenderIdentity): Promise<Expansion> {
@@ -97,6 +175,49 @@ export class RecipientResolver {
       this.domains.set(name, rows[0] ?? null);
     }
     return this.domains.get(name)!;
+  }
+
+  private async group(address: string): Promise<GroupRow | null> {
+    if (!this.groups.has(address)) {
+      const { rows } = await this.pool.query<GroupRow>(
+        `SELECT g.id, g.address, g.posting_policy, g.allowed_senders, g.keep_copy, g.rewrite_recipient,
+                COALESCE((SELECT array_agg(member) FROM mail_group_member WHERE group_id = g.id), '{}') AS members
+           FROM mail_group g WHERE g.address = $1`,
+        [address],
+      );
+      this.groups.set(address, rows[0] ?? null);
+    }
+    return this.groups.get(address)!;
+  }
+
+  private async mailbox(address: string): Promise<MailboxRow | null> {
+    if (!this.mailboxes.has(address)) {
+      const { rows } = await this.pool.query<MailboxRow>(`SELECT id, address, display_name, status FROM mailbox WHERE address = $1`, [address]);
+      this.mailboxes.set(address, rows[0] ?? null);
+    }
+    return this.mailboxes.get(address)!;
+  }
+
+  /** Destinations of an enabled alias (or catch-all `*@domain`). */
+  private async alias(address: string): Promise<string[] | null> {
+    if (!this.aliases.has(address)) {
+      const { rows } = await this.pool.query(`SELECT destinations FROM alias WHERE address = $1 AND enabled`, [address]);
+      this.aliases.set(address, rows[0]?.destinations ?? null);
+    }
+    return this.aliases.get(address)!;
+  }
+
+  private async deliverySettings(mailboxId: string): Promise<DeliverySettingsRow | null> {
+    if (!this.settings.has(mailboxId)) {
+      const { rows } = await this.pool.query<DeliverySettingsRow>(
+        `SELECT forward_to, forward_keep_copy, auto_reply_enabled, auto_reply_subject, auto_reply_body,
+                auto_reply_starts_at, auto_reply_ends_at
+           FROM mailbox_delivery WHERE mailbox_id = $1`,
+        [mailboxId],
+      );
+      this.settings.set(mailboxId, rows[0] ?? null);
+    }
+    return this.settings.get(mailboxId)!;
   }
 
   private async walk(
@@ -125,14 +246,8 @@ export class RecipientResolver {
       return;
     }
 
-    const { rows: groups } = await this.pool.query(
-      `SELECT g.id, g.address, g.posting_policy, g.allowed_senders, g.keep_copy, g.rewrite_recipient,
-              COALESCE((SELECT array_agg(member) FROM mail_group_member WHERE group_id = g.id), '{}') AS members
-         FROM mail_group g WHERE g.address = $1`,
-      [address],
-    );
-    if (groups.length > 0) {
-      const g = groups[0];
+    const g = await this.group(address);
+    if (g) {
       const members: string[] = g.members;
       // A list reached from another list was authorised there: nested groups do not ask again.
       if (!via.fromGroup) {
@@ -148,8 +263,8 @@ export class RecipientResolver {
       const memberVia: Via = { fromGroup: true, rewrite: g.rewrite_recipient };
       // keepCopy: a group has no mailbox of its own; the copy goes to a mailbox with the group's address if one exists.
       if (g.keep_copy) {
-        const { rows } = await this.pool.query(`SELECT id, address, display_name, status FROM mailbox WHERE address = $1`, [address]);
-        if (rows[0]?.status === 'active') await this.addMailbox(rows[0], depth, { fromGroup: true, rewrite: false }, sender, out, seen);
+        const own = await this.mailbox(address);
+        if (own?.status === 'active') await this.addMailbox(own, depth, { fromGroup: true, rewrite: false }, sender, out, seen);
       }
       for (const member of members) {
         if (member.startsWith('*@')) {
@@ -171,28 +286,28 @@ export class RecipientResolver {
       return;
     }
 
-    const { rows: mailboxes } = await this.pool.query(`SELECT id, address, display_name, status FROM mailbox WHERE address = $1`, [address]);
-    if (mailboxes.length > 0) {
-      if (mailboxes[0].status !== 'active') {
+    const mailbox = await this.mailbox(address);
+    if (mailbox) {
+      if (mailbox.status !== 'active') {
         out.failures.push({ address, status: '5.2.1', reason: 'the mailbox is disabled' });
         return;
       }
-      await this.addMailbox(mailboxes[0], depth, via, sender, out, seen);
+      await this.addMailbox(mailbox, depth, via, sender, out, seen);
       return;
     }
 
-    const { rows: aliases } = await this.pool.query(`SELECT destinations FROM alias WHERE address = $1 AND enabled`, [address]);
-    if (aliases.length > 0) {
-      for (const d of aliases[0].destinations as string[]) await this.walk(addressKey(d), depth + 1, via, sender, out, seen);
+    const destinations = await this.alias(address);
+    if (destinations) {
+      for (const d of destinations) await this.walk(addressKey(d), depth + 1, via, sender, out, seen);
       return;
     }
 
     const catchAll = `*@${domain.name}`;
     if (!seen.has(catchAll)) {
-      const { rows } = await this.pool.query(`SELECT destinations FROM alias WHERE address = $1 AND enabled`, [catchAll]);
-      if (rows.length > 0) {
+      const catchAllDestinations = await this.alias(catchAll);
+      if (catchAllDestinations) {
         seen.set(catchAll, null);
-        for (const d of rows[0].destinations as string[]) await this.walk(addressKey(d), depth + 1, via, sender, out, seen);
+        for (const d of catchAllDestinations) await this.walk(addressKey(d), depth + 1, via, sender, out, seen);
         return;
       }
     }
@@ -204,18 +319,12 @@ export class RecipientResolver {
     out: Expansion, seen: Map<string, string | null>,
   ): Promise<void> {
     seen.set(mb.address, mb.id);
-    const { rows } = await this.pool.query(
-      `SELECT forward_to, forward_keep_copy, auto_reply_enabled, auto_reply_subject, auto_reply_body,
-              auto_reply_starts_at, auto_reply_ends_at
-         FROM mailbox_delivery WHERE mailbox_id = $1`,
-      [mb.id],
-    );
-    const r = rows[0];
+    const r = await this.deliverySettings(mb.id);
     const settings: MailboxDeliverySettings | null = r
       ? {
           forwardTo: r.forward_to, forwardKeepCopy: r.forward_keep_copy, autoReplyEnabled: r.auto_reply_enabled,
           autoReplySubject: r.auto_reply_subject, autoReplyBody: r.auto_reply_body,
-          autoReplyStartsAt: r.auto_reply_starts_at, autoReplyEndsAt: r.auto_reply_ends_at,
+          autoReplyStartsAt: toDate(r.auto_reply_starts_at), autoReplyEndsAt: toDate(r.auto_reply_ends_at),
         }
       : null;
     // X-Loop naming this mailbox: it forwarded this message before, so it keeps it now.

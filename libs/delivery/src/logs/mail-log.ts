@@ -70,17 +70,26 @@ function rowValues(e: MailLogEntry): unknown[] {
 export async function writeMailLog(db: MailLogDb, entry: MailLogEntry | readonly MailLogEntry[]): Promise<void> {
   const entries: readonly MailLogEntry[] = Array.isArray(entry) ? entry : [entry as MailLogEntry];
   if (entries.length === 0) return;
+  const insert = mailLogInsert(entries);
+  await db.query(insert.text, insert.params);
+}
+
+/**
+ * The INSERT of some records, its parameters numbered from `$${after + 1}`, to run inside a bigger statement (a CTE
+ * beside the state change the records describe). At least one entry.
+ */
+export function mailLogInsert(entries: readonly MailLogEntry[], after = 0): { text: string; params: unknown[] } {
   const params: unknown[] = [];
   const tuples = entries.map((e) => {
     const values = rowValues(e);
     const placeholders = values.map((v, i) => {
       params.push(v);
       // `at` falls back to now() when the caller gave none.
-      return i === 0 ? `COALESCE($${params.length}::timestamptz, now())` : `$${params.length}`;
+      return i === 0 ? `COALESCE($${after + params.length}::timestamptz, now())` : `$${after + params.length}`;
     });
     return `(${placeholders.join(', ')})`;
   });
-  await db.query(`INSERT INTO mail_log (${COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}`, params);
+  return { text: `INSERT INTO mail_log (${COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}`, params };
 }
 
 /**

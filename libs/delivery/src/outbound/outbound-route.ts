@@ -2,10 +2,11 @@
  * Where the outbound queue sends mail for a destination domain, in this order: the operators' fixed route
  * for the domain (transport_route), the relay host when settings say `always`, else the domain's MX hosts.
  * With relay mode `on_failure` the relay is the second route after a temporary failure of the first.
+ * The TLS policy of the destination (settings: per domain, else global) applies to fixed routes and MX hosts.
  */
 import { isIP } from 'node:net';
 import type { Pool } from 'pg';
-import type { SmtpSettings } from '@dizi/contracts/mail-settings.contract';
+import type { OutboundTlsPolicy, SmtpSettings } from '@dizi/contracts/mail-settings.contract';
 import { DestinationError, resolveMxHosts, type MxResolver, type RemoteHost } from '@dizi/smtp/outbound/mx-lookup';
 import type { RelayAuthMethod, TlsPolicy } from '@dizi/smtp/outbound/smtp-session';
 
@@ -26,6 +27,11 @@ export async function hostsForName(resolver: MxResolver, name: string, port: num
   return addresses.map((address) => ({ name: host, address, port }));
 }
 
+/** The operators' TLS policy for a destination domain: its own entry, else the global one. */
+export function tlsPolicyFor(settings: SmtpSettings, domain: string): OutboundTlsPolicy {
+  return settings.outboundTlsPolicyByDomain[domain] ?? settings.outboundTlsPolicy;
+}
+
 export function relayConfigured(settings: SmtpSettings): boolean {
   return settings.relay.mode !== 'never' && settings.relay.host.trim() !== '';
 }
@@ -43,10 +49,15 @@ export async function relayRoute(resolver: MxResolver, settings: SmtpSettings): 
 
 /** The first route for `domain`; throws DestinationError when DNS decides (null MX, no such domain, lookup failure). */
 export async function primaryRoute(pool: Pick<Pool, 'query'>, resolver: MxResolver, settings: SmtpSettings, domain: string, mxPort = 25): Promise<OutboundRoute> {
+  const verify = tlsPolicyFor(settings, domain) === 'verify';
   const { rows } = await pool.query(`SELECT host, port, require_tls FROM transport_route WHERE domain = $1`, [domain]);
   if (rows[0]) {
-    return { kind: 'transport', hosts: await hostsForName(resolver, rows[0].host, rows[0].port), tls: rows[0].require_tls ? 'required' : 'opportunistic' };
+    return {
+      kind: 'transport',
+      hosts: await hostsForName(resolver, rows[0].host, rows[0].port),
+      tls: verify ? 'verify' : rows[0].require_tls ? 'required' : 'opportunistic',
+    };
   }
   if (settings.relay.mode === 'always' && relayConfigured(settings)) return relayRoute(resolver, settings);
-  return { kind: 'mx', hosts: await resolveMxHosts(resolver, domain, mxPort), tls: 'opportunistic' };
+  return { kind: 'mx', hosts: await resolveMxHosts(resolver, domain, mxPort), tls: verify ? 'verify' : 'opportunistic' };
 }

@@ -1,9 +1,11 @@
 /**
  * One outbound job: the remote recipients of one spooled message at one destination domain that are due.
- * Claim them (a lease, so a duplicate job or the sweeper finds nothing to do), route, DKIM-sign, send, then
- * in one transaction record each recipient's outcome, the attempt in mail_log and any DSN (one final bounce
- * for the recipients that failed for good, one delay notice after the first temporary failure that is old
- * enough), so a crash never sends a notice twice or loses one.
+ * Claim them (a lease, so a duplicate job or the sweeper finds nothing to do), route, DKIM-sign, send (one
+ * transaction per envelope sender: forwarded copies leave with their SRS sender), then in one transaction
+ * record each recipient's outcome, the attempt in mail_log and any DSN (one final bounce for the recipients
+ * that failed for good, one delay notice after the first temporary failure that is old enough, one "relayed"
+ * notice for NOTIFY=SUCCESS recipients handed to a host without DSN), so a crash never sends a notice twice
+ * or loses one. Notices go to the message's own sender, never to an SRS address.
  */
 import type { ConnectionOptions } from 'node:tls';
 import { Readable } from 'node:stream';
@@ -16,7 +18,7 @@ import type { MessageStore } from '@dizi/mail-store/ports/message-store';
 import { readHeaderBlock, statusFromReply, type DsnRecipient } from '@dizi/smtp/dsn';
 import { dkimSignatureHeader } from '@dizi/smtp/outbound/dkim-signature';
 import { DestinationError, type MxResolver } from '@dizi/smtp/outbound/mx-lookup';
-import { sendThroughHosts, type RecipientResult, type SessionResult } from '@dizi/smtp/outbound/smtp-session';
+import { describeTls, sendThroughHosts, type OutboundEnvelope, type RecipientResult, type SessionResult } from '@dizi/smtp/outbound/smtp-session';
 import { writeMailLog, type MailLogEntry } from '../logs/mail-log';
 import { primaryRoute, relayConfigured, relayRoute, type OutboundRoute } from './outbound-route';
 import { prepareBounce, spoolBounce, type BounceOriginal, type PreparedBounce } from './spool-bounce';
@@ -58,6 +60,18 @@ interface ClaimedRecipient {
   attempts: number;
   dsn_notify: string | null;
   delay_notified: boolean;
+  /** Envelope sender of this copy when not the message's (SRS-rewritten forward). */
+  mail_from: string | null;
+}
+
+/** The recipients that leave with one envelope sender, and what that sender's domain makes of the message. */
+interface SenderGroup {
+  mailFrom: string;
+  recipients: ClaimedRecipient[];
+  heloName: string;
+  /** DKIM-Signature header of the sender's domain, or ''. */
+  signature: string;
+  tenantId: string | null;
 }
 
 interface SenderDomainRow {
@@ -73,6 +87,8 @@ interface Outcome extends RecipientResult {
   remoteMta?: string;
   /** Enhanced status for a DSN. */
   status: string;
+  /** The accepting host has DSN: it reports success from here on (RFC 3461 §5.2.2), we don't. */
+  nextHopDsn?: boolean;
 }
 
 export interface OutboundJobResult {
@@ -86,23 +102,45 @@ export interface OutboundJobResult {
 
 const NONE: OutboundJobResult = { claimed: 0, delivered: 0, deferred: 0, bounced: 0, notices: [] };
 
-/** NOTIFY of RFC 3461; absent means failures and delays are reported. */
-function notifies(dsnNotify: string | null, what: 'FAILURE' | 'DELAY'): boolean {
-  if (!dsnNotify) return true;
+/** NOTIFY of RFC 3461; absent means failures and delays are reported, success is not. */
+function notifies(dsnNotify: string | null, what: 'SUCCESS' | 'FAILURE' | 'DELAY'): boolean {
+  if (!dsnNotify) return what !== 'SUCCESS';
   const list = dsnNotify.toUpperCase().split(/[\s,]+/);
   return !list.includes('NEVER') && list.includes(what);
 }
 
 function sessionLog(deps: OutboundDeps, route: OutboundRoute['kind'], session: SessionResult, base: Partial<MailLogEntry>): MailLogEntry[] {
+  // TLS version, cipher and whether the certificate verified, so operators can see what each attempt had.
+  const tls = session.tls ? ` ${describeTls(session.tlsDetails)}` : '';
   return session.recipients.map((r) => ({
     level: r.outcome === 'accepted' ? 'info' : r.outcome === 'deferred' ? 'warn' : 'error',
     kind: 'outbound',
     node: deps.hostname,
     result: r.outcome === 'accepted' ? 'delivered' : r.outcome,
-    reason: `${route} ${session.host.name}[${session.host.address}]:${session.host.port}${session.tls ? ' TLS' : ''}: ${r.reply}`,
+    reason: `${route} ${session.host.name}[${session.host.address}]:${session.host.port}${tls}: ${r.reply}`,
     recipients: [r.address],
     ...base,
   }));
+}
+
+/** The DSN parameters of the original submission for the next hop (RFC 3461 §5.2.1). */
+function dsnParameters(message: { env_id: string | null; dsn_ret: 'FULL' | 'HDRS' | null }, recipients: ClaimedRecipient[]): OutboundEnvelope['dsn'] {
+  const perRecipient = new Map<string, { notify: string | null; orcpt: string | null }>();
+  for (const r of recipients) if (r.dsn_notify || r.original_address) perRecipient.set(r.address, { notify: r.dsn_notify, orcpt: r.original_address });
+  if (!message.env_id && !message.dsn_ret && perRecipient.size === 0) return undefined;
+  return { ret: message.dsn_ret, envid: message.env_id, recipients: perRecipient };
+}
+
+/** The DKIM-Signature header of the sender's domain for this message ('' when it has no key or signing fails). */
+async function signatureOf(deps: OutboundDeps, message: { id: string; blob_hash: string }, sender: SenderDomainRow | undefined, at: Date): Promise<string> {
+  if (!sender?.dkim_private_key) return '';
+  try {
+    return await dkimSignatureHeader(await deps.blobs.get(message.blob_hash), { domain: sender.name, selector: sender.dkim_selector, privateKey: sender.dkim_private_key }, at);
+  } catch (e) {
+    // An unsigned message still beats no message; the operator sees why in the log.
+    deps.logger.warn({ err: String(e), spoolMessageId: message.id, domain: sender.name }, 'DKIM signing failed, sending unsigned');
+    return '';
+  }
 }
 
 export async function sendOutboundJob(deps: OutboundDeps, job: OutboundJob): Promise<OutboundJobResult> {
@@ -122,84 +160,101 @@ export async function sendOutboundJob(deps: OutboundDeps, job: OutboundJob): Pro
   const { rows: claimed } = await pool.query<ClaimedRecipient>(
     `UPDATE spool_recipient SET next_attempt_at = now() + make_interval(secs => $3)
       WHERE message_id = $1 AND domain = $2 AND kind = 'remote' AND status IN ('queued', 'deferred') AND next_attempt_at <= now()
-      RETURNING id, address, original_address, attempts, dsn_notify, delay_notified`,
+      RETURNING id, address, original_address, attempts, dsn_notify, delay_notified, mail_from`,
     [job.spoolMessageId, domain, (deps.claimLeaseMs ?? DEFAULT_CLAIM_LEASE_MS) / 1000],
   );
   if (claimed.length === 0) return NONE;
 
   const mailFrom: string = message.mail_from;
-  const senderDomain = mailFrom.includes('@') ? domainKey(mailFrom.slice(mailFrom.lastIndexOf('@') + 1)) : '';
-  const sender = senderDomain
-    ? (await pool.query<SenderDomainRow>(`SELECT name, helo_name, dkim_selector, dkim_private_key, tenant_id FROM domain WHERE name = $1`, [senderDomain])).rows[0]
-    : undefined;
-  const heloName: string = sender?.helo_name || deps.hostname;
+  const size = Number(message.size);
 
-  // Signed once per job; every host tried gets the same signed bytes.
-  let signature = '';
-  if (sender?.dkim_private_key) {
-    try {
-      signature = await dkimSignatureHeader(await deps.blobs.get(message.blob_hash), {
-        domain: sender.name,
-        selector: sender.dkim_selector,
-        privateKey: sender.dkim_private_key,
-      }, now());
-    } catch (e) {
-      // An unsigned message still beats no message; the operator sees why in the log.
-      deps.logger.warn({ err: String(e), spoolMessageId: message.id, domain: sender.name }, 'DKIM signing failed, sending unsigned');
+  // The copies of one envelope sender go in one SMTP transaction; the sender's domain gives HELO and DKIM.
+  const senderDomains = new Map<string, SenderDomainRow | undefined>();
+  const senderDomainOf = async (address: string): Promise<SenderDomainRow | undefined> => {
+    const name = address.includes('@') ? domainKey(address.slice(address.lastIndexOf('@') + 1)) : '';
+    if (!name) return undefined;
+    if (!senderDomains.has(name)) {
+      const { rows } = await pool.query<SenderDomainRow>(`SELECT name, helo_name, dkim_selector, dkim_private_key, tenant_id FROM domain WHERE name = $1`, [name]);
+      senderDomains.set(name, rows[0]);
     }
-  }
-  const openMessage = async (): Promise<Readable> => {
-    const body = await deps.blobs.get(message.blob_hash);
-    if (!signature) return body;
-    const head = Buffer.from(signature, 'latin1');
-    return Readable.from((async function* () {
-      yield head;
-      yield* body;
-    })());
+    return senderDomains.get(name);
   };
+  const groups = new Map<string, SenderGroup>();
+  for (const r of claimed) {
+    const from = r.mail_from ?? mailFrom;
+    let group = groups.get(from);
+    if (!group) {
+      const sender = await senderDomainOf(from);
+      group = { mailFrom: from, recipients: [], heloName: sender?.helo_name || deps.hostname, signature: await signatureOf(deps, message, sender, now()), tenantId: sender?.tenant_id ?? null };
+      groups.set(from, group);
+    }
+    group.recipients.push(r);
+  }
+  const tenantId = (await senderDomainOf(mailFrom))?.tenant_id ?? [...groups.values()].find((g) => g.tenantId)?.tenantId ?? null;
 
-  const logBase: Partial<MailLogEntry> = { messageId: message.id, mailFrom, size: Number(message.size) + signature.length, tenantId: sender?.tenant_id ?? null, helo: heloName };
   const logs: MailLogEntry[] = [];
   const outcomes = new Map<string, Outcome>();
-  const pending = () => claimed.filter((r) => !outcomes.has(r.address) || outcomes.get(r.address)!.outcome === 'deferred');
+  const pendingOf = (recipients: ClaimedRecipient[]) => recipients.filter((r) => !outcomes.has(r.address) || outcomes.get(r.address)!.outcome === 'deferred');
+  const logBaseOf = (g: SenderGroup): Partial<MailLogEntry> => ({ messageId: message.id, mailFrom: g.mailFrom, size: size + g.signature.length, tenantId, helo: g.heloName });
 
-  const attempt = async (route: OutboundRoute, recipients: ClaimedRecipient[]) => {
+  const attempt = async (route: OutboundRoute, g: SenderGroup, recipients: ClaimedRecipient[]) => {
+    const openMessage = async (): Promise<Readable> => {
+      const body = await deps.blobs.get(message.blob_hash);
+      if (!g.signature) return body;
+      const head = Buffer.from(g.signature, 'latin1');
+      return Readable.from((async function* () {
+        yield head;
+        yield* body;
+      })());
+    };
     const { tried } = await sendThroughHosts(
       route.hosts,
-      { heloName, tls: route.tls, auth: route.auth, tlsOptions: deps.tlsOptions, connectTimeoutMs: deps.connectTimeoutMs, socketTimeoutMs: deps.socketTimeoutMs },
-      { from: mailFrom, to: recipients.map((r) => r.address), size: Number(message.size) + signature.length },
+      { heloName: g.heloName, tls: route.tls, auth: route.auth, tlsOptions: deps.tlsOptions, connectTimeoutMs: deps.connectTimeoutMs, socketTimeoutMs: deps.socketTimeoutMs },
+      { from: g.mailFrom, to: recipients.map((r) => r.address), size: size + g.signature.length, dsn: dsnParameters(message, recipients) },
       openMessage,
     );
-    for (const session of tried) logs.push(...sessionLog(deps, route.kind, session, logBase));
+    for (const session of tried) logs.push(...sessionLog(deps, route.kind, session, logBaseOf(g)));
     const last = tried[tried.length - 1];
     for (const r of last.recipients) {
-      outcomes.set(r.address, { ...r, remoteMta: r.code ? last.host.name : undefined, status: r.outcome === 'accepted' ? '2.0.0' : statusFromReply(r.code, r.reply) });
+      outcomes.set(r.address, {
+        ...r,
+        remoteMta: r.code ? last.host.name : undefined,
+        status: r.outcome === 'accepted' ? '2.0.0' : statusFromReply(r.code, r.reply),
+        nextHopDsn: last.dsn,
+      });
     }
   };
-  const decideAll = (recipients: ClaimedRecipient[], e: unknown) => {
+  const decideAll = (g: SenderGroup, recipients: ClaimedRecipient[], e: unknown) => {
     const permanent = e instanceof DestinationError && e.permanent;
     const reply = e instanceof Error ? e.message : String(e);
     const status = e instanceof DestinationError ? e.status : '4.4.0';
     for (const r of recipients) outcomes.set(r.address, { address: r.address, outcome: permanent ? 'failed' : 'deferred', reply, status });
-    logs.push({ ...logBase, level: permanent ? 'error' : 'warn', kind: 'outbound', node: deps.hostname, result: permanent ? 'failed' : 'deferred', reason: reply, recipients: recipients.map((r) => r.address) } as MailLogEntry);
+    logs.push({ ...logBaseOf(g), level: permanent ? 'error' : 'warn', kind: 'outbound', node: deps.hostname, result: permanent ? 'failed' : 'deferred', reason: reply, recipients: recipients.map((r) => r.address) } as MailLogEntry);
   };
 
-  let firstKind: OutboundRoute['kind'] | null = null;
+  let route: OutboundRoute | null = null;
+  let routeError: unknown = null;
   try {
-    const route = await primaryRoute(pool, deps.resolver, settings, domain, deps.mxPort);
-    firstKind = route.kind;
-    await attempt(route, claimed);
+    route = await primaryRoute(pool, deps.resolver, settings, domain, deps.mxPort);
   } catch (e) {
-    if (!(e instanceof DestinationError)) deps.logger.error({ err: String(e), spoolMessageId: message.id, domain }, 'outbound attempt failed');
-    decideAll(claimed, e);
+    routeError = e;
   }
-  // Relay on failure: what the direct route could not deliver for now goes to the relay in the same attempt.
-  if (settings.relay.mode === 'on_failure' && relayConfigured(settings) && firstKind !== 'relay' && firstKind !== 'transport' && pending().length > 0) {
-    const left = pending();
+  for (const g of groups.values()) {
     try {
-      await attempt(await relayRoute(deps.resolver, settings), left);
+      if (!route) throw routeError;
+      await attempt(route, g, g.recipients);
     } catch (e) {
-      decideAll(left, e);
+      if (!(e instanceof DestinationError)) deps.logger.error({ err: String(e), spoolMessageId: message.id, domain }, 'outbound attempt failed');
+      decideAll(g, g.recipients, e);
+    }
+    // Relay on failure: what the direct route could not deliver for now goes to the relay in the same attempt.
+    const left = pendingOf(g.recipients);
+    if (settings.relay.mode === 'on_failure' && relayConfigured(settings) && route?.kind !== 'relay' && route?.kind !== 'transport' && left.length > 0) {
+      try {
+        await attempt(await relayRoute(deps.resolver, settings), g, left);
+      } catch (e) {
+        decideAll(g, left, e);
+      }
     }
   }
 
@@ -209,6 +264,7 @@ export async function sendOutboundJob(deps: OutboundDeps, job: OutboundJob): Pro
   const waitedMs = now().getTime() - arrival.getTime();
   const finalFailures: Array<{ r: ClaimedRecipient; o: Outcome }> = [];
   const delays: Array<{ r: ClaimedRecipient; o: Outcome }> = [];
+  const relayed: Array<{ r: ClaimedRecipient; o: Outcome }> = [];
   const result: OutboundJobResult = { claimed: claimed.length, delivered: 0, deferred: 0, bounced: 0, notices: [] };
   const updates: Array<{ r: ClaimedRecipient; o: Outcome; status: string }> = [];
   for (const r of claimed) {
@@ -216,6 +272,8 @@ export async function sendOutboundJob(deps: OutboundDeps, job: OutboundJob): Pro
     if (o.outcome === 'accepted') {
       updates.push({ r, o, status: 'delivered' });
       result.delivered++;
+      // A next hop with DSN took over the NOTIFY=SUCCESS duty; one without it gets "relayed" from us.
+      if (!o.nextHopDsn) relayed.push({ r, o });
     } else if (o.outcome === 'failed' || r.attempts + 1 >= maxAttempts) {
       const status = o.outcome === 'failed' ? 'bounced' : 'failed';
       if (o.outcome === 'deferred') o.reply = `${o.reply} (gave up after ${r.attempts + 1} attempts)`;
@@ -240,11 +298,11 @@ export async function sendOutboundJob(deps: OutboundDeps, job: OutboundJob): Pro
       envId: message.env_id,
       ret: message.dsn_ret,
       size: Number(message.size),
-      headers: finalFailures.length || delays.length ? await readHeaderBlock(await deps.blobs.get(message.blob_hash)) : Buffer.alloc(0),
+      headers: finalFailures.length || delays.length || relayed.length ? await readHeaderBlock(await deps.blobs.get(message.blob_hash)) : Buffer.alloc(0),
       open: () => deps.blobs.get(message.blob_hash),
       messageId: message.message_id_header ?? null,
     };
-    const dsnOf = (list: Array<{ r: ClaimedRecipient; o: Outcome }>, action: 'failed' | 'delayed'): DsnRecipient[] =>
+    const dsnOf = (list: Array<{ r: ClaimedRecipient; o: Outcome }>, action: 'failed' | 'delayed' | 'relayed'): DsnRecipient[] =>
       list.map(({ r, o }) => ({
         finalRecipient: r.address,
         originalRecipient: r.original_address,
@@ -262,6 +320,8 @@ export async function sendOutboundJob(deps: OutboundDeps, job: OutboundJob): Pro
       bounces.push(await prepareBounce(deps.store, deps.hostname, original, dsnOf(delaying, 'delayed'), now()));
       for (const { r } of delaying) delayNoticeIds.add(r.id);
     }
+    const succeeding = relayed.filter(({ r }) => notifies(r.dsn_notify, 'SUCCESS'));
+    if (succeeding.length) bounces.push(await prepareBounce(deps.store, deps.hostname, original, dsnOf(succeeding, 'relayed'), now()));
   }
 
   const client = await pool.connect();
@@ -282,9 +342,11 @@ export async function sendOutboundJob(deps: OutboundDeps, job: OutboundJob): Pro
     for (const b of bounces) {
       const spooled = await spoolBounce(client, b, deps.hostname);
       result.notices.push(spooled);
+      const what = b.action === 'delayed' ? 'delay notice' : b.action === 'failed' ? 'non-delivery report' : 'success notice';
       logs.push({
-        ...logBase, level: 'info', kind: 'bounce', node: deps.hostname, result: b.action === 'delayed' ? 'delay notice' : 'bounce',
-        reason: `${b.action === 'delayed' ? 'delay notice' : 'non-delivery report'} spooled as ${spooled.id}`, recipients: [b.to],
+        messageId: message.id, mailFrom, size, tenantId, level: 'info', kind: 'bounce', node: deps.hostname,
+        result: b.action === 'delayed' ? 'delay notice' : b.action === 'failed' ? 'bounce' : 'success notice',
+        reason: `${what} spooled as ${spooled.id}`, recipients: [b.to],
       } as MailLogEntry);
     }
     await client.query(

@@ -33,7 +33,8 @@ export interface PreparedBounce {
   blobHash: string;
   size: number;
   summary: unknown;
-  action: 'failed' | 'delayed';
+  /** failed: a non-delivery report (maybe with other statuses); delayed: a delay notice; success: delivered/relayed only. */
+  action: 'failed' | 'delayed' | 'success';
 }
 
 async function readAll(stream: Readable): Promise<Buffer> {
@@ -64,7 +65,8 @@ export async function prepareBounce(
   });
   const blob = await store.putBlob(Readable.from([dsn.raw]));
   const summary = await summariseMessage(dsn.raw);
-  return { to: original.mailFrom, blobHash: blob.hash, size: blob.size, summary, action: recipients.every((r) => r.action === 'delayed') ? 'delayed' : 'failed' };
+  const action = recipients.some((r) => r.action === 'failed') ? 'failed' : recipients.every((r) => r.action === 'delayed') ? 'delayed' : 'success';
+  return { to: original.mailFrom, blobHash: blob.hash, size: blob.size, summary, action };
 }
 
 /**

@@ -1,8 +1,12 @@
-/** The BullMQ worker of Queue.Delivery: one job = one spooled message, delivered by LocalDelivery. */
+/**
+ * The BullMQ worker of Queue.Delivery: one job = one spooled message, delivered by LocalDelivery. Jobs running at the
+ * same time are handed to LocalDelivery together (group commit), so a busy node stores many messages per transaction.
+ */
 import { Worker, type ConnectionOptions } from 'bullmq';
 import type Redis from 'ioredis';
 import { Queue, type DeliveryJob } from '@dizi/contracts/queues';
-import type { LocalDelivery } from '../local/local-delivery';
+import { GroupCommit } from '@dizi/mail-store/group-commit';
+import type { DeliveryResult, LocalDelivery } from '../local/local-delivery';
 import { bullConnection, bullPrefix } from './mail-queues';
 
 export interface DeliveryWorkerOptions {
@@ -10,14 +14,22 @@ export interface DeliveryWorkerOptions {
   redisPrefix: string;
   delivery: LocalDelivery;
   concurrency: number;
+  /** Most messages delivered as one batch (default: half the concurrency, so one batch forms while another runs). */
+  batchSize?: number;
   onError?: (err: unknown) => void;
 }
 
 export function startDeliveryWorker(o: DeliveryWorkerOptions): { close(): Promise<void> } {
   const connection = bullConnection(o.redis);
+  const maxBatch = o.batchSize ?? Math.max(1, Math.ceil(o.concurrency / 2));
+  const batches = new GroupCommit<string, DeliveryResult>({
+    flush: (ids) => o.delivery.deliverMessages(ids),
+    maxBatch,
+    maxInFlight: Math.max(1, Math.ceil(o.concurrency / maxBatch)),
+  });
   const worker = new Worker<DeliveryJob>(
     Queue.Delivery,
-    async (job) => o.delivery.deliverMessage(job.data.spoolMessageId),
+    async (job) => batches.submit(job.data.spoolMessageId),
     {
       connection: connection as ConnectionOptions,
       prefix: bullPrefix(o.redisPrefix),

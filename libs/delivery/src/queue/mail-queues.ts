@@ -6,6 +6,7 @@
 import { Queue as BullQueue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import type Redis from 'ioredis';
 import { deliveryJobId, outboundJobId, Queue, type DeliveryJob, type OutboundJob } from '@dizi/contracts/queues';
+import { GroupCommit } from '@dizi/mail-store/group-commit';
 
 /** BullMQ keys live under the installation's prefix; it has its own `prefix` option and ignores ioredis keyPrefix. */
 export const bullPrefix = (redisPrefix: string): string => `${redisPrefix}bull`;
@@ -27,18 +28,27 @@ export class MailQueues {
   readonly delivery: BullQueue<DeliveryJob>;
   readonly outbound: BullQueue<OutboundJob>;
   private readonly connection: Redis;
+  /** Delivery jobs added at the same time go to Redis in one pipeline (one write instead of one per job). */
+  private readonly deliveryAdds: GroupCommit<{ job: DeliveryJob; delayMs: number }, void>;
 
   constructor(redis: Redis, redisPrefix: string) {
     this.connection = bullConnection(redis);
     const opts = { connection: this.connection as ConnectionOptions, prefix: bullPrefix(redisPrefix) };
     this.delivery = new BullQueue<DeliveryJob>(Queue.Delivery, opts);
     this.outbound = new BullQueue<OutboundJob>(Queue.Outbound, opts);
+    this.deliveryAdds = new GroupCommit({
+      flush: async (adds) => {
+        await this.delivery.addBulk(adds.map(({ job, delayMs }) => ({
+          name: 'deliver', data: job, opts: { ...JOB_OPTIONS, jobId: deliveryJobId(job), delay: delayMs },
+        })));
+        return adds.map(() => undefined);
+      },
+    });
   }
 
   /** Deliver the local recipients of a spooled message. */
   async enqueueDelivery(spoolMessageId: string, delayMs = 0): Promise<void> {
-    const job: DeliveryJob = { spoolMessageId };
-    await this.delivery.add('deliver', job, { ...JOB_OPTIONS, jobId: deliveryJobId(job), delay: delayMs });
+    await this.deliveryAdds.submit({ job: { spoolMessageId }, delayMs });
   }
 
   /** Send the remote recipients of a spooled message at one destination domain. */

@@ -1,6 +1,7 @@
 import { PassThrough, type Writable } from 'node:stream';
 import { FolderNotFoundError, type SortFields } from '@dizi/mail-store/ports/message-store';
 import type { StoredBlob } from '@dizi/mail-store/ports/blob-store';
+import { encodeBinaryParts } from '@dizi/mime/binary-parts';
 import { summariseMessage, type MessageSummary } from '@dizi/mime/message-summary';
 import { searchTokens } from '@dizi/mime/search-tokens';
 import { AUTHENTICATED, defineCommand } from '../command';
@@ -15,8 +16,11 @@ interface StoredLiteral {
   summary: MessageSummary;
 }
 
-/** The APPEND literal goes to the blob store and the MIME summariser while it arrives; nothing is buffered whole. */
-export function openMessageSink(session: Session, size: number, _binary: boolean): { sink: Writable; result: Promise<StoredLiteral> } {
+/**
+ * The APPEND literal goes to the blob store and the MIME summariser while it arrives; nothing is buffered whole.
+ * A literal8 (`~{n}`, RFC 3516) has its binary parts stored in base64 on the way (libs/mime binary-parts.ts).
+ */
+export function openMessageSink(session: Session, size: number, binary: boolean): { sink: Writable; result: Promise<StoredLiteral> } {
   const sink = new PassThrough();
   if (session.state === 'not-authenticated') {
     sink.resume();
@@ -24,8 +28,13 @@ export function openMessageSink(session: Session, size: number, _binary: boolean
   }
   const toBlob = new PassThrough();
   const toSummary = new PassThrough();
-  sink.pipe(toBlob);
-  sink.pipe(toSummary);
+  const message = binary ? encodeBinaryParts(sink) : sink;
+  message.on('error', (err) => {
+    toBlob.destroy(err);
+    toSummary.destroy(err);
+  });
+  message.pipe(toBlob);
+  message.pipe(toSummary);
   const result = Promise.all([
     session.store.putBlob(toBlob, { maxBytes: session.settings.maxAppendBytes }),
     summariseMessage(toSummary),

@@ -15,8 +15,7 @@ export const expungeCommand = defineCommand({
     const uids = set ? session.resolveSet(set as SequenceSet, true) : null;
     if (uids && uids.length === 0) return;
     const result = await session.store.expunge(sel.folder.id, uids ? uids.map((u) => ({ from: u, to: u })) : undefined);
-    for (const u of result.uids) sel.pendingExpunge.add(u);
-    if (result.uids.length) sel.highestModseq = Math.max(sel.highestModseq, result.modseq);
+    session.ownExpunge(result.uids, result.modseq);
     await session.sync(true);
     if (session.condstore && result.uids.length) return `[HIGHESTMODSEQ ${result.modseq}] Expunge completed`;
   },

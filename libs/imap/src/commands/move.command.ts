@@ -23,12 +23,15 @@ export const moveCommand = defineCommand({
       await session.store.setFlags(sel.folder.id, ranges, 'add', ['\\Deleted']);
       await session.store.expunge(sel.folder.id, ranges);
       ({ map, uidValidity } = copied);
+      for (const m of map) sel.pendingExpunge.add(m.sourceUid);
+      // The copies are new messages here: the sync asks the store.
+      sel.dirty = true;
     } else {
-      ({ map, uidValidity } = await session.store.move(sel.folder.id, ranges, target.id));
+      const moved = await session.store.move(sel.folder.id, ranges, target.id);
+      ({ map, uidValidity } = moved);
+      session.ownExpunge(map.map((m) => m.sourceUid), moved.sourceModseq);
     }
     if (map.length) session.untagged(`OK [COPYUID ${uidValidity} ${formatOrderedSet(map.map((m) => m.sourceUid))} ${formatOrderedSet(map.map((m) => m.targetUid))}] Moved`);
-    for (const m of map) sel.pendingExpunge.add(m.sourceUid);
-    sel.dirty = true;
     await session.sync(true);
   },
 });

@@ -1,4 +1,3 @@
-import type { MessageRecord } from '@dizi/mail-store/ports/message-store';
 import { AUTHENTICATED, defineCommand, type CommandContext } from '../command';
 import { bad, no } from '../imap-error';
 import { argString, type ImapArg } from '../parser/command-parser';
@@ -41,28 +40,29 @@ export async function openFolder(ctx: CommandContext, name: string, params: Imap
     if (session.enabled.has('QRESYNC')) session.untagged('OK [CLOSED] Previous mailbox closed');
   }
   if (condstore) session.enabled.add('CONDSTORE');
-  const folder = await session.store.getFolder(session.mailboxId!, { name });
-  const sel = await session.select(folder, readOnly);
-  const keywords = new Set<string>();
-  const records = await session.store.listMessages(folder.id, { withSummary: false });
-  for (const r of records) for (const f of r.flags) if (!f.startsWith('\\')) keywords.add(f);
-  const flags = [...SYSTEM_FLAGS, ...keywords];
+  // Counts, UIDs, first unseen and keywords in one store call; no message is listed. Notifications flow first, so
+  // no change after this view goes unannounced.
+  await session.watching();
+  const view = await session.store.viewFolder(session.mailboxId!, { name });
+  const { folder } = view;
+  const sel = session.select(view, readOnly);
+  const flags = [...SYSTEM_FLAGS, ...view.keywords];
   session.untagged(`FLAGS ${flagList(flags)}`);
   session.untagged(`OK [PERMANENTFLAGS ${flagList(readOnly ? [] : [...flags, '\\*'])}] Flags permitted`);
-  session.untagged(`${sel.uids.length} EXISTS`);
-  session.untagged(`${sel.recent.size} RECENT`);
-  const firstUnseen = records.findIndex((r) => !r.flags.includes('\\Seen'));
-  if (firstUnseen >= 0 && !session.enabled.has('IMAP4REV2')) session.untagged(`OK [UNSEEN ${firstUnseen + 1}] First unseen`);
+  session.untagged(`${sel.uids.count} EXISTS`);
+  session.untagged(`${sel.recent.count} RECENT`);
+  const firstUnseen = view.firstUnseenUid === null ? 0 : sel.uids.seqOf(view.firstUnseenUid);
+  if (firstUnseen > 0 && !session.enabled.has('IMAP4REV2')) session.untagged(`OK [UNSEEN ${firstUnseen}] First unseen`);
   session.untagged(`OK [UIDVALIDITY ${folder.uidValidity}] UIDs valid`);
   session.untagged(`OK [UIDNEXT ${folder.uidNext}] Predicted next UID`);
   if (session.condstore) session.untagged(`OK [HIGHESTMODSEQ ${folder.highestModseq}] Highest`);
   else session.untagged('OK [NOMODSEQ] No permanent modsequences');
   if (session.enabled.has('IMAP4REV2')) session.untagged(`LIST () "/" ${session.wireName(folder.name)}`);
-  if (qresync && qresync.uidValidity === folder.uidValidity) await resync(ctx, qresync, records);
+  if (qresync && qresync.uidValidity === folder.uidValidity) await resync(ctx, qresync);
   return `[${readOnly ? 'READ-ONLY' : 'READ-WRITE'}] ${readOnly ? 'EXAMINE' : 'SELECT'} completed`;
 }
 
-async function resync(ctx: CommandContext, params: QresyncParams, records: MessageRecord[]): Promise<void> {
+async function resync(ctx: CommandContext, params: QresyncParams): Promise<void> {
   const { session } = ctx;
   const sel = session.requireSelected();
   const changes = await session.store.changesSince(sel.folder.id, params.modseq);
@@ -74,10 +74,10 @@ async function resync(ctx: CommandContext, params: QresyncParams, records: Messa
     vanished = vanished.filter((u) => inRanges(u, ranges));
   }
   if (vanished.length) session.untagged(`VANISHED (EARLIER) ${formatSequenceSet(vanished)}`);
-  const present = new Set(records.map((r) => r.uid));
   for (const r of changes.changed) {
-    if (!present.has(r.uid)) continue;
-    session.untagged(`${session.seqOf(r.uid)} FETCH (UID ${r.uid} FLAGS ${flagList(session.flagsOf(r.uid))} MODSEQ (${r.modseq}))`);
+    if (!sel.uids.has(r.uid)) continue;
+    session.untagged(`${session.seqOf(r.uid)} FETCH (UID ${r.uid} FLAGS ${flagList(session.flagsOf(r.uid, r.flags))} MODSEQ (${r.modseq}))`);
+    session.told(r.uid, r.modseq);
   }
 }
 

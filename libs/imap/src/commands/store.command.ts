@@ -42,19 +42,28 @@ export const storeCommand = defineCommand({
     const uids = session.resolveSet(set as SequenceSet, uid).filter((u) => !sel.pendingExpunge.has(u));
     if (uids.length === 0) return;
     const result = await session.store.setFlags(sel.folder.id, toRanges(uids), mode, flags, { unchangedSince });
-    for (const c of result.changed) {
-      sel.flags.set(c.uid, c.flags);
-      sel.modseqs.set(c.uid, c.modseq);
-    }
-    const changed = new Set(result.changed.map((c) => c.uid));
+    session.ownChanges(result.changed, result.highestModseq);
+    const changed = new Map(result.changed.map((c) => [c.uid, c]));
     const failed = new Set(result.failed);
+    // The messages left as they were still get their FLAGS (unless .SILENT): read them as they are now.
+    const unchanged = silent ? [] : uids.filter((u) => !changed.has(u) && !failed.has(u));
+    const current = new Map<number, { flags: string[]; modseq: number }>(changed);
+    if (unchanged.length) {
+      for (const r of await session.store.listMessages(sel.folder.id, { uids: toRanges(unchanged), withSummary: false })) {
+        current.set(r.uid, r);
+        session.told(r.uid, r.modseq);
+      }
+    }
     for (const u of uids) {
       if (failed.has(u)) continue;
       if (silent && !(unchangedSince !== undefined && changed.has(u))) continue;
+      const now = current.get(u);
+      // Expunged meanwhile by another session: its EXPUNGE comes with the next sync.
+      if (!now) continue;
       const parts: string[] = [];
-      if (!silent) parts.push(`FLAGS ${flagList(session.flagsOf(u))}`);
+      if (!silent) parts.push(`FLAGS ${flagList(session.flagsOf(u, now.flags))}`);
       if (uid) parts.unshift(`UID ${u}`);
-      if (session.condstore) parts.push(`MODSEQ (${sel.modseqs.get(u) ?? 0})`);
+      if (session.condstore) parts.push(`MODSEQ (${now.modseq})`);
       session.untagged(`${session.seqOf(u)} FETCH (${parts.join(' ')})`);
     }
     if (result.failed.length) {

@@ -2,33 +2,55 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import {
   BlobNotFoundError, BlobTooLargeError, blobPath, clampRange,
   type BlobPutOptions, type BlobRange, type BlobStore, type StoredBlob,
 } from '../ports/blob-store';
+import { FileReadWorkers } from './file-read-workers';
 
 const TEMP_DIR = 'tmp';
 
+/** Chunks are gathered up to this many bytes per write: every system call counts when mail pours in. */
+const WRITE_BYTES = 256 * 1024;
+
+export interface FsBlobStoreOptions {
+  /** Worker threads for `read` (FETCH of many messages); default 2. */
+  readWorkers?: number;
+}
+
 export class FsBlobStore implements BlobStore {
-  constructor(private readonly root: string) {}
+  /** Directories made (or found) by this process; at most 65,536 + 257 names. Blobs are deleted, directories never. */
+  private readonly dirs = new Set<string>();
+  private readonly readers: FileReadWorkers;
+
+  constructor(private readonly root: string, options: FsBlobStoreOptions = {}) {
+    this.readers = new FileReadWorkers(Math.max(1, options.readWorkers ?? 2));
+  }
 
   async put(stream: Readable, opts: BlobPutOptions = {}): Promise<StoredBlob> {
     // The temp directory lives under the root so the final rename never crosses filesystems.
     const tempDir = join(this.root, TEMP_DIR);
-    await mkdir(tempDir, { recursive: true });
+    if (!this.dirs.has(tempDir)) {
+      await mkdir(tempDir, { recursive: true });
+      this.dirs.add(tempDir);
+    }
     const tempPath = join(tempDir, `${randomUUID()}.part`);
     try {
-      const { hash, size } = await this.writeTemp(stream, tempPath, opts.maxBytes);
-      await opts.beforeCommit?.({ hash, size });
+      const { hash, size } = await this.writeTemp(stream, tempPath, opts.maxBytes, opts.beforeCommit);
       const target = this.pathOf(hash);
       if (await exists(target)) {
         // Single-instance storage: same hash, same bytes.
         await unlink(tempPath);
       } else {
         await this.ensureDir(dirname(target));
-        await rename(tempPath, target);
+        await rename(tempPath, target).catch(async (err: NodeJS.ErrnoException) => {
+          // Its directory was removed behind our back: make it again.
+          if (err.code !== 'ENOENT') throw err;
+          this.dirs.delete(dirname(target));
+          await this.ensureDir(dirname(target));
+          await rename(tempPath, target);
+        });
         await fsyncPath(dirname(target));
       }
       return { hash, size };
@@ -52,6 +74,20 @@ export class FsBlobStore implements BlobStore {
       return Readable.from([]);
     }
     return handle.createReadStream({ start: clamped.start, end: clamped.end });
+  }
+
+  async read(hash: string, range?: BlobRange): Promise<Buffer> {
+    const path = this.pathOf(hash);
+    const start = Math.max(0, range?.start ?? 0);
+    const length = range ? Math.max(0, range.end - start + 1) : -1;
+    return this.readers.read(path, start, length).catch((err: NodeJS.ErrnoException) => {
+      throw err.code === 'ENOENT' ? new BlobNotFoundError(hash) : err;
+    });
+  }
+
+  /** Stops the read workers (they never keep the process alive while idle). */
+  async close(): Promise<void> {
+    await this.readers.close();
   }
 
   async stat(hash: string): Promise<StoredBlob | null> {
@@ -83,39 +119,55 @@ export class FsBlobStore implements BlobStore {
     return join(this.root, blobPath(hash));
   }
 
-  private async writeTemp(stream: Readable, tempPath: string, maxBytes?: number): Promise<StoredBlob> {
+  /**
+   * Writes, hashes and fsyncs the temp file; `beforeCommit` (the caller's lease) runs while the fsync does, since
+   * neither needs the other: both are done before the file gets its name.
+   */
+  private async writeTemp(
+    stream: Readable, tempPath: string, maxBytes?: number, beforeCommit?: (blob: StoredBlob) => Promise<void>,
+  ): Promise<StoredBlob> {
     const sha = createHash('sha256');
     let size = 0;
-    const meter = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        size += chunk.length;
-        if (maxBytes !== undefined && size > maxBytes) return done(new BlobTooLargeError(maxBytes));
-        sha.update(chunk);
-        done(null, chunk);
-      },
-    });
     const handle = await open(tempPath, 'wx');
     try {
-      await pipeline(stream, meter, async (source: AsyncIterable<Buffer>) => {
-        for await (const chunk of source) await handle.write(chunk);
-      });
-      await handle.sync();
+      let pending: Buffer[] = [];
+      let bytes = 0;
+      // Leaving the loop early (too big, a failed write) destroys the stream, as a pipeline would.
+      for await (const data of stream as AsyncIterable<Buffer | string>) {
+        const chunk = typeof data === 'string' ? Buffer.from(data) : data;
+        size += chunk.length;
+        if (maxBytes !== undefined && size > maxBytes) throw new BlobTooLargeError(maxBytes);
+        sha.update(chunk);
+        pending.push(chunk);
+        bytes += chunk.length;
+        if (bytes >= WRITE_BYTES) {
+          await handle.writev(pending);
+          pending = [];
+          bytes = 0;
+        }
+      }
+      if (pending.length > 0) await handle.writev(pending);
+      const blob = { hash: sha.digest('hex'), size };
+      await Promise.all([handle.sync(), beforeCommit?.(blob)]);
+      return blob;
     } finally {
       await handle.close();
     }
-    return { hash: sha.digest('hex'), size };
   }
 
   /** Creates the two hash levels; a newly made directory's entry is fsync'd in its parent. */
   private async ensureDir(dir: string): Promise<void> {
+    if (this.dirs.has(dir)) return;
     const first = await mkdir(dir, { recursive: true });
-    if (first === undefined) return;
-    let d = dir;
-    while (d.length >= first.length) {
-      const parent = dirname(d);
-      await fsyncPath(parent);
-      d = parent;
+    if (first !== undefined) {
+      let d = dir;
+      while (d.length >= first.length) {
+        const parent = dirname(d);
+        await fsyncPath(parent);
+        d = parent;
+      }
     }
+    this.dirs.add(dir);
   }
 }
 

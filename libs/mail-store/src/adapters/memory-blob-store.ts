@@ -36,6 +36,13 @@ export class MemoryBlobStore implements BlobStore {
     return Readable.from(clamped ? [content.subarray(clamped.start, clamped.end + 1)] : []);
   }
 
+  async read(hash: string, range?: BlobRange): Promise<Buffer> {
+    const content = this.content(hash);
+    if (!range) return Buffer.from(content);
+    const clamped = clampRange(range, content.length);
+    return clamped ? Buffer.from(content.subarray(clamped.start, clamped.end + 1)) : Buffer.alloc(0);
+  }
+
   async stat(hash: string): Promise<StoredBlob | null> {
     assertBlobHash(hash);
     const content = this.blobs.get(hash);

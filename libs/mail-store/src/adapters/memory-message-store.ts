@@ -9,7 +9,7 @@ import {
   BlobNotStoredError, DEFAULT_FOLDERS, FolderExistsError, FolderNotFoundError, FolderOperationError, INBOX,
   InvalidFolderNameError, MailboxNotFoundError, MessageNotFoundError, QuotaExceededError,
   type AppendOptions, type AppendResult, type ChangesSince, type CopyResult, type Delivery, type DeliveryOutcome,
-  type ExpungeResult, type FlagMode, type Folder, type FolderRef, type GarbageCollection, type ListMessagesQuery,
+  type ExpungeResult, type FlagMode, type Folder, type FolderRef, type FolderView, type GarbageCollection, type ImapFormat, type ListMessagesQuery,
   type MessageRecord, type MessageStore, type MoveResult, type NewMessage, type NumberRange, type QuotaUsage,
   type SetFlagsResult, type SortFields, type SpecialUse,
 } from '../ports/message-store';
@@ -18,7 +18,8 @@ import {
   DELETED, SEEN, applyFlagMode, hasFlag, inRanges, isSameOrChild, normalizeFlags, normalizeFolderName, normalizeRanges,
   normalizeTokens, parentNames, sameFlags, servedSize,
 } from '../message-rules';
-import { composeMessageSource } from '../message-source';
+import { composeMessageSource, readMessageBytes } from '../message-source';
+import { renderImapFormat } from '../stored-imap-format';
 
 export interface MemoryMessageStoreOptions {
   blobs: BlobStore;
@@ -31,6 +32,7 @@ interface MailboxState { quotaBytes: number; usedBytes: number; messageCount: nu
 interface MessageState {
   id: string; folderId: string; uid: number; modseq: number; flags: string[]; size: number; internalDate: Date;
   blobHash: string; headerPrefix: string; summary: unknown; sortFields: SortFields; tokens: Set<string>; deliveryKey: string | null;
+  imapFormat: ImapFormat | null;
 }
 interface FolderState extends Folder { messages: MessageState[]; tombstones: Map<number, number> }
 interface BlobState { size: number; refcount: number; touchedAt: number }
@@ -229,6 +231,7 @@ export class MemoryMessageStore implements MessageStore {
         id: String(this.nextMessageId++), folderId: folder.id, uid: folder.uidNext, modseq: folder.highestModseq + 1, flags, size,
         internalDate: m.internalDate ?? this.now(), blobHash: m.blobHash, headerPrefix, summary: structuredClone(m.summary ?? null),
         sortFields: structuredClone(m.sortFields ?? {}), tokens: new Set(normalizeTokens(m.searchTokens ?? [])), deliveryKey: m.deliveryKey ?? null,
+        imapFormat: renderImapFormat(m.summary),
       };
       this.addMessage(folder, message);
       mailbox.usedBytes += size;
@@ -238,6 +241,21 @@ export class MemoryMessageStore implements MessageStore {
     });
     await this.publish(mergeExists(events));
     return outcomes;
+  }
+
+  async viewFolder(mailboxId: string, ref: FolderRef): Promise<FolderView> {
+    const folder = this.findFolder(mailboxId, ref);
+    const uidRuns: NumberRange[] = [];
+    const keywords = new Set<string>();
+    let firstUnseenUid: number | null = null;
+    for (const m of folder.messages) {
+      const last = uidRuns[uidRuns.length - 1];
+      if (last && last.to + 1 === m.uid) last.to = m.uid;
+      else uidRuns.push({ from: m.uid, to: m.uid });
+      if (firstUnseenUid === null && !hasFlag(m.flags, SEEN)) firstUnseenUid = m.uid;
+      for (const f of m.flags) if (!f.startsWith('\\')) keywords.add(f);
+    }
+    return { folder: publicFolder(folder), uidRuns, firstUnseenUid, keywords: [...keywords] };
   }
 
   async listMessages(folderId: string, query: ListMessagesQuery = {}): Promise<MessageRecord[]> {
@@ -255,6 +273,8 @@ export class MemoryMessageStore implements MessageStore {
       if (seqs) record.seq = i + 1;
       if (query.withSummary !== false) record.summary = structuredClone(m.summary);
       if (query.withSortFields) record.sortFields = structuredClone(m.sortFields);
+      if (query.withSource) record.headerPrefix = m.headerPrefix;
+      if (query.withImapFormat) record.imapFormat = m.imapFormat;
       out.push(record);
     });
     return out;
@@ -264,6 +284,12 @@ export class MemoryMessageStore implements MessageStore {
     const m = this.messages.get(messageId);
     if (!m) throw new MessageNotFoundError(messageId);
     return composeMessageSource(this.blobs, m.headerPrefix, m.blobHash, this.blobRows.get(m.blobHash)!.size, range);
+  }
+
+  async readMessage(record: MessageRecord, range?: BlobRange): Promise<Buffer> {
+    const m = this.messages.get(record.id);
+    if (!m) throw new MessageNotFoundError(record.id);
+    return readMessageBytes(this.blobs, m.headerPrefix, m.blobHash, this.blobRows.get(m.blobHash)!.size, range);
   }
 
   async setFlags(folderId: string, uids: NumberRange[], mode: FlagMode, flags: string[], opts: { unchangedSince?: number } = {}): Promise<SetFlagsResult> {

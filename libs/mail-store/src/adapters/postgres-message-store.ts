@@ -12,7 +12,7 @@ import {
   BlobNotStoredError, DEFAULT_FOLDERS, FolderExistsError, FolderNotFoundError, FolderOperationError, INBOX,
   InvalidFolderNameError, MailboxNotFoundError, MessageNotFoundError, QuotaExceededError,
   type AppendOptions, type AppendResult, type ChangesSince, type CopyResult, type Delivery, type DeliveryOutcome,
-  type ExpungeResult, type FlagMode, type Folder, type FolderRef, type GarbageCollection, type ListMessagesQuery,
+  type ExpungeResult, type FlagMode, type Folder, type FolderRef, type FolderView, type GarbageCollection, type ListMessagesQuery,
   type MessageRecord, type MessageStore, type MoveResult, type NewMessage, type NumberRange,
   type QuotaUsage, type SetFlagsResult, type SpecialUse,
 } from '../ports/message-store';
@@ -21,7 +21,9 @@ import {
   DELETED, SEEN, applyFlagMode, hasFlag, isSameOrChild, normalizeFlags, normalizeFolderName, normalizeRanges,
   normalizeTokens, parentNames, sameFlags, servedSize,
 } from '../message-rules';
-import { composeMessageSource } from '../message-source';
+import { GroupCommit } from '../group-commit';
+import { composeMessageSource, readMessageBytes } from '../message-source';
+import { renderImapFormat } from '../stored-imap-format';
 
 export interface PostgresMessageStoreOptions {
   pool: Pool;
@@ -70,6 +72,8 @@ export class PostgresMessageStore implements MessageStore {
   private readonly notifier: Notifier;
   private readonly gcGraceMs: number;
   private readonly now: () => Date;
+  /** Blob leases of concurrent putBlob calls, taken in one statement. */
+  private readonly leases: GroupCommit<StoredBlob, void>;
 
   constructor(private readonly options: PostgresMessageStoreOptions) {
     this.pool = options.pool;
@@ -77,6 +81,7 @@ export class PostgresMessageStore implements MessageStore {
     this.notifier = options.notifier;
     this.gcGraceMs = options.gcGraceMs ?? 24 * 3600_000;
     this.now = options.now ?? (() => new Date());
+    this.leases = new GroupCommit({ flush: (blobs) => this.leaseBlobs(blobs) });
   }
 
   async putBlob(stream: Readable, opts: { maxBytes?: number } = {}): Promise<StoredBlob> {
@@ -84,13 +89,20 @@ export class PostgresMessageStore implements MessageStore {
       maxBytes: opts.maxBytes,
       // The lease (fresh touched_at) comes before the object is committed: a collector already deleting this hash
       // holds the row lock, so we wait for it and the put then writes the object anew.
-      beforeCommit: async ({ hash, size }) => {
-        await this.pool.query(
-          `INSERT INTO blob (hash, size) VALUES ($1, $2) ON CONFLICT (hash) DO UPDATE SET touched_at = now()`,
-          [hash, size],
-        );
-      },
+      beforeCommit: (blob) => this.leases.submit(blob),
     });
+  }
+
+  /** Fresh touched_at for each blob (a row for a new one), in hash order: the collector's and the trigger's lock order. */
+  private async leaseBlobs(blobs: StoredBlob[]): Promise<void[]> {
+    const sizes = new Map(blobs.map((b) => [b.hash, b.size]));
+    const hashes = [...sizes.keys()].sort();
+    await this.pool.query(
+      `INSERT INTO blob (hash, size) SELECT * FROM unnest($1::text[], $2::bigint[]) AS t(hash, size) ORDER BY hash
+       ON CONFLICT (hash) DO UPDATE SET touched_at = now()`,
+      [hashes, hashes.map((h) => sizes.get(h))],
+    );
+    return blobs.map(() => undefined);
   }
 
   // ---------------------------------------------------------------- folders
@@ -274,7 +286,18 @@ export class PostgresMessageStore implements MessageStore {
   }
 
   async appendMany(deliveries: Delivery[]): Promise<DeliveryOutcome[]> {
-    await this.ensureDefaultFolders(deliveries.map((d) => d.mailboxId));
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.appendBatch(deliveries);
+      } catch (err) {
+        // A concurrent delivery committed one of our keys after we looked: the next attempt finds it as earlier.
+        if (!(err instanceof DeliveryKeyRace) || attempt >= 5) throw err;
+      }
+    }
+  }
+
+  /** One attempt of appendMany: every new copy in one transaction, its messages in one multi-row insert. */
+  private async appendBatch(deliveries: Delivery[]): Promise<DeliveryOutcome[]> {
     const outcomes: Array<DeliveryOutcome | undefined> = new Array(deliveries.length);
     const prepared = deliveries.map((d, i) => {
       try {
@@ -289,21 +312,35 @@ export class PostgresMessageStore implements MessageStore {
     // Retried deliveries answer from the earlier message without taking any lock.
     const keys = prepared.map((p) => p.d.message.deliveryKey).filter((k): k is string => !!k);
     const hashes = [...new Set(prepared.map((p) => p.d.message.blobHash))];
-    // Earlier deliveries and blob sizes in one round trip (each costs as much as a small insert).
-    const { rows: [found] } = await this.pool.query<{ delivered: DeliveredRow[] | null; blobs: Array<{ hash: string; size: number }> | null }>(
+    const mailboxIds = [...new Set(deliveries.map((d) => d.mailboxId))].filter((id) => UUID.test(id));
+    // Earlier deliveries, blob sizes and mailboxes still without folders (see ensureDefaultFolders) in one round trip
+    // (each costs as much as a small insert).
+    const { rows: [found] } = await this.pool.query<{
+      delivered: DeliveredRow[] | null; blobs: Array<{ hash: string; size: number }> | null; bare: string[] | null;
+    }>(
       `SELECT (${DELIVERED_JSON} WHERE m.delivery_key = ANY($1)) AS delivered,
-              (SELECT json_agg(json_build_object('hash', hash, 'size', size)) FROM blob WHERE hash = ANY($2)) AS blobs`,
-      [keys, hashes],
+              (SELECT json_agg(json_build_object('hash', hash, 'size', size)) FROM blob WHERE hash = ANY($2)) AS blobs,
+              (SELECT array_agg(m.id) FROM mailbox m
+                WHERE m.id = ANY($3::uuid[]) AND NOT EXISTS (SELECT 1 FROM folder f WHERE f.mailbox_id = m.id)) AS bare`,
+      [keys, hashes, mailboxIds],
     );
+    for (const id of found.bare ?? []) await this.createDefaultFolders(id);
     const earlier = new Map((found.delivered ?? []).map((r) => [r.delivery_key, deliveredResult(r)]));
     const blobSizes = new Map<string, number>();
     for (const r of found.blobs ?? []) blobSizes.set(r.hash, Number(r.size));
+    // A key given twice in this call is stored once; the repeat answers like a retry of the first.
+    const firstWithKey = new Map<string, number>();
+    const repeats: Array<{ i: number; first: number }> = [];
     const todo = prepared.filter((p) => {
       const key = p.d.message.deliveryKey;
       const dup = key ? earlier.get(key) : undefined;
       if (dup) outcomes[p.i] = { ok: true, ...dup };
       else if (!blobSizes.has(p.d.message.blobHash)) outcomes[p.i] = { ok: false, error: new BlobNotStoredError(p.d.message.blobHash) };
-      else return true;
+      else if (key && firstWithKey.has(key)) repeats.push({ i: p.i, first: firstWithKey.get(key)! });
+      else {
+        if (key) firstWithKey.set(key, p.i);
+        return true;
+      }
       return false;
     });
 
@@ -323,6 +360,8 @@ export class PostgresMessageStore implements MessageStore {
         const mailboxes = await this.lockMailboxes(c, [...new Set(folderRows.map((f) => f.mailbox_id))]);
         const used = new Map(mailboxes.map((m) => [m.id, { used: Number(m.used_bytes), quota: Number(m.quota_bytes), bytes: 0, count: 0 }]));
         const touched = new Map<string, { row: FolderRow; uidNext: number; modseq: number; count: number; unseen: number; bytes: number; uids: number[] }>();
+        const rows: NewMessageRow[] = [];
+        const placed: Array<{ i: number; folder: FolderRow; uid: number; modseq: number; size: number }> = [];
 
         for (const p of todo) {
           const row = folderOf(p);
@@ -344,25 +383,16 @@ export class PostgresMessageStore implements MessageStore {
           const uid = t.uidNext;
           const modseq = t.modseq + 1;
           const sort = m.sortFields ?? {};
-          const { rows: inserted } = await c.query<{ id: string }>(
-            `INSERT INTO message (mailbox_id, folder_id, uid, modseq, flags, internal_date, size, blob_hash, header_prefix,
-               summary, subject, base_subject, from_addr, to_addr, cc_addr, sent_date, message_id, in_reply_to, refs,
-               attachment_names, search, delivery_key)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-               array_to_tsvector($21::text[]), $22)
-             ON CONFLICT (delivery_key) DO NOTHING RETURNING id`,
-            [row.mailbox_id, row.id, uid, modseq, flags.map(stripNul), m.internalDate ?? this.now(), size, m.blobHash,
-              headerPrefix, jsonForPostgres(m.summary ?? null), text(sort.subject), text(sort.baseSubject), text(sort.from),
-              text(sort.to), text(sort.cc), sort.sentDate ?? null, text(sort.messageId), text(sort.inReplyTo),
-              (sort.references ?? []).map(stripNul), (sort.attachmentNames ?? []).map(stripNul),
-              normalizeTokens(m.searchTokens ?? []), m.deliveryKey ?? null],
-          );
-          if (inserted.length === 0) {
-            // Same key delivered meanwhile (by a concurrent worker or earlier in this batch): nothing allocated.
-            const [dup] = await this.findDelivered(c, [m.deliveryKey!]);
-            outcomes[p.i] = { ok: true, ...dup.result };
-            continue;
-          }
+          rows.push({
+            mailbox_id: row.mailbox_id, folder_id: row.id, uid, modseq, flags: flags.map(stripNul), internal_date: m.internalDate ?? this.now(),
+            size, blob_hash: m.blobHash, header_prefix: headerPrefix, summary: m.summary ?? null, subject: text(sort.subject),
+            base_subject: text(sort.baseSubject), from_addr: text(sort.from), to_addr: text(sort.to), cc_addr: text(sort.cc),
+            sent_date: sort.sentDate ?? null, message_id: text(sort.messageId), in_reply_to: text(sort.inReplyTo),
+            refs: (sort.references ?? []).map(stripNul), attachment_names: (sort.attachmentNames ?? []).map(stripNul),
+            search: normalizeTokens(m.searchTokens ?? []), delivery_key: m.deliveryKey ?? null,
+            ...imapFormatColumns(m.summary),
+          });
+          placed.push({ i: p.i, folder: row, uid, modseq, size });
           t.uidNext = uid + 1;
           t.modseq = modseq;
           t.count += 1;
@@ -371,33 +401,78 @@ export class PostgresMessageStore implements MessageStore {
           t.uids.push(uid);
           usage.bytes += size;
           usage.count += 1;
-          outcomes[p.i] = {
-            ok: true, messageId: inserted[0].id, folderId: row.id, uid, uidValidity: Number(row.uid_validity), modseq, size, duplicate: false,
-          };
         }
 
         const folders = [...touched.values()];
         if (folders.length === 0) return;
-        await c.query(
-          `UPDATE folder f SET uid_next = d.uid_next, highest_modseq = d.modseq, message_count = f.message_count + d.n,
-              unseen_count = f.unseen_count + d.unseen, size_bytes = f.size_bytes + d.bytes
-             FROM unnest($1::uuid[], $2::int[], $3::bigint[], $4::int[], $5::int[], $6::bigint[]) AS d(id, uid_next, modseq, n, unseen, bytes)
-            WHERE f.id = d.id`,
-          [folders.map((t) => t.row.id), folders.map((t) => t.uidNext), folders.map((t) => t.modseq), folders.map((t) => t.count),
-            folders.map((t) => t.unseen), folders.map((t) => t.bytes)],
-        );
         const charged = [...used.entries()].filter(([, u]) => u.count > 0);
-        await c.query(
-          `UPDATE mailbox m SET used_bytes = m.used_bytes + d.bytes, message_count = m.message_count + d.n
-             FROM unnest($1::uuid[], $2::bigint[], $3::int[]) AS d(id, bytes, n) WHERE m.id = d.id`,
-          [charged.map(([id]) => id), charged.map(([, u]) => u.bytes), charged.map(([, u]) => u.count)],
+        // The messages, their folders' counters and the mailboxes' usage in one statement (the rows are locked above).
+        const { rows: inserted } = await c.query<{ id: string; folder_id: string; uid: number }>(
+          `WITH ins AS (INSERT INTO message (mailbox_id, folder_id, uid, modseq, flags, internal_date, size, blob_hash, header_prefix,
+             summary, subject, base_subject, from_addr, to_addr, cc_addr, sent_date, message_id, in_reply_to, refs,
+             attachment_names, search, delivery_key, imap_envelope, imap_bodystructure)
+           SELECT mailbox_id, folder_id, uid, modseq, flags, internal_date, size, blob_hash, header_prefix, summary, subject,
+             base_subject, from_addr, to_addr, cc_addr, sent_date, message_id, in_reply_to, refs, attachment_names,
+             array_to_tsvector(search), delivery_key, imap_envelope, imap_bodystructure
+             FROM json_to_recordset($1::json) AS r(mailbox_id uuid, folder_id uuid, uid integer, modseq bigint, flags text[],
+               internal_date timestamptz, size integer, blob_hash text, header_prefix text, summary jsonb, subject text,
+               base_subject text, from_addr text, to_addr text, cc_addr text, sent_date timestamptz, message_id text,
+               in_reply_to text, refs text[], attachment_names text[], search text[], delivery_key text, imap_envelope text,
+               imap_bodystructure text)
+           ON CONFLICT (delivery_key) DO NOTHING RETURNING id, folder_id, uid),
+           f AS (UPDATE folder f SET uid_next = d.uid_next, highest_modseq = d.modseq, message_count = f.message_count + d.n,
+                   unseen_count = f.unseen_count + d.unseen, size_bytes = f.size_bytes + d.bytes
+                  FROM unnest($2::uuid[], $3::int[], $4::bigint[], $5::int[], $6::int[], $7::bigint[]) AS d(id, uid_next, modseq, n, unseen, bytes)
+                 WHERE f.id = d.id),
+           mb AS (UPDATE mailbox m SET used_bytes = m.used_bytes + d.bytes, message_count = m.message_count + d.n
+                  FROM unnest($8::uuid[], $9::bigint[], $10::int[]) AS d(id, bytes, n) WHERE m.id = d.id)
+           SELECT id, folder_id, uid FROM ins`,
+          [jsonForPostgres(rows),
+            folders.map((t) => t.row.id), folders.map((t) => t.uidNext), folders.map((t) => t.modseq), folders.map((t) => t.count),
+            folders.map((t) => t.unseen), folders.map((t) => t.bytes),
+            charged.map(([id]) => id), charged.map(([, u]) => u.bytes), charged.map(([, u]) => u.count)],
         );
+        // A key committed by a concurrent delivery after we looked: this attempt would leave a gap in the UIDs.
+        if (inserted.length < rows.length) throw new DeliveryKeyRace();
+        const ids = new Map(inserted.map((r) => [`${r.folder_id}:${r.uid}`, r.id]));
+        for (const x of placed) {
+          outcomes[x.i] = {
+            ok: true, messageId: ids.get(`${x.folder.id}:${x.uid}`)!, folderId: x.folder.id, uid: x.uid,
+            uidValidity: Number(x.folder.uid_validity), modseq: x.modseq, size: x.size, duplicate: false,
+          };
+        }
         for (const t of folders) {
           events.push({ mailboxId: t.row.mailbox_id, event: { type: 'exists', folderId: t.row.id, uids: t.uids, modseq: t.modseq } });
         }
       });
     }
+    for (const r of repeats) {
+      const first = outcomes[r.first]!;
+      outcomes[r.i] = first.ok ? { ...first, duplicate: true } : first;
+    }
     return outcomes.map((o) => o!);
+  }
+
+  async viewFolder(mailboxId: string, ref: FolderRef): Promise<FolderView> {
+    const label = 'id' in ref ? ref.id : ref.name;
+    if (!UUID.test(mailboxId) || ('id' in ref && !UUID.test(ref.id))) throw new FolderNotFoundError(label);
+    const params = 'id' in ref ? [ref.id, mailboxId] : [mailboxId, safeFolderName(ref.name)];
+    const where = 'id' in ref ? 'id = $1 AND mailbox_id = $2' : 'mailbox_id = $1 AND name = $2';
+    const run = () => this.pool.query<FolderViewRow>(`
+      WITH f AS (SELECT ${FOLDER_COLUMNS} FROM folder WHERE ${where})
+      SELECT f.*, ${FOLDER_VIEW_COLUMNS}
+        FROM f CROSS JOIN LATERAL (SELECT (SELECT min(uid) FROM message WHERE folder_id = f.id) AS lo,
+                                          (SELECT max(uid) FROM message WHERE folder_id = f.id) AS hi) b`, params);
+    let { rows } = await run();
+    if (rows.length === 0) {
+      // A bulk-imported mailbox gets its default folders at first use (see ensureDefaultFolders).
+      await this.ensureDefaultFolders([mailboxId]);
+      ({ rows } = await run());
+    }
+    if (rows.length === 0) throw new FolderNotFoundError(label);
+    const r = rows[0];
+    const uidRuns = r.lo === null ? [] : r.runs === null ? [{ from: r.lo, to: r.hi! }] : parseRuns(r.runs);
+    return { folder: toFolder(r), uidRuns, firstUnseenUid: r.first_unseen, keywords: r.keywords };
   }
 
   async listMessages(folderId: string, query: ListMessagesQuery = {}): Promise<MessageRecord[]> {
@@ -407,8 +482,10 @@ export class PostgresMessageStore implements MessageStore {
     let seqColumn = '';
     if (query.uids) {
       const r = mergeRanges(query.uids);
-      params.push(r.map((x) => x.from), r.map((x) => x.to));
-      where.push(`EXISTS (SELECT 1 FROM unnest($${params.length - 1}::int[], $${params.length}::int[]) r(lo, hi) WHERE m.uid BETWEEN r.lo AND r.hi)`);
+      params.push(r.map((x) => x.from), r.map((x) => x.to), ...uidBounds(r));
+      // The bounds let the (folder_id, uid) index scan only the span asked for; EXISTS alone reads the whole folder.
+      where.push(`m.uid BETWEEN $${params.length - 1} AND $${params.length}`,
+        `EXISTS (SELECT 1 FROM unnest($${params.length - 3}::int[], $${params.length - 2}::int[]) r(lo, hi) WHERE m.uid BETWEEN r.lo AND r.hi)`);
     }
     if (query.seqs) {
       const r = mergeRanges(query.seqs);
@@ -425,6 +502,8 @@ export class PostgresMessageStore implements MessageStore {
     const columns = [
       'm.id', 'm.uid', 'm.modseq', 'm.flags', 'm.size', 'm.internal_date', 'm.blob_hash',
       ...(query.withSummary === false ? [] : ['m.summary']),
+      ...(query.withSource ? ['m.header_prefix'] : []),
+      ...(query.withImapFormat ? ['m.imap_envelope', 'm.imap_bodystructure'] : []),
       ...(query.withSortFields ? ['m.subject', 'm.base_subject', 'm.from_addr', 'm.to_addr', 'm.cc_addr', 'm.sent_date',
         'm.message_id', 'm.in_reply_to', 'm.refs', 'm.attachment_names'] : []),
     ];
@@ -445,6 +524,12 @@ export class PostgresMessageStore implements MessageStore {
       : { rows: [] };
     if (rows.length === 0) throw new MessageNotFoundError(messageId);
     return composeMessageSource(this.blobs, rows[0].header_prefix, rows[0].blob_hash, Number(rows[0].blob_size), range);
+  }
+
+  async readMessage(record: MessageRecord, range?: BlobRange): Promise<Buffer> {
+    const prefix = record.headerPrefix;
+    if (prefix === undefined) return readStream(await this.getMessageSource(record.id, range));
+    return readMessageBytes(this.blobs, prefix, record.blobHash, record.size - Buffer.byteLength(prefix, 'utf8'), range);
   }
 
   async setFlags(folderId: string, uids: NumberRange[], mode: FlagMode, flags: string[], opts: { unchangedSince?: number } = {}): Promise<SetFlagsResult> {
@@ -493,10 +578,10 @@ export class PostgresMessageStore implements MessageStore {
       await c.query(
         `INSERT INTO message (mailbox_id, folder_id, uid, modseq, flags, internal_date, size, blob_hash, header_prefix,
            summary, subject, base_subject, from_addr, to_addr, cc_addr, sent_date, message_id, in_reply_to, refs,
-           attachment_names, search)
+           attachment_names, search, imap_envelope, imap_bodystructure)
          SELECT $1, $2, d.new_uid, $3, m.flags, m.internal_date, m.size, m.blob_hash, m.header_prefix,
            m.summary, m.subject, m.base_subject, m.from_addr, m.to_addr, m.cc_addr, m.sent_date, m.message_id, m.in_reply_to, m.refs,
-           m.attachment_names, m.search
+           m.attachment_names, m.search, m.imap_envelope, m.imap_bodystructure
            FROM message m JOIN unnest($4::bigint[], $5::int[]) AS d(id, new_uid) ON m.id = d.id
           ORDER BY d.new_uid`,
         [target.mailbox_id, target.id, modseq, rows.map((r) => r.id), map.map((x) => x.targetUid)],
@@ -564,12 +649,32 @@ export class PostgresMessageStore implements MessageStore {
   }
 
   async changesSince(folderId: string, modseq: number): Promise<ChangesSince> {
-    const folder = await this.folderById(this.pool, folderId);
-    const changed = await this.listMessages(folderId, { changedSince: modseq, withSummary: false });
-    const { rows } = await this.pool.query<{ uid: number }>(
-      `SELECT uid FROM expunged_message WHERE folder_id = $1 AND modseq > $2 ORDER BY uid`, [folderId, modseq],
+    if (!UUID.test(folderId)) throw new FolderNotFoundError(folderId);
+    // One statement, one snapshot: the folder's HIGHESTMODSEQ (kind 0), tombstones (1) and changed messages (2).
+    const { rows } = await this.pool.query<ChangeRow>(
+      `SELECT 0 AS kind, NULL::bigint AS id, 0 AS uid, highest_modseq AS modseq, NULL::text[] AS flags, NULL::integer AS size,
+              NULL::timestamptz AS internal_date, NULL::text AS blob_hash
+         FROM folder WHERE id = $1
+       UNION ALL
+       SELECT 1, NULL, uid, modseq, NULL, NULL, NULL, NULL FROM expunged_message WHERE folder_id = $1 AND modseq > $2
+       UNION ALL
+       SELECT 2, id, uid, modseq, flags, size, internal_date, blob_hash FROM message WHERE folder_id = $1 AND modseq > $2
+       ORDER BY kind, uid`,
+      [folderId, modseq],
     );
-    return { changed, vanished: rows.map((r) => r.uid), highestModseq: Number(folder.highest_modseq) };
+    if (rows.length === 0 || rows[0].kind !== 0) throw new FolderNotFoundError(folderId);
+    const vanished: number[] = [];
+    const changed: MessageRecord[] = [];
+    for (let i = 1; i < rows.length; i++) {
+      const r = rows[i];
+      if (r.kind === 1) vanished.push(r.uid);
+      else {
+        changed.push({
+          id: r.id!, uid: r.uid, modseq: Number(r.modseq), flags: r.flags!, size: r.size!, internalDate: r.internal_date!, blobHash: r.blob_hash!,
+        });
+      }
+    }
+    return { changed, vanished, highestModseq: Number(rows[0].modseq) };
   }
 
   async collectGarbage(): Promise<GarbageCollection> {
@@ -688,9 +793,10 @@ export class PostgresMessageStore implements MessageStore {
     const r = mergeRanges(uids);
     const { rows } = await c.query<MessageRow>(
       `SELECT m.id, m.uid, m.modseq, m.flags, m.size, m.blob_hash FROM message m
-        WHERE m.folder_id = $1 AND EXISTS (SELECT 1 FROM unnest($2::int[], $3::int[]) r(lo, hi) WHERE m.uid BETWEEN r.lo AND r.hi)
+        WHERE m.folder_id = $1 AND m.uid BETWEEN $4 AND $5
+          AND EXISTS (SELECT 1 FROM unnest($2::int[], $3::int[]) r(lo, hi) WHERE m.uid BETWEEN r.lo AND r.hi)
         ORDER BY m.uid`,
-      [folderId, r.map((x) => x.from), r.map((x) => x.to)],
+      [folderId, r.map((x) => x.from), r.map((x) => x.to), ...uidBounds(r)],
     );
     return rows;
   }
@@ -745,18 +851,26 @@ export class PostgresMessageStore implements MessageStore {
       [folderId, uidNext, modseq, count, unseen, bytes],
     );
   }
+}
 
-  private async findDelivered(c: Pool | PoolClient, keys: string[]): Promise<Array<{ deliveryKey: string; result: AppendResult }>> {
-    if (keys.length === 0) return [];
-    const { rows } = await c.query(
-      `SELECT m.delivery_key, m.id, m.folder_id, m.uid, m.modseq, m.size, f.uid_validity
-         FROM message m JOIN folder f ON f.id = m.folder_id WHERE m.delivery_key = ANY($1)`,
-      [keys],
-    );
-    return rows.map((r) => ({
-      deliveryKey: r.delivery_key,
-      result: { messageId: r.id, folderId: r.folder_id, uid: r.uid, uidValidity: Number(r.uid_validity), modseq: Number(r.modseq), size: r.size, duplicate: true },
-    }));
+/** A message row as appendMany inserts it (json_to_recordset column names). */
+interface NewMessageRow {
+  mailbox_id: string; folder_id: string; uid: number; modseq: number; flags: string[]; internal_date: Date; size: number;
+  blob_hash: string; header_prefix: string; summary: unknown; subject: string | null; base_subject: string | null;
+  from_addr: string | null; to_addr: string | null; cc_addr: string | null; sent_date: Date | null; message_id: string | null;
+  in_reply_to: string | null; refs: string[]; attachment_names: string[]; search: string[]; delivery_key: string | null;
+  imap_envelope: string | null; imap_bodystructure: string | null;
+}
+
+function imapFormatColumns(summary: unknown): Pick<NewMessageRow, 'imap_envelope' | 'imap_bodystructure'> {
+  const format = renderImapFormat(summary);
+  return { imap_envelope: format?.envelope ?? null, imap_bodystructure: format?.bodyStructure ?? null };
+}
+
+/** appendMany lost a race for a delivery key; it rolls back and tries again. */
+class DeliveryKeyRace extends Error {
+  constructor() {
+    super('a delivery key was stored concurrently');
   }
 }
 
@@ -783,7 +897,41 @@ interface ListedRow {
   id: string; uid: number; seq?: string; modseq: string; flags: string[]; size: number; internal_date: Date; blob_hash: string;
   summary?: unknown; subject?: string | null; base_subject?: string | null; from_addr?: string | null; to_addr?: string | null;
   cc_addr?: string | null; sent_date?: Date | null; message_id?: string | null; in_reply_to?: string | null; refs?: string[];
-  attachment_names?: string[];
+  attachment_names?: string[]; header_prefix?: string; imap_envelope?: string | null; imap_bodystructure?: string | null;
+}
+
+interface ChangeRow {
+  kind: number; id: string | null; uid: number; modseq: string; flags: string[] | null; size: number | null;
+  internal_date: Date | null; blob_hash: string | null;
+}
+
+interface FolderViewRow extends FolderRow { lo: number | null; hi: number | null; runs: string | null; first_unseen: number | null; keywords: string[] }
+
+/**
+ * UID runs (gaps and islands) only when the folder has gaps: first and last UID come from the index and, when they
+ * span exactly message_count UIDs, are the one run. The unseen and keyword subqueries repeat the predicates of the
+ * partial indexes message_unseen_idx and message_keyword_idx, so they read only the rows those hold.
+ */
+const FOLDER_VIEW_COLUMNS = `b.lo, b.hi,
+  CASE WHEN b.lo IS NULL OR b.hi - b.lo + 1 = f.message_count THEN NULL ELSE (
+    SELECT string_agg(r.lo || ':' || r.hi, ',' ORDER BY r.lo)
+      FROM (SELECT min(uid) AS lo, max(uid) AS hi
+              FROM (SELECT uid, uid - row_number() OVER (ORDER BY uid) AS island FROM message WHERE folder_id = f.id) s
+             GROUP BY island) r
+  ) END AS runs,
+  CASE WHEN f.unseen_count = 0 THEN NULL
+       ELSE (SELECT min(uid) FROM message WHERE folder_id = f.id AND NOT ('\\Seen' = ANY (flags))) END AS first_unseen,
+  ARRAY(SELECT k FROM message m, unnest(m.flags) WITH ORDINALITY AS u(k, o)
+         WHERE m.folder_id = f.id AND NOT (m.flags <@ ARRAY['\\Seen', '\\Answered', '\\Flagged', '\\Deleted', '\\Draft']::text[])
+           AND left(k, 1) <> '\\'
+         GROUP BY k ORDER BY min(m.uid), min(u.o)) AS keywords`;
+
+/** `1:40,42:97` → runs. */
+function parseRuns(text: string): NumberRange[] {
+  return text.split(',').map((part) => {
+    const colon = part.indexOf(':');
+    return { from: Number(part.slice(0, colon)), to: Number(part.slice(colon + 1)) };
+  });
 }
 
 function toMessageRecord(r: ListedRow, query: ListMessagesQuery): MessageRecord {
@@ -792,6 +940,10 @@ function toMessageRecord(r: ListedRow, query: ListMessagesQuery): MessageRecord 
   };
   if (query.seqs) record.seq = Number(r.seq);
   if (query.withSummary !== false) record.summary = r.summary;
+  if (query.withSource) record.headerPrefix = r.header_prefix;
+  if (query.withImapFormat) {
+    record.imapFormat = r.imap_envelope != null && r.imap_bodystructure != null ? { envelope: r.imap_envelope, bodyStructure: r.imap_bodystructure } : null;
+  }
   if (query.withSortFields) {
     record.sortFields = {
       subject: r.subject, baseSubject: r.base_subject, from: r.from_addr, to: r.to_addr, cc: r.cc_addr, sentDate: r.sent_date,
@@ -803,6 +955,11 @@ function toMessageRecord(r: ListedRow, query: ListMessagesQuery): MessageRecord 
 
 function foldersEvent(): MailboxEvent {
   return { type: 'folders', folderId: null, uids: [], modseq: null };
+}
+
+/** Lowest and highest UID of merged ranges (an empty span when there are none). */
+function uidBounds(merged: NumberRange[]): [number, number] {
+  return merged.length ? [merged[0].from, merged[merged.length - 1].to] : [1, 0];
 }
 
 /** Sorted, overlapping and adjacent ranges joined, so a range join never returns a message twice. */
@@ -852,4 +1009,10 @@ function mapPgError(err: unknown): unknown {
   }
   if (e.code === '23503' && e.constraint === 'message_blob_hash_fkey') return new BlobNotStoredError(e.detail ?? 'blob');
   return err;
+}
+
+async function readStream(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }

@@ -121,6 +121,12 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
+  async read(hash: string, range?: BlobRange): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of await this.get(hash, range)) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+
   async stat(hash: string): Promise<StoredBlob | null> {
     const size = await this.headSize(this.keyOf(hash));
     return size === null ? null : { hash, size };

@@ -28,6 +28,11 @@ export interface BlobStore {
   put(stream: Readable, opts?: BlobPutOptions): Promise<StoredBlob>;
   /** Rejects with BlobNotFoundError when no such blob exists. */
   get(hash: string, range?: BlobRange): Promise<Readable>;
+  /**
+   * The same bytes in one buffer, for callers that hold them whole anyway (IMAP FETCH of many small messages): no
+   * stream per blob. A range past the end is clamped. Rejects with BlobNotFoundError.
+   */
+  read(hash: string, range?: BlobRange): Promise<Buffer>;
   stat(hash: string): Promise<StoredBlob | null>;
   /** Idempotent: deleting a missing blob is not an error. */
   delete(hash: string): Promise<void>;

@@ -110,6 +110,16 @@ export interface ListMessagesQuery {
   /** Default true; FETCH FLAGS does not need it. */
   withSummary?: boolean;
   withSortFields?: boolean;
+  /** The per-recipient header prefix with each record, so readMessage needs no query per message (FETCH of bodies). */
+  withSource?: boolean;
+  /** ENVELOPE and BODYSTRUCTURE as rendered at delivery, so FETCH needs no summary for them. */
+  withImapFormat?: boolean;
+}
+
+/** IMAP ENVELOPE and BODYSTRUCTURE of a message as byte strings (libs/mime imap-format.ts), rendered once when stored. */
+export interface ImapFormat {
+  envelope: string;
+  bodyStructure: string;
 }
 
 export interface MessageRecord {
@@ -124,6 +134,10 @@ export interface MessageRecord {
   blobHash: string;
   summary?: unknown;
   sortFields?: SortFields;
+  /** With `withSource`. */
+  headerPrefix?: string;
+  /** With `withImapFormat`; null for a message stored before they were rendered (render it from the summary). */
+  imapFormat?: ImapFormat | null;
 }
 
 export type FlagMode = 'add' | 'remove' | 'replace';
@@ -152,6 +166,17 @@ export interface MoveResult extends CopyResult {
 export interface ExpungeResult {
   uids: number[];
   modseq: number;
+}
+
+/** What SELECT / EXAMINE announce, read in one consistent snapshot without loading every message. */
+export interface FolderView {
+  folder: Folder;
+  /** The folder's UIDs, ascending, as runs of consecutive UIDs (a folder without gaps is one run). */
+  uidRuns: NumberRange[];
+  /** Lowest UID without \Seen, null when every message is seen. */
+  firstUnseenUid: number | null;
+  /** Keywords (flags without a leading backslash) set on any message of the folder. */
+  keywords: string[];
 }
 
 export interface ChangesSince {
@@ -199,9 +224,16 @@ export interface MessageStore {
   /** One transaction for a message delivered to many mailboxes; each delivery succeeds or fails on its own. */
   appendMany(deliveries: Delivery[]): Promise<DeliveryOutcome[]>;
 
+  /** FolderNotFoundError. */
+  viewFolder(mailboxId: string, ref: FolderRef): Promise<FolderView>;
   listMessages(folderId: string, query?: ListMessagesQuery): Promise<MessageRecord[]>;
   /** Header prefix followed by the blob; the range applies to that whole stream. MessageNotFoundError. */
   getMessageSource(messageId: string, range?: BlobRange): Promise<Readable>;
+  /**
+   * The same bytes in one buffer; a record listed `withSource` is read without a query (FETCH reads thousands in a
+   * row). MessageNotFoundError, BlobNotFoundError.
+   */
+  readMessage(record: MessageRecord, range?: BlobRange): Promise<Buffer>;
   setFlags(folderId: string, uids: NumberRange[], mode: FlagMode, flags: string[], opts?: { unchangedSince?: number }): Promise<SetFlagsResult>;
   copy(folderId: string, uids: NumberRange[], targetFolderId: string, opts?: { enforceQuota?: boolean }): Promise<CopyResult>;
   move(folderId: string, uids: NumberRange[], targetFolderId: string): Promise<MoveResult>;
@@ -209,6 +241,7 @@ export interface MessageStore {
   expunge(folderId: string, uids?: NumberRange[]): Promise<ExpungeResult>;
   /** UIDs (ascending) of messages carrying every token. */
   search(folderId: string, tokens: string[]): Promise<number[]>;
+  /** One consistent snapshot: `changed` holds no change newer than `highestModseq`. */
   changesSince(folderId: string, modseq: number): Promise<ChangesSince>;
 
   /** Deletes blobs unreferenced for longer than the grace period. */

@@ -1,7 +1,8 @@
 /**
  * The three inbound listeners on smtp-server: inbound MX (no AUTH), submission (STARTTLS, then AUTH
  * PLAIN/LOGIN) and implicit-TLS submission. Every command runs the policy pipeline (pipeline.ts); DATA
- * is scanned as it streams into the SpoolWriter, and 250 is answered only once the spool is committed.
+ * is scanned as it streams into the SpoolWriter, the spooled copy goes past the virus and spam scanners
+ * (content/screen-message.ts) before anything is committed, and 250 is answered only once the spool is committed.
  */
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
@@ -11,10 +12,12 @@ import type { TLSSocket } from 'node:tls';
 import { SMTPServer, SMTPServerAddress, SMTPServerAuthentication, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import type { SMTPConnection } from 'smtp-server/lib/smtp-connection';
 import { addressKey } from '@dizi/domain/lookup-key';
+import type { ContentScanner, SpooledContent } from './content/content-scanner';
+import { DiscardedMessage, screenMessage } from './content/screen-message';
 import { MessageScanner, tooBig } from './data/message-scanner';
 import { receivedHeader } from './data/received-header';
 import {
-  AUTH_CHECKS, AuthInput, CONNECT_CHECKS, MAIL_CHECKS, PolicyDeps, RCPT_CHECKS, runStage,
+  AUTH_CHECKS, AuthInput, CONNECT_CHECKS, MAIL_CHECKS, PolicyDeps, RCPT_CHECKS, RcptInput, runStage,
 } from './pipeline';
 import type { InboundLogger, RecipientResolution, SessionLog, SettingsProvider, SpoolReceipt, SpoolWriter } from './ports';
 import { InboundSession, ListenerKind, newSession } from './session';
@@ -35,6 +38,8 @@ export interface InboundServerOptions {
   /** How often DATA rate and session deadline are checked (default 1 s). */
   watchIntervalMs?: number;
   now?: () => number;
+  /** Virus and spam scanning before the final reply to DATA (used when the settings turn it on). */
+  contentScanner?: ContentScanner;
 }
 
 export interface InboundServer {
@@ -219,16 +224,18 @@ export function createInboundServer(o: InboundServerOptions): InboundServer {
     const resolution = () => (resolved ??= deps.directory.resolveRecipient(recipient));
     let v: Verdict;
     try {
-      v = await runStage(RCPT_CHECKS, { session: st, settings: o.settings.smtp, deps, recipient, declaredSize: tx.declaredSize, resolution });
-      if (!isRefusal(v) && !tx.recipients.some((r) => r.address === recipient)) {
-        const r = await resolution();
+      // A check may put another address in (srs-bounce: the original sender of a bounce to an SRS address).
+      const input: RcptInput = { session: st, settings: o.settings.smtp, deps, recipient, declaredSize: tx.declaredSize, resolution };
+      v = await runStage(RCPT_CHECKS, input);
+      if (!isRefusal(v) && !tx.recipients.some((r) => r.address === input.recipient)) {
+        const r = await input.resolution();
         tx.recipients.push({
-          address: recipient,
+          address: input.recipient,
           kind: r.kind === 'remote' ? 'remote' : 'local',
           domain: r.domain,
           tenantId: r.kind === 'local' ? r.tenantId : null,
           dsnNotify: address.dsn?.notify?.length ? address.dsn.notify.join(',') : null,
-          originalAddress: address.dsn?.orcpt ?? null,
+          originalAddress: address.dsn?.orcpt ?? (input.reversedFrom ? `rfc822;${input.reversedFrom}` : null),
         });
       }
     } catch (err) {
@@ -275,6 +282,18 @@ export function createInboundServer(o: InboundServerOptions): InboundServer {
     const startedAt = now();
     const graceMs = o.dataRateGraceMs ?? 10_000;
 
+    /** The content filter's findings, for the session log. */
+    let screened = '';
+    const contentScanner = o.contentScanner;
+    // Runs inside the spool writer, between the fsync of the content and the commit (settings read now, not at DATA).
+    const screen = async (filter: ContentScanner, message: SpooledContent) => {
+      const outcome = await screenMessage({ scanner: filter, session: st, settings: o.settings.smtp, deps, message });
+      if (!outcome) return null;
+      screened = `content: ${outcome.log}`;
+      if (outcome.kind === 'refuse') throw new SmtpReplyError(outcome.refusal);
+      if (outcome.kind === 'discard') throw new DiscardedMessage(outcome.signature);
+      return outcome.marks;
+    };
     const spooling: Promise<SpoolReceipt> = o.spool.spool(
       {
         id,
@@ -288,6 +307,7 @@ export function createInboundServer(o: InboundServerOptions): InboundServer {
         maxBytes: settings.maxMessageBytes + header.length,
         envId: session.envelope.dsn?.envid ?? null,
         dsnRet: session.envelope.dsn?.ret === 'FULL' || session.envelope.dsn?.ret === 'HDRS' ? session.envelope.dsn.ret : null,
+        screen: contentScanner ? (message) => screen(contentScanner, message) : undefined,
       },
       content,
     );
@@ -300,7 +320,7 @@ export function createInboundServer(o: InboundServerOptions): InboundServer {
     };
     // A spool that fails while DATA still streams (disk, database) stops reading: refuse and drain instead of stalling.
     spooling.catch((err: unknown) => {
-      if (!failed) fail(spoolRefusal(err, settings.maxMessageBytes));
+      if (!failed && !(err instanceof DiscardedMessage)) fail(spoolRefusal(err, settings.maxMessageBytes));
     });
 
     const rateWatch = setInterval(() => {
@@ -340,10 +360,12 @@ export function createInboundServer(o: InboundServerOptions): InboundServer {
         }
         let receipt: SpoolReceipt | null = null;
         let refusal: Refusal | null = failed;
+        let discarded: DiscardedMessage | null = null;
         try {
           receipt = await spooling;
         } catch (err) {
-          refusal ??= spoolRefusal(err, settings.maxMessageBytes);
+          if (err instanceof DiscardedMessage && !refusal) discarded = err;
+          else refusal ??= spoolRefusal(err, settings.maxMessageBytes);
         }
         const size = scanner.bytesOut + header.length;
         const base = {
@@ -353,13 +375,18 @@ export function createInboundServer(o: InboundServerOptions): InboundServer {
         const tenantId = st.user?.tenantId ?? tx.recipients.find((r) => r.tenantId)?.tenantId ?? null;
         st.logged = true;
         st.transaction = null;
+        if (discarded) {
+          // The operators chose to drop infected mail: the sender is told it was taken, nothing is kept.
+          o.sessionLog.record({ ...base, level: 'warn', result: 'discarded', reason: [screened, ...tx.refused].filter(Boolean).join('; '), messageId: null, tenantId });
+          return cb(null, `2.7.0 Ok: discarded, virus found (${discarded.signature})`);
+        }
         if (refusal || !receipt) {
           const r = refusal ?? LOCAL_ERROR;
           st.lastRefusal = `DATA: ${replyText(r)}`;
-          o.sessionLog.record({ ...base, level: 'warn', result: 'rejected', reason: [replyText(r), ...tx.refused].join('; '), messageId: null, tenantId });
+          o.sessionLog.record({ ...base, level: 'warn', result: 'rejected', reason: [replyText(r), screened, ...tx.refused].filter(Boolean).join('; '), messageId: null, tenantId });
           return cb(refusalError(r));
         }
-        o.sessionLog.record({ ...base, size: receipt.size, level: 'info', result: 'accepted', reason: tx.refused.join('; '), messageId: receipt.id, tenantId });
+        o.sessionLog.record({ ...base, size: receipt.size, level: 'info', result: 'accepted', reason: [screened, ...tx.refused].filter(Boolean).join('; '), messageId: receipt.id, tenantId });
         o.logger.info({ session: st.id, id: receipt.id, size: receipt.size, recipients: tx.recipients.length }, 'message spooled');
         // Committed: answer 250 first, then hand it to the queues (the sweeper covers a failed enqueue).
         cb(null, `Ok: queued as ${receipt.id}`);

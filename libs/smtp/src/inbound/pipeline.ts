@@ -5,9 +5,11 @@
  *   connect  client-address → connection-rate
  *   AUTH     auth-failures → credentials            (submission ports only; see auth.ts)
  *   MAIL     helo-name → null-sender → sender-blocklist → declared-size → local-sender → sender-domain → daily-send-limit
- *   RCPT     recipient-count → relay → recipient-exists → recipient-quota
+ *   RCPT     recipient-count → srs-bounce → relay → recipient-exists → recipient-quota
  *   DATA     while streaming (data/message-scanner.ts): NUL / bare CR → size → hop count; session deadline and
  *            minimum data rate are watched by the listener
+ *   content  once the message is spooled and before anything is committed (content/screen-message.ts), on the
+ *            scanners' report: virus-scan → spam-score
  *
  * smtp-server offers no EHLO hook, so the EHLO check runs with the first MAIL FROM of a transaction.
  * A stage ends at the first verdict that is not `continue`; running off the end accepts.
@@ -28,8 +30,13 @@ import { recipientQuotaCheck } from './checks/recipient-quota.check';
 import { relayCheck } from './checks/relay.check';
 import { senderBlocklistCheck } from './checks/sender-blocklist.check';
 import { senderDomainCheck } from './checks/sender-domain.check';
+import { spamScoreCheck } from './checks/spam-score.check';
+import { virusScanCheck } from './checks/virus-scan.check';
+import type { ContentScanReport } from './content/content-scanner';
+import { srsBounceCheck } from './checks/srs-bounce.check';
 import type { AuthenticatedUser, Authenticator, ConnectionLimiter, DomainResolver, RecipientDirectory, RecipientResolution } from './ports';
 import type { InboundSession } from './session';
+import type { Srs } from '../srs/srs';
 import { ACCEPT, Verdict } from './verdict';
 
 export interface PolicyDeps {
@@ -43,6 +50,8 @@ export interface PolicyDeps {
   authFailureDelayMs: number;
   /** Pause per unknown recipient beyond the allowance (grows with each one). */
   tarpitStepMs: number;
+  /** Turns bounces to our SRS addresses back into the original sender; none: SRS addresses are ordinary ones. */
+  srs?: Srs;
 }
 
 export interface StageInput {
@@ -69,11 +78,30 @@ export interface MailInput extends StageInput {
 }
 
 export interface RcptInput extends StageInput {
-  /** Stored form. */
+  /** Stored form. The srs-bounce check replaces an SRS address of ours with the address it stands for. */
   recipient: string;
   declaredSize: number | null;
   /** Directory lookup, made once per RCPT however many checks ask. */
   resolution(): Promise<RecipientResolution>;
+  /** The SRS address the client named, when srs-bounce replaced it. */
+  reversedFrom?: string;
+}
+
+/** What the content checks decide for delivery, filled in as they run. */
+export interface ContentMarks {
+  /** Header lines for every delivered copy, each ending in CRLF. */
+  headers: string[];
+  folder: 'junk' | 'virus' | null;
+  spamScore: number | null;
+  /** Set (to the signature) when an infected message is to be accepted and dropped. */
+  discard: string | null;
+  /** Short findings for the mail log. */
+  notes: string[];
+}
+
+export interface ContentInput extends StageInput {
+  report: ContentScanReport;
+  marks: ContentMarks;
 }
 
 export interface Check<I> {
@@ -86,7 +114,9 @@ export const AUTH_CHECKS: ReadonlyArray<Check<AuthInput>> = [authFailuresCheck, 
 export const MAIL_CHECKS: ReadonlyArray<Check<MailInput>> = [
   heloNameCheck, nullSenderCheck, senderBlocklistCheck, declaredSizeCheck, localSenderCheck, senderDomainCheck, dailySendLimitCheck,
 ];
-export const RCPT_CHECKS: ReadonlyArray<Check<RcptInput>> = [recipientCountCheck, relayCheck, recipientExistsCheck, recipientQuotaCheck];
+export const RCPT_CHECKS: ReadonlyArray<Check<RcptInput>> = [recipientCountCheck, srsBounceCheck, relayCheck, recipientExistsCheck, recipientQuotaCheck];
+/** A virus verdict comes first: it decides over any spam score. */
+export const CONTENT_CHECKS: ReadonlyArray<Check<ContentInput>> = [virusScanCheck, spamScoreCheck];
 
 /** Runs one stage's checks in order; the first verdict other than `continue` decides. */
 export async function runStage<I>(checks: ReadonlyArray<Check<I>>, input: I): Promise<Verdict & { check?: string }> {

@@ -4,6 +4,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { SmtpSettings } from '@dizi/contracts/mail-settings.contract';
+import type { SpooledContent } from './content/content-scanner';
 
 /** The operators' settings as they are now; they change at runtime, so read them per session or command. */
 export interface SettingsProvider {
@@ -107,6 +108,21 @@ export interface SpoolRequest {
   maxBytes: number;
   envId: string | null;
   dsnRet: 'FULL' | 'HDRS' | null;
+  /**
+   * The content filter (content/screen-message.ts): called once the content is durable and before anything is
+   * committed. Resolves with what delivery adds (stored with the message), or throws — an SmtpReplyError, or a
+   * DiscardedMessage — and then nothing is committed.
+   */
+  screen?: (content: SpooledContent) => Promise<SpoolMarks | null>;
+}
+
+/** The content filter's findings, kept with the spooled message for local delivery. */
+export interface SpoolMarks {
+  /** Header lines (X-Virus-*, X-Spam-*) prefixed to every delivered copy, each ending in CRLF. */
+  headers: string;
+  /** Deliver to this special-use folder instead of INBOX. */
+  folder: 'junk' | 'virus' | null;
+  spamScore: number | null;
 }
 
 export interface SpoolReceipt {

@@ -4,15 +4,17 @@
  * `templates` the system mails. After a commit the change is announced on Redis so every mail node
  * re-reads it (libs/delivery/src/settings-source.ts).
  */
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import Redis from 'ioredis';
 import { DataSource, EntityManager } from 'typeorm';
+import { isSealed, SecretBox } from '@dizi/auth/secret-box';
 import type { ApiConfig } from '@dizi/config/api.config';
+import { aes256Key, secretFromEnvOrDataDir } from '@dizi/config/secret-keys';
 import { DEFAULT_SMTP_SETTINGS, SmtpSettings, smtpSettings } from '@dizi/contracts/mail-settings.contract';
 import {
   DEFAULT_MAIL_TEMPLATES, MailTemplates, mailTemplatesFromStored, SmtpSettingsPatch, SmtpSettingsValues, TEMPLATE_PLACEHOLDERS,
 } from '@dizi/contracts/settings.contract';
-import { settingsChangedChannel } from '@dizi/delivery/settings-source';
+import { RELAY_PASSWORD_FIELD, settingsChangedChannel } from '@dizi/delivery/settings-source';
 import type { Actor } from '@dizi/domain/policy';
 import { badRequest, forbidden } from '../../common/api-error';
 import { API_CONFIG, REDIS } from '../../common/tokens';
@@ -22,15 +24,36 @@ import { AuditService } from '../audit/audit.service';
 type StoredSmtp = Record<string, unknown> & { relay?: Record<string, unknown> };
 
 @Injectable()
-export class SettingsService {
+export class SettingsService implements OnModuleInit {
   private readonly logger = new Logger('settings');
+  /** Seals the relay password at rest; the mail nodes open it with the same key. */
+  private readonly secretBox: SecretBox;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
-  ) {}
+  ) {
+    this.secretBox = new SecretBox(aes256Key(secretFromEnvOrDataDir('SETTINGS_ENCRYPTION_KEY', config.SETTINGS_ENCRYPTION_KEY, config.DIZI_DATA_DIR, 'settings.key')));
+  }
+
+  /** A relay password stored in clear by an earlier release is sealed at start. */
+  async onModuleInit(): Promise<void> {
+    const sealedNow = await this.dataSource.transaction(async (m) => {
+      const [row] = await m.query(`SELECT value FROM system_setting WHERE key = 'smtp' FOR UPDATE`);
+      const stored = asStored(row?.value);
+      const password = stored.relay?.password;
+      if (typeof password !== 'string' || password === '' || isSealed(password)) return false;
+      const after = { ...stored, relay: { ...stored.relay, password: this.secretBox.seal(password, RELAY_PASSWORD_FIELD) } };
+      await m.query(`UPDATE system_setting SET value = $1::jsonb WHERE key = 'smtp'`, [JSON.stringify(after)]);
+      return true;
+    });
+    if (sealedNow) {
+      this.logger.log('sealed the relay password stored in clear');
+      await this.announce('smtp');
+    }
+  }
 
   async smtp(actor: Actor) {
     operatorsOnly(actor);
@@ -55,6 +78,11 @@ export class SettingsService {
         throw badRequest(`relay.host: name the relay host before setting relay.mode to ${settings.relay.mode}`, 'relay.host');
       }
       const after = normalised(merged, settings);
+      // A new password is sealed before it is stored; an unchanged one is already sealed.
+      const newPassword = patch.relay?.password;
+      if (after.relay && typeof newPassword === 'string' && newPassword !== '') {
+        after.relay.password = this.secretBox.seal(newPassword, RELAY_PASSWORD_FIELD);
+      }
       const [saved] = await m.query(
         `UPDATE system_setting SET value = $1::jsonb, updated_at = now() WHERE key = 'smtp' RETURNING updated_at AS "updatedAt"`,
         [JSON.stringify(after)],

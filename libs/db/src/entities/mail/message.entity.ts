@@ -28,4 +28,7 @@ export class MessageEntity {
   @Column('text', { name: 'attachment_names', array: true }) attachmentNames: string[];
   @Column({ type: 'tsvector', select: false, insert: false, update: false }) search: string;
   @Column('text', { name: 'delivery_key', nullable: true }) deliveryKey: string | null;
+  /** IMAP ENVELOPE / BODYSTRUCTURE rendered when stored; NULL for older rows. */
+  @Column('text', { name: 'imap_envelope', nullable: true }) imapEnvelope: string | null;
+  @Column('text', { name: 'imap_bodystructure', nullable: true }) imapBodystructure: string | null;
 }

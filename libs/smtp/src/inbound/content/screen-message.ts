@@ -1,0 +1,62 @@
+/**
+ * The content filter of one message (ARCHITECTURE.md "Inbound mail" 5): once the spooled copy is durable and
+ * before anything is committed, ask the scanners about it and run the content checks on their report. The
+ * outcome is delivered (with header lines and a folder for local delivery), refused with the checks' reply, or
+ * — infected mail under the `discard` action — accepted and dropped.
+ */
+import type { SmtpSettings } from '@dizi/contracts/mail-settings.contract';
+import { CONTENT_CHECKS, ContentMarks, PolicyDeps, runStage } from '../pipeline';
+import type { SpoolMarks } from '../ports';
+import type { InboundSession } from '../session';
+import { isRefusal, Refusal } from '../verdict';
+import type { ContentScanner, ContentScanRequest, SpooledContent } from './content-scanner';
+
+/** Thrown from SpoolRequest.screen: commit nothing, and answer 250 all the same. */
+export class DiscardedMessage extends Error {
+  constructor(readonly signature: string) {
+    super(`infected message discarded (${signature})`);
+    this.name = 'DiscardedMessage';
+  }
+}
+
+export type ScreenOutcome =
+  | { kind: 'deliver'; marks: SpoolMarks; log: string }
+  | { kind: 'refuse'; refusal: Refusal; log: string }
+  | { kind: 'discard'; signature: string; log: string };
+
+/**
+ * Which scanners look at a message: every enabled one for mail from the MX port; for a signed-in user's mail
+ * (submission ports) those the settings extend to it (viruses yes, spam no, by default). null: none.
+ */
+export function scanPlan(settings: SmtpSettings, submission: boolean, message: SpooledContent): ContentScanRequest | null {
+  const virus = settings.antivirusEnabled && (!submission || settings.antivirusOnSubmission);
+  const spam = settings.antispamEnabled && (!submission || settings.antispamOnSubmission);
+  if (!virus && !spam) return null;
+  return {
+    message,
+    virus: virus ? { address: settings.antivirusAddress, maxBytes: settings.antivirusMaxBytes } : null,
+    spam: spam ? { address: settings.antispamAddress, maxBytes: settings.antispamMaxBytes } : null,
+    timeoutMs: settings.scannerTimeoutSeconds * 1000,
+  };
+}
+
+export interface ScreenInput {
+  scanner: ContentScanner;
+  session: InboundSession;
+  settings: SmtpSettings;
+  deps: PolicyDeps;
+  message: SpooledContent;
+}
+
+/** null when no scanner applies to this message. */
+export async function screenMessage(i: ScreenInput): Promise<ScreenOutcome | null> {
+  const request = scanPlan(i.settings, i.session.listener !== 'mx', i.message);
+  if (!request) return null;
+  const report = await i.scanner.scan(request);
+  const marks: ContentMarks = { headers: [], folder: null, spamScore: null, discard: null, notes: [] };
+  const verdict = await runStage(CONTENT_CHECKS, { session: i.session, settings: i.settings, deps: i.deps, report, marks });
+  const log = `${marks.notes.join('; ')} (scanned in ${Math.round(report.elapsedMs)} ms)`;
+  if (isRefusal(verdict)) return { kind: 'refuse', refusal: verdict, log };
+  if (marks.discard !== null) return { kind: 'discard', signature: marks.discard, log };
+  return { kind: 'deliver', marks: { headers: marks.headers.join(''), folder: marks.folder, spamScore: marks.spamScore }, log };
+}
