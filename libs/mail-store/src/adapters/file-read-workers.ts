@@ -11,14 +11,14 @@ const MAX_BATCH = 64;
 
 // Plain JavaScript evaluated in the worker (no TypeScript loader there). Messages are kept compact, one string and
 // one typed array each way, because serialising an object per file costs more than reading the file.
-// In:  { id, paths: 'p1\np2…', ranges: Float64Array [start, length (-1: to the end)]… }
+// In:  { id, paths: 'p1\0p2…' (NUL never occurs in a path), ranges: Float64Array [start, length (-1: to the end)]… }
 // Out: { id, slots: Float64Array [offset, length]…, errors: [[index, code, message]…] | null, data: ArrayBuffer }
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
 const SMALL = ${1024 * 1024};
 parentPort.on('message', ({ id, paths: joined, ranges }) => {
-  const paths = joined.split('\n');
+  const paths = joined.split('\\0');
   const n = paths.length;
   const fds = new Array(n).fill(-1);
   const lengths = new Float64Array(n);
@@ -118,7 +118,7 @@ class ReadWorker {
       ranges[2 * i] = r.start;
       ranges[2 * i + 1] = r.length;
     });
-    this.worker.postMessage({ id: ++this.nextId, paths: batch.map((r) => r.path).join('\n'), ranges });
+    this.worker.postMessage({ id: ++this.nextId, paths: batch.map((r) => r.path).join('\0'), ranges });
   }
 
   terminate(): Promise<number> {
