@@ -531,6 +531,61 @@ describe('local delivery', () => {
     });
   });
 
+  describe('batches', () => {
+    it('delivers several messages in one call, in order; one it cannot read is deferred alone', async () => {
+      const a = await mailbox('batch-a@d.test');
+      const b = await mailbox('batch-b@d.test');
+      const one = await spool(message({ from: 's@ext.test', to: 'batch-a@d.test', subject: 'batch one' }).raw, 's@ext.test', ['batch-a@d.test'], { enqueue: false });
+      const two = await spool(message({ from: 's@ext.test', to: 'batch-a@d.test', subject: 'batch two' }).raw, 's@ext.test', ['batch-a@d.test', 'batch-b@d.test'], { enqueue: false });
+      const broken = await spool(message({ from: 's@ext.test', to: 'batch-b@d.test', subject: 'batch three' }).raw, 's@ext.test', ['batch-b@d.test'], { enqueue: false });
+      // The spool row holds the blob, but the object is gone: this message fails, the others must not.
+      const { rows: [{ blob_hash: lost }] } = await pool.query(`SELECT blob_hash FROM spool_message WHERE id = $1`, [broken]);
+      await blobs.delete(lost);
+
+      const results = await delivery.deliverMessages([one, two, broken, one]);
+      expect(results).toEqual([{ due: 1, finished: 1 }, { due: 2, finished: 2 }, { due: 1, finished: 0 }, { due: 1, finished: 1 }]);
+      const inA = await inbox(a);
+      expect(inA.map((s) => s.match(/Subject: (.*)\r\n/)?.[1])).toEqual(['batch one', 'batch two']);
+      expect(await inbox(b)).toHaveLength(1);
+      const { rows } = await pool.query(
+        `SELECT m.id, r.status, m.done_at IS NOT NULL AS done FROM spool_recipient r JOIN spool_message m ON m.id = r.message_id
+          WHERE m.id = ANY($1::uuid[]) ORDER BY r.id`,
+        [[one, two, broken]],
+      );
+      expect(rows).toEqual([
+        { id: one, status: 'delivered', done: true },
+        { id: two, status: 'delivered', done: true },
+        { id: two, status: 'delivered', done: true },
+        { id: broken, status: 'deferred', done: false },
+      ]);
+      const { rows: logs } = await pool.query(
+        `SELECT message_id, result, recipients FROM mail_log WHERE kind = 'delivery' AND message_id = ANY($1::uuid[]) ORDER BY id`,
+        [[one, two, broken]],
+      );
+      expect(logs).toEqual([
+        { message_id: one, result: 'delivered', recipients: ['batch-a@d.test'] },
+        { message_id: two, result: 'delivered', recipients: ['batch-a@d.test'] },
+        { message_id: two, result: 'delivered', recipients: ['batch-b@d.test'] },
+      ]);
+
+      // Run again: nothing is due, nothing is stored twice.
+      expect(await delivery.deliverMessages([one, two])).toEqual([{ due: 0, finished: 0 }, { due: 0, finished: 0 }]);
+      expect(await inbox(a)).toHaveLength(2);
+    });
+
+    it('stores every message of a busy worker once, many batches at a time', async () => {
+      const id = await mailbox('busy@d.test');
+      const ids = await Promise.all(Array.from({ length: 40 }, (_, i) =>
+        spool(message({ from: 's@ext.test', to: 'busy@d.test', subject: `busy ${i}` }).raw, 's@ext.test', ['busy@d.test'])));
+      for (const s of ids) await settled(s);
+      const stored = await inbox(id);
+      expect(stored).toHaveLength(40);
+      expect(new Set(stored.map((s) => s.match(/Subject: (.*)\r\n/)?.[1])).size).toBe(40);
+      const folder = await store.getFolder(id, { name: 'INBOX' });
+      expect(folder).toMatchObject({ messageCount: 40, uidNext: 41 });
+    });
+  });
+
   describe('sweeper and system notices', () => {
     it('enqueues committed work nobody enqueued, closes finished messages and purges old ones (releasing blobs)', async () => {
       const id = await mailbox('swept@d.test');

@@ -25,22 +25,24 @@ export async function clamdScan(address: string, source: Readable, o: ClamdOptio
     const c = conn;
     try {
       await c.write(INSTREAM);
-      for await (const data of source) {
+      sending: for await (const data of source) {
         const chunk = Buffer.isBuffer(data) ? data : Buffer.from(data as string);
         for (let at = 0; at < chunk.length; at += MAX_CHUNK) {
+          // clamd speaks before the end only to refuse the stream (size limit): stop sending and read why.
+          if (c.receivedSoFar().length > 0) break sending;
           const piece = chunk.subarray(at, at + MAX_CHUNK);
           const length = Buffer.alloc(4);
           length.writeUInt32BE(piece.length);
           await c.write(Buffer.concat([length, piece]));
         }
       }
-      await c.write(END);
+      if (c.receivedSoFar().length === 0) await c.write(END);
     } catch (err) {
-      // clamd answers before reading everything when it refuses the stream (size limit): that answer says why.
       await c.settle();
       const early = c.receivedSoFar();
       if (early.includes(0)) return parseClamdReply(early);
-      throw err;
+      // Its answer can be lost when the socket breaks first: say what a refused stream most likely means.
+      throw new ScannerError(`clamd closed the connection while the message was being sent (${(err as Error).message}); is the message larger than its StreamMaxLength?`);
     }
     const reply = await c.answer().catch((err: unknown) => {
       const got = c.receivedSoFar();

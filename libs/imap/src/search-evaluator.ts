@@ -36,7 +36,8 @@ function needsText(key: SearchKey): boolean {
 
 function needsSummary(key: SearchKey): boolean {
   switch (key.op) {
-    case 'header': case 'text': return true;
+    // TEXT/BODY look up what they read themselves (text-search.ts).
+    case 'header': return true;
     case 'date': return key.field === 'sent';
     case 'and': return key.keys.some(needsSummary);
     case 'or': return needsSummary(key.a) || needsSummary(key.b);

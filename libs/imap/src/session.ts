@@ -166,9 +166,14 @@ export class Session {
     if (pending && pending.length) this.writeOut(Buffer.concat(pending));
   }
 
-  private writeOut(buf: Buffer): void {
+  private writeOut(data: Buffer | Buffer[]): void {
     if (this.socket.destroyed) return;
-    this.out.write(buf);
+    if (Array.isArray(data)) {
+      // One vectored write instead of a copy into one buffer (TLS gathers the pieces into its records itself).
+      this.out.cork();
+      for (const buf of data) this.out.write(buf);
+      this.out.uncork();
+    } else this.out.write(data);
     if (this.deflate) this.deflate.flush(zlibConstants.Z_SYNC_FLUSH);
   }
 
@@ -180,7 +185,7 @@ export class Session {
     const pending = this.corked;
     if (pending?.length) {
       this.corked = [];
-      this.writeOut(pending.length === 1 ? pending[0] : Buffer.concat(pending));
+      this.writeOut(pending.length === 1 ? pending[0] : pending);
     }
     await this.untilDrained();
   }

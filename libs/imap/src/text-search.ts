@@ -10,7 +10,7 @@
  *    piece of the indexed text (a word, a word's piece, an address).
  * The prefiltered messages left unconfirmed are read, summarised again and checked exactly.
  */
-import type { MessageRecord, MessageStore } from '@dizi/mail-store/ports/message-store';
+import type { MessageRecord, MessageStore, NumberRange } from '@dizi/mail-store/ports/message-store';
 import { summariseMessage } from '@dizi/mime/message-summary';
 import { INCOMPLETE_INDEX_TOKEN, normalizeSearchText, substringQueryTokens } from '@dizi/mime/search-tokens';
 import { prefixLength, summaryOf } from './message-access';
@@ -26,6 +26,16 @@ export interface SearchableText {
 
 export interface TextMatch {
   matches(record: MessageRecord): Promise<boolean>;
+}
+
+function runsOf(uids: number[]): NumberRange[] {
+  const out: NumberRange[] = [];
+  for (const uid of [...uids].sort((a, b) => a - b)) {
+    const last = out[out.length - 1];
+    if (last && uid === last.to + 1) last.to = uid;
+    else out.push({ from: uid, to: uid });
+  }
+  return out;
 }
 
 /** The decoded text of one stored message (the blob as delivered, without the per-recipient header prefix). */
@@ -58,13 +68,20 @@ export async function prepareTextMatch(
   // BODY cannot be confirmed by a lexeme: it may come from the header text.
   const confirmable = !key.body && needle.length <= MAX_LEXEME_LENGTH && needle !== INCOMPLETE_INDEX_TOKEN && !needle.includes('\0');
   const confirmed = new Set(confirmable ? await store.search(folderId, [needle]) : []);
+  // Summaries (for the header prefix's length) only of the messages that will be read.
+  const unconfirmed = candidates ? [...candidates].filter((uid) => !confirmed.has(uid)) : null;
+  const withSummary = new Map<number, MessageRecord>();
+  if (unconfirmed === null || unconfirmed.length) {
+    const records = await store.listMessages(folderId, { uids: unconfirmed ? runsOf(unconfirmed) : undefined, withSummary: true });
+    for (const r of records) withSummary.set(r.uid, r);
+  }
   return {
     async matches(record) {
       if (confirmed.has(record.uid)) return true;
       if (candidates && !candidates.has(record.uid)) return false;
       let text = texts.get(record.id);
       if (!text) {
-        text = await searchableText(store, record);
+        text = await searchableText(store, withSummary.get(record.uid) ?? record);
         texts.set(record.id, text);
       }
       return (key.body ? text.body : text.all).includes(needle);

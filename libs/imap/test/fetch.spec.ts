@@ -162,6 +162,14 @@ describe('FETCH of a large mailbox', () => {
     for (let i = 0; i < BIG_COUNT; i++) await store.append(MAILBOX, { id: junk }, big, { enforceQuota: true });
     bigSize = bigRaw.length;
 
+    // Trash: a message stored without a summary between two with one.
+    const trash = folders.find((f) => f.name === 'Trash')!.id;
+    for (const summary of [true, true, false, true]) {
+      const raw = Buffer.from(`Subject: ${summary ? 'with' : 'without'} summary\r\n\r\nbody\r\n`);
+      const blobHash = (await store.putBlob(Readable.from([raw]))).hash;
+      await store.append(MAILBOX, { id: trash }, summary ? { blobHash, ...storedParts(await summariseMessage(raw)) } : { blobHash, summary: null }, { enforceQuota: true });
+    }
+
     for (const s of [store, unrendered]) {
       const server = createImapServer({ store: s, notifier, authenticator, settings: { allowInsecureAuth: true } });
       servers.push(server);
@@ -273,6 +281,19 @@ describe('FETCH of a large mailbox', () => {
     await store.setFlags((await store.getFolder(MAILBOX, { name: 'INBOX' })).id, [{ from: 1, to: 2 ** 31 - 1 }], 'remove', ['\\Seen']);
     c.socket.destroy();
   }, 60_000);
+
+  it('sends the messages before one it cannot serve, then answers NO [SERVERBUG]', async () => {
+    const c = await session(port, 'EXAMINE Trash');
+    const { untagged, tagged } = await c.command('FETCH 1:* (BODY.PEEK[HEADER])');
+    expect(untagged.map((r) => r.toString('latin1'))).toEqual([1, 2].map((n) => `* ${n} FETCH (BODY[HEADER] ${literal('Subject: with summary\r\n\r\n').toString('latin1')})\r\n`));
+    expect(tagged).toMatch(/NO \[SERVERBUG\]/);
+    const envelopes = await c.command('FETCH 1:* (UID ENVELOPE)');
+    expect(envelopes.untagged.map((r) => r.toString('latin1').slice(0, 30))).toEqual(['* 1 FETCH (UID 1 ENVELOPE (NIL', '* 2 FETCH (UID 2 ENVELOPE (NIL']);
+    expect(envelopes.tagged).toMatch(/NO \[SERVERBUG\]/);
+    // The whole message needs no structure.
+    expect((await c.command('FETCH 3 BODY.PEEK[]')).untagged[0].toString('latin1')).toContain('without summary');
+    c.socket.destroy();
+  }, 30_000);
 
   it('waits for a slow reader instead of queueing the whole response in memory', async () => {
     let serverSide: net.Socket | undefined;

@@ -210,6 +210,23 @@ export function describeMessageStore(name: string, setup: () => Promise<MessageS
       await expectConsistent(mailboxId);
     });
 
+    it('stores a delivery key given twice in one call once, and many messages to one folder in order', async () => {
+      const { mailboxId, inbox } = await mailboxWithFolders();
+      const blobs = await Promise.all([0, 1, 2].map((i) => blob(`Subject: batch ${i}\r\n\r\nbody ${i}\r\n`)));
+      const outcomes = await store.appendMany([
+        { mailboxId, folder: { id: inbox }, message: message(blobs[0], { deliveryKey: `twice-${mailboxId}` }), enforceQuota: true },
+        { mailboxId, folder: { id: inbox }, message: message(blobs[1], { deliveryKey: undefined }), enforceQuota: true },
+        { mailboxId, folder: { id: inbox }, message: message(blobs[0], { deliveryKey: `twice-${mailboxId}` }), enforceQuota: true },
+        { mailboxId, folder: { name: 'INBOX' }, message: message(blobs[2], { deliveryKey: `third-${mailboxId}` }), enforceQuota: true },
+      ]);
+      expect(outcomes.map((o) => o.ok && [o.uid, o.duplicate])).toEqual([[1, false], [2, false], [1, true], [3, false]]);
+      expect(outcomes[2]).toEqual({ ...outcomes[0], duplicate: true });
+      const folder = await store.folderStatus(inbox);
+      expect(folder).toMatchObject({ messageCount: 3, uidNext: 4 });
+      expect(folder.highestModseq).toBe((outcomes[3] as { modseq: number }).modseq);
+      await expectConsistent(mailboxId);
+    });
+
     it('delivers one blob to many mailboxes in one call, each delivery succeeding or failing alone', async () => {
       const b = await blob('Subject: to many\r\n\r\nhi all\r\n');
       const roomy = await mailboxWithFolders();

@@ -1,7 +1,7 @@
 /**
  * A short-lived memo of lookups: the same key asked again within `ttlMs` shares the first answer (or the lookup still
- * running), so a busy MX asks the database once a second per address instead of once per message. Failures are not
- * kept. Bounded: past `maxEntries` the oldest entries go first.
+ * running), so a busy MX asks the database once a second per address instead of once per message. Failures, and
+ * answers the caller says not to keep, are not kept. Bounded: past `maxEntries` the oldest entries go first.
  */
 export class LookupCache<V> {
   private readonly entries = new Map<string, { at: number; value: Promise<V> }>();
@@ -12,7 +12,8 @@ export class LookupCache<V> {
     private readonly now: () => number = Date.now,
   ) {}
 
-  get(key: string, lookUp: () => Promise<V>): Promise<V> {
+  /** `keep` false: the answer serves the callers already waiting for it, and is not kept. */
+  get(key: string, lookUp: () => Promise<V>, keep: (value: V) => boolean = () => true): Promise<V> {
     if (this.ttlMs <= 0) return lookUp();
     const t = this.now();
     const hit = this.entries.get(key);
@@ -20,9 +21,12 @@ export class LookupCache<V> {
     if (hit) this.entries.delete(key);
     const value = lookUp();
     this.entries.set(key, { at: t, value });
-    value.catch(() => {
+    const forget = () => {
       if (this.entries.get(key)?.value === value) this.entries.delete(key);
-    });
+    };
+    value.then((v) => {
+      if (!keep(v)) forget();
+    }, forget);
     while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     return value;
   }

@@ -21,6 +21,12 @@ interface RecipientRow {
   catch_all_id: string | null;
 }
 
+/** A hosted address that accepts mail now (no suspension or switch-off on the way). */
+function takesMail(r: RecipientRow | undefined): boolean {
+  if (!r || r.tenant_status !== 'active' || r.domain_status !== 'active' || !r.smtp_enabled) return false;
+  return r.mailbox_id ? r.mailbox_status === 'active' : !!(r.alias_id || r.group_id || r.catch_all_id);
+}
+
 interface SenderRow {
   local: boolean;
   owned: boolean;
@@ -28,8 +34,9 @@ interface SenderRow {
 
 export interface PgRecipientDirectoryOptions {
   /**
-   * How long an answer is reused for the same address (default 1000 ms; 0: never). A change to a mailbox, alias or
-   * domain, or a mailbox's quota usage, reaches RCPT checks at most this late; delivery always reads afresh.
+   * How long an answer is reused for the same address (default 1000 ms; 0: never): a suspension, a deletion or a
+   * mailbox's quota usage reaches RCPT checks at most this late (delivery always reads afresh). Refusals and foreign
+   * domains are never reused, so a new mailbox or domain takes mail at once.
    */
   cacheMs?: number;
 }
@@ -56,7 +63,8 @@ export class PgRecipientDirectory implements RecipientDirectory {
     const at = address.lastIndexOf('@');
     const domain = at < 0 ? '' : address.slice(at + 1);
     if (!domain || at === 0) return { kind: 'unavailable', address, domain, reason: 'unknown-user' };
-    const r = await this.recipientCache.get(address, () => this.recipients.submit(address));
+    // Only addresses that take mail are remembered: a refusal is permanent, so it is always decided afresh.
+    const r = await this.recipientCache.get(address, () => this.recipients.submit(address), takesMail);
     if (!r) return { kind: 'remote', address, domain };
     const unavailable = (reason: Extract<RecipientResolution, { kind: 'unavailable' }>['reason']): RecipientResolution => ({ kind: 'unavailable', address, domain, reason });
     if (r.tenant_status !== 'active') return unavailable('tenant-suspended');

@@ -263,7 +263,7 @@ export class LocalDelivery {
 
   /** Expands the due recipients of one message and decides its copies (nothing is stored yet but remote rows). */
   private async plan(msg: SpoolRow, due: RecipientRow[], resolver: RecipientResolver, settings: SmtpSettings): Promise<MessageWork> {
-    const { pool, blobs } = this.o;
+    const { pool } = this.o;
     const headers = inspectHeaders(await this.headerBlock(msg.blob_hash));
     const indexed = indexMessage(await this.summaryOf(msg));
     const sender: SenderIdentity = {

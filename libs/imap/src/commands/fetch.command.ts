@@ -18,8 +18,11 @@ import type { SelectedFolder, Session } from '../session';
 
 export { toRanges };
 
-/** Message reads in flight while earlier messages are written; past the first, about this many bytes. */
-const READ_AHEAD = { count: Number(process.env.RA ?? 64), bytes: 16 * 1024 * 1024 };
+/**
+ * Message reads in flight while earlier messages are written (past the first, about this many bytes): enough that a
+ * read worker's answer is there before it is needed even when threads wait for a CPU.
+ */
+const READ_AHEAD = { count: 256, bytes: 16 * 1024 * 1024 };
 
 export async function runFetch(ctx: CommandContext, set: SequenceSet, itemsArg: ImapArg, modifiersArg: ImapArg | undefined): Promise<void> {
   const { session, uid } = ctx;
@@ -48,9 +51,13 @@ export async function runFetch(ctx: CommandContext, set: SequenceSet, itemsArg: 
   });
   const fetch = new FetchRun(session, sel, plan, renderer, structure && !renderer.needsSummary);
   const out = new FetchOutput(session);
-  if (renderer.readsBytes) await fetch.withBodies(batches, out);
-  else await fetch.withoutBodies(batches, out);
-  out.end();
+  try {
+    if (renderer.readsBytes) await fetch.withBodies(batches, out);
+    else await fetch.withoutBodies(batches, out);
+  } finally {
+    // What was printed goes out, also before a NO.
+    out.end();
+  }
 }
 
 /** One FETCH command's pass over its batches. */
@@ -82,41 +89,43 @@ class FetchRun {
 
   /** Bodies are read ahead across batches, in order, while earlier messages are written. */
   async withBodies(batches: RecordBatches, out: FetchOutput): Promise<void> {
-    const T = { take: 0, render: 0, flush: 0, flushes: 0, batch: 0 };
     const ahead = new ReadAhead<{ record: MessageRecord; needs: ByteNeeds }>(READ_AHEAD);
     let batch: MessageRecord[] = [];
     let i = 0;
     let more = true;
+    // A message that cannot be served ends the command, after the ones before it were sent (as one by one would).
+    let failure: { error: unknown } | null = null;
     for (;;) {
-      while (more && ahead.wantsMore()) {
-        if (i === batch.length) {
-          const t0 = performance.now();
-          const next = await batches.take();
-          T.batch += performance.now() - t0;
-          if (!next) more = false;
-          else {
-            await this.prepare(next);
-            batch = next;
-            i = 0;
+      try {
+        while (more && ahead.wantsMore()) {
+          if (i === batch.length) {
+            const next = await batches.take();
+            if (!next) more = false;
+            else {
+              await this.prepare(next);
+              batch = next;
+              i = 0;
+            }
+            continue;
           }
-          continue;
+          const record = batch[i++];
+          if (this.sel.pendingExpunge.has(record.uid)) continue;
+          const needs = this.renderer.needs(record);
+          const span = needs.span;
+          const read = span ? this.session.store.readMessage(record, { start: span.start, end: span.end - 1 }) : Promise.resolve(null);
+          ahead.push({ record, needs }, span ? span.end - span.start : 0, read);
         }
-        const record = batch[i++];
-        if (this.sel.pendingExpunge.has(record.uid)) continue;
-        const needs = this.renderer.needs(record);
-        const span = needs.span;
-        const read = span ? this.session.store.readMessage(record, { start: span.start, end: span.end - 1 }) : Promise.resolve(null);
-        ahead.push({ record, needs }, span ? span.end - span.start : 0, read);
+      } catch (error) {
+        failure = { error };
+        more = false;
       }
-      if (ahead.length === 0) { if (process.env.DBG) { const g = globalThis as unknown as { WSTAT?: object }; console.log(JSON.stringify(T), JSON.stringify(g.WSTAT)); g.WSTAT = undefined; } return; }
-      let t = performance.now();
+      if (ahead.length === 0) break;
       const { item, data } = await ahead.take();
-      T.take += performance.now() - t; t = performance.now();
       this.render(item.record, item.needs, data, out);
-      T.render += performance.now() - t; t = performance.now();
-      if (out.full) { await out.flush(); T.flush += performance.now() - t; T.flushes++; }
+      if (out.full) await out.flush();
       if (this.session.socket.destroyed) return;
     }
+    if (failure) throw failure.error;
   }
 
   private render(record: MessageRecord, needs: ByteNeeds | null, data: Buffer | null, out: FetchOutput): void {

@@ -31,22 +31,21 @@ export class FetchOutput {
 
   /** Sends what is gathered and waits for the socket to drain. */
   async flush(): Promise<void> {
-    this.session.write(this.take());
+    this.hand();
     await this.session.flush();
   }
 
   /** Leaves the rest to go out with the tagged reply. */
   end(): void {
-    const rest = this.take();
-    if (rest.length) this.session.write(rest);
+    this.hand();
   }
 
-  private take(): Buffer {
+  /** To the session, piece by piece: the socket gets them in one vectored write, not copied into one buffer. */
+  private hand(): void {
     this.seal();
-    const out = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.bytes);
+    for (const chunk of this.chunks) this.session.write(chunk);
     this.chunks = [];
     this.bytes = 0;
-    return out;
   }
 
   private seal(): void {

@@ -46,10 +46,7 @@ export class FetchRenderer {
 
   /** Also checks that the structure the items need is there (SERVERBUG otherwise), before anything is read. */
   needs(record: MessageRecord): ByteNeeds {
-    const summary = summaryOf(record);
-    const plan = this.plan;
-    const structural = plan.envelope || plan.bodyStructure ? !record.imapFormat : false;
-    if ((this.needsSummary || structural) && !summary) throw no('Message structure is not available', 'SERVERBUG');
+    const summary = this.structureOf(record);
     const ranges = this.byteItems.map((b) => {
       const r = this.rangeOf(record, summary, b);
       return r && b.kind === 'section' && readsPartialOnly(b.item) ? narrow(r, b.item.partial!) : r;
@@ -77,7 +74,7 @@ export class FetchRenderer {
     if (plan.internalDate) item(`INTERNALDATE ${formatInternalDate(record.internalDate)}`);
     if (plan.size) item(`RFC822.SIZE ${record.size}`);
     if (plan.modseq || (session.condstore && plan.flags)) item(`MODSEQ (${record.modseq})`);
-    const summary = summaryOf(record);
+    const summary = this.structureOf(record);
     const stored = record.imapFormat;
     if (plan.envelope) item(`ENVELOPE ${stored ? stored.envelope : formatEnvelope(summary!.envelope)}`);
     if (plan.body) item(`BODY ${formatBodyStructure(summary!.bodyStructure, false)}`);
@@ -133,6 +130,15 @@ export class FetchRenderer {
       sep = ' ';
     });
     out.add(`${line})\r\n`);
+  }
+
+  /** The stored summary, when there is one; SERVERBUG when an item needs what neither it nor the stored text has. */
+  private structureOf(record: MessageRecord): StoredSummary | null {
+    const summary = summaryOf(record);
+    if (summary) return summary;
+    const unrendered = (this.plan.envelope || this.plan.bodyStructure) && !record.imapFormat;
+    if (this.needsSummary || unrendered) throw no('Message structure is not available', 'SERVERBUG');
+    return null;
   }
 
   private rangeOf(record: MessageRecord, summary: StoredSummary | null, b: ByteItem): ByteRange | null {

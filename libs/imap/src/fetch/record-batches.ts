@@ -3,7 +3,7 @@ import type { ListMessagesQuery, MessageRecord, MessageStore } from '@dizi/mail-
 import { toRanges } from './uid-ranges';
 
 /** Rows per query: one round trip per 500 messages, and a bounded amount of them in memory at once. */
-export const FETCH_BATCH = Number(process.env.FB ?? 500);
+export const FETCH_BATCH = 500;
 
 /** Listings in flight: the database works on the next ones while this process prints the current one. */
 const PREFETCH = 2;

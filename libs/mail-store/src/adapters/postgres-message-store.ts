@@ -93,12 +93,21 @@ export class PostgresMessageStore implements MessageStore {
     });
   }
 
-  /** Fresh touched_at for each blob (a row for a new one), in hash order: the collector's and the trigger's lock order. */
+  /**
+   * Fresh touched_at for each blob (a row for a new one), in hash order: the collector's and the trigger's lock order.
+   * Committed without waiting for the WAL flush (synchronous_commit off for this statement's transaction only): the
+   * lease must be visible before the object is named, not durable. The row that makes it matter (a message or spool
+   * row referencing the blob) commits synchronously later, which flushes the lease with it; a database crash in
+   * between can only orphan an object no row names, never lose one that a row does.
+   */
   private async leaseBlobs(blobs: StoredBlob[]): Promise<void[]> {
     const sizes = new Map(blobs.map((b) => [b.hash, b.size]));
     const hashes = [...sizes.keys()].sort();
     await this.pool.query(
-      `INSERT INTO blob (hash, size) SELECT * FROM unnest($1::text[], $2::bigint[]) AS t(hash, size) ORDER BY hash
+      `INSERT INTO blob (hash, size)
+       SELECT t.hash, t.size FROM unnest($1::text[], $2::bigint[]) AS t(hash, size),
+              (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit
+        ORDER BY t.hash
        ON CONFLICT (hash) DO UPDATE SET touched_at = now()`,
       [hashes, hashes.map((h) => sizes.get(h))],
     );
