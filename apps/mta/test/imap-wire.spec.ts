@@ -334,4 +334,26 @@ print(json.dumps({'status': status, 'exists': exists, 'uidnext': uidnext, 'uidva
       counters.disconnect();
     }
   });
+
+  it('closes connections past the per-IP rate per minute with BYE', async () => {
+    const counters = new Redis(TEST_REDIS_URL, { keyPrefix: `test:${randomBytes(4).toString('hex')}:` });
+    const limited = await startImapRole({ ...ctx, redis: counters }, { maxConnectionsPerIp: 50, maxConnectionsPerIpPerMinute: 3 });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const s = net.connect(limited.ports.imap, '127.0.0.1');
+        expect(await readUntil(s, /\r\n/)).toMatch(/^\* OK /);
+        s.destroy();
+      }
+      // Closed connections free their slots, but the minute's budget is spent, also on the TLS port.
+      const fourth = net.connect(limited.ports.imap, '127.0.0.1');
+      expect(await readUntil(fourth, /\r\n/)).toMatch(/^\* BYE /);
+      fourth.destroy();
+      const tlsFifth = tls.connect({ port: limited.ports.imaps, host: '127.0.0.1', rejectUnauthorized: false });
+      expect(await readUntil(tlsFifth, /\r\n/)).toMatch(/^\* BYE /);
+      tlsFifth.destroy();
+    } finally {
+      await limited.stop();
+      counters.disconnect();
+    }
+  });
 });

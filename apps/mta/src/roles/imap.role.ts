@@ -1,7 +1,7 @@
 /** The imap role: STARTTLS (LOGINDISABLED until TLS) and implicit-TLS listeners over the PostgreSQL store and Redis notifications. */
-import type Redis from 'ioredis';
 import { LoginThrottle } from '@dizi/auth/login-throttle';
 import { MailboxLogin } from '@dizi/auth/mailbox-login';
+import { RedisConnectionLimiter } from '@dizi/delivery/inbound/redis-connection-limiter';
 import type { Authenticator, LoginRequest, LoginVerdict } from '@dizi/imap/authenticator';
 import { ChangeFeed } from '@dizi/imap/change-feed';
 import { createImapServer, type ImapServer } from '@dizi/imap/server';
@@ -12,13 +12,14 @@ import type { RunningRole } from './role';
 const THROTTLE = { maxFailuresPerAccountIp: 5, maxFailuresPerIp: 50 };
 /** Connections one client address may hold open at once, across every node. */
 export const MAX_IMAP_CONNECTIONS_PER_IP = 50;
-/** An open-connection counter outlives a crashed node by at most this long. */
-const OPEN_TTL_S = 2 * 3600;
+/** Connections one client address may open per minute, across every node (a client opens a few per sync). */
+export const MAX_IMAP_CONNECTIONS_PER_IP_PER_MINUTE = 300;
 
 export interface ImapRoleOptions {
   /** Pause after a failed login (default 1 s); tests may shorten it. */
   loginFailureDelayMs?: number;
   maxConnectionsPerIp?: number;
+  maxConnectionsPerIpPerMinute?: number;
 }
 
 export interface ImapRunningRole extends RunningRole {
@@ -41,31 +42,6 @@ export class MailboxImapAuthenticator implements Authenticator {
   }
 }
 
-/** Open IMAP connections per client address, counted in Redis; Redis trouble admits (and is logged). */
-function connectionCounter(redis: Redis, max: number, onError: (err: unknown) => void) {
-  return async (ip: string): Promise<(() => void) | null> => {
-    const key = `imap:conn-open:${ip}`;
-    let open: number;
-    try {
-      const res = await redis.multi().incr(key).expire(key, OPEN_TTL_S).exec();
-      open = Number(res?.[0]?.[1] ?? 0);
-    } catch (err) {
-      onError(err);
-      return () => undefined;
-    }
-    if (open > max) {
-      await redis.decr(key).catch(onError);
-      return null;
-    }
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      redis.decr(key).catch(onError);
-    };
-  };
-}
-
 export async function startImapRole(ctx: MtaContext, options: ImapRoleOptions = {}): Promise<ImapRunningRole> {
   const logger = ctx.logger.child({ role: 'imap' });
   const rows = { query: async (sql: string, params?: unknown[]) => (await ctx.pool.query(sql, params)).rows };
@@ -74,9 +50,20 @@ export async function startImapRole(ctx: MtaContext, options: ImapRoleOptions = 
     onUnreadableHash: (reason) => logger.warn({ reason }, 'stored password hash cannot be read'),
   });
   const authenticator = new MailboxImapAuthenticator(login);
-  const admitConnection = connectionCounter(ctx.redis, options.maxConnectionsPerIp ?? MAX_IMAP_CONNECTIONS_PER_IP, (err) =>
-    logger.warn({ err: String(err) }, 'connection counter unavailable; admitting'),
-  );
+  // Counted in Redis under imap:*, shared by every node; Redis trouble admits (and is logged), as for SMTP and POP3.
+  const limiter = new RedisConnectionLimiter(ctx.redis, (err) => logger.warn({ err: String(err) }, 'connection limiter unavailable; admitting'), 'imap');
+  const limits = {
+    perMinute: options.maxConnectionsPerIpPerMinute ?? MAX_IMAP_CONNECTIONS_PER_IP_PER_MINUTE,
+    concurrent: options.maxConnectionsPerIp ?? MAX_IMAP_CONNECTIONS_PER_IP,
+  };
+  const admitConnection = async (ip: string): Promise<(() => void) | null> => {
+    const admission = await limiter.admit(ip, limits);
+    if (!admission.admitted) {
+      logger.info({ ip, reason: admission.reason }, 'IMAP connection refused: per-address limit');
+      return null;
+    }
+    return () => void admission.release();
+  };
   const onError = (err: unknown) => logger.error({ err }, 'IMAP session failed');
 
   const listeners: Array<['imap' | 'imaps', number]> = [
