@@ -370,7 +370,7 @@ async function summariseSlice(from: number, to: number): Promise<void> {
 
 // ------------------------------------------------------------------ Dovecot
 
-async function startDovecot(root: string, messages: Buffer[], pems: { cert: string; private: string }): Promise<{ port: number; stop: () => Promise<void> } | null> {
+async function startDovecot(root: string, messages: Buffer[], pems: { cert: string; private: string }, passwordHash: string): Promise<{ port: number; stop: () => Promise<void> } | null> {
   if (!existsSync(DOVECOT)) return null;
   const port = await freePort();
   const home = join(root, 'home');
@@ -383,7 +383,8 @@ async function startDovecot(root: string, messages: Buffer[], pems: { cert: stri
     writeFile(join(cur, `${base + i}.M${i}P1.bench,S=${messages[i].length}:2,`), messages[i]));
   await writeFile(join(root, 'cert.pem'), pems.cert);
   await writeFile(join(root, 'key.pem'), pems.private);
-  await writeFile(join(root, 'passwd'), `${USER}:{PLAIN}${PASSWORD}::::${home}::\n`);
+  // The very hash Dizi stores ({ARGON2ID}, verified by Dovecot through libsodium), so LOGIN costs the same on both.
+  await writeFile(join(root, 'passwd'), `${USER}:${passwordHash}::::${home}::\n`);
   const conf = join(root, 'dovecot.conf');
   await writeFile(conf, [
     `base_dir = ${join(root, 'run')}`,
@@ -487,12 +488,13 @@ async function main(): Promise<void> {
   let stopDizi: (() => Promise<void>) | undefined;
   let stopDovecot: (() => Promise<void>) | undefined;
   try {
+    const passwordHash = await hashPassword(PASSWORD);
     const { rows: [tenant] } = await pool.query(`INSERT INTO tenant (name) VALUES ('Bench') RETURNING id`);
     const { rows: [domain] } = await pool.query(
       `INSERT INTO domain (tenant_id, name, unicode_name) VALUES ($1, 'bench.example', 'bench.example') RETURNING id`, [tenant.id]);
     const { rows: [mailbox] } = await pool.query(
       `INSERT INTO mailbox (tenant_id, domain_id, local_part, address, password_hash, quota_bytes)
-       VALUES ($1, $2, 'bench', $3, $4, 1e12) RETURNING id`, [tenant.id, domain.id, USER, await hashPassword(PASSWORD)]);
+       VALUES ($1, $2, 'bench', $3, $4, 1e12) RETURNING id`, [tenant.id, domain.id, USER, passwordHash]);
     await store.createDefaultFolders(mailbox.id);
     const inbox = (await store.listFolders(mailbox.id)).find((f) => f.name === 'INBOX')!;
 
@@ -533,7 +535,7 @@ async function main(): Promise<void> {
 
     const dovecotRoot = join(root, 'dovecot');
     await mkdir(dovecotRoot);
-    const dovecot = await startDovecot(dovecotRoot, messages, pems);
+    const dovecot = await startDovecot(dovecotRoot, messages, pems, passwordHash);
     stopDovecot = dovecot?.stop;
 
     // Both over implicit TLS (Dizi refuses LOGIN on cleartext), same client, same messages.
