@@ -11,6 +11,7 @@ import { simpleParser } from 'mailparser';
 import { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SMTP_SETTINGS, type SmtpSettings } from '@dizi/contracts/mail-settings.contract';
+import { summariseMessage } from '@dizi/mime/message-summary';
 import { FsBlobStore } from '@dizi/mail-store/adapters/fs-blob-store';
 import { MemoryNotifier } from '@dizi/mail-store/adapters/memory-notifier';
 import { PostgresMessageStore } from '@dizi/mail-store/adapters/postgres-message-store';
@@ -18,6 +19,7 @@ import { PostgresMessageStore } from '@dizi/mail-store/adapters/postgres-message
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { createTestDatabase, TEST_REDIS_URL, type TestDatabase } from '@dizi/testing/test-database';
 import { LocalDelivery } from '../src/local/local-delivery';
+import { spoolSummary } from '../src/local/message-index';
 import { startDeliveryWorker } from '../src/queue/delivery-worker';
 import { outboundJobId } from '@dizi/contracts/queues';
 import { MailQueues } from '../src/queue/mail-queues';
@@ -571,6 +573,23 @@ describe('local delivery', () => {
       // Run again: nothing is due, nothing is stored twice.
       expect(await delivery.deliverMessages([one, two])).toEqual([{ due: 0, finished: 0 }, { due: 0, finished: 0 }]);
       expect(await inbox(a)).toHaveLength(2);
+    });
+
+    it('indexes from the lexemes the spool writer keeps instead of the text, and stores neither with the copy', async () => {
+      const id = await mailbox('lexemes@d.test');
+      const { raw } = message({ from: 's@ext.test', to: 'lexemes@d.test', subject: 'Lexemes 海淀', body: 'the zebrafish report' });
+      const spoolId = await spool(raw, 's@ext.test', ['lexemes@d.test'], { enqueue: false });
+      const kept = spoolSummary(await summariseMessage(raw));
+      expect(kept.searchText).toBeUndefined();
+      await pool.query(`UPDATE spool_message SET summary = $2 WHERE id = $1`, [spoolId, JSON.stringify(kept)]);
+      expect(await delivery.deliverMessages([spoolId])).toEqual([{ due: 1, finished: 1 }]);
+      const folder = await store.getFolder(id, { name: 'INBOX' });
+      expect(await store.search(folder.id, ['zebrafish'])).toHaveLength(1);
+      expect(await store.search(folder.id, ['海淀', 'lexemes'])).toHaveLength(1);
+      const { rows: [m] } = await pool.query(`SELECT summary FROM message WHERE mailbox_id = $1`, [id]);
+      expect(m.summary.searchTokens).toBeUndefined();
+      expect(m.summary.searchText).toBeUndefined();
+      expect(m.summary.envelope).toBeTruthy();
     });
 
     it('stores every message of a busy worker once, many batches at a time', async () => {

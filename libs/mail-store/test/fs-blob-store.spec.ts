@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { FsBlobStore } from '../src/adapters/fs-blob-store';
 import { MemoryBlobStore } from '../src/adapters/memory-blob-store';
-import { blobPath } from '../src/ports/blob-store';
+import { BlobNotFoundError, blobPath } from '../src/ports/blob-store';
 import { chunked, describeBlobStore, sha256 } from './blob-store-suite';
 
 const roots: string[] = [];
@@ -64,6 +64,35 @@ describe('FsBlobStore durability', () => {
       expect(await readdir(join(root, 'tmp'))).toEqual([]);
     } finally {
       sync.mockRestore();
+    }
+  });
+});
+
+describe('FsBlobStore reads in worker threads', () => {
+  it('answers hundreds of reads asked for at once, each with its own bytes or its own error', async () => {
+    const store = new FsBlobStore(await freshRoot(), { readWorkers: 2 });
+    try {
+      const contents = Array.from({ length: 60 }, (_, i) => randomBytes(1 + i * 997));
+      const hashes = await Promise.all(contents.map(async (c) => (await store.put(chunked(c))).hash));
+      const missing = sha256(Buffer.from('missing'));
+      const asks = Array.from({ length: 400 }, (_, i) => {
+        const n = i % contents.length;
+        const start = (i * 31) % (contents[n].length + 3);
+        return { n: i % 13 === 0 ? -1 : n, range: i % 3 === 0 ? undefined : { start, end: start + (i % 7) * 500 } };
+      });
+      const results = await Promise.allSettled(asks.map((a) => store.read(a.n < 0 ? missing : hashes[a.n], a.range)));
+      results.forEach((r, i) => {
+        const a = asks[i];
+        if (a.n < 0) {
+          expect(r.status === 'rejected' && r.reason).toBeInstanceOf(BlobNotFoundError);
+          return;
+        }
+        const content = contents[a.n];
+        const expected = a.range ? content.subarray(a.range.start, a.range.end + 1) : content;
+        expect(r.status === 'fulfilled' && r.value.equals(expected)).toBe(true);
+      });
+    } finally {
+      await store.close();
     }
   });
 });

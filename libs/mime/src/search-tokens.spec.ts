@@ -28,6 +28,12 @@ describe('searchTokens', () => {
     );
   });
 
+  it('finds addresses wherever the pattern would: next to characters outside the BMP, and past a stray @', () => {
+    expect(searchTokens('to 𠀀a@b.cn_x, and c@d@e.org.').slice(0, 12)).toEqual(
+      ['𠀀a@b.cn', '𠀀a', 'b.cn', 'd@e.org', 'd', 'e.org', 'to', '𠀀', 'a', 'b', 'cn', 'x'],
+    );
+  });
+
   it('returns distinct tokens, drops overlong ones and stops at the byte budget', () => {
     expect(searchTokens('a a a b')).toEqual(['a', 'b']);
     expect(searchTokens('x'.repeat(65) + ' ok')).toEqual(['ok', 'o', 'k']);

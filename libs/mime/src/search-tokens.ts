@@ -42,12 +42,49 @@ function pieceRuns(normalised: string, onRun: (run: string, cjk: boolean) => voi
   latin(normalised.slice(last));
 }
 
-/** The pieces of `chars` of length 1..maxLength (all of them: a substring of the run has its pieces among these). */
-function pieces(chars: string[], maxLength: number, out: (t: string) => boolean): boolean {
-  for (let n = 1; n <= Math.min(maxLength, chars.length); n++) {
-    for (let i = 0; i + n <= chars.length; i++) if (!out(chars.slice(i, i + n).join(''))) return false;
+/** The pieces of `run` of length 1..maxLength characters (all of them: a substring of the run has its pieces among these). */
+function pieces(run: string, maxLength: number, out: (t: string) => boolean): boolean {
+  // Characters outside the BMP take two code units: only then is the run split into code points first.
+  const chars = SURROGATE.test(run) ? Array.from(run) : null;
+  const length = chars ? chars.length : run.length;
+  for (let n = 1; n <= Math.min(maxLength, length); n++) {
+    for (let i = 0; i + n <= length; i++) if (!out(chars ? chars.slice(i, i + n).join('') : run.slice(i, i + n))) return false;
   }
   return true;
+}
+
+/** Every character an EMAIL match can hold. */
+const EMAIL_CHAR = /^[\p{L}\p{N}._%+\-@]$/u;
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/**
+ * `text.replace(EMAIL, replace)`, faster: a match lies inside a run of EMAIL_CHAR holding an '@', so only such runs
+ * are handed to the regular expression (which would otherwise try every position of every word of a long body).
+ */
+function replaceEmails(text: string, replace: (address: string) => string): string {
+  let at = text.indexOf('@');
+  if (at < 0) return text;
+  // The character (one or two code units) just before / at a position, if it may be part of an address.
+  const before = (i: number) => {
+    const pair = i >= 2 && /[\uDC00-\uDFFF]/.test(text[i - 1]) && /[\uD800-\uDBFF]/.test(text[i - 2]);
+    return EMAIL_CHAR.test(text.slice(pair ? i - 2 : i - 1, i)) ? (pair ? 2 : 1) : 0;
+  };
+  const from = (i: number) => {
+    const pair = i + 1 < text.length && /[\uD800-\uDBFF]/.test(text[i]) && /[\uDC00-\uDFFF]/.test(text[i + 1]);
+    return EMAIL_CHAR.test(text.slice(i, pair ? i + 2 : i + 1)) ? (pair ? 2 : 1) : 0;
+  };
+  let out = '';
+  let done = 0;
+  while (at >= 0) {
+    let start = at;
+    for (let step = before(start); step > 0 && start - step >= done; step = before(start)) start -= step;
+    let end = at + 1;
+    for (let step = from(end); step > 0 && end < text.length; step = from(end)) end += step;
+    out += text.slice(done, start) + text.slice(start, end).replace(EMAIL, replace);
+    done = end;
+    at = text.indexOf('@', end);
+  }
+  return out + text.slice(done);
 }
 
 const segmenter = new Intl.Segmenter('zh', { granularity: 'word' });
@@ -65,18 +102,25 @@ function cjkRunTokens(run: string, withWords: boolean, out: (t: string) => void)
   for (let i = 0; i + 1 < chars.length; i++) out(chars[i] + chars[i + 1]);
 }
 
-function latinTokens(text: string, out: (t: string) => void): void {
-  for (const word of text.split(WORD_SPLIT)) if (word) out(word);
-}
-
-function tokenize(text: string, forQuery: boolean, emit: (t: string) => boolean): void {
+/**
+ * Emits the lexemes of `text`; `onRun` (messages only) also gets the runs of letters and digits of the text, CJK runs
+ * apart, in order, as pieceRuns would find them (an address is replaced by its words, at its place).
+ */
+function tokenize(text: string, forQuery: boolean, emit: (t: string) => boolean, onRun?: (run: string, cjk: boolean) => void): void {
   const normalised = normalizeSearchText(text);
   let stopped = false;
   const out = (token: string) => {
     if (!stopped && token.length <= MAX_TOKEN_LENGTH && !emit(token)) stopped = true;
   };
+  const latin = (segment: string) => {
+    for (const word of segment.split(WORD_SPLIT)) {
+      if (!word) continue;
+      onRun?.(word, false);
+      out(word);
+    }
+  };
   // Addresses: whole, local part and domain; their words follow from the plain split below.
-  const withoutEmails = normalised.replace(EMAIL, (address) => {
+  const withoutEmails = replaceEmails(normalised, (address) => {
     out(address);
     if (!forQuery) {
       const at = address.lastIndexOf('@');
@@ -88,12 +132,13 @@ function tokenize(text: string, forQuery: boolean, emit: (t: string) => boolean)
   });
   let last = 0;
   for (const match of withoutEmails.matchAll(CJK_RUN)) {
-    latinTokens(withoutEmails.slice(last, match.index), out);
+    latin(withoutEmails.slice(last, match.index));
+    onRun?.(match[0], true);
     // A query uses only bigrams: every bigram of the query occurs in a matching message.
     cjkRunTokens(match[0], !forQuery, out);
     last = match.index! + match[0].length;
   }
-  latinTokens(withoutEmails.slice(last), out);
+  latin(withoutEmails.slice(last));
 }
 
 /**
@@ -116,19 +161,19 @@ export function searchTokens(text: string, maxBytes = DEFAULT_MAX_BYTES): string
     seen.add(token);
     return true;
   };
-  tokenize(text, false, add);
+  // The runs for the pieces come with the same pass (one normalisation, one split of the text).
+  const runs: Array<[string, boolean]> = [];
+  const distinct = new Set<string>();
+  tokenize(text, false, add, (run, cjk) => {
+    if (distinct.has(run)) return;
+    distinct.add(run);
+    runs.push([run, cjk]);
+  });
   if (complete) {
-    const runs: Array<[string, boolean]> = [];
-    const distinct = new Set<string>();
-    pieceRuns(normalizeSearchText(text), (run, cjk) => {
-      if (!distinct.has(run)) runs.push([run, cjk]);
-      distinct.add(run);
-    });
     for (const [run, cjk] of runs) {
-      const chars = Array.from(run);
       // Longer "words" are not indexed at all (see MAX_TOKEN_LENGTH); CJK runs have their bigrams already.
       if (!cjk && run.length > MAX_TOKEN_LENGTH) continue;
-      if (!pieces(chars, cjk ? 1 : MAX_PIECE, add)) break;
+      if (!pieces(run, cjk ? 1 : MAX_PIECE, add)) break;
     }
   }
   return complete ? [...seen] : [INCOMPLETE_INDEX_TOKEN, ...seen];

@@ -12,6 +12,7 @@ import { GroupCommit } from '@dizi/mail-store/group-commit';
 import type { MessageStore } from '@dizi/mail-store/ports/message-store';
 import { summariseMessage, type MessageSummary } from '@dizi/mime/message-summary';
 import type { InboundLogger, SpoolReceipt, SpoolRequest, SpoolWriter } from '@dizi/smtp/inbound/ports';
+import { spoolSummary } from '../local/message-index';
 import type { MailQueues } from '../queue/mail-queues';
 import { insertSpoolRows, type SpoolRow } from './spool-rows';
 
@@ -84,8 +85,11 @@ export class PgSpoolWriter implements SpoolWriter {
   }
 }
 
-/** jsonb refuses \u0000; the scanner already refused NUL in DATA, this guards decoded header text. */
+/**
+ * The summary as the spool keeps it (search lexemes instead of the text, see spoolSummary). jsonb refuses \u0000;
+ * the scanner already refused NUL in DATA, this guards decoded header text.
+ */
 function summaryJson(summary: MessageSummary | null): string | null {
   if (!summary) return null;
-  return JSON.stringify(summary).replaceAll('\\u0000', '');
+  return JSON.stringify(spoolSummary(summary)).replaceAll('\\u0000', '');
 }

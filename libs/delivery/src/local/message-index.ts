@@ -4,8 +4,15 @@ import type { SortFields } from '@dizi/mail-store/ports/message-store';
 import { summariseMessage, type MessageSummary } from '@dizi/mime/message-summary';
 import { searchTokens } from '@dizi/mime/search-tokens';
 
-/** A summary as spool_message.summary holds it: JSON, so the date is a string. */
-export type StoredSummary = Omit<MessageSummary, 'date'> & { date: string | Date | null };
+/**
+ * A summary as spool_message.summary holds it: JSON, so the date is a string. The spool writer keeps the search
+ * lexemes (spoolSummary) rather than the text they come from, which may be megabytes; older rows and other writers
+ * keep the text.
+ */
+export type StoredSummary = Omit<MessageSummary, 'date' | 'searchText'> & { date: string | Date | null } & (
+  | { searchText: MessageSummary['searchText']; searchTokens?: undefined }
+  | { searchTokens: string[]; searchText?: undefined }
+);
 
 export interface IndexedMessage {
   /** Stored in message.summary: what IMAP needs (envelope, structure, part offsets), without the search text. */
@@ -16,16 +23,23 @@ export interface IndexedMessage {
 
 /** True when a stored summary has everything indexing needs; older or slimmer ones are computed again. */
 export function isCompleteSummary(value: unknown): value is StoredSummary {
-  const s = value as Partial<StoredSummary> | null;
-  return !!s && typeof s === 'object' && !!s.envelope && !!s.bodyStructure && !!s.partOffsets && !!s.searchText;
+  const s = value as Partial<MessageSummary & { searchTokens: unknown }> | null;
+  return !!s && typeof s === 'object' && !!s.envelope && !!s.bodyStructure && !!s.partOffsets
+    && (!!s.searchText || Array.isArray(s.searchTokens));
 }
 
 export async function summarise(source: Readable | Buffer): Promise<StoredSummary> {
   return summariseMessage(source);
 }
 
-export function indexMessage(s: StoredSummary): IndexedMessage {
+/** The summary to keep in the spool: its search text turned into lexemes once, here, instead of at every delivery. */
+export function spoolSummary(s: MessageSummary): StoredSummary {
   const { searchText, ...kept } = s;
+  return { ...kept, searchTokens: lexemes(searchText) };
+}
+
+export function indexMessage(s: StoredSummary): IndexedMessage {
+  const { searchText, searchTokens: tokens, ...kept } = s;
   const date = s.date ? new Date(s.date) : null;
   return {
     summary: kept,
@@ -41,7 +55,11 @@ export function indexMessage(s: StoredSummary): IndexedMessage {
       references: s.references,
       attachmentNames: s.attachmentNames,
     },
-    // headers holds subject, from, to, cc and attachment names, decoded.
-    searchTokens: searchTokens(`${searchText.headers}\n${searchText.body}`),
+    searchTokens: tokens ?? lexemes(searchText!),
   };
+}
+
+/** headers holds subject, from, to, cc and attachment names, decoded. */
+function lexemes(text: MessageSummary['searchText']): string[] {
+  return searchTokens(`${text.headers}\n${text.body}`);
 }
