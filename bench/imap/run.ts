@@ -530,7 +530,8 @@ async function main(): Promise<void> {
       tls: { key: Buffer.from(pems.private), cert: Buffer.from(pems.cert) },
       close: async () => undefined,
     };
-    const role = await startImapRole(ctx, { maxConnectionsPerIp: IDLE_SESSIONS + 100 });
+    // One client address opens every idle session: neither per-IP limit may cut the bench short.
+    const role = await startImapRole(ctx, { maxConnectionsPerIp: IDLE_SESSIONS + 100, maxConnectionsPerIpPerMinute: IDLE_SESSIONS + 100 });
     stopDizi = () => role.stop();
 
     const dovecotRoot = join(root, 'dovecot');
