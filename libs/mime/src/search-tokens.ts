@@ -4,6 +4,7 @@
  * single characters of CJK runs, so that IMAP SEARCH TEXT/BODY (a substring match, RFC 3501 §6.4.4) can use the
  * index as a prefilter: a message containing a query as a substring carries every lexeme of substringQueryTokens().
  */
+import { DistinctWords } from './distinct-words';
 
 const CJK_RUN = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]+/gu;
 const EMAIL = /[\p{L}\p{N}._%+-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)+/gu;
@@ -25,7 +26,13 @@ export const INCOMPLETE_INDEX_TOKEN = ' index-incomplete';
 
 /** How text and queries are compared: NFKC, lower case (the index is built from text normalised this way). */
 export function normalizeSearchText(text: string): string {
-  return text.normalize('NFKC').toLowerCase();
+  // NFKC leaves ASCII as it is.
+  return isAscii(text) ? text.toLowerCase() : text.normalize('NFKC').toLowerCase();
+}
+
+/** True when every character is ASCII: only then is the UTF-8 length the string's length (a cheap native count). */
+function isAscii(text: string): boolean {
+  return Buffer.byteLength(text, 'utf8') === text.length;
 }
 
 /** Runs of letters and digits (CJK runs apart): a substring of a text is inside one such run of the text. */
@@ -108,16 +115,22 @@ function cjkRunTokens(run: string, withWords: boolean, out: (t: string) => void)
  */
 function tokenize(text: string, forQuery: boolean, emit: (t: string) => boolean, onRun?: (run: string, cjk: boolean) => void): void {
   const normalised = normalizeSearchText(text);
+  // Replacing addresses keeps ASCII text ASCII; tested here, on a flat string (the result of replaceEmails is not).
+  const ascii = isAscii(normalised);
   let stopped = false;
   const out = (token: string) => {
     if (!stopped && token.length <= MAX_TOKEN_LENGTH && !emit(token)) stopped = true;
   };
+  // A word seen before is skipped: onRun and out would both do nothing with it again (a long body repeats most words).
+  const words = new DistinctWords();
+  const word = (w: string) => {
+    onRun?.(w, false);
+    out(w);
+  };
   const latin = (segment: string) => {
-    for (const word of segment.split(WORD_SPLIT)) {
-      if (!word) continue;
-      onRun?.(word, false);
-      out(word);
-    }
+    if (!isAscii(segment)) {
+      for (const w of segment.split(WORD_SPLIT)) if (w && words.add(w)) word(w);
+    } else words.asciiWords(segment, word);
   };
   // Addresses: whole, local part and domain; their words follow from the plain split below.
   const withoutEmails = replaceEmails(normalised, (address) => {
@@ -130,6 +143,11 @@ function tokenize(text: string, forQuery: boolean, emit: (t: string) => boolean,
     }
     return ' ';
   });
+  // ASCII holds no CJK run: one pass over the bytes (a long plain body is the common heavy case).
+  if (ascii) {
+    words.asciiWords(withoutEmails, word);
+    return;
+  }
   let last = 0;
   for (const match of withoutEmails.matchAll(CJK_RUN)) {
     latin(withoutEmails.slice(last, match.index));

@@ -47,6 +47,26 @@ describe('MessageScanner', () => {
     expect(scan(['Received: 1\r\nrecei', 'ved: 2\r\nReceived: 3\r\n\r\n'])).toEqual({ refusal: '554 5.4.6' });
   });
 
+  it('applies the same checks in the body (scanned apart from the header), wherever the chunks split it', () => {
+    const head = 'Subject: a\r\n\r\n';
+    const cases: Array<[string, { output: string } | { refusal: string }]> = [
+      ['one\r\ntwo\r\n', { output: `${head}one\r\ntwo\r\n` }],
+      ['one\ntwo\n\nthree', { output: `${head}one\r\ntwo\r\n\r\nthree` }],
+      ['one\rtwo\r\n', { refusal: '554 5.6.0' }],
+      ['one\r\r\n', { refusal: '554 5.6.0' }],
+      ['one\r\ntwo\r', { refusal: '554 5.6.0' }],
+      ['one\x00\r\n', { refusal: '554 5.6.0' }],
+      ['\tReceived: x\r\nReceived: y\r\nReceived: z\r\n', { output: `${head}\tReceived: x\r\nReceived: y\r\nReceived: z\r\n` }],
+    ];
+    for (const [body, expected] of cases) {
+      const whole = head + body;
+      for (let cut = 0; cut <= whole.length; cut++) {
+        expect(scan([whole.slice(0, cut), whole.slice(cut)]), `${JSON.stringify(whole)} cut at ${cut}`).toEqual(expected);
+      }
+      expect(scan([...whole]), `${JSON.stringify(whole)} byte by byte`).toEqual(expected);
+    }
+  });
+
   it('refuses output over the size limit (after normalisation)', () => {
     expect(scan(['x'.repeat(10), '\n'], { maxBytes: 11, maxHops: 3 })).toEqual({ refusal: '552 5.3.4' });
     expect(scan(['x'.repeat(9), '\n'], { maxBytes: 11, maxHops: 3 })).toEqual({ output: `${'x'.repeat(9)}\r\n` });

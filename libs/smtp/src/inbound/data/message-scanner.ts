@@ -43,7 +43,9 @@ export class MessageScanner {
     this.bytesIn += chunk.length;
     const parts: Buffer[] = [];
     let start = 0;
-    for (let i = 0; i < chunk.length; i++) {
+    let i = 0;
+    // The header, byte by byte (it is short and hop counting looks at every byte of it); the body below.
+    for (; i < chunk.length && this.inHeader; i++) {
       const b = chunk[i];
       if (this.pendingCr) {
         this.pendingCr = false;
@@ -53,7 +55,7 @@ export class MessageScanner {
         parts.push(chunk.subarray(start, i), CRLF);
         start = i + 1;
       }
-      if (b === NUL) return { ok: false, refusal: reject(554, '5.6.0', 'Message contains NUL characters, which SMTP does not allow') };
+      if (b === NUL) return { ok: false, refusal: nul() };
       if (b === CR) {
         this.pendingCr = true;
         continue;
@@ -63,7 +65,26 @@ export class MessageScanner {
         if (hop) return { ok: false, refusal: hop };
         continue;
       }
-      if (this.inHeader) this.headerByte(b);
+      this.headerByte(b);
+    }
+    if (i < chunk.length && this.pendingCr) {
+      // a CR that ended the previous chunk
+      this.pendingCr = false;
+      if (chunk[i] !== LF) return { ok: false, refusal: bareCr() };
+      i++;
+    }
+    // The body: the same checks in the same order, with one comparison for most bytes (text is above CR).
+    for (; i < chunk.length; i++) {
+      const b = chunk[i];
+      if (b > CR) continue;
+      if (b === CR) {
+        if (i + 1 === chunk.length) this.pendingCr = true;
+        else if (chunk[i + 1] !== LF) return { ok: false, refusal: bareCr() };
+        else i++;
+      } else if (b === LF) {
+        parts.push(chunk.subarray(start, i), CRLF);
+        start = i + 1;
+      } else if (b === NUL) return { ok: false, refusal: nul() };
     }
     parts.push(chunk.subarray(start));
     const output = parts.length === 1 ? parts[0] : Buffer.concat(parts);
@@ -104,6 +125,10 @@ export class MessageScanner {
     this.atLineStart = true;
     return null;
   }
+}
+
+function nul(): Refusal {
+  return reject(554, '5.6.0', 'Message contains NUL characters, which SMTP does not allow');
 }
 
 function bareCr(): Refusal {
