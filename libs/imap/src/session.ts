@@ -75,6 +75,8 @@ export interface SelectedFolder {
   notifiedModseq: number;
   /** A change notification arrived for this folder since the last sync. */
   dirty: boolean;
+  /** The next sync must send its own query (after a notifier resync). */
+  fresh: boolean;
   /** Expunged in the store, not yet announced (RFC 3501 §7.4.1). */
   pendingExpunge: Set<number>;
   /** Changes newer than syncedModseq already told by this session's own commands (UID → MODSEQ): not repeated. */
@@ -257,6 +259,13 @@ export class Session {
 
   private onEvent(event: MailboxEvent): void {
     const sel = this.selected;
+    if (sel && event.type === 'resync') {
+      // Events may have been lost: read afresh rather than share a query sent before the gap closed.
+      sel.dirty = true;
+      sel.fresh = true;
+      this.idling?.();
+      return;
+    }
     if (!sel || event.folderId !== sel.folder.id) return;
     // This session's own changes come back too; those it already told need no query.
     if (event.modseq !== null && event.modseq <= sel.syncedModseq) return;
@@ -289,6 +298,7 @@ export class Session {
       syncedModseq: folder.highestModseq,
       notifiedModseq: folder.highestModseq,
       dirty: false,
+      fresh: false,
       pendingExpunge: new Set(),
       told: new Map(),
       savedResult: [],
@@ -376,7 +386,8 @@ export class Session {
       const since = sel.syncedModseq;
       // Only IDLE pushes share a query under way (their dirt comes from notifications alone): after a command of its
       // own, a session asks afresh so that its client sees its own COPY or APPEND at once.
-      const mustSee = this.idling && !force ? sel.notifiedModseq : null;
+      const mustSee = this.idling && !force && !sel.fresh ? sel.notifiedModseq : null;
+      sel.fresh = false;
       const changes = await this.services.changes.changesSince(sel.folder.mailboxId, sel.folder.id, since, mustSee);
       if (this.selected !== sel) return;
       for (const uid of changes.vanished) if (sel.uids.has(uid)) sel.pendingExpunge.add(uid);

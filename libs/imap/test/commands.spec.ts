@@ -164,6 +164,37 @@ describe('IMAP commands', () => {
     writer.socket.destroy();
   });
 
+  it('re-reads the folder when the notifier says it may have missed events (resync)', async () => {
+    const mailboxId = await server.addAccount('lost@example.test', 'pw');
+    const login = async () => {
+      const w = await Wire.open(server.port);
+      await w.cmd('l', 'LOGIN lost@example.test pw');
+      return w;
+    };
+    const writer = await login();
+    await writer.cmd('w1', 'APPEND INBOX {16+}\r\nSubject: one\r\n\r\n');
+    const idler = await login();
+    expect(await idler.cmd('s', 'SELECT INBOX')).toMatch(/\* 1 EXISTS\r\n/);
+    idler.write('i IDLE\r\n');
+    await idler.until(/\+ idling\r\n/);
+    // A change whose notification is lost (the bus was down) ...
+    const publish = server.notifier.publish.bind(server.notifier);
+    server.notifier.publish = async () => undefined;
+    try {
+      await writer.cmd('w2', 'APPEND INBOX {16+}\r\nSubject: two\r\n\r\n');
+    } finally {
+      server.notifier.publish = publish;
+    }
+    await expect(idler.until(/\* 2 EXISTS\r\n/, 300)).rejects.toThrow(/timeout/);
+    // ... reaches the IDLE client once the notifier reconnects and tells its listeners to re-read.
+    await server.notifier.publish(mailboxId, { type: 'resync', folderId: null, uids: [], modseq: null });
+    await idler.until(/\* 2 EXISTS\r\n/);
+    idler.write('DONE\r\n');
+    await idler.until(/i OK [^\r]*\r\n/);
+    idler.socket.destroy();
+    writer.socket.destroy();
+  });
+
   it('speaks DEFLATE after COMPRESS', async () => {
     const s = net.connect(server.port, '127.0.0.1');
     await new Promise((r) => s.once('connect', r));

@@ -73,4 +73,33 @@ describe('RedisNotifier against the real Redis', () => {
     await unBad();
     await unGood();
   });
+
+  it('tells every subscriber to re-read after its connection to Redis dropped and came back', async () => {
+    const name = `dizi-test-resync-${randomBytes(4).toString('hex')}`;
+    const conn = new Redis(TEST_REDIS_URL, { connectionName: name });
+    const notifier = new RedisNotifier(conn, { prefix, onError: () => undefined });
+    try {
+      const mailbox = randomUUID();
+      const got: MailboxEvent[] = [];
+      await notifier.subscribe(mailbox, (e) => got.push(e));
+      // Kill only this notifier's subscriber connection (the duplicate carries the same name and is subscribed).
+      const clients = (await publisherConn.client('LIST')) as string;
+      const subscriber = clients.split('\n').find((l) => l.includes(` name=${name} `) && / sub=[1-9]/.test(l));
+      expect(subscriber, clients).toBeDefined();
+      const id = / id=(\d+) /.exec(` ${subscriber}`)![1];
+      await publisherConn.client('KILL', 'ID', id);
+      await waitFor(() => got.length === 1, 10_000);
+      expect(got).toEqual([{ type: 'resync', folderId: null, uids: [], modseq: null }]);
+      // Resubscribed: events flow again.
+      const event: MailboxEvent = { type: 'exists', folderId: randomUUID(), uids: [1], modseq: 2 };
+      for (let tries = 0; got.length === 1 && tries < 100; tries++) {
+        await a.publish(mailbox, event);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(got[got.length - 1]).toEqual(event);
+    } finally {
+      await notifier.close();
+      conn.disconnect();
+    }
+  });
 });

@@ -22,6 +22,12 @@ export class RedisNotifier implements Notifier {
     this.subscriber = publisher.duplicate();
     this.subscriber.on('message', (channel: string, message: string) => this.dispatch(channel, message));
     this.subscriber.on('error', (err) => this.options.onError?.(err));
+    // ioredis resubscribes by itself after a reconnect, but what was published meanwhile is gone: tell every listener.
+    let connectedBefore = false;
+    this.subscriber.on('ready', () => {
+      if (connectedBefore) this.resyncAll();
+      connectedBefore = true;
+    });
   }
 
   async publish(mailboxId: string, event: MailboxEvent): Promise<void> {
@@ -58,6 +64,11 @@ export class RedisNotifier implements Notifier {
     return next;
   }
 
+  private resyncAll(): void {
+    const event: MailboxEvent = { type: 'resync', folderId: null, uids: [], modseq: null };
+    for (const set of this.handlers.values()) this.deliver(set, event);
+  }
+
   private dispatch(channel: string, message: string): void {
     const set = this.handlers.get(channel);
     if (!set) return;
@@ -68,6 +79,10 @@ export class RedisNotifier implements Notifier {
       this.options.onError?.(err);
       return;
     }
+    this.deliver(set, event);
+  }
+
+  private deliver(set: Set<MailboxEventHandler>, event: MailboxEvent): void {
     for (const handler of set) {
       try {
         handler(event);
