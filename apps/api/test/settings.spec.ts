@@ -169,6 +169,9 @@ describe('settings API', () => {
       [{ antivirusAction: 'quarantine' }, 'antivirusAction'],
       [{ scannerFailureAction: 'ignore' }, 'scannerFailureAction'],
       [{ scannerTimeoutSeconds: 0 }, 'scannerTimeoutSeconds'],
+      // Junk is 6.5 now: a reject score at or below it would leave Junk unreachable.
+      [{ antispamRejectScore: 6.5 }, 'antispamRejectScore'],
+      [{ antispamJunkScore: 20 }, 'antispamRejectScore'],
     ] as const) {
       const bad = await api.request('PATCH', '/api/settings/smtp', { token: op, body });
       expect(bad.status, JSON.stringify(body)).toBe(400);

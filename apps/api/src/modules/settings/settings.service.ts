@@ -77,6 +77,12 @@ export class SettingsService implements OnModuleInit {
       if (settings.relay.mode !== 'never' && !settings.relay.host.trim()) {
         throw badRequest(`relay.host: name the relay host before setting relay.mode to ${settings.relay.mode}`, 'relay.host');
       }
+      if (settings.antispamRejectScore <= settings.antispamJunkScore) {
+        throw badRequest(
+          `antispamRejectScore: ${settings.antispamRejectScore} must be above antispamJunkScore (${settings.antispamJunkScore}), or nothing would reach Junk`,
+          'antispamRejectScore',
+        );
+      }
       const after = normalised(merged, settings);
       // A new password is sealed before it is stored; an unchanged one is already sealed.
       const newPassword = patch.relay?.password;
