@@ -4,14 +4,13 @@
  * smtp-server as the relay host with STARTTLS and AUTH, real PostgreSQL, Redis and BullMQ. Bounces are
  * delivered by the real local delivery into the sender's mailbox.
  */
-import { ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { promises as dns } from 'node:dns';
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { createServer, connect, type AddressInfo } from 'node:net';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import Redis from 'ioredis';
 import { dkimVerify } from 'mailauth/lib/dkim/verify';
@@ -26,6 +25,8 @@ import { MemoryNotifier } from '@dizi/mail-store/adapters/memory-notifier';
 import { PostgresMessageStore } from '@dizi/mail-store/adapters/postgres-message-store';
 // Test infrastructure, not a runtime dependency of the delivery lib.
 // eslint-disable-next-line @nx/enforce-module-boundaries
+import { freeTcpPort, smtpSinkMissing, startSmtpSink, type SmtpSink } from '@dizi/testing/smtp-sink';
+// eslint-disable-next-line @nx/enforce-module-boundaries
 import { createTestDatabase, TEST_REDIS_URL, type TestDatabase } from '@dizi/testing/test-database';
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { startUnbound, UNBOUND_BIN, type Unbound } from '@dizi/testing/unbound';
@@ -34,10 +35,8 @@ import { OutboundWorker } from '../src/outbound/outbound-worker';
 import { startDeliveryWorker } from '../src/queue/delivery-worker';
 import { MailQueues } from '../src/queue/mail-queues';
 
-const POSTFIX_DIR = resolve(__dirname, '../../../.dizi/cache/postfix');
-const SMTP_SINK = join(POSTFIX_DIR, 'usr/sbin/smtp-sink');
 const missing = [
-  !existsSync(SMTP_SINK) && `${SMTP_SINK} (run tools/fetch-test-tools.sh)`,
+  smtpSinkMissing(),
   !existsSync(UNBOUND_BIN) && `${UNBOUND_BIN} (apt-get install unbound)`,
 ].filter(Boolean);
 if (missing.length) console.warn(`outbound.spec.ts skipped: missing ${missing.join(', ')}`);
@@ -72,7 +71,7 @@ let outbound: OutboundWorker;
 let deliveryWorker: { close(): Promise<void> };
 let settings: SmtpSettings = { ...DEFAULT_SMTP_SETTINGS, maxDeliveryAttempts: 3 };
 let mxPort: number;
-const sinks: ChildProcess[] = [];
+const sinks: SmtpSink[] = [];
 const prefix = `dizi-test:outbound-${process.pid}-${Date.now()}:`;
 let tenantId: string;
 let senderDomainId: string;
@@ -91,40 +90,9 @@ let relay: SMTPServer;
 let relayPort: number;
 const relayed: Array<{ user: string | undefined; secure: boolean; from: string; to: string[]; raw: string }> = [];
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
-/** Waits until something on host:port sends an SMTP greeting. */
-async function greets(host: string, port: number): Promise<void> {
-  const until = Date.now() + 5000;
-  for (;;) {
-    const ok = await new Promise<boolean>((res) => {
-      const s = connect(port, host);
-      s.once('data', (d) => {
-        s.destroy();
-        res(d.toString().startsWith('220'));
-      });
-      s.once('error', () => res(false));
-    });
-    if (ok) return;
-    if (Date.now() > until) throw new Error(`smtp-sink on ${host}:${port} did not start`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function startSink(ip: string, name: string, args: string[]): Promise<void> {
-  const user = process.getuid?.() === 0 ? ['-u', 'nobody'] : [];
-  const child = spawn(SMTP_SINK, [...user, '-h', name, ...args, `${ip}:${mxPort}`, '32'], {
-    env: { ...process.env, LD_LIBRARY_PATH: join(POSTFIX_DIR, 'usr/lib/postfix') },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  sinks.push(child);
-  await greets(ip, mxPort);
+/** smtp-sink on ip, at the MX port; `capture` keeps its messages in a directory of its own under dumpDir. */
+async function startSink(ip: string, name: string, args: string[], capture?: string): Promise<void> {
+  sinks.push(await startSmtpSink(ip, mxPort, { name, args, captureDir: capture && join(dumpDir, capture) }));
 }
 
 /** A remote MX host on smtp-server: STARTTLS with the given certificate, DSN announced, everything recorded. */
@@ -280,21 +248,9 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
 
 /** The smtp-sink capture of the message with this Message-ID: the envelope lines it adds, and the message with CRLF. */
 async function captured(messageId: string): Promise<{ helo: string; mail: string; rcpts: string[]; message: Buffer } | undefined> {
-  for (const f of await readdir(dumpDir, { recursive: true })) {
-    const path = join(dumpDir, String(f));
-    const text = await readFile(path, 'utf8').catch(() => '');
-    if (!text.includes(messageId)) continue;
-    const lines = text.split('\n');
-    const received = lines.findIndex((l) => l.startsWith('Received: from '));
-    const head = lines.slice(0, received);
-    // smtp-sink's own Received header is three lines; the message follows, ending in one extra empty line.
-    const body = lines.slice(received + 3, lines.length - 2);
-    return {
-      helo: head.find((l) => l.startsWith('X-Helo-Args: '))?.slice(13) ?? '',
-      mail: head.find((l) => l.startsWith('X-Mail-Args: '))?.slice(13) ?? '',
-      rcpts: head.filter((l) => l.startsWith('X-Rcpt-Args: ')).map((l) => l.slice(13)),
-      message: Buffer.from(body.join('\r\n') + '\r\n'),
-    };
+  for (const sink of sinks) {
+    const c = await sink.captured(messageId);
+    if (c) return { helo: c.helo, mail: c.mailArgs, rcpts: c.rcptArgs, message: c.message };
   }
   return undefined;
 }
@@ -311,23 +267,20 @@ describe.skipIf(missing.length > 0)('outbound queue', () => {
     pool.on('error', () => undefined); // idle clients see the teardown's DROP DATABASE
     dir = await mkdtemp(join(tmpdir(), 'dizi-outbound-'));
     dumpDir = join(dir, 'sink');
-    await rm(dumpDir, { recursive: true, force: true });
-    await import('node:fs/promises').then((fs) => fs.mkdir(dumpDir));
-    // smtp-sink drops root privileges to nobody before it writes captures
+    // smtp-sink drops root privileges to nobody before it writes captures: the way down must be traversable.
     await chmod(dir, 0o755);
-    await chmod(dumpDir, 0o777);
     blobs = new FsBlobStore(join(dir, 'blobs'));
     store = new PostgresMessageStore({ pool, blobs, notifier: new MemoryNotifier() });
     redis = new Redis(TEST_REDIS_URL, { keyPrefix: prefix, maxRetriesPerRequest: null });
     queues = new MailQueues(redis, prefix);
 
-    mxPort = await freePort();
-    await startSink(OK_IP, 'mx.ok.test', ['-d', `${dumpDir}/%H%M%S.`]);
+    mxPort = await freeTcpPort();
+    await startSink(OK_IP, 'mx.ok.test', [], 'ok');
     await startSink(TEMPFAIL_IP, 'mx.temp.test', ['-r', 'RCPT']);
     await startSink(HARDFAIL_IP, 'mx.hard.test', ['-f', 'RCPT', '-B', HARD_REPLY]);
     await startSink(DROP_IP, 'mx.drop.test', ['-q', '.']);
     // Takes mail like the first, but announces no DSN.
-    await startSink(NODSN_IP, 'mx.nodsn.test', ['-N', '-d', `${dumpDir}/nodsn-%H%M%S.`]);
+    await startSink(NODSN_IP, 'mx.nodsn.test', ['-N'], 'nodsn');
 
     const ca = await selfsigned.generate([{ name: 'commonName', value: 'Dizi Test CA' }], {
       keySize: 2048, algorithm: 'sha256', extensions: [{ name: 'basicConstraints', cA: true, critical: true }, { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true }],
@@ -425,7 +378,7 @@ describe.skipIf(missing.length > 0)('outbound queue', () => {
     await outbound?.stop();
     await deliveryWorker?.close();
     await queues?.close();
-    for (const s of sinks) s.kill('SIGTERM');
+    for (const s of sinks) s.stop();
     for (const t of tlsServers) await new Promise<void>((r) => t.close(() => r()));
     await new Promise<void>((r) => (relay ? relay.close(() => r()) : r()));
     await unbound?.stop();
