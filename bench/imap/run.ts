@@ -26,6 +26,7 @@ import { PostgresMessageStore } from '@dizi/mail-store/adapters/postgres-message
 import { RedisNotifier } from '@dizi/mail-store/adapters/redis-notifier';
 import type { Delivery } from '@dizi/mail-store/ports/message-store';
 import { summariseMessage } from '@dizi/mime/message-summary';
+import { inParallel } from '@dizi/testing/in-parallel';
 import { createTestDatabase, TEST_REDIS_URL } from '@dizi/testing/test-database';
 import type { MtaContext } from '../../apps/mta/src/context';
 import { startImapRole } from '../../apps/mta/src/roles/imap.role';
@@ -91,18 +92,6 @@ function buildMessage(i: number): Buffer {
   return Buffer.from(`${head}Content-Type: multipart/alternative; boundary="${b}"\r\n\r\n`
     + `--${b}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${text}\r\n`
     + `--${b}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${html}\r\n--${b}--\r\n`);
-}
-
-async function inParallel<T>(count: number, concurrency: number, task: (i: number) => Promise<T>): Promise<T[]> {
-  const out = new Array<T>(count);
-  let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < count) {
-      const i = next++;
-      out[i] = await task(i);
-    }
-  }));
-  return out;
 }
 
 // ------------------------------------------------------------------ raw IMAP client

@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { storedParts } from '@dizi/imap/commands/append.command';
 import type { Delivery, MessageStore, NewMessage, NumberRange } from '@dizi/mail-store/ports/message-store';
 import { summariseMessage } from '@dizi/mime/message-summary';
+import { inParallel } from '@dizi/testing/in-parallel';
 
 const WORDS = ('the project team will review quarterly figures before shipping release notes to customers and partners please '
   + 'confirm schedule budget travel plans attached summary draft contract weekly update server migration').split(' ');
@@ -42,18 +43,6 @@ export function initialFlags(i: number): string[] {
   if (i % 13 === 0) flags.push('\\Answered');
   if (i % 17 === 0) flags.push('\\Draft');
   return flags;
-}
-
-export async function inParallel<T>(count: number, concurrency: number, task: (i: number) => Promise<T>): Promise<T[]> {
-  const out = new Array<T>(count);
-  let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < count) {
-      const i = next++;
-      out[i] = await task(i);
-    }
-  }));
-  return out;
 }
 
 /** Blobs, summaries and search words of messages 0..count-1, ready for appendMany into any number of folders. */
