@@ -8,6 +8,7 @@ import { SecretBox } from '@dizi/auth/secret-box';
 import type { MtaConfig } from '@dizi/config/mta.config';
 import { aes256Key, secretFromEnvOrDataDir } from '@dizi/config/secret-keys';
 import { createDataSource, migrate } from '@dizi/db/data-source';
+import type { DeliveryHandoff } from '@dizi/delivery/queue/local-first-queues';
 import { SettingsSource } from '@dizi/delivery/settings-source';
 import { FsBlobStore } from '@dizi/mail-store/adapters/fs-blob-store';
 import { PostgresMessageStore } from '@dizi/mail-store/adapters/postgres-message-store';
@@ -32,6 +33,8 @@ export interface MtaContext {
   /** Rewrites senders of forwarded mail and checks bounces to them; the same secrets on every node. */
   srs?: Srs;
   tls: TlsMaterial;
+  /** Set while this node runs the delivery role: the smtp role hands it spooled mail directly (local-first-queues.ts). */
+  deliveryHandoff: DeliveryHandoff | null;
   close(): Promise<void>;
 }
 
@@ -76,7 +79,7 @@ export async function createContext(config: MtaConfig): Promise<MtaContext> {
   const tls = await loadTls(config);
 
   return {
-    config, logger, pool, redis, blobs, store, notifier, settings, srs, tls,
+    config, logger, pool, redis, blobs, store, notifier, settings, srs, tls, deliveryHandoff: null,
     async close() {
       await settings.stop();
       await notifier.close();

@@ -125,6 +125,7 @@ beforeAll(async () => {
     notifier,
     settings: new SettingsSource(pool),
     tls: { key: Buffer.from(pems.private), cert: Buffer.from(pems.cert) },
+    deliveryHandoff: null,
     close: async () => undefined,
   };
   role = await startImapRole(ctx);

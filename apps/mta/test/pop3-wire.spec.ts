@@ -173,6 +173,7 @@ describe('pop3 role over the wire', () => {
       // The pop3 role reads no runtime mail settings.
       settings: undefined as unknown as MtaContext['settings'],
       tls: { key: Buffer.from(pems.private), cert: Buffer.from(pems.cert) },
+      deliveryHandoff: null,
       close: async () => undefined,
     };
     role = await startPop3Role(ctx);

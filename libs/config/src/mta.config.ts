@@ -47,6 +47,11 @@ export const mtaConfigSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Parallel deliveries per worker process. */
   DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
+  /**
+   * Messages the smtp role may hand straight to this node's delivery role (when it runs both) instead of queueing
+   * them in Redis; past this many waiting, mail goes through the shared queue so other nodes can help. 0: always queue.
+   */
+  DELIVERY_HANDOFF_LIMIT: z.coerce.number().int().min(0).max(100_000).default(256),
   OUTBOUND_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
   /** AES-256 key (base64 or hex) sealing secrets in the settings (relay password); the API's must be the same. Unset: DIZI_DATA_DIR/keys/settings.key (development). */
   SETTINGS_ENCRYPTION_KEY: z.string().optional(),

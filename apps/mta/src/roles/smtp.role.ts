@@ -7,6 +7,7 @@ import { MailLogSessionLog } from '@dizi/delivery/inbound/mail-log-session-log';
 import { PgRecipientDirectory } from '@dizi/delivery/inbound/pg-recipient-directory';
 import { PgSpoolWriter } from '@dizi/delivery/inbound/pg-spool-writer';
 import { RedisConnectionLimiter } from '@dizi/delivery/inbound/redis-connection-limiter';
+import { LocalFirstQueues } from '@dizi/delivery/queue/local-first-queues';
 import { MailQueues } from '@dizi/delivery/queue/mail-queues';
 import { DaemonContentScanner } from '@dizi/filters/daemon-content-scanner';
 import { createInboundServer, InboundServer } from '@dizi/smtp/inbound/inbound-server';
@@ -50,7 +51,8 @@ export async function startSmtpRole(ctx: MtaContext, options: SmtpRoleOptions = 
     tarpitStepMs: options.tarpitStepMs ?? 1000,
     srs: ctx.srs,
   };
-  const spool = new PgSpoolWriter({ pool: ctx.pool, store: ctx.store, queues, logger });
+  // This node's delivery workers first, when it runs them and they have room; else the shared queue.
+  const spool = new PgSpoolWriter({ pool: ctx.pool, store: ctx.store, queues: new LocalFirstQueues(queues, () => ctx.deliveryHandoff), logger });
   const sessionLog = new MailLogSessionLog(ctx.pool, ctx.config.MTA_HOSTNAME, logger);
 
   const contentScanner = new DaemonContentScanner({ openMessage: (hash) => ctx.blobs.get(hash) });

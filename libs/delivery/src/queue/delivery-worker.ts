@@ -1,12 +1,14 @@
 /**
  * The BullMQ worker of Queue.Delivery: one job = one spooled message, delivered by LocalDelivery. Jobs running at the
  * same time are handed to LocalDelivery together (group commit), so a busy node stores many messages per transaction.
+ * Messages this node's smtp role spooled arrive the same way through `offer`, without a job.
  */
 import { Worker, type ConnectionOptions } from 'bullmq';
 import type Redis from 'ioredis';
 import { Queue, type DeliveryJob } from '@dizi/contracts/queues';
 import { GroupCommit } from '@dizi/mail-store/group-commit';
 import type { DeliveryResult, LocalDelivery } from '../local/local-delivery';
+import type { DeliveryHandoff } from './local-first-queues';
 import { bullConnection, bullPrefix } from './mail-queues';
 
 export interface DeliveryWorkerOptions {
@@ -16,10 +18,16 @@ export interface DeliveryWorkerOptions {
   concurrency: number;
   /** Most messages delivered as one batch (default: half the concurrency, so one batch forms while another runs). */
   batchSize?: number;
+  /** Messages handed over in process (offer) that may wait or run at once; beyond, offer says no. Default 256. */
+  handoffLimit?: number;
   onError?: (err: unknown) => void;
 }
 
-export function startDeliveryWorker(o: DeliveryWorkerOptions): { close(): Promise<void> } {
+export interface DeliveryWorker extends DeliveryHandoff {
+  close(): Promise<void>;
+}
+
+export function startDeliveryWorker(o: DeliveryWorkerOptions): DeliveryWorker {
   const connection = bullConnection(o.redis);
   const maxBatch = o.batchSize ?? Math.max(1, Math.ceil(o.concurrency / 2));
   const batches = new GroupCommit<string, DeliveryResult>({
@@ -45,9 +53,23 @@ export function startDeliveryWorker(o: DeliveryWorkerOptions): { close(): Promis
     },
   );
   worker.on('error', (err) => o.onError?.(err));
+
+  // Messages handed over by this node's smtp role (local-first-queues.ts) join the same batches as queued jobs.
+  const handoffLimit = o.handoffLimit ?? 256;
+  const handedOver = new Set<Promise<unknown>>();
+  let closing = false;
   return {
+    offer(spoolMessageId) {
+      if (closing || handedOver.size >= handoffLimit) return false;
+      const delivering = batches.submit(spoolMessageId).catch((err: unknown) => o.onError?.(err));
+      handedOver.add(delivering);
+      void delivering.finally(() => handedOver.delete(delivering));
+      return true;
+    },
     async close() {
-      await worker.close();
+      closing = true;
+      // What was handed over finishes like an active job; were it cut short, the sweeper would pick it up.
+      await Promise.all([worker.close(), Promise.allSettled(handedOver)]);
       connection.disconnect();
     },
   };
