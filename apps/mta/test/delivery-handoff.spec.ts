@@ -69,8 +69,9 @@ describe('in-process hand-over from smtp to delivery', () => {
     await send(n, address, 5);
     await until('5 messages in the mailbox', async () => (await stored(n, mailboxId)) === 5);
     // Nothing waits in the shared queue, and every recipient is final.
-    const counts = await queue!.getJobCounts('waiting', 'paused', 'delayed');
-    expect(counts).toEqual({ waiting: 0, paused: 0, delayed: 0 });
+    // (BullMQ 6 keeps the jobs of a paused queue in its wait list.)
+    const counts = await queue!.getJobCounts('waiting', 'prioritized', 'delayed');
+    expect(counts).toEqual({ waiting: 0, prioritized: 0, delayed: 0 });
     const pending = await n.db.dataSource.query(`SELECT count(*)::int AS count FROM spool_recipient WHERE status <> 'delivered'`);
     expect(pending[0].count).toBe(0);
   });
@@ -91,8 +92,8 @@ describe('in-process hand-over from smtp to delivery', () => {
     const { node: n, address, mailboxId } = await start({ DELIVERY_HANDOFF_LIMIT: '1' });
     // Two connections at once: while one message is being delivered in process, the other must take the queue.
     await Promise.all([send(n, address, 10), send(n, address, 10)]);
-    const waiting = await queue!.getJobCounts('waiting', 'paused');
-    expect(waiting.waiting + waiting.paused).toBeGreaterThan(0);
+    const { waiting } = await queue!.getJobCounts('waiting');
+    expect(waiting).toBeGreaterThan(0);
     await queue!.resume();
     await until('20 messages in the mailbox', async () => (await stored(n, mailboxId)) === 20);
     await new Promise((r) => setTimeout(r, 300));

@@ -1,4 +1,5 @@
 /** A mail node's process configuration (environment). Runtime mail settings live in the database instead. */
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 export const MTA_ROLES = ['smtp', 'imap', 'pop3', 'delivery', 'outbound', 'scheduler'] as const;
@@ -53,6 +54,13 @@ export const mtaConfigSchema = z.object({
    */
   DELIVERY_HANDOFF_LIMIT: z.coerce.number().int().min(0).max(100_000).default(256),
   OUTBOUND_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
+  /**
+   * Worker threads the smtp role parses and indexes incoming messages in, off the thread serving the connections
+   * (about half of its CPU for large messages). Default: one core left to that thread, at most 2 workers (one
+   * saturated connection thread keeps about one busy). 0: on that thread.
+   */
+  SPOOL_SUMMARY_WORKERS: z.coerce.number().int().min(0).max(32).default(Math.max(0, Math.min(2, availableParallelism() - 1)))
+    .describe('default: min(2, CPU cores - 1)'),
   /** AES-256 key (base64 or hex) sealing secrets in the settings (relay password); the API's must be the same. Unset: DIZI_DATA_DIR/keys/settings.key (development). */
   SETTINGS_ENCRYPTION_KEY: z.string().optional(),
   /** SRS secrets, comma-separated: the first signs forwarded senders, all are accepted in bounces (rotation). Same on every node. Unset: DIZI_DATA_DIR/keys/srs.secret (development). */

@@ -52,7 +52,10 @@ export async function startSmtpRole(ctx: MtaContext, options: SmtpRoleOptions = 
     srs: ctx.srs,
   };
   // This node's delivery workers first, when it runs them and they have room; else the shared queue.
-  const spool = new PgSpoolWriter({ pool: ctx.pool, store: ctx.store, queues: new LocalFirstQueues(queues, () => ctx.deliveryHandoff), logger });
+  const spool = new PgSpoolWriter({
+    pool: ctx.pool, store: ctx.store, queues: new LocalFirstQueues(queues, () => ctx.deliveryHandoff), logger,
+    summaryWorkers: ctx.config.SPOOL_SUMMARY_WORKERS,
+  });
   const sessionLog = new MailLogSessionLog(ctx.pool, ctx.config.MTA_HOSTNAME, logger);
 
   const contentScanner = new DaemonContentScanner({ openMessage: (hash) => ctx.blobs.get(hash) });
@@ -86,6 +89,7 @@ export async function startSmtpRole(ctx: MtaContext, options: SmtpRoleOptions = 
     }
   } catch (err) {
     await Promise.allSettled(servers.map((s) => s.close()));
+    await spool.close();
     throw err;
   }
 
@@ -94,6 +98,8 @@ export async function startSmtpRole(ctx: MtaContext, options: SmtpRoleOptions = 
     ports,
     async stop() {
       await Promise.allSettled(servers.map((s) => s.close()));
+      // After the listeners let their sessions finish; a message still in DATA past that is spooled without a summary.
+      await spool.close();
       await queues.close();
     },
   };

@@ -1,6 +1,7 @@
 /**
  * SpoolWriter: the "commit, then 250" step (ARCHITECTURE.md "Inbound mail" 6). The message is written
- * once, as it streams in, to the blob store (fsync'd) and through the MIME summariser at the same time;
+ * once, as it streams in, to the blob store (fsync'd) and through the MIME summariser at the same time (in worker
+ * threads, summary-workers.ts, unless SPOOL_SUMMARY_WORKERS is 0);
  * then ONE statement inserts spool_message and its spool_recipient rows and counts the sender's send, for every
  * message whose DATA ended meanwhile (group commit, spool-rows.ts); only once it committed does `spool` resolve.
  * Enqueueing happens after the 250 and may fail: the sweeper re-enqueues committed work, so a lost Redis delays
@@ -10,11 +11,11 @@ import { PassThrough, Readable } from 'node:stream';
 import type { Pool } from 'pg';
 import { GroupCommit } from '@dizi/mail-store/group-commit';
 import type { MessageStore } from '@dizi/mail-store/ports/message-store';
-import { summariseMessage, type MessageSummary } from '@dizi/mime/message-summary';
 import type { InboundLogger, SpoolReceipt, SpoolRequest, SpoolWriter } from '@dizi/smtp/inbound/ports';
-import { spoolSummary } from '../local/message-index';
 import type { MailQueues } from '../queue/mail-queues';
+import { InlineSummaries, type SpoolSummariser } from './spool-summary';
 import { insertSpoolRows, type SpoolRow } from './spool-rows';
+import { SummaryWorkers } from './summary-workers';
 
 export type SpoolQueues = Pick<MailQueues, 'enqueueDelivery' | 'enqueueOutbound'>;
 
@@ -23,10 +24,25 @@ const ENQUEUE_TIMEOUT_MS = 5000;
 
 export class PgSpoolWriter implements SpoolWriter {
   private readonly commits: GroupCommit<SpoolRow, void>;
+  private readonly summaries: SpoolSummariser;
 
   constructor(
-    private readonly deps: { pool: Pool; store: MessageStore; queues: SpoolQueues; logger: InboundLogger },
+    private readonly deps: {
+      pool: Pool;
+      store: MessageStore;
+      queues: SpoolQueues;
+      logger: InboundLogger;
+      /** Worker threads computing the summaries (SPOOL_SUMMARY_WORKERS); 0 or absent: on this thread. */
+      summaryWorkers?: number;
+    },
   ) {
+    const workers = deps.summaryWorkers ?? 0;
+    this.summaries = workers > 0
+      ? new SummaryWorkers({
+        size: workers,
+        onWorkerError: (err) => deps.logger.warn({ err: String(err) }, 'spool summary worker lost; its messages are spooled without a summary'),
+      })
+      : new InlineSummaries();
     this.commits = new GroupCommit<SpoolRow, void>({
       flush: async (rows) => {
         await insertSpoolRows(deps.pool, rows);
@@ -37,7 +53,7 @@ export class PgSpoolWriter implements SpoolWriter {
 
   async spool(req: SpoolRequest, content: Readable): Promise<SpoolReceipt> {
     const toBlob = new PassThrough();
-    const toSummary = new PassThrough();
+    const { sink: toSummary, json } = this.summaries.start();
     // Their consumers may attach late (after an await); the failure reaches us through putBlob and summarising.
     toBlob.on('error', () => undefined);
     toSummary.on('error', () => undefined);
@@ -48,20 +64,34 @@ export class PgSpoolWriter implements SpoolWriter {
       toBlob.destroy(err);
       toSummary.destroy(err);
     });
-    const summarising = summariseMessage(toSummary).catch((err: unknown) => {
-      // A summary is a convenience for delivery (it can parse again); never refuse mail for it.
-      if (!toSummary.destroyed) toSummary.resume();
-      this.deps.logger.warn({ err: String(err), id: req.id }, 'message summary failed');
+    let abandoned = false;
+    const summarising = json.catch((err: unknown) => {
+      // A summary is a convenience for delivery (it can parse again); never refuse mail for it. The sink keeps
+      // taking the rest of the message.
+      if (!abandoned) this.deps.logger.warn({ err: String(err), id: req.id }, 'message summary failed');
       return null;
     });
-    const blob = await this.deps.store.putBlob(toBlob, { maxBytes: req.maxBytes });
+    let blob;
+    try {
+      blob = await this.deps.store.putBlob(toBlob, { maxBytes: req.maxBytes });
+    } catch (err) {
+      // Nothing will be spooled: a summary still waiting for the rest of the message (in a worker) is let go.
+      abandoned = true;
+      toSummary.destroy();
+      throw err;
+    }
     const summary = await summarising;
     // The content filter sees the durable copy; it may refuse (throws), and then nothing below is committed.
     const marks = req.screen ? await req.screen({ hash: blob.hash, size: blob.size }) : null;
 
     // Committed together with whatever other sessions finished DATA meanwhile: one statement, one WAL flush.
-    await this.commits.submit({ req, blobHash: blob.hash, size: blob.size, summary: summaryJson(summary), marks });
+    await this.commits.submit({ req, blobHash: blob.hash, size: blob.size, summary, marks });
     return { id: req.id, size: blob.size, enqueue: () => this.enqueue(req) };
+  }
+
+  /** Ends the summary workers; messages still being summarised are spooled without one. */
+  async close(): Promise<void> {
+    await this.summaries.close();
   }
 
   private async enqueue(req: SpoolRequest): Promise<void> {
@@ -83,13 +113,4 @@ export class PgSpoolWriter implements SpoolWriter {
       clearTimeout(timer);
     }
   }
-}
-
-/**
- * The summary as the spool keeps it (search lexemes instead of the text, see spoolSummary). jsonb refuses \u0000;
- * the scanner already refused NUL in DATA, this guards decoded header text.
- */
-function summaryJson(summary: MessageSummary | null): string | null {
-  if (!summary) return null;
-  return JSON.stringify(spoolSummary(summary)).replaceAll('\\u0000', '');
 }

@@ -1,0 +1,53 @@
+/**
+ * The summary the spool keeps for a message (spool_message.summary), computed while DATA streams in: in process
+ * (InlineSummaries) or in worker threads (summary-workers.ts), which run the same spoolSummaryJson.
+ */
+import { PassThrough, type Readable, type Writable } from 'node:stream';
+import { summariseMessage, type MessageSummary } from '@dizi/mime/message-summary';
+import { spoolSummary } from '../local/message-index';
+
+/**
+ * The summary as the spool keeps it (search lexemes instead of the text, see spoolSummary). jsonb refuses \u0000;
+ * the scanner already refused NUL in DATA, this guards decoded header text.
+ */
+export function spoolSummaryJson(summary: MessageSummary): string {
+  return JSON.stringify(spoolSummary(summary)).replaceAll('\\u0000', '');
+}
+
+/** Reads a whole message and returns its spool summary JSON; rejects when it cannot be parsed. */
+export async function summariseForSpool(source: Readable): Promise<string> {
+  return spoolSummaryJson(await summariseMessage(source));
+}
+
+/** One message being summarised: its bytes are written into `sink`, then `json` settles. */
+export interface SpoolSummaryJob {
+  /**
+   * Takes every byte of the message, also after the summary failed, so the blob side of the tee is never held up
+   * for it. Destroying it abandons the summary.
+   */
+  sink: Writable;
+  /** Rejects when there is no summary (parse error, worker crash or stall, closed): the spool row then has none. */
+  json: Promise<string>;
+}
+
+export interface SpoolSummariser {
+  start(): SpoolSummaryJob;
+  close(): Promise<void>;
+}
+
+/** On the calling thread, as the message streams through (pool size 0; tests that want no threads). */
+export class InlineSummaries implements SpoolSummariser {
+  start(): SpoolSummaryJob {
+    const sink = new PassThrough();
+    const json = summariseForSpool(sink);
+    // Drained from here on so the tee keeps moving; the caller sees the failure through `json`.
+    json.catch(() => {
+      if (!sink.destroyed) sink.resume();
+    });
+    return { sink, json };
+  }
+
+  async close(): Promise<void> {
+    // Nothing of its own: each message's work ends with that message.
+  }
+}

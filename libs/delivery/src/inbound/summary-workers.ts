@@ -1,0 +1,296 @@
+/**
+ * Spool summaries computed by a small pool of worker threads. Parsing and tokenising a message costs the mail node's
+ * main thread about as much as everything else it does for that message (half of it for 300 KB messages); with this
+ * pool the main thread only copies the chunks across and receives one JSON string per message.
+ *
+ * Each message stays on one worker (its parser state lives there). Messages, kept small:
+ *   to a worker:   { id, start?, chunk?: ArrayBuffer (transferred), end?, abort? }
+ *   from a worker: { ready } once its modules are loaded, then per turn of its event loop
+ *                  { acks: [id, bytes, id, bytes…], done: [[id, json | null, error | null]…] }
+ * A chunk is acknowledged once the summariser took it; a message may have maxInFlightBytes unacknowledged, beyond
+ * which its sink stops calling back and the tee upstream waits, as it waits today for the in-process summariser.
+ */
+import { createRequire } from 'node:module';
+import { extname, join } from 'node:path';
+import { Writable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
+import type { SpoolSummariser, SpoolSummaryJob } from './spool-summary';
+
+export interface ToSummaryWorker {
+  id: number;
+  start?: true;
+  chunk?: ArrayBuffer;
+  end?: true;
+  abort?: true;
+}
+
+export type SummaryResult = [id: number, json: string | null, error: string | null];
+
+export interface FromSummaryWorker {
+  ready?: true;
+  acks?: number[];
+  done?: SummaryResult[];
+}
+
+export interface SummaryWorkersOptions {
+  /** Worker threads, started as messages need them. */
+  size: number;
+  /** Bytes of one message handed to its worker and not yet taken by the summariser. */
+  maxInFlightBytes?: number;
+  /**
+   * A worker that owes an answer and has said nothing for this long is stuck: it is ended, its summaries fail. Also
+   * bounds its start (about a second: it loads the TypeScript loader and the MIME modules).
+   */
+  stallMs?: number;
+  /** A worker crashed or stalled (once per worker; each affected message also fails through its `json`). */
+  onWorkerError?: (err: Error) => void;
+  /** The worker's module (tests substitute a misbehaving one). */
+  entry?: string;
+}
+
+/** Enough to keep a fast sender's chunks flowing across the round trip; 100 sessions hold at most 25 MB. */
+const MAX_IN_FLIGHT_BYTES = 256 * 1024;
+/** Well above the longest silence of a healthy worker: tokenising the text of a 100 MB message at its end. */
+const STALL_MS = 20_000;
+/** After a worker failed to start, messages go without a summary this long instead of starting one each. */
+const RESTART_PAUSE_MS = 10_000;
+
+// A worker gets none of the parent's node flags (execArgv: [], as in mail-store's file-read-workers.ts: they may
+// name an inspector port), so TypeScript sources are loaded as the apps load them, through tools/register.cjs.
+const REGISTER = join(__dirname, '..', '..', '..', '..', 'tools', 'register.cjs');
+const DEFAULT_ENTRY = join(__dirname, `summary-worker${extname(__filename)}`);
+
+/**
+ * SWC's native addon must stay loaded by this thread: loaded by a worker alone, it goes with that worker, and loading
+ * it again in the next one crashes the process (segfault, Node 20). The apps have it loaded (tools/register.cjs);
+ * vitest's test processes do not.
+ */
+let loaderPinned = false;
+function pinTypeScriptLoader(): void {
+  if (loaderPinned) return;
+  createRequire(__filename)('@swc/core');
+  loaderPinned = true;
+}
+
+interface Job {
+  id: number;
+  thread: SummaryThread;
+  /** Bytes posted and not acknowledged. */
+  inFlight: number;
+  /** The sink's write callback, held while inFlight is at the limit. */
+  held: (() => void) | null;
+  started: boolean;
+  ended: boolean;
+  settled: boolean;
+  resolve(json: string): void;
+  reject(err: Error): void;
+}
+
+interface SummaryThread {
+  worker: Worker;
+  jobs: Set<Job>;
+  ready: boolean;
+  gone: boolean;
+  /** What it owes: bytes not acknowledged, and ended messages without a result. */
+  unacked: number;
+  awaiting: number;
+  stall: NodeJS.Timeout | null;
+}
+
+export class SummaryWorkers implements SpoolSummariser {
+  private readonly threads: SummaryThread[] = [];
+  private readonly jobs = new Map<number, Job>();
+  private readonly maxInFlight: number;
+  private readonly stallMs: number;
+  private readonly entry: string;
+  private nextId = 0;
+  private bootFailedAt = -Infinity;
+  private closed = false;
+
+  constructor(private readonly options: SummaryWorkersOptions) {
+    if (!(options.size >= 1)) throw new Error('SummaryWorkers needs at least one thread (size 0: InlineSummaries)');
+    this.maxInFlight = options.maxInFlightBytes ?? MAX_IN_FLIGHT_BYTES;
+    this.stallMs = options.stallMs ?? STALL_MS;
+    this.entry = options.entry ?? DEFAULT_ENTRY;
+  }
+
+  start(): SpoolSummaryJob {
+    let resolve!: (json: string) => void;
+    let reject!: (err: Error) => void;
+    const json = new Promise<string>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    // Marked handled: a failure may come before the caller awaits it, and it is the caller's to report.
+    json.catch(() => undefined);
+    const thread = this.pick();
+    const job: Job = {
+      // Without a thread the job is settled at once below, and a settled job never touches its thread.
+      id: ++this.nextId, thread: thread!, inFlight: 0, held: null, started: false, ended: false, settled: false, resolve, reject,
+    };
+    const sink = new Writable({
+      write: (chunk: Buffer, _encoding, callback) => this.write(job, chunk, callback),
+      final: (callback) => {
+        this.end(job);
+        callback();
+      },
+      destroy: (err, callback) => {
+        // Also called after a normal finish (autoDestroy); only an unfinished message is abandoned.
+        if (!job.ended) this.abandon(job, err ?? new Error('message abandoned before its end'));
+        callback(err);
+      },
+    });
+    if (!thread) {
+      job.settled = true;
+      reject(new Error(this.closed ? 'summary workers are closed' : 'summary workers failed to start; retrying shortly'));
+    } else {
+      this.jobs.set(job.id, job);
+      thread.jobs.add(job);
+      // Referenced while it works for us, so a process waiting only for a summary stays alive; idle, it never does.
+      if (thread.jobs.size === 1) thread.worker.ref();
+    }
+    return { sink, json };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const threads = this.threads.splice(0);
+    for (const thread of threads) this.lose(thread, new Error('summary workers closed'), { quiet: true });
+    await Promise.all(threads.map((t) => t.worker.terminate()));
+  }
+
+  /** The least busy thread; a new one while some are missing and every running one has work. */
+  private pick(): SummaryThread | null {
+    if (this.closed) return null;
+    let best: SummaryThread | null = null;
+    for (const t of this.threads) if (!best || t.jobs.size < best.jobs.size) best = t;
+    if (this.threads.length < this.options.size && (!best || best.jobs.size > 0)) {
+      if (!best && performance.now() - this.bootFailedAt < RESTART_PAUSE_MS) return null;
+      best = this.spawn();
+    }
+    return best;
+  }
+
+  private spawn(): SummaryThread {
+    const typescript = this.entry.endsWith('.ts');
+    if (typescript) pinTypeScriptLoader();
+    const source = `${typescript ? `require(${JSON.stringify(REGISTER)});\n` : ''}require(${JSON.stringify(this.entry)});\n`;
+    const worker = new Worker(source, { eval: true, execArgv: [] });
+    worker.unref();
+    const thread: SummaryThread = { worker, jobs: new Set(), ready: false, gone: false, unacked: 0, awaiting: 0, stall: null };
+    this.threads.push(thread);
+    worker.on('message', (m: FromSummaryWorker) => this.onMessage(thread, m));
+    worker.on('error', (err) => this.lose(thread, err));
+    worker.on('exit', (code) => this.lose(thread, new Error(`summary worker exited (code ${code})`)));
+    return thread;
+  }
+
+  private write(job: Job, chunk: Buffer, callback: () => void): void {
+    // After a failure the message is still read to its end for the blob store; its bytes are dropped here.
+    if (job.settled) return callback();
+    const bytes = chunk.byteLength;
+    // A copy of just these bytes, moved across: the chunk is shared with the blob side, and may be a view into a
+    // larger buffer, all of which posting the view would copy.
+    const copy = new Uint8Array(bytes);
+    copy.set(chunk);
+    this.post(job, { id: job.id, chunk: copy.buffer }, [copy.buffer]);
+    job.inFlight += bytes;
+    job.thread.unacked += bytes;
+    this.watch(job.thread);
+    if (job.inFlight >= this.maxInFlight) job.held = callback;
+    else callback();
+  }
+
+  private end(job: Job): void {
+    if (job.settled) return;
+    job.ended = true;
+    job.thread.awaiting += 1;
+    this.post(job, { id: job.id, end: true });
+    this.watch(job.thread);
+  }
+
+  private abandon(job: Job, err: Error): void {
+    if (job.settled) return;
+    if (job.started) this.post(job, { id: job.id, abort: true });
+    this.finish(job, err, null);
+  }
+
+  private post(job: Job, m: ToSummaryWorker, transfer?: ArrayBuffer[]): void {
+    if (!job.started) {
+      m.start = true;
+      job.started = true;
+    }
+    job.thread.worker.postMessage(m, transfer);
+  }
+
+  private onMessage(thread: SummaryThread, m: FromSummaryWorker): void {
+    thread.stall?.refresh();
+    if (m.ready) thread.ready = true;
+    const acks = m.acks ?? [];
+    for (let i = 0; i < acks.length; i += 2) {
+      const job = this.jobs.get(acks[i]);
+      if (!job || job.thread !== thread) continue;
+      job.inFlight -= acks[i + 1];
+      thread.unacked -= acks[i + 1];
+      if (job.held && job.inFlight < this.maxInFlight) {
+        const callback = job.held;
+        job.held = null;
+        callback();
+      }
+    }
+    for (const [id, json, error] of m.done ?? []) {
+      const job = this.jobs.get(id);
+      if (job?.thread === thread) this.finish(job, error === null ? null : new Error(error), json);
+    }
+    this.watch(thread);
+  }
+
+  private finish(job: Job, err: Error | null, json: string | null): void {
+    if (job.settled) return;
+    job.settled = true;
+    const thread = job.thread;
+    this.jobs.delete(job.id);
+    thread.jobs.delete(job);
+    thread.unacked -= job.inFlight;
+    job.inFlight = 0;
+    if (job.ended) thread.awaiting -= 1;
+    if (thread.jobs.size === 0 && !thread.gone) thread.worker.unref();
+    this.watch(thread);
+    const held = job.held;
+    job.held = null;
+    held?.();
+    if (err || json === null) job.reject(err ?? new Error('summary worker returned nothing'));
+    else job.resolve(json);
+  }
+
+  /**
+   * The stall clock runs only while the thread owes something (its start included): a worker waiting for a slow
+   * sender is not stuck.
+   */
+  private watch(thread: SummaryThread): void {
+    const owes = !thread.gone && (thread.unacked > 0 || thread.awaiting > 0);
+    if (owes && !thread.stall) {
+      thread.stall = setTimeout(() => {
+        this.lose(thread, new Error(`summary worker made no progress for ${this.stallMs} ms`));
+        void thread.worker.terminate();
+      }, this.stallMs);
+      thread.stall.unref();
+    } else if (!owes && thread.stall) {
+      clearTimeout(thread.stall);
+      thread.stall = null;
+    }
+  }
+
+  /** The thread is out of the pool (crashed, stuck or closed): its messages fail; the next message starts another. */
+  private lose(thread: SummaryThread, err: Error, opts: { quiet?: boolean } = {}): void {
+    if (thread.gone) return;
+    thread.gone = true;
+    if (!thread.ready) this.bootFailedAt = performance.now();
+    if (thread.stall) clearTimeout(thread.stall);
+    thread.stall = null;
+    const i = this.threads.indexOf(thread);
+    if (i >= 0) this.threads.splice(i, 1);
+    if (!opts.quiet) this.options.onWorkerError?.(err);
+    for (const job of [...thread.jobs]) this.finish(job, err, null);
+  }
+}
