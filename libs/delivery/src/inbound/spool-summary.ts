@@ -3,6 +3,7 @@
  * (InlineSummaries) or in worker threads (summary-workers.ts), which run the same spoolSummaryJson.
  */
 import { PassThrough, type Readable, type Writable } from 'node:stream';
+import { jsonForPostgres } from '@dizi/mail-store/json-for-postgres';
 import { summariseMessage, type MessageSummary } from '@dizi/mime/message-summary';
 import { spoolSummary } from '../local/message-index';
 
@@ -11,7 +12,7 @@ import { spoolSummary } from '../local/message-index';
  * the scanner already refused NUL in DATA, this guards decoded header text.
  */
 export function spoolSummaryJson(summary: MessageSummary): string {
-  return JSON.stringify(spoolSummary(summary)).replaceAll('\\u0000', '');
+  return jsonForPostgres(spoolSummary(summary));
 }
 
 /** Reads a whole message and returns its spool summary JSON; rejects when it cannot be parsed. */

@@ -22,6 +22,7 @@ import {
   normalizeTokens, parentNames, sameFlags, servedSize,
 } from '../message-rules';
 import { GroupCommit } from '../group-commit';
+import { jsonForPostgres } from '../json-for-postgres';
 import { composeMessageSource, readMessageBytes } from '../message-source';
 import { renderImapFormat } from '../stored-imap-format';
 
@@ -995,17 +996,6 @@ function stripNul(value: string): string {
 
 function text(value: string | null | undefined): string | null {
   return value === undefined || value === null ? null : stripNul(value);
-}
-
-/**
- * JSON for a json/jsonb parameter, without NUL (PostgreSQL refuses \u0000 in both). Serialised first and mended only
- * when an escaped NUL is there at all: a replacer function would be called for every value of every row, which costs
- * more than the rest of the insert. In the text an escaped NUL is `\u0000` after an even run of backslashes (an odd
- * run means the backslash itself was escaped, as in a string holding the six characters `\u0000`).
- */
-export function jsonForPostgres(value: unknown): string {
-  const json = JSON.stringify(value);
-  return json.includes('\\u0000') ? json.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1') : json;
 }
 
 function safeFolderName(name: string): string {

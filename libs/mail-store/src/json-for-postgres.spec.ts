@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jsonForPostgres } from './postgres-message-store';
+import { jsonForPostgres } from './json-for-postgres';
 
 /** What the old replacer-based version produced: every string value without NUL. */
 function reference(value: unknown): string {
