@@ -37,12 +37,14 @@ export class PgSpoolWriter implements SpoolWriter {
     },
   ) {
     const workers = deps.summaryWorkers ?? 0;
-    this.summaries = workers > 0
-      ? new SummaryWorkers({
+    if (workers > 0) {
+      const pool = new SummaryWorkers({
         size: workers,
         onWorkerError: (err) => deps.logger.warn({ err: String(err) }, 'spool summary worker lost; its messages are spooled without a summary'),
-      })
-      : new InlineSummaries();
+      });
+      pool.warm();
+      this.summaries = pool;
+    } else this.summaries = new InlineSummaries();
     this.commits = new GroupCommit<SpoolRow, void>({
       flush: async (rows) => {
         await insertSpoolRows(deps.pool, rows);

@@ -152,6 +152,14 @@ export class SummaryWorkers implements SpoolSummariser {
     return { sink, json };
   }
 
+  /**
+   * Starts every thread now (each takes most of a second to load its code) rather than on first use, so the first
+   * messages after a node starts do not wait for one. Idle threads never keep the process alive.
+   */
+  warm(): void {
+    while (!this.closed && this.threads.length < this.options.size) this.spawn();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     const threads = this.threads.splice(0);
