@@ -1,8 +1,10 @@
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
-import { open } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync, statSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { FsBlobStore } from '../src/adapters/fs-blob-store';
 import { MemoryBlobStore } from '../src/adapters/memory-blob-store';
@@ -45,26 +47,221 @@ describeBlobStore('MemoryBlobStore', async () => {
 describe('FsBlobStore durability', () => {
   it('fsyncs the file and the directories it creates before the put resolves', async () => {
     const root = await freshRoot();
-    const store = new FsBlobStore(root);
-    const probe = await open(join(root, 'probe'), 'w');
-    const sync = vi.spyOn(Object.getPrototypeOf(probe), 'sync');
-    await probe.close();
+    // The fsyncs happen in the write workers, out of a spy's reach: they report each one (onFsync) instead.
+    const synced: string[] = [];
+    const store = new FsBlobStore(root, { onFsync: (path) => synced.push(path) });
     try {
       const content = randomBytes(10_000);
       const { hash } = await store.put(chunked(content));
-      // temp file + <h2h3> dir (holds the rename) + <h0h1> dir + root (hold the new directories)
-      expect(sync.mock.calls.length).toBeGreaterThanOrEqual(4);
-      const file = await stat(join(root, hash.slice(0, 2), hash.slice(2, 4), hash));
+      const leaf = join(root, hash.slice(0, 2), hash.slice(2, 4));
+      // temp file first, then root + <h0h1> (hold the new directories) and <h2h3> (holds the rename)
+      expect(synced).toHaveLength(4);
+      expect(relative(root, synced[0])).toMatch(/^tmp\/[^/]+\.part$/);
+      expect(synced.slice(1, 3).sort()).toEqual([root, join(root, hash.slice(0, 2))].sort());
+      expect(synced[3]).toBe(leaf);
+      const file = await stat(join(leaf, hash));
       expect(file.size).toBe(10_000);
       expect(hash).toBe(sha256(content));
-      sync.mockClear();
+      synced.length = 0;
       await store.put(chunked(content));
       // A duplicate is still written and synced to its temp file (the hash is only known at the end), then dropped.
-      expect(sync.mock.calls.length).toBe(1);
+      expect(synced).toHaveLength(1);
+      expect(relative(root, synced[0])).toMatch(/^tmp\/[^/]+\.part$/);
       expect(await readdir(join(root, 'tmp'))).toEqual([]);
+      // A second blob in a known <h0h1> but a new <h2h3> directory: the file, <h0h1>, <h2h3>; never the root again.
+      synced.length = 0;
+      let other: Buffer;
+      do other = randomBytes(100);
+      while (sha256(other).slice(0, 2) !== hash.slice(0, 2) || sha256(other).slice(2, 4) === hash.slice(2, 4));
+      const second = await store.put(Readable.from([other]));
+      expect(synced.slice(1)).toEqual([join(root, hash.slice(0, 2)), join(root, second.hash.slice(0, 2), second.hash.slice(2, 4))]);
     } finally {
-      sync.mockRestore();
+      await store.close();
     }
+  });
+
+  it('names the file only after beforeCommit is done, and leaves nothing when it fails', async () => {
+    const root = await freshRoot();
+    const store = new FsBlobStore(root);
+    try {
+      const content = randomBytes(20_000);
+      const target = join(root, blobPath(sha256(content)));
+      let seen: unknown = null;
+      const blob = await store.put(chunked(content), {
+        beforeCommit: async (b) => {
+          await new Promise((r) => setTimeout(r, 20));
+          seen = await stat(target).then(() => 'named too early', (err: NodeJS.ErrnoException) => err.code);
+          expect(b).toEqual({ hash: sha256(content), size: content.length });
+        },
+      });
+      expect(seen).toBe('ENOENT');
+      expect((await stat(target)).size).toBe(blob.size);
+
+      const refused = randomBytes(20_000);
+      await expect(store.put(chunked(refused), { beforeCommit: async () => { throw new Error('lease refused'); } }))
+        .rejects.toThrow('lease refused');
+      expect(await store.stat(sha256(refused))).toBeNull();
+      expect(await walk(root)).toEqual([blobPath(blob.hash)]);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+/** Write threads of a store, reached past `private` to kill one as a crash would. */
+function writeThreads(store: FsBlobStore): Array<{ jobs: Map<number, unknown>; terminate(): Promise<number> }> {
+  return (store as unknown as { writers: { workers: Array<{ jobs: Map<number, unknown>; terminate(): Promise<number> }> } }).writers.workers;
+}
+
+/** A stream that yields `first`, then waits until `release` is called before yielding `rest`. */
+function heldStream(first: Buffer, rest: Buffer): { stream: Readable; release(): void } {
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  async function* gen() {
+    yield first;
+    await released;
+    yield rest;
+  }
+  return { stream: Readable.from(gen()), release };
+}
+
+describe('FsBlobStore writes in worker threads', () => {
+  it('stores hundreds of concurrent puts, duplicates among them, each with its own bytes', async () => {
+    const root = await freshRoot();
+    const store = new FsBlobStore(root, { writeWorkers: 3 });
+    try {
+      const contents = Array.from({ length: 40 }, (_, i) => randomBytes(i === 0 ? 0 : (i * 7919) % 400_000));
+      const order = Array.from({ length: 300 }, (_, i) => (i * 17) % contents.length);
+      const leased: string[] = [];
+      const results = await Promise.all(order.map((n, i) => store.put(chunked(contents[n], 1000 + (i % 5) * 3000), {
+        beforeCommit: async (b) => {
+          if (i % 2 === 0) await new Promise((r) => setTimeout(r, i % 7));
+          leased.push(b.hash);
+        },
+      })));
+      results.forEach((r, i) => expect(r).toEqual({ hash: sha256(contents[order[i]]), size: contents[order[i]].length }));
+      expect(leased).toHaveLength(order.length);
+      expect(await walk(root)).toEqual([...new Set(contents.map((c) => blobPath(sha256(c))))].sort());
+      for (const c of contents) expect((await store.read(sha256(c))).equals(c)).toBe(true);
+      expect(writeThreads(store).length).toBeLessThanOrEqual(3);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('streams a large blob to its worker chunk by chunk, reading ahead of the disk by a bounded amount', async () => {
+    const root = await freshRoot();
+    const store = new FsBlobStore(root);
+    try {
+      const chunk = randomBytes(64 * 1024);
+      const total = 24 * 1024 * 1024;
+      const sha = createHash('sha256');
+      let produced = 0;
+      let ahead = 0;
+      const tempDir = join(root, 'tmp');
+      // The source records how far it got beyond what is in the temp file whenever it is asked for more.
+      async function* gen() {
+        while (produced < total) {
+          const parts = readdirSync(tempDir, { withFileTypes: true }).filter((e) => e.name.endsWith('.part'));
+          const written = parts.length === 1 ? statSync(join(tempDir, parts[0].name)).size : 0;
+          ahead = Math.max(ahead, produced - written);
+          produced += chunk.length;
+          sha.update(chunk);
+          yield chunk;
+        }
+      }
+      await mkdir(tempDir, { recursive: true });
+      const blob = await store.put(Readable.from(gen()));
+      expect(blob).toEqual({ hash: sha.digest('hex'), size: total });
+      // Gathered batch + two batches unwritten + what Readable.from buffers (16 chunks): well under 3 MB.
+      expect(ahead).toBeLessThan(3 * 1024 * 1024);
+      expect((await stat(join(root, blobPath(blob.hash)))).size).toBe(total);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('rejects the puts of a worker that dies mid-write, removes their temp files, and carries on with a new one', async () => {
+    const root = await freshRoot();
+    const store = new FsBlobStore(root, { writeWorkers: 2 });
+    try {
+      // Two puts in flight, one per worker, each with its first 300 KB written and the rest held back.
+      const held = [heldStream(randomBytes(300_000), randomBytes(1000)), heldStream(randomBytes(300_000), randomBytes(1000))];
+      const puts = held.map((h) => store.put(h.stream));
+      const settled = puts.map((p) => p.then(() => 'stored', (err: Error) => err.message));
+      await vi.waitFor(async () => expect(await readdir(join(root, 'tmp'))).toHaveLength(2));
+      const threads = writeThreads(store);
+      expect(threads).toHaveLength(2);
+      const dead = threads.find((t) => t.jobs.size === 1)!;
+      await dead.terminate();
+      held.forEach((h) => h.release());
+      const outcomes = await Promise.all(settled);
+      expect(outcomes.filter((o) => o === 'stored')).toHaveLength(1);
+      expect(outcomes.find((o) => o !== 'stored')).toMatch(/blob write worker exited/);
+      // The dead thread's temp file is gone; the survivor's blob is stored.
+      expect((await walk(root)).filter((p) => p.startsWith('tmp/'))).toEqual([]);
+      // A replacement starts once two puts overlap again.
+      const contents = [randomBytes(300_000), randomBytes(300_000)];
+      const again = await Promise.all(contents.map((c) => store.put(chunked(c, 100_000))));
+      expect(again).toEqual(contents.map((c) => ({ hash: sha256(c), size: c.length })));
+      expect(writeThreads(store)).toHaveLength(2);
+      expect(writeThreads(store)).not.toContain(dead);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('rejects a put whose commit fails in the worker, leaving no temp file, and the next put still works', async () => {
+    const root = await freshRoot();
+    const store = new FsBlobStore(root);
+    try {
+      const content = randomBytes(5000);
+      const hash = sha256(content);
+      // Its <h0h1> directory is in the way as a plain file: mkdir fails in the worker.
+      await writeFile(join(root, hash.slice(0, 2)), 'not a directory');
+      await expect(store.put(chunked(content))).rejects.toMatchObject({ code: expect.stringMatching(/^(EEXIST|ENOTDIR)$/) });
+      expect(await readdir(join(root, 'tmp'))).toEqual([]);
+      let other: Buffer;
+      do other = randomBytes(5000);
+      while (sha256(other).slice(0, 2) === hash.slice(0, 2));
+      expect((await store.put(chunked(other))).hash).toBe(sha256(other));
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('rejects the puts in flight on close, removing their temp files; the store writes again after', async () => {
+    const root = await freshRoot();
+    const store = new FsBlobStore(root);
+    const held = heldStream(randomBytes(300_000), randomBytes(10));
+    const put = store.put(held.stream);
+    put.catch(() => undefined);
+    await vi.waitFor(async () => expect(await readdir(join(root, 'tmp'))).toHaveLength(1));
+    await store.close();
+    held.release();
+    await expect(put).rejects.toThrow(/blob write worker exited/);
+    expect(await readdir(join(root, 'tmp'))).toEqual([]);
+    const content = randomBytes(1000);
+    expect((await store.put(Readable.from([content]))).hash).toBe(sha256(content));
+    await store.close();
+  });
+
+  it('does not keep the process alive while idle', async () => {
+    const root = await freshRoot();
+    const script = `
+      require(${JSON.stringify(require.resolve('@swc-node/register'))});
+      const { FsBlobStore } = require(${JSON.stringify(join(__dirname, '../src/adapters/fs-blob-store.ts'))});
+      const { Readable } = require('node:stream');
+      new FsBlobStore(${JSON.stringify(root)}).put(Readable.from([Buffer.from('idle')])).then((b) => console.log(b.hash));
+    `;
+    const started = Date.now();
+    const out = execFileSync(process.execPath, ['-e', script], {
+      encoding: 'utf8',
+      timeout: 20_000,
+      env: { ...process.env, SWC_NODE_PROJECT: join(__dirname, '../../../tsconfig.base.json') },
+    });
+    expect(out.trim()).toBe(sha256(Buffer.from('idle')));
+    expect(Date.now() - started).toBeLessThan(20_000);
   });
 });
 

@@ -4,7 +4,7 @@
  * to more main-thread time than everything else the FETCH does. Here every read queued in one tick goes to a worker
  * as one message, is read there with plain blocking calls, and comes back as one transferred buffer.
  */
-import { Worker } from 'node:worker_threads';
+import { BuiltinWorker } from './builtin-worker';
 
 /** Files opened at once by one worker, and reads per message to it. */
 const MAX_BATCH = 64;
@@ -86,23 +86,20 @@ interface BatchResult {
 }
 
 class ReadWorker {
-  private readonly worker: Worker;
+  private readonly thread: BuiltinWorker<unknown, BatchResult>;
   private batch: ReadRequest[] | null = null;
   private nextId = 0;
 
-  constructor(private readonly onIdle: (w: ReadWorker) => void, private readonly onGone: (w: ReadWorker) => void) {
-    // No inherited `-r` loaders (TypeScript registration costs a second per start): the worker needs builtins only.
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [] });
-    this.worker.unref();
-    this.worker.on('message', (m: BatchResult) => this.onResult(m));
-    const fail = (err: Error) => {
-      this.onGone(this);
-      const batch = this.batch;
-      this.batch = null;
-      for (const r of batch ?? []) r.reject(err);
-    };
-    this.worker.on('error', fail);
-    this.worker.on('exit', (code) => fail(new Error(`file read worker exited (${code})`)));
+  constructor(private readonly onIdle: (w: ReadWorker) => void, onGone: (w: ReadWorker) => void) {
+    this.thread = new BuiltinWorker('file read', WORKER_SOURCE, {
+      message: (m) => this.onResult(m),
+      gone: (err) => {
+        onGone(this);
+        const batch = this.batch;
+        this.batch = null;
+        for (const r of batch ?? []) r.reject(err);
+      },
+    });
   }
 
   get busy(): boolean {
@@ -112,23 +109,23 @@ class ReadWorker {
   send(batch: ReadRequest[]): void {
     this.batch = batch;
     // Referenced while it works, so a process waiting only for these reads stays alive.
-    this.worker.ref();
+    this.thread.hold();
     const ranges = new Float64Array(2 * batch.length);
     batch.forEach((r, i) => {
       ranges[2 * i] = r.start;
       ranges[2 * i + 1] = r.length;
     });
-    this.worker.postMessage({ id: ++this.nextId, paths: batch.map((r) => r.path).join('\0'), ranges });
+    this.thread.post({ id: ++this.nextId, paths: batch.map((r) => r.path).join('\0'), ranges });
   }
 
   terminate(): Promise<number> {
-    return this.worker.terminate();
+    return this.thread.terminate();
   }
 
   private onResult(m: BatchResult): void {
     const batch = this.batch ?? [];
     this.batch = null;
-    this.worker.unref();
+    this.thread.release();
     const failed = new Map((m.errors ?? []).map(([i, code, message]) => [i, Object.assign(new Error(message), { code })]));
     batch.forEach((r, i) => {
       const err = failed.get(i);
