@@ -83,6 +83,8 @@ export async function createContext(config: MtaConfig): Promise<MtaContext> {
     async close() {
       await settings.stop();
       await notifier.close();
+      // The filesystem store's read and write threads (nothing to close for S3).
+      if (blobs instanceof FsBlobStore) await blobs.close();
       redis.disconnect();
       await pool.end();
     },
