@@ -50,4 +50,16 @@ describe('DistinctWords', () => {
     expect(words.add('海淀')).toBe(true);
     expect(words.add('海淀')).toBe(false);
   });
+
+  it('finds the words of any text, each at its first place, as the regular-expression split does', () => {
+    let x = 3;
+    const rnd = (n: number) => Math.floor(((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648) * n);
+    const atoms = ['abc', 'ABC', 'naïve', 'déjà', 'vu', '—', '·', '\u00a0', 'Ωμέγα', '海淀', '𠀀x', '\ud800', 'x1', '1x', '-', ' ', '  ', '\n', 'é', 'e\u0301'];
+    for (let n = 0; n < 500; n++) {
+      const text = Array.from({ length: rnd(30) }, () => atoms[rnd(atoms.length)]).join('');
+      const out: string[] = [];
+      new DistinctWords().words(text, (w) => out.push(w));
+      expect([...new Set(out)], JSON.stringify(text)).toEqual(reference(text));
+    }
+  });
 });

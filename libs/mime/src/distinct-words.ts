@@ -4,16 +4,22 @@
  * than everything else search-tokens.ts does. ASCII text is scanned as bytes into an open-addressing table keyed by
  * an FNV-1a hash computed while scanning; a slot also holds the word's first eight bytes packed in two integers (an
  * exact comparison for most words, without a byte loop) and, for longer words, where the rest is in a byte pool. A
- * word becomes a string only the first time it is seen. Other words go through a Set.
+ * word becomes a string only the first time it is seen. Other text is scanned the same way as UTF-8, by runs of ASCII
+ * letters, digits and non-ASCII characters: only a run not seen before is split by the regular expression.
  */
 
 const FNV_OFFSET = 0x811c9dc5 | 0;
 const FNV_PRIME = 16777619;
-/** 1 for the bytes of ASCII letters and digits (what `\p{L}\p{N}` matches in ASCII). */
+/**
+ * 1 for the bytes of ASCII letters and digits (what `\p{L}\p{N}` matches in ASCII), and for every byte of a non-ASCII
+ * character in UTF-8 (which may or may not be a letter: the run holding it is split by WORD_SPLIT).
+ */
 const WORD_BYTE = new Uint8Array(256);
 for (let c = 0x30; c <= 0x39; c++) WORD_BYTE[c] = 1;
 for (let c = 0x41; c <= 0x5a; c++) WORD_BYTE[c] = 1;
 for (let c = 0x61; c <= 0x7a; c++) WORD_BYTE[c] = 1;
+for (let c = 0x80; c <= 0xff; c++) WORD_BYTE[c] = 1;
+const WORD_SPLIT = /[^\p{L}\p{N}]+/u;
 
 export class DistinctWords {
   private readonly others = new Set<string>();
@@ -34,11 +40,44 @@ export class DistinctWords {
    */
   asciiWords(text: string, onNew: (word: string) => void): void {
     // Indexing bytes is much cheaper than charCodeAt on the concatenated or sliced strings tokenize() hands over.
-    // Spaces after the text end its last word and let a word's first eight bytes be read without a bounds test.
+    // Spaces after the text let a word's first eight bytes be read without running off the end.
     const bytes = Buffer.allocUnsafe(text.length + 8);
     bytes.write(text, 0, 'latin1');
     bytes.fill(0x20, text.length);
-    const end = text.length + 1;
+    this.scan(bytes, text.length, 0, onNew);
+  }
+
+  /**
+   * The words of any text, as `text.split(/[^\p{L}\p{N}]+/u)` finds them, in order; each is reported the first time
+   * it is seen, and may be reported again where it also stands next to a non-ASCII character (callers keep a set).
+   */
+  words(text: string, onNew: (word: string) => void): void {
+    const length = Buffer.byteLength(text, 'utf8');
+    if (length === text.length) {
+      this.asciiWords(text, onNew);
+      return;
+    }
+    // A lone surrogate becomes U+FFFD: neither is a letter or a digit, so the words stay the same.
+    const bytes = Buffer.allocUnsafe(length + 8);
+    bytes.write(text, 0, 'utf8');
+    bytes.fill(0x20, length);
+    this.scan(bytes, length, 0, onNew);
+  }
+
+  /**
+   * asciiWords for ASCII bytes, lower-cased (as toLowerCase would): `lowerAsciiWords(b)` finds what
+   * `asciiWords(b.toString('latin1').toLowerCase())` finds, without either string.
+   */
+  lowerAsciiWords(bytes: Buffer, onNew: (word: string) => void): void {
+    this.scan(bytes, bytes.length, 0x20, onNew);
+  }
+
+  /**
+   * The words of bytes[0, end), each byte or'ed with `fold`: 0x20 lower-cases an ASCII letter and leaves a digit as it
+   * is, so a word's bytes are compared, hashed and kept folded. Reads past `end` (padding, or undefined past the
+   * array, which the bit operations take as 0) only into bytes that the masks below drop.
+   */
+  private scan(bytes: Buffer, end: number, fold: number, onNew: (word: string) => void): void {
     let start = -1;
     let hash = FNV_OFFSET;
     for (let i = 0; i < end; i++) {
@@ -48,12 +87,25 @@ export class DistinctWords {
           start = i;
           hash = FNV_OFFSET;
         }
-        hash = Math.imul(hash ^ c, FNV_PRIME);
+        hash = Math.imul(hash ^ (c | fold), FNV_PRIME);
       } else if (start >= 0) {
-        if (!this.seenShort(bytes, start, i, hash) && this.addBytes(bytes, start, i, hash)) onNew(bytes.toString('latin1', start, i));
+        this.word(bytes, start, i, hash, fold, onNew);
         start = -1;
       }
     }
+    if (start >= 0) this.word(bytes, start, end, hash, fold, onNew);
+  }
+
+  private word(bytes: Buffer, start: number, end: number, hash: number, fold: number, onNew: (word: string) => void): void {
+    if (this.seenShort(bytes, start, end, hash, fold) || !this.addBytes(bytes, start, end, hash, fold)) return;
+    let ascii = true;
+    for (let i = start; i < end && ascii; i++) ascii = bytes[i] < 0x80;
+    if (ascii) {
+      const word = bytes.toString('latin1', start, end);
+      onNew(fold ? word.toLowerCase() : word);
+      return;
+    }
+    for (const word of bytes.toString('utf8', start, end).split(WORD_SPLIT)) if (word) onNew(word);
   }
 
   /** True when `word` was not seen before by add() (and is now). */
@@ -63,33 +115,35 @@ export class DistinctWords {
     return true;
   }
 
-  /** True when bytes[start, end) is a word of up to 8 bytes in its first slot: the common case, small to be inlined. */
-  private seenShort(bytes: Uint8Array, start: number, end: number, hash: number): boolean {
+  /** True when bytes[start, end) is a word of up to 8 bytes seen before: the common case, compared without a byte loop. */
+  private seenShort(bytes: Uint8Array, start: number, end: number, hash: number, fold: number): boolean {
     const length = end - start;
-    const slot = hash & (this.hashes.length - 1);
-    if (length > 8 || this.hashes[slot] !== hash || this.lengths[slot] !== length) return false;
-    const head = packed(bytes, start);
-    const tail = packed(bytes, start + 4);
-    return length >= 4
-      ? this.heads[slot] === head && this.tails[slot] === (length === 8 ? tail : tail & ((1 << ((length - 4) * 8)) - 1))
-      : this.heads[slot] === (head & ((1 << (length * 8)) - 1));
-  }
-
-  /** True when bytes[start, end) is new (and added now); bytes holds at least 8 bytes from start. */
-  private addBytes(bytes: Uint8Array, start: number, end: number, hash: number): boolean {
-    const length = end - start;
-    const head = length >= 4 ? packed(bytes, start) : packed(bytes, start) & ((1 << (length * 8)) - 1);
-    const tail = length <= 4 ? 0 : length >= 8 ? packed(bytes, start + 4) : packed(bytes, start + 4) & ((1 << ((length - 4) * 8)) - 1);
+    if (length > 8) return false;
+    const head = length >= 4 ? packed(bytes, start, fold) : packed(bytes, start, fold) & ((1 << (length * 8)) - 1);
+    const tail = length <= 4 ? 0 : length === 8 ? packed(bytes, start + 4, fold) : packed(bytes, start + 4, fold) & ((1 << ((length - 4) * 8)) - 1);
     const { hashes, lengths, heads, tails } = this;
     const mask = hashes.length - 1;
-    let slot = hash & mask;
+    for (let slot = slotOf(hash, mask); lengths[slot] !== 0; slot = (slot + 1) & mask) {
+      if (hashes[slot] === hash && lengths[slot] === length && heads[slot] === head && tails[slot] === tail) return true;
+    }
+    return false;
+  }
+
+  /** True when bytes[start, end) (folded) is new, and adds it. */
+  private addBytes(bytes: Uint8Array, start: number, end: number, hash: number, fold: number): boolean {
+    const length = end - start;
+    const head = length >= 4 ? packed(bytes, start, fold) : packed(bytes, start, fold) & ((1 << (length * 8)) - 1);
+    const tail = length <= 4 ? 0 : length >= 8 ? packed(bytes, start + 4, fold) : packed(bytes, start + 4, fold) & ((1 << ((length - 4) * 8)) - 1);
+    const { hashes, lengths, heads, tails } = this;
+    const mask = hashes.length - 1;
+    let slot = slotOf(hash, mask);
     for (; lengths[slot] !== 0; slot = (slot + 1) & mask) {
       if (hashes[slot] !== hash || lengths[slot] !== length || heads[slot] !== head || tails[slot] !== tail) continue;
       if (length <= 8) return false;
       const pool = this.pool;
       const offset = this.offsets[slot] - start;
       let k = start + 8;
-      while (k < end && pool[offset + k] === bytes[k]) k++;
+      while (k < end && pool[offset + k] === (bytes[k] | fold)) k++;
       if (k === end) return false;
     }
     hashes[slot] = hash;
@@ -102,7 +156,7 @@ export class DistinctWords {
         pool.set(this.pool.subarray(0, this.poolUsed));
         this.pool = pool;
       }
-      this.pool.set(bytes.subarray(start, end), this.poolUsed);
+      for (let k = 0; k < length; k++) this.pool[this.poolUsed + k] = bytes[start + k] | fold;
       this.offsets[slot] = this.poolUsed;
       this.poolUsed += length;
     }
@@ -121,7 +175,7 @@ export class DistinctWords {
     const mask = capacity - 1;
     for (let i = 0; i < hashes.length; i++) {
       if (lengths[i] === 0) continue;
-      let slot = hashes[i] & mask;
+      let slot = slotOf(hashes[i], mask);
       while (this.lengths[slot] !== 0) slot = (slot + 1) & mask;
       this.hashes[slot] = hashes[i];
       this.lengths[slot] = lengths[i];
@@ -132,7 +186,12 @@ export class DistinctWords {
   }
 }
 
-/** bytes[at, at + 4) as a little-endian 32-bit integer. */
-function packed(bytes: Uint8Array, at: number): number {
-  return bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24);
+/** A hash's first slot: FNV-1a's low bits see only the low bits of each byte, so the high bits are folded in. */
+function slotOf(hash: number, mask: number): number {
+  return (hash ^ (hash >>> 16)) & mask;
+}
+
+/** bytes[at, at + 4), each or'ed with fold, as a little-endian 32-bit integer. */
+function packed(bytes: Uint8Array, at: number, fold: number): number {
+  return (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) | Math.imul(fold, 0x01010101);
 }

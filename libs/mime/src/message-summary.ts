@@ -1,15 +1,15 @@
 // One streaming pass over a raw message yields everything the message store keeps per message.
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { TextDecoder } from 'node:util';
-import type { MimeNode, SplitterChunk } from 'mailsplit';
+import { isAscii, isUtf8 } from 'node:buffer';
+import type { Readable } from 'node:stream';
+import type { MimeNode } from 'mailsplit';
 import { decode as decodeBase64 } from 'libbase64';
 import { decode as decodeQuotedPrintable } from 'libqp';
 import { decode as decodeCharset } from 'libmime/lib/charset';
 import { parseEnvelopeAddresses, parseMailAddresses, type EnvelopeAddress, type MailAddress } from './address';
 import { baseSubject } from './base-subject';
 import { htmlToText } from './html-text';
-import { LineAlignedChunks, StructureSplitter } from './structure-splitter';
+import type { SearchTextPart } from './search-tokens';
+import { PartSplitter } from './part-splitter';
 import {
   decodedFileName,
   decodeHeaderText,
@@ -101,15 +101,16 @@ export interface MessageSummary {
   references: string[];
   attachmentNames: string[];
   hasAttachments: boolean;
+  /** body: the text parts, decoded, one after the other with a line break between (made when first read) */
   searchText: { headers: string; body: string };
 }
 
 export interface SummaryLimits {
   /** decoded text kept for search, in characters over all text parts (default 2 MiB) */
   maxSearchText?: number;
-  /** mailsplit's per-part header limit (default 1 MiB) */
+  /** per-part header limit (default 1 MiB) */
   maxHeaderSize?: number;
-  /** mailsplit's part limit (default 1000) */
+  /** part limit (default 1000) */
   maxParts?: number;
 }
 
@@ -141,14 +142,14 @@ interface PartState {
 interface TextPiece {
   part: PartState;
   html: boolean;
-  text: string;
+  /** as transferred; decoded (decodeText) only if the text is indexed: an HTML alternative never is */
+  raw: Buffer;
 }
 
 export async function summariseMessage(source: Readable | Buffer, limits: SummaryLimits = {}): Promise<MessageSummary> {
   const maxText = limits.maxSearchText ?? DEFAULT_SEARCH_TEXT;
   // Encoded text may be up to 3x its decoded size (quoted-printable); stop collecting past that.
   let rawTextBudget = maxText * 3;
-  const splitter = new StructureSplitter({ maxHeadSize: limits.maxHeaderSize, maxChildNodes: limits.maxParts });
   const states = new Map<MimeNode, PartState>();
   const open: PartState[] = [];
   const texts: TextPiece[] = [];
@@ -164,8 +165,7 @@ export async function summariseMessage(source: Readable | Buffer, limits: Summar
     part.bodyEnd = end;
     part.lines = Math.max(lfAtEnd - part.lfAtBodyStart, 0);
     if (part.captured) {
-      const piece = decodeText(part);
-      if (piece) texts.push(piece);
+      texts.push({ part, html: part.subtype.toLowerCase() === 'html', raw: Buffer.concat(part.captured, part.capturedBytes) });
       part.captured = null;
     }
   };
@@ -228,51 +228,53 @@ export async function summariseMessage(source: Readable | Buffer, limits: Summar
     if (headerTail && headerTail.length) rememberTail(headerTail);
   };
 
-  const rememberTail = (buf: Buffer) => {
-    if (buf.length >= 2) {
-      tail2 = buf[buf.length - 2];
-      tail1 = buf[buf.length - 1];
-    } else if (buf.length === 1) {
+  const rememberTail = (buf: Buffer, start = 0, end = buf.length) => {
+    if (end - start >= 2) {
+      tail2 = buf[end - 2];
+      tail1 = buf[end - 1];
+    } else if (end - start === 1) {
       tail2 = tail1;
-      tail1 = buf[0];
+      tail1 = buf[start];
     }
   };
 
-  const onBody = (chunk: SplitterChunk) => {
-    const state = states.get(chunk.node);
-    const value = chunk.value;
+  const onBody = (node: MimeNode, value: Buffer, start: number, end: number) => {
+    const state = states.get(node);
     if (state?.captured && rawTextBudget > 0) {
-      const take = value.length <= rawTextBudget ? value : value.subarray(0, rawTextBudget);
-      state.captured.push(Buffer.from(take));
-      state.capturedBytes += take.length;
-      rawTextBudget -= take.length;
+      // Kept as ranges of the input until the part ends (and then copied out).
+      const take = Math.min(end - start, rawTextBudget);
+      state.captured.push(value.subarray(start, start + take));
+      state.capturedBytes += take;
+      rawTextBudget -= take;
     }
-    lfCount += countLf(value);
-    pos += value.length;
-    rememberTail(value);
+    lfCount += countLf(value, start, end);
+    pos += end - start;
+    rememberTail(value, start, end);
   };
 
-  const onData = (value: Buffer) => {
-    let i = 0;
-    while (i < value.length) {
-      const nl = value.indexOf(10, i);
-      const lineEnd = nl < 0 ? value.length : nl + 1;
-      if (value[i] === 0x2d && value[i + 1] === 0x2d) {
+  const onData = (value: Buffer, start: number, end: number) => {
+    let i = start;
+    while (i < end) {
+      let nl = value.indexOf(10, i);
+      if (nl >= end) nl = -1;
+      const lineEnd = nl < 0 ? end : nl + 1;
+      if (i + 1 < lineEnd && value[i] === 0x2d && value[i + 1] === 0x2d) {
         const hit = matchBoundary(value, i, lineEnd);
         if (hit) {
-          const before1 = i >= 1 ? value[i - 1] : tail1;
-          const before2 = i >= 2 ? value[i - 2] : i === 1 ? tail1 : tail2;
+          const before1 = i - start >= 1 ? value[i - 1] : tail1;
+          const before2 = i - start >= 2 ? value[i - 2] : i - start === 1 ? tail1 : tail2;
           const breakLen = before1 === 10 ? (before2 === 13 ? 2 : 1) : 0;
-          const lineStart = pos + i;
+          const lineStart = pos + i - start;
           closeInside(hit, lineStart, lineStart - breakLen, lfCount - (breakLen ? 1 : 0));
-          if (value[i + 2 + hit.boundary!.length] === 0x2d) hit.closeDelimiterEnd = pos + lineEnd;
+          const after = i + 2 + hit.boundary!.length;
+          if (after < lineEnd && value[after] === 0x2d) hit.closeDelimiterEnd = pos + lineEnd - start;
         }
       }
       if (nl >= 0) lfCount++;
       i = lineEnd;
     }
-    pos += value.length;
-    rememberTail(value);
+    pos += end - start;
+    rememberTail(value, start, end);
   };
 
   const matchBoundary = (value: Buffer, start: number, end: number): PartState | null => {
@@ -281,34 +283,37 @@ export async function summariseMessage(source: Readable | Buffer, limits: Summar
       if (!boundary) continue;
       const after = start + 2 + boundary.length;
       if (after > end || value.compare(boundary, 0, boundary.length, start + 2, after) !== 0) continue;
-      const rest = value.subarray(after, end).toString('latin1');
+      const rest = value.toString('latin1', after, end);
       if (/^(--)?[ \t]*\r?\n?$/.test(rest)) return open[k];
     }
     return null;
   };
 
-  const input = Buffer.isBuffer(source) ? Readable.from([source]) : source;
-  const aligned = new LineAlignedChunks();
-  await pipeline(input, aligned, splitter, async (objects: AsyncIterable<MimeNode | SplitterChunk>) => {
-    for await (const item of objects) {
-      if (item.type === 'node') onNode(item);
-      else if (item.type === 'body') onBody(item);
-      else onData(item.value);
+  const splitter = new PartSplitter(
+    { node: onNode, body: onBody, data: onData },
+    { maxHeadSize: limits.maxHeaderSize, maxChildNodes: limits.maxParts },
+  );
+  let size = 0;
+  if (Buffer.isBuffer(source)) {
+    size = source.length;
+    splitter.write(source);
+  } else {
+    for await (const chunk of source) {
+      const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+      size += bytes.length;
+      splitter.write(bytes);
     }
-  });
+  }
+  splitter.end();
   for (let k = open.length - 1; k >= 0; k--) close(open[k], pos, lfCount);
   if (!root) throw new Error('message has no header');
-  if (pos !== aligned.bytes) throw new Error(`MIME splitter lost bytes: ${pos} of ${aligned.bytes} octets accounted for`);
+  if (pos !== size) throw new Error(`MIME splitter lost bytes: ${pos} of ${size} octets accounted for`);
   return assemble(root, pos, texts, maxText);
 }
 
-function countLf(buf: Buffer): number {
+function countLf(buf: Buffer, start = 0, end = buf.length): number {
   let n = 0;
-  let i = buf.indexOf(10);
-  while (i >= 0) {
-    n++;
-    i = buf.indexOf(10, i + 1);
-  }
+  for (let i = buf.indexOf(10, start); i >= 0 && i < end; i = buf.indexOf(10, i + 1)) n++;
   return n;
 }
 
@@ -342,28 +347,55 @@ function wantsText(part: PartState): boolean {
   return dispositionOf(part)?.type.toLowerCase() !== 'attachment';
 }
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+// Charsets that read every ASCII byte as the same character, as decodeCharset does (UTF-16, UTF-7 and ISO-2022 do not).
+const ASCII_COMPATIBLE = /^(?:(?:us-)?ascii|utf-?8|iso-8859-\d{1,2}|windows-125\d)$/i;
 
-function decodeText(part: PartState): TextPiece | null {
-  const raw = Buffer.concat(part.captured!, part.capturedBytes);
+/** The text of a part: bytes when they are ASCII and its charset reads ASCII as ASCII (never made a string here). */
+function decodeText({ part, html, raw }: TextPiece): string | Buffer {
   const encoding = (firstHeader(part.fields, 'content-transfer-encoding') ?? '').trim().toLowerCase();
   let bytes: Buffer;
   if (encoding === 'base64') bytes = decodeBase64(raw.toString('latin1'));
   else if (encoding === 'quoted-printable') bytes = decodeQuotedPrintable(raw);
   else bytes = raw;
   const charset = paramValue(part.params, 'charset');
+  // Most text is ASCII: the search lexemes read it as bytes (searchTokensOf).
+  if (!html && (charset === null || ASCII_COMPATIBLE.test(charset)) && isAscii(bytes)) return bytes;
   let text: string;
   if (charset && !/^(us-)?ascii$/i.test(charset)) {
     text = decodeCharset(bytes, charset);
+  } else if (isUtf8(bytes)) {
+    // What a fatal UTF-8 TextDecoder gives (it drops a byte order mark), from the much faster native decoder.
+    text = bytes.toString('utf8');
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   } else {
-    try {
-      text = strictUtf8.decode(bytes);
-    } catch {
-      text = decodeCharset(bytes, 'gb18030');
-    }
+    text = decodeCharset(bytes, 'gb18030');
   }
-  const html = part.subtype.toLowerCase() === 'html';
-  return { part, html, text: html ? htmlToText(text) : text };
+  return html ? htmlToText(text) : text;
+}
+
+/** The body texts (ASCII ones as bytes) behind each searchText made here, for searchTextParts. */
+const searchBodies = new WeakMap<MessageSummary['searchText'], Array<string | Buffer>>();
+
+/** searchText with its body joined only when read: the spool reads the parts (searchTextParts) and never needs it. */
+function searchTextOf(headers: string, body: Array<string | Buffer>): MessageSummary['searchText'] {
+  let joined: string | null = null;
+  const searchText = { headers } as MessageSummary['searchText'];
+  Object.defineProperty(searchText, 'body', {
+    enumerable: true,
+    get: () => (joined ??= body.map((text) => (typeof text === 'string' ? text : text.toString('latin1'))).join('\n')),
+  });
+  searchBodies.set(searchText, body);
+  return searchText;
+}
+
+/**
+ * `${headers}\n${body}` of a summary's searchText in parts, for searchTokensOf: the body's texts as they were decoded,
+ * ASCII ones as bytes, so that a long plain body is indexed without a string of it. Any other object (a summary
+ * read back from JSON) gives its two strings.
+ */
+export function searchTextParts(searchText: MessageSummary['searchText']): SearchTextPart[] {
+  const body = searchBodies.get(searchText);
+  return body ? [searchText.headers, ...body] : [searchText.headers, searchText.body];
 }
 
 function envelopeOf(fields: HeaderField[]): Envelope {
@@ -479,7 +511,7 @@ function assemble(root: PartState, size: number, texts: TextPiece[], maxText: nu
   const hasAttachments = collectAttachments(root, attachmentNames);
 
   // An HTML alternative repeats its plain sibling: index the plain one only.
-  const body: string[] = [];
+  const body: Array<string | Buffer> = [];
   let remaining = maxText;
   for (const piece of texts) {
     const parent = piece.part.parent;
@@ -487,7 +519,8 @@ function assemble(root: PartState, size: number, texts: TextPiece[], maxText: nu
       && texts.some((t) => t !== piece && t.part.parent === parent && !t.html);
     if (piece.html && hasPlainSibling) continue;
     if (remaining <= 0) break;
-    const text = piece.text.slice(0, remaining);
+    const decoded = decodeText(piece);
+    const text = typeof decoded === 'string' ? decoded.slice(0, remaining) : decoded.subarray(0, remaining);
     body.push(text);
     remaining -= text.length;
   }
@@ -512,6 +545,6 @@ function assemble(root: PartState, size: number, texts: TextPiece[], maxText: nu
     references: messageIds(firstHeader(fields, 'references')),
     attachmentNames,
     hasAttachments,
-    searchText: { headers, body: body.join('\n') },
+    searchText: searchTextOf(headers, body),
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { INCOMPLETE_INDEX_TOKEN, normalizeSearchText, searchQueryTokens, searchTokens, substringQueryTokens } from './search-tokens';
+import { INCOMPLETE_INDEX_TOKEN, normalizeSearchText, searchQueryTokens, searchTokens, searchTokensOf, substringQueryTokens } from './search-tokens';
 
 describe('searchTokens', () => {
   it('indexes ICU words and overlapping bigrams of Chinese runs', () => {
@@ -44,6 +44,22 @@ describe('searchTokens', () => {
     // a capped index says so, first, so that substring searches check the message itself
     expect(capped[0]).toBe(INCOMPLETE_INDEX_TOKEN);
     expect(searchTokens('word1 word2', 100)).not.toContain(INCOMPLETE_INDEX_TOKEN);
+  });
+});
+
+describe('searchTokensOf', () => {
+  it('gives the list searchTokens gives for the parts joined by line breaks, ASCII parts read as bytes', () => {
+    let x = 11;
+    const rnd = () => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const atoms = ['Mail', 'BILLING@Example.COM', 'a.b+c@d-e.f.org', 'x@y', '@', '.', 'c@d@e.org.', 'Dizi-2025', 'ab', 'AB',
+      'abcdefghij', 'ABCDEFGHIJK', ' ', ' ', '\r\n', '\t', '_', '海淀区', '中', 'ﬁ', 'İ', 'ΑΣ', 'Straße', 'ü', '𠀀a@b.cn', 'x'.repeat(70)];
+    const text = () => Array.from({ length: Math.floor(rnd() * 12) }, () => atoms[Math.floor(rnd() * atoms.length)]).join('');
+    for (let n = 0; n < 2000; n++) {
+      const parts = Array.from({ length: 1 + Math.floor(rnd() * 4) }, text);
+      const asBytes = parts.map((p) => (Buffer.byteLength(p) === p.length && rnd() < 0.7 ? Buffer.from(p, 'latin1') : p));
+      const maxBytes = rnd() < 0.3 ? 40 + Math.floor(rnd() * 200) : undefined;
+      expect(searchTokensOf(asBytes, maxBytes), JSON.stringify(parts)).toEqual(searchTokens(parts.join('\n'), maxBytes));
+    }
   });
 });
 

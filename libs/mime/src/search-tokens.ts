@@ -109,14 +109,33 @@ function cjkRunTokens(run: string, withWords: boolean, out: (t: string) => void)
   for (let i = 0; i + 1 < chars.length; i++) out(chars[i] + chars[i + 1]);
 }
 
+/** Text to index: a string, or bytes that are all ASCII (node:buffer isAscii says so), read as they are. */
+export type SearchTextPart = string | Buffer;
+
+/** An ASCII byte an EMAIL match can hold (EMAIL_CHAR). */
+const EMAIL_BYTE = new Uint8Array(256);
+for (const c of Buffer.from('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-@', 'latin1')) EMAIL_BYTE[c] = 1;
+
+/** The EMAIL matches of lower-cased ASCII bytes, in order: replaceEmails on bytes, with no string of the whole. */
+function asciiAddresses(bytes: Buffer, onAddress: (address: string) => void): void {
+  let done = 0;
+  for (let at = bytes.indexOf(0x40); at >= 0; at = bytes.indexOf(0x40, done)) {
+    let start = at;
+    while (start > done && EMAIL_BYTE[bytes[start - 1]] === 1) start--;
+    let end = at + 1;
+    while (end < bytes.length && EMAIL_BYTE[bytes[end]] === 1) end++;
+    for (const match of bytes.toString('latin1', start, end).toLowerCase().matchAll(EMAIL)) onAddress(match[0]);
+    done = end;
+  }
+}
+
 /**
- * Emits the lexemes of `text`; `onRun` (messages only) also gets the runs of letters and digits of the text, CJK runs
- * apart, in order, as pieceRuns would find them (an address is replaced by its words, at its place).
+ * Emits the lexemes of `parts.join('\n')`; `onRun` (messages only) also gets the runs of letters and digits of the
+ * text, CJK runs apart, in order, as pieceRuns would find them (an address is replaced by its words, at its place).
+ * Neither an address, a word, a CJK run nor a case or NFKC rule reaches across a line break, so each part is
+ * normalised and read alone, in two rounds as the whole text would be: its addresses first, then its words.
  */
-function tokenize(text: string, forQuery: boolean, emit: (t: string) => boolean, onRun?: (run: string, cjk: boolean) => void): void {
-  const normalised = normalizeSearchText(text);
-  // Replacing addresses keeps ASCII text ASCII; tested here, on a flat string (the result of replaceEmails is not).
-  const ascii = isAscii(normalised);
+function tokenize(parts: readonly SearchTextPart[], forQuery: boolean, emit: (t: string) => boolean, onRun?: (run: string, cjk: boolean) => void): void {
   let stopped = false;
   const out = (token: string) => {
     if (!stopped && token.length <= MAX_TOKEN_LENGTH && !emit(token)) stopped = true;
@@ -127,13 +146,9 @@ function tokenize(text: string, forQuery: boolean, emit: (t: string) => boolean,
     onRun?.(w, false);
     out(w);
   };
-  const latin = (segment: string) => {
-    if (!isAscii(segment)) {
-      for (const w of segment.split(WORD_SPLIT)) if (w && words.add(w)) word(w);
-    } else words.asciiWords(segment, word);
-  };
+  const latin = (segment: string) => words.words(segment, word);
   // Addresses: whole, local part and domain; their words follow from the plain split below.
-  const withoutEmails = replaceEmails(normalised, (address) => {
+  const onAddress = (address: string) => {
     out(address);
     if (!forQuery) {
       const at = address.lastIndexOf('@');
@@ -142,21 +157,39 @@ function tokenize(text: string, forQuery: boolean, emit: (t: string) => boolean,
       return ` ${address.replace(/[@.]/g, ' ')} `;
     }
     return ' ';
+  };
+  // Replacing addresses keeps ASCII text ASCII; tested before, on a flat string (the result of replaceEmails is not).
+  // Byte parts are a message's (a query is one string): in ASCII an address's words, ` a b c `, are the words the
+  // bytes hold at its place anyway (no letter or digit touches either end of a match), so the bytes need no replacing.
+  const texts = parts.map((part) => {
+    if (typeof part !== 'string') {
+      asciiAddresses(part, onAddress);
+      return part;
+    }
+    const normalised = normalizeSearchText(part);
+    return { ascii: isAscii(normalised), withoutEmails: replaceEmails(normalised, onAddress) };
   });
-  // ASCII holds no CJK run: one pass over the bytes (a long plain body is the common heavy case).
-  if (ascii) {
-    words.asciiWords(withoutEmails, word);
-    return;
+  for (const text of texts) {
+    if (Buffer.isBuffer(text)) {
+      words.lowerAsciiWords(text, word);
+      continue;
+    }
+    const { ascii, withoutEmails } = text;
+    // ASCII holds no CJK run: one pass over the bytes (a long plain body is the common heavy case).
+    if (ascii) {
+      words.asciiWords(withoutEmails, word);
+      continue;
+    }
+    let last = 0;
+    for (const match of withoutEmails.matchAll(CJK_RUN)) {
+      latin(withoutEmails.slice(last, match.index));
+      onRun?.(match[0], true);
+      // A query uses only bigrams: every bigram of the query occurs in a matching message.
+      cjkRunTokens(match[0], !forQuery, out);
+      last = match.index! + match[0].length;
+    }
+    latin(withoutEmails.slice(last));
   }
-  let last = 0;
-  for (const match of withoutEmails.matchAll(CJK_RUN)) {
-    latin(withoutEmails.slice(last, match.index));
-    onRun?.(match[0], true);
-    // A query uses only bigrams: every bigram of the query occurs in a matching message.
-    cjkRunTokens(match[0], !forQuery, out);
-    last = match.index! + match[0].length;
-  }
-  latin(withoutEmails.slice(last));
 }
 
 /**
@@ -165,6 +198,11 @@ function tokenize(text: string, forQuery: boolean, emit: (t: string) => boolean,
  * past maxBytes of UTF-8 and then adds INCOMPLETE_INDEX_TOKEN first.
  */
 export function searchTokens(text: string, maxBytes = DEFAULT_MAX_BYTES): string[] {
+  return searchTokensOf([text], maxBytes);
+}
+
+/** searchTokens(parts.join('\n')), the same list, without the joined text (nor a string of an ASCII byte part). */
+export function searchTokensOf(parts: readonly SearchTextPart[], maxBytes = DEFAULT_MAX_BYTES): string[] {
   const seen = new Set<string>();
   // The marker's room is kept free, so a capped list still fits.
   let bytes = Buffer.byteLength(INCOMPLETE_INDEX_TOKEN) + 1;
@@ -182,7 +220,7 @@ export function searchTokens(text: string, maxBytes = DEFAULT_MAX_BYTES): string
   // The runs for the pieces come with the same pass (one normalisation, one split of the text).
   const runs: Array<[string, boolean]> = [];
   const distinct = new Set<string>();
-  tokenize(text, false, add, (run, cjk) => {
+  tokenize(parts, false, add, (run, cjk) => {
     if (distinct.has(run)) return;
     distinct.add(run);
     runs.push([run, cjk]);
@@ -221,7 +259,7 @@ export function substringQueryTokens(query: string): string[] {
  */
 export function searchQueryTokens(query: string): string[] {
   const seen = new Set<string>();
-  tokenize(query, true, (token) => {
+  tokenize([query], true, (token) => {
     seen.add(token);
     return true;
   });

@@ -1,8 +1,8 @@
 /** From one libs/mime summary (computed once per spooled message) to what the message store keeps per copy. */
 import type { Readable } from 'node:stream';
 import type { SortFields } from '@dizi/mail-store/ports/message-store';
-import { summariseMessage, type MessageSummary } from '@dizi/mime/message-summary';
-import { searchTokens } from '@dizi/mime/search-tokens';
+import { searchTextParts, summariseMessage, type MessageSummary } from '@dizi/mime/message-summary';
+import { searchTokensOf } from '@dizi/mime/search-tokens';
 
 /**
  * A summary as spool_message.summary holds it: JSON, so the date is a string. The spool writer keeps the search
@@ -59,7 +59,10 @@ export function indexMessage(s: StoredSummary): IndexedMessage {
   };
 }
 
-/** headers holds subject, from, to, cc and attachment names, decoded. */
+/**
+ * The lexemes of `${headers}\n${body}` (headers holds subject, from, to, cc and attachment names, decoded), read from
+ * the decoded parts: a long ASCII body is never made a string.
+ */
 function lexemes(text: MessageSummary['searchText']): string[] {
-  return searchTokens(`${text.headers}\n${text.body}`);
+  return searchTokensOf(searchTextParts(text));
 }

@@ -15,7 +15,9 @@ declare module 'mailsplit' {
     _headersLines: Buffer[];
     _headerlen: number;
     _boundary: Buffer | false;
+    _parentBoundary: Buffer | false;
     parseHeaders(): void;
+    addHeaderChunk(line: Buffer): void;
   }
 
   export interface SplitterChunk {
@@ -39,4 +41,11 @@ declare module 'mailsplit' {
     /** 1 next part, 2 close delimiter, false not this boundary. */
     protected compareBoundary(line: Buffer, startpos: number, boundary: Buffer): number | false;
   }
+}
+
+declare module 'mailsplit/lib/mime-node' {
+  import type { MimeNode } from 'mailsplit';
+
+  const MimeNodeClass: new (parentNode: MimeNode | false, config?: object) => MimeNode;
+  export = MimeNodeClass;
 }

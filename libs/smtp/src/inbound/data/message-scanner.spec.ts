@@ -71,4 +71,71 @@ describe('MessageScanner', () => {
     expect(scan(['x'.repeat(10), '\n'], { maxBytes: 11, maxHops: 3 })).toEqual({ refusal: '552 5.3.4' });
     expect(scan(['x'.repeat(9), '\n'], { maxBytes: 11, maxHops: 3 })).toEqual({ output: `${'x'.repeat(9)}\r\n` });
   });
+
+  it('gives the verdict and output of a byte-by-byte reading however the message is cut into chunks', () => {
+    // The rules read over the whole message at once, one byte after the other: the specification feed() must meet.
+    const reference = (all: Buffer, maxHops: number): { output: string } | { refusal: string } => {
+      const out: number[] = [];
+      let hops = 0;
+      let inHeader = true;
+      let line: number[] = [];
+      for (let i = 0; i < all.length; i++) {
+        const b = all[i];
+        if (b === 0) return { refusal: 'NUL' };
+        if (b === 0x0d && all[i + 1] !== 0x0a) return { refusal: 'bare CR' };
+        if (b === 0x0d) continue;
+        if (b !== 0x0a) {
+          out.push(b);
+          if (inHeader) line.push(b);
+          continue;
+        }
+        out.push(0x0d, 0x0a);
+        if (!inHeader) continue;
+        if (!line.length) inHeader = false;
+        else if (Buffer.from(line).toString('latin1').toLowerCase().startsWith('received:') && ++hops >= maxHops) return { refusal: 'hops' };
+        line = [];
+      }
+      return { output: Buffer.from(out).toString('latin1') };
+    };
+    const scanned = (chunks: Buffer[], maxHops: number): { output: string } | { refusal: string } => {
+      const s = new MessageScanner({ maxBytes: 1e9, maxHops });
+      const out: Buffer[] = [];
+      for (const r of [...chunks.map((c) => s.feed(c)), s.end()]) {
+        if (!r.ok) {
+          const text = r.refusal.text;
+          return { refusal: /NUL/.test(text) ? 'NUL' : /bare CR/.test(text) ? 'bare CR' : /hops/.test(text) ? 'hops' : text };
+        }
+        out.push(r.output);
+      }
+      return { output: Buffer.concat(out).toString('latin1') };
+    };
+    let seed = 7;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return Math.floor((seed / 2 ** 31) * n);
+    };
+    const pieces = ['Received: x\r\n', 'received:\n', '\tReceived: y\r\n', 'Subject: s\r\n', 'a', 'bc', '\r\n', '\n', '\r', '\0', ' ', '\r\n\r\n'];
+    const outcomes = new Set<string>();
+    for (let n = 0; n < 3000; n++) {
+      let text = '';
+      const parts = 1 + rnd(30);
+      for (let k = 0; k < parts; k++) {
+        // Mostly clean CRLF text: faults are rare, so they turn up in the body and at chunk edges too.
+        const piece = pieces[rnd(pieces.length)];
+        text += piece.length === 1 && /[\0\r\n]/.test(piece) && rnd(4) ? '\r\n' : piece;
+      }
+      const all = Buffer.from(text, 'latin1');
+      const chunks: Buffer[] = [];
+      for (let at = 0; at < all.length;) {
+        const size = rnd(3) ? 1 + rnd(8) : 0;
+        chunks.push(all.subarray(at, at + size));
+        at += size;
+      }
+      const expected = reference(all, 3);
+      outcomes.add('output' in expected ? 'output' : expected.refusal);
+      expect(scanned(chunks, 3), JSON.stringify(text)).toEqual(expected);
+      expect(scanned([all], 3), JSON.stringify(text)).toEqual(expected);
+    }
+    expect([...outcomes].sort()).toEqual(['NUL', 'bare CR', 'hops', 'output']);
+  });
 });

@@ -73,18 +73,25 @@ export class MessageScanner {
       if (chunk[i] !== LF) return { ok: false, refusal: bareCr() };
       i++;
     }
-    // The body: the same checks in the same order, with one comparison for most bytes (text is above CR).
-    for (; i < chunk.length; i++) {
-      const b = chunk[i];
-      if (b > CR) continue;
-      if (b === CR) {
-        if (i + 1 === chunk.length) this.pendingCr = true;
-        else if (chunk[i + 1] !== LF) return { ok: false, refusal: bareCr() };
-        else i++;
-      } else if (b === LF) {
-        parts.push(chunk.subarray(start, i), CRLF);
-        start = i + 1;
-      } else if (b === NUL) return { ok: false, refusal: nul() };
+    // The body: the same checks and the same first refusal as byte by byte, found with native scans (indexOf) for
+    // NUL, CR and LF instead of a loop over every byte. The byte before the body (if any) is an LF (the header loop
+    // stops right after one, so does the CR carried over), so an LF at bodyStart is bare like one after any non-CR.
+    const bodyStart = i;
+    const nulAt = chunk.indexOf(NUL, bodyStart);
+    let bareCrAt = -1;
+    for (let cr = chunk.indexOf(CR, bodyStart); cr >= 0; cr = chunk.indexOf(CR, cr + 2)) {
+      if (cr + 1 === chunk.length) this.pendingCr = true;
+      else if (chunk[cr + 1] !== LF) {
+        bareCrAt = cr;
+        break;
+      }
+    }
+    if (nulAt >= 0 && (bareCrAt < 0 || nulAt < bareCrAt)) return { ok: false, refusal: nul() };
+    if (bareCrAt >= 0) return { ok: false, refusal: bareCr() };
+    for (let lf = chunk.indexOf(LF, bodyStart); lf >= 0; lf = chunk.indexOf(LF, lf + 1)) {
+      if (chunk[lf - 1] === CR) continue;
+      parts.push(chunk.subarray(start, lf), CRLF);
+      start = lf + 1;
     }
     parts.push(chunk.subarray(start));
     const output = parts.length === 1 ? parts[0] : Buffer.concat(parts);
