@@ -11,7 +11,7 @@
  */
 import 'reflect-metadata';
 import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -53,6 +53,26 @@ function countQueries(pool: TestNode['ctx']['pool']): void {
       return query(...a);
     };
   });
+}
+
+/**
+ * CPU seconds (user + system) of this process's event loop (the first thread) and of its other threads together, from
+ * /proc/self/task: worker threads (summaries, blob reads and writes), libuv's pool and V8's helpers (GC, compiler) all
+ * call themselves "node", so they are not told apart. Threads that exit during a run are missed.
+ */
+function threadCpu(): Map<string, number> {
+  const byKind = new Map<string, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const kind = Number(tid) === process.pid ? 'event loop' : 'other threads';
+      byKind.set(kind, (byKind.get(kind) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return byKind;
 }
 
 /**
@@ -119,6 +139,7 @@ async function run(node: TestNode, client: BenchClient, label: string, connectio
   stages.clear();
   queries.total = 0;
   const cpuBefore = process.cpuUsage();
+  const threadsBefore = threadCpu();
   const pgBefore = await postgresCpu(node);
   const started = performance.now();
   let smtpDone = 0;
@@ -142,6 +163,7 @@ async function run(node: TestNode, client: BenchClient, label: string, connectio
     + ` (SMTP alone: last 250 after ${smtp.toFixed(1)} s = ${Math.round(jobs.length / smtp)} msgs/s)`);
   const perMessage = queries.total / jobs.length;
   const cpu = process.cpuUsage(cpuBefore);
+  const threads = [...threadCpu()].map(([kind, t]) => `${kind} ${(((t - (threadsBefore.get(kind) ?? 0)) * 1000) / jobs.length).toFixed(2)}`);
   const pgAfter = await postgresCpu(node);
   let pgSeconds = 0;
   for (const [pid, t] of pgAfter) pgSeconds += t - (pgBefore.get(pid) ?? 0);
@@ -149,6 +171,7 @@ async function run(node: TestNode, client: BenchClient, label: string, connectio
   console.log(`  stages: ${rows.join('; ')}; PostgreSQL statements per message ${perMessage.toFixed(1)}`);
   console.log(`  CPU per message: node ${((cpu.user + cpu.system) / 1000 / jobs.length).toFixed(2)} ms,`
     + ` PostgreSQL backends ${((pgSeconds * 1000) / jobs.length).toFixed(2)} ms, client ${(clientCpuMs / jobs.length).toFixed(2)} ms`);
+  console.log(`  node CPU per message by thread (ms): ${threads.join(', ')}`);
   return Math.round(jobs.length / elapsed);
 }
 
@@ -156,7 +179,8 @@ async function main(): Promise<void> {
   const node = await startTestNode({
     roles: ['smtp', 'delivery', 'scheduler'],
     settings: { concurrentConnectionsPerIp: 10_000, connectionsPerIpPerMinute: 100_000 },
-    env: process.env.DELIVERY_CONCURRENCY ? { DELIVERY_CONCURRENCY: process.env.DELIVERY_CONCURRENCY } : {},
+    // Passed through to the node's configuration when set.
+    env: Object.fromEntries(['DELIVERY_CONCURRENCY', 'DELIVERY_HANDOFF_LIMIT', 'SPOOL_SUMMARY_WORKERS'].flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : []))),
   });
   countQueries(node.ctx.pool);
   let peak = process.memoryUsage().rss;
