@@ -2,8 +2,8 @@ import { PassThrough, type Writable } from 'node:stream';
 import { FolderNotFoundError, type SortFields } from '@dizi/mail-store/ports/message-store';
 import type { StoredBlob } from '@dizi/mail-store/ports/blob-store';
 import { encodeBinaryParts } from '@dizi/mime/binary-parts';
-import { summariseMessage, type MessageSummary } from '@dizi/mime/message-summary';
-import { searchTokens } from '@dizi/mime/search-tokens';
+import { searchTextParts, summariseMessage, type MessageSummary } from '@dizi/mime/message-summary';
+import { searchTokensOf } from '@dizi/mime/search-tokens';
 import { AUTHENTICATED, defineCommand } from '../command';
 import { bad, no } from '../imap-error';
 import type { StoredSummary } from '../message-access';
@@ -64,7 +64,8 @@ export function storedParts(summary: MessageSummary): { summary: StoredSummary; 
       references: summary.references,
       attachmentNames: summary.attachmentNames,
     },
-    searchTokens: searchTokens(`${searchText.headers}\n${searchText.body}`),
+    // The decoded parts as they are (ASCII ones as bytes): no string of the whole body is made for them.
+    searchTokens: searchTokensOf(searchTextParts(searchText)),
   };
 }
 
