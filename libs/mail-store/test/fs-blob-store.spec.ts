@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { ONE_SHOT_BYTES, type BlobWriteTraffic } from '../src/adapters/blob-write-workers';
 import { FsBlobStore } from '../src/adapters/fs-blob-store';
 import { MemoryBlobStore } from '../src/adapters/memory-blob-store';
 import { BlobNotFoundError, blobPath } from '../src/ports/blob-store';
@@ -80,11 +81,14 @@ describe('FsBlobStore durability', () => {
     }
   });
 
-  it('names the file only after beforeCommit is done, and leaves nothing when it fails', async () => {
+  // Both ways a put goes: whole in one message, and streamed in batches.
+  it.each([20_000, ONE_SHOT_BYTES + 300_000])('names the file only after beforeCommit is done, and leaves nothing when it fails (%i bytes)', async (length) => {
     const root = await freshRoot();
     const store = new FsBlobStore(root);
     try {
-      const content = randomBytes(20_000);
+      // A running thread first: one still starting would name the file late even if it were told too early.
+      const warm = await store.put(Readable.from([Buffer.from('warm')]));
+      const content = randomBytes(length);
       const target = join(root, blobPath(sha256(content)));
       let seen: unknown = null;
       const blob = await store.put(chunked(content), {
@@ -97,16 +101,21 @@ describe('FsBlobStore durability', () => {
       expect(seen).toBe('ENOENT');
       expect((await stat(target)).size).toBe(blob.size);
 
-      const refused = randomBytes(20_000);
+      const refused = randomBytes(length);
       await expect(store.put(chunked(refused), { beforeCommit: async () => { throw new Error('lease refused'); } }))
         .rejects.toThrow('lease refused');
       expect(await store.stat(sha256(refused))).toBeNull();
-      expect(await walk(root)).toEqual([blobPath(blob.hash)]);
+      expect(await walk(root)).toEqual([blobPath(blob.hash), blobPath(warm.hash)].sort());
     } finally {
       await store.close();
     }
   });
 });
+
+/** Messages between the event loop and a store's write threads, reached past `private`. */
+function traffic(store: FsBlobStore): BlobWriteTraffic {
+  return (store as unknown as { writers: { traffic: BlobWriteTraffic } }).writers.traffic;
+}
 
 /** Write threads of a store, reached past `private` to kill one as a crash would. */
 function writeThreads(store: FsBlobStore): Array<{ jobs: Map<number, unknown>; terminate(): Promise<number> }> {
@@ -149,6 +158,65 @@ describe('FsBlobStore writes in worker threads', () => {
     }
   });
 
+  it('sends a blob of up to ONE_SHOT_BYTES in one message, after beforeCommit, and hears back once', async () => {
+    const root = await freshRoot();
+    const store = new FsBlobStore(root);
+    try {
+      for (const length of [0, 300_000, ONE_SHOT_BYTES]) {
+        const content = randomBytes(length);
+        const before = { ...traffic(store) };
+        let postedBeforeLease = -1;
+        const blob = await store.put(chunked(content, 64 * 1024), {
+          beforeCommit: async (b) => {
+            expect(b).toEqual({ hash: sha256(content), size: length });
+            postedBeforeLease = traffic(store).posts - before.posts;
+            await new Promise((r) => setTimeout(r, 10));
+          },
+        });
+        expect(blob).toEqual({ hash: sha256(content), size: length });
+        expect((await store.read(blob.hash)).equals(content)).toBe(true);
+        // Nothing went to the worker until the lease was done: no temp file could have been named early.
+        expect(postedBeforeLease).toBe(0);
+        expect({ posts: traffic(store).posts - before.posts, replies: traffic(store).replies - before.replies })
+          .toEqual({ posts: 1, replies: 1 });
+      }
+      // Without beforeCommit too, hashed by the worker.
+      const content = randomBytes(300_000);
+      const before = { ...traffic(store) };
+      expect(await store.put(chunked(content, 64 * 1024))).toEqual({ hash: sha256(content), size: content.length });
+      expect({ posts: traffic(store).posts - before.posts, replies: traffic(store).replies - before.replies })
+        .toEqual({ posts: 1, replies: 1 });
+      // One byte more and it streams: the first batch, then the rest; the hash, then durable.
+      const larger = randomBytes(ONE_SHOT_BYTES + 1);
+      const beforeLarger = { ...traffic(store) };
+      expect(await store.put(chunked(larger, 64 * 1024), { beforeCommit: async () => undefined }))
+        .toEqual({ hash: sha256(larger), size: larger.length });
+      expect(traffic(store).posts - beforeLarger.posts).toBeGreaterThan(1);
+      expect(await readdir(join(root, 'tmp'))).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('rejects a one-message put whose worker is stopped during its beforeCommit, leaving nothing behind', async () => {
+    const root = await freshRoot();
+    const store = new FsBlobStore(root);
+    let leased!: () => void;
+    const leasing = new Promise<void>((r) => (leased = r));
+    let finishLease!: () => void;
+    const lease = new Promise<void>((r) => (finishLease = r));
+    const content = randomBytes(300_000);
+    const put = store.put(chunked(content), { beforeCommit: async () => { leased(); await lease; } });
+    put.catch(() => undefined);
+    await leasing;
+    await store.close();
+    finishLease();
+    await expect(put).rejects.toThrow(/blob write worker exited/);
+    expect(await walk(root)).toEqual([]);
+    expect((await store.put(Readable.from([content]))).hash).toBe(sha256(content));
+    await store.close();
+  });
+
   it('streams a large blob to its worker chunk by chunk, reading ahead of the disk by a bounded amount', async () => {
     const root = await freshRoot();
     const store = new FsBlobStore(root);
@@ -173,7 +241,8 @@ describe('FsBlobStore writes in worker threads', () => {
       await mkdir(tempDir, { recursive: true });
       const blob = await store.put(Readable.from(gen()));
       expect(blob).toEqual({ hash: sha.digest('hex'), size: total });
-      // Gathered batch + two batches unwritten + what Readable.from buffers (16 chunks): well under 3 MB.
+      // At worst the first batch (ONE_SHOT_BYTES + a chunk, gathered before streaming starts) unwritten plus what
+      // Readable.from buffers (16 chunks); later a batch gathered + two unwritten + those 16: under 3 MB either way.
       expect(ahead).toBeLessThan(3 * 1024 * 1024);
       expect((await stat(join(root, blobPath(blob.hash)))).size).toBe(total);
     } finally {
@@ -185,8 +254,10 @@ describe('FsBlobStore writes in worker threads', () => {
     const root = await freshRoot();
     const store = new FsBlobStore(root, { writeWorkers: 2 });
     try {
-      // Two puts in flight, one per worker, each with its first 300 KB written and the rest held back.
-      const held = [heldStream(randomBytes(300_000), randomBytes(1000)), heldStream(randomBytes(300_000), randomBytes(1000))];
+      // Two puts in flight, one per worker, each streaming (too big to go in one message): a first batch written, the
+      // rest held back.
+      const first = () => randomBytes(ONE_SHOT_BYTES + 100_000);
+      const held = [heldStream(first(), randomBytes(1000)), heldStream(first(), randomBytes(1000))];
       const puts = held.map((h) => store.put(h.stream));
       const settled = puts.map((p) => p.then(() => 'stored', (err: Error) => err.message));
       await vi.waitFor(async () => expect(await readdir(join(root, 'tmp'))).toHaveLength(2));
@@ -233,7 +304,8 @@ describe('FsBlobStore writes in worker threads', () => {
   it('rejects the puts in flight on close, removing their temp files; the store writes again after', async () => {
     const root = await freshRoot();
     const store = new FsBlobStore(root);
-    const held = heldStream(randomBytes(300_000), randomBytes(10));
+    // Streaming (too big for one message), so its temp file exists while the rest is held back.
+    const held = heldStream(randomBytes(ONE_SHOT_BYTES + 100_000), randomBytes(10));
     const put = store.put(held.stream);
     put.catch(() => undefined);
     await vi.waitFor(async () => expect(await readdir(join(root, 'tmp'))).toHaveLength(1));
