@@ -167,7 +167,12 @@ async function feed(job: SpoolSummaryJob, raw: Buffer, seed = 1): Promise<string
   return job.json.catch(() => null);
 }
 
-const threadsOf = (pool: SummaryWorkers) => (pool as unknown as { threads: Array<{ worker: Worker }> }).threads;
+const threadsOf = (pool: SummaryWorkers) => (pool as unknown as { threads: Array<{ worker: Worker; ready: boolean }> }).threads;
+
+async function warmed(pool: SummaryWorkers): Promise<void> {
+  pool.warm();
+  while (!threadsOf(pool).every((t) => t.ready)) await new Promise((r) => setTimeout(r, 20));
+}
 
 let pool: SummaryWorkers | null = null;
 afterEach(async () => {
@@ -177,15 +182,28 @@ afterEach(async () => {
 
 describe('SummaryWorkers', () => {
   it('produces the JSON the in-process summary does, message by message', async () => {
-    pool = new SummaryWorkers({ size: 2 });
+    // Whole messages in one post (the default batch), and every message streamed in small batches.
+    const wholePool = new SummaryWorkers({ size: 2 });
+    const streamingPool = new SummaryWorkers({ size: 2, batchBytes: 16 * 1024, maxInFlightBytes: 32 * 1024 });
     const names = Object.keys(MESSAGES);
-    // All at once, so both threads take several messages whose chunks interleave.
-    const viaWorkers = await Promise.all(names.map((n, i) => feed(pool!.start(), MESSAGES[n], i + 1)));
+    let viaWorkers: Array<string | null>;
+    let viaStreaming: Array<string | null>;
+    try {
+      // All at once, so both threads take several messages whose batches interleave.
+      viaWorkers = await Promise.all(names.map((n, i) => feed(wholePool.start(), MESSAGES[n], i + 1)));
+      viaStreaming = await Promise.all(names.map((n, i) => feed(streamingPool.start(), MESSAGES[n], i + 1)));
+      expect(threadsOf(wholePool)).toHaveLength(2);
+      expect(threadsOf(streamingPool)).toHaveLength(2);
+      // The two ways were taken: the 300 KB message alone is some twenty batches of 16 KB.
+      expect(streamingPool.exchanged.posts).toBeGreaterThan(2 * wholePool.exchanged.posts);
+    } finally {
+      await Promise.all([wholePool.close(), streamingPool.close()]);
+    }
     const viaInline = await Promise.all(names.map((n, i) => feed(new InlineSummaries().start(), MESSAGES[n], i + 1)));
-    expect(threadsOf(pool)).toHaveLength(2);
     for (const [i, name] of names.entries()) {
       const expected = await inProcess(MESSAGES[name]);
       expect(viaWorkers[i], name).toBe(expected);
+      expect(viaStreaming[i], name).toBe(expected);
       expect(viaInline[i], name).toBe(expected);
     }
     // The cases mean what they say.
@@ -194,16 +212,35 @@ describe('SummaryWorkers', () => {
     expect(viaWorkers[names.indexOf('chinese')]).toContain('中文');
   });
 
-  it('holds a fast writer back once a message has maxInFlightBytes with its worker', async () => {
-    pool = new SummaryWorkers({ size: 1, maxInFlightBytes: 256 * 1024 });
+  it('costs one post and one reply for a message up to batchBytes', async () => {
+    pool = new SummaryWorkers({ size: 1 });
+    await warmed(pool);
+    const before = { ...pool.exchanged };
+    // In uneven chunks of up to 40 KB, some seven dozen of them.
+    const raw = MESSAGES['text of 300 KB'];
+    expect(await feed(pool.start(), raw)).toBe(await inProcess(raw));
+    expect(pool.exchanged.posts - before.posts).toBe(1);
+    expect(pool.exchanged.replies - before.replies).toBe(1);
+  });
+
+  it('streams a message bigger than batchBytes, holding a fast writer back once a batch is with its worker', async () => {
+    const batchBytes = 128 * 1024;
+    const maxInFlightBytes = 256 * 1024;
+    pool = new SummaryWorkers({ size: 1, batchBytes, maxInFlightBytes });
+    await warmed(pool);
     const raw = Buffer.from(lines('Subject: big', '', prose(4 * 1024 * 1024, 3), ''));
     const job = pool.start();
     const chunk = 64 * 1024;
-    // Written in one go, ignoring write()'s answer: whatever the sink did not pass on waits in its own buffer.
+    // Written in one go, ignoring write()'s answer: whatever the sink did not pass on waits in its own buffer. It
+    // passed on at most one batch being gathered and maxInFlightBytes (plus the batch that crossed it) posted.
     for (let at = 0; at < raw.length; at += chunk) job.sink.write(raw.subarray(at, at + chunk));
-    expect(job.sink.writableLength).toBeGreaterThanOrEqual(raw.length - 256 * 1024);
+    expect(job.sink.writableLength).toBeGreaterThanOrEqual(raw.length - batchBytes - maxInFlightBytes);
+    // Batches left before the end: the summary is under way.
+    expect(pool.exchanged.posts).toBeGreaterThanOrEqual(2);
     job.sink.end();
     expect(await job.json).toBe(await inProcess(raw));
+    // One post per batch, the last with the end; not one per chunk.
+    expect(pool.exchanged.posts).toBe(Math.ceil(raw.length / batchBytes));
   });
 
   it('fails the summaries of a crashed worker, keeps taking their bytes, and starts another', async () => {
@@ -233,6 +270,7 @@ describe('SummaryWorkers', () => {
     pool = new SummaryWorkers({
       size: 1,
       stallMs: 300,
+      batchBytes: 32 * 1024,
       maxInFlightBytes: 64 * 1024,
       entry: join(__dirname, 'fixtures', 'silent-summary-worker.ts'),
       onWorkerError: (err) => lost.push(err),
@@ -246,6 +284,11 @@ describe('SummaryWorkers', () => {
     await finished;
     expect(lost).toHaveLength(1);
     expect(threadsOf(pool)).toHaveLength(0);
+    // A message posted whole, with its end, is owed an answer too.
+    const whole = pool.start();
+    expect(await feed(whole, MESSAGES.plain)).toBeNull();
+    await expect(whole.json).rejects.toThrow(/no progress for 300 ms/);
+    expect(lost).toHaveLength(2);
   });
 
   it('fails what is in flight when closed, and everything after', async () => {

@@ -15,8 +15,8 @@ export function spoolSummaryJson(summary: MessageSummary): string {
   return jsonForPostgres(spoolSummary(summary));
 }
 
-/** Reads a whole message and returns its spool summary JSON; rejects when it cannot be parsed. */
-export async function summariseForSpool(source: Readable): Promise<string> {
+/** Reads a whole message (streamed, or at hand) and returns its spool summary JSON; rejects when it cannot be parsed. */
+export async function summariseForSpool(source: Readable | Buffer): Promise<string> {
   return spoolSummaryJson(await summariseMessage(source));
 }
 

@@ -1,6 +1,7 @@
 /**
  * Entry of a spool summary worker thread (started by summary-workers.ts, which describes the messages exchanged).
- * Each message arrives as chunks and is summarised as a stream, like InlineSummaries does on the main thread.
+ * A message arrives whole in one post, or in batches summarised as a stream, like InlineSummaries does on the main
+ * thread.
  */
 import { PassThrough } from 'node:stream';
 import { parentPort } from 'node:worker_threads';
@@ -22,39 +23,46 @@ function flushSoon(): void {
   flushing = true;
   setImmediate(() => {
     flushing = false;
-    const out: FromSummaryWorker = { acks, done };
+    const out: FromSummaryWorker = {};
+    if (acks.length > 0) out.acks = acks;
+    if (done.length > 0) out.done = done;
     acks = [];
     done = [];
     port!.postMessage(out);
   });
 }
 
-function begin(id: number): PassThrough {
-  const stream = new PassThrough();
-  messages.set(id, stream);
-  summariseForSpool(stream).then(
+function summarise(id: number, source: PassThrough | Buffer): void {
+  summariseForSpool(source).then(
     (json) => done.push([id, json, null]),
     (err: unknown) => done.push([id, null, err instanceof Error ? err.message : String(err)]),
   ).finally(() => {
     messages.delete(id);
     flushSoon();
   });
-  return stream;
 }
 
 port.on('message', (m: ToSummaryWorker) => {
-  // Chunks of a message that already failed, or was abandoned, are dropped (the main thread stopped counting them).
-  const stream = m.start ? begin(m.id) : messages.get(m.id);
+  // A whole message in one post (most mail) is summarised from its buffer: no stream, nothing to acknowledge.
+  if (m.start && m.end) return summarise(m.id, m.chunk ? Buffer.from(m.chunk) : Buffer.alloc(0));
+  let stream = messages.get(m.id);
+  if (m.start) {
+    stream = new PassThrough();
+    messages.set(m.id, stream);
+    summarise(m.id, stream);
+  }
+  // Batches of a message that already failed, or was abandoned, are dropped (the main thread stopped counting them).
   if (!stream) return;
   if (m.abort) {
     messages.delete(m.id);
     stream.destroy(new Error('abandoned'));
     return;
   }
-  if (m.chunk) {
+  if (m.chunk && m.end) stream.write(Buffer.from(m.chunk));
+  else if (m.chunk) {
     const bytes = m.chunk.byteLength;
-    // Called once the summariser took the chunk (the PassThrough holds it back while its reader is behind), so the
-    // main thread's allowance per message bounds what waits here.
+    // Called once the summariser took the batch (the PassThrough holds it back while its reader is behind), so the
+    // main thread's allowance per message bounds what waits here. The last batch is answered by the result.
     stream.write(Buffer.from(m.chunk), () => {
       acks.push(m.id, bytes);
       flushSoon();

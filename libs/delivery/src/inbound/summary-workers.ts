@@ -1,14 +1,22 @@
 /**
  * Spool summaries computed by a small pool of worker threads. Parsing and tokenising a message costs the mail node's
  * main thread about as much as everything else it does for that message (half of it for 300 KB messages); with this
- * pool the main thread only copies the chunks across and receives one JSON string per message.
+ * pool the main thread only copies the bytes across and receives one JSON string per message.
+ *
+ * What costs the main thread is the number of messages exchanged, not their bytes: each post wakes a worker, which on
+ * a busy machine preempts the event loop, and each reply is a message event. So a message's bytes are gathered here
+ * and posted in batches of batchBytes: ordinary mail goes in one post (start, bytes and end together) and comes back
+ * in one reply (its result), nothing acknowledged. The summary is needed only at commit, after the blob's fsync, so
+ * starting it at the end of DATA costs little (see BATCH_BYTES).
  *
  * Each message stays on one worker (its parser state lives there). Messages, kept small:
  *   to a worker:   { id, start?, chunk?: ArrayBuffer (transferred), end?, abort? }
  *   from a worker: { ready } once its modules are loaded, then per turn of its event loop
  *                  { acks: [id, bytes, id, bytes…], done: [[id, json | null, error | null]…] }
- * A chunk is acknowledged once the summariser took it; a message may have maxInFlightBytes unacknowledged, beyond
- * which its sink stops calling back and the tee upstream waits, as it waits today for the in-process summariser.
+ * Only a batch without the end is acknowledged, once the summariser took it; a message may have maxInFlightBytes
+ * posted and unacknowledged, beyond which its sink stops calling back and the tee upstream waits, as it waits for
+ * the in-process summariser. A message thus holds at most about batchBytes here plus batchBytes + maxInFlightBytes
+ * with its worker.
  */
 import { createRequire } from 'node:module';
 import { extname, join } from 'node:path';
@@ -35,7 +43,9 @@ export interface FromSummaryWorker {
 export interface SummaryWorkersOptions {
   /** Worker threads, started as messages need them. */
   size: number;
-  /** Bytes of one message handed to its worker and not yet taken by the summariser. */
+  /** Bytes of a message gathered on this thread before they are posted (a message up to this size is one post). */
+  batchBytes?: number;
+  /** Bytes of one message posted to its worker and not yet taken by the summariser; past it the sink holds back. */
   maxInFlightBytes?: number;
   /**
    * A worker that owes an answer and has said nothing for this long is stuck: it is ended, its summaries fail. Also
@@ -48,7 +58,15 @@ export interface SummaryWorkersOptions {
   entry?: string;
 }
 
-/** Enough to keep a fast sender's chunks flowing across the round trip; 100 sessions hold at most 25 MB. */
+/**
+ * Most mail is well under this (text and small attachments; the 300 KB of bench:smtp's scenario c included), so it
+ * costs one post. Bigger batches would save little (a post per 512 KB is small next to summarising them) while a
+ * whole message summarised after the end of DATA delays the reply (on a free core 300 KB of text takes ~2 ms, 512 KB
+ * ~3.5 ms, attachments far less; most of it, tokenising, came after the end when streamed too, and the blob's fsync
+ * overlaps it), and 100 sessions gathering hold 50 MB here.
+ */
+const BATCH_BYTES = 512 * 1024;
+/** Below one batch: a big message has one batch with its worker while the next is gathered here. */
 const MAX_IN_FLIGHT_BYTES = 256 * 1024;
 /** Well above the longest silence of a healthy worker: tokenising the text of a 100 MB message at its end. */
 const STALL_MS = 20_000;
@@ -79,6 +97,9 @@ interface Job {
   inFlight: number;
   /** The sink's write callback, held while inFlight is at the limit. */
   held: (() => void) | null;
+  /** The chunks not yet posted, and their bytes. */
+  gathered: Uint8Array[];
+  gatheredBytes: number;
   started: boolean;
   ended: boolean;
   settled: boolean;
@@ -100,15 +121,19 @@ interface SummaryThread {
 export class SummaryWorkers implements SpoolSummariser {
   private readonly threads: SummaryThread[] = [];
   private readonly jobs = new Map<number, Job>();
+  private readonly batchBytes: number;
   private readonly maxInFlight: number;
   private readonly stallMs: number;
   private readonly entry: string;
   private nextId = 0;
   private bootFailedAt = -Infinity;
   private closed = false;
+  /** Messages posted to workers and received from them (tests check the cost of a message). */
+  readonly exchanged = { posts: 0, replies: 0 };
 
   constructor(private readonly options: SummaryWorkersOptions) {
     if (!(options.size >= 1)) throw new Error('SummaryWorkers needs at least one thread (size 0: InlineSummaries)');
+    this.batchBytes = options.batchBytes ?? BATCH_BYTES;
     this.maxInFlight = options.maxInFlightBytes ?? MAX_IN_FLIGHT_BYTES;
     this.stallMs = options.stallMs ?? STALL_MS;
     this.entry = options.entry ?? DEFAULT_ENTRY;
@@ -126,7 +151,17 @@ export class SummaryWorkers implements SpoolSummariser {
     const thread = this.pick();
     const job: Job = {
       // Without a thread the job is settled at once below, and a settled job never touches its thread.
-      id: ++this.nextId, thread: thread!, inFlight: 0, held: null, started: false, ended: false, settled: false, resolve, reject,
+      id: ++this.nextId,
+      thread: thread!,
+      inFlight: 0,
+      held: null,
+      gathered: [],
+      gatheredBytes: 0,
+      started: false,
+      ended: false,
+      settled: false,
+      resolve,
+      reject,
     };
     const sink = new Writable({
       write: (chunk: Buffer, _encoding, callback) => this.write(job, chunk, callback),
@@ -196,12 +231,13 @@ export class SummaryWorkers implements SpoolSummariser {
   private write(job: Job, chunk: Buffer, callback: () => void): void {
     // After a failure the message is still read to its end for the blob store; its bytes are dropped here.
     if (job.settled) return callback();
-    const bytes = chunk.byteLength;
-    // A copy of just these bytes, moved across: the chunk is shared with the blob side, and may be a view into a
-    // larger buffer, all of which posting the view would copy.
-    const copy = new Uint8Array(bytes);
-    copy.set(chunk);
-    this.post(job, { id: job.id, chunk: copy.buffer }, [copy.buffer]);
+    // Held as it is (a stream's chunks are not reused once passed on; the blob side of the tee holds the same ones),
+    // and copied once, when its batch leaves.
+    job.gathered.push(chunk);
+    job.gatheredBytes += chunk.byteLength;
+    if (job.gatheredBytes < this.batchBytes) return callback();
+    const bytes = job.gatheredBytes;
+    this.post(job, { id: job.id, chunk: this.takeGathered(job) });
     job.inFlight += bytes;
     job.thread.unacked += bytes;
     this.watch(job.thread);
@@ -213,25 +249,48 @@ export class SummaryWorkers implements SpoolSummariser {
     if (job.settled) return;
     job.ended = true;
     job.thread.awaiting += 1;
-    this.post(job, { id: job.id, end: true });
+    // The last bytes go with the end, and are not acknowledged: the result answers for them.
+    const m: ToSummaryWorker = { id: job.id, end: true };
+    if (job.gatheredBytes > 0) m.chunk = this.takeGathered(job);
+    this.post(job, m);
     this.watch(job.thread);
   }
 
   private abandon(job: Job, err: Error): void {
     if (job.settled) return;
+    // A message the worker has not heard of yet costs it nothing.
     if (job.started) this.post(job, { id: job.id, abort: true });
     this.finish(job, err, null);
   }
 
-  private post(job: Job, m: ToSummaryWorker, transfer?: ArrayBuffer[]): void {
+  /**
+   * The gathered bytes copied into a buffer of their own, which is moved across: never a chunk's memory, which the
+   * blob side still reads and which may be a view into a larger (pooled) buffer, all of which posting would copy.
+   */
+  private takeGathered(job: Job): ArrayBuffer {
+    const batch = new Uint8Array(job.gatheredBytes);
+    let at = 0;
+    // TypedArray#set rather than Buffer#copy: no crossing into C++ per chunk.
+    for (const piece of job.gathered) {
+      batch.set(piece, at);
+      at += piece.byteLength;
+    }
+    job.gathered = [];
+    job.gatheredBytes = 0;
+    return batch.buffer;
+  }
+
+  private post(job: Job, m: ToSummaryWorker): void {
     if (!job.started) {
       m.start = true;
       job.started = true;
     }
-    job.thread.worker.postMessage(m, transfer);
+    this.exchanged.posts += 1;
+    job.thread.worker.postMessage(m, m.chunk ? [m.chunk] : undefined);
   }
 
   private onMessage(thread: SummaryThread, m: FromSummaryWorker): void {
+    this.exchanged.replies += 1;
     thread.stall?.refresh();
     if (m.ready) thread.ready = true;
     const acks = m.acks ?? [];
@@ -261,6 +320,8 @@ export class SummaryWorkers implements SpoolSummariser {
     thread.jobs.delete(job);
     thread.unacked -= job.inFlight;
     job.inFlight = 0;
+    job.gathered = [];
+    job.gatheredBytes = 0;
     if (job.ended) thread.awaiting -= 1;
     if (thread.jobs.size === 0 && !thread.gone) thread.worker.unref();
     this.watch(thread);
