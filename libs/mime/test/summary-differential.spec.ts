@@ -31,9 +31,12 @@ function fixtureMessages(): Array<[string, Buffer]> {
   return readdirSync(dir).filter((f) => f.endsWith('.eml')).map((f) => [f, readFileSync(join(dir, f))]);
 }
 
-/** The messages of imaptest's mbox files (beside the repository, as CI lays shared/ out), as LF and as CRLF. */
+/**
+ * The messages of imaptest's mbox files, as LF and as CRLF: from the shared folder every checkout of this project sits
+ * beside (the path libs/imap/test/imaptest.spec.ts reads too, so a clone elsewhere still finds it).
+ */
 function imaptestMessages(): Array<[string, Buffer]> {
-  const dir = join(__dirname, '..', '..', '..', '..', 'shared', 'imaptest', 'tests');
+  const dir = '/work/shared/imaptest/tests';
   if (!existsSync(dir)) return [];
   const out: Array<[string, Buffer]> = [];
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.mbox'))) {
