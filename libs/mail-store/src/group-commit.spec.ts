@@ -57,6 +57,38 @@ describe('GroupCommit', () => {
     expect(r.batches.flat().sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
   });
 
+  it('starts a further batch beside a running one only when it is full', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((res) => { release = res; });
+    const batches: number[][] = [];
+    let running = 0;
+    let mostAtOnce = 0;
+    const g = new GroupCommit<number, number>({
+      maxBatch: 4,
+      maxInFlight: 2,
+      flush: async (items) => {
+        batches.push(items);
+        mostAtOnce = Math.max(mostAtOnce, ++running);
+        if (batches.length === 1) await gate;
+        running -= 1;
+        return items;
+      },
+    });
+    const first = g.submit(0);
+    await new Promise((res) => setImmediate(res));
+    // Three wait beside the running batch: too few for a second one.
+    const waiting = [1, 2, 3].map((i) => g.submit(i));
+    await new Promise((res) => setTimeout(res, 20));
+    expect(batches).toEqual([[0]]);
+    // A fourth fills a batch, which may start at once.
+    const fourth = g.submit(4);
+    await new Promise((res) => setTimeout(res, 20));
+    expect(batches).toEqual([[0], [1, 2, 3, 4]]);
+    expect(mostAtOnce).toBe(2);
+    release();
+    expect(await Promise.all([first, ...waiting, fourth])).toEqual([0, 1, 2, 3, 4]);
+  });
+
   it('waits delayMs for company when asked to', async () => {
     const r = recorder([], 0);
     const g = new GroupCommit({ flush: r.flush, delayMs: 50 });

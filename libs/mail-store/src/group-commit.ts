@@ -11,7 +11,10 @@ export interface GroupCommitOptions<T, R> {
   flush(items: T[]): Promise<R[]>;
   /** Largest batch (default 100). */
   maxBatch?: number;
-  /** Batches running at once (default 1). */
+  /**
+   * Batches running at once (default 1). Beyond the first, a batch starts only when it is full: a half-empty one
+   * would only split what, a moment later, the next could take in one round trip.
+   */
   maxInFlight?: number;
   /**
    * An idle queue waits this long for company before flushing (default 0: the next turn of the event loop). For
@@ -60,7 +63,7 @@ export class GroupCommit<T, R> {
   }
 
   private pump(): void {
-    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
+    while (this.inFlight < this.maxInFlight && this.queue.length > 0 && (this.inFlight === 0 || this.queue.length >= this.maxBatch)) {
       const batch = this.queue.splice(0, this.maxBatch);
       this.inFlight += 1;
       void this.run(batch).finally(() => {
