@@ -11,6 +11,7 @@ import {
   Clamd, EICAR, EICAR_SIGNATURE, ScannerDaemon, SPAM_MARKER, SPAM_MARKER_RULE, startClamd, startSpamd,
 } from '@dizi/testing/scanner-daemons';
 import { startTestNode, TEST_MAILBOX_PASSWORD, type TestNode } from './harness';
+import { until } from '@dizi/testing/until';
 
 let node: TestNode;
 let clamd: Clamd;
@@ -102,16 +103,6 @@ async function send(o: { raw: string; from?: string; to?: string[]; submission?:
     return { code: e.responseCode, response: e.response ?? '', spoolId: null, ms: Date.now() - started };
   } finally {
     conn.quit();
-  }
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
   }
 }
 

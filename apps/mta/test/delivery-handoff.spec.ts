@@ -8,8 +8,12 @@ import Redis from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deliveryJobId, Queue } from '@dizi/contracts/queues';
 import { TEST_REDIS_URL } from '@dizi/testing/test-database';
+import { until } from '@dizi/testing/until';
 import { startTestNode, type TestNode } from './harness';
 import { SmtpTalk } from './smtp-talk';
+
+/** Polling as these tests always did: every 50 ms, for up to 10 s. */
+const FAST = { timeoutMs: 10_000, intervalMs: 50 };
 
 let node: TestNode | null = null;
 let queue: BullQueue | null = null;
@@ -55,19 +59,11 @@ async function stored(n: TestNode, mailboxId: string): Promise<number> {
   return count;
 }
 
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('in-process hand-over from smtp to delivery', () => {
   it('delivers without a queue job while the shared queue is paused', async () => {
     const { node: n, address, mailboxId } = await start();
     await send(n, address, 5);
-    await until('5 messages in the mailbox', async () => (await stored(n, mailboxId)) === 5);
+    await until('5 messages in the mailbox', async () => (await stored(n, mailboxId)) === 5, FAST);
     // Nothing waits in the shared queue, and every recipient is final.
     // (BullMQ 6 keeps the jobs of a paused queue in its wait list.)
     const counts = await queue!.getJobCounts('waiting', 'prioritized', 'delayed');
@@ -81,11 +77,11 @@ describe('in-process hand-over from smtp to delivery', () => {
     const [id] = await send(n, address, 1);
     const rows = await n.db.dataSource.query(`SELECT id FROM spool_message`);
     expect(rows).toHaveLength(1);
-    await until('the delivery job', async () => (await queue!.getJob(deliveryJobId({ spoolMessageId: rows[0].id }))) !== undefined);
+    await until('the delivery job', async () => (await queue!.getJob(deliveryJobId({ spoolMessageId: rows[0].id }))) !== undefined, FAST);
     await new Promise((r) => setTimeout(r, 300));
     expect(await stored(n, mailboxId)).toBe(0);
     await queue!.resume();
-    await until(`message ${id} in the mailbox`, async () => (await stored(n, mailboxId)) === 1);
+    await until(`message ${id} in the mailbox`, async () => (await stored(n, mailboxId)) === 1, FAST);
   });
 
   it('falls back to the queue past its limit, and every message still arrives once', async () => {
@@ -95,7 +91,7 @@ describe('in-process hand-over from smtp to delivery', () => {
     const { waiting } = await queue!.getJobCounts('waiting');
     expect(waiting).toBeGreaterThan(0);
     await queue!.resume();
-    await until('20 messages in the mailbox', async () => (await stored(n, mailboxId)) === 20);
+    await until('20 messages in the mailbox', async () => (await stored(n, mailboxId)) === 20, FAST);
     await new Promise((r) => setTimeout(r, 300));
     expect(await stored(n, mailboxId)).toBe(20);
   });

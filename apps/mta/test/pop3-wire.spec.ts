@@ -24,9 +24,13 @@ import { RedisNotifier } from '@dizi/mail-store/adapters/redis-notifier';
 import { INBOX } from '@dizi/mail-store/ports/message-store';
 import { summariseMessage } from '@dizi/mime/message-summary';
 import { createTestDatabase, TEST_REDIS_URL, type TestDatabase } from '@dizi/testing/test-database';
+import { until } from '@dizi/testing/until';
 import { RedisMailboxLock } from '../src/adapters/pop3-redis-lock';
 import type { MtaContext } from '../src/context';
 import { startPop3Role, type Pop3RunningRole } from '../src/roles/pop3.role';
+
+/** Polling as these tests always did: every 20 ms, for up to 5 s. */
+const POLL = { timeoutMs: 5000, intervalMs: 20 };
 
 const run = promisify(execFile);
 const PASSWORD = 'Pop3-password-1';
@@ -244,7 +248,7 @@ describe('pop3 role over the wire', () => {
     expect(dropped.dele).toMatch(/^\+OK/);
     expect(dropped.statAfterDele).toEqual([2, before.messages[1].size + before.messages[2].size]);
     // The lock comes free once the server noticed the drop; nothing was deleted meanwhile.
-    await waitFor(async () => (await redis.exists(RedisMailboxLock.key(mb.id))) === 0);
+    await until('the mailbox lock released', async () => (await redis.exists(RedisMailboxLock.key(mb.id))) === 0, POLL);
     const afterDrop = await inbox(mb.id);
     expect(afterDrop.messages.map((m) => m.uid)).toEqual(before.messages.map((m) => m.uid));
     expect(afterDrop.messages.every((m) => !m.flags.includes('\\Deleted'))).toBe(true);
@@ -263,7 +267,7 @@ describe('pop3 role over the wire', () => {
     const out = await poplib({ action: 'in-use', ...base, user: mb.address, password: PASSWORD });
     expect(out.second).toBe('-ERR [IN-USE] Mailbox is in use by another POP3 session');
     expect(out.afterQuit).toMatch(/^\+OK Logged in, 3 messages/);
-    await waitFor(async () => (await redis.exists(RedisMailboxLock.key(mb.id))) === 0);
+    await until('the mailbox lock released', async () => (await redis.exists(RedisMailboxLock.key(mb.id))) === 0, POLL);
   });
 
   it('refuses a suspended mailbox, a domain with POP3 disabled, a wrong password and USER before STLS', async () => {
@@ -303,19 +307,19 @@ describe('pop3 role over the wire', () => {
       expect((await open(true)).greeting).toMatch(/^\+OK /);
       const third = await open();
       expect(third.greeting).toBe('-ERR [SYS/TEMP] Too many concurrent connections from your address, try again later');
-      await waitFor(async () => third.socket.closed);
+      await until('the third connection closed', async () => third.socket.closed, POLL);
       // A slot frees when a connection ends.
       first.socket.end('QUIT\r\n');
-      await waitFor(async () => first.socket.closed);
-      await waitFor(async () => Number(await counters.get('pop3:conn-open:127.0.0.1')) === 1);
+      await until('the first connection closed', async () => first.socket.closed, POLL);
+      await until('one open connection counted', async () => Number(await counters.get('pop3:conn-open:127.0.0.1')) === 1, POLL);
       const fourth = await open();
       expect(fourth.greeting).toMatch(/^\+OK /);
       sockets[1].destroy();
-      await waitFor(async () => Number(await counters.get('pop3:conn-open:127.0.0.1')) === 1);
+      await until('one open connection counted', async () => Number(await counters.get('pop3:conn-open:127.0.0.1')) === 1, POLL);
       expect((await open(true)).greeting).toMatch(/^\+OK /);
       // Five connections this minute so far (the refused one counts): the sixth is one too many, even with a free slot.
       fourth.socket.destroy();
-      await waitFor(async () => Number(await counters.get('pop3:conn-open:127.0.0.1')) === 1);
+      await until('one open connection counted', async () => Number(await counters.get('pop3:conn-open:127.0.0.1')) === 1, POLL);
       expect((await open()).greeting).toBe('-ERR [SYS/TEMP] Too many connections from your address this minute, try again later');
     } finally {
       sockets.forEach((s) => s.destroy());
@@ -341,12 +345,4 @@ function firstLine(socket: Socket): Promise<string> {
     socket.once('error', reject);
     socket.once('close', () => resolve(text));
   });
-}
-
-async function waitFor(test: () => Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await test())) {
-    if (Date.now() > end) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }

@@ -16,6 +16,7 @@ import { startUnbound, UNBOUND_BIN, type Unbound } from '@dizi/testing/unbound';
 import { startOutboundRole } from '../src/roles/outbound.role';
 import { startTestNode, TEST_MAILBOX_PASSWORD, type TestNode } from './harness';
 import { plainAuth, SmtpTalk } from './smtp-talk';
+import { until } from '@dizi/testing/until';
 
 const missing = [smtpSinkMissing(), !existsSync(UNBOUND_BIN) && `${UNBOUND_BIN} (apt-get install unbound)`].filter(Boolean);
 if (missing.length) console.warn(`srs-dsn-wire.spec.ts skipped: missing ${missing.join(', ')}`);
@@ -32,16 +33,6 @@ let remote: SmtpSink;
 let dir: string;
 let counter = 0;
 const sql = (text: string, params?: unknown[]) => node.db.dataSource.query(text, params);
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function message(from: string, to: string, subject: string): { raw: string; marker: string } {
   const marker = `<srs${++counter}.${Date.now()}@test>`;

@@ -30,6 +30,8 @@ import { freeTcpPort, smtpSinkMissing, startSmtpSink, type SmtpSink } from '@diz
 import { createTestDatabase, TEST_REDIS_URL, type TestDatabase } from '@dizi/testing/test-database';
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { startUnbound, UNBOUND_BIN, type Unbound } from '@dizi/testing/unbound';
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { until } from '@dizi/testing/until';
 import { LocalDelivery } from '../src/local/local-delivery';
 import { OutboundWorker } from '../src/outbound/outbound-worker';
 import { startDeliveryWorker } from '../src/queue/delivery-worker';
@@ -234,16 +236,6 @@ async function inbox(mailboxId: string) {
   const folder = await store.getFolder(mailboxId, { name: 'INBOX' });
   const messages = await store.listMessages(folder.id);
   return Promise.all(messages.map(async (m) => simpleParser(await read(await store.getMessageSource(m.id)))));
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** The smtp-sink capture of the message with this Message-ID: the envelope lines it adds, and the message with CRLF. */
