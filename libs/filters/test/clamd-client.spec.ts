@@ -1,5 +1,4 @@
 /** The clamd INSTREAM client against a real clamd (Debian clamav-daemon) started for this file with test signatures. */
-import { createServer, type Server } from 'node:net';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // The daemons are test infrastructure, not a runtime dependency of the filters lib.
@@ -7,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Clamd, EICAR, EICAR_SIGNATURE, startClamd } from '@dizi/testing/scanner-daemons';
 import { clamdPing, clamdScan, parseClamdReply } from '../src/clamd-client';
 import { ScannerError } from '../src/daemon-connection';
+import { startSilentDaemon } from './silent-daemon';
 
 const CUSTOM = 'dizi-virus-test-marker-5f2c';
 const STREAM_MAX = 1024 * 1024;
@@ -90,24 +90,17 @@ describe('clamdScan', () => {
   });
 
   it('gives up after the timeout when the daemon never answers, and destroys the message stream', async () => {
-    const sockets: Array<{ destroy(): void }> = [];
-    const silent: Server = createServer((s) => {
-      sockets.push(s);
-      s.resume();
-    });
-    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
-    const port = (silent.address() as { port: number }).port;
+    const silent = await startSilentDaemon();
     try {
       const source = pieces(mail('x'), 10);
       const started = Date.now();
-      await expect(clamdScan(`127.0.0.1:${port}`, source, { timeoutMs: 300 })).rejects.toThrow('clamd did not answer within 300 ms');
+      await expect(clamdScan(silent.address, source, { timeoutMs: 300 })).rejects.toThrow('clamd did not answer within 300 ms');
       const took = Date.now() - started;
       expect(took).toBeGreaterThanOrEqual(290);
       expect(took).toBeLessThan(3000);
       expect(source.destroyed).toBe(true);
     } finally {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => silent.close(() => r()));
+      await silent.close();
     }
   });
 });

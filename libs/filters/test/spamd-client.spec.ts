@@ -2,7 +2,6 @@
  * The SPAMC/SPAMD client against a real spamd (Debian spamassassin, the rules the package ships, offline) started
  * for this file with one local rule that scores a marker string, so verdicts are deterministic.
  */
-import { createServer, type Server } from 'node:net';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // The daemons are test infrastructure, not a runtime dependency of the filters lib.
@@ -10,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScannerDaemon, SPAM_MARKER, SPAM_MARKER_RULE, SPAM_MARKER_SCORE, startSpamd } from '@dizi/testing/scanner-daemons';
 import { ScannerError } from '../src/daemon-connection';
 import { parseSpamdReply, spamdPing, spamdSymbols } from '../src/spamd-client';
+import { startSilentDaemon } from './silent-daemon';
 
 let spamd: ScannerDaemon;
 
@@ -73,21 +73,14 @@ describe('spamdSymbols', () => {
   });
 
   it('gives up after the timeout when the daemon never answers', async () => {
-    const sockets: Array<{ destroy(): void }> = [];
-    const silent: Server = createServer((s) => {
-      sockets.push(s);
-      s.resume();
-    });
-    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
-    const port = (silent.address() as { port: number }).port;
+    const silent = await startSilentDaemon();
     try {
       const msg = mail('x');
       const started = Date.now();
-      await expect(spamdSymbols(`127.0.0.1:${port}`, Readable.from([msg]), msg.length, { timeoutMs: 300 })).rejects.toThrow('spamd did not answer within 300 ms');
+      await expect(spamdSymbols(silent.address, Readable.from([msg]), msg.length, { timeoutMs: 300 })).rejects.toThrow('spamd did not answer within 300 ms');
       expect(Date.now() - started).toBeLessThan(3000);
     } finally {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => silent.close(() => r()));
+      await silent.close();
     }
   });
 });
