@@ -1,7 +1,6 @@
 /** Spool summaries computed in worker threads: the same JSON as in process, bounded memory, and failures that never stall the message. */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import type { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { summariseMessage } from '@dizi/mime/message-summary';
 import { spoolSummary } from '../src/local/message-index';
@@ -167,7 +166,7 @@ async function feed(job: SpoolSummaryJob, raw: Buffer, seed = 1): Promise<string
   return job.json.catch(() => null);
 }
 
-const threadsOf = (pool: SummaryWorkers) => (pool as unknown as { threads: Array<{ worker: Worker; ready: boolean }> }).threads;
+const threadsOf = (pool: SummaryWorkers) => (pool as unknown as { threads: Array<{ worker: { terminate(): Promise<number> }; ready: boolean }> }).threads;
 
 async function warmed(pool: SummaryWorkers): Promise<void> {
   pool.warm();

@@ -21,7 +21,7 @@
 import { createRequire } from 'node:module';
 import { extname, join } from 'node:path';
 import { Writable } from 'node:stream';
-import { Worker } from 'node:worker_threads';
+import { BuiltinWorker } from '@dizi/mail-store/adapters/builtin-worker';
 import type { SpoolSummariser, SpoolSummaryJob } from './spool-summary';
 
 export interface ToSummaryWorker {
@@ -73,8 +73,8 @@ const STALL_MS = 20_000;
 /** After a worker failed to start, messages go without a summary this long instead of starting one each. */
 const RESTART_PAUSE_MS = 10_000;
 
-// A worker gets none of the parent's node flags (execArgv: [], as in mail-store's file-read-workers.ts: they may
-// name an inspector port), so TypeScript sources are loaded as the apps load them, through tools/register.cjs.
+// A worker gets none of the parent's node flags (builtin-worker.ts: they may name an inspector port), so TypeScript
+// sources are loaded as the apps load them, through tools/register.cjs.
 const REGISTER = join(__dirname, '..', '..', '..', '..', 'tools', 'register.cjs');
 const DEFAULT_ENTRY = join(__dirname, `summary-worker${extname(__filename)}`);
 
@@ -108,7 +108,7 @@ interface Job {
 }
 
 interface SummaryThread {
-  worker: Worker;
+  worker: BuiltinWorker<ToSummaryWorker, FromSummaryWorker>;
   jobs: Set<Job>;
   ready: boolean;
   gone: boolean;
@@ -182,7 +182,7 @@ export class SummaryWorkers implements SpoolSummariser {
       this.jobs.set(job.id, job);
       thread.jobs.add(job);
       // Referenced while it works for us, so a process waiting only for a summary stays alive; idle, it never does.
-      if (thread.jobs.size === 1) thread.worker.ref();
+      if (thread.jobs.size === 1) thread.worker.hold();
     }
     return { sink, json };
   }
@@ -218,13 +218,13 @@ export class SummaryWorkers implements SpoolSummariser {
     const typescript = this.entry.endsWith('.ts');
     if (typescript) pinTypeScriptLoader();
     const source = `${typescript ? `require(${JSON.stringify(REGISTER)});\n` : ''}require(${JSON.stringify(this.entry)});\n`;
-    const worker = new Worker(source, { eval: true, execArgv: [] });
-    worker.unref();
-    const thread: SummaryThread = { worker, jobs: new Set(), ready: false, gone: false, unacked: 0, awaiting: 0, stall: null };
+    const thread: SummaryThread = { worker: null!, jobs: new Set(), ready: false, gone: false, unacked: 0, awaiting: 0, stall: null };
+    // Its events come later, from the thread's own event loop, and name the thread they belong to.
+    thread.worker = new BuiltinWorker<ToSummaryWorker, FromSummaryWorker>('summary', source, {
+      message: (m) => this.onMessage(thread, m),
+      gone: (err) => this.lose(thread, err),
+    });
     this.threads.push(thread);
-    worker.on('message', (m: FromSummaryWorker) => this.onMessage(thread, m));
-    worker.on('error', (err) => this.lose(thread, err));
-    worker.on('exit', (code) => this.lose(thread, new Error(`summary worker exited (code ${code})`)));
     return thread;
   }
 
@@ -286,7 +286,7 @@ export class SummaryWorkers implements SpoolSummariser {
       job.started = true;
     }
     this.exchanged.posts += 1;
-    job.thread.worker.postMessage(m, m.chunk ? [m.chunk] : undefined);
+    job.thread.worker.post(m, m.chunk ? [m.chunk] : undefined);
   }
 
   private onMessage(thread: SummaryThread, m: FromSummaryWorker): void {
@@ -323,7 +323,7 @@ export class SummaryWorkers implements SpoolSummariser {
     job.gathered = [];
     job.gatheredBytes = 0;
     if (job.ended) thread.awaiting -= 1;
-    if (thread.jobs.size === 0 && !thread.gone) thread.worker.unref();
+    if (thread.jobs.size === 0 && !thread.gone) thread.worker.release();
     this.watch(thread);
     const held = job.held;
     job.held = null;

@@ -1,6 +1,7 @@
 /**
- * One worker thread running a plain JavaScript source that needs Node's builtins only: what the file read and blob
- * write pools run their blocking fs calls in.
+ * One worker thread running a plain JavaScript source: what the file read and blob write pools run their blocking fs
+ * calls in (Node's builtins only), and what the spool summary pool loads its TypeScript modules from (its source
+ * requires the loader itself).
  */
 import { Worker, type TransferListItem } from 'node:worker_threads';
 
