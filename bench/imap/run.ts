@@ -518,6 +518,7 @@ async function main(): Promise<void> {
       settings: new SettingsSource(pool),
       tls: { key: Buffer.from(pems.private), cert: Buffer.from(pems.cert) },
       deliveryHandoff: null,
+      slots: null,
       close: async () => undefined,
     };
     // One client address opens every idle session: neither per-IP limit may cut the bench short.

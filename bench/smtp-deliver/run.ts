@@ -188,7 +188,7 @@ async function main(): Promise<void> {
     roles: ['smtp', 'delivery', 'scheduler'],
     settings: { concurrentConnectionsPerIp: 10_000, connectionsPerIpPerMinute: 100_000 },
     // Passed through to the node's configuration when set.
-    env: Object.fromEntries(['DELIVERY_CONCURRENCY', 'DELIVERY_HANDOFF_LIMIT', 'SPOOL_SUMMARY_WORKERS'].flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : []))),
+    env: Object.fromEntries(['DELIVERY_CONCURRENCY', 'DELIVERY_HANDOFF_LIMIT', 'SPOOL_SUMMARY_WORKERS', 'INGEST_SLOTS', 'LOG_LEVEL'].flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : []))),
   });
   countQueries(node.ctx.pool);
   let peak = process.memoryUsage().rss;

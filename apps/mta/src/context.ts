@@ -10,6 +10,7 @@ import { aes256Key, secretFromEnvOrDataDir } from '@dizi/config/secret-keys';
 import { createDataSource, migrate } from '@dizi/db/data-source';
 import type { DeliveryHandoff } from '@dizi/delivery/queue/local-first-queues';
 import { SettingsSource } from '@dizi/delivery/settings-source';
+import { ONE_SHOT_BYTES } from '@dizi/mail-store/adapters/blob-write-workers';
 import { FsBlobStore } from '@dizi/mail-store/adapters/fs-blob-store';
 import { PostgresMessageStore } from '@dizi/mail-store/adapters/postgres-message-store';
 import { RedisNotifier } from '@dizi/mail-store/adapters/redis-notifier';
@@ -17,6 +18,7 @@ import { S3BlobStore } from '@dizi/mail-store/adapters/s3-blob-store';
 import type { BlobStore } from '@dizi/mail-store/ports/blob-store';
 import type { MessageStore } from '@dizi/mail-store/ports/message-store';
 import type { Notifier } from '@dizi/mail-store/ports/notifier';
+import { SharedSlots } from '@dizi/mail-store/shared-slots';
 import { Srs } from '@dizi/smtp/srs/srs';
 import { loadTls, TlsMaterial } from './tls';
 
@@ -35,6 +37,8 @@ export interface MtaContext {
   tls: TlsMaterial;
   /** Set while this node runs the delivery role: the smtp role hands it spooled mail directly (local-first-queues.ts). */
   deliveryHandoff: DeliveryHandoff | null;
+  /** Memory a received message is held in once for the blob and summary threads (INGEST_SLOTS); null when 0. */
+  slots: SharedSlots | null;
   close(): Promise<void>;
 }
 
@@ -52,6 +56,7 @@ export async function createContext(config: MtaConfig): Promise<MtaContext> {
   const redis = new Redis(config.REDIS_URL, { keyPrefix: config.REDIS_PREFIX, maxRetriesPerRequest: null });
   redis.on('error', (e) => logger.warn({ err: e.message }, 'Redis connection error'));
 
+  const slots = config.INGEST_SLOTS > 0 ? new SharedSlots(ONE_SHOT_BYTES, config.INGEST_SLOTS) : null;
   const blobs: BlobStore =
     config.BLOB_STORE === 's3'
       ? new S3BlobStore(
@@ -65,7 +70,7 @@ export async function createContext(config: MtaConfig): Promise<MtaContext> {
           }),
           { bucket: config.S3_BUCKET! },
         )
-      : new FsBlobStore(resolve(config.BLOB_DIR ?? resolve(config.DIZI_DATA_DIR, 'blobs')));
+      : new FsBlobStore(resolve(config.BLOB_DIR ?? resolve(config.DIZI_DATA_DIR, 'blobs')), { shared: slots?.memory });
   // Notifications carry no key prefix of their own: give them the installation's.
   const notifier = new RedisNotifier(redis, { prefix: `${config.REDIS_PREFIX}mailbox:`, onError: (e) => logger.warn({ err: String(e) }, 'notifier error') });
   const store = new PostgresMessageStore({ pool, blobs, notifier });
@@ -79,7 +84,7 @@ export async function createContext(config: MtaConfig): Promise<MtaContext> {
   const tls = await loadTls(config);
 
   return {
-    config, logger, pool, redis, blobs, store, notifier, settings, srs, tls, deliveryHandoff: null,
+    config, logger, pool, redis, blobs, store, notifier, settings, srs, tls, deliveryHandoff: null, slots,
     async close() {
       await settings.stop();
       await notifier.close();

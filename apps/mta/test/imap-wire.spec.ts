@@ -126,6 +126,7 @@ beforeAll(async () => {
     settings: new SettingsSource(pool),
     tls: { key: Buffer.from(pems.private), cert: Buffer.from(pems.cert) },
     deliveryHandoff: null,
+    slots: null,
     close: async () => undefined,
   };
   role = await startImapRole(ctx);

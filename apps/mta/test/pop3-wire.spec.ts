@@ -178,6 +178,7 @@ describe('pop3 role over the wire', () => {
       settings: undefined as unknown as MtaContext['settings'],
       tls: { key: Buffer.from(pems.private), cert: Buffer.from(pems.cert) },
       deliveryHandoff: null,
+      slots: null,
       close: async () => undefined,
     };
     role = await startPop3Role(ctx);

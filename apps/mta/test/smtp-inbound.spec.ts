@@ -11,7 +11,8 @@ import { promisify } from 'node:util';
 import { Queue as BullQueue } from 'bullmq';
 import Redis from 'ioredis';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { SharedSlots } from '@dizi/mail-store/shared-slots';
 import { Queue } from '@dizi/contracts/queues';
 import { deliveryJobId, outboundJobId } from '@dizi/contracts/queues';
 import { TEST_REDIS_URL } from '@dizi/testing/test-database';
@@ -160,6 +161,31 @@ describe('inbound MX', () => {
       if (!log.length) await new Promise((r) => setTimeout(r, 50));
     }
     expect(log[0]).toMatchObject({ result: 'accepted', client_ip: '127.0.0.1', helo: 'nm.client.test', mail_from: 'bob@remote.test', recipients: ['alice@acme.test'] });
+  });
+
+  it('holds a message that fits a shared slot there for the blob and summary threads, streams a bigger one, and spools both exactly', async () => {
+    const lent = vi.spyOn(SharedSlots.prototype, 'take');
+    try {
+      const line = (i: number) => `line ${i} of a long message, words to index: ${i % 97 === 0 ? 'zebra' : 'plain'}\r\n`;
+      const body = (lines: number) => Array.from({ length: lines }, (_, i) => line(i)).join('');
+      // About 310 KB, then about 1.35 MB (past the 1 MB slot).
+      const cases = [['fits a slot', body(6000)], ['streams past a slot', body(26_000)]] as const;
+      for (const [subject, text] of cases) {
+        const raw = message(subject, text);
+        const info = await nodemailerSend({ port: node.ports.smtp, from: 'bob@remote.test', to: ['alice@acme.test'], raw });
+        const { message: m, blob } = await spooled(QUEUED.exec(info.response)![1]);
+        expect(splitReceived(blob!).rest.toString('latin1'), subject).toBe(raw);
+        expect(Number(m.size)).toBe(blob!.length);
+        expect(m.summary.subject).toBe(subject);
+        expect(m.summary.searchTokens).toEqual(expect.arrayContaining(['zebra', 'plain', 'words']));
+      }
+      // Only the first took a slot (the second was too big to be gathered whole), and it has been given back.
+      expect(lent.mock.results.map((r) => (r.value as Buffer | null)?.length ?? null)).toEqual([expect.any(Number)]);
+      expect(lent.mock.calls[0][0]).toBeGreaterThan(300_000);
+      expect(node.ctx.slots!.inUse).toBe(0);
+    } finally {
+      lent.mockRestore();
+    }
   });
 
   it('greets with the host name and the configured text, offers no AUTH and refuses it', async () => {

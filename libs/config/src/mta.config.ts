@@ -61,6 +61,13 @@ export const mtaConfigSchema = z.object({
    */
   SPOOL_SUMMARY_WORKERS: z.coerce.number().int().min(0).max(32).default(Math.max(0, Math.min(2, availableParallelism() - 1)))
     .describe('default: min(2, CPU cores - 1)'),
+  /**
+   * Slots of 1 MB of memory shared by the smtp role and its blob and summary threads: a message that fits one is held
+   * there once, whole, and read in place by both (no copy per thread, no garbage for V8 to collect). Reserved, not
+   * resident: a slot's pages are touched only when that many messages end DATA at once. Beyond them (a burst, or a
+   * bigger message) mail streams as before. 0: always stream.
+   */
+  INGEST_SLOTS: z.coerce.number().int().min(0).max(4096).default(64),
   /** AES-256 key (base64 or hex) sealing secrets in the settings (relay password); the API's must be the same. Unset: DIZI_DATA_DIR/keys/settings.key (development). */
   SETTINGS_ENCRYPTION_KEY: z.string().optional(),
   /** SRS secrets, comma-separated: the first signs forwarded senders, all are accepted in bounces (rotation). Same on every node. Unset: DIZI_DATA_DIR/keys/srs.secret (development). */

@@ -1,7 +1,9 @@
 /** Spool summaries computed in worker threads: the same JSON as in process, bounded memory, and failures that never stall the message. */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { BuiltinWorker } from '@dizi/mail-store/adapters/builtin-worker';
+import { SharedSlots } from '@dizi/mail-store/shared-slots';
 import { summariseMessage } from '@dizi/mime/message-summary';
 import { spoolSummary } from '../src/local/message-index';
 import { InlineSummaries, type SpoolSummaryJob } from '../src/inbound/spool-summary';
@@ -211,6 +213,58 @@ describe('SummaryWorkers', () => {
     expect(viaWorkers[names.indexOf('chinese')]).toContain('中文');
   });
 
+  it('summarises messages lent from shared memory where they lie, one post each with no bytes in it', async () => {
+    const names = Object.keys(MESSAGES);
+    const slots = new SharedSlots(Math.max(...names.map((n) => MESSAGES[n].length)), 4);
+    pool = new SummaryWorkers({ size: 2, shared: slots.memory });
+    await warmed(pool);
+    const posted = vi.spyOn(BuiltinWorker.prototype, 'post');
+    const before = { ...pool.exchanged };
+    try {
+      // Four at a time, one per slot; each slot is scribbled over as soon as its summary settles.
+      const results: Array<string | null> = [];
+      for (let i = 0; i < names.length; i += 4) {
+        results.push(...await Promise.all(names.slice(i, i + 4).map(async (name) => {
+          const bytes = slots.take(MESSAGES[name].length)!;
+          bytes.set(MESSAGES[name]);
+          try {
+            return await pool!.summarise(bytes).catch(() => null);
+          } finally {
+            bytes.fill(0x2e);
+            slots.give(bytes);
+          }
+        })));
+      }
+      for (const [i, name] of names.entries()) expect(results[i], name).toBe(await inProcess(MESSAGES[name]));
+      expect(pool.exchanged.posts - before.posts).toBe(names.length);
+      for (const [m, transfer] of posted.mock.calls as Array<[{ at?: number; length?: number; chunk?: unknown }, unknown]>) {
+        expect(m.chunk).toBeUndefined();
+        expect(transfer).toBeUndefined();
+        expect(typeof m.length).toBe('number');
+      }
+      expect(posted).toHaveBeenCalledTimes(names.length);
+      // A Buffer of its own goes as a copy, with the same result.
+      expect(await pool.summarise(Buffer.from(MESSAGES.plain))).toBe(await inProcess(MESSAGES.plain));
+      expect(posted.mock.calls.at(-1)![0]).toHaveProperty('chunk');
+    } finally {
+      posted.mockRestore();
+    }
+  });
+
+  it('reports a lost thread to a message lent from shared memory only once the thread has exited', async () => {
+    const slots = new SharedSlots(64 * 1024, 1);
+    pool = new SummaryWorkers({ size: 1, stallMs: 300, shared: slots.memory, entry: join(__dirname, 'fixtures', 'silent-summary-worker.ts') });
+    const bytes = slots.take(MESSAGES.plain.length)!;
+    bytes.set(MESSAGES.plain);
+    const summary = pool.summarise(bytes);
+    const [thread] = threadsOf(pool);
+    let exited = false;
+    void thread.worker.exited.then(() => (exited = true));
+    // The stall gives up on the thread and stops it; the summary fails after that, not when the clock ran out.
+    await expect(summary.then(() => exited, (err: Error) => [err.message, exited])).resolves.toEqual([expect.stringMatching(/no progress for 300 ms/), true]);
+    slots.give(bytes);
+  });
+
   it('costs one post and one reply for a message up to batchBytes', async () => {
     pool = new SummaryWorkers({ size: 1 });
     await warmed(pool);
@@ -274,6 +328,9 @@ describe('SummaryWorkers', () => {
       entry: join(__dirname, 'fixtures', 'silent-summary-worker.ts'),
       onWorkerError: (err) => lost.push(err),
     });
+    // Started first: a thread lost before it said it was ready counts as a failed start, after which the pool pauses
+    // (on a loaded machine loading the TypeScript hook alone can take longer than the 300 ms stall).
+    await warmed(pool);
     const job = pool.start();
     // Well past the in-flight limit: the writer is held until the stall releases it, then drained.
     const raw = MESSAGES['text of 300 KB'];

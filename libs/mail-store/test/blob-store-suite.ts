@@ -122,6 +122,19 @@ export function describeBlobStore(name: string, setup: () => Promise<BlobStoreHa
       expect((await h.listAll()).filter((p) => p.endsWith(hash))).toEqual([]);
     });
 
+    it('stores content handed over whole, as a Buffer, as it stores the same bytes streamed', async () => {
+      const content = randomBytes(70_000);
+      const blob = await h.store.put(content, { beforeCommit: async (b) => expect(b).toEqual({ hash: sha256(content), size: 70_000 }) });
+      expect(blob).toEqual({ hash: sha256(content), size: content.length });
+      expect(await h.store.put(chunked(content))).toEqual(blob);
+      expect(await readAll(await h.store.get(blob.hash))).toEqual(content);
+      expect((await h.listAll()).filter((p) => p.endsWith(blob.hash))).toHaveLength(1);
+      const before = await h.listAll();
+      await expect(h.store.put(randomBytes(20_000), { maxBytes: 19_999 })).rejects.toBeInstanceOf(BlobTooLargeError);
+      expect(await h.listAll()).toEqual(before);
+      expect((await h.store.put(Buffer.alloc(0))).hash).toBe(sha256(Buffer.alloc(0)));
+    });
+
     it('stores an empty blob', async () => {
       const { hash, size } = await h.store.put(Readable.from([]));
       expect(hash).toBe(sha256(Buffer.alloc(0)));

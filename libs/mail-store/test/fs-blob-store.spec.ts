@@ -10,6 +10,7 @@ import { ONE_SHOT_BYTES, type BlobWriteTraffic } from '../src/adapters/blob-writ
 import { FsBlobStore } from '../src/adapters/fs-blob-store';
 import { MemoryBlobStore } from '../src/adapters/memory-blob-store';
 import { BlobNotFoundError, blobPath } from '../src/ports/blob-store';
+import { SharedSlots } from '../src/shared-slots';
 import { chunked, describeBlobStore, sha256 } from './blob-store-suite';
 
 const roots: string[] = [];
@@ -192,6 +193,58 @@ describe('FsBlobStore writes in worker threads', () => {
       expect(await store.put(chunked(larger, 64 * 1024), { beforeCommit: async () => undefined }))
         .toEqual({ hash: sha256(larger), size: larger.length });
       expect(traffic(store).posts - beforeLarger.posts).toBeGreaterThan(1);
+      expect(await readdir(join(root, 'tmp'))).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('writes a Buffer lent from shared memory in place: one post with no bytes in it, done reading when the put settles', async () => {
+    const root = await freshRoot();
+    const slots = new SharedSlots(ONE_SHOT_BYTES, 4);
+    const store = new FsBlobStore(root, { shared: slots.memory, writeWorkers: 2 });
+    const posted: unknown[] = [];
+    try {
+      const contents = Array.from({ length: 12 }, (_, i) => randomBytes(i === 0 ? 0 : 1000 + i * 70_000));
+      // Posts are watched as the threads start: the message must name a place in the memory and carry no content.
+      const writers = (store as unknown as { writers: { pick(): { thread: { post(m: unknown, t?: unknown): void } } } }).writers;
+      const pick = writers.pick.bind(writers);
+      writers.pick = () => {
+        const w = pick();
+        if (!(w.thread.post as { watched?: true }).watched) {
+          const post = w.thread.post.bind(w.thread);
+          w.thread.post = Object.assign((m: unknown, t?: unknown) => {
+            posted.push({ message: m, transfer: t });
+            post(m, t as never);
+          }, { watched: true as const });
+        }
+        return w;
+      };
+      // Four at a time, as many as there are slots; each slot is scribbled over as soon as its put settles.
+      for (let i = 0; i < contents.length; i += 4) {
+        await Promise.all(contents.slice(i, i + 4).map(async (c) => {
+          const bytes = slots.take(c.length)!;
+          bytes.set(c);
+          try {
+            expect(await store.put(bytes, { beforeCommit: async () => undefined })).toEqual({ hash: sha256(c), size: c.length });
+          } finally {
+            bytes.fill(0xee);
+            slots.give(bytes);
+          }
+        }));
+      }
+      for (const c of contents) expect((await store.read(sha256(c))).equals(c)).toBe(true);
+      expect(posted).toHaveLength(contents.length);
+      for (const p of posted as Array<{ message: { at?: number; length?: number; data?: unknown }; transfer?: unknown }>) {
+        expect(p.message.data).toBeUndefined();
+        expect(p.transfer).toBeUndefined();
+        expect(typeof p.message.at).toBe('number');
+      }
+      expect(slots.inUse).toBe(0);
+      // A Buffer of its own is copied across instead, and stored the same.
+      const own = randomBytes(200_000);
+      expect(await store.put(own)).toEqual({ hash: sha256(own), size: own.length });
+      expect((await store.read(sha256(own))).equals(own)).toBe(true);
       expect(await readdir(join(root, 'tmp'))).toEqual([]);
     } finally {
       await store.close();

@@ -55,6 +55,7 @@ export async function startSmtpRole(ctx: MtaContext, options: SmtpRoleOptions = 
   const spool = new PgSpoolWriter({
     pool: ctx.pool, store: ctx.store, queues: new LocalFirstQueues(queues, () => ctx.deliveryHandoff), logger,
     summaryWorkers: ctx.config.SPOOL_SUMMARY_WORKERS,
+    slots: ctx.slots ?? undefined,
   });
   const sessionLog = new MailLogSessionLog(ctx.pool, ctx.config.MTA_HOSTNAME, logger);
 

@@ -1,7 +1,8 @@
 /**
- * SpoolWriter: the "commit, then 250" step (ARCHITECTURE.md "Inbound mail" 6). The message is written
- * once, as it streams in, to the blob store (fsync'd) and through the MIME summariser at the same time (in worker
- * threads, summary-workers.ts, unless SPOOL_SUMMARY_WORKERS is 0);
+ * SpoolWriter: the "commit, then 250" step (ARCHITECTURE.md "Inbound mail" 6). The message is written to the blob
+ * store (fsync'd) and through the MIME summariser at the same time (in worker threads, summary-workers.ts, unless
+ * SPOOL_SUMMARY_WORKERS is 0): a message that fits a shared slot (most mail) is gathered there whole and both read
+ * it in place; a bigger one streams to both as it arrives;
  * then ONE statement inserts spool_message and its spool_recipient rows and counts the sender's send, for every
  * message whose DATA ended meanwhile (group commit, spool-rows.ts); only once it committed does `spool` resolve.
  * Enqueueing happens after the 250 and may fail: the sweeper re-enqueues committed work, so a lost Redis delays
@@ -10,7 +11,9 @@
 import { PassThrough, Readable } from 'node:stream';
 import type { Pool } from 'pg';
 import { GroupCommit } from '@dizi/mail-store/group-commit';
+import { BlobTooLargeError, type StoredBlob } from '@dizi/mail-store/ports/blob-store';
 import type { MessageStore } from '@dizi/mail-store/ports/message-store';
+import type { SharedSlots } from '@dizi/mail-store/shared-slots';
 import type { InboundLogger, SpoolReceipt, SpoolRequest, SpoolWriter } from '@dizi/smtp/inbound/ports';
 import type { MailQueues } from '../queue/mail-queues';
 import { InlineSummaries, type SpoolSummariser } from './spool-summary';
@@ -34,12 +37,18 @@ export class PgSpoolWriter implements SpoolWriter {
       logger: InboundLogger;
       /** Worker threads computing the summaries (SPOOL_SUMMARY_WORKERS); 0 or absent: on this thread. */
       summaryWorkers?: number;
+      /**
+       * Where a whole message is gathered for the blob store and the summariser to read in place (the blob store's
+       * threads and the summary threads are given the same memory). Absent: every message streams.
+       */
+      slots?: SharedSlots;
     },
   ) {
     const workers = deps.summaryWorkers ?? 0;
     if (workers > 0) {
       const pool = new SummaryWorkers({
         size: workers,
+        shared: deps.slots?.memory,
         onWorkerError: (err) => deps.logger.warn({ err: String(err) }, 'spool summary worker lost; its messages are spooled without a summary'),
       });
       pool.warm();
@@ -54,6 +63,52 @@ export class PgSpoolWriter implements SpoolWriter {
   }
 
   async spool(req: SpoolRequest, content: Readable): Promise<SpoolReceipt> {
+    const slots = this.deps.slots;
+    let stored: { blob: StoredBlob; summary: string | null };
+    if (!slots) stored = await this.streamed(req, content);
+    else {
+      const gathered = await gather(content, slots.slotBytes, req.maxBytes);
+      if (gathered.rest) stored = await this.streamed(req, gathered.rest);
+      else {
+        const bytes = slots.take(gathered.size);
+        try {
+          // No free slot (a burst): a buffer of its own, which the threads are sent copies of.
+          stored = await this.whole(req, bytes ? fill(bytes, gathered.chunks) : Buffer.concat(gathered.chunks, gathered.size));
+        } finally {
+          if (bytes) slots.give(bytes);
+        }
+      }
+    }
+    const { blob, summary } = stored;
+    // The content filter sees the durable copy; it may refuse (throws), and then nothing below is committed.
+    const marks = req.screen ? await req.screen({ hash: blob.hash, size: blob.size }) : null;
+
+    // Committed together with whatever other sessions finished DATA meanwhile: one statement, one WAL flush.
+    await this.commits.submit({ req, blobHash: blob.hash, size: blob.size, summary, marks });
+    return { id: req.id, size: blob.size, enqueue: () => this.enqueue(req) };
+  }
+
+  /** Ends the summary workers; messages still being summarised are spooled without one. */
+  async close(): Promise<void> {
+    await this.summaries.close();
+  }
+
+  /**
+   * A message held whole goes to the blob store and the summariser at once. Both have stopped reading `bytes` when
+   * this settles, also when one of them failed: the caller may then reuse them.
+   */
+  private async whole(req: SpoolRequest, bytes: Buffer): Promise<{ blob: StoredBlob; summary: string | null }> {
+    const summarising = this.summaries.summarise(bytes).catch((err: unknown) => {
+      this.deps.logger.warn({ err: String(err), id: req.id }, 'message summary failed');
+      return null;
+    });
+    const [blob, summary] = await Promise.allSettled([this.deps.store.putBlob(bytes, { maxBytes: req.maxBytes }), summarising]);
+    if (blob.status === 'rejected') throw blob.reason;
+    return { blob: blob.value, summary: summary.status === 'fulfilled' ? summary.value : null };
+  }
+
+  /** A message too big to hold whole is read once, as it streams in, by both. */
+  private async streamed(req: SpoolRequest, content: Readable): Promise<{ blob: StoredBlob; summary: string | null }> {
     const toBlob = new PassThrough();
     const { sink: toSummary, json } = this.summaries.start();
     // Their consumers may attach late (after an await); the failure reaches us through putBlob and summarising.
@@ -82,18 +137,7 @@ export class PgSpoolWriter implements SpoolWriter {
       toSummary.destroy();
       throw err;
     }
-    const summary = await summarising;
-    // The content filter sees the durable copy; it may refuse (throws), and then nothing below is committed.
-    const marks = req.screen ? await req.screen({ hash: blob.hash, size: blob.size }) : null;
-
-    // Committed together with whatever other sessions finished DATA meanwhile: one statement, one WAL flush.
-    await this.commits.submit({ req, blobHash: blob.hash, size: blob.size, summary, marks });
-    return { id: req.id, size: blob.size, enqueue: () => this.enqueue(req) };
-  }
-
-  /** Ends the summary workers; messages still being summarised are spooled without one. */
-  async close(): Promise<void> {
-    await this.summaries.close();
+    return { blob, summary: await summarising };
   }
 
   private async enqueue(req: SpoolRequest): Promise<void> {
@@ -115,4 +159,52 @@ export class PgSpoolWriter implements SpoolWriter {
       clearTimeout(timer);
     }
   }
+}
+
+/**
+ * Reads `content` until its end or until more than `limit` bytes came. Whole: its chunks. Too big for that: `rest`, a
+ * stream of everything (what was read first, then the remainder as it arrives). Past `maxBytes` it fails as the blob
+ * store would, with BlobTooLargeError.
+ */
+async function gather(content: Readable, limit: number, maxBytes?: number): Promise<{ chunks: Buffer[]; size: number; rest?: Readable }> {
+  const reader = content[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for (;;) {
+    const next = await reader.next();
+    if (next.done) return { chunks, size };
+    const chunk = typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
+    size += chunk.length;
+    if (maxBytes !== undefined && size > maxBytes) {
+      await reader.return?.();
+      throw new BlobTooLargeError(maxBytes);
+    }
+    chunks.push(chunk);
+    if (size > limit) return { chunks, size, rest: Readable.from(remainder(chunks, reader)) };
+  }
+}
+
+async function* remainder(first: Buffer[], reader: AsyncIterator<Buffer | string>): AsyncGenerator<Buffer> {
+  try {
+    yield* first.splice(0);
+    for (;;) {
+      const next = await reader.next();
+      if (next.done) return;
+      yield typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
+    }
+  } finally {
+    // Stopped early (the consumer failed): the source is let go, as a pipeline would.
+    await reader.return?.();
+  }
+}
+
+/** Copies `chunks` into `into` (exactly their size). */
+function fill(into: Buffer, chunks: Buffer[]): Buffer {
+  let at = 0;
+  // TypedArray#set: Buffer#copy crosses into C++ per chunk.
+  for (const chunk of chunks) {
+    into.set(chunk, at);
+    at += chunk.length;
+  }
+  return into;
 }

@@ -33,6 +33,11 @@ export interface SpoolSummaryJob {
 
 export interface SpoolSummariser {
   start(): SpoolSummaryJob;
+  /**
+   * The summary of a message held whole. The bytes must not change until the promise settles (a view into shared
+   * memory is read there by a worker, which has stopped when this settles).
+   */
+  summarise(bytes: Buffer): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -46,6 +51,10 @@ export class InlineSummaries implements SpoolSummariser {
       if (!sink.destroyed) sink.resume();
     });
     return { sink, json };
+  }
+
+  summarise(bytes: Buffer): Promise<string> {
+    return summariseForSpool(bytes);
   }
 
   async close(): Promise<void> {

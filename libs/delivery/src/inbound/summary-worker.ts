@@ -4,13 +4,16 @@
  * thread.
  */
 import { PassThrough } from 'node:stream';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { summariseForSpool } from './spool-summary';
 import type { FromSummaryWorker, SummaryResult, ToSummaryWorker } from './summary-workers';
 
 const port = parentPort;
 if (!port) throw new Error('summary-worker.ts runs as a worker thread (see summary-workers.ts)');
 
+/** The node's shared memory (SharedSlots), where a whole message may be handed over as an offset and a length. */
+const shared = (workerData as { shared?: SharedArrayBuffer } | null)?.shared;
+const sharedBytes = shared ? Buffer.from(shared) : null;
 const messages = new Map<number, PassThrough>();
 // Acknowledgements and results leave in one message per turn of the event loop: one per chunk would cost the main
 // thread a message event each.
@@ -44,6 +47,8 @@ function summarise(id: number, source: PassThrough | Buffer): void {
 
 port.on('message', (m: ToSummaryWorker) => {
   // A whole message in one post (most mail) is summarised from its buffer: no stream, nothing to acknowledge.
+  // From shared memory it is read in place: the main thread lends those bytes until the result is back.
+  if (m.start && m.end && m.length !== undefined) return summarise(m.id, sharedBytes!.subarray(m.at!, m.at! + m.length));
   if (m.start && m.end) return summarise(m.id, m.chunk ? Buffer.from(m.chunk) : Buffer.alloc(0));
   let stream = messages.get(m.id);
   if (m.start) {

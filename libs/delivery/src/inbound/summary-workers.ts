@@ -9,8 +9,11 @@
  * in one reply (its result), nothing acknowledged. The summary is needed only at commit, after the blob's fsync, so
  * starting it at the end of DATA costs little (see BATCH_BYTES).
  *
+ * A message held whole in the node's shared memory (SharedSlots, given to every thread when it starts) is not copied
+ * at all: it goes as its offset and length, and its promise settles only once the worker is done reading there.
+ *
  * Each message stays on one worker (its parser state lives there). Messages, kept small:
- *   to a worker:   { id, start?, chunk?: ArrayBuffer (transferred), end?, abort? }
+ *   to a worker:   { id, start?, chunk?: ArrayBuffer (transferred) | at + length (shared memory), end?, abort? }
  *   from a worker: { ready } once its modules are loaded, then per turn of its event loop
  *                  { acks: [id, bytes, id, bytes…], done: [[id, json | null, error | null]…] }
  * Only a batch without the end is acknowledged, once the summariser took it; a message may have maxInFlightBytes
@@ -28,6 +31,9 @@ export interface ToSummaryWorker {
   id: number;
   start?: true;
   chunk?: ArrayBuffer;
+  /** The whole message is bytes [at, at + length) of the shared memory (start and end are set too). */
+  at?: number;
+  length?: number;
   end?: true;
   abort?: true;
 }
@@ -56,6 +62,8 @@ export interface SummaryWorkersOptions {
   onWorkerError?: (err: Error) => void;
   /** The worker's module (tests substitute a misbehaving one). */
   entry?: string;
+  /** SharedSlots.memory: summarise() of a view into it posts the view's place instead of a copy. */
+  shared?: SharedArrayBuffer;
 }
 
 /**
@@ -103,6 +111,8 @@ interface Job {
   started: boolean;
   ended: boolean;
   settled: boolean;
+  /** Its bytes are in shared memory: a failure is reported only once the thread can no longer read them. */
+  shared: boolean;
   resolve(json: string): void;
   reject(err: Error): void;
 }
@@ -140,6 +150,48 @@ export class SummaryWorkers implements SpoolSummariser {
   }
 
   start(): SpoolSummaryJob {
+    const { job, json } = this.open();
+    const sink = new Writable({
+      write: (chunk: Buffer, _encoding, callback) => this.write(job, chunk, callback),
+      final: (callback) => {
+        this.end(job);
+        callback();
+      },
+      destroy: (err, callback) => {
+        // Also called after a normal finish (autoDestroy); only an unfinished message is abandoned.
+        if (!job.ended) this.abandon(job, err ?? new Error('message abandoned before its end'));
+        callback(err);
+      },
+    });
+    return { sink, json };
+  }
+
+  /**
+   * A message held whole, in one post and one reply. Bytes in the shared memory go as their place; the promise then
+   * settles only once the worker has stopped reading them (its result, or its thread has exited).
+   */
+  summarise(bytes: Buffer): Promise<string> {
+    const { job, json } = this.open();
+    if (job.settled) return json;
+    job.ended = true;
+    job.thread.awaiting += 1;
+    const m: ToSummaryWorker = { id: job.id, end: true };
+    if (this.options.shared !== undefined && bytes.buffer === this.options.shared) {
+      m.at = bytes.byteOffset;
+      m.length = bytes.length;
+      job.shared = true;
+    } else if (bytes.length > 0) {
+      job.gathered.push(bytes);
+      job.gatheredBytes = bytes.length;
+      m.chunk = this.takeGathered(job);
+    }
+    this.post(job, m);
+    this.watch(job.thread);
+    return json;
+  }
+
+  /** A new job on the least busy thread; settled at once (rejected) when there is none. */
+  private open(): { job: Job; json: Promise<string> } {
     let resolve!: (json: string) => void;
     let reject!: (err: Error) => void;
     const json = new Promise<string>((res, rej) => {
@@ -160,21 +212,10 @@ export class SummaryWorkers implements SpoolSummariser {
       started: false,
       ended: false,
       settled: false,
+      shared: false,
       resolve,
       reject,
     };
-    const sink = new Writable({
-      write: (chunk: Buffer, _encoding, callback) => this.write(job, chunk, callback),
-      final: (callback) => {
-        this.end(job);
-        callback();
-      },
-      destroy: (err, callback) => {
-        // Also called after a normal finish (autoDestroy); only an unfinished message is abandoned.
-        if (!job.ended) this.abandon(job, err ?? new Error('message abandoned before its end'));
-        callback(err);
-      },
-    });
     if (!thread) {
       job.settled = true;
       reject(new Error(this.closed ? 'summary workers are closed' : 'summary workers failed to start; retrying shortly'));
@@ -184,7 +225,7 @@ export class SummaryWorkers implements SpoolSummariser {
       // Referenced while it works for us, so a process waiting only for a summary stays alive; idle, it never does.
       if (thread.jobs.size === 1) thread.worker.hold();
     }
-    return { sink, json };
+    return { job, json };
   }
 
   /**
@@ -223,7 +264,7 @@ export class SummaryWorkers implements SpoolSummariser {
     thread.worker = new BuiltinWorker<ToSummaryWorker, FromSummaryWorker>('summary', source, {
       message: (m) => this.onMessage(thread, m),
       gone: (err) => this.lose(thread, err),
-    });
+    }, { shared: this.options.shared });
     this.threads.push(thread);
     return thread;
   }
@@ -328,8 +369,10 @@ export class SummaryWorkers implements SpoolSummariser {
     const held = job.held;
     job.held = null;
     held?.();
-    if (err || json === null) job.reject(err ?? new Error('summary worker returned nothing'));
-    else job.resolve(json);
+    if (json !== null && !err) job.resolve(json);
+    // A thread that is gone may still be stopping, in the middle of reading the message's shared bytes.
+    else if (job.shared && thread.gone) void thread.worker.exited.then(() => job.reject(err ?? new Error('summary worker returned nothing')));
+    else job.reject(err ?? new Error('summary worker returned nothing'));
   }
 
   /**

@@ -11,7 +11,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { BlobTooLargeError, type BlobPutOptions, type StoredBlob } from '../ports/blob-store';
 import { BuiltinWorker } from './builtin-worker';
 
@@ -40,6 +40,9 @@ interface WriteCommand {
   id: number;
   tmp?: string;
   data?: ArrayBuffer;
+  /** The content is bytes [at, at + length) of the shared memory (SharedSlots) the worker was started with. */
+  at?: number;
+  length?: number;
   /** The content's hash, computed by the main thread: the put came whole in this message, which ends and commits it. */
   hash?: string;
   /** Answer with the bytes written so far (backpressure). */
@@ -79,6 +82,7 @@ const fs = require('node:fs');
 const { createHash } = require('node:crypto');
 const { dirname, join } = require('node:path');
 const { root, tempDir, trace } = workerData;
+const shared = workerData.shared ? new Uint8Array(workerData.shared) : null;
 // Shared by all the store's workers: bit i set = directory i exists and its entry in its parent is fsync'd.
 const durable = new Int32Array(workerData.durableDirs);
 const jobs = new Map();
@@ -254,8 +258,8 @@ parentPort.on('message', (m) => {
   if (!job) return;
   try {
     if (m.tmp !== undefined) job.fd = openTemp(m.tmp);
-    if (m.data) {
-      const bytes = new Uint8Array(m.data);
+    const bytes = m.data ? new Uint8Array(m.data) : m.length !== undefined ? shared.subarray(m.at, m.at + m.length) : null;
+    if (bytes) {
       if (job.sha) job.sha.update(bytes);
       for (let off = 0; off < bytes.length; ) off += fs.writeSync(job.fd, bytes, off, bytes.length - off);
       job.size += bytes.length;
@@ -344,6 +348,18 @@ class WriteWorker {
     m.data = packed.buffer as ArrayBuffer;
     job.sent += packed.length;
     this.post(m, [m.data]);
+  }
+
+  /** Posts a put whose content is in the shared memory (at, length): nothing is moved, the worker reads it there. */
+  sendShared(job: WriteJob, at: number, length: number, flags: Pick<WriteCommand, 'end' | 'commit' | 'hash'>): void {
+    if (job.failure) throw job.failure;
+    const m: WriteCommand = { id: job.id, at, length, ...flags };
+    if (!job.begun) {
+      m.tmp = job.tmp;
+      job.begun = true;
+    }
+    job.sent += length;
+    this.post(m);
   }
 
   commit(job: WriteJob): void {
@@ -443,6 +459,11 @@ export interface BlobWriteWorkersOptions {
   size: number;
   /** Called with each path a worker fsync'd, before the put that needed it resolves (durability tests, tracing). */
   onFsync?: (path: string) => void;
+  /**
+   * Memory the threads can read content from (SharedSlots.memory): a whole blob put as a view into it is written from
+   * there, not copied across.
+   */
+  shared?: SharedArrayBuffer;
 }
 
 export class BlobWriteWorkers {
@@ -461,7 +482,37 @@ export class BlobWriteWorkers {
       trace: options.onFsync !== undefined,
       // Outlives the threads: a replacement knows which directories are durable.
       durableDirs: new SharedArrayBuffer(Math.ceil(DIR_BITS / 32) * 4),
+      shared: options.shared,
     };
+  }
+
+  /**
+   * A blob held whole: a Buffer, or a stream. A Buffer must not change until the put settles; one that is a view into
+   * the `shared` memory is read there by the worker (which has stopped reading it when the put settles, or is dead).
+   */
+  async put(content: Readable | Buffer, opts: BlobPutOptions): Promise<StoredBlob> {
+    if (!Buffer.isBuffer(content)) return this.putStream(content, opts);
+    if (opts.maxBytes !== undefined && content.length > opts.maxBytes) throw new BlobTooLargeError(opts.maxBytes);
+    if (content.length > ONE_SHOT_BYTES) return this.putStream(Readable.from([content]), opts);
+    const worker = this.pick();
+    const id = ++this.nextId;
+    const job = worker.begin(id, join(this.tempDir, `${this.tempPrefix}-${id}.part`));
+    try {
+      // As a whole streamed blob: hashed here, leased, then posted with the word to commit.
+      const blob = { hash: createHash('sha256').update(content).digest('hex'), size: content.length };
+      await opts.beforeCommit?.(blob);
+      const flags = { hash: blob.hash, end: 1, commit: 1 } as const;
+      if (this.options.shared !== undefined && content.buffer === this.options.shared) {
+        worker.sendShared(job, content.byteOffset, content.length, flags);
+      } else {
+        worker.send(job, pack([content], content.length), flags);
+      }
+      await worker.until(job, 'done');
+      return job.blob!;
+    } catch (err) {
+      await worker.abort(job);
+      throw err;
+    }
   }
 
   /**
@@ -475,7 +526,7 @@ export class BlobWriteWorkers {
    * since neither needs the other, and only once both are done does the worker rename the file to its hash and fsync
    * the directory. A put with no beforeCommit is told to commit along with its last bytes.
    */
-  async put(stream: Readable, opts: BlobPutOptions): Promise<StoredBlob> {
+  private async putStream(stream: Readable, opts: BlobPutOptions): Promise<StoredBlob> {
     const worker = this.pick();
     const id = ++this.nextId;
     const job = worker.begin(id, join(this.tempDir, `${this.tempPrefix}-${id}.part`));

@@ -15,6 +15,8 @@ export class BuiltinWorker<In, Out> {
   private readonly worker: Worker;
   private holds = 0;
   private dead = false;
+  /** Resolves once the thread has stopped: from then on it reads no memory it shared with this one. */
+  readonly exited: Promise<void>;
 
   /**
    * `source` is evaluated as a CommonJS script, not loaded from a file: the app runs TypeScript through a require hook
@@ -32,7 +34,12 @@ export class BuiltinWorker<In, Out> {
       events.gone(err);
     };
     this.worker.on('error', fail);
-    this.worker.on('exit', (code) => fail(new Error(`${label} worker exited (${code})`)));
+    this.exited = new Promise((resolve) => {
+      this.worker.once('exit', (code) => {
+        fail(new Error(`${label} worker exited (${code})`));
+        resolve();
+      });
+    });
   }
 
   post(m: In, transfer?: readonly TransferListItem[]): void {

@@ -22,6 +22,8 @@ export interface FsBlobStoreOptions {
   writeWorkers?: number;
   /** Called with each path `put` fsyncs, before that put resolves: for durability tests and tracing. */
   onFsync?: (path: string) => void;
+  /** SharedSlots.memory: a Buffer put that is a view into it is written by the threads from there, not copied. */
+  shared?: SharedArrayBuffer;
 }
 
 export class FsBlobStore implements BlobStore {
@@ -34,6 +36,7 @@ export class FsBlobStore implements BlobStore {
     this.writers = new BlobWriteWorkers(root, join(root, TEMP_DIR), {
       size: Math.max(1, options.writeWorkers ?? 4),
       onFsync: options.onFsync,
+      shared: options.shared,
     });
   }
 
@@ -41,8 +44,8 @@ export class FsBlobStore implements BlobStore {
    * Durable before it resolves: content in a temp file under `<root>/tmp`, fsync'd, renamed to its hash, directory
    * fsync'd (blob-write-workers.ts). The caller's `beforeCommit` completes before the file gets its name.
    */
-  put(stream: Readable, opts: BlobPutOptions = {}): Promise<StoredBlob> {
-    return this.writers.put(stream, opts);
+  put(content: Readable | Buffer, opts: BlobPutOptions = {}): Promise<StoredBlob> {
+    return this.writers.put(content, opts);
   }
 
   async get(hash: string, range?: BlobRange): Promise<Readable> {

@@ -9,7 +9,8 @@ import {
 export class MemoryBlobStore implements BlobStore {
   private readonly blobs = new Map<string, Buffer>();
 
-  async put(stream: Readable, opts: BlobPutOptions = {}): Promise<StoredBlob> {
+  async put(content: Readable | Buffer, opts: BlobPutOptions = {}): Promise<StoredBlob> {
+    const stream = Buffer.isBuffer(content) ? Readable.from([content]) : content;
     const sha = createHash('sha256');
     const chunks: Buffer[] = [];
     let size = 0;

@@ -73,8 +73,8 @@ export class MemoryMessageStore implements MessageStore {
     return this.blobRows.get(hash)?.refcount ?? null;
   }
 
-  async putBlob(stream: Readable, opts: { maxBytes?: number } = {}): Promise<StoredBlob> {
-    return this.blobs.put(stream, {
+  async putBlob(content: Readable | Buffer, opts: { maxBytes?: number } = {}): Promise<StoredBlob> {
+    return this.blobs.put(content, {
       maxBytes: opts.maxBytes,
       beforeCommit: async ({ hash, size }) => {
         const row = this.blobRows.get(hash);

@@ -85,8 +85,8 @@ export class PostgresMessageStore implements MessageStore {
     this.leases = new GroupCommit({ flush: (blobs) => this.leaseBlobs(blobs) });
   }
 
-  async putBlob(stream: Readable, opts: { maxBytes?: number } = {}): Promise<StoredBlob> {
-    return this.blobs.put(stream, {
+  async putBlob(content: Readable | Buffer, opts: { maxBytes?: number } = {}): Promise<StoredBlob> {
+    return this.blobs.put(content, {
       maxBytes: opts.maxBytes,
       // The lease (fresh touched_at) comes before the object is committed: a collector already deleting this hash
       // holds the row lock, so we wait for it and the put then writes the object anew.

@@ -38,7 +38,8 @@ export class S3BlobStore implements BlobStore {
     this.prefix = options.prefix ?? '';
   }
 
-  async put(stream: Readable, opts: BlobPutOptions = {}): Promise<StoredBlob> {
+  async put(content: Readable | Buffer, opts: BlobPutOptions = {}): Promise<StoredBlob> {
+    const stream = Buffer.isBuffer(content) ? Readable.from([content]) : content;
     const { bucket } = this.options;
     const tempKey = `${this.prefix}tmp/${randomUUID()}`;
     const sha = createHash('sha256');

@@ -24,8 +24,11 @@ export interface BlobPutOptions {
 }
 
 export interface BlobStore {
-  /** Streams the content in while hashing it; identical content is stored once. */
-  put(stream: Readable, opts?: BlobPutOptions): Promise<StoredBlob>;
+  /**
+   * Stores the content, streamed or whole (a Buffer, which must not change until the put settles), while hashing it;
+   * identical content is stored once.
+   */
+  put(content: Readable | Buffer, opts?: BlobPutOptions): Promise<StoredBlob>;
   /** Rejects with BlobNotFoundError when no such blob exists. */
   get(hash: string, range?: BlobRange): Promise<Readable>;
   /**

@@ -197,8 +197,11 @@ export interface GarbageCollection {
 }
 
 export interface MessageStore {
-  /** Writes a blob and leases its row for the grace period; append must follow within it. */
-  putBlob(stream: Readable, opts?: Pick<BlobPutOptions, 'maxBytes'>): Promise<StoredBlob>;
+  /**
+   * Writes a blob, streamed or whole (a Buffer, unchanged until this settles), and leases its row for the grace
+   * period; append must follow within it.
+   */
+  putBlob(content: Readable | Buffer, opts?: Pick<BlobPutOptions, 'maxBytes'>): Promise<StoredBlob>;
 
   createDefaultFolders(mailboxId: string): Promise<Folder[]>;
   listFolders(mailboxId: string): Promise<Folder[]>;
