@@ -168,7 +168,7 @@ async function feed(job: SpoolSummaryJob, raw: Buffer, seed = 1): Promise<string
   return job.json.catch(() => null);
 }
 
-const threadsOf = (pool: SummaryWorkers) => (pool as unknown as { threads: Array<{ worker: { terminate(): Promise<number> }; ready: boolean }> }).threads;
+const threadsOf = (pool: SummaryWorkers) => (pool as unknown as { threads: Array<{ worker: { terminate(): Promise<number>; exited: Promise<void> }; ready: boolean }> }).threads;
 
 async function warmed(pool: SummaryWorkers): Promise<void> {
   pool.warm();
