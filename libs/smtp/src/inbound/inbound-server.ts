@@ -14,6 +14,7 @@ import type { SMTPConnection } from 'smtp-server/lib/smtp-connection';
 import { addressKey } from '@dizi/domain/lookup-key';
 import type { ContentScanner, SpooledContent } from './content/content-scanner';
 import { DiscardedMessage, screenMessage } from './content/screen-message';
+import { installFastDataFeed } from './data/fast-data-feed';
 import { MessageScanner, tooBig } from './data/message-scanner';
 import { receivedHeader } from './data/received-header';
 import {
@@ -22,6 +23,9 @@ import {
 import type { InboundLogger, RecipientResolution, SessionLog, SettingsProvider, SpoolReceipt, SpoolWriter } from './ports';
 import { InboundSession, ListenerKind, newSession } from './session';
 import { defer, isRefusal, Refusal, replyText, SmtpReplyError, Verdict } from './verdict';
+
+// smtp-server's DATA feed scans byte by byte in JavaScript; same behaviour, native search (see fast-data-feed.ts).
+installFastDataFeed();
 
 export interface InboundServerOptions {
   kind: ListenerKind;
