@@ -82,9 +82,8 @@ const STALL_MS = 20_000;
 const RESTART_PAUSE_MS = 10_000;
 
 // A worker gets none of the parent's node flags (builtin-worker.ts: they may name an inspector port), so TypeScript
-// sources are compiled by SWC as the apps' are, through tools/register-worker.cjs: the apps' tools/register.cjs would
-// also load the TypeScript compiler, and with it nearly triple the heap every full collection of the worker marks.
-const REGISTER = join(__dirname, '..', '..', '..', '..', 'tools', 'register-worker.cjs');
+// sources are loaded as the apps load them, through tools/register.cjs (SWC alone: a worker's heap stays ~11 MB).
+const REGISTER = join(__dirname, '..', '..', '..', '..', 'tools', 'register.cjs');
 const DEFAULT_ENTRY = join(__dirname, `summary-worker${extname(__filename)}`);
 
 /**
