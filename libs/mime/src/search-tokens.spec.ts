@@ -48,6 +48,34 @@ describe('searchTokens', () => {
 });
 
 describe('searchTokensOf', () => {
+  it('looks for CJK runs only in text with a character from U+1100 on: no CJK script has one below', () => {
+    const cjk = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
+    const below = Array.from({ length: 0x1100 }, (_, c) => String.fromCharCode(c)).filter((c) => cjk.test(c));
+    expect(below).toEqual([]);
+    expect(cjk.test('\u1100')).toBe(true);
+    expect(searchTokens('Привет мир 海淀 ᄀ')).toEqual(expect.arrayContaining(['привет', '海淀', '海', 'ᄀ']));
+  });
+
+  it('may read Latin-1 text a character at a time: NFKC composes no two Latin-1 characters', () => {
+    // What the Latin-1 reading relies on (with LATIN1_IRREGULAR): normalising a text normalises each character alone.
+    const chars = Array.from({ length: 256 }, (_, c) => String.fromCharCode(c));
+    const composed = chars.flatMap((a) => chars.filter((b) => (a + b).normalize('NFKC') !== a.normalize('NFKC') + b.normalize('NFKC')).map((b) => a + b));
+    expect(composed).toEqual([]);
+    // Combining marks (outside Latin-1) do compose, which is why only Latin-1 text is read so.
+    expect(('e\u0301').normalize('NFKC')).not.toBe('e'.normalize('NFKC') + '\u0301'.normalize('NFKC'));
+  });
+
+  it('reads Latin-1 and ASCII text as bytes with the lexemes the normalised text gives', () => {
+    // An em dash (beyond Latin-1, and no letter) sends the same words down the way any text is read.
+    const text = 'Grüße an ZÜRICH-Team, ª¹ µm 3²\u00a0Straße; Müller@Bücher.DE sagt «Preis» ¨´ ÿ×÷ ß';
+    for (const part of [text, text.replace(/[\u0080-\uffff]/g, ''), `${text} ½`]) {
+      expect(searchTokens(part)).toEqual(searchTokens(`${part} —`));
+      expect(searchTokens(part)[0]).toBe(part.includes('ü') ? 'müller@bücher.de' : 'mller@bcher.de');
+    }
+    expect(searchTokens('ª¹ µm 3²').slice(0, 3)).toEqual(['a1', 'μm', '32']);
+    expect(searchTokens('x½y').slice(0, 2)).toEqual(['x1', '2y']);
+  });
+
   it('gives the list searchTokens gives for the parts joined by line breaks, ASCII parts read as bytes', () => {
     let x = 11;
     const rnd = () => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648;

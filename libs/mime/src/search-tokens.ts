@@ -7,6 +7,8 @@
 import { DistinctWords } from './distinct-words';
 
 const CJK_RUN = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]+/gu;
+/** What a text holds if it holds a CJK run (none of the four scripts has a character below U+1100; the spec checks). */
+const MAYBE_CJK = /[\u1100-\uffff]/;
 const EMAIL = /[\p{L}\p{N}._%+-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)+/gu;
 const WORD_SPLIT = /[^\p{L}\p{N}]+/u;
 // Longer "words" are base64 or hashes: useless to search and heavy in the index.
@@ -63,6 +65,29 @@ function pieces(run: string, maxLength: number, out: (t: string) => boolean): bo
 /** Every character an EMAIL match can hold. */
 const EMAIL_CHAR = /^[\p{L}\p{N}._%+\-@]$/u;
 const SURROGATE = /[\uD800-\uDFFF]/;
+/** An ASCII byte an EMAIL match can hold (EMAIL_CHAR). */
+const EMAIL_BYTE = new Uint8Array(256);
+for (const c of Buffer.from('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-@', 'latin1')) EMAIL_BYTE[c] = 1;
+/** A Latin-1 character an EMAIL match can hold. */
+const LATIN1_EMAIL_BYTE = new Uint8Array(256);
+for (let c = 0; c < 256; c++) LATIN1_EMAIL_BYTE[c] = EMAIL_CHAR.test(String.fromCharCode(c)) ? 1 : 0;
+
+/**
+ * The Latin-1 characters that normalizeSearchText does not map one to one: a letter or digit that becomes anything but
+ * one letter or digit (½ becomes 1⁄2), or another character that becomes a letter, a digit or an address character.
+ * Text without them is read as Latin-1 bytes: each character of a word or an address stands for its normalised self,
+ * and every other character stays a separator, so normalising each word found gives the words of the normalised text.
+ * (NFKC composes no two Latin-1 characters: the spec checks every pair.)
+ */
+const LATIN1_IRREGULAR = Array.from({ length: 256 }, (_, c) => c).filter((c) => {
+  const char = String.fromCharCode(c);
+  const normalised = Array.from(char.normalize('NFKC').toLowerCase());
+  const word = /[\p{L}\p{N}]/u.test(char);
+  const address = EMAIL_CHAR.test(char);
+  return (word && normalised.length !== 1)
+    || normalised.some((n) => /[\p{L}\p{N}]/u.test(n) !== word || EMAIL_CHAR.test(n) !== address);
+});
+const BEYOND_LATIN1 = /[\u0100-\uffff]/;
 
 /**
  * `text.replace(EMAIL, replace)`, faster: a match lies inside a run of EMAIL_CHAR holding an '@', so only such runs
@@ -71,12 +96,17 @@ const SURROGATE = /[\uD800-\uDFFF]/;
 function replaceEmails(text: string, replace: (address: string) => string): string {
   let at = text.indexOf('@');
   if (at < 0) return text;
-  // The character (one or two code units) just before / at a position, if it may be part of an address.
+  // The character (one or two code units) just before / at a position, if it may be part of an address: ASCII by
+  // EMAIL_BYTE, any other (and the text's ends, where charCodeAt gives NaN) by the pattern.
   const before = (i: number) => {
+    const c = text.charCodeAt(i - 1);
+    if (c < 0x80) return EMAIL_BYTE[c];
     const pair = i >= 2 && /[\uDC00-\uDFFF]/.test(text[i - 1]) && /[\uD800-\uDBFF]/.test(text[i - 2]);
     return EMAIL_CHAR.test(text.slice(pair ? i - 2 : i - 1, i)) ? (pair ? 2 : 1) : 0;
   };
   const from = (i: number) => {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) return EMAIL_BYTE[c];
     const pair = i + 1 < text.length && /[\uD800-\uDBFF]/.test(text[i]) && /[\uDC00-\uDFFF]/.test(text[i + 1]);
     return EMAIL_CHAR.test(text.slice(i, pair ? i + 2 : i + 1)) ? (pair ? 2 : 1) : 0;
   };
@@ -112,21 +142,57 @@ function cjkRunTokens(run: string, withWords: boolean, out: (t: string) => void)
 /** Text to index: a string, or bytes that are all ASCII (node:buffer isAscii says so), read as they are. */
 export type SearchTextPart = string | Buffer;
 
-/** An ASCII byte an EMAIL match can hold (EMAIL_CHAR). */
-const EMAIL_BYTE = new Uint8Array(256);
-for (const c of Buffer.from('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-@', 'latin1')) EMAIL_BYTE[c] = 1;
-
-/** The EMAIL matches of lower-cased ASCII bytes, in order: replaceEmails on bytes, with no string of the whole. */
-function asciiAddresses(bytes: Buffer, onAddress: (address: string) => void): void {
+/**
+ * The EMAIL matches of ASCII or Latin-1 bytes (`emailByte` tells which), normalised, in order: replaceEmails on
+ * `normalizeSearchText(bytes.toString('latin1'))`, with no string of the whole. A run of address characters is
+ * normalised alone, which gives the same characters (see LATIN1_IRREGULAR).
+ */
+function byteAddresses(bytes: Buffer, emailByte: Uint8Array, runs: Map<number, string>, onAddress: (address: string) => void): void {
   let done = 0;
   for (let at = bytes.indexOf(0x40); at >= 0; at = bytes.indexOf(0x40, done)) {
     let start = at;
-    while (start > done && EMAIL_BYTE[bytes[start - 1]] === 1) start--;
+    let high = 0;
+    let hash = 0x40;
+    while (start > done && emailByte[bytes[start - 1]] === 1) {
+      const c = bytes[--start];
+      high |= c;
+      hash = Math.imul(hash ^ c, 0x01000193);
+    }
     let end = at + 1;
-    while (end < bytes.length && EMAIL_BYTE[bytes[end]] === 1) end++;
-    for (const match of bytes.toString('latin1', start, end).toLowerCase().matchAll(EMAIL)) onAddress(match[0]);
+    while (end < bytes.length && emailByte[bytes[end]] === 1) {
+      const c = bytes[end++];
+      high |= c;
+      hash = Math.imul(hash ^ c, 0x01000193);
+    }
     done = end;
+    // A run met before gives the same addresses again, nothing new (a signature or a quoted header repeats): the
+    // run last seen with the same hash is compared without making a string of this one.
+    const last = runs.get(hash);
+    if (last !== undefined && sameLatin1(last, bytes, start, end)) continue;
+    const run = bytes.toString('latin1', start, end);
+    runs.set(hash, run);
+    for (const match of (high < 0x80 ? run : run.normalize('NFKC')).toLowerCase().matchAll(EMAIL)) onAddress(match[0]);
   }
+}
+
+/** True when `text` is bytes[start, end) read as Latin-1. */
+function sameLatin1(text: string, bytes: Buffer, start: number, end: number): boolean {
+  if (text.length !== end - start) return false;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) !== bytes[start + i]) return false;
+  return true;
+}
+
+/**
+ * A message's text part as bytes, when its words and addresses can be read from them: ASCII (read lower-cased), or
+ * Latin-1 without LATIN1_IRREGULAR characters (each word normalised as found). Null for any other text.
+ */
+function asBytes(part: string): { bytes: Buffer; latin1: boolean } | null {
+  if (Buffer.byteLength(part, 'utf8') === part.length) return { bytes: Buffer.from(part, 'latin1'), latin1: false };
+  // The test costs nothing on V8's one-byte strings; the few irregular characters are looked for natively.
+  if (BEYOND_LATIN1.test(part)) return null;
+  const bytes = Buffer.from(part, 'latin1');
+  for (const c of LATIN1_IRREGULAR) if (bytes.indexOf(c) >= 0) return null;
+  return { bytes, latin1: true };
 }
 
 /**
@@ -148,30 +214,40 @@ function tokenize(parts: readonly SearchTextPart[], forQuery: boolean, emit: (t:
   };
   const latin = (segment: string) => words.words(segment, word);
   // Addresses: whole, local part and domain; their words follow from the plain split below.
-  const onAddress = (address: string) => {
-    out(address);
-    if (!forQuery) {
-      const at = address.lastIndexOf('@');
-      out(address.slice(0, at));
-      out(address.slice(at + 1));
-      return ` ${address.replace(/[@.]/g, ' ')} `;
-    }
-    return ' ';
+  const address = (found: string) => {
+    out(found);
+    if (forQuery) return;
+    const at = found.lastIndexOf('@');
+    out(found.slice(0, at));
+    out(found.slice(at + 1));
   };
+  const replaceAddress = (found: string) => {
+    address(found);
+    return forQuery ? ' ' : ` ${found.replace(/[@.]/g, ' ')} `;
+  };
+  const addressRuns = new Map<number, string>();
+  const cjkRuns = new Set<string>();
   // Replacing addresses keeps ASCII text ASCII; tested before, on a flat string (the result of replaceEmails is not).
-  // Byte parts are a message's (a query is one string): in ASCII an address's words, ` a b c `, are the words the
-  // bytes hold at its place anyway (no letter or digit touches either end of a match), so the bytes need no replacing.
+  // A message's addresses need no replacing where the text holds no CJK run (byte parts, and strings asBytes takes):
+  // an address's words, ` a b c `, are the words the text holds at its place anyway (no letter or digit touches
+  // either end of a match). A query's are replaced by a space: they are kept whole only.
   const texts = parts.map((part) => {
     if (typeof part !== 'string') {
-      asciiAddresses(part, onAddress);
-      return part;
+      byteAddresses(part, EMAIL_BYTE, addressRuns, address);
+      return { bytes: part, latin1: false };
+    }
+    const read = forQuery ? null : asBytes(part);
+    if (read) {
+      byteAddresses(read.bytes, read.latin1 ? LATIN1_EMAIL_BYTE : EMAIL_BYTE, addressRuns, address);
+      return read;
     }
     const normalised = normalizeSearchText(part);
-    return { ascii: isAscii(normalised), withoutEmails: replaceEmails(normalised, onAddress) };
+    return { ascii: isAscii(normalised), withoutEmails: replaceEmails(normalised, replaceAddress) };
   });
   for (const text of texts) {
-    if (Buffer.isBuffer(text)) {
-      words.lowerAsciiWords(text, word);
+    if ('bytes' in text) {
+      if (text.latin1) words.normalisedLatin1Words(text.bytes, word);
+      else words.lowerAsciiWords(text.bytes, word);
       continue;
     }
     const { ascii, withoutEmails } = text;
@@ -180,13 +256,23 @@ function tokenize(parts: readonly SearchTextPart[], forQuery: boolean, emit: (t:
       words.asciiWords(withoutEmails, word);
       continue;
     }
+    // Scanning for the pattern costs more than the rest for European text: most has no character that can start a run.
+    if (!MAYBE_CJK.test(withoutEmails)) {
+      latin(withoutEmails);
+      continue;
+    }
     let last = 0;
     for (const match of withoutEmails.matchAll(CJK_RUN)) {
       latin(withoutEmails.slice(last, match.index));
-      onRun?.(match[0], true);
-      // A query uses only bigrams: every bigram of the query occurs in a matching message.
-      cjkRunTokens(match[0], !forQuery, out);
-      last = match.index! + match[0].length;
+      const run = match[0];
+      // A run met before has nothing new to give (ICU's segmenter costs microseconds a run).
+      if (!cjkRuns.has(run)) {
+        cjkRuns.add(run);
+        onRun?.(run, true);
+        // A query uses only bigrams: every bigram of the query occurs in a matching message.
+        cjkRunTokens(run, !forQuery, out);
+      }
+      last = match.index! + run.length;
     }
     latin(withoutEmails.slice(last));
   }
@@ -203,36 +289,147 @@ export function searchTokens(text: string, maxBytes = DEFAULT_MAX_BYTES): string
 
 /** searchTokens(parts.join('\n')), the same list, without the joined text (nor a string of an ASCII byte part). */
 export function searchTokensOf(parts: readonly SearchTextPart[], maxBytes = DEFAULT_MAX_BYTES): string[] {
-  const seen = new Set<string>();
-  // The marker's room is kept free, so a capped list still fits.
-  let bytes = Buffer.byteLength(INCOMPLETE_INDEX_TOKEN) + 1;
-  let complete = true;
-  const add = (token: string): boolean => {
-    if (seen.has(token)) return true;
-    bytes += Buffer.byteLength(token) + 1;
-    if (bytes > maxBytes) {
-      complete = false;
-      return false;
-    }
-    seen.add(token);
-    return true;
-  };
+  const lexemes = new Lexemes(maxBytes);
+  const add = (token: string) => lexemes.add(token);
   // The runs for the pieces come with the same pass (one normalisation, one split of the text).
-  const runs: Array<[string, boolean]> = [];
+  const runs: string[] = [];
+  const cjkRuns = new Set<string>();
   const distinct = new Set<string>();
   tokenize(parts, false, add, (run, cjk) => {
     if (distinct.has(run)) return;
     distinct.add(run);
-    runs.push([run, cjk]);
+    runs.push(run);
+    if (cjk) cjkRuns.add(run);
   });
-  if (complete) {
-    for (const [run, cjk] of runs) {
+  if (lexemes.complete) {
+    for (const run of runs) {
+      const cjk = cjkRuns.size > 0 && cjkRuns.has(run);
       // Longer "words" are not indexed at all (see MAX_TOKEN_LENGTH); CJK runs have their bigrams already.
       if (!cjk && run.length > MAX_TOKEN_LENGTH) continue;
-      if (!pieces(run, cjk ? 1 : MAX_PIECE, add)) break;
+      if (!(cjk ? pieces(run, 1, add) : lexemes.addPieces(run))) break;
     }
   }
-  return complete ? [...seen] : [INCOMPLETE_INDEX_TOKEN, ...seen];
+  lexemes.release();
+  return lexemes.complete ? lexemes.list : [INCOMPLETE_INDEX_TOKEN, ...lexemes.list];
+}
+
+/** 1 to 36 for the characters of a small piece ([0-9a-z]), 0 for any other. */
+const PIECE_CODE = new Uint8Array(128);
+for (let c = 0; c < 36; c++) PIECE_CODE[c.toString(36).charCodeAt(0)] = c + 1;
+const PIECE_CODES = 37;
+/**
+ * The table of small pieces of the last list made, kept for the next (a list is made start to end, and a message's
+ * is made every few milliseconds): an entry is set when it holds that list's number, so nothing needs clearing.
+ */
+let spareSmall: Int32Array | null = null;
+let lastList = 0;
+
+/**
+ * A message's distinct lexemes in the order first added, within a byte budget. Most lexemes are pieces of up to
+ * MAX_PIECE letters and digits, and most pieces were added before: such a piece is kept as a number, in a table
+ * indexed by its characters' PIECE_CODEs, and a piece of a word is looked up there without making its string.
+ */
+class Lexemes {
+  readonly list: string[] = [];
+  complete = true;
+  private readonly others = new Set<string>();
+  private readonly small: Int32Array;
+  private readonly number: number;
+  // The marker's room is kept free, so a capped list still fits.
+  private bytes = Buffer.byteLength(INCOMPLETE_INDEX_TOKEN) + 1;
+  private readonly codes = new Int32Array(MAX_TOKEN_LENGTH);
+
+  constructor(private readonly maxBytes: number) {
+    // A list made while another is (none is now) gets a table of its own.
+    this.small = spareSmall ?? new Int32Array(PIECE_CODES ** MAX_PIECE);
+    spareSmall = null;
+    if (lastList === 0x7fffffff) {
+      this.small.fill(0);
+      lastList = 0;
+    }
+    this.number = ++lastList;
+  }
+
+  /** Hands the table of small pieces on to the next list. */
+  release(): void {
+    spareSmall = this.small;
+  }
+
+  /** Adds a lexeme unless known; false (and nothing more is added) once the budget is spent. */
+  add(token: string): boolean {
+    const key = smallKey(token);
+    if (key >= 0 ? this.small[key] === this.number : this.others.has(token)) return true;
+    if (!this.fits(utf8Length(token))) return false;
+    if (key >= 0) this.small[key] = this.number;
+    else this.others.add(token);
+    this.list.push(token);
+    return true;
+  }
+
+  /** pieces(word, MAX_PIECE, add), with no string of a piece seen before when the word is all [0-9a-z]. */
+  addPieces(word: string): boolean {
+    const { codes, small, number } = this;
+    const length = word.length;
+    // The loops below are written out for pieces of 1, 2 and 3 characters, of words up to MAX_TOKEN_LENGTH.
+    if (MAX_PIECE !== 3 || length > codes.length) return pieces(word, MAX_PIECE, (t) => this.add(t));
+    for (let i = 0; i < length; i++) {
+      const c = word.charCodeAt(i);
+      if (c >= 0x80 || PIECE_CODE[c] === 0) return pieces(word, MAX_PIECE, (t) => this.add(t));
+      codes[i] = PIECE_CODE[c];
+    }
+    // The key of a piece of n characters is that of n + 1 with a last code of 0 (see smallKey; MAX_PIECE is 3).
+    const square = PIECE_CODES * PIECE_CODES;
+    for (let i = 0; i < length; i++) {
+      const key = codes[i] * square;
+      if (small[key] !== number && !this.addSmall(key, word, i, 1)) return false;
+    }
+    for (let i = 0; i + 2 <= length; i++) {
+      const key = codes[i] * square + codes[i + 1] * PIECE_CODES;
+      if (small[key] !== number && !this.addSmall(key, word, i, 2)) return false;
+    }
+    for (let i = 0; i + 3 <= length; i++) {
+      const key = codes[i] * square + codes[i + 1] * PIECE_CODES + codes[i + 2];
+      if (small[key] !== number && !this.addSmall(key, word, i, 3)) return false;
+    }
+    return true;
+  }
+
+  private addSmall(key: number, word: string, at: number, length: number): boolean {
+    if (!this.fits(length)) return false;
+    this.small[key] = this.number;
+    this.list.push(word.slice(at, at + length));
+    return true;
+  }
+
+  /** Counts a new lexeme of `length` UTF-8 bytes in, unless it does not fit (the list is then incomplete). */
+  private fits(length: number): boolean {
+    this.bytes += length + 1;
+    if (this.bytes > this.maxBytes) this.complete = false;
+    return this.complete;
+  }
+}
+
+/** A piece's index in Lexemes.small, or -1 when `token` is not 1 to MAX_PIECE characters of [0-9a-z]. */
+function smallKey(token: string): number {
+  const length = token.length;
+  if (length > MAX_PIECE || length === 0) return -1;
+  let key = 0;
+  for (let i = 0; i < MAX_PIECE; i++) {
+    let code = 0;
+    if (i < length) {
+      const c = token.charCodeAt(i);
+      code = c < 0x80 ? PIECE_CODE[c] : 0;
+      if (code === 0) return -1;
+    }
+    key = key * PIECE_CODES + code;
+  }
+  return key;
+}
+
+/** Buffer.byteLength(token), without the native call for ASCII. */
+function utf8Length(token: string): number {
+  for (let i = 0; i < token.length; i++) if (token.charCodeAt(i) >= 0x80) return Buffer.byteLength(token, 'utf8');
+  return token.length;
 }
 
 /**
