@@ -58,7 +58,7 @@ process.on('message', (msg: { prepare?: Prepare } | 'go') => {
   }
   if (msg.prepare) {
     prepared = msg.prepare;
-    built = prepared.jobs.map((j) => ({ to: j.to, data: Buffer.concat([message(j.bytes, j.n, j.to), END_OF_DATA]) }));
+    built = prepared.jobs.map((j) => ({ to: j.to, data: Buffer.concat([message(j.bytes, j.n, j.to, process.env.BENCH_TEXT === 'varied' ? 'varied' : 'repeated'), END_OF_DATA]) }));
     process.send!('ready');
   }
 });

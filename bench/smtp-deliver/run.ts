@@ -242,7 +242,7 @@ async function main(): Promise<void> {
     client.close();
     await node.close();
   }
-  console.log(`\nDELIVERY_CONCURRENCY ${process.env.DELIVERY_CONCURRENCY ?? '32 (default)'}, scale ${SCALE}`);
+  console.log(`\nDELIVERY_CONCURRENCY ${process.env.DELIVERY_CONCURRENCY ?? '32 (default)'}, scale ${SCALE}, text ${process.env.BENCH_TEXT === 'varied' ? 'varied' : 'repeated'}`);
   for (const r of results) console.log(r);
   console.log(`peak RSS of the node process (server only): ${mb(peak)}`);
 }
