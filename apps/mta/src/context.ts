@@ -56,7 +56,8 @@ export async function createContext(config: MtaConfig): Promise<MtaContext> {
   const redis = new Redis(config.REDIS_URL, { keyPrefix: config.REDIS_PREFIX, maxRetriesPerRequest: null });
   redis.on('error', (e) => logger.warn({ err: e.message }, 'Redis connection error'));
 
-  const slots = config.INGEST_SLOTS > 0 ? new SharedSlots(ONE_SHOT_BYTES, config.INGEST_SLOTS) : null;
+  // Only the smtp role receives messages whole; other nodes reserve nothing.
+  const slots = config.INGEST_SLOTS > 0 && config.MTA_ROLES.includes('smtp') ? new SharedSlots(ONE_SHOT_BYTES, config.INGEST_SLOTS) : null;
   const blobs: BlobStore =
     config.BLOB_STORE === 's3'
       ? new S3BlobStore(
