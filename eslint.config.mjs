@@ -2,6 +2,35 @@ import nx from '@nx/eslint-plugin';
 
 const libs = (...types) => types.map((t) => `type:${t}`);
 
+/**
+ * Who may import whom: the map of ../shared/STYLE.md, checked on every lint. `withTesting` adds the testing lib to
+ * every layer: a lib's own tests (libs/<lib>/test) run against real PostgreSQL, Redis and daemons through it.
+ */
+const boundaries = (withTesting = false) => {
+  const may = (...types) => libs(...types, ...(withTesting ? ['testing'] : []));
+  return {
+    enforceBuildableLibDependency: false,
+    allow: [],
+    depConstraints: [
+      { sourceTag: 'type:app', onlyDependOnLibsWithTags: libs('domain', 'contracts', 'config', 'adapter', 'service', 'protocol', 'store', 'mime', 'testing') },
+      { sourceTag: 'type:domain', onlyDependOnLibsWithTags: may('domain') },
+      { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: may('domain', 'contracts') },
+      { sourceTag: 'type:config', onlyDependOnLibsWithTags: may('domain', 'config') },
+      { sourceTag: 'type:mime', onlyDependOnLibsWithTags: may('domain', 'mime') },
+      { sourceTag: 'type:store', onlyDependOnLibsWithTags: may('domain', 'contracts', 'config', 'mime', 'store') },
+      {
+        sourceTag: 'type:protocol',
+        onlyDependOnLibsWithTags: may('domain', 'contracts', 'config', 'mime', 'store', 'protocol'),
+        bannedExternalImports: ['pg', 'ioredis', 'typeorm', '@aws-sdk/*', 'bullmq'],
+      },
+      { sourceTag: 'type:adapter', onlyDependOnLibsWithTags: may('domain', 'contracts', 'config', 'adapter') },
+      { sourceTag: 'type:service', onlyDependOnLibsWithTags: may('domain', 'contracts', 'config', 'adapter', 'service', 'protocol', 'store', 'mime') },
+      { sourceTag: 'type:testing', onlyDependOnLibsWithTags: libs('domain', 'contracts', 'config', 'adapter', 'service', 'protocol', 'store', 'mime', 'testing') },
+      { sourceTag: 'scope:portal', notDependOnLibsWithTags: ['scope:server'] },
+    ],
+  };
+};
+
 export default [
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
@@ -9,31 +38,7 @@ export default [
   {
     files: ['**/*.ts', '**/*.tsx', '**/*.js', '**/*.mjs', '**/*.cjs'],
     rules: {
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          enforceBuildableLibDependency: false,
-          allow: [],
-          // Who may import whom: the map of ../shared/STYLE.md, checked on every lint.
-          depConstraints: [
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: libs('domain', 'contracts', 'config', 'adapter', 'service', 'protocol', 'store', 'mime', 'testing') },
-            { sourceTag: 'type:domain', onlyDependOnLibsWithTags: libs('domain') },
-            { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: libs('domain', 'contracts') },
-            { sourceTag: 'type:config', onlyDependOnLibsWithTags: libs('domain', 'config') },
-            { sourceTag: 'type:mime', onlyDependOnLibsWithTags: libs('domain', 'mime') },
-            { sourceTag: 'type:store', onlyDependOnLibsWithTags: libs('domain', 'contracts', 'config', 'mime', 'store') },
-            {
-              sourceTag: 'type:protocol',
-              onlyDependOnLibsWithTags: libs('domain', 'contracts', 'config', 'mime', 'store', 'protocol'),
-              bannedExternalImports: ['pg', 'ioredis', 'typeorm', '@aws-sdk/*', 'bullmq'],
-            },
-            { sourceTag: 'type:adapter', onlyDependOnLibsWithTags: libs('domain', 'contracts', 'config', 'adapter') },
-            { sourceTag: 'type:service', onlyDependOnLibsWithTags: libs('domain', 'contracts', 'config', 'adapter', 'service', 'protocol', 'store', 'mime') },
-            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: libs('domain', 'contracts', 'config', 'adapter', 'service', 'protocol', 'store', 'mime', 'testing') },
-            { sourceTag: 'scope:portal', notDependOnLibsWithTags: ['scope:server'] },
-          ],
-        },
-      ],
+      '@nx/enforce-module-boundaries': ['error', boundaries()],
     },
   },
   {
@@ -46,6 +51,11 @@ export default [
   {
     files: ['**/*.spec.ts', '**/test/**/*.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  {
+    // A lib's own tests may use the testing lib (its code may not).
+    files: ['libs/*/test/**/*.ts'],
+    rules: { '@nx/enforce-module-boundaries': ['error', boundaries(true)] },
   },
   {
     files: ['**/*.cjs'],

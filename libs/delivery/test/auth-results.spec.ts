@@ -7,7 +7,6 @@ import { Readable } from 'node:stream';
 import { dkimSign } from 'mailauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // Test infrastructure, not a runtime dependency of the delivery lib.
-// eslint-disable-next-line @nx/enforce-module-boundaries
 import { startUnbound, type Unbound } from '@dizi/testing/unbound';
 import { checkMessageAuth } from '../src/auth-results/check-message';
 import { createDnsResolver } from '../src/auth-results/dns-resolver';

@@ -16,7 +16,6 @@ import { FsBlobStore } from '@dizi/mail-store/adapters/fs-blob-store';
 import { MemoryNotifier } from '@dizi/mail-store/adapters/memory-notifier';
 import { PostgresMessageStore } from '@dizi/mail-store/adapters/postgres-message-store';
 // Test infrastructure, not a runtime dependency of the delivery lib.
-// eslint-disable-next-line @nx/enforce-module-boundaries
 import { createTestDatabase, TEST_REDIS_URL, type TestDatabase } from '@dizi/testing/test-database';
 import { LocalDelivery } from '../src/local/local-delivery';
 import { spoolSummary } from '../src/local/message-index';

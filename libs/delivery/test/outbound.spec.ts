@@ -24,13 +24,9 @@ import { FsBlobStore } from '@dizi/mail-store/adapters/fs-blob-store';
 import { MemoryNotifier } from '@dizi/mail-store/adapters/memory-notifier';
 import { PostgresMessageStore } from '@dizi/mail-store/adapters/postgres-message-store';
 // Test infrastructure, not a runtime dependency of the delivery lib.
-// eslint-disable-next-line @nx/enforce-module-boundaries
 import { freeTcpPort, smtpSinkMissing, startSmtpSink, type SmtpSink } from '@dizi/testing/smtp-sink';
-// eslint-disable-next-line @nx/enforce-module-boundaries
 import { createTestDatabase, TEST_REDIS_URL, type TestDatabase } from '@dizi/testing/test-database';
-// eslint-disable-next-line @nx/enforce-module-boundaries
 import { startUnbound, UNBOUND_BIN, type Unbound } from '@dizi/testing/unbound';
-// eslint-disable-next-line @nx/enforce-module-boundaries
 import { until } from '@dizi/testing/until';
 import { LocalDelivery } from '../src/local/local-delivery';
 import { OutboundWorker } from '../src/outbound/outbound-worker';

@@ -2,7 +2,6 @@
 import { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // Test infrastructure, not a runtime dependency of the delivery lib.
-// eslint-disable-next-line @nx/enforce-module-boundaries
 import { createTestDatabase, type TestDatabase } from '@dizi/testing/test-database';
 import { PgRecipientDirectory } from '../src/inbound/pg-recipient-directory';
 

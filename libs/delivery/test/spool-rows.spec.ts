@@ -4,7 +4,6 @@ import { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SpoolRequest } from '@dizi/smtp/inbound/ports';
 // Test infrastructure, not a runtime dependency of the delivery lib.
-// eslint-disable-next-line @nx/enforce-module-boundaries
 import { createTestDatabase, type TestDatabase } from '@dizi/testing/test-database';
 import { insertSpoolRows, type SpoolRow } from '../src/inbound/spool-rows';
 

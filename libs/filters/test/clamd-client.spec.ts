@@ -2,7 +2,6 @@
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // The daemons are test infrastructure, not a runtime dependency of the filters lib.
-// eslint-disable-next-line @nx/enforce-module-boundaries
 import { Clamd, EICAR, EICAR_SIGNATURE, startClamd } from '@dizi/testing/scanner-daemons';
 import { clamdPing, clamdScan, parseClamdReply } from '../src/clamd-client';
 import { ScannerError } from '../src/daemon-connection';

@@ -5,7 +5,6 @@
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // The daemons are test infrastructure, not a runtime dependency of the filters lib.
-// eslint-disable-next-line @nx/enforce-module-boundaries
 import { ScannerDaemon, SPAM_MARKER, SPAM_MARKER_RULE, SPAM_MARKER_SCORE, startSpamd } from '@dizi/testing/scanner-daemons';
 import { ScannerError } from '../src/daemon-connection';
 import { parseSpamdReply, spamdPing, spamdSymbols } from '../src/spamd-client';

@@ -5,7 +5,6 @@ import { Readable } from 'node:stream';
 import { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // The shared fresh-database helper is test infrastructure, not a runtime dependency of the store.
-// eslint-disable-next-line @nx/enforce-module-boundaries
 import { createTestDatabase, type TestDatabase } from '@dizi/testing/test-database';
 import { FsBlobStore } from '../src/adapters/fs-blob-store';
 import { MemoryNotifier } from '../src/adapters/memory-notifier';
