@@ -188,6 +188,21 @@ describe('inbound MX', () => {
     }
   });
 
+  it('spools a message exactly when no shared slot is free (a burst), by streaming it', async () => {
+    const busy = vi.spyOn(SharedSlots.prototype, 'take').mockReturnValueOnce(null);
+    try {
+      const raw = message('no free slot', `${'every slot is out\r\n'.repeat(2000)}`);
+      const info = await nodemailerSend({ port: node.ports.smtp, from: 'bob@remote.test', to: ['alice@acme.test'], raw });
+      const { message: m, blob } = await spooled(QUEUED.exec(info.response)![1]);
+      expect(busy).toHaveBeenCalledTimes(1);
+      expect(splitReceived(blob!).rest.toString('latin1')).toBe(raw);
+      expect(m.summary.subject).toBe('no free slot');
+      expect(node.ctx.slots!.inUse).toBe(0);
+    } finally {
+      busy.mockRestore();
+    }
+  });
+
   it('greets with the host name and the configured text, offers no AUTH and refuses it', async () => {
     await resetSettings({ greeting: 'Welcome to Dizi' });
     const t = await SmtpTalk.open(node.ports.smtp);

@@ -41,11 +41,6 @@ export class SharedSlots {
     this.free.push(offset / this.slotBytes);
   }
 
-  /** True when `bytes` is a view into this memory (a reader can be sent its offset instead of its content). */
-  holds(bytes: Uint8Array): boolean {
-    return bytes.buffer === this.memory;
-  }
-
   get inUse(): number {
     return this.lent.size;
   }

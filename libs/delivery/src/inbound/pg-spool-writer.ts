@@ -10,6 +10,7 @@
  */
 import { PassThrough, Readable } from 'node:stream';
 import type { Pool } from 'pg';
+import { copyChunks } from '@dizi/mail-store/copy-chunks';
 import { GroupCommit } from '@dizi/mail-store/group-commit';
 import { BlobTooLargeError, type StoredBlob } from '@dizi/mail-store/ports/blob-store';
 import type { MessageStore } from '@dizi/mail-store/ports/message-store';
@@ -64,22 +65,7 @@ export class PgSpoolWriter implements SpoolWriter {
 
   async spool(req: SpoolRequest, content: Readable): Promise<SpoolReceipt> {
     const slots = this.deps.slots;
-    let stored: { blob: StoredBlob; summary: string | null };
-    if (!slots) stored = await this.streamed(req, content);
-    else {
-      const gathered = await gather(content, slots.slotBytes, req.maxBytes);
-      if (gathered.rest) stored = await this.streamed(req, gathered.rest);
-      else {
-        const bytes = slots.take(gathered.size);
-        try {
-          // No free slot (a burst): a buffer of its own, which the threads are sent copies of.
-          stored = await this.whole(req, bytes ? fill(bytes, gathered.chunks) : Buffer.concat(gathered.chunks, gathered.size));
-        } finally {
-          if (bytes) slots.give(bytes);
-        }
-      }
-    }
-    const { blob, summary } = stored;
+    const { blob, summary } = slots ? await this.held(req, content, slots) : await this.streamed(req, content);
     // The content filter sees the durable copy; it may refuse (throws), and then nothing below is committed.
     const marks = req.screen ? await req.screen({ hash: blob.hash, size: blob.size }) : null;
 
@@ -91,6 +77,20 @@ export class PgSpoolWriter implements SpoolWriter {
   /** Ends the summary workers; messages still being summarised are spooled without one. */
   async close(): Promise<void> {
     await this.summaries.close();
+  }
+
+  /** Through a shared slot when the message fits one and one is free; streamed otherwise. */
+  private async held(req: SpoolRequest, content: Readable, slots: SharedSlots): Promise<{ blob: StoredBlob; summary: string | null }> {
+    const gathered = await gather(content, slots.slotBytes, req.maxBytes);
+    if (gathered.rest) return this.streamed(req, gathered.rest);
+    const bytes = slots.take(gathered.size);
+    // No free slot (a burst): the gathered chunks go the streaming way, each side copying them.
+    if (!bytes) return this.streamed(req, Readable.from(gathered.chunks));
+    try {
+      return await this.whole(req, copyChunks(bytes, gathered.chunks));
+    } finally {
+      slots.give(bytes);
+    }
   }
 
   /**
@@ -196,15 +196,4 @@ async function* remainder(first: Buffer[], reader: AsyncIterator<Buffer | string
     // Stopped early (the consumer failed): the source is let go, as a pipeline would.
     await reader.return?.();
   }
-}
-
-/** Copies `chunks` into `into` (exactly their size). */
-function fill(into: Buffer, chunks: Buffer[]): Buffer {
-  let at = 0;
-  // TypedArray#set: Buffer#copy crosses into C++ per chunk.
-  for (const chunk of chunks) {
-    into.set(chunk, at);
-    at += chunk.length;
-  }
-  return into;
 }

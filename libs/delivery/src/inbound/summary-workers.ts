@@ -25,6 +25,7 @@ import { createRequire } from 'node:module';
 import { extname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { BuiltinWorker } from '@dizi/mail-store/adapters/builtin-worker';
+import { copyChunks } from '@dizi/mail-store/copy-chunks';
 import type { SpoolSummariser, SpoolSummaryJob } from './spool-summary';
 
 export interface ToSummaryWorker {
@@ -309,13 +310,7 @@ export class SummaryWorkers implements SpoolSummariser {
    * blob side still reads and which may be a view into a larger (pooled) buffer, all of which posting would copy.
    */
   private takeGathered(job: Job): ArrayBuffer {
-    const batch = new Uint8Array(job.gatheredBytes);
-    let at = 0;
-    // TypedArray#set rather than Buffer#copy: no crossing into C++ per chunk.
-    for (const piece of job.gathered) {
-      batch.set(piece, at);
-      at += piece.byteLength;
-    }
+    const batch = copyChunks(new Uint8Array(job.gatheredBytes), job.gathered);
     job.gathered = [];
     job.gatheredBytes = 0;
     return batch.buffer;

@@ -13,6 +13,7 @@ import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { BlobTooLargeError, type BlobPutOptions, type StoredBlob } from '../ports/blob-store';
+import { copyChunks } from '../copy-chunks';
 import { BuiltinWorker } from './builtin-worker';
 
 /**
@@ -436,14 +437,7 @@ class WriteWorker {
 
 /** Our own buffer of exactly `bytes`, so its memory can be transferred; never the source's (often pooled) ones. */
 function pack(chunks: Buffer[], bytes: number): Buffer {
-  const packed = Buffer.allocUnsafeSlow(bytes);
-  let offset = 0;
-  for (const c of chunks) {
-    // TypedArray#set: Buffer#copy crosses into C++ per chunk, which costs more than copying a socket's small chunks.
-    packed.set(c, offset);
-    offset += c.length;
-  }
-  return packed;
+  return copyChunks(Buffer.allocUnsafeSlow(bytes), chunks);
 }
 
 /** Messages between the event loop and the write threads since the store started: what the main thread pays for. */
