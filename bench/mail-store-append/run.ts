@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Pool } from 'pg';
+import { searchKeyList } from '@dizi/domain/search-key';
 import { createTestDatabase } from '@dizi/testing/test-database';
 import { FsBlobStore } from '@dizi/mail-store/adapters/fs-blob-store';
 import { MemoryNotifier } from '@dizi/mail-store/adapters/memory-notifier';
@@ -40,10 +41,10 @@ async function main(): Promise<void> {
     }
     const body = Buffer.from(`Subject: bench\r\nFrom: a@b.example\r\n\r\n${'lorem ipsum '.repeat(400)}\r\n`);
     const blob = await store.putBlob(Readable.from([body]));
-    const tokens = ['bench', 'lorem', 'ipsum', '金笛', '笛邮'];
+    const keys = searchKeyList(['bench', 'lorem', 'ipsum', '金笛', '笛邮']);
     const message = (key?: string) => ({
       blobHash: blob.hash, headerPrefix: 'Delivered-To: u@bench.example\r\n', summary: { subject: 'bench' },
-      sortFields: { subject: 'bench', from: 'a@b.example' }, searchTokens: tokens, deliveryKey: key,
+      sortFields: { subject: 'bench', from: 'a@b.example' }, searchKeys: keys, deliveryKey: key,
     });
     const one = mailboxes[0];
     const serial = await runPool(TOTAL / 4, 1, () => store.append(one, { name: 'INBOX' }, message(), { enforceQuota: true }));

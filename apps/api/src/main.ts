@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   if (!config.DATABASE_URL) throw new Error('DATABASE_URL is not set (npm start sets it, with an embedded PostgreSQL when none is given)');
   const dataSource = createDataSource(config.DATABASE_URL, { applicationName: 'dizi-api' });
   await dataSource.initialize();
-  const applied = await migrate(dataSource);
+  const applied = await migrate(dataSource, (p) => logger.info(p, 'migration progress'));
   if (applied.length) logger.info({ migrations: applied }, 'migrations applied');
 
   const { app } = await createApiApp(config, dataSource, logger);

@@ -48,7 +48,7 @@ export async function createContext(config: MtaConfig): Promise<MtaContext> {
   // Migrations run under an advisory lock, so a node started alone (or before the API) is safe too.
   const migrator = createDataSource(config.DATABASE_URL, { poolSize: 2, applicationName: 'dizi-mta-migrate' });
   await migrator.initialize();
-  await migrate(migrator);
+  await migrate(migrator, (p) => logger.info(p, 'migration progress'));
   await migrator.destroy();
 
   const pool = new Pool({ connectionString: config.DATABASE_URL, max: 40, application_name: 'dizi-mta' });

@@ -10,6 +10,7 @@ import Redis from 'ioredis';
 import { simpleParser } from 'mailparser';
 import { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseSearchKeyList, searchKey } from '@dizi/domain/search-key';
 import { DEFAULT_SMTP_SETTINGS, type SmtpSettings } from '@dizi/contracts/mail-settings.contract';
 import { summariseMessage } from '@dizi/mime/message-summary';
 import { FsBlobStore } from '@dizi/mail-store/adapters/fs-blob-store';
@@ -574,21 +575,36 @@ describe('local delivery', () => {
       expect(await inbox(a)).toHaveLength(2);
     });
 
-    it('indexes from the lexemes the spool writer keeps instead of the text, and stores neither with the copy', async () => {
+    it('indexes from the keys the spool writer keeps instead of the text, and stores neither with the copy', async () => {
       const id = await mailbox('lexemes@d.test');
       const { raw } = message({ from: 's@ext.test', to: 'lexemes@d.test', subject: 'Lexemes 海淀', body: 'the zebrafish report' });
       const spoolId = await spool(raw, 's@ext.test', ['lexemes@d.test'], { enqueue: false });
       const kept = spoolSummary(await summariseMessage(raw));
       expect(kept.searchText).toBeUndefined();
+      expect(parseSearchKeyList(kept.searchKeys!)).toEqual(expect.arrayContaining([searchKey('zebrafish'), searchKey('海淀')]));
       await pool.query(`UPDATE spool_message SET summary = $2 WHERE id = $1`, [spoolId, JSON.stringify(kept)]);
       expect(await delivery.deliverMessages([spoolId])).toEqual([{ due: 1, finished: 1 }]);
       const folder = await store.getFolder(id, { name: 'INBOX' });
       expect(await store.search(folder.id, ['zebrafish'])).toHaveLength(1);
       expect(await store.search(folder.id, ['海淀', 'lexemes'])).toHaveLength(1);
+      expect(await store.search(folder.id, ['zebra-fish'])).toHaveLength(0);
       const { rows: [m] } = await pool.query(`SELECT summary FROM message WHERE mailbox_id = $1`, [id]);
-      expect(m.summary.searchTokens).toBeUndefined();
+      expect(m.summary.searchKeys).toBeUndefined();
       expect(m.summary.searchText).toBeUndefined();
       expect(m.summary.envelope).toBeTruthy();
+    });
+
+    it('indexes a message spooled by an earlier version, which kept the lexemes themselves', async () => {
+      const id = await mailbox('older@d.test');
+      const { raw } = message({ from: 's@ext.test', to: 'older@d.test', subject: 'Older 朝阳', body: 'an okapi sighting' });
+      const spoolId = await spool(raw, 's@ext.test', ['older@d.test'], { enqueue: false });
+      const { searchKeys: _keys, ...rest } = spoolSummary(await summariseMessage(raw));
+      const older = { ...rest, searchTokens: ['older', '朝阳', 'okapi', 'sighting'] };
+      await pool.query(`UPDATE spool_message SET summary = $2 WHERE id = $1`, [spoolId, JSON.stringify(older)]);
+      expect(await delivery.deliverMessages([spoolId])).toEqual([{ due: 1, finished: 1 }]);
+      const folder = await store.getFolder(id, { name: 'INBOX' });
+      expect(await store.search(folder.id, ['OKAPI', '朝阳'])).toHaveLength(1);
+      expect(await store.search(folder.id, ['zebrafish'])).toHaveLength(0);
     });
 
     it('stores every message of a busy worker once, many batches at a time', async () => {

@@ -2,6 +2,7 @@
 import { Readable } from 'node:stream';
 import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { searchKeyList } from '@dizi/domain/search-key';
 import { INCOMPLETE_INDEX_TOKEN } from '@dizi/mime/search-tokens';
 import { summariseMessage } from '@dizi/mime/message-summary';
 import { storedParts } from '../src/commands/append.command';
@@ -93,7 +94,7 @@ describe('SEARCH TEXT and BODY', () => {
     const raw = Buffer.from(message('Huge', '', 'A message whose words went past the index budget: mnbvcxzlkj.'));
     const parts = storedParts(await summariseMessage(raw));
     const blob = await server.store.putBlob(Readable.from([raw]));
-    const appended = await server.store.append(mailboxId, { name: 'INBOX' }, { blobHash: blob.hash, ...parts, searchTokens: [INCOMPLETE_INDEX_TOKEN, 'a'] }, { enforceQuota: true });
+    const appended = await server.store.append(mailboxId, { name: 'INBOX' }, { blobHash: blob.hash, ...parts, searchKeys: searchKeyList([INCOMPLETE_INDEX_TOKEN, 'a']) }, { enforceQuota: true });
     await client.noop();
     expect(await search({ text: 'nbvcxzl' })).toEqual({ found: [appended.uid], reads: 1 });
   });

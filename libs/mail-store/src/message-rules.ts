@@ -78,26 +78,6 @@ export function inRanges(n: number, ranges: readonly NumberRange[]): boolean {
   return ranges.some((r) => n >= r.from && n <= r.to);
 }
 
-// PostgreSQL refuses lexemes of 2 KB and more and tsvectors of 1 MB and more.
-const MAX_TOKEN_BYTES = 2000;
-const MAX_VECTOR_BYTES = 900_000;
-
-/** Lowercased, unique, non-empty tokens that PostgreSQL can index; past the vector limit the rest is dropped. */
-export function normalizeTokens(tokens: readonly string[]): string[] {
-  const out = new Set<string>();
-  let bytes = 0;
-  for (const raw of tokens) {
-    // A test for NUL first: the replace allocated for every one of a message's thousands of tokens.
-    const token = (raw.includes('\0') ? raw.replace(/\0/g, '') : raw).toLowerCase();
-    const size = Buffer.byteLength(token, 'utf8');
-    if (size === 0 || size > MAX_TOKEN_BYTES || out.has(token)) continue;
-    if (bytes + size + 8 > MAX_VECTOR_BYTES) break;
-    bytes += size + 8;
-    out.add(token);
-  }
-  return [...out];
-}
-
 /** Served size: the header prefix is stored as text and served as UTF-8. */
 export function servedSize(headerPrefix: string, blobSize: number): number {
   return Buffer.byteLength(headerPrefix, 'utf8') + blobSize;

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { searchKeyList } from '@dizi/domain/search-key';
 import { formatBodyStructure, formatEnvelope } from '@dizi/mime/imap-format';
 import { summariseMessage } from '@dizi/mime/message-summary';
 import type { BlobStore, StoredBlob } from '../src/ports/blob-store';
@@ -46,7 +47,7 @@ export function describeMessageStore(name: string, setup: () => Promise<MessageS
     }
 
     function message(b: StoredBlob, extra: Partial<NewMessage> = {}): NewMessage {
-      return { blobHash: b.hash, summary: { envelope: { subject: 'hello' } }, searchTokens: ['hello'], ...extra };
+      return { blobHash: b.hash, summary: { envelope: { subject: 'hello' } }, searchKeys: searchKeyList(['hello']), ...extra };
     }
 
     async function mailboxWithFolders(quota = 100_000_000): Promise<{ mailboxId: string; inbox: string; byName: (n: string) => Promise<string> }> {
@@ -474,15 +475,15 @@ export function describeMessageStore(name: string, setup: () => Promise<MessageS
       await expectConsistent(mailboxId);
     });
 
-    it('searches tokens ANDed, case-insensitively, Chinese bigrams and odd characters included', async () => {
-      const { mailboxId, inbox } = await mailboxWithFolders();
+    it('searches lexemes ANDed, case-insensitively, Chinese bigrams and odd characters included', async () => {
+      const { mailboxId, inbox, byName } = await mailboxWithFolders();
       const b = await blob('Subject: search\r\n\r\nx\r\n');
       const docs = [
         ['金笛', '笛邮', '邮件', '海淀', '财务报告', 'report', 'Q3'],
         ['金笛', '全文', '文检', '检索', 'Report'],
         ["it's", 'a&b', 'x:y', 'back\\slash', '!', '(paren)', 'budget'],
       ];
-      for (const tokens of docs) await store.append(mailboxId, { id: inbox }, message(b, { searchTokens: tokens }), { enforceQuota: true });
+      for (const tokens of docs) await store.append(mailboxId, { id: inbox }, message(b, { searchKeys: searchKeyList(tokens) }), { enforceQuota: true });
       expect(await store.search(inbox, ['金笛'])).toEqual([1, 2]);
       expect(await store.search(inbox, ['金笛', '海淀'])).toEqual([1]);
       expect(await store.search(inbox, ['REPORT'])).toEqual([1, 2]);
@@ -491,6 +492,22 @@ export function describeMessageStore(name: string, setup: () => Promise<MessageS
       expect(await store.search(inbox, ["it's", 'a&b', 'x:y', 'back\\slash', '!', '(paren)'])).toEqual([3]);
       expect(await store.search(inbox, ['a'])).toEqual([]);
       expect(await store.search(inbox, [])).toEqual([1, 2, 3]);
+      // A copy keeps its keys.
+      const archive = await byName('Drafts');
+      await store.copy(inbox, [{ from: 2, to: 3 }], archive);
+      expect(await store.search(archive, ['检索'])).toEqual([1]);
+      expect(await store.search(archive, ['budget', '!'])).toEqual([2]);
+    });
+
+    it('refuses a malformed key list and stores nothing', async () => {
+      const { mailboxId, inbox } = await mailboxWithFolders();
+      const b = await blob('Subject: keys\r\n\r\nx\r\n');
+      for (const bad of ['1,,2', "1}'; DROP TABLE message; --", '-5']) {
+        await expect(store.append(mailboxId, { id: inbox }, message(b, { searchKeys: bad }), { enforceQuota: true })).rejects.toThrow(/search key list/);
+      }
+      expect((await store.folderStatus(inbox)).messageCount).toBe(0);
+      expect((await store.quota(mailboxId)).messageCount).toBe(0);
+      await expectConsistent(mailboxId);
     });
 
     it('collects unreferenced blobs only after the grace period, never referenced ones', async () => {

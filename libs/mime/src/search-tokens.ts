@@ -1,6 +1,6 @@
 /**
- * Lexemes for a PostgreSQL tsvector/tsquery with the 'simple' configuration, CJK included (see STACK.md, "Chinese
- * full-text search"). Besides words, a message's lexemes hold the 1-, 2- and 3-character pieces of every word and the
+ * Lexemes for the message search index, CJK included (words plus bigrams, see STACK.md, "Chinese full-text search");
+ * the index holds each as a 53-bit key (libs/domain search-key.ts). Besides words, a message's lexemes hold the 1-, 2- and 3-character pieces of every word and the
  * single characters of CJK runs, so that IMAP SEARCH TEXT/BODY (a substring match, RFC 3501 §6.4.4) can use the
  * index as a prefilter: a message containing a query as a substring carries every lexeme of substringQueryTokens().
  */
@@ -13,7 +13,7 @@ const EMAIL = /[\p{L}\p{N}._%+-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)+/gu;
 const WORD_SPLIT = /[^\p{L}\p{N}]+/u;
 // Longer "words" are base64 or hashes: useless to search and heavy in the index.
 const MAX_TOKEN_LENGTH = 64;
-// A tsvector holds at most 1 MB; stay well below it.
+// A message's lexemes stop here; past it the index is marked incomplete and SEARCH reads the message to check it.
 const DEFAULT_MAX_BYTES = 512 * 1024;
 // Substring lexemes: every piece of a word up to this many characters.
 const MAX_PIECE = 3;
@@ -279,9 +279,8 @@ function tokenize(parts: readonly SearchTextPart[], forQuery: boolean, emit: (t:
 }
 
 /**
- * Distinct lexemes of a message's text, to store with `array_to_tsvector($1::text[])` (lexemes taken
- * verbatim; to_tsvector would split them again): words first, then their substring pieces. Stops adding lexemes
- * past maxBytes of UTF-8 and then adds INCOMPLETE_INDEX_TOKEN first.
+ * Distinct lexemes of a message's text, to index as they are: words first, then their substring pieces. Stops adding
+ * lexemes past maxBytes of UTF-8 and then adds INCOMPLETE_INDEX_TOKEN first.
  */
 export function searchTokens(text: string, maxBytes = DEFAULT_MAX_BYTES): string[] {
   return searchTokensOf([text], maxBytes);
@@ -433,7 +432,7 @@ function utf8Length(token: string): number {
 }
 
 /**
- * Lexemes every message containing `query` as a substring (after normalizeSearchText) carries, to AND in a tsquery:
+ * Lexemes every message containing `query` as a substring (after normalizeSearchText) carries, to AND in the index query:
  * a piece of a run of letters and digits of the query is a piece of the run of the text that holds it. Empty when the
  * query has no letters or digits (nothing to narrow by). Messages with INCOMPLETE_INDEX_TOKEN must be checked too.
  */
@@ -451,7 +450,7 @@ export function substringQueryTokens(query: string): string[] {
 }
 
 /**
- * Lexemes a message must all contain to match a search query (AND them in a tsquery). A one-character
+ * Lexemes a message must all contain to match a search query (ANDed in the index query). A one-character
  * CJK lexeme only occurs in the index inside bigrams: search it as a prefix (`'海':*`) against bigrams too.
  */
 export function searchQueryTokens(query: string): string[] {

@@ -327,7 +327,7 @@ export class LocalDelivery {
           internalDate: msg.received_at,
           summary: index.summary,
           sortFields: index.sortFields,
-          searchTokens: index.searchTokens,
+          searchKeys: index.searchKeys,
           deliveryKey: `${msg.id}:${t.mailboxId}`,
         },
       });

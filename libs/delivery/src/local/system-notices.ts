@@ -111,7 +111,7 @@ export class SystemNotices {
       headerPrefix: `Delivered-To: ${mb.address}\r\n`,
       summary: indexed.summary,
       sortFields: indexed.sortFields,
-      searchTokens: indexed.searchTokens,
+      searchKeys: indexed.searchKeys,
       deliveryKey,
     }, { enforceQuota: false });
     return !result.duplicate;

@@ -1,4 +1,5 @@
 import { PassThrough, type Writable } from 'node:stream';
+import { searchKeyList, type SearchKeyList } from '@dizi/domain/search-key';
 import { FolderNotFoundError, type SortFields } from '@dizi/mail-store/ports/message-store';
 import type { StoredBlob } from '@dizi/mail-store/ports/blob-store';
 import { encodeBinaryParts } from '@dizi/mime/binary-parts';
@@ -47,7 +48,7 @@ export function openMessageSink(session: Session, size: number, binary: boolean)
   return { sink, result };
 }
 
-export function storedParts(summary: MessageSummary): { summary: StoredSummary; sortFields: SortFields; searchTokens: string[] } {
+export function storedParts(summary: MessageSummary): { summary: StoredSummary; sortFields: SortFields; searchKeys: SearchKeyList } {
   const { searchText, ...rest } = summary;
   const addr = (a: { name: string; address: string } | null | undefined) => (a ? a.address : null);
   return {
@@ -65,7 +66,7 @@ export function storedParts(summary: MessageSummary): { summary: StoredSummary; 
       attachmentNames: summary.attachmentNames,
     },
     // The decoded parts as they are (ASCII ones as bytes): no string of the whole body is made for them.
-    searchTokens: searchTokensOf(searchTextParts(searchText)),
+    searchKeys: searchKeyList(searchTokensOf(searchTextParts(searchText))),
   };
 }
 
@@ -109,7 +110,7 @@ export const appendCommand = defineCommand({
         internalDate: date,
         summary: parts.summary,
         sortFields: parts.sortFields,
-        searchTokens: parts.searchTokens,
+        searchKeys: parts.searchKeys,
       }, { enforceQuota: true });
     } catch (err) {
       if (err instanceof FolderNotFoundError) throw no('Mailbox does not exist', 'TRYCREATE');

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { parseSearchKeyList, searchKeys } from '@dizi/domain/search-key';
 import type { BlobRange, BlobStore, StoredBlob } from '../ports/blob-store';
 import {
   BlobNotStoredError, DEFAULT_FOLDERS, FolderExistsError, FolderNotFoundError, FolderOperationError, INBOX,
@@ -16,7 +17,7 @@ import {
 import type { MailboxEvent, Notifier } from '../ports/notifier';
 import {
   DELETED, SEEN, applyFlagMode, hasFlag, inRanges, isSameOrChild, normalizeFlags, normalizeFolderName, normalizeRanges,
-  normalizeTokens, parentNames, sameFlags, servedSize,
+  parentNames, sameFlags, servedSize,
 } from '../message-rules';
 import { composeMessageSource, readMessageBytes } from '../message-source';
 import { renderImapFormat } from '../stored-imap-format';
@@ -31,7 +32,7 @@ export interface MemoryMessageStoreOptions {
 interface MailboxState { quotaBytes: number; usedBytes: number; messageCount: number; lastUidValidity: number }
 interface MessageState {
   id: string; folderId: string; uid: number; modseq: number; flags: string[]; size: number; internalDate: Date;
-  blobHash: string; headerPrefix: string; summary: unknown; sortFields: SortFields; tokens: Set<string>; deliveryKey: string | null;
+  blobHash: string; headerPrefix: string; summary: unknown; sortFields: SortFields; keys: Set<number>; deliveryKey: string | null;
   imapFormat: ImapFormat | null;
 }
 interface FolderState extends Folder { messages: MessageState[]; tombstones: Map<number, number> }
@@ -230,7 +231,7 @@ export class MemoryMessageStore implements MessageStore {
       const message: MessageState = {
         id: String(this.nextMessageId++), folderId: folder.id, uid: folder.uidNext, modseq: folder.highestModseq + 1, flags, size,
         internalDate: m.internalDate ?? this.now(), blobHash: m.blobHash, headerPrefix, summary: structuredClone(m.summary ?? null),
-        sortFields: structuredClone(m.sortFields ?? {}), tokens: new Set(normalizeTokens(m.searchTokens ?? [])), deliveryKey: m.deliveryKey ?? null,
+        sortFields: structuredClone(m.sortFields ?? {}), keys: new Set(parseSearchKeyList(m.searchKeys ?? '')), deliveryKey: m.deliveryKey ?? null,
         imapFormat: renderImapFormat(m.summary),
       };
       this.addMessage(folder, message);
@@ -331,7 +332,7 @@ export class MemoryMessageStore implements MessageStore {
     const modseq = target.highestModseq + 1;
     const map = selected.map((m) => {
       const copy: MessageState = {
-        ...structuredClone({ ...m, tokens: undefined }), tokens: new Set(m.tokens),
+        ...structuredClone({ ...m, keys: undefined }), keys: new Set(m.keys),
         id: String(this.nextMessageId++), folderId: target.id, uid: target.uidNext, modseq, deliveryKey: null,
       };
       this.addMessage(target, copy);
@@ -372,8 +373,8 @@ export class MemoryMessageStore implements MessageStore {
 
   async search(folderId: string, tokens: string[]): Promise<number[]> {
     const folder = this.folderById(folderId);
-    const wanted = normalizeTokens(tokens);
-    return folder.messages.filter((m) => wanted.every((t) => m.tokens.has(t))).map((m) => m.uid);
+    const wanted = searchKeys(tokens);
+    return folder.messages.filter((m) => wanted.every((k) => m.keys.has(k))).map((m) => m.uid);
   }
 
   async changesSince(folderId: string, modseq: number): Promise<ChangesSince> {

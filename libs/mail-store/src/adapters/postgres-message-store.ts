@@ -7,6 +7,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { Pool, PoolClient } from 'pg';
+import { isSearchKeyList, searchKeys, type SearchKeyList } from '@dizi/domain/search-key';
 import type { BlobRange, BlobStore, StoredBlob } from '../ports/blob-store';
 import {
   BlobNotStoredError, DEFAULT_FOLDERS, FolderExistsError, FolderNotFoundError, FolderOperationError, INBOX,
@@ -19,7 +20,7 @@ import {
 import type { MailboxEvent, Notifier } from '../ports/notifier';
 import {
   DELETED, SEEN, applyFlagMode, hasFlag, isSameOrChild, normalizeFlags, normalizeFolderName, normalizeRanges,
-  normalizeTokens, parentNames, sameFlags, servedSize,
+  parentNames, sameFlags, servedSize,
 } from '../message-rules';
 import { GroupCommit } from '../group-commit';
 import { jsonForPostgres } from '../json-for-postgres';
@@ -399,7 +400,7 @@ export class PostgresMessageStore implements MessageStore {
             base_subject: text(sort.baseSubject), from_addr: text(sort.from), to_addr: text(sort.to), cc_addr: text(sort.cc),
             sent_date: sort.sentDate ?? null, message_id: text(sort.messageId), in_reply_to: text(sort.inReplyTo),
             refs: (sort.references ?? []).map(stripNul), attachment_names: (sort.attachmentNames ?? []).map(stripNul),
-            search: normalizeTokens(m.searchTokens ?? []), delivery_key: m.deliveryKey ?? null,
+            search_keys: keyList(m.searchKeys), delivery_key: m.deliveryKey ?? null,
             ...imapFormatColumns(m.summary),
           });
           placed.push({ i: p.i, folder: row, uid, modseq, size });
@@ -420,14 +421,14 @@ export class PostgresMessageStore implements MessageStore {
         const { rows: inserted } = await c.query<{ id: string; folder_id: string; uid: number }>(
           `WITH ins AS (INSERT INTO message (mailbox_id, folder_id, uid, modseq, flags, internal_date, size, blob_hash, header_prefix,
              summary, subject, base_subject, from_addr, to_addr, cc_addr, sent_date, message_id, in_reply_to, refs,
-             attachment_names, search, delivery_key, imap_envelope, imap_bodystructure)
+             attachment_names, search_keys, delivery_key, imap_envelope, imap_bodystructure)
            SELECT mailbox_id, folder_id, uid, modseq, flags, internal_date, size, blob_hash, header_prefix, summary, subject,
              base_subject, from_addr, to_addr, cc_addr, sent_date, message_id, in_reply_to, refs, attachment_names,
-             array_to_tsvector(search), delivery_key, imap_envelope, imap_bodystructure
+             ('{' || search_keys || '}')::int8[], delivery_key, imap_envelope, imap_bodystructure
              FROM json_to_recordset($1::json) AS r(mailbox_id uuid, folder_id uuid, uid integer, modseq bigint, flags text[],
                internal_date timestamptz, size integer, blob_hash text, header_prefix text, summary jsonb, subject text,
                base_subject text, from_addr text, to_addr text, cc_addr text, sent_date timestamptz, message_id text,
-               in_reply_to text, refs text[], attachment_names text[], search text[], delivery_key text, imap_envelope text,
+               in_reply_to text, refs text[], attachment_names text[], search_keys text, delivery_key text, imap_envelope text,
                imap_bodystructure text)
            ON CONFLICT (delivery_key) DO NOTHING RETURNING id, folder_id, uid),
            f AS (UPDATE folder f SET uid_next = d.uid_next, highest_modseq = d.modseq, message_count = f.message_count + d.n,
@@ -588,10 +589,10 @@ export class PostgresMessageStore implements MessageStore {
       await c.query(
         `INSERT INTO message (mailbox_id, folder_id, uid, modseq, flags, internal_date, size, blob_hash, header_prefix,
            summary, subject, base_subject, from_addr, to_addr, cc_addr, sent_date, message_id, in_reply_to, refs,
-           attachment_names, search, imap_envelope, imap_bodystructure)
+           attachment_names, search_keys, imap_envelope, imap_bodystructure)
          SELECT $1, $2, d.new_uid, $3, m.flags, m.internal_date, m.size, m.blob_hash, m.header_prefix,
            m.summary, m.subject, m.base_subject, m.from_addr, m.to_addr, m.cc_addr, m.sent_date, m.message_id, m.in_reply_to, m.refs,
-           m.attachment_names, m.search, m.imap_envelope, m.imap_bodystructure
+           m.attachment_names, m.search_keys, m.imap_envelope, m.imap_bodystructure
            FROM message m JOIN unnest($4::bigint[], $5::int[]) AS d(id, new_uid) ON m.id = d.id
           ORDER BY d.new_uid`,
         [target.mailbox_id, target.id, modseq, rows.map((r) => r.id), map.map((x) => x.targetUid)],
@@ -649,11 +650,11 @@ export class PostgresMessageStore implements MessageStore {
 
   async search(folderId: string, tokens: string[]): Promise<number[]> {
     await this.folderById(this.pool, folderId);
-    const normalized = normalizeTokens(tokens);
-    const { rows } = normalized.length === 0
+    const keys = searchKeys(tokens);
+    const { rows } = keys.length === 0
       ? await this.pool.query<{ uid: number }>(`SELECT uid FROM message WHERE folder_id = $1 ORDER BY uid`, [folderId])
       : await this.pool.query<{ uid: number }>(
-        `SELECT uid FROM message WHERE folder_id = $1 AND search @@ $2::tsquery ORDER BY uid`, [folderId, tsquery(normalized)],
+        `SELECT uid FROM message WHERE folder_id = $1 AND search_keys @> $2::int8[] ORDER BY uid`, [folderId, [...keys]],
       );
     return rows.map((r) => r.uid);
   }
@@ -868,7 +869,7 @@ interface NewMessageRow {
   mailbox_id: string; folder_id: string; uid: number; modseq: number; flags: string[]; internal_date: Date; size: number;
   blob_hash: string; header_prefix: string; summary: unknown; subject: string | null; base_subject: string | null;
   from_addr: string | null; to_addr: string | null; cc_addr: string | null; sent_date: Date | null; message_id: string | null;
-  in_reply_to: string | null; refs: string[]; attachment_names: string[]; search: string[]; delivery_key: string | null;
+  in_reply_to: string | null; refs: string[]; attachment_names: string[]; search_keys: SearchKeyList; delivery_key: string | null;
   imap_envelope: string | null; imap_bodystructure: string | null;
 }
 
@@ -984,9 +985,11 @@ function mergeRanges(ranges: NumberRange[]): NumberRange[] {
   return out;
 }
 
-/** Tokens become quoted lexemes ANDed together; quoting keeps `&`, `:`, `!` or quotes inside a token literal. */
-function tsquery(tokens: string[]): string {
-  return tokens.map((t) => `'${t.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`).join(' & ');
+/** A message's key list, checked: PostgreSQL would refuse a malformed one, with the whole batch. */
+function keyList(list: SearchKeyList | undefined): SearchKeyList {
+  if (list === undefined) return '';
+  if (!isSearchKeyList(list)) throw new TypeError('searchKeys is not a search key list (libs/domain search-key.ts)');
+  return list;
 }
 
 // PostgreSQL text and jsonb cannot hold NUL characters, which hostile headers do contain.

@@ -4,6 +4,7 @@
  * quota usage changes in the same transaction. Notifications go out after commit.
  */
 import type { Readable } from 'node:stream';
+import type { SearchKeyList } from '@dizi/domain/search-key';
 import type { BlobPutOptions, BlobRange, StoredBlob } from './blob-store';
 
 export type SpecialUse = 'inbox' | 'sent' | 'drafts' | 'trash' | 'junk' | 'virus';
@@ -64,8 +65,11 @@ export interface NewMessage {
   /** Parsed envelope, body structure and part offsets (libs/mime), stored as JSON as given. */
   summary: unknown;
   sortFields?: SortFields;
-  /** Search words (already segmented, CJK bigrams included); stored lowercased, matched exactly, ANDed. */
-  searchTokens?: string[];
+  /**
+   * The message's search lexemes (words, their pieces, CJK bigrams: libs/mime search-tokens.ts) as 53-bit keys
+   * (libs/domain search-key.ts), made where the message was summarised; `search` finds the messages holding keys.
+   */
+  searchKeys?: SearchKeyList;
   /** Idempotency key of one (inbound message, recipient) delivery: a second append with it is a no-op. */
   deliveryKey?: string;
 }
@@ -242,7 +246,10 @@ export interface MessageStore {
   move(folderId: string, uids: NumberRange[], targetFolderId: string): Promise<MoveResult>;
   /** Removes the \Deleted messages (among `uids` when given). */
   expunge(folderId: string, uids?: NumberRange[]): Promise<ExpungeResult>;
-  /** UIDs (ascending) of messages carrying every token. */
+  /**
+   * UIDs (ascending) of messages whose keys include those of every lexeme (case-folded as indexed). Two lexemes may
+   * share a key (rarely): a caller that needs certainty checks the text.
+   */
   search(folderId: string, tokens: string[]): Promise<number[]>;
   /** One consistent snapshot: `changed` holds no change newer than `highestModseq`. */
   changesSince(folderId: string, modseq: number): Promise<ChangesSince>;
