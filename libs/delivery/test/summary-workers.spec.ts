@@ -211,7 +211,7 @@ describe('SummaryWorkers', () => {
     // The cases mean what they say.
     expect(await inProcess(MESSAGES['malformed, oversized header'])).toBeNull();
     expect(await inProcess(MESSAGES['malformed, NUL in a header word'])).not.toBeNull();
-    expect(parseSearchKeyList(JSON.parse(viaWorkers[names.indexOf('chinese')]).searchKeys)).toContain(searchKey('中文'));
+    expect(parseSearchKeyList(JSON.parse(viaWorkers[names.indexOf('chinese')]!).searchKeys)).toContain(searchKey('中文'));
   });
 
   it('summarises messages lent from shared memory where they lie, one post each with no bytes in it', async () => {

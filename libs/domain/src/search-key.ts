@@ -23,22 +23,17 @@ function mix(h: number): number {
  * whole and 21 bits of the other, as an integer in [0, 2^53). A lone surrogate counts as U+FFFD, as in Buffer.from.
  */
 export function searchKey(lexeme: string): number {
-  let a = 0x811c9dc5;
-  let b = 0x9747b28c;
-  const byte = (x: number): void => {
-    a = Math.imul(a ^ x, 0x01000193);
-    b = Math.imul(b ^ x, 0x5bd1e995);
-    b ^= b >>> 15;
-  };
+  ha = 0x811c9dc5;
+  hb = 0x9747b28c;
   for (let i = 0; i < lexeme.length; i++) {
     let c = lexeme.charCodeAt(i);
     if (c < 0x80) {
-      byte(c);
+      feed(c);
       continue;
     }
     if (c < 0x800) {
-      byte(0xc0 | (c >> 6));
-      byte(0x80 | (c & 0x3f));
+      feed(0xc0 | (c >> 6));
+      feed(0x80 | (c & 0x3f));
       continue;
     }
     if (c >= 0xd800 && c <= 0xdfff) {
@@ -46,19 +41,29 @@ export function searchKey(lexeme: string): number {
       if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
         c = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
         i++;
-        byte(0xf0 | (c >> 18));
-        byte(0x80 | ((c >> 12) & 0x3f));
-        byte(0x80 | ((c >> 6) & 0x3f));
-        byte(0x80 | (c & 0x3f));
+        feed(0xf0 | (c >> 18));
+        feed(0x80 | ((c >> 12) & 0x3f));
+        feed(0x80 | ((c >> 6) & 0x3f));
+        feed(0x80 | (c & 0x3f));
         continue;
       }
       c = 0xfffd;
     }
-    byte(0xe0 | (c >> 12));
-    byte(0x80 | ((c >> 6) & 0x3f));
-    byte(0x80 | (c & 0x3f));
+    feed(0xe0 | (c >> 12));
+    feed(0x80 | ((c >> 6) & 0x3f));
+    feed(0x80 | (c & 0x3f));
   }
-  return mix(a) + (mix(b) & 0x1fffff) * TWO_32;
+  return mix(ha) + (mix(hb) & 0x1fffff) * TWO_32;
+}
+
+// The two hashes being computed (module state rather than a closure per call: searchKey runs for every lexeme).
+let ha = 0;
+let hb = 0;
+
+function feed(x: number): void {
+  ha = Math.imul(ha ^ x, 0x01000193);
+  hb = Math.imul(hb ^ x, 0x5bd1e995);
+  hb ^= hb >>> 15;
 }
 
 /** The lexeme as indexed: NUL removed, lower case; '' is never indexed. */
@@ -86,7 +91,37 @@ export function searchKeys(lexemes: Iterable<string>): Float64Array {
 export type SearchKeyList = string;
 
 export function searchKeyList(lexemes: Iterable<string>): SearchKeyList {
-  return searchKeys(lexemes).join(',');
+  return formatKeyList(searchKeys(lexemes));
+}
+
+/** Writes n (below 10^8, an int32) in decimal at `at`, zero-padded to `width` digits; returns the end. */
+function writeDigits(out: Buffer, at: number, value: number, width: number): number {
+  // As an int32, so that % and / stay integer operations (on a double, % is a call to fmod).
+  let n = value | 0;
+  let length = 1;
+  for (let m = n; m >= 10; m = (m / 10) | 0) length++;
+  if (length < width) length = width;
+  for (let w = at + length - 1; w >= at; w--) {
+    out[w] = 48 + (n % 10);
+    n = (n / 10) | 0;
+  }
+  return at + length;
+}
+
+/**
+ * Keys as decimal text written byte by byte, each as two int32 halves of up to 8 digits: a typed array's join
+ * formats each key as a double, several times slower, and a message of prose has ten thousand keys.
+ */
+function formatKeyList(keys: Float64Array): SearchKeyList {
+  const out = Buffer.allocUnsafe(keys.length * 17);
+  let at = 0;
+  for (let i = 0; i < keys.length; i++) {
+    if (i > 0) out[at++] = 44;
+    const key = keys[i];
+    const high = Math.floor(key / 1e8);
+    at = high > 0 ? writeDigits(out, writeDigits(out, at, high, 0), key - high * 1e8, 8) : writeDigits(out, at, key, 0);
+  }
+  return out.latin1Slice(0, at);
 }
 
 const KEY_LIST = /^(?:\d{1,16}(?:,\d{1,16})*)?$/;

@@ -5,11 +5,12 @@ import type { MtaContext } from '../context';
 import type { RunningRole } from './role';
 
 const SWEEP_EVERY_MS = 3_000;
+const SEARCH_MERGE_EVERY_MS = 2_000;
 const HOUSEKEEPING_EVERY_MS = 3600_000;
 
 /**
  * Periodic work of the mail flow: the spool sweeper every few seconds (re-enqueues what no job finished, closes and
- * purges finished messages), and hourly housekeeping (mail log retention, blob garbage collection). Every step is
+ * purges finished messages), the search index's bulk merge every two seconds, and hourly housekeeping (mail log retention, blob garbage collection). Every step is
  * idempotent, so several nodes may run this role at once.
  */
 export async function startSchedulerRole(ctx: MtaContext): Promise<RunningRole> {
@@ -37,6 +38,10 @@ export async function startSchedulerRole(ctx: MtaContext): Promise<RunningRole> 
     every(SWEEP_EVERY_MS, 'sweep', async () => {
       const r = await sweeper.sweep();
       if (r.deliveryJobs + r.outboundJobs + r.purged > 0) logger.debug(r, 'spool swept');
+    }),
+    every(SEARCH_MERGE_EVERY_MS, 'search-index', async () => {
+      const pages = await ctx.store.mergeSearchIndex();
+      if (pages > 0) logger.debug({ pages }, 'search index merged');
     }),
     every(HOUSEKEEPING_EVERY_MS, 'housekeeping', async () => {
       await purgeMailLogs(ctx.pool, ctx.settings.smtp.logRetentionDays);

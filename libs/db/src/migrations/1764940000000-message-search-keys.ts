@@ -10,7 +10,8 @@ const BATCH = 500;
  * (one 300 KB message of prose: 18 ms for tsvector + GIN, under 5 ms for the keys).
  *
  * Messages already stored are rekeyed from their tsvector's lexemes, which are the indexed lexemes as given, in
- * batches, with progress reported; the index is built once at the end.
+ * batches, with progress reported; the index is built once at the end. New keys wait in the index's pending list,
+ * which may grow to 32 MB, until the scheduler merges them in bulk (libs/mail-store mergeSearchIndex).
  */
 export class MessageSearchKeys1764940000000 implements MigrationInterface {
   name = 'MessageSearchKeys1764940000000';
@@ -38,7 +39,8 @@ export class MessageSearchKeys1764940000000 implements MigrationInterface {
     }
     await q.query(`DROP INDEX message_search_idx`);
     await q.query(`ALTER TABLE message DROP COLUMN search`);
-    await q.query(`CREATE INDEX message_search_keys_idx ON message USING gin (search_keys)`);
+    // Keys wait in the pending list (up to 32 MB) until the scheduler merges them in bulk (mergeSearchIndex).
+    await q.query(`CREATE INDEX message_search_keys_idx ON message USING gin (search_keys) WITH (gin_pending_list_limit = 32768)`);
   }
 
   /** Back to an empty tsvector: keys cannot be turned back into lexemes, so SEARCH finds nothing stored before. */

@@ -256,6 +256,11 @@ export interface MessageStore {
 
   /** Deletes blobs unreferenced for longer than the grace period. */
   collectGarbage(): Promise<GarbageCollection>;
+  /**
+   * Folds the search keys of messages stored since the last call into the search index in one bulk merge (run every
+   * few seconds by the scheduler; a store that indexes at once has nothing to do). Returns the units merged (pages).
+   */
+  mergeSearchIndex(): Promise<number>;
 }
 
 /** Base of every store error; `imapCode`/`smtpCode` are the wire answers, mapped once at the protocol boundary. */
