@@ -575,31 +575,33 @@ describe('local delivery', () => {
       expect(await inbox(a)).toHaveLength(2);
     });
 
-    it('indexes from the keys the spool writer keeps instead of the text, and stores neither with the copy', async () => {
-      const id = await mailbox('lexemes@d.test');
+    it('copies the keys the spool writer keeps apart from the summary into each copy, and stores no search text', async () => {
+      const ids = [await mailbox('lexemes@d.test'), await mailbox('lexemes2@d.test')];
       const { raw } = message({ from: 's@ext.test', to: 'lexemes@d.test', subject: 'Lexemes 海淀', body: 'the zebrafish report' });
-      const spoolId = await spool(raw, 's@ext.test', ['lexemes@d.test'], { enqueue: false });
+      const spoolId = await spool(raw, 's@ext.test', ['lexemes@d.test', 'lexemes2@d.test'], { enqueue: false });
       const kept = spoolSummary(await summariseMessage(raw));
-      expect(kept.searchText).toBeUndefined();
-      expect(parseSearchKeyList(kept.searchKeys!)).toEqual(expect.arrayContaining([searchKey('zebrafish'), searchKey('海淀')]));
-      await pool.query(`UPDATE spool_message SET summary = $2 WHERE id = $1`, [spoolId, JSON.stringify(kept)]);
-      expect(await delivery.deliverMessages([spoolId])).toEqual([{ due: 1, finished: 1 }]);
-      const folder = await store.getFolder(id, { name: 'INBOX' });
-      expect(await store.search(folder.id, ['zebrafish'])).toHaveLength(1);
-      expect(await store.search(folder.id, ['海淀', 'lexemes'])).toHaveLength(1);
-      expect(await store.search(folder.id, ['zebra-fish'])).toHaveLength(0);
-      const { rows: [m] } = await pool.query(`SELECT summary FROM message WHERE mailbox_id = $1`, [id]);
-      expect(m.summary.searchKeys).toBeUndefined();
-      expect(m.summary.searchText).toBeUndefined();
-      expect(m.summary.envelope).toBeTruthy();
+      expect(kept.summary.searchText).toBeUndefined();
+      expect(parseSearchKeyList(kept.searchKeys)).toEqual(expect.arrayContaining([searchKey('zebrafish'), searchKey('海淀')]));
+      await pool.query(`UPDATE spool_message SET summary = $2, search_keys = $3 WHERE id = $1`, [spoolId, JSON.stringify(kept.summary), `{${kept.searchKeys}}`]);
+      expect(await delivery.deliverMessages([spoolId])).toEqual([{ due: 2, finished: 2 }]);
+      for (const id of ids) {
+        const folder = await store.getFolder(id, { name: 'INBOX' });
+        expect(await store.search(folder.id, ['zebrafish'])).toHaveLength(1);
+        expect(await store.search(folder.id, ['海淀', 'lexemes'])).toHaveLength(1);
+        expect(await store.search(folder.id, ['zebra-fish'])).toHaveLength(0);
+        const { rows: [m] } = await pool.query(`SELECT summary, search_keys::text[] AS keys FROM message WHERE mailbox_id = $1`, [id]);
+        expect(m.keys.join(',')).toBe(kept.searchKeys);
+        expect(m.summary.searchKeys).toBeUndefined();
+        expect(m.summary.searchText).toBeUndefined();
+        expect(m.summary.envelope).toBeTruthy();
+      }
     });
 
     it('indexes a message spooled by an earlier version, which kept the lexemes themselves', async () => {
       const id = await mailbox('older@d.test');
       const { raw } = message({ from: 's@ext.test', to: 'older@d.test', subject: 'Older 朝阳', body: 'an okapi sighting' });
       const spoolId = await spool(raw, 's@ext.test', ['older@d.test'], { enqueue: false });
-      const { searchKeys: _keys, ...rest } = spoolSummary(await summariseMessage(raw));
-      const older = { ...rest, searchTokens: ['older', '朝阳', 'okapi', 'sighting'] };
+      const older = { ...spoolSummary(await summariseMessage(raw)).summary, searchTokens: ['older', '朝阳', 'okapi', 'sighting'] };
       await pool.query(`UPDATE spool_message SET summary = $2 WHERE id = $1`, [spoolId, JSON.stringify(older)]);
       expect(await delivery.deliverMessages([spoolId])).toEqual([{ due: 1, finished: 1 }]);
       const folder = await store.getFolder(id, { name: 'INBOX' });

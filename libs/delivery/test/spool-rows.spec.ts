@@ -6,13 +6,14 @@ import type { SpoolRequest } from '@dizi/smtp/inbound/ports';
 // Test infrastructure, not a runtime dependency of the delivery lib.
 import { createTestDatabase, type TestDatabase } from '@dizi/testing/test-database';
 import { insertSpoolRows, type SpoolRow } from '../src/inbound/spool-rows';
+import type { SpoolSummary } from '../src/inbound/spool-summary';
 
 let db: TestDatabase;
 let pool: Pool;
 let mailboxId: string;
 const hash = (c: string) => c.repeat(64);
 
-function row(o: { blob: string; auth?: string | null; rcpts: Array<[string, 'local' | 'remote']>; summary?: string | null }): SpoolRow {
+function row(o: { blob: string; auth?: string | null; rcpts: Array<[string, 'local' | 'remote']>; summary?: SpoolSummary | null }): SpoolRow {
   const req: SpoolRequest = {
     id: randomUUID(), source: o.auth ? 'submission' : 'smtp', sessionId: `s-${randomUUID()}`, clientIp: '192.0.2.7', helo: 'client.test',
     mailFrom: 'sender@ext.test', authMailboxId: o.auth ?? null, maxBytes: 1_000_000, envId: null, dsnRet: null,
@@ -45,18 +46,22 @@ describe('insertSpoolRows', () => {
   it('commits messages, recipients and send counts of several sessions in one statement', async () => {
     const summary = JSON.stringify({ subject: 'say "hi" \\ 你好', n: [1, 2] });
     const rows = [
-      row({ blob: 'a', auth: mailboxId, rcpts: [['one@d.test', 'local'], ['far@ext.test', 'remote']], summary }),
+      row({ blob: 'a', auth: mailboxId, rcpts: [['one@d.test', 'local'], ['far@ext.test', 'remote']], summary: { json: summary, searchKeys: '3,17,9007199254740991' } }),
       row({ blob: 'a', rcpts: [['two@d.test', 'local']] }),
-      row({ blob: 'b', auth: mailboxId, rcpts: [['three@d.test', 'local']] }),
+      row({ blob: 'b', auth: mailboxId, rcpts: [['three@d.test', 'local']], summary: { json: '{}', searchKeys: '' } }),
     ];
     await insertSpoolRows(pool, rows);
 
     const { rows: messages } = await pool.query(
-      `SELECT id, blob_hash, source, auth_mailbox_id, summary FROM spool_message WHERE id = ANY($1::uuid[])`, [rows.map((r) => r.req.id)],
+      `SELECT id, blob_hash, source, auth_mailbox_id, summary, search_keys::text[] AS search_keys FROM spool_message WHERE id = ANY($1::uuid[])`,
+      [rows.map((r) => r.req.id)],
     );
     expect(messages).toHaveLength(3);
-    expect(messages.find((m) => m.id === rows[0].req.id)).toMatchObject({ source: 'submission', auth_mailbox_id: mailboxId, summary: JSON.parse(summary) });
-    expect(messages.find((m) => m.id === rows[1].req.id)).toMatchObject({ source: 'smtp', summary: null });
+    expect(messages.find((m) => m.id === rows[0].req.id)).toMatchObject({
+      source: 'submission', auth_mailbox_id: mailboxId, summary: JSON.parse(summary), search_keys: ['3', '17', '9007199254740991'],
+    });
+    expect(messages.find((m) => m.id === rows[1].req.id)).toMatchObject({ source: 'smtp', summary: null, search_keys: null });
+    expect(messages.find((m) => m.id === rows[2].req.id)).toMatchObject({ summary: {}, search_keys: [] });
     const { rows: recipients } = await pool.query(
       `SELECT message_id, address, kind, domain, dsn_notify, status FROM spool_recipient WHERE message_id = ANY($1::uuid[]) ORDER BY id`,
       [rows.map((r) => r.req.id)],

@@ -7,7 +7,7 @@ import { BuiltinWorker } from '@dizi/mail-store/adapters/builtin-worker';
 import { SharedSlots } from '@dizi/mail-store/shared-slots';
 import { summariseMessage } from '@dizi/mime/message-summary';
 import { spoolSummary } from '../src/local/message-index';
-import { InlineSummaries, type SpoolSummaryJob } from '../src/inbound/spool-summary';
+import { InlineSummaries, type SpoolSummary, type SpoolSummaryJob } from '../src/inbound/spool-summary';
 import { SummaryWorkers } from '../src/inbound/summary-workers';
 
 const CRLF = '\r\n';
@@ -146,10 +146,14 @@ const MESSAGES: Record<string, Buffer> = {
   'malformed, oversized header': Buffer.from(`Subject: ${'x'.repeat(2_000_000)}${CRLF}${CRLF}body`, 'latin1'),
 };
 
+/** A spool summary as one comparable string: the JSON, then the key list on a line of its own. */
+const text = (s: SpoolSummary): string => `${s.json}\n${s.searchKeys}`;
+
 /** What PgSpoolWriter stored before summaries moved to worker threads, computed here in process. */
 async function inProcess(raw: Buffer): Promise<string | null> {
   try {
-    return JSON.stringify(spoolSummary(await summariseMessage(raw))).replaceAll('\\u0000', '');
+    const { summary, searchKeys } = spoolSummary(await summariseMessage(raw));
+    return `${JSON.stringify(summary).replaceAll('\\u0000', '')}\n${searchKeys}`;
   } catch {
     return null;
   }
@@ -166,7 +170,7 @@ async function feed(job: SpoolSummaryJob, raw: Buffer, seed = 1): Promise<string
     if (!more) await new Promise((r) => job.sink.once('drain', r));
   }
   job.sink.end();
-  return job.json.catch(() => null);
+  return job.summary.then(text, () => null);
 }
 
 const threadsOf = (pool: SummaryWorkers) => (pool as unknown as { threads: Array<{ worker: { terminate(): Promise<number>; exited: Promise<void> }; ready: boolean }> }).threads;
@@ -211,7 +215,7 @@ describe('SummaryWorkers', () => {
     // The cases mean what they say.
     expect(await inProcess(MESSAGES['malformed, oversized header'])).toBeNull();
     expect(await inProcess(MESSAGES['malformed, NUL in a header word'])).not.toBeNull();
-    expect(parseSearchKeyList(JSON.parse(viaWorkers[names.indexOf('chinese')]!).searchKeys)).toContain(searchKey('中文'));
+    expect(parseSearchKeyList(viaWorkers[names.indexOf('chinese')]!.split('\n')[1])).toContain(searchKey('中文'));
   });
 
   it('summarises messages lent from shared memory where they lie, one post each with no bytes in it', async () => {
@@ -229,7 +233,7 @@ describe('SummaryWorkers', () => {
           const bytes = slots.take(MESSAGES[name].length)!;
           bytes.set(MESSAGES[name]);
           try {
-            return await pool!.summarise(bytes).catch(() => null);
+            return await pool!.summarise(bytes).then(text, () => null);
           } finally {
             bytes.fill(0x2e);
             slots.give(bytes);
@@ -245,7 +249,7 @@ describe('SummaryWorkers', () => {
       }
       expect(posted).toHaveBeenCalledTimes(names.length);
       // A Buffer of its own goes as a copy, with the same result.
-      expect(await pool.summarise(Buffer.from(MESSAGES.plain))).toBe(await inProcess(MESSAGES.plain));
+      expect(text(await pool.summarise(Buffer.from(MESSAGES.plain)))).toBe(await inProcess(MESSAGES.plain));
       expect(posted.mock.calls.at(-1)![0]).toHaveProperty('chunk');
     } finally {
       posted.mockRestore();
@@ -292,7 +296,7 @@ describe('SummaryWorkers', () => {
     // Batches left before the end: the summary is under way.
     expect(pool.exchanged.posts).toBeGreaterThanOrEqual(2);
     job.sink.end();
-    expect(await job.json).toBe(await inProcess(raw));
+    expect(text(await job.summary)).toBe(await inProcess(raw));
     // One post per batch, the last with the end; not one per chunk.
     expect(pool.exchanged.posts).toBe(Math.ceil(raw.length / batchBytes));
   });
@@ -307,7 +311,7 @@ describe('SummaryWorkers', () => {
     while (!(threadsOf(pool)[0] as unknown as { ready: boolean }).ready) await new Promise((r) => setTimeout(r, 20));
     const [first] = threadsOf(pool);
     await first.worker.terminate();
-    await expect(job.json).rejects.toThrow(/exited/);
+    await expect(job.summary).rejects.toThrow(/exited/);
     expect(lost).toHaveLength(1);
     // The rest of the message is still taken (for the blob side of the tee) and dropped.
     const finished = new Promise((r) => job.sink.once('finish', r));
@@ -337,14 +341,14 @@ describe('SummaryWorkers', () => {
     const raw = MESSAGES['text of 300 KB'];
     const finished = new Promise((r) => job.sink.once('finish', r));
     void feed(job, raw);
-    await expect(job.json).rejects.toThrow(/no progress for 300 ms/);
+    await expect(job.summary).rejects.toThrow(/no progress for 300 ms/);
     await finished;
     expect(lost).toHaveLength(1);
     expect(threadsOf(pool)).toHaveLength(0);
     // A message posted whole, with its end, is owed an answer too.
     const whole = pool.start();
     expect(await feed(whole, MESSAGES.plain)).toBeNull();
-    await expect(whole.json).rejects.toThrow(/no progress for 300 ms/);
+    await expect(whole.summary).rejects.toThrow(/no progress for 300 ms/);
     expect(lost).toHaveLength(2);
   });
 
@@ -353,9 +357,9 @@ describe('SummaryWorkers', () => {
     const job = pool.start();
     job.sink.write(MESSAGES.plain.subarray(0, 50));
     await pool.close();
-    await expect(job.json).rejects.toThrow(/closed/);
+    await expect(job.summary).rejects.toThrow(/closed/);
     const later = pool.start();
-    await expect(later.json).rejects.toThrow(/closed/);
+    await expect(later.summary).rejects.toThrow(/closed/);
     // Its sink still takes a whole message.
     await feed(later, MESSAGES.plain);
   });
@@ -366,7 +370,7 @@ describe('SummaryWorkers', () => {
     const script = `
       const { SummaryWorkers } = require(${JSON.stringify(workers)});
       const job = new SummaryWorkers({ size: 1 }).start();
-      job.json.then((json) => console.log('summary', JSON.parse(json).subject));
+      job.summary.then((s) => console.log('summary', JSON.parse(s.json).subject));
       job.sink.end(Buffer.from('Subject: alive?\\r\\n\\r\\nbody\\r\\n'));
     `;
     const root = join(__dirname, '..', '..', '..');

@@ -121,7 +121,7 @@ function formatKeyList(keys: Float64Array): SearchKeyList {
     const high = Math.floor(key / 1e8);
     at = high > 0 ? writeDigits(out, writeDigits(out, at, high, 0), key - high * 1e8, 8) : writeDigits(out, at, key, 0);
   }
-  return out.latin1Slice(0, at);
+  return out.toString('latin1', 0, at);
 }
 
 const KEY_LIST = /^(?:\d{1,16}(?:,\d{1,16})*)?$/;

@@ -17,7 +17,7 @@ import type { MessageStore } from '@dizi/mail-store/ports/message-store';
 import type { SharedSlots } from '@dizi/mail-store/shared-slots';
 import type { InboundLogger, SpoolReceipt, SpoolRequest, SpoolWriter } from '@dizi/smtp/inbound/ports';
 import type { MailQueues } from '../queue/mail-queues';
-import { InlineSummaries, type SpoolSummariser } from './spool-summary';
+import { InlineSummaries, type SpoolSummariser, type SpoolSummary } from './spool-summary';
 import { insertSpoolRows, type SpoolRow } from './spool-rows';
 import { SummaryWorkers } from './summary-workers';
 
@@ -80,7 +80,7 @@ export class PgSpoolWriter implements SpoolWriter {
   }
 
   /** Through a shared slot when the message fits one and one is free; streamed otherwise. */
-  private async held(req: SpoolRequest, content: Readable, slots: SharedSlots): Promise<{ blob: StoredBlob; summary: string | null }> {
+  private async held(req: SpoolRequest, content: Readable, slots: SharedSlots): Promise<{ blob: StoredBlob; summary: SpoolSummary | null }> {
     const gathered = await gather(content, slots.slotBytes, req.maxBytes);
     if (gathered.rest) return this.streamed(req, gathered.rest);
     const bytes = slots.take(gathered.size);
@@ -97,7 +97,7 @@ export class PgSpoolWriter implements SpoolWriter {
    * A message held whole goes to the blob store and the summariser at once. Both have stopped reading `bytes` when
    * this settles, also when one of them failed: the caller may then reuse them.
    */
-  private async whole(req: SpoolRequest, bytes: Buffer): Promise<{ blob: StoredBlob; summary: string | null }> {
+  private async whole(req: SpoolRequest, bytes: Buffer): Promise<{ blob: StoredBlob; summary: SpoolSummary | null }> {
     const summarising = this.summaries.summarise(bytes).catch((err: unknown) => {
       this.deps.logger.warn({ err: String(err), id: req.id }, 'message summary failed');
       return null;
@@ -108,9 +108,9 @@ export class PgSpoolWriter implements SpoolWriter {
   }
 
   /** A message too big to hold whole is read once, as it streams in, by both. */
-  private async streamed(req: SpoolRequest, content: Readable): Promise<{ blob: StoredBlob; summary: string | null }> {
+  private async streamed(req: SpoolRequest, content: Readable): Promise<{ blob: StoredBlob; summary: SpoolSummary | null }> {
     const toBlob = new PassThrough();
-    const { sink: toSummary, json } = this.summaries.start();
+    const { sink: toSummary, summary } = this.summaries.start();
     // Their consumers may attach late (after an await); the failure reaches us through putBlob and summarising.
     toBlob.on('error', () => undefined);
     toSummary.on('error', () => undefined);
@@ -122,7 +122,7 @@ export class PgSpoolWriter implements SpoolWriter {
       toSummary.destroy(err);
     });
     let abandoned = false;
-    const summarising = json.catch((err: unknown) => {
+    const summarising = summary.catch((err: unknown) => {
       // A summary is a convenience for delivery (it can parse again); never refuse mail for it. The sink keeps
       // taking the rest of the message.
       if (!abandoned) this.deps.logger.warn({ err: String(err), id: req.id }, 'message summary failed');

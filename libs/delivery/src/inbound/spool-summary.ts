@@ -1,23 +1,32 @@
 /**
  * The summary the spool keeps for a message (spool_message.summary), computed while DATA streams in: in process
- * (InlineSummaries) or in worker threads (summary-workers.ts), which run the same spoolSummaryJson.
+ * (InlineSummaries) or in worker threads (summary-workers.ts), which run the same spoolSummaryOf.
  */
 import { PassThrough, type Readable, type Writable } from 'node:stream';
+import type { SearchKeyList } from '@dizi/domain/search-key';
 import { jsonForPostgres } from '@dizi/mail-store/json-for-postgres';
 import { summariseMessage, type MessageSummary } from '@dizi/mime/message-summary';
 import { spoolSummary } from '../local/message-index';
 
 /**
- * The summary as the spool keeps it (search lexemes instead of the text, see spoolSummary). jsonb refuses \u0000;
- * the scanner already refused NUL in DATA, this guards decoded header text.
+ * What the spool keeps of a message's summary: the summary as JSON (spool_message.summary), and apart from it the
+ * keys of its search lexemes (spool_message.search_keys), which delivery copies into each message row in SQL
+ * without reading them (a message of prose has some ten thousand).
  */
-export function spoolSummaryJson(summary: MessageSummary): string {
-  return jsonForPostgres(spoolSummary(summary));
+export interface SpoolSummary {
+  json: string;
+  searchKeys: SearchKeyList;
 }
 
-/** Reads a whole message (streamed, or at hand) and returns its spool summary JSON; rejects when it cannot be parsed. */
-export async function summariseForSpool(source: Readable | Buffer): Promise<string> {
-  return spoolSummaryJson(await summariseMessage(source));
+/** jsonb refuses \u0000; the scanner already refused NUL in DATA, this guards decoded header text. */
+export function spoolSummaryOf(summary: MessageSummary): SpoolSummary {
+  const { summary: kept, searchKeys } = spoolSummary(summary);
+  return { json: jsonForPostgres(kept), searchKeys };
+}
+
+/** Reads a whole message (streamed, or at hand) and returns its spool summary; rejects when it cannot be parsed. */
+export async function summariseForSpool(source: Readable | Buffer): Promise<SpoolSummary> {
+  return spoolSummaryOf(await summariseMessage(source));
 }
 
 /** One message being summarised: its bytes are written into `sink`, then `json` settles. */
@@ -28,7 +37,7 @@ export interface SpoolSummaryJob {
    */
   sink: Writable;
   /** Rejects when there is no summary (parse error, worker crash or stall, closed): the spool row then has none. */
-  json: Promise<string>;
+  summary: Promise<SpoolSummary>;
 }
 
 export interface SpoolSummariser {
@@ -37,7 +46,7 @@ export interface SpoolSummariser {
    * The summary of a message held whole. The bytes must not change until the promise settles (a view into shared
    * memory is read there by a worker, which has stopped when this settles).
    */
-  summarise(bytes: Buffer): Promise<string>;
+  summarise(bytes: Buffer): Promise<SpoolSummary>;
   close(): Promise<void>;
 }
 
@@ -45,15 +54,15 @@ export interface SpoolSummariser {
 export class InlineSummaries implements SpoolSummariser {
   start(): SpoolSummaryJob {
     const sink = new PassThrough();
-    const json = summariseForSpool(sink);
-    // Drained from here on so the tee keeps moving; the caller sees the failure through `json`.
-    json.catch(() => {
+    const summary = summariseForSpool(sink);
+    // Drained from here on so the tee keeps moving; the caller sees the failure through `summary`.
+    summary.catch(() => {
       if (!sink.destroyed) sink.resume();
     });
-    return { sink, json };
+    return { sink, summary };
   }
 
-  summarise(bytes: Buffer): Promise<string> {
+  summarise(bytes: Buffer): Promise<SpoolSummary> {
     return summariseForSpool(bytes);
   }
 

@@ -37,7 +37,7 @@ function flushSoon(): void {
 
 function summarise(id: number, source: PassThrough | Buffer): void {
   summariseForSpool(source).then(
-    (json) => done.push([id, json, null]),
+    (summary) => done.push([id, summary, null]),
     (err: unknown) => done.push([id, null, err instanceof Error ? err.message : String(err)]),
   ).finally(() => {
     messages.delete(id);

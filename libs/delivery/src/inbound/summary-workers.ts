@@ -1,7 +1,7 @@
 /**
  * Spool summaries computed by a small pool of worker threads. Parsing and tokenising a message costs the mail node's
  * main thread about as much as everything else it does for that message (half of it for 300 KB messages); with this
- * pool the main thread only copies the bytes across and receives one JSON string per message.
+ * pool the main thread only copies the bytes across and receives one summary (JSON text and a key list) per message.
  *
  * What costs the main thread is the number of messages exchanged, not their bytes: each post wakes a worker, which on
  * a busy machine preempts the event loop, and each reply is a message event. So a message's bytes are gathered here
@@ -15,7 +15,7 @@
  * Each message stays on one worker (its parser state lives there). Messages, kept small:
  *   to a worker:   { id, start?, chunk?: ArrayBuffer (transferred) | at + length (shared memory), end?, abort? }
  *   from a worker: { ready } once its modules are loaded, then per turn of its event loop
- *                  { acks: [id, bytes, id, bytes…], done: [[id, json | null, error | null]…] }
+ *                  { acks: [id, bytes, id, bytes…], done: [[id, summary | null, error | null]…] }
  * Only a batch without the end is acknowledged, once the summariser took it; a message may have maxInFlightBytes
  * posted and unacknowledged, beyond which its sink stops calling back and the tee upstream waits, as it waits for
  * the in-process summariser. A message thus holds at most about batchBytes here plus batchBytes + maxInFlightBytes
@@ -26,7 +26,7 @@ import { extname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { BuiltinWorker } from '@dizi/mail-store/adapters/builtin-worker';
 import { copyChunks } from '@dizi/mail-store/copy-chunks';
-import type { SpoolSummariser, SpoolSummaryJob } from './spool-summary';
+import type { SpoolSummariser, SpoolSummary, SpoolSummaryJob } from './spool-summary';
 
 export interface ToSummaryWorker {
   id: number;
@@ -39,7 +39,7 @@ export interface ToSummaryWorker {
   abort?: true;
 }
 
-export type SummaryResult = [id: number, json: string | null, error: string | null];
+export type SummaryResult = [id: number, summary: SpoolSummary | null, error: string | null];
 
 export interface FromSummaryWorker {
   ready?: true;
@@ -59,7 +59,7 @@ export interface SummaryWorkersOptions {
    * bounds its start (about a second: it loads the TypeScript loader and the MIME modules).
    */
   stallMs?: number;
-  /** A worker crashed or stalled (once per worker; each affected message also fails through its `json`). */
+  /** A worker crashed or stalled (once per worker; each affected message also fails through its `summary`). */
   onWorkerError?: (err: Error) => void;
   /** The worker's module (tests substitute a misbehaving one). */
   entry?: string;
@@ -114,7 +114,7 @@ interface Job {
   settled: boolean;
   /** Its bytes are in shared memory: a failure is reported only once the thread can no longer read them. */
   shared: boolean;
-  resolve(json: string): void;
+  resolve(summary: SpoolSummary): void;
   reject(err: Error): void;
 }
 
@@ -151,7 +151,7 @@ export class SummaryWorkers implements SpoolSummariser {
   }
 
   start(): SpoolSummaryJob {
-    const { job, json } = this.open();
+    const { job, summary } = this.open();
     const sink = new Writable({
       write: (chunk: Buffer, _encoding, callback) => this.write(job, chunk, callback),
       final: (callback) => {
@@ -164,16 +164,16 @@ export class SummaryWorkers implements SpoolSummariser {
         callback(err);
       },
     });
-    return { sink, json };
+    return { sink, summary };
   }
 
   /**
    * A message held whole, in one post and one reply. Bytes in the shared memory go as their place; the promise then
    * settles only once the worker has stopped reading them (its result, or its thread has exited).
    */
-  summarise(bytes: Buffer): Promise<string> {
-    const { job, json } = this.open();
-    if (job.settled) return json;
+  summarise(bytes: Buffer): Promise<SpoolSummary> {
+    const { job, summary } = this.open();
+    if (job.settled) return summary;
     job.ended = true;
     job.thread.awaiting += 1;
     const m: ToSummaryWorker = { id: job.id, end: true };
@@ -188,19 +188,19 @@ export class SummaryWorkers implements SpoolSummariser {
     }
     this.post(job, m);
     this.watch(job.thread);
-    return json;
+    return summary;
   }
 
   /** A new job on the least busy thread; settled at once (rejected) when there is none. */
-  private open(): { job: Job; json: Promise<string> } {
-    let resolve!: (json: string) => void;
+  private open(): { job: Job; summary: Promise<SpoolSummary> } {
+    let resolve!: (summary: SpoolSummary) => void;
     let reject!: (err: Error) => void;
-    const json = new Promise<string>((res, rej) => {
+    const summary = new Promise<SpoolSummary>((res, rej) => {
       resolve = res;
       reject = rej;
     });
     // Marked handled: a failure may come before the caller awaits it, and it is the caller's to report.
-    json.catch(() => undefined);
+    summary.catch(() => undefined);
     const thread = this.pick();
     const job: Job = {
       // Without a thread the job is settled at once below, and a settled job never touches its thread.
@@ -226,7 +226,7 @@ export class SummaryWorkers implements SpoolSummariser {
       // Referenced while it works for us, so a process waiting only for a summary stays alive; idle, it never does.
       if (thread.jobs.size === 1) thread.worker.hold();
     }
-    return { job, json };
+    return { job, summary };
   }
 
   /**
@@ -341,14 +341,14 @@ export class SummaryWorkers implements SpoolSummariser {
         callback();
       }
     }
-    for (const [id, json, error] of m.done ?? []) {
+    for (const [id, summary, error] of m.done ?? []) {
       const job = this.jobs.get(id);
-      if (job?.thread === thread) this.finish(job, error === null ? null : new Error(error), json);
+      if (job?.thread === thread) this.finish(job, error === null ? null : new Error(error), summary);
     }
     this.watch(thread);
   }
 
-  private finish(job: Job, err: Error | null, json: string | null): void {
+  private finish(job: Job, err: Error | null, summary: SpoolSummary | null): void {
     if (job.settled) return;
     job.settled = true;
     const thread = job.thread;
@@ -364,7 +364,7 @@ export class SummaryWorkers implements SpoolSummariser {
     const held = job.held;
     job.held = null;
     held?.();
-    if (json !== null && !err) job.resolve(json);
+    if (summary !== null && !err) job.resolve(summary);
     // A thread that is gone may still be stopping, in the middle of reading the message's shared bytes.
     else if (job.shared && thread.gone) void thread.worker.exited.then(() => job.reject(err ?? new Error('summary worker returned nothing')));
     else job.reject(err ?? new Error('summary worker returned nothing'));

@@ -72,6 +72,8 @@ interface SpoolRow {
   env_id: string | null;
   dsn_ret: 'FULL' | 'HDRS' | null;
   summary: unknown;
+  /** The search keys are in spool_message.search_keys (the summary then has none). */
+  keys_spooled: boolean;
   done_at: Date | null;
   /** Content filter findings (filter-folder.ts): header lines for every copy, and Junk/Virus instead of INBOX. */
   filter_headers: string | null;
@@ -164,7 +166,7 @@ export class LocalDelivery {
     // The messages and their due local recipients in one round trip (a job's fixed cost is mostly round trips).
     const { rows } = await pool.query<SpoolRow & { due: RecipientRow[] | null }>(
       `SELECT s.id, s.blob_hash, s.size, s.mail_from, s.source, s.auth_mailbox_id, s.received_at, s.env_id, s.dsn_ret, s.summary,
-              s.done_at, s.filter_headers, s.filter_folder,
+              s.search_keys IS NOT NULL AS keys_spooled, s.done_at, s.filter_headers, s.filter_folder,
               (SELECT json_agg(json_build_object('id', r.id::text, 'address', r.address, 'original_address', r.original_address,
                                                  'attempts', r.attempts, 'dsn_notify', r.dsn_notify) ORDER BY r.id)
                  FROM spool_recipient r
@@ -265,7 +267,7 @@ export class LocalDelivery {
   private async plan(msg: SpoolRow, due: RecipientRow[], resolver: RecipientResolver, settings: SmtpSettings): Promise<MessageWork> {
     const { pool } = this.o;
     const headers = inspectHeaders(await this.headerBlock(msg.blob_hash));
-    const indexed = indexMessage(await this.summaryOf(msg));
+    const indexed = indexMessage(await this.summaryOf(msg), msg.keys_spooled ? { spoolMessageId: msg.id } : undefined);
     const sender: SenderIdentity = {
       address: msg.mail_from.toLowerCase(),
       authenticated: msg.auth_mailbox_id !== null,
@@ -391,7 +393,7 @@ export class LocalDelivery {
 
   /** Summary of the spooled message: from the spool row, or computed once and kept there. */
   private async summaryOf(msg: SpoolRow): Promise<StoredSummary> {
-    if (isCompleteSummary(msg.summary)) return msg.summary;
+    if (isCompleteSummary(msg.summary, msg.keys_spooled)) return msg.summary;
     const summary = await summarise(await this.o.blobs.get(msg.blob_hash));
     await this.o.pool.query(`UPDATE spool_message SET summary = $2 WHERE id = $1 AND summary IS NULL`, [msg.id, JSON.stringify(summary)]);
     return summary;

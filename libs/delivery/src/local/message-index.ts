@@ -1,16 +1,17 @@
 /** From one libs/mime summary (computed once per spooled message) to what the message store keeps per copy. */
 import type { Readable } from 'node:stream';
 import { isSearchKeyList, searchKeyList, type SearchKeyList } from '@dizi/domain/search-key';
-import type { SortFields } from '@dizi/mail-store/ports/message-store';
+import type { SortFields, SpooledSearchKeys } from '@dizi/mail-store/ports/message-store';
 import { searchTextParts, summariseMessage, type MessageSummary } from '@dizi/mime/message-summary';
 import { searchTokensOf } from '@dizi/mime/search-tokens';
 
 /**
  * A summary as spool_message.summary holds it: JSON, so the date is a string. The spool writer keeps the keys of
- * the search lexemes (spoolSummary) rather than the text they come from, which may be megabytes; rows spooled by
- * earlier versions keep the lexemes or the text.
+ * the search lexemes apart, in spool_message.search_keys (spoolSummary), rather than the text they come from, which
+ * may be megabytes; rows spooled by earlier versions keep the keys, the lexemes or the text in the summary.
  */
 export type StoredSummary = Omit<MessageSummary, 'date' | 'searchText'> & { date: string | Date | null } & (
+  | { searchKeys?: undefined; searchText?: undefined; searchTokens?: undefined }
   | { searchKeys: SearchKeyList; searchText?: undefined; searchTokens?: undefined }
   | { searchTokens: string[]; searchText?: undefined; searchKeys?: undefined }
   | { searchText: MessageSummary['searchText']; searchTokens?: undefined; searchKeys?: undefined }
@@ -20,14 +21,17 @@ export interface IndexedMessage {
   /** Stored in message.summary: what IMAP needs (envelope, structure, part offsets), without the search text. */
   summary: unknown;
   sortFields: SortFields;
-  searchKeys: SearchKeyList;
+  searchKeys: SearchKeyList | SpooledSearchKeys;
 }
 
-/** True when a stored summary has everything indexing needs; older or slimmer ones are computed again. */
-export function isCompleteSummary(value: unknown): value is StoredSummary {
+/**
+ * True when a stored summary has everything indexing needs (`keysSpooled`: its keys are in the spool row); older or
+ * slimmer ones are computed again.
+ */
+export function isCompleteSummary(value: unknown, keysSpooled = false): value is StoredSummary {
   const s = value as Partial<MessageSummary & { searchTokens: unknown; searchKeys: unknown }> | null;
   return !!s && typeof s === 'object' && !!s.envelope && !!s.bodyStructure && !!s.partOffsets
-    && (!!s.searchText || Array.isArray(s.searchTokens) || isSearchKeyList(s.searchKeys));
+    && (keysSpooled || !!s.searchText || Array.isArray(s.searchTokens) || isSearchKeyList(s.searchKeys));
 }
 
 export async function summarise(source: Readable | Buffer): Promise<StoredSummary> {
@@ -35,15 +39,16 @@ export async function summarise(source: Readable | Buffer): Promise<StoredSummar
 }
 
 /**
- * The summary to keep in the spool: its search text turned into lexemes and their keys once, here (in a summary
- * thread), instead of at every delivery. The keys travel as one string, which the store hands to PostgreSQL as is.
+ * What the spool keeps: the summary without its search text, and the keys of the text's lexemes, made once, here (in
+ * a summary thread), instead of at every delivery. The keys are one string, which PostgreSQL reads as an int8[].
  */
-export function spoolSummary(s: MessageSummary): StoredSummary {
+export function spoolSummary(s: MessageSummary): { summary: StoredSummary; searchKeys: SearchKeyList } {
   const { searchText, ...kept } = s;
-  return { ...kept, searchKeys: searchKeyList(lexemes(searchText)) };
+  return { summary: kept, searchKeys: searchKeyList(lexemes(searchText)) };
 }
 
-export function indexMessage(s: StoredSummary): IndexedMessage {
+/** `spooled`: where the keys are when the summary has none (see spoolSummary). */
+export function indexMessage(s: StoredSummary, spooled?: SpooledSearchKeys): IndexedMessage {
   const { searchText, searchTokens: tokens, searchKeys: keys, ...kept } = s;
   const date = s.date ? new Date(s.date) : null;
   return {
@@ -60,7 +65,7 @@ export function indexMessage(s: StoredSummary): IndexedMessage {
       references: s.references,
       attachmentNames: s.attachmentNames,
     },
-    searchKeys: keys ?? searchKeyList(tokens ?? lexemes(searchText!)),
+    searchKeys: keys ?? (tokens ? searchKeyList(tokens) : searchText ? searchKeyList(lexemes(searchText)) : spooled ?? ''),
   };
 }
 

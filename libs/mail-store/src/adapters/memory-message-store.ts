@@ -231,7 +231,7 @@ export class MemoryMessageStore implements MessageStore {
       const message: MessageState = {
         id: String(this.nextMessageId++), folderId: folder.id, uid: folder.uidNext, modseq: folder.highestModseq + 1, flags, size,
         internalDate: m.internalDate ?? this.now(), blobHash: m.blobHash, headerPrefix, summary: structuredClone(m.summary ?? null),
-        sortFields: structuredClone(m.sortFields ?? {}), keys: new Set(parseSearchKeyList(m.searchKeys ?? '')), deliveryKey: m.deliveryKey ?? null,
+        sortFields: structuredClone(m.sortFields ?? {}), keys: new Set(memoryKeys(m.searchKeys)), deliveryKey: m.deliveryKey ?? null,
         imapFormat: renderImapFormat(m.summary),
       };
       this.addMessage(folder, message);
@@ -545,4 +545,10 @@ function mergeExists(events: Events): Events {
     } else byFolder.set(e.event.folderId!, { mailboxId: e.mailboxId, event: { ...e.event, uids: [...e.event.uids] } });
   }
   return [...byFolder.values()];
+}
+
+/** Keys given as a list; keys kept in PostgreSQL's spool are for the PostgreSQL store alone. */
+function memoryKeys(keys: NewMessage['searchKeys']): number[] {
+  if (typeof keys === 'object') throw new TypeError('keys kept with a spooled message need the PostgreSQL store');
+  return parseSearchKeyList(keys ?? '');
 }

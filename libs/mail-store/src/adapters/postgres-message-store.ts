@@ -400,7 +400,7 @@ export class PostgresMessageStore implements MessageStore {
             base_subject: text(sort.baseSubject), from_addr: text(sort.from), to_addr: text(sort.to), cc_addr: text(sort.cc),
             sent_date: sort.sentDate ?? null, message_id: text(sort.messageId), in_reply_to: text(sort.inReplyTo),
             refs: (sort.references ?? []).map(stripNul), attachment_names: (sort.attachmentNames ?? []).map(stripNul),
-            search_keys: keyList(m.searchKeys), delivery_key: m.deliveryKey ?? null,
+            ...searchKeyColumns(m.searchKeys), delivery_key: m.deliveryKey ?? null,
             ...imapFormatColumns(m.summary),
           });
           placed.push({ i: p.i, folder: row, uid, modseq, size });
@@ -424,11 +424,13 @@ export class PostgresMessageStore implements MessageStore {
              attachment_names, search_keys, delivery_key, imap_envelope, imap_bodystructure)
            SELECT mailbox_id, folder_id, uid, modseq, flags, internal_date, size, blob_hash, header_prefix, summary, subject,
              base_subject, from_addr, to_addr, cc_addr, sent_date, message_id, in_reply_to, refs, attachment_names,
-             ('{' || search_keys || '}')::int8[], delivery_key, imap_envelope, imap_bodystructure
+             CASE WHEN spool_id IS NULL THEN ('{' || search_keys || '}')::int8[]
+                  ELSE coalesce((SELECT s.search_keys FROM spool_message s WHERE s.id = spool_id), '{}') END,
+             delivery_key, imap_envelope, imap_bodystructure
              FROM json_to_recordset($1::json) AS r(mailbox_id uuid, folder_id uuid, uid integer, modseq bigint, flags text[],
                internal_date timestamptz, size integer, blob_hash text, header_prefix text, summary jsonb, subject text,
                base_subject text, from_addr text, to_addr text, cc_addr text, sent_date timestamptz, message_id text,
-               in_reply_to text, refs text[], attachment_names text[], search_keys text, delivery_key text, imap_envelope text,
+               in_reply_to text, refs text[], attachment_names text[], search_keys text, spool_id uuid, delivery_key text, imap_envelope text,
                imap_bodystructure text)
            ON CONFLICT (delivery_key) DO NOTHING RETURNING id, folder_id, uid),
            f AS (UPDATE folder f SET uid_next = d.uid_next, highest_modseq = d.modseq, message_count = f.message_count + d.n,
@@ -882,7 +884,7 @@ interface NewMessageRow {
   mailbox_id: string; folder_id: string; uid: number; modseq: number; flags: string[]; internal_date: Date; size: number;
   blob_hash: string; header_prefix: string; summary: unknown; subject: string | null; base_subject: string | null;
   from_addr: string | null; to_addr: string | null; cc_addr: string | null; sent_date: Date | null; message_id: string | null;
-  in_reply_to: string | null; refs: string[]; attachment_names: string[]; search_keys: SearchKeyList; delivery_key: string | null;
+  in_reply_to: string | null; refs: string[]; attachment_names: string[]; search_keys: SearchKeyList | null; spool_id: string | null; delivery_key: string | null;
   imap_envelope: string | null; imap_bodystructure: string | null;
 }
 
@@ -998,11 +1000,18 @@ function mergeRanges(ranges: NumberRange[]): NumberRange[] {
   return out;
 }
 
-/** A message's key list, checked: PostgreSQL would refuse a malformed one, with the whole batch. */
-function keyList(list: SearchKeyList | undefined): SearchKeyList {
-  if (list === undefined) return '';
-  if (!isSearchKeyList(list)) throw new TypeError('searchKeys is not a search key list (libs/domain search-key.ts)');
-  return list;
+/**
+ * A message's keys as given (checked: PostgreSQL would refuse a malformed list, with the whole batch), or the spooled
+ * message whose keys the insert copies.
+ */
+function searchKeyColumns(keys: NewMessage['searchKeys']): { search_keys: SearchKeyList | null; spool_id: string | null } {
+  if (keys === undefined) return { search_keys: '', spool_id: null };
+  if (typeof keys === 'object') {
+    if (!UUID.test(keys.spoolMessageId)) throw new TypeError('searchKeys.spoolMessageId is not a spool message id');
+    return { search_keys: null, spool_id: keys.spoolMessageId };
+  }
+  if (!isSearchKeyList(keys)) throw new TypeError('searchKeys is not a search key list (libs/domain search-key.ts)');
+  return { search_keys: keys, spool_id: null };
 }
 
 // PostgreSQL text and jsonb cannot hold NUL characters, which hostile headers do contain.

@@ -68,10 +68,16 @@ export interface NewMessage {
   /**
    * The message's search lexemes (words, their pieces, CJK bigrams: libs/mime search-tokens.ts) as 53-bit keys
    * (libs/domain search-key.ts), made where the message was summarised; `search` finds the messages holding keys.
+   * Or where PostgreSQL holds them for a spooled message, for the PostgreSQL store to copy without reading them.
    */
-  searchKeys?: SearchKeyList;
+  searchKeys?: SearchKeyList | SpooledSearchKeys;
   /** Idempotency key of one (inbound message, recipient) delivery: a second append with it is a no-op. */
   deliveryKey?: string;
+}
+
+/** The keys kept with a spooled message (spool_message.search_keys; libs/delivery spool-summary.ts). */
+export interface SpooledSearchKeys {
+  spoolMessageId: string;
 }
 
 export interface AppendOptions {
