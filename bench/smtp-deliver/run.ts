@@ -207,7 +207,7 @@ async function main(): Promise<void> {
     const count = (n: number) => Math.max(1, Math.round(n * SCALE));
     for (const connections of ONLY.includes('a') ? [10, 100] : []) {
       const jobs = Array.from({ length: count(5000) }, (_, i) => ({ to: inbox.address, bytes: 10 * 1024, n: i + connections * 100_000 }));
-      results.push(`a) 10 KB, one mailbox, ${connections} connections: ${await run(node, client, `a) ${connections} conn`, connections, jobs, [inbox.id])} msgs/s (Postfix+Dovecot ${connections === 10 ? 317 : 282})`);
+      results.push(`a) 10 KB, one mailbox, ${connections} connections: ${await run(node, client, `a) ${connections} conn`, connections, jobs, [inbox.id])} msgs/s (issue's Postfix+Dovecot figure ${connections === 10 ? 317 : 282})`);
     }
 
     if (ONLY.includes('b')) {
@@ -230,12 +230,12 @@ async function main(): Promise<void> {
     for (let i = 0; i < many.length; i += 20) await Promise.all(many.slice(i, i + 20).map((m) => node.ctx.store.createDefaultFolders(m.id)));
     console.log(`seeded ${domains} domains, ${many.length} mailboxes in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`);
     const spread = Array.from({ length: count(10_000) }, (_, i) => ({ to: many[i % many.length].address, bytes: 10 * 1024, n: i }));
-    results.push(`b) 10 KB to ${many.length} mailboxes in ${domains} domains, 100 connections: ${await run(node, client, 'b) spread', 100, spread, many.map((m) => m.id))} msgs/s (Postfix+Dovecot 256)`);
+    results.push(`b) 10 KB to ${many.length} mailboxes in ${domains} domains, 100 connections: ${await run(node, client, 'b) spread', 100, spread, many.map((m) => m.id))} msgs/s (issue's Postfix+Dovecot figure 256)`);
     }
 
     for (let round = 0; round < [...ONLY].filter((ch) => ch === 'c').length; round++) {
     const big = Array.from({ length: count(500) }, (_, i) => ({ to: inbox.address, bytes: 300 * 1024, n: i + 9_000_000 + round * 1000 }));
-    results.push(`c) 300 KB, one mailbox, 10 connections: ${await run(node, client, 'c) 300 KB', 10, big, [inbox.id])} msgs/s (Postfix+Dovecot 201)`);
+    results.push(`c) 300 KB, one mailbox, 10 connections: ${await run(node, client, 'c) 300 KB', 10, big, [inbox.id])} msgs/s (issue's Postfix+Dovecot figure 201)`);
     }
   } finally {
     clearInterval(sampler);
