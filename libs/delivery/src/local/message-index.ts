@@ -1,6 +1,6 @@
 /** From one libs/mime summary (computed once per spooled message) to what the message store keeps per copy. */
 import type { Readable } from 'node:stream';
-import { isSearchKeyList, searchKeyList, type SearchKeyList } from '@dizi/domain/search-key';
+import { searchKeyList, type SearchKeyList } from '@dizi/domain/search-key';
 import type { SortFields, SpooledSearchKeys } from '@dizi/mail-store/ports/message-store';
 import { searchTextParts, summariseMessage, type MessageSummary } from '@dizi/mime/message-summary';
 import { searchTokensOf } from '@dizi/mime/search-tokens';
@@ -8,13 +8,12 @@ import { searchTokensOf } from '@dizi/mime/search-tokens';
 /**
  * A summary as spool_message.summary holds it: JSON, so the date is a string. The spool writer keeps the keys of
  * the search lexemes apart, in spool_message.search_keys (spoolSummary), rather than the text they come from, which
- * may be megabytes; rows spooled by earlier versions keep the keys, the lexemes or the text in the summary.
+ * may be megabytes; rows spooled by earlier versions keep the lexemes or the text in the summary.
  */
 export type StoredSummary = Omit<MessageSummary, 'date' | 'searchText'> & { date: string | Date | null } & (
-  | { searchKeys?: undefined; searchText?: undefined; searchTokens?: undefined }
-  | { searchKeys: SearchKeyList; searchText?: undefined; searchTokens?: undefined }
-  | { searchTokens: string[]; searchText?: undefined; searchKeys?: undefined }
-  | { searchText: MessageSummary['searchText']; searchTokens?: undefined; searchKeys?: undefined }
+  | { searchText?: undefined; searchTokens?: undefined }
+  | { searchTokens: string[]; searchText?: undefined }
+  | { searchText: MessageSummary['searchText']; searchTokens?: undefined }
 );
 
 export interface IndexedMessage {
@@ -29,9 +28,9 @@ export interface IndexedMessage {
  * slimmer ones are computed again.
  */
 export function isCompleteSummary(value: unknown, keysSpooled = false): value is StoredSummary {
-  const s = value as Partial<MessageSummary & { searchTokens: unknown; searchKeys: unknown }> | null;
+  const s = value as Partial<MessageSummary & { searchTokens: unknown }> | null;
   return !!s && typeof s === 'object' && !!s.envelope && !!s.bodyStructure && !!s.partOffsets
-    && (keysSpooled || !!s.searchText || Array.isArray(s.searchTokens) || isSearchKeyList(s.searchKeys));
+    && (keysSpooled || !!s.searchText || Array.isArray(s.searchTokens));
 }
 
 export async function summarise(source: Readable | Buffer): Promise<StoredSummary> {
@@ -49,7 +48,7 @@ export function spoolSummary(s: MessageSummary): { summary: StoredSummary; searc
 
 /** `spooled`: where the keys are when the summary has none (see spoolSummary). */
 export function indexMessage(s: StoredSummary, spooled?: SpooledSearchKeys): IndexedMessage {
-  const { searchText, searchTokens: tokens, searchKeys: keys, ...kept } = s;
+  const { searchText, searchTokens: tokens, ...kept } = s;
   const date = s.date ? new Date(s.date) : null;
   return {
     summary: kept,
@@ -65,7 +64,7 @@ export function indexMessage(s: StoredSummary, spooled?: SpooledSearchKeys): Ind
       references: s.references,
       attachmentNames: s.attachmentNames,
     },
-    searchKeys: keys ?? (tokens ? searchKeyList(tokens) : searchText ? searchKeyList(lexemes(searchText)) : spooled ?? ''),
+    searchKeys: tokens ? searchKeyList(tokens) : searchText ? searchKeyList(lexemes(searchText)) : spooled ?? '',
   };
 }
 
