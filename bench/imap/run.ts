@@ -30,6 +30,7 @@ import { inParallel } from '@dizi/testing/in-parallel';
 import { createTestDatabase, TEST_REDIS_URL } from '@dizi/testing/test-database';
 import type { MtaContext } from '../../apps/mta/src/context';
 import { startImapRole } from '../../apps/mta/src/roles/imap.role';
+import { freePort } from '../free-port';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 10_000);
 const IDLE_SESSIONS = Number(process.env.BENCH_IDLE_SESSIONS ?? 1000);
@@ -420,17 +421,6 @@ async function startDovecot(root: string, messages: Buffer[], pems: { cert: stri
 async function chownTree(dir: string, uid: number, gid: number): Promise<void> {
   await promisify(execFile)('chown', ['-R', `${uid}:${gid}`, dir]);
   await chown(dir, uid, gid);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function canConnect(port: number): Promise<boolean> {

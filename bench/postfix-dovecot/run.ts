@@ -17,7 +17,7 @@
  * `BENCH_SCALE`, `BENCH_ONLY` and `BENCH_TEXT` as in bench:smtp; `BENCH_KEEP=1` leaves the temp dir (configuration,
  * logs, maildirs) behind once both servers have stopped.
  */
-import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import * as net from 'node:net';
@@ -26,6 +26,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { freePort } from '../free-port';
+import { BenchClient, sendUntilStored, type Job } from '../smtp-deliver/bench-client';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 /** `BENCH_ONLY=a` (or `b`, `c`, `ab`…) runs only those scenarios; `ccc` runs (c) three times. */
@@ -40,7 +42,6 @@ const TICKS = 100;
 const mb = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(0)} MB`;
 const exec = promisify(execFile);
 
-interface Job { to: string; bytes: number; n: number }
 interface Mailbox { address: string; maildir: string }
 
 // ------------------------------------------------------------------ process trees
@@ -303,40 +304,6 @@ class SavedLines {
 
 // ------------------------------------------------------------------ client (bench:smtp's, unchanged)
 
-/** bench/smtp-deliver/client.ts in a child process, as bench:smtp runs it: prepare → ready, go → done. */
-class BenchClient {
-  private readonly child: ChildProcess;
-  private readonly waiting: Array<(msg: unknown) => void> = [];
-
-  constructor() {
-    this.child = fork(join(__dirname, '../smtp-deliver/client.ts'), [], { execArgv: ['-r', join(__dirname, '../../tools/register.cjs')] });
-    this.child.on('message', (msg) => this.waiting.shift()?.(msg));
-  }
-
-  private next(): Promise<unknown> {
-    return new Promise((resolve) => this.waiting.push(resolve));
-  }
-
-  async prepare(port: number, connections: number, jobs: Job[]): Promise<void> {
-    const ready = this.next();
-    this.child.send({ prepare: { port, connections, jobs } });
-    if ((await ready) !== 'ready') throw new Error('bench client did not get ready');
-  }
-
-  /** Sends the prepared messages; resolves with the client's CPU milliseconds. */
-  async go(): Promise<number> {
-    const done = this.next();
-    this.child.send('go');
-    const r = (await done) as { done?: boolean; cpuMs?: number; error?: string };
-    if (r.error) throw new Error(r.error);
-    return r.cpuMs!;
-  }
-
-  close(): void {
-    this.child.kill();
-  }
-}
-
 // ------------------------------------------------------------------ scenarios
 
 interface Servers { port: number; trees: ProcessTrees; saved: SavedLines; peak: { postfix: number; dovecot: number } }
@@ -348,34 +315,16 @@ async function run(s: Servers, client: BenchClient, label: string, connections: 
   const one = mailboxes.length === 1;
   const counted = async () => (one ? maildirCount(mailboxes[0].maildir) : await s.saved.read());
   const filesNow = () => mailboxes.reduce((n, m) => n + maildirCount(m.maildir), 0);
-  const before = await counted();
-  const filesBefore = one ? before : filesNow();
+  const filesBefore = one ? await counted() : filesNow();
   const treesBefore = s.trees.sample();
-  const started = performance.now();
-  let smtpDone = 0;
-  let clientCpuMs = 0;
-  const sending = client.go().then((ms) => { smtpDone = performance.now(); clientCpuMs = ms; });
-  let failed: unknown = null;
-  sending.catch((err) => { failed = err; });
-  let stored = 0;
-  let ticks = 0;
-  const deadline = started + 30 * 60_000;
-  while (stored < jobs.length) {
-    if (failed) throw failed;
-    if (performance.now() > deadline) throw new Error(`${label}: only ${stored} of ${jobs.length} stored after 30 min`);
-    await sleep(100);
-    stored = (await counted()) - before;
-    // Memory every 300 ms: a /proc walk costs this process a few ms, which the servers' two cores would feel.
-    if (++ticks % 3 === 0) notePeak(s, s.trees.sample());
-  }
-  const elapsed = (performance.now() - started) / 1000;
+  // Memory every 300 ms: a /proc walk costs this process a few ms, which the servers' two cores would feel.
+  const { elapsed, smtp, clientCpuMs } = await sendUntilStored(client, label, jobs.length, counted, (tick) => {
+    if (tick % 3 === 0) notePeak(s, s.trees.sample());
+  });
   const treesAfter = s.trees.sample();
   notePeak(s, treesAfter);
   const files = filesNow() - filesBefore;
-  if (files !== stored) throw new Error(`${label}: counted ${stored} deliveries, the maildirs hold ${files} new files`);
-  if (stored !== jobs.length) throw new Error(`${label}: ${stored} stored, ${jobs.length} sent`);
-  await sending;
-  const smtp = (smtpDone - started) / 1000;
+  if (files !== jobs.length) throw new Error(`${label}: counted ${jobs.length} deliveries, the maildirs hold ${files} new files`);
   console.log(`${label}: ${jobs.length} stored in ${elapsed.toFixed(1)} s = ${Math.round(jobs.length / elapsed)} msgs/s end to end`
     + ` (SMTP alone: last 250 after ${smtp.toFixed(1)} s = ${Math.round(jobs.length / smtp)} msgs/s)`);
   const perMessage = (tree: string) => (((treesAfter[tree].cpu - treesBefore[tree].cpu) * 1000) / jobs.length).toFixed(2);
@@ -433,17 +382,6 @@ async function tail(path: string): Promise<string> {
   } catch {
     return `(no ${path})`;
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function inParallel(n: number, width: number, task: (i: number) => Promise<void>): Promise<void> {

@@ -11,12 +11,10 @@
  * client is a child process (client.ts), as a sending MTA is. `BENCH_SCALE=0.2` runs a fifth of each for a quick look.
  */
 import 'reflect-metadata';
-import { fork, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { startTestNode, type TestNode } from '../../apps/mta/test/harness';
+import { BenchClient, sendUntilStored, type Job } from './bench-client';
 
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
@@ -94,44 +92,6 @@ async function postgresCpu(node: TestNode): Promise<Map<number, number>> {
   return ticks;
 }
 
-/**
- * The client runs in a child process (client.ts), as a sending MTA would: its CPU is not the node's. It builds every
- * message before the clock starts.
- */
-class BenchClient {
-  private readonly child: ChildProcess;
-  private readonly waiting: Array<(msg: unknown) => void> = [];
-
-  constructor() {
-    this.child = fork(join(__dirname, 'client.ts'), [], { execArgv: ['-r', join(__dirname, '../../tools/register.cjs')] });
-    this.child.on('message', (msg) => this.waiting.shift()?.(msg));
-  }
-
-  private next(): Promise<unknown> {
-    return new Promise((resolve) => this.waiting.push(resolve));
-  }
-
-  async prepare(port: number, connections: number, jobs: Job[]): Promise<void> {
-    const ready = this.next();
-    this.child.send({ prepare: { port, connections, jobs } });
-    if ((await ready) !== 'ready') throw new Error('bench client did not get ready');
-  }
-
-  /** Sends the prepared messages; resolves with the client's CPU milliseconds. */
-  async go(): Promise<number> {
-    const done = this.next();
-    this.child.send('go');
-    const r = (await done) as { done?: boolean; cpuMs?: number; error?: string };
-    if (r.error) throw new Error(r.error);
-    return r.cpuMs!;
-  }
-
-  close(): void {
-    this.child.kill();
-  }
-}
-
-interface Job { to: string; bytes: number; n: number }
 
 async function run(node: TestNode, client: BenchClient, label: string, connections: number, jobs: Job[], mailboxIds: string[]) {
   await client.prepare(node.ports.smtp, connections, jobs);
@@ -140,33 +100,16 @@ async function run(node: TestNode, client: BenchClient, label: string, connectio
   // count(*) over the message table cost PostgreSQL ~0.6 ms of CPU per message in (c), once (a) had left 10,000 rows.
   const counted = async () => (await sql(`SELECT coalesce(sum(message_count), 0)::int AS n FROM mailbox WHERE id = ANY($1)`, [mailboxIds]))[0].n as number;
   const rowCount = async () => (await sql(`SELECT count(*)::int AS n FROM message WHERE mailbox_id = ANY($1)`, [mailboxIds]))[0].n as number;
-  const before = await counted();
   const rowsBefore = await rowCount();
   stages.clear();
   queries.total = 0;
   const cpuBefore = process.cpuUsage();
   const threadsBefore = threadCpu();
   const pgBefore = await postgresCpu(node);
-  const started = performance.now();
-  let smtpDone = 0;
-  let clientCpuMs = 0;
-  const sending = client.go().then((ms) => { smtpDone = performance.now(); clientCpuMs = ms; });
-  let failed: unknown = null;
-  sending.catch((err) => { failed = err; });
-  let stored = 0;
-  const deadline = started + 30 * 60_000;
-  while (stored < jobs.length) {
-    if (failed) throw failed;
-    if (performance.now() > deadline) throw new Error(`${label}: only ${stored} of ${jobs.length} stored after 30 min`);
-    await sleep(100);
-    stored = (await counted()) - before;
-  }
-  const elapsed = (performance.now() - started) / 1000;
+  const { elapsed, smtp, clientCpuMs } = await sendUntilStored(client, label, jobs.length, counted);
   // The counters against the rows themselves, once the clock has stopped.
   const rowsStored = (await rowCount()) - rowsBefore;
-  if (rowsStored !== stored) throw new Error(`${label}: the mailbox counters say ${stored} new messages, the message table ${rowsStored}`);
-  await sending;
-  const smtp = (smtpDone - started) / 1000;
+  if (rowsStored !== jobs.length) throw new Error(`${label}: the mailbox counters say ${jobs.length} new messages, the message table ${rowsStored}`);
   console.log(`${label}: ${jobs.length} stored in ${elapsed.toFixed(1)} s = ${Math.round(jobs.length / elapsed)} msgs/s end to end`
     + ` (SMTP alone: last 250 after ${smtp.toFixed(1)} s = ${Math.round(jobs.length / smtp)} msgs/s)`);
   const perMessage = queries.total / jobs.length;
