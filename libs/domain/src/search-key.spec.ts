@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isSearchKeyList, parseSearchKeyList, searchKey, searchKeyList, searchKeys } from './search-key';
+import { formatKeyList, isSearchKeyList, parseSearchKeyList, searchKey, searchKeyList, searchKeys } from './search-key';
 
 /** The same hashes written plainly over Buffer.from's bytes: an independent reading of the definition. */
 function reference(lexeme: string): number {
@@ -59,6 +59,12 @@ describe('searchKeys and key lists', () => {
     expect(parseSearchKeyList(list)).toEqual([...searchKeys(words)]);
     expect(searchKeyList([])).toBe('');
     expect(parseSearchKeyList('')).toEqual([]);
+  });
+
+  it('writes every key below 2^53 as its decimal digits, whichever half holds them', () => {
+    const keys = Float64Array.from([0, 7, 10, 99_999_999, 100_000_000, 100_000_001, 4_294_967_296, 1_000_000_000_000_007, 2 ** 53 - 1]);
+    expect(formatKeyList(keys)).toBe([...keys].map((k) => String(k)).join(','));
+    expect(formatKeyList(new Float64Array(0))).toBe('');
   });
 
   it('refuses what is not a key list', () => {

@@ -67,7 +67,7 @@ function feed(x: number): void {
 }
 
 /** The lexeme as indexed: NUL removed, lower case; '' is never indexed. */
-export function indexedLexeme(raw: string): string {
+function indexedLexeme(raw: string): string {
   return (raw.includes('\0') ? raw.replace(/\0/g, '') : raw).toLowerCase();
 }
 
@@ -86,7 +86,7 @@ export function searchKeys(lexemes: Iterable<string>): Float64Array {
 
 /**
  * A message's keys as carried from the summariser to the store: ascending decimal integers joined by ','; the text
- * of a PostgreSQL array literal without its braces, and a single JSON string (cheap to parse and to pass on).
+ * of a PostgreSQL array literal without its braces: one string, cheap to pass on.
  */
 export type SearchKeyList = string;
 
@@ -112,7 +112,7 @@ function writeDigits(out: Buffer, at: number, value: number, width: number): num
  * Keys as decimal text written byte by byte, each as two int32 halves of up to 8 digits: a typed array's join
  * formats each key as a double, several times slower, and a message of prose has ten thousand keys.
  */
-function formatKeyList(keys: Float64Array): SearchKeyList {
+export function formatKeyList(keys: Float64Array): SearchKeyList {
   const out = Buffer.allocUnsafe(keys.length * 17);
   let at = 0;
   for (let i = 0; i < keys.length; i++) {

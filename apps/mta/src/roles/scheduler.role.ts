@@ -10,8 +10,8 @@ const HOUSEKEEPING_EVERY_MS = 3600_000;
 
 /**
  * Periodic work of the mail flow: the spool sweeper every few seconds (re-enqueues what no job finished, closes and
- * purges finished messages), the search index's bulk merge every two seconds, and hourly housekeeping (mail log retention, blob garbage collection). Every step is
- * idempotent, so several nodes may run this role at once.
+ * purges finished messages), the search index's bulk merge every two seconds, and hourly housekeeping (mail log
+ * retention, blob garbage collection). Every step is idempotent, so several nodes may run this role at once.
  */
 export async function startSchedulerRole(ctx: MtaContext): Promise<RunningRole> {
   const logger = ctx.logger.child({ role: 'scheduler' });

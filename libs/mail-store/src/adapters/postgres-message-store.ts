@@ -424,8 +424,8 @@ export class PostgresMessageStore implements MessageStore {
              attachment_names, search_keys, delivery_key, imap_envelope, imap_bodystructure)
            SELECT mailbox_id, folder_id, uid, modseq, flags, internal_date, size, blob_hash, header_prefix, summary, subject,
              base_subject, from_addr, to_addr, cc_addr, sent_date, message_id, in_reply_to, refs, attachment_names,
-             CASE WHEN spool_id IS NULL THEN ('{' || search_keys || '}')::int8[]
-                  ELSE coalesce((SELECT s.search_keys FROM spool_message s WHERE s.id = spool_id), '{}') END,
+             CASE WHEN r.spool_id IS NULL THEN ('{' || r.search_keys || '}')::int8[]
+                  ELSE coalesce((SELECT s.search_keys FROM spool_message s WHERE s.id = r.spool_id), '{}') END,
              delivery_key, imap_envelope, imap_bodystructure
              FROM json_to_recordset($1::json) AS r(mailbox_id uuid, folder_id uuid, uid integer, modseq bigint, flags text[],
                internal_date timestamptz, size integer, blob_hash text, header_prefix text, summary jsonb, subject text,
