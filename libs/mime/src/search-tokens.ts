@@ -207,7 +207,7 @@ function tokenize(parts: readonly SearchTextPart[], forQuery: boolean, emit: (t:
     if (!stopped && token.length <= MAX_TOKEN_LENGTH && !emit(token)) stopped = true;
   };
   // A word seen before is skipped: onRun and out would both do nothing with it again (a long body repeats most words).
-  const words = new DistinctWords();
+  const words = new DistinctWords(parts.reduce((n, part) => n + part.length, 0));
   const word = (w: string) => {
     onRun?.(w, false);
     out(w);
@@ -290,19 +290,19 @@ export function searchTokens(text: string, maxBytes = DEFAULT_MAX_BYTES): string
 export function searchTokensOf(parts: readonly SearchTextPart[], maxBytes = DEFAULT_MAX_BYTES): string[] {
   const lexemes = new Lexemes(maxBytes);
   const add = (token: string) => lexemes.add(token);
-  // The runs for the pieces come with the same pass (one normalisation, one split of the text).
+  // The runs for the pieces come with the same pass (one normalisation, one split of the text). tokenize reports
+  // each run once, but for a word next to a non-ASCII character, which may come again: its pieces are then known
+  // already and add nothing (a set of the runs cost more than those few repeats).
   const runs: string[] = [];
-  const cjkRuns = new Set<string>();
-  const distinct = new Set<string>();
+  const cjkRuns: boolean[] = [];
   tokenize(parts, false, add, (run, cjk) => {
-    if (distinct.has(run)) return;
-    distinct.add(run);
     runs.push(run);
-    if (cjk) cjkRuns.add(run);
+    cjkRuns.push(cjk);
   });
   if (lexemes.complete) {
-    for (const run of runs) {
-      const cjk = cjkRuns.size > 0 && cjkRuns.has(run);
+    for (let i = 0; i < runs.length; i++) {
+      const run = runs[i];
+      const cjk = cjkRuns[i];
       // Longer "words" are not indexed at all (see MAX_TOKEN_LENGTH); CJK runs have their bigrams already.
       if (!cjk && run.length > MAX_TOKEN_LENGTH) continue;
       if (!(cjk ? pieces(run, 1, add) : lexemes.addPieces(run))) break;
