@@ -83,12 +83,13 @@ export class DistinctWords {
   private edges = new Int32Array(0);
 
   /**
-   * `expectedBytes`: about how much text will be scanned. The table starts large enough for the words such a text
-   * usually holds (one distinct word per 16 bytes at most), so that a long text does not rehash it round after round.
+   * `expectedBytes`: about how much text will be scanned. The table starts at a size for one distinct word per 64
+   * bytes (prose has one per 30, a repeated text far fewer), so a long text rehashes it once at most, not round after
+   * round, and a long repetitive one does not get a table it never fills.
    */
   constructor(expectedBytes = 0) {
     let entries = 128;
-    while (entries < 65536 && entries * 16 < expectedBytes) entries *= 2;
+    while (entries < 65536 && entries * 64 < expectedBytes) entries *= 2;
     this.slots = new Int32Array(8 * entries);
   }
 
