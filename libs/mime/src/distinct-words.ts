@@ -72,7 +72,7 @@ const LAST_AT = 7; // where the word was last met, as `origin + index + 1` (0: i
 
 export class DistinctWords {
   private readonly others = new Set<string>();
-  private slots: Int32Array;
+  private slots = new Int32Array(8 * 128);
   private size = 0;
   private pool = new Uint8Array(1024);
   private poolUsed = 0;
@@ -81,17 +81,6 @@ export class DistinctWords {
   private nextOrigin = 1;
   // Room for a block's word edges (and four more, see wordEdges), for the longest block scanned yet.
   private edges = new Int32Array(0);
-
-  /**
-   * `expectedBytes`: about how much text will be scanned. The table starts at a size for one distinct word per 64
-   * bytes (prose has one per 30, a repeated text far fewer), so a long text rehashes it once at most, not round after
-   * round, and a long repetitive one does not get a table it never fills.
-   */
-  constructor(expectedBytes = 0) {
-    let entries = 128;
-    while (entries < 65536 && entries * 64 < expectedBytes) entries *= 2;
-    this.slots = new Int32Array(8 * entries);
-  }
 
   /**
    * Calls onNew with each word of ASCII `text` seen for the first time, in order: the runs of [A-Za-z0-9], as

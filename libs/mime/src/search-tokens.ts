@@ -207,7 +207,7 @@ function tokenize(parts: readonly SearchTextPart[], forQuery: boolean, emit: (t:
     if (!stopped && token.length <= MAX_TOKEN_LENGTH && !emit(token)) stopped = true;
   };
   // A word seen before is skipped: onRun and out would both do nothing with it again (a long body repeats most words).
-  const words = new DistinctWords(parts.reduce((n, part) => n + part.length, 0));
+  const words = new DistinctWords();
   const word = (w: string) => {
     onRun?.(w, false);
     out(w);
