@@ -10,42 +10,14 @@ import { spoolSummary } from '@dizi/delivery/local/message-index';
 import { summariseMessage } from '@dizi/mime/message-summary';
 import { MessageScanner } from '@dizi/smtp/inbound/data/message-scanner';
 import { message } from '../smtp-deliver/messages';
+import { multipartMessage, variedMessage } from '../../libs/mime/test/sample-messages';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 200);
 const CHUNK = 64 * 1024;
-const WORDS = ('the a meeting report budget quarter team project schedule friday review draft numbers customer order shipment invoice '
-  + 'thanks please attached question office lunch plan update agenda notes call week month figures travel hotel flight '
-  + 'Zürich naïve déjà-vu alice@example.org bob.smith@acme.test 2024-05-17 v1.2.3 x86_64').split(' ');
-
-/** Varied words from a seeded generator, CRLF lines under 78: more distinct words than the benchmark's repeated line. */
-function variedMessage(bytes: number): Buffer {
+/** Varied words from a seeded generator (in 32-bit integer arithmetic: in doubles the product lost its low bits). */
+function varied(bytes: number): Buffer {
   let seed = 12345;
-  // In 32-bit integer arithmetic: the product in doubles lost its low bits, and the text repeated after ~75 KB.
-  const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) / 2 ** 31);
-  const head = 'From: Dana Example <dana@example.org>\r\nTo: alice@acme.test\r\nSubject: Notes from the weekly review\r\n'
-    + 'Date: Fri, 17 May 2024 10:00:00 +0000\r\nMessage-ID: <review-1@example.org>\r\nMIME-Version: 1.0\r\n'
-    + 'Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n';
-  let body = '';
-  while (head.length + body.length < bytes) {
-    let line = '';
-    while (line.length < 60) line += `${WORDS[Math.floor(rnd() * WORDS.length)]}${Math.floor(rnd() * 50)} `;
-    body += `${line.trim()}.\r\n`;
-  }
-  return Buffer.from(head + body);
-}
-
-function multipartMessage(bytes: number): Buffer {
-  const text = message(bytes / 2, 1, 'alice@acme.test').toString('latin1').split('\r\n\r\n')[1];
-  const html = `<html><body><p>${text.replace(/\r\n/g, '<br>\r\n')}</p></body></html>\r\n`;
-  const attachment = Buffer.alloc(bytes / 4, 7).toString('base64').replace(/.{76}/g, '$&\r\n');
-  return Buffer.from([
-    'From: Dana Example <dana@example.org>', 'To: alice@acme.test', 'Subject: multipart', 'MIME-Version: 1.0',
-    'Content-Type: multipart/mixed; boundary="outer"', '', '--outer', 'Content-Type: multipart/alternative; boundary="inner"', '',
-    '--inner', 'Content-Type: text/plain; charset=us-ascii', '', text, '--inner', 'Content-Type: text/html; charset=us-ascii',
-    'Content-Transfer-Encoding: quoted-printable', '', html, '--inner--', '', '--outer',
-    'Content-Type: application/octet-stream; name="a.bin"', 'Content-Transfer-Encoding: base64',
-    'Content-Disposition: attachment; filename="a.bin"', '', attachment, '--outer--', '',
-  ].join('\r\n'), 'latin1');
+  return variedMessage(bytes, () => ((seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) / 2 ** 31));
 }
 
 function chunks(raw: Buffer): Buffer[] {
@@ -67,8 +39,8 @@ async function main(): Promise<void> {
   const cases: Array<[string, Buffer]> = [
     ['plain 300 KB (bench:smtp c)', message(300 * 1024, 1, 'alice@acme.test')],
     ['plain 10 KB (bench:smtp a)', message(10 * 1024, 1, 'alice@acme.test')],
-    ['varied words 300 KB', variedMessage(300 * 1024)],
-    ['multipart 10 KB', multipartMessage(10 * 1024)],
+    ['varied words 300 KB', varied(300 * 1024)],
+    ['multipart 10 KB', multipartMessage(message(5 * 1024, 1, 'alice@acme.test').toString('latin1').split('\r\n\r\n')[1], 10 * 1024)],
   ];
   console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ${RUNS} runs each; CPU ms per message`);
   console.log('message                        scan    summary  lexemes  total');

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { searchTextParts, summariseMessage } from '../src/message-summary';
 import { searchQueryTokens, searchTokens, searchTokensOf, type SearchTextPart } from '../src/search-tokens';
 import * as reference from './reference-search-tokens';
+import { multipartMessage, variedMessage } from './sample-messages';
 
 const GENERATED = Number(process.env.SEARCH_DIFF_TEXTS ?? 3000);
 
@@ -82,42 +83,16 @@ function benchMessages(): Array<[string, Buffer]> {
     for (let i = 0; head.length + body.length < bytes; i++) body += `${(1 + i) % 10}${line.slice(1)}`;
     return Buffer.from(head + body, 'latin1');
   };
-  const words = ('the a meeting report budget quarter team project schedule friday review draft numbers customer order shipment '
-    + 'invoice thanks please attached question office lunch plan update agenda notes call week month figures travel hotel '
-    + 'flight Zürich naïve déjà-vu alice@example.org bob.smith@acme.test 2024-05-17 v1.2.3 x86_64').split(' ');
-  const varied = (bytes: number, rnd: () => number) => {
-    const head = 'From: Dana Example <dana@example.org>\r\nTo: alice@acme.test\r\nSubject: Notes from the weekly review\r\n'
-      + 'Date: Fri, 17 May 2024 10:00:00 +0000\r\nMessage-ID: <review-1@example.org>\r\nMIME-Version: 1.0\r\n'
-      + 'Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n';
-    let body = '';
-    while (head.length + body.length < bytes) {
-      let line = '';
-      while (line.length < 60) line += `${words[Math.floor(rnd() * words.length)]}${Math.floor(rnd() * 50)} `;
-      body += `${line.trim()}.\r\n`;
-    }
-    return Buffer.from(head + body);
-  };
   // The benchmark's own generator (which repeats itself after a while), and one that does not.
   let seed = 12345;
   const lcg = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const xorshift = prng(54321);
-  const multipart = (bytes: number) => {
-    const body = plain(bytes / 2).toString('latin1').split('\r\n\r\n')[1];
-    const html = `<html><body><p>${body.replace(/\r\n/g, '<br>\r\n')}</p></body></html>\r\n`;
-    const attachment = Buffer.alloc(bytes / 4, 7).toString('base64').replace(/.{76}/g, '$&\r\n');
-    return Buffer.from(['From: Dana Example <dana@example.org>', 'To: alice@acme.test', 'Subject: multipart', 'MIME-Version: 1.0',
-      'Content-Type: multipart/mixed; boundary="outer"', '', '--outer', 'Content-Type: multipart/alternative; boundary="inner"', '',
-      '--inner', 'Content-Type: text/plain; charset=us-ascii', '', body, '--inner', 'Content-Type: text/html; charset=us-ascii',
-      'Content-Transfer-Encoding: quoted-printable', '', html, '--inner--', '', '--outer',
-      'Content-Type: application/octet-stream; name="a.bin"', 'Content-Transfer-Encoding: base64',
-      'Content-Disposition: attachment; filename="a.bin"', '', attachment, '--outer--', ''].join('\r\n'), 'latin1');
-  };
   return [
     ['plain 300 KB', plain(300 * 1024)],
     ['plain 10 KB', plain(10 * 1024)],
-    ['varied words 300 KB', varied(300 * 1024, lcg)],
-    ['varied words 300 KB, not repeating', varied(300 * 1024, () => xorshift(2 ** 30) / 2 ** 30)],
-    ['multipart 10 KB', multipart(10 * 1024)],
+    ['varied words 300 KB', variedMessage(300 * 1024, lcg)],
+    ['varied words 300 KB, not repeating', variedMessage(300 * 1024, () => xorshift(2 ** 30) / 2 ** 30)],
+    ['multipart 10 KB', multipartMessage(plain(5 * 1024).toString('latin1').split('\r\n\r\n')[1], 10 * 1024)],
   ];
 }
 
