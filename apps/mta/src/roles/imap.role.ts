@@ -92,6 +92,7 @@ export async function startImapRole(ctx: MtaContext, options: ImapRoleOptions = 
     }
   } catch (err) {
     await Promise.allSettled(servers.map((s) => s.close()));
+    await limiter.close();
     throw err;
   }
 
@@ -100,6 +101,7 @@ export async function startImapRole(ctx: MtaContext, options: ImapRoleOptions = 
     ports,
     async stop() {
       await Promise.allSettled(servers.map((s) => s.close()));
+      await limiter.close();
     },
   };
 }

@@ -70,6 +70,7 @@ export async function startPop3Role(ctx: MtaContext, options: Pop3RoleOptions = 
     }
   } catch (err) {
     await Promise.allSettled(servers.map((s) => s.close()));
+    await limiter.close();
     throw err;
   }
   return {
@@ -78,6 +79,7 @@ export async function startPop3Role(ctx: MtaContext, options: Pop3RoleOptions = 
     // Open sessions end without UPDATE: nothing they marked is deleted, and their locks are released.
     stop: async () => {
       await Promise.allSettled(servers.map((s) => s.close()));
+      await limiter.close();
     },
   };
 }

@@ -42,9 +42,10 @@ export async function startSmtpRole(ctx: MtaContext, options: SmtpRoleOptions = 
   });
   const queues = new MailQueues(ctx.redis, ctx.config.REDIS_PREFIX);
 
+  const limiter = new RedisConnectionLimiter(ctx.redis, (err) => logger.warn({ err: String(err) }, 'connection limiter unavailable; admitting'));
   const deps = {
     directory: new PgRecipientDirectory(ctx.pool),
-    limiter: new RedisConnectionLimiter(ctx.redis, (err) => logger.warn({ err: String(err) }, 'connection limiter unavailable; admitting')),
+    limiter,
     authenticator: new MailboxAuthenticator(login, ctx.pool),
     resolver: new DnsDomainResolver(ctx.config.DNS_SERVERS.split(',').map((s) => s.trim()).filter(Boolean)),
     authFailureDelayMs: options.authFailureDelayMs ?? 1000,
@@ -91,6 +92,7 @@ export async function startSmtpRole(ctx: MtaContext, options: SmtpRoleOptions = 
   } catch (err) {
     await Promise.allSettled(servers.map((s) => s.close()));
     await spool.close();
+    await limiter.close();
     throw err;
   }
 
@@ -102,6 +104,7 @@ export async function startSmtpRole(ctx: MtaContext, options: SmtpRoleOptions = 
       // After the listeners let their sessions finish; a message still in DATA past that is spooled without a summary.
       await spool.close();
       await queues.close();
+      await limiter.close();
     },
   };
 }
