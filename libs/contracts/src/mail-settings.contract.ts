@@ -31,6 +31,14 @@ export const smtpSettings = z.object({
   concurrentConnectionsPerIp: z.number().int().min(1).max(10_000).default(32),
   maxAuthFailures: z.number().int().min(1).max(100).default(5).describe('failed AUTH attempts before delay and disconnect'),
   maxUnknownRecipients: z.number().int().min(1).max(1000).default(5).describe('unknown recipients before the session slows down, twice that before it ends'),
+  maxCommandLineBytes: z.number().int().min(512).max(65_536).default(2048)
+    .describe('longest SMTP command line, CRLF included (RFC 5321 says 512; room for extensions); longer lines get 500 5.5.2 and are not run'),
+  junkCommandLimit: z.number().int().min(1).max(100_000).default(100)
+    .describe('NOOP, RSET, VRFY, EXPN, HELP, ETRN and unknown or over-long commands one session may send before it is closed with 421'),
+  greetingDelayMs: z.number().int().min(0).max(30_000).default(100)
+    .describe('on port 25, a client not seen before waits this long for the greeting and is cut off if it talks first (0: no wait)'),
+  greetingPassTtlSeconds: z.number().int().min(0).max(30 * 86_400).default(86_400)
+    .describe('a client address that waited for the greeting once is greeted at once for this long (0: never remembered)'),
   allowVrfy: z.boolean().default(false),
   allowEtrn: z.boolean().default(false),
   allowNullSender: z.boolean().default(true).describe('MAIL FROM:<> (bounces)'),

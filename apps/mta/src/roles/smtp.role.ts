@@ -7,6 +7,7 @@ import { MailLogSessionLog } from '@dizi/delivery/inbound/mail-log-session-log';
 import { PgRecipientDirectory } from '@dizi/delivery/inbound/pg-recipient-directory';
 import { PgSpoolWriter } from '@dizi/delivery/inbound/pg-spool-writer';
 import { RedisConnectionLimiter } from '@dizi/delivery/inbound/redis-connection-limiter';
+import { RedisGreetingPassList } from '@dizi/delivery/inbound/redis-greeting-pass';
 import { LocalFirstQueues } from '@dizi/delivery/queue/local-first-queues';
 import { MailQueues } from '@dizi/delivery/queue/mail-queues';
 import { DaemonContentScanner } from '@dizi/filters/daemon-content-scanner';
@@ -60,6 +61,8 @@ export async function startSmtpRole(ctx: MtaContext, options: SmtpRoleOptions = 
   });
   const sessionLog = new MailLogSessionLog(ctx.pool, ctx.config.MTA_HOSTNAME, logger);
 
+  // Clients that waited for the greeting once are greeted at once afterwards, on every node (postscreen's cache).
+  const greetingPass = new RedisGreetingPassList(ctx.redis);
   const contentScanner = new DaemonContentScanner({ openMessage: (hash) => ctx.blobs.get(hash) });
 
   const listeners: Array<[ListenerKind, number]> = [
@@ -83,6 +86,7 @@ export async function startSmtpRole(ctx: MtaContext, options: SmtpRoleOptions = 
         dataRateGraceMs: options.dataRateGraceMs,
         // ClamAV/SpamAssassin before the final reply, when the settings turn them on (off by default).
         contentScanner,
+        greetingPass,
       });
       const bound = await server.listen(port, ctx.config.MTA_BIND);
       servers.push(server);

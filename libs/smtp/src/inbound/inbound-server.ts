@@ -10,17 +10,18 @@ import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TLSSocket } from 'node:tls';
 import { SMTPServer, SMTPServerAddress, SMTPServerAuthentication, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
-import type { SMTPConnection } from 'smtp-server/lib/smtp-connection';
+import { SMTPConnection } from 'smtp-server/lib/smtp-connection';
 import { addressKey } from '@dizi/domain/lookup-key';
 import type { ContentScanner, SpooledContent } from './content/content-scanner';
 import { DiscardedMessage, screenMessage } from './content/screen-message';
+import { CommandParser, limitCommandLines } from './command-line-limit';
 import { installFastDataFeed } from './data/fast-data-feed';
 import { MessageScanner, tooBig } from './data/message-scanner';
 import { receivedHeader } from './data/received-header';
 import {
   AUTH_CHECKS, AuthInput, CONNECT_CHECKS, MAIL_CHECKS, PolicyDeps, RCPT_CHECKS, RcptInput, runStage,
 } from './pipeline';
-import type { InboundLogger, RecipientResolution, SessionLog, SettingsProvider, SpoolReceipt, SpoolWriter } from './ports';
+import type { GreetingPassList, InboundLogger, RecipientResolution, SessionLog, SettingsProvider, SpoolReceipt, SpoolWriter } from './ports';
 import { InboundSession, ListenerKind, newSession } from './session';
 import { defer, isRefusal, Refusal, replyText, SmtpReplyError, Verdict } from './verdict';
 
@@ -44,6 +45,8 @@ export interface InboundServerOptions {
   now?: () => number;
   /** Virus and spam scanning before the final reply to DATA (used when the settings turn it on). */
   contentScanner?: ContentScanner;
+  /** Addresses that waited for the greeting before; without it every MX client waits (greetingDelayMs). */
+  greetingPass?: GreetingPassList;
 }
 
 export interface InboundServer {
@@ -58,6 +61,19 @@ export interface InboundServer {
 /** smtp-server internals we adjust per connection; all of them are public in its type declarations. */
 type Connection = SMTPConnection & {
   send(code: number, data?: string | string[] | null, context?: string | false): void;
+  init(): void;
+  connectionReady(): void;
+  _setListeners(callback: () => void): void;
+  _onCommand(command: Buffer, callback?: () => void): void;
+  _createParser(): CommandParser;
+  _isSupported(command: string): boolean;
+  _parser: CommandParser | false;
+  _ready: boolean;
+  _upgrading: boolean;
+  _nextHandler: unknown;
+  _closing: boolean;
+  _closed: boolean;
+  remoteAddress: string;
   _sendGreeting(): void;
   handler_VRFY(command: Buffer, callback: () => void): void;
   handler_ETRN?: (command: Buffer, callback: () => void) => void;
@@ -67,6 +83,8 @@ type Connection = SMTPConnection & {
 };
 
 const ENHANCED_PREFIX = /^[245]\.\d{1,3}\.\d{1,3} /;
+/** Commands that move no mail (Postfix's junk commands, with HELP and EXPN); unknown and over-long ones count too. */
+const JUNK_COMMANDS = new Set(['NOOP', 'RSET', 'VRFY', 'EXPN', 'HELP', 'ETRN']);
 const LOCAL_ERROR: Refusal = defer(451, '4.3.0', 'Local error in processing, try again later');
 
 export function createInboundServer(o: InboundServerOptions): InboundServer {
@@ -77,21 +95,84 @@ export function createInboundServer(o: InboundServerOptions): InboundServer {
   const timers = new Map<string, NodeJS.Timeout>();
   /** Aborts the DATA in progress of a session (its connection went away): nothing half-written is committed. */
   const dataInProgress = new Map<string, () => void>();
+  /** Junk commands per connection (junkCommandLimit); an accepted message starts the count again. */
+  const junkCounts = new Map<string, number>();
   const submission = o.kind !== 'mx';
   const initial = o.settings.smtp;
 
   class InboundSmtpServer extends SMTPServer {
     override connect(socket: Socket | TLSSocket, socketOptions?: Parameters<SMTPServer['connect']>[1]): void {
-      super.connect(socket, socketOptions);
-      let last: Connection | undefined;
-      for (const c of this.connections) last = c as Connection;
-      if (last) adjustConnection(last);
+      // smtp-server's connect() with one step between creating the connection and starting it: the adjustments,
+      // so that the greeting follows our policy instead of its fixed 100 ms delay.
+      const conn = new SMTPConnection(this, socket, socketOptions) as Connection;
+      this.connections.add(conn);
+      conn.on('error', (err: Error) => this._onError(err));
+      conn.on('connect', (data: Parameters<SMTPServer['_onClientConnect']>[0]) => this._onClientConnect(data));
+      adjustConnection(conn);
+      conn.init();
     }
   }
 
   /** Our replies carry their own enhanced code; the greeting and VRFY/ETRN follow the settings; AUTH is not offered before TLS. */
   function adjustConnection(conn: Connection): void {
     connections.set(conn.id, conn);
+    /** The client was made to wait for the greeting and is remembered as passed once it speaks after it. */
+    let waited = false;
+    const junkCommand = (): boolean => {
+      const junk = (junkCounts.get(conn.id) ?? 0) + 1;
+      junkCounts.set(conn.id, junk);
+      if (junk <= o.settings.smtp.junkCommandLimit) return false;
+      const st = sessions.get(conn.id);
+      if (st) st.lastRefusal = 'too many junk commands';
+      send(421, `4.7.0 ${o.hostname} Error: too many junk commands, closing connection`, false);
+      return true;
+    };
+    conn.init = () =>
+      conn._setListeners(() => {
+        const wait = submission ? 0 : o.settings.smtp.greetingDelayMs;
+        if (wait === 0) return conn.connectionReady();
+        const ready = (passed: boolean) => {
+          if (conn._closing || conn._closed) return;
+          if (passed) return conn.connectionReady();
+          waited = true;
+          // A client that talks before the greeting is answered 421 by smtp-server (_ready is still false).
+          setTimeout(() => conn.connectionReady(), wait).unref();
+        };
+        if (!o.greetingPass) return ready(false);
+        o.greetingPass.passed(conn.remoteAddress).then(ready, (err: unknown) => {
+          o.logger.warn({ err: String(err) }, 'greeting pass list unavailable');
+          ready(false);
+        });
+      });
+    const onCommand = conn._onCommand.bind(conn);
+    conn._onCommand = (command, callback) => {
+      if (conn._ready && !conn._upgrading && !conn._nextHandler) {
+        if (waited) {
+          waited = false;
+          const ttl = o.settings.smtp.greetingPassTtlSeconds;
+          if (ttl > 0 && o.greetingPass) o.greetingPass.remember(conn.remoteAddress, ttl).catch((err: unknown) => o.logger.warn({ err: String(err) }, 'greeting pass not remembered'));
+        }
+        const space = command.indexOf(0x20);
+        const name = command.toString('latin1', 0, space < 0 ? Math.min(command.length, 16) : Math.min(space, 16)).toUpperCase();
+        if ((JUNK_COMMANDS.has(name) || !conn._isSupported(name)) && junkCommand()) return;
+      }
+      return onCommand(command, callback);
+    };
+    const limitLines = (parser: CommandParser) =>
+      limitCommandLines(parser, {
+        maxBytes: () => o.settings.smtp.maxCommandLineBytes,
+        onTooLong: () => {
+          if (!junkCommand()) send(500, '5.5.2 Error: line too long', false);
+        },
+      });
+    if (conn._parser) limitLines(conn._parser);
+    // STARTTLS gives the connection a new parser.
+    const createParser = conn._createParser.bind(conn);
+    conn._createParser = () => {
+      const parser = createParser();
+      limitLines(parser);
+      return parser;
+    };
     const send = conn.send.bind(conn);
     conn.send = (code, data, context) => {
       if (typeof data === 'string' && ENHANCED_PREFIX.test(data)) return send(code, data, false);
@@ -115,6 +196,8 @@ export function createInboundServer(o: InboundServerOptions): InboundServer {
 
   const server = new InboundSmtpServer({
     name: o.hostname,
+    // Our name only: smtp-server's default echoes the client's reverse-DNS name after ours.
+    heloResponse: '%s',
     secure: o.kind === 'submissions',
     key: o.tls.key,
     cert: o.tls.cert,
@@ -392,6 +475,7 @@ export function createInboundServer(o: InboundServerOptions): InboundServer {
         }
         o.sessionLog.record({ ...base, size: receipt.size, level: 'info', result: 'accepted', reason: [screened, ...tx.refused].filter(Boolean).join('; '), messageId: receipt.id, tenantId });
         o.logger.info({ session: st.id, id: receipt.id, size: receipt.size, recipients: tx.recipients.length }, 'message spooled');
+        junkCounts.delete(st.id);
         // Committed: answer 250 first, then hand it to the queues (the sweeper covers a failed enqueue).
         cb(null, `Ok: queued as ${receipt.id}`);
         await receipt.enqueue();
@@ -427,6 +511,7 @@ export function createInboundServer(o: InboundServerOptions): InboundServer {
     const st = sessions.get(session.id);
     sessions.delete(session.id);
     connections.delete(session.id);
+    junkCounts.delete(session.id);
     clearTimeout(timers.get(session.id));
     timers.delete(session.id);
     dataInProgress.get(session.id)?.();

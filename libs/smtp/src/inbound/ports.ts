@@ -23,6 +23,15 @@ export interface ConnectionLimiter {
   admit(ip: string, limits: ConnectionLimits): Promise<Admission>;
 }
 
+/**
+ * Client addresses that waited for the greeting once (postscreen's pregreet test), remembered across nodes: they are
+ * greeted at once afterwards. Failures are the caller's to log; a lookup that fails counts as not passed.
+ */
+export interface GreetingPassList {
+  passed(ip: string): Promise<boolean>;
+  remember(ip: string, ttlSeconds: number): Promise<void>;
+}
+
 /** The mailbox a session signed in as. */
 export interface AuthenticatedUser {
   mailboxId: string;
