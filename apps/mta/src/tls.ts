@@ -1,4 +1,5 @@
 /** TLS material for the mail listeners: the configured PEM files, or a self-signed pair made once for development. */
+import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import selfsigned from 'selfsigned';
@@ -16,7 +17,8 @@ export async function loadTls(config: MtaConfig): Promise<TlsMaterial> {
   const dir = join(config.DIZI_DATA_DIR, 'tls');
   const certFile = join(dir, 'dev-cert.pem');
   const keyFile = join(dir, 'dev-key.pem');
-  if (!existsSync(certFile) || !existsSync(keyFile)) {
+  // Made again when the node's name changed (a pair from before MTA_HOSTNAME named the machine said localhost).
+  if (!existsSync(certFile) || !existsSync(keyFile) || !namesHost(readFileSync(certFile), config.MTA_HOSTNAME)) {
     const pems = await selfsigned.generate([{ name: 'commonName', value: config.MTA_HOSTNAME }], {
       keySize: 2048,
       notAfterDate: new Date(Date.now() + 3650 * 86_400_000),
@@ -28,4 +30,13 @@ export async function loadTls(config: MtaConfig): Promise<TlsMaterial> {
     writeFileSync(certFile, pems.cert);
   }
   return { cert: readFileSync(certFile), key: readFileSync(keyFile) };
+}
+
+function namesHost(pem: Buffer, host: string): boolean {
+  try {
+    const cert = new X509Certificate(pem);
+    return cert.subject.split('\n').includes(`CN=${host}`) && cert.checkHost(host) !== undefined;
+  } catch {
+    return false;
+  }
 }

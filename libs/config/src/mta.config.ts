@@ -1,5 +1,5 @@
 /** A mail node's process configuration (environment). Runtime mail settings live in the database instead. */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { z } from 'zod';
 
 export const MTA_ROLES = ['smtp', 'imap', 'pop3', 'delivery', 'outbound', 'scheduler'] as const;
@@ -20,8 +20,13 @@ export const mtaConfigSchema = z.object({
       for (const r of roles) if (!(MTA_ROLES as readonly string[]).includes(r)) ctx.addIssue({ code: 'custom', message: `unknown role "${r}"; roles are ${MTA_ROLES.join(', ')}` });
       return roles as MtaRole[];
     }),
-  /** Name this node gives in greetings, HELO and Received headers. */
-  MTA_HOSTNAME: z.string().default('localhost'),
+  /**
+   * Name this node gives wherever a host name appears: SMTP greeting and EHLO reply, Received, HELO to other
+   * hosts, Reporting-MTA and Message-IDs of DSNs and notices, the development certificate. Default: the machine's name.
+   */
+  MTA_HOSTNAME: z.string().trim().toLowerCase()
+    .regex(/^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/, 'must be a host name such as mx1.example.com')
+    .default(hostname().toLowerCase()).describe('default: os.hostname()'),
   /** Address the mail listeners bind to. */
   MTA_BIND: z.string().default('127.0.0.1'),
   SMTP_PORT: port.default(2525),
