@@ -36,13 +36,13 @@ const POSTFIX = '/usr/sbin/postfix';
 const POSTMAP = '/usr/sbin/postmap';
 const DOVECOT = '/usr/sbin/dovecot';
 /** Owner of every maildir (Dovecot's mail_uid/mail_gid): Debian's `mail` user, uid 8. */
-const MAIL_USER = 'mail';
+export const MAIL_USER = 'mail';
 const PAGE = 4096;
 const TICKS = 100;
 const mb = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(0)} MB`;
 const exec = promisify(execFile);
 
-interface Mailbox { address: string; maildir: string }
+export interface Mailbox { address: string; maildir: string }
 
 // ------------------------------------------------------------------ process trees
 
@@ -66,7 +66,7 @@ function readProc(pid: number): Proc | null {
  * The processes below one master (Postfix's or Dovecot's), found by parent pid in /proc. A pid seen once outside
  * every tree is not read again (a reused pid is rare over a run), so a sample reads little more than the trees.
  */
-class ProcessTrees {
+export class ProcessTrees {
   private readonly outside = new Set<number>();
 
   constructor(private readonly roots: Record<string, number>) {}
@@ -137,7 +137,7 @@ function pss(pids: number[]): number {
 
 // ------------------------------------------------------------------ Dovecot
 
-async function startDovecot(root: string, mailboxes: Mailbox[], uid: number, gid: number): Promise<{ pid: number; socket: string; log: string; stop: () => Promise<void> }> {
+export async function startDovecot(root: string, mailboxes: Mailbox[], uid: number, gid: number): Promise<{ pid: number; socket: string; log: string; stop: () => Promise<void> }> {
   const runDir = join(root, 'run');
   const socket = join(runDir, 'lmtp');
   const log = join(root, 'dovecot.log');
@@ -197,7 +197,7 @@ function masterCf(port: number): string {
   }).join('\n');
 }
 
-async function startPostfix(root: string, port: number, lmtpSocket: string, domains: string[], mailboxes: Mailbox[]): Promise<{ pid: number; log: string; stop: () => Promise<void> }> {
+export async function startPostfix(root: string, port: number, lmtpSocket: string, domains: string[], mailboxes: Mailbox[]): Promise<{ pid: number; log: string; stop: () => Promise<void> }> {
   const etc = join(root, 'etc');
   const spool = join(root, 'spool');
   const data = join(root, 'data');
@@ -263,7 +263,7 @@ async function startPostfix(root: string, port: number, lmtpSocket: string, doma
 // ------------------------------------------------------------------ delivery counting
 
 /** Files in a maildir's new/ and cur/. */
-function maildirCount(maildir: string): number {
+export function maildirCount(maildir: string): number {
   let n = 0;
   for (const sub of ['new', 'cur']) {
     try {
@@ -486,7 +486,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+// bench/smtp-source starts these servers through the exports above.
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
