@@ -18,6 +18,7 @@ import { CommandParser, limitCommandLines } from './command-line-limit';
 import { installFastDataFeed } from './data/fast-data-feed';
 import { MessageScanner, tooBig } from './data/message-scanner';
 import { receivedHeader } from './data/received-header';
+import { cachingReverseResolver } from './reverse-dns-cache';
 import {
   AUTH_CHECKS, AuthInput, CONNECT_CHECKS, MAIL_CHECKS, PolicyDeps, RCPT_CHECKS, RcptInput, runStage,
 } from './pipeline';
@@ -198,6 +199,8 @@ export function createInboundServer(o: InboundServerOptions): InboundServer {
     name: o.hostname,
     // Our name only: smtp-server's default echoes the client's reverse-DNS name after ours.
     heloResponse: '%s',
+    // One PTR lookup per client address a minute, not one per connection.
+    resolver: cachingReverseResolver(),
     secure: o.kind === 'submissions',
     key: o.tls.key,
     cert: o.tls.cert,
@@ -474,7 +477,6 @@ export function createInboundServer(o: InboundServerOptions): InboundServer {
           return cb(refusalError(r));
         }
         o.sessionLog.record({ ...base, size: receipt.size, level: 'info', result: 'accepted', reason: [screened, ...tx.refused].filter(Boolean).join('; '), messageId: receipt.id, tenantId });
-        o.logger.info({ session: st.id, id: receipt.id, size: receipt.size, recipients: tx.recipients.length }, 'message spooled');
         junkCounts.delete(st.id);
         // Committed: answer 250 first, then hand it to the queues (the sweeper covers a failed enqueue).
         cb(null, `Ok: queued as ${receipt.id}`);
