@@ -84,7 +84,10 @@ type Connection = SMTPConnection & {
 };
 
 const ENHANCED_PREFIX = /^[245]\.\d{1,3}\.\d{1,3} /;
-/** Commands that move no mail (Postfix's junk commands, with HELP and EXPN); unknown and over-long ones count too. */
+/**
+ * Commands that move no mail (Postfix's junk commands, with HELP and EXPN). Bad commands count too: every reply
+ * 500-504 (unknown command, over-long line, syntax error, bad sequence).
+ */
 const JUNK_COMMANDS = new Set(['NOOP', 'RSET', 'VRFY', 'EXPN', 'HELP', 'ETRN']);
 const LOCAL_ERROR: Refusal = defer(451, '4.3.0', 'Local error in processing, try again later');
 
@@ -155,16 +158,14 @@ export function createInboundServer(o: InboundServerOptions): InboundServer {
         }
         const space = command.indexOf(0x20);
         const name = command.toString('latin1', 0, space < 0 ? Math.min(command.length, 16) : Math.min(space, 16)).toUpperCase();
-        if ((JUNK_COMMANDS.has(name) || !conn._isSupported(name)) && junkCommand()) return;
+        if (JUNK_COMMANDS.has(name) && junkCommand()) return;
       }
       return onCommand(command, callback);
     };
     const limitLines = (parser: CommandParser) =>
       limitCommandLines(parser, {
         maxBytes: () => o.settings.smtp.maxCommandLineBytes,
-        onTooLong: () => {
-          if (!junkCommand()) send(500, '5.5.2 Error: line too long', false);
-        },
+        onTooLong: () => conn.send(500, '5.5.2 Error: line too long', false),
       });
     if (conn._parser) limitLines(conn._parser);
     // STARTTLS gives the connection a new parser.
@@ -176,9 +177,13 @@ export function createInboundServer(o: InboundServerOptions): InboundServer {
     };
     const send = conn.send.bind(conn);
     conn.send = (code, data, context) => {
-      if (typeof data === 'string' && ENHANCED_PREFIX.test(data)) return send(code, data, false);
-      if (submission && code === 250 && Array.isArray(data) && !conn.secure) data = data.filter((l) => !l.startsWith('AUTH '));
-      return send(code, data, context);
+      if (typeof data === 'string' && ENHANCED_PREFIX.test(data)) send(code, data, false);
+      else {
+        if (submission && code === 250 && Array.isArray(data) && !conn.secure) data = data.filter((l) => !l.startsWith('AUTH '));
+        send(code, data, context);
+      }
+      // A bad command was answered: it counts as junk, and past the limit the session ends after that reply.
+      if (code >= 500 && code <= 504 && conn._ready) junkCommand();
     };
     conn._sendGreeting = () => send(220, `${o.hostname} ${o.settings.smtp.greeting}`, false);
     conn.handler_VRFY = (_command, callback) => {
