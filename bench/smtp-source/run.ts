@@ -11,6 +11,8 @@
  * Postfix+Dovecot: files in the Maildir), plus the Dizi mail node's CPU ms per message.
  * Needs root, `bash bench/postfix-dovecot/setup.sh` once, and ports 41000-41999 free (`BENCH_PORT_BASE` moves them).
  * `BENCH_RUNS` (default 3), `BENCH_SCALE` (message counts), `BENCH_ONLY` (e.g. `s10,big`), `BENCH_SKIP_POSTFIX=1`.
+ * `BENCH_BASELINE_ROOT=<dir>`: a second Dizi tree (e.g. `git archive <commit>` with this tree's node_modules linked in)
+ * run as a third system, in turn with the others, on the ports above plus one: before/after figures of a change.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { openSync, readFileSync } from 'node:fs';
@@ -103,13 +105,13 @@ async function mtaPid(launcher: number): Promise<number> {
   throw new Error('mail node process not found');
 }
 
-async function startDizi(dataDir: string): Promise<{ target: Target; stop(): Promise<void> }> {
-  const ports = { API_PORT: BASE, SMTP_PORT: BASE + 25, SUBMISSION_PORT: BASE + 587, SUBMISSIONS_PORT: BASE + 465, IMAP_PORT: BASE + 143, IMAPS_PORT: BASE + 993, POP3_PORT: BASE + 110, POP3S_PORT: BASE + 995, EMBEDDED_PG_PORT: BASE + 433 };
+async function startDizi(dataDir: string, name = 'Dizi', root = ROOT, base = BASE): Promise<{ target: Target; stop(): Promise<void> }> {
+  const ports = { API_PORT: base, SMTP_PORT: base + 25, SUBMISSION_PORT: base + 587, SUBMISSIONS_PORT: base + 465, IMAP_PORT: base + 143, IMAPS_PORT: base + 993, POP3_PORT: base + 110, POP3S_PORT: base + 995, EMBEDDED_PG_PORT: base + 433 };
   await mkdir(dataDir, { recursive: true });
   const log = openSync(join(dataDir, 'npm-start.log'), 'a');
-  const env: NodeJS.ProcessEnv = { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), DIZI_DATA_DIR: dataDir, DIZI_DEMO_PASSWORD: PASSWORD, REDIS_PREFIX: `dizi-bench-${process.pid}:` };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), DIZI_DATA_DIR: dataDir, DIZI_DEMO_PASSWORD: PASSWORD, REDIS_PREFIX: `dizi-bench-${process.pid}-${base}:` };
   delete env.DATABASE_URL;
-  const launcher: ChildProcess = spawn(process.execPath, [join(ROOT, 'tools/start.mjs')], { cwd: ROOT, env, stdio: ['ignore', log, log], detached: true });
+  const launcher: ChildProcess = spawn(process.execPath, [join(root, 'tools/start.mjs')], { cwd: root, env, stdio: ['ignore', log, log], detached: true });
   const stop = async () => {
     if (launcher.exitCode !== null) return;
     const exited = new Promise((r) => launcher.once('exit', r));
@@ -142,7 +144,7 @@ async function startDizi(dataDir: string): Promise<{ target: Target; stop(): Pro
     const node = await mtaPid(launcher.pid!);
     return {
       target: {
-        name: 'Dizi',
+        name,
         port: ports.SMTP_PORT,
         recipient: 'alice@demo.test',
         stored: async () => (await db.query(`SELECT message_count::int AS n FROM mailbox WHERE address = 'alice@demo.test'`)).rows[0].n as number,
@@ -203,6 +205,11 @@ async function main(): Promise<void> {
     const dizi = await startDizi(join(root, 'dizi'));
     stops.push(dizi.stop);
     targets.push(dizi.target);
+    if (process.env.BENCH_BASELINE_ROOT) {
+      const baseline = await startDizi(join(root, 'baseline'), 'Dizi baseline', resolve(process.env.BENCH_BASELINE_ROOT), BASE + 1);
+      stops.push(baseline.stop);
+      targets.push(baseline.target);
+    }
     if (!process.env.BENCH_SKIP_POSTFIX) {
       const ref = await startReference(join(root, 'reference'));
       stops.push(ref.stop);
@@ -214,7 +221,7 @@ async function main(): Promise<void> {
     for (const s of SCENARIOS) {
       for (let run = 0; run < RUNS; run++) {
         // Each run in turn, the order alternating, so neither always meets a machine the other just warmed or loaded.
-        const order = run % 2 === 0 ? targets : [...targets].reverse();
+        const order = targets.map((_, i) => targets[(i + run) % targets.length]);
         for (const t of order) {
           const r = await measure(t, s);
           const key = `${s.name} ${t.name}`;
