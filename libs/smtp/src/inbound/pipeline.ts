@@ -11,6 +11,9 @@
  *   content  once the message is spooled and before anything is committed (content/screen-message.ts), on the
  *            scanners' report: virus-scan → spam-score
  *
+ * Before and around the stages, in the listener (inbound-server.ts): the port-25 greeting wait for clients not seen
+ * waiting before (early talkers get 421), the command-line length limit (500 5.5.2) and the junk-command count (421).
+ *
  * smtp-server offers no EHLO hook, so the EHLO check runs with the first MAIL FROM of a transaction.
  * A stage ends at the first verdict that is not `continue`; running off the end accepts.
  */
