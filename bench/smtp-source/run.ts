@@ -6,6 +6,7 @@
  *   s10)  smtp-source -s 10  -m 5000 -l 10240
  *   s100) smtp-source -s 100 -m 5000 -l 10240
  *   big)  smtp-source -s 10  -m 500  -l 307200
+ *   s1)   smtp-source -s 1   -m 500  -l 10240  (only with BENCH_ONLY=s1: per-connection latency, no queueing)
  * Printed per run and as medians: msgs/s with the clock stopped at smtp-source's exit (its last session done: SMTP
  * alone) and once every message is stored (Dizi: the mailbox's message counter, committed with the message rows;
  * Postfix+Dovecot: files in the Maildir), plus the Dizi mail node's CPU ms per message.
@@ -40,7 +41,9 @@ const SCENARIOS: Scenario[] = [
   { name: 's10', sessions: 10, messages: 5000, bytes: 10 * 1024 },
   { name: 's100', sessions: 100, messages: 5000, bytes: 10 * 1024 },
   { name: 'big', sessions: 10, messages: 500, bytes: 300 * 1024 },
-].filter((s) => !process.env.BENCH_ONLY || process.env.BENCH_ONLY.split(',').includes(s.name));
+  // Only when named: one session at a time shows the per-connection latency (greeting included) without queueing.
+  { name: 's1', sessions: 1, messages: 500, bytes: 10 * 1024 },
+].filter((s) => (process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',').includes(s.name) : s.name !== 's1'));
 
 interface Target {
   name: string;
