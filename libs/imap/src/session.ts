@@ -28,6 +28,14 @@ export interface ImapSettings {
   maxLiteralBytes: number;
   maxAppendBytes: number;
   maxCommandBytes: number;
+  /** Before login: largest total of one command's literals; a bigger one is refused unread and the connection closed. */
+  maxPreAuthLiteralBytes: number;
+  /** Deepest nesting of parentheses in a command. */
+  maxListDepth: number;
+  /** Most ranges (`1,3:5` is two) in one sequence set. */
+  maxSequenceSetRanges: number;
+  /** Longest mailbox name CREATE and RENAME accept, in UTF-8 octets (levels included). */
+  maxMailboxNameBytes: number;
   /** Invalid commands before the connection is closed. */
   maxBadCommands: number;
   idleTimeoutMs: number;
@@ -42,6 +50,12 @@ export const DEFAULT_IMAP_SETTINGS: ImapSettings = {
   maxLiteralBytes: 64 * 1024,
   maxAppendBytes: 64 * 1024 * 1024,
   maxCommandBytes: 65 * 1024 * 1024,
+  // Dovecot's imap-login takes a few KB before login; LOGIN and AUTHENTICATE need far less.
+  maxPreAuthLiteralBytes: 8 * 1024,
+  maxListDepth: 64,
+  maxSequenceSetRanges: 10_000,
+  // The store itself refuses more than 1024 (libs/mail-store message-rules.ts).
+  maxMailboxNameBytes: 512,
   maxBadCommands: 20,
   idleTimeoutMs: 30 * 60_000,
   preLoginTimeoutMs: 60_000,
@@ -236,6 +250,12 @@ export class Session {
     return name;
   }
 
+  /** A name CREATE or RENAME is to give a folder: the length limit here, the other rules in the store. */
+  checkNewFolderName(name: string): void {
+    const max = this.settings.maxMailboxNameBytes;
+    if (Buffer.byteLength(name, 'utf8') > max) throw no(`Mailbox name is longer than ${max} octets`, 'CANNOT');
+  }
+
   wireName(name: string): string {
     return quoteString(this.utf8 ? name : encodeMutf7(name));
   }
@@ -324,10 +344,15 @@ export class Session {
     return sel;
   }
 
+  /** RFC 9051 removed \Recent and the RECENT response: a session that enabled IMAP4rev2 is told neither. */
+  get showsRecent(): boolean {
+    return !this.enabled.has('IMAP4REV2');
+  }
+
   /** A message's stored flags as this session shows them: with \Recent when the session holds it. */
   flagsOf(uid: number, stored: readonly string[]): string[] {
     const sel = this.requireSelected();
-    return sel.recent.has(uid) ? [...stored, '\\Recent'] : [...stored];
+    return this.showsRecent && sel.recent.has(uid) ? [...stored, '\\Recent'] : [...stored];
   }
 
   /**
@@ -422,7 +447,7 @@ export class Session {
       }
       sel.knownUidNext = last + 1;
       this.untagged(`${sel.uids.count} EXISTS`);
-      this.untagged(`${sel.recent.count} RECENT`);
+      if (this.showsRecent) this.untagged(`${sel.recent.count} RECENT`);
     }
   }
 
