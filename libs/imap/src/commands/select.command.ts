@@ -50,7 +50,7 @@ export async function openFolder(ctx: CommandContext, name: string, params: Imap
   session.untagged(`FLAGS ${flagList(flags)}`);
   session.untagged(`OK [PERMANENTFLAGS ${flagList(readOnly ? [] : [...flags, '\\*'])}] Flags permitted`);
   session.untagged(`${sel.uids.count} EXISTS`);
-  session.untagged(`${sel.recent.count} RECENT`);
+  if (session.showsRecent) session.untagged(`${sel.recent.count} RECENT`);
   const firstUnseen = view.firstUnseenUid === null ? 0 : sel.uids.seqOf(view.firstUnseenUid);
   if (firstUnseen > 0 && !session.enabled.has('IMAP4REV2')) session.untagged(`OK [UNSEEN ${firstUnseen}] First unseen`);
   session.untagged(`OK [UIDVALIDITY ${folder.uidValidity}] UIDs valid`);
