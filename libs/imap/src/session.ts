@@ -21,6 +21,9 @@ import type { RecentTracker } from './recent-tracker';
 import { UidMap } from './uid-map';
 import { flagList, quoteString } from './wire';
 
+/** The flags every folder has; keywords come on top (PERMANENTFLAGS adds \* for new ones). */
+export const SYSTEM_FLAGS = ['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', '\\Draft'];
+
 export interface ImapSettings {
   /** Announced in the greeting and used by ID. */
   serverName: string;
@@ -97,6 +100,8 @@ export interface SelectedFolder {
   told: Map<number, number>;
   /** SEARCHRES `$`, as UIDs. */
   savedResult: number[];
+  /** Keywords the client was told in FLAGS (lower case → as told); a FETCH may show no other (RFC 9051 §7.3.5). */
+  keywords: Map<string, string>;
 }
 
 export type Capability = string;
@@ -322,7 +327,9 @@ export class Session {
       pendingExpunge: new Set(),
       told: new Map(),
       savedResult: [],
+      keywords: new Map(),
     };
+    for (const k of view.keywords) if (!sel.keywords.has(k.toLowerCase())) sel.keywords.set(k.toLowerCase(), k);
     this.selected = sel;
     this.state = 'selected';
     return sel;
@@ -349,10 +356,35 @@ export class Session {
     return !this.enabled.has('IMAP4REV2');
   }
 
-  /** A message's stored flags as this session shows them: with \Recent when the session holds it. */
+  /**
+   * A message's stored flags as this session shows them (with \Recent when the session holds it), to be written in a
+   * FETCH response next: a keyword the client has not been told of yet is announced first, with FLAGS and
+   * PERMANENTFLAGS, whoever added it (RFC 9051 §7.3.5, §7.5.2).
+   */
   flagsOf(uid: number, stored: readonly string[]): string[] {
     const sel = this.requireSelected();
+    this.announceKeywords(sel, stored);
     return this.showsRecent && sel.recent.has(uid) ? [...stored, '\\Recent'] : [...stored];
+  }
+
+  /** FLAGS and PERMANENTFLAGS of the selected folder: the system flags and every keyword told so far. */
+  announceFlags(sel: SelectedFolder): void {
+    const flags = [...SYSTEM_FLAGS, ...sel.keywords.values()];
+    this.untagged(`FLAGS ${flagList(flags)}`);
+    this.untagged(`OK [PERMANENTFLAGS ${flagList(sel.readOnly ? [] : [...flags, '\\*'])}] Flags permitted`);
+  }
+
+  /** Announces the keywords among `flags` the client has not been told of (a FETCH showing them follows). */
+  announceKeywords(sel: SelectedFolder, flags: readonly string[]): void {
+    let grown = false;
+    for (const f of flags) {
+      if (f.startsWith('\\')) continue;
+      const key = f.toLowerCase();
+      if (sel.keywords.has(key)) continue;
+      sel.keywords.set(key, f);
+      grown = true;
+    }
+    if (grown) this.announceFlags(sel);
   }
 
   /**
@@ -439,6 +471,8 @@ export class Session {
     }
 
     if (added.length) {
+      // New messages may bring keywords the client has not seen: told with their EXISTS, before any FETCH of them.
+      for (const r of added) this.announceKeywords(sel, r.flags);
       const last = added[added.length - 1].uid;
       const claimedBefore = sel.readOnly ? this.services.recent.claimedUpTo(sel.folder.id) : this.services.recent.claim(sel.folder.id, last);
       for (const r of added) {
