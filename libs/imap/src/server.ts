@@ -179,6 +179,10 @@ async function runSession(socket: Socket, secure: boolean, services: SessionServ
       const code = outcome.code ? `[${outcome.code}] ` : '';
       session.write(`${command.tag} ${outcome.status} ${code}${outcome.text}\r\n`);
       session.uncork();
+      if (session.restOfLinePending) {
+        session.restOfLinePending = false;
+        await session.reader.discardLine();
+      }
       await session.afterResponse?.();
       session.afterResponse = null;
       await session.drained();

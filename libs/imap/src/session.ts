@@ -500,6 +500,8 @@ export class Session {
     for (const uid of gone) sel.told.delete(uid);
   }
 
+  /** A command gave up on an overlong line before its end: the server drops the rest once the answer is out. */
+  restOfLinePending = false;
   /** Set while a UID command runs: unsolicited FETCH responses then carry the UID too. */
   uidInFetch = false;
   /** Stops feeding the reader from the current input (STARTTLS and COMPRESS swap it). */
