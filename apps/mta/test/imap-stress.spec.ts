@@ -4,6 +4,7 @@
  * keyword another session adds must be announced by FLAGS before the first FETCH that shows it (RFC 9051 §7.3.5).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ImapWire } from '@dizi/testing/imap-stress/imap-wire';
 import { formatStressReport, runImapStress, STRESS_COMMANDS } from '@dizi/testing/imap-stress/stress-client';
 import { startTestNode, TEST_MAILBOX_PASSWORD, type TestNode } from './harness';
 import type { ImapRunningRole } from '../src/roles/imap.role';
@@ -23,13 +24,22 @@ describe('IMAP under concurrent mixed load', () => {
     const mailbox = await node.seed.mailbox(domain.id, 'load', TEST_MAILBOX_PASSWORD, { quotaBytes: 1024 ** 3 });
     address = mailbox.address;
     for (const f of FOLDERS.slice(1)) await node.ctx.store.createFolder(mailbox.id, f, { subscribed: true });
+    // A few messages in every folder, so FETCH, STORE, COPY and EXPUNGE have something from the first command on.
+    const { wire } = await ImapWire.connect({ host: '127.0.0.1', port, tls: true, timeoutMs: 30_000 });
+    expect((await wire.command(`LOGIN "${address}" "${TEST_MAILBOX_PASSWORD}"`)).status).toBe('OK');
+    for (const f of FOLDERS) {
+      for (let i = 0; i < 5; i++) {
+        expect((await wire.command(`APPEND "${f}" ($Seed)`, Buffer.from(`Subject: seed ${f} ${i}\r\n\r\nseed\r\n`))).status).toBe('OK');
+      }
+    }
+    wire.close();
   }, 60_000);
 
   afterAll(async () => {
     await node?.close();
   });
 
-  it('12 sessions on 4 folders for 4 s: no state violation, keywords announced before they are shown', async () => {
+  it('12 sessions on 4 folders for 4 s (every command kind at least once per session): no state violation, keywords announced before they are shown', async () => {
     const report = await runImapStress({
       host: '127.0.0.1', port, tls: true, user: address, password: TEST_MAILBOX_PASSWORD,
       folders: FOLDERS, sessions: 12, durationMs: Number(process.env.STRESS_MS ?? 4000), keywordPool: 60, weights: { LOGIN: 0.5 },

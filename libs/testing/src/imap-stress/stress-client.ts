@@ -113,14 +113,20 @@ class StressSession {
     const total = STRESS_COMMANDS.reduce((n, c) => n + weights[c], 0);
     try {
       await this.login();
-      while (!this.run.stop && Date.now() < this.run.deadline) {
-        let r = this.rand() * total;
+      // Every kind with a weight once first, in a random order: a short run on a slow machine still covers them all.
+      const first = STRESS_COMMANDS.filter((c) => c !== 'LOGIN' && weights[c] > 0).sort(() => this.rand() - 0.5);
+      while (!this.run.stop && (first.length > 0 || Date.now() < this.run.deadline)) {
         let kind: StressCommand = 'FETCH';
-        for (const c of STRESS_COMMANDS) {
-          r -= weights[c];
-          if (r < 0) {
-            kind = c;
-            break;
+        const next = first.shift();
+        if (next) kind = next;
+        else {
+          let r = this.rand() * total;
+          for (const c of STRESS_COMMANDS) {
+            r -= weights[c];
+            if (r < 0) {
+              kind = c;
+              break;
+            }
           }
         }
         await this.perform(kind);
