@@ -35,6 +35,8 @@ export interface ImapSettings {
   maxPreAuthLiteralBytes: number;
   /** Deepest nesting of parentheses in a command. */
   maxListDepth: number;
+  /** Largest total of one command's literals held in memory (not APPEND's message, which is streamed). */
+  maxHeldLiteralBytes: number;
   /** Most ranges (`1,3:5` is two) in one sequence set. */
   maxSequenceSetRanges: number;
   /** Longest mailbox name CREATE and RENAME accept, in UTF-8 octets (levels included). */
@@ -56,6 +58,8 @@ export const DEFAULT_IMAP_SETTINGS: ImapSettings = {
   // Dovecot's imap-login takes a few KB before login; LOGIN and AUTHENTICATE need far less.
   maxPreAuthLiteralBytes: 8 * 1024,
   maxListDepth: 64,
+  // Sixteen literals of the 64 KB maxLiteralBytes; one command held up to maxCommandBytes (65 MB) before.
+  maxHeldLiteralBytes: 1024 * 1024,
   maxSequenceSetRanges: 10_000,
   // The store itself refuses more than 1024 (libs/mail-store message-rules.ts).
   maxMailboxNameBytes: 512,

@@ -181,6 +181,20 @@ describe('IMAP hostile input', () => {
     raw.socket.destroy();
   });
 
+  it('refuses a command whose literals held in memory pass 1 MB, though each is within the literal limit', async () => {
+    const raw = await loggedIn();
+    expect(await raw.cmd('s', 'SELECT INBOX')).toMatch(/s OK/);
+    const piece = 'w'.repeat(60_000);
+    // SEARCH OR TEXT {60000+} … : 18 × 60,000 octets = 1.08 MB would all be kept until the command runs.
+    let command = 'h1 SEARCH';
+    for (let i = 0; i < 17; i++) command += ` OR TEXT {${piece.length}+}\r\n${piece}`;
+    command += ` TEXT {${piece.length}+}\r\n${piece} ALL\r\n`;
+    raw.write(command);
+    await raw.until(/h1 BAD \[TOOBIG\][^\r]*\r\n/, 3000);
+    expect(await raw.cmd('h2', 'NOOP')).toMatch(/h2 OK/);
+    raw.socket.destroy();
+  });
+
   it('skips a non-synchronising literal announced by a malformed command instead of reading it as commands', async () => {
     const raw = await loggedIn();
     raw.write('m1 FETCH x) {20+}\r\nm9 LOGOUT\r\nXXXXXXXXX\r\nm2 NOOP\r\n');

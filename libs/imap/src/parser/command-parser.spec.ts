@@ -7,7 +7,7 @@ import { parseFetchItems } from './fetch-items';
 import { parseSearchKeys } from './search-query';
 import { decodeMutf7, encodeMutf7 } from '../mutf7';
 
-const limits: ParserLimits = { maxLineBytes: 100, maxLiteralBytes: 20, maxAppendBytes: 50, maxCommandBytes: 60, maxPreAuthLiteralBytes: 10, maxListDepth: 4 };
+const limits: ParserLimits = { maxLineBytes: 100, maxLiteralBytes: 20, maxAppendBytes: 50, maxCommandBytes: 60, maxPreAuthLiteralBytes: 10, maxListDepth: 4, maxHeldLiteralBytes: 1000 };
 
 function feed(text: string | Buffer) {
   const reader = new InputReader();

@@ -33,6 +33,8 @@ export interface ParserLimits {
   maxPreAuthLiteralBytes: number;
   /** Deepest nesting of parenthesised lists (SEARCH and FETCH walk them recursively). */
   maxListDepth: number;
+  /** Largest total of the literals of one command kept in memory (everything but APPEND's streamed messages). */
+  maxHeldLiteralBytes: number;
 }
 
 export const DEFAULT_PARSER_LIMITS: ParserLimits = {
@@ -42,6 +44,7 @@ export const DEFAULT_PARSER_LIMITS: ParserLimits = {
   maxCommandBytes: 65 * 1024 * 1024,
   maxPreAuthLiteralBytes: 8 * 1024,
   maxListDepth: 64,
+  maxHeldLiteralBytes: 1024 * 1024,
 };
 
 export interface ParserHooks {
@@ -105,6 +108,8 @@ export async function readCommand(reader: InputReader, limits: ParserLimits, hoo
   let tag: string | null = null;
   let name: string | null = null;
   let total = 0;
+  /** Literal bytes kept in memory (all but APPEND's streamed message). */
+  let held = 0;
   const literalBudget = options.authenticated ? limits.maxCommandBytes : limits.maxPreAuthLiteralBytes;
 
   // A non-synchronising literal announced at the end of the line is on its way: it must not be read as commands.
@@ -167,7 +172,8 @@ export async function readCommand(reader: InputReader, limits: ParserLimits, hoo
           }
           const isMessage = isAppend && stack.length === 1 && stack[0].items.length >= 1;
           const limit = isMessage ? limits.maxAppendBytes : limits.maxLiteralBytes;
-          const tooBig = size > limit || total + size > limits.maxCommandBytes || (m[2] === '-' && size > 4096);
+          const tooBig = size > limit || total + size > limits.maxCommandBytes || (m[2] === '-' && size > 4096)
+            || (!isMessage && held + size > limits.maxHeldLiteralBytes);
           if (tooBig) {
             // Never send "+" for it; a non-synchronising literal is on its way already and is skipped unread.
             if (nonSync) {
@@ -177,6 +183,7 @@ export async function readCommand(reader: InputReader, limits: ParserLimits, hoo
             return { kind: 'error', tag, status: isMessage ? 'NO' : 'BAD', code: 'TOOBIG', text: `Literal of ${size} octets exceeds the limit of ${limit} octets` };
           }
           total += size;
+          if (!isMessage) held += size;
           if (!nonSync) await hooks.continuation();
           if (isMessage && hooks.openMessageSink) {
             const { sink, result } = hooks.openMessageSink(size, binary);
