@@ -28,7 +28,7 @@ export interface WireOptions {
 }
 
 export class ImapWire {
-  private buffer = Buffer.alloc(0);
+  private buffer: Buffer = Buffer.alloc(0);
   private current: WireResponse | null = null;
   private need = 0;
   private responses: WireResponse[] = [];
