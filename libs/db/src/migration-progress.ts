@@ -7,6 +7,8 @@ export interface MigrationProgress {
   /** rows (or other units) done so far, of `total` */
   done: number;
   total: number;
+  /** What one step changed, when a migration repairs rows one by one (a renamed folder, say): logged with it. */
+  detail?: Record<string, string>;
 }
 
 export type MigrationProgressListener = (progress: MigrationProgress) => void;

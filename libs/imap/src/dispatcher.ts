@@ -43,7 +43,8 @@ function convert(session: Session, spec: ArgSpec, arg: ImapArg | undefined): Arg
       if (arg.type !== 'atom') throw bad('Expected an atom');
       return arg.value;
     case 'seqset': {
-      const set = arg.type === 'atom' ? parseSequenceSet(arg.value) : null;
+      const set = arg.type === 'atom' ? parseSequenceSet(arg.value, session.settings.maxSequenceSetRanges) : null;
+      if (set === 'too-many') throw bad(`Sequence set has more than ${session.settings.maxSequenceSetRanges} ranges`);
       if (!set) throw bad('Invalid sequence set');
       return set;
     }

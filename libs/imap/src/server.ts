@@ -141,18 +141,32 @@ async function runSession(socket: Socket, secure: boolean, services: SessionServ
   };
   try {
     while (!socket.destroyed && !session.logoutRequested) {
-      const result = await readCommand(session.reader, settings, hooks);
+      const result = await readCommand(session.reader, settings, hooks, { authenticated: session.state !== 'not-authenticated' });
       arm();
       if (result.kind === 'empty') continue;
       session.cork();
       if (result.kind === 'error') {
         session.write(`${result.tag ?? '*'} ${result.status} ${result.code ? `[${result.code}] ` : ''}${result.text}\r\n`);
+        if (result.fatal) {
+          session.write('* BYE Protocol error; closing the connection\r\n');
+          session.uncork();
+          break;
+        }
         if (result.status === 'BAD' && ++session.badCommands >= settings.maxBadCommands) {
           session.write('* BYE Too many invalid commands\r\n');
           session.uncork();
           break;
         }
         session.uncork();
+        if (result.restOfLinePending) {
+          // Answered already; the rest of the line is dropped as it comes. A literal it announced without waiting
+          // for "+" would follow as data we cannot tell from commands.
+          const tail = (await session.reader.discardLine()).toString('latin1');
+          if (/\{\d+[+-]\}\r?\n$/.test(tail)) {
+            session.write('* BYE Protocol error; closing the connection\r\n');
+            break;
+          }
+        }
         continue;
       }
       const { command } = result;
@@ -165,6 +179,10 @@ async function runSession(socket: Socket, secure: boolean, services: SessionServ
       const code = outcome.code ? `[${outcome.code}] ` : '';
       session.write(`${command.tag} ${outcome.status} ${code}${outcome.text}\r\n`);
       session.uncork();
+      if (session.restOfLinePending) {
+        session.restOfLinePending = false;
+        await session.reader.discardLine();
+      }
       await session.afterResponse?.();
       session.afterResponse = null;
       await session.drained();

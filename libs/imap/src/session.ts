@@ -21,6 +21,9 @@ import type { RecentTracker } from './recent-tracker';
 import { UidMap } from './uid-map';
 import { flagList, quoteString } from './wire';
 
+/** The flags every folder has; keywords come on top (PERMANENTFLAGS adds \* for new ones). */
+export const SYSTEM_FLAGS = ['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', '\\Draft'];
+
 export interface ImapSettings {
   /** Announced in the greeting and used by ID. */
   serverName: string;
@@ -28,6 +31,16 @@ export interface ImapSettings {
   maxLiteralBytes: number;
   maxAppendBytes: number;
   maxCommandBytes: number;
+  /** Before login: largest total of one command's literals; a bigger one is refused unread and the connection closed. */
+  maxPreAuthLiteralBytes: number;
+  /** Deepest nesting of parentheses in a command. */
+  maxListDepth: number;
+  /** Largest total of one command's literals held in memory (not APPEND's message, which is streamed). */
+  maxHeldLiteralBytes: number;
+  /** Most ranges (`1,3:5` is two) in one sequence set. */
+  maxSequenceSetRanges: number;
+  /** Longest mailbox name CREATE and RENAME accept, in UTF-8 octets (levels included). */
+  maxMailboxNameBytes: number;
   /** Invalid commands before the connection is closed. */
   maxBadCommands: number;
   idleTimeoutMs: number;
@@ -42,6 +55,14 @@ export const DEFAULT_IMAP_SETTINGS: ImapSettings = {
   maxLiteralBytes: 64 * 1024,
   maxAppendBytes: 64 * 1024 * 1024,
   maxCommandBytes: 65 * 1024 * 1024,
+  // Dovecot's imap-login takes a few KB before login; LOGIN and AUTHENTICATE need far less.
+  maxPreAuthLiteralBytes: 8 * 1024,
+  maxListDepth: 64,
+  // Sixteen literals of the 64 KB maxLiteralBytes; one command held up to maxCommandBytes (65 MB) before.
+  maxHeldLiteralBytes: 1024 * 1024,
+  maxSequenceSetRanges: 10_000,
+  // The store itself refuses more than 1024 (libs/mail-store message-rules.ts).
+  maxMailboxNameBytes: 512,
   maxBadCommands: 20,
   idleTimeoutMs: 30 * 60_000,
   preLoginTimeoutMs: 60_000,
@@ -83,6 +104,8 @@ export interface SelectedFolder {
   told: Map<number, number>;
   /** SEARCHRES `$`, as UIDs. */
   savedResult: number[];
+  /** Keywords the client was told in FLAGS (lower case → as told); a FETCH may show no other (RFC 9051 §7.3.5). */
+  keywords: Map<string, string>;
 }
 
 export type Capability = string;
@@ -236,6 +259,12 @@ export class Session {
     return name;
   }
 
+  /** A name CREATE or RENAME is to give a folder: the length limit here, the other rules in the store. */
+  checkNewFolderName(name: string): void {
+    const max = this.settings.maxMailboxNameBytes;
+    if (Buffer.byteLength(name, 'utf8') > max) throw no(`Mailbox name is longer than ${max} octets`, 'CANNOT');
+  }
+
   wireName(name: string): string {
     return quoteString(this.utf8 ? name : encodeMutf7(name));
   }
@@ -302,7 +331,9 @@ export class Session {
       pendingExpunge: new Set(),
       told: new Map(),
       savedResult: [],
+      keywords: new Map(),
     };
+    for (const k of view.keywords) if (!sel.keywords.has(k.toLowerCase())) sel.keywords.set(k.toLowerCase(), k);
     this.selected = sel;
     this.state = 'selected';
     return sel;
@@ -324,10 +355,40 @@ export class Session {
     return sel;
   }
 
-  /** A message's stored flags as this session shows them: with \Recent when the session holds it. */
+  /** RFC 9051 removed \Recent and the RECENT response: a session that enabled IMAP4rev2 is told neither. */
+  get showsRecent(): boolean {
+    return !this.enabled.has('IMAP4REV2');
+  }
+
+  /**
+   * A message's stored flags as this session shows them (with \Recent when the session holds it), to be written in a
+   * FETCH response next: a keyword the client has not been told of yet is announced first, with FLAGS and
+   * PERMANENTFLAGS, whoever added it (RFC 9051 §7.3.5, §7.5.2).
+   */
   flagsOf(uid: number, stored: readonly string[]): string[] {
     const sel = this.requireSelected();
-    return sel.recent.has(uid) ? [...stored, '\\Recent'] : [...stored];
+    this.announceKeywords(sel, stored);
+    return this.showsRecent && sel.recent.has(uid) ? [...stored, '\\Recent'] : [...stored];
+  }
+
+  /** FLAGS and PERMANENTFLAGS of the selected folder: the system flags and every keyword told so far. */
+  announceFlags(sel: SelectedFolder): void {
+    const flags = [...SYSTEM_FLAGS, ...sel.keywords.values()];
+    this.untagged(`FLAGS ${flagList(flags)}`);
+    this.untagged(`OK [PERMANENTFLAGS ${flagList(sel.readOnly ? [] : [...flags, '\\*'])}] Flags permitted`);
+  }
+
+  /** Announces the keywords among `flags` the client has not been told of (a FETCH showing them follows). */
+  announceKeywords(sel: SelectedFolder, flags: readonly string[]): void {
+    let grown = false;
+    for (const f of flags) {
+      if (f.startsWith('\\')) continue;
+      const key = f.toLowerCase();
+      if (sel.keywords.has(key)) continue;
+      sel.keywords.set(key, f);
+      grown = true;
+    }
+    if (grown) this.announceFlags(sel);
   }
 
   /**
@@ -414,6 +475,8 @@ export class Session {
     }
 
     if (added.length) {
+      // New messages may bring keywords the client has not seen: told with their EXISTS, before any FETCH of them.
+      for (const r of added) this.announceKeywords(sel, r.flags);
       const last = added[added.length - 1].uid;
       const claimedBefore = sel.readOnly ? this.services.recent.claimedUpTo(sel.folder.id) : this.services.recent.claim(sel.folder.id, last);
       for (const r of added) {
@@ -422,7 +485,7 @@ export class Session {
       }
       sel.knownUidNext = last + 1;
       this.untagged(`${sel.uids.count} EXISTS`);
-      this.untagged(`${sel.recent.count} RECENT`);
+      if (this.showsRecent) this.untagged(`${sel.recent.count} RECENT`);
     }
   }
 
@@ -441,6 +504,8 @@ export class Session {
     for (const uid of gone) sel.told.delete(uid);
   }
 
+  /** A command gave up on an overlong line before its end: the server drops the rest once the answer is out. */
+  restOfLinePending = false;
   /** Set while a UID command runs: unsolicited FETCH responses then carry the UID too. */
   uidInFetch = false;
   /** Stops feeding the reader from the current input (STARTTLS and COMPRESS swap it). */

@@ -15,6 +15,10 @@ export function normalizeFolderName(name: string): string {
   const segments = name.split(FOLDER_DELIMITER);
   if (segments.some((s) => s.length === 0)) throw new InvalidFolderNameError(name, `empty level (leading, trailing or double "${FOLDER_DELIMITER}")`);
   if (segments.some((s) => s.length > MAX_SEGMENT_CHARS)) throw new InvalidFolderNameError(name, `a level is longer than ${MAX_SEGMENT_CHARS} characters`);
+  // Synchronising clients (mbsync, offlineimap) turn folder names into local paths: `.`, `..` and a leading `~` would
+  // point outside the user's mail directory there.
+  if (segments.some((s) => s === '.' || s === '..')) throw new InvalidFolderNameError(name, 'a level is "." or ".."');
+  if (name.startsWith('~')) throw new InvalidFolderNameError(name, 'the name starts with "~"');
   if (segments[0].toUpperCase() === INBOX) segments[0] = INBOX;
   return segments.join(FOLDER_DELIMITER);
 }

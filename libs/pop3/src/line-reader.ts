@@ -44,27 +44,33 @@ export class LineReader {
   }
 
   private take(): LineResult | null {
-    const data = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
-    this.chunks = data.length ? [data] : [];
-    const lf = data.indexOf(0x0a);
-    if (lf < 0) {
-      if (data.length > this.maxLineBytes) {
-        // Keep nothing of an oversized line; answer once, when its end arrives.
+    for (;;) {
+      const data = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+      this.chunks = data.length ? [data] : [];
+      const lf = data.indexOf(0x0a);
+      if (this.skipping) {
+        // The rest of a line already answered as too long: dropped as it comes, up to its end.
+        this.chunks = lf < 0 ? [] : [data.subarray(lf + 1)];
+        this.buffered = lf < 0 ? 0 : data.length - lf - 1;
+        if (lf < 0) return null;
+        this.skipping = false;
+        continue;
+      }
+      if (lf < 0) {
+        if (data.length <= this.maxLineBytes) return null;
+        // Answered now, not when (if ever) its end arrives: a client waiting for a reply gets one, and nothing is kept.
         this.skipping = true;
         this.chunks = [];
         this.buffered = 0;
+        return { kind: 'too-long' };
       }
-      return null;
+      const rest = data.subarray(lf + 1);
+      this.chunks = rest.length ? [rest] : [];
+      this.buffered = rest.length;
+      if (lf + 1 > this.maxLineBytes) return { kind: 'too-long' };
+      const end = lf > 0 && data[lf - 1] === 0x0d ? lf - 1 : lf;
+      return { kind: 'line', text: data.subarray(0, end).toString('utf8') };
     }
-    const rest = data.subarray(lf + 1);
-    this.chunks = rest.length ? [rest] : [];
-    this.buffered = rest.length;
-    if (this.skipping || lf + 1 > this.maxLineBytes) {
-      this.skipping = false;
-      return { kind: 'too-long' };
-    }
-    const end = lf > 0 && data[lf - 1] === 0x0d ? lf - 1 : lf;
-    return { kind: 'line', text: data.subarray(0, end).toString('utf8') };
   }
 
   private notify(): void {

@@ -16,7 +16,11 @@ export const authenticateCommand = defineCommand({
       session.uncork();
       session.cork();
       const line = await session.reader.readLine(session.settings.maxLineBytes);
-      if (!line.ok) throw bad('Authentication response too long');
+      if (!line.ok) {
+        // Answered at once; the rest of the line is dropped after the answer (server.ts).
+        if (!line.ended) session.restOfLinePending = true;
+        throw bad('Authentication response too long');
+      }
       response = line.line.toString('latin1');
     }
     if (response === '*') throw bad('Authentication cancelled');

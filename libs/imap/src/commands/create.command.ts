@@ -10,6 +10,7 @@ export const createCommand = defineCommand({
   async handle({ session }, [name, _params]) {
     void (_params as ImapArg[] | undefined);
     if (name === INBOX) throw no('INBOX already exists', 'ALREADYEXISTS');
+    session.checkNewFolderName(name as string);
     await session.store.createFolder(session.mailboxId!, name as string, { subscribed: false });
   },
 });

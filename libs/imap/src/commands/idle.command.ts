@@ -37,6 +37,7 @@ export const idleCommand = defineCommand({
     try {
       const line = await session.reader.readLine(session.settings.maxLineBytes);
       await settled();
+      if (!line.ok && !line.ended) session.restOfLinePending = true;
       if (!line.ok || line.line.toString('latin1').toUpperCase() !== 'DONE') throw bad('Expected DONE');
     } finally {
       session.idling = null;

@@ -8,7 +8,8 @@ import { argString, type ImapArg } from '../parser/command-parser';
 import { quoteString } from '../wire';
 import { statusLine } from './status.command';
 
-const SPECIAL_FLAGS: Record<string, string> = { sent: '\\Sent', drafts: '\\Drafts', trash: '\\Trash', junk: '\\Junk', virus: '\\Junk' };
+// RFC 6154 has no attribute for quarantined viruses; calling Virus \\Junk as well made clients file spam there.
+const SPECIAL_FLAGS: Record<string, string> = { sent: '\\Sent', drafts: '\\Drafts', trash: '\\Trash', junk: '\\Junk' };
 
 export function patternRegex(reference: string, pattern: string): RegExp {
   const full = pattern.startsWith(FOLDER_DELIMITER) || reference === '' ? pattern : reference.endsWith(FOLDER_DELIMITER) ? reference + pattern : reference + pattern;
@@ -114,7 +115,7 @@ export async function runList(ctx: CommandContext, args: ImapArg[], lsub: boolea
 
   for (const f of folders) {
     const subscribed = f.subscribed;
-    if (opts.specialUseOnly && !(f.specialUse && f.specialUse !== 'inbox')) continue;
+    if (opts.specialUseOnly && !(f.specialUse && SPECIAL_FLAGS[f.specialUse])) continue;
     if (opts.subscribedOnly && !subscribed) {
       // A subscribed child the patterns miss makes its unsubscribed parent appear (LSUB \Noselect, LIST CHILDINFO).
       const child = subscribedNames.find((n) => n.startsWith(f.name + FOLDER_DELIMITER) && !matches(n));

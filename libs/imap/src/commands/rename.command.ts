@@ -5,6 +5,7 @@ export const renameCommand = defineCommand({
   states: AUTHENTICATED,
   args: ['mailbox', 'mailbox'],
   async handle({ session }, [from, to]) {
+    session.checkNewFolderName(to as string);
     await session.store.renameFolder(session.mailboxId!, { name: from as string }, to as string);
   },
 });

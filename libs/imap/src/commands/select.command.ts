@@ -4,8 +4,6 @@ import { argString, type ImapArg } from '../parser/command-parser';
 import { formatSequenceSet, parseSequenceSet, resolveRanges, inRanges } from '../parser/sequence-set';
 import { flagList } from '../wire';
 
-const SYSTEM_FLAGS = ['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', '\\Draft'];
-
 interface QresyncParams {
   uidValidity: number;
   modseq: number;
@@ -46,11 +44,9 @@ export async function openFolder(ctx: CommandContext, name: string, params: Imap
   const view = await session.store.viewFolder(session.mailboxId!, { name });
   const { folder } = view;
   const sel = session.select(view, readOnly);
-  const flags = [...SYSTEM_FLAGS, ...view.keywords];
-  session.untagged(`FLAGS ${flagList(flags)}`);
-  session.untagged(`OK [PERMANENTFLAGS ${flagList(readOnly ? [] : [...flags, '\\*'])}] Flags permitted`);
+  session.announceFlags(sel);
   session.untagged(`${sel.uids.count} EXISTS`);
-  session.untagged(`${sel.recent.count} RECENT`);
+  if (session.showsRecent) session.untagged(`${sel.recent.count} RECENT`);
   const firstUnseen = view.firstUnseenUid === null ? 0 : sel.uids.seqOf(view.firstUnseenUid);
   if (firstUnseen > 0 && !session.enabled.has('IMAP4REV2')) session.untagged(`OK [UNSEEN ${firstUnseen}] First unseen`);
   session.untagged(`OK [UIDVALIDITY ${folder.uidValidity}] UIDs valid`);

@@ -7,7 +7,7 @@ import { parseFetchItems } from './fetch-items';
 import { parseSearchKeys } from './search-query';
 import { decodeMutf7, encodeMutf7 } from '../mutf7';
 
-const limits: ParserLimits = { maxLineBytes: 100, maxLiteralBytes: 20, maxAppendBytes: 50, maxCommandBytes: 60 };
+const limits: ParserLimits = { maxLineBytes: 100, maxLiteralBytes: 20, maxAppendBytes: 50, maxCommandBytes: 60, maxPreAuthLiteralBytes: 10, maxListDepth: 4, maxHeldLiteralBytes: 1000 };
 
 function feed(text: string | Buffer) {
   const reader = new InputReader();
@@ -24,7 +24,7 @@ function feed(text: string | Buffer) {
       return { sink, result: new Promise((r) => sink.on('end', () => r(Buffer.concat(sunk).toString()))) };
     },
   };
-  return { reader, continuations, sunk, run: () => readCommand(reader, limits, hooks) };
+  return { reader, continuations, sunk, run: (authenticated = true) => readCommand(reader, limits, hooks, { authenticated }) };
 }
 
 describe('command parser', () => {

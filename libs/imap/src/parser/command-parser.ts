@@ -29,6 +29,12 @@ export interface ParserLimits {
   maxAppendBytes: number;
   /** Largest total of all literals of one command. */
   maxCommandBytes: number;
+  /** Before login: largest total of a command's literals; more is refused unread and the connection closed. */
+  maxPreAuthLiteralBytes: number;
+  /** Deepest nesting of parenthesised lists (SEARCH and FETCH walk them recursively). */
+  maxListDepth: number;
+  /** Largest total of the literals of one command kept in memory (everything but APPEND's streamed messages). */
+  maxHeldLiteralBytes: number;
 }
 
 export const DEFAULT_PARSER_LIMITS: ParserLimits = {
@@ -36,6 +42,9 @@ export const DEFAULT_PARSER_LIMITS: ParserLimits = {
   maxLiteralBytes: 64 * 1024,
   maxAppendBytes: 64 * 1024 * 1024,
   maxCommandBytes: 65 * 1024 * 1024,
+  maxPreAuthLiteralBytes: 8 * 1024,
+  maxListDepth: 64,
+  maxHeldLiteralBytes: 1024 * 1024,
 };
 
 export interface ParserHooks {
@@ -47,8 +56,19 @@ export interface ParserHooks {
 
 export type ReadResult =
   | { kind: 'command'; command: ParsedCommand }
-  | { kind: 'error'; tag: string | null; status: 'BAD' | 'NO'; code?: string; text: string; fatal?: boolean }
+  | {
+      kind: 'error'; tag: string | null; status: 'BAD' | 'NO'; code?: string; text: string;
+      /** Answer, then close the connection: what follows on the wire cannot be read as commands. */
+      fatal?: boolean;
+      /** The answer goes out before the rest of an overlong line arrived: drop it (InputReader.discardLine) after. */
+      restOfLinePending?: boolean;
+    }
   | { kind: 'empty' };
+
+/** Where the session is: before login, literals have a much smaller limit. */
+export interface ReadOptions {
+  authenticated: boolean;
+}
 
 const SP = 0x20;
 const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
@@ -59,10 +79,27 @@ interface Frame {
   items: ImapArg[];
 }
 
+/** The tag at the start of a command line, or null when there is none worth answering to. */
+function tagOf(line: Buffer): string | null {
+  const end = line.indexOf(SP);
+  const tag = line.subarray(0, end < 0 ? line.length : end).toString('latin1');
+  return /^[\x21-\x7e]+$/.test(tag) && !/[(){%*"\\+]/.test(tag) ? tag : null;
+}
+
+/** An overlong line, answered as soon as the limit is passed: tagged when the tag was read, else BYE and close. */
+function overlong(tag: string | null, start: Buffer, ended: boolean, limits: ParserLimits): ReadResult {
+  const text = `Command line is longer than ${limits.maxLineBytes} octets`;
+  return { kind: 'error', tag, status: 'BAD', code: 'TOOBIG', text, fatal: tag === null, restOfLinePending: !ended && tag !== null };
+}
+
 /** Reads one full command from the reader. */
-export async function readCommand(reader: InputReader, limits: ParserLimits, hooks: ParserHooks): Promise<ReadResult> {
+export async function readCommand(reader: InputReader, limits: ParserLimits, hooks: ParserHooks, options: ReadOptions): Promise<ReadResult> {
   const first = await reader.readLine(limits.maxLineBytes);
-  if (!first.ok) return { kind: 'error', tag: null, status: 'BAD', code: 'TOOBIG', text: `Command line is longer than ${limits.maxLineBytes} octets` };
+  if (!first.ok) {
+    // The tag must have come whole: a tag running into the limit is no tag.
+    const tag = first.start.indexOf(SP) > 0 ? tagOf(first.start) : null;
+    return overlong(tag, first.start, first.ended, limits);
+  }
   let line = first.line;
   if (line.length === 0) return { kind: 'empty' };
 
@@ -71,16 +108,20 @@ export async function readCommand(reader: InputReader, limits: ParserLimits, hoo
   let tag: string | null = null;
   let name: string | null = null;
   let total = 0;
+  /** Literal bytes kept in memory (all but APPEND's streamed message). */
+  let held = 0;
+  const literalBudget = options.authenticated ? limits.maxCommandBytes : limits.maxPreAuthLiteralBytes;
 
-  const fail = (text: string): ReadResult => ({ kind: 'error', tag, status: 'BAD', text });
+  // A non-synchronising literal announced at the end of the line is on its way: it must not be read as commands.
+  const fail = async (text: string): Promise<ReadResult> => {
+    const skipped = await skipAnnouncedLiterals(reader, line, limits, literalBudget - total);
+    return { kind: 'error', tag, status: 'BAD', text, fatal: !skipped };
+  };
 
   // Tag and command name first, so errors can be tagged.
   const tagEnd = line.indexOf(SP);
-  const rawTag = line.subarray(0, tagEnd < 0 ? line.length : tagEnd).toString('latin1');
-  if (!/^[\x21-\x7e]+$/.test(rawTag) || /[(){%*"\\+]/.test(rawTag)) {
-    return { kind: 'error', tag: null, status: 'BAD', text: 'Invalid tag' };
-  }
-  tag = rawTag;
+  tag = tagOf(line);
+  if (tag === null) return { kind: 'error', tag: null, status: 'BAD', text: 'Invalid tag', fatal: !(await skipAnnouncedLiterals(reader, line, limits, literalBudget)) };
   if (tagEnd < 0) return fail('Missing command');
   pos = tagEnd + 1;
   const nameMatch = /^[A-Za-z]+/.exec(line.subarray(pos, pos + 32).toString('latin1'));
@@ -99,6 +140,7 @@ export async function readCommand(reader: InputReader, limits: ParserLimits, hoo
           continue;
         }
         if (c === 0x28) {
+          if (stack.length > limits.maxListDepth) throw new SyntaxError_(`Parentheses nested deeper than ${limits.maxListDepth}`);
           const list: ImapArg = { type: 'list', items: [] };
           frame.items.push(list);
           stack.push({ items: list.items });
@@ -123,9 +165,15 @@ export async function readCommand(reader: InputReader, limits: ParserLimits, hoo
           if (!m) throw new SyntaxError_('Invalid literal');
           const size = Number(m[1]);
           const nonSync = m[2] !== undefined;
+          if (!options.authenticated && total + size > limits.maxPreAuthLiteralBytes) {
+            // Nothing of it is read: a client that has not logged in gets no more of our memory or time.
+            const text = `Literal of ${size} octets exceeds the limit of ${limits.maxPreAuthLiteralBytes} octets before login`;
+            return { kind: 'error', tag, status: 'BAD', code: 'TOOBIG', text, fatal: true };
+          }
           const isMessage = isAppend && stack.length === 1 && stack[0].items.length >= 1;
           const limit = isMessage ? limits.maxAppendBytes : limits.maxLiteralBytes;
-          const tooBig = size > limit || total + size > limits.maxCommandBytes || (m[2] === '-' && size > 4096);
+          const tooBig = size > limit || total + size > limits.maxCommandBytes || (m[2] === '-' && size > 4096)
+            || (!isMessage && held + size > limits.maxHeldLiteralBytes);
           if (tooBig) {
             // Never send "+" for it; a non-synchronising literal is on its way already and is skipped unread.
             if (nonSync) {
@@ -135,6 +183,7 @@ export async function readCommand(reader: InputReader, limits: ParserLimits, hoo
             return { kind: 'error', tag, status: isMessage ? 'NO' : 'BAD', code: 'TOOBIG', text: `Literal of ${size} octets exceeds the limit of ${limit} octets` };
           }
           total += size;
+          if (!isMessage) held += size;
           if (!nonSync) await hooks.continuation();
           if (isMessage && hooks.openMessageSink) {
             const { sink, result } = hooks.openMessageSink(size, binary);
@@ -147,7 +196,7 @@ export async function readCommand(reader: InputReader, limits: ParserLimits, hoo
             frame.items.push({ type: 'string', value: raw.toString('utf8'), raw, literal: true });
           }
           const next = await reader.readLine(limits.maxLineBytes);
-          if (!next.ok) return { kind: 'error', tag, status: 'BAD', code: 'TOOBIG', text: `Command line is longer than ${limits.maxLineBytes} octets` };
+          if (!next.ok) return overlong(tag, next.start, next.ended, limits);
           line = next.line;
           pos = 0;
           continue;
@@ -166,10 +215,33 @@ export async function readCommand(reader: InputReader, limits: ParserLimits, hoo
   }
 }
 
+/**
+ * After a syntax error: skips the non-synchronising literals the abandoned command announced (and the lines after
+ * them) as long as they fit `budget`; false when they do not, and the connection must close.
+ */
+async function skipAnnouncedLiterals(reader: InputReader, line: Buffer, limits: ParserLimits, budget: number): Promise<boolean> {
+  let current = line;
+  let left = budget;
+  for (;;) {
+    const m = /\{(\d{1,20})[+-]\}$/.exec(current.subarray(Math.max(0, current.length - 24)).toString('latin1'));
+    if (!m) return true;
+    const size = Number(m[1]);
+    if (size > left) return false;
+    left -= size;
+    await reader.pipeBytes(size, null);
+    const next = await reader.readLine(limits.maxLineBytes);
+    if (!next.ok) return false;
+    current = next.line;
+  }
+}
+
 async function skipRestOfCommand(reader: InputReader, limits: ParserLimits): Promise<void> {
   for (;;) {
     const next = await reader.readLine(limits.maxLineBytes);
-    if (!next.ok) return;
+    if (!next.ok) {
+      if (!next.ended) await reader.discardLine();
+      return;
+    }
     const m = /\{(\d{1,20})\+\}$/.exec(next.line.toString('latin1'));
     if (!m) return;
     await reader.pipeBytes(Number(m[1]), null);

@@ -8,7 +8,8 @@ export class InputClosedError extends Error {
   }
 }
 
-export type LineResult = { ok: true; line: Buffer } | { ok: false; discarded: number };
+/** An overlong line: `start` is what was read of it (about the limit); unless `ended`, the rest is still unread. */
+export type LineResult = { ok: true; line: Buffer } | { ok: false; start: Buffer; ended: boolean };
 
 export class InputReader {
   private chunks: Buffer[] = [];
@@ -72,34 +73,47 @@ export class InputReader {
   }
 
   /**
-   * One line without its CRLF (a bare LF is accepted). A line longer than maxBytes is consumed up to its end without
-   * being kept, so an attacker never makes us hold more than maxBytes.
+   * One line without its CRLF (a bare LF is accepted). A line longer than maxBytes is given up as soon as the limit is
+   * passed, before its end arrives, so the client gets its answer at once and we never hold more than maxBytes: the
+   * result then carries the line's first bytes (for the tag), and `discardLine` drops the rest.
    */
   async readLine(maxBytes: number): Promise<LineResult> {
     const kept: Buffer[] = [];
     let keptBytes = 0;
-    let discarded = 0;
+    for (;;) {
+      await this.waitForData();
+      const head = this.chunks[0];
+      const nl = head.indexOf(10);
+      // Room for the CR before the LF; more than that is over the limit whether or not the line ends here.
+      const room = maxBytes + 2 - keptBytes;
+      const want = nl >= 0 ? nl + 1 : head.length;
+      if (want > room) {
+        kept.push(this.take(Math.min(room, head.length)));
+        return { ok: false, start: Buffer.concat(kept), ended: false };
+      }
+      const piece = this.take(want);
+      kept.push(piece);
+      keptBytes += piece.length;
+      if (nl < 0) continue;
+      let line = Buffer.concat(kept, keptBytes);
+      line = line.subarray(0, line.length - 1);
+      if (line.length && line[line.length - 1] === 13) line = line.subarray(0, line.length - 1);
+      if (line.length > maxBytes) return { ok: false, start: line.subarray(0, maxBytes), ended: true };
+      return { ok: true, line };
+    }
+  }
+
+  /** Drops input up to and including the next LF; returns the last bytes dropped (a literal announcement, if any). */
+  async discardLine(): Promise<Buffer> {
+    let tail = Buffer.alloc(0);
     for (;;) {
       await this.waitForData();
       const head = this.chunks[0];
       const nl = head.indexOf(10);
       const piece = this.take(nl >= 0 ? nl + 1 : head.length);
-      if (discarded === 0 && keptBytes + piece.length <= maxBytes + 2) {
-        kept.push(piece);
-        keptBytes += piece.length;
-      } else {
-        if (discarded === 0) discarded = keptBytes;
-        kept.length = 0;
-        keptBytes = 0;
-        discarded += piece.length;
-      }
-      if (nl < 0) continue;
-      if (discarded > 0) return { ok: false, discarded };
-      let line = Buffer.concat(kept, keptBytes);
-      line = line.subarray(0, line.length - 1);
-      if (line.length && line[line.length - 1] === 13) line = line.subarray(0, line.length - 1);
-      if (line.length > maxBytes) return { ok: false, discarded: line.length };
-      return { ok: true, line };
+      tail = Buffer.concat([tail, piece]);
+      if (tail.length > 64) tail = tail.subarray(tail.length - 64);
+      if (nl >= 0) return tail;
     }
   }
 

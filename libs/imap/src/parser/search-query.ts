@@ -32,7 +32,15 @@ const DATE_KEYS: Record<string, ['internal' | 'sent', 'before' | 'on' | 'since']
   SENTBEFORE: ['sent', 'before'], SENTON: ['sent', 'on'], SENTSINCE: ['sent', 'since'],
 };
 
-export function parseSearchKeys(args: ImapArg[]): SearchKey {
+/**
+ * Deepest tree of search keys (parentheses, NOT, OR) accepted: the parser and every evaluator walk it recursively, so
+ * `NOT NOT … ALL` sixteen thousand times deep must be refused, not overflow the stack. Same default as the parser's
+ * maxListDepth setting.
+ */
+export const MAX_SEARCH_KEY_DEPTH = 64;
+
+export function parseSearchKeys(args: ImapArg[], maxDepth = MAX_SEARCH_KEY_DEPTH, depth = 0): SearchKey {
+  if (depth > maxDepth) throw bad(`Search keys nested deeper than ${maxDepth}`);
   let i = 0;
   const next = (): ImapArg => {
     if (i >= args.length) throw bad('Missing search argument');
@@ -46,11 +54,20 @@ export function parseSearchKeys(args: ImapArg[]): SearchKey {
     if (s === null) throw bad('Expected a string');
     return s;
   };
+  // NOT and OR nest like parentheses do.
+  const nested = (): SearchKey => {
+    if (++depth > maxDepth) throw bad(`Search keys nested deeper than ${maxDepth}`);
+    try {
+      return one();
+    } finally {
+      depth--;
+    }
+  };
   const one = (): SearchKey => {
     const arg = next();
     if (arg.type === 'list') {
       if (arg.items.length === 0) throw bad('Empty search list');
-      return parseSearchKeys(arg.items);
+      return parseSearchKeys(arg.items, maxDepth, depth + 1);
     }
     const word = argString(arg);
     if (word === null) throw bad('Invalid search key');
@@ -78,10 +95,10 @@ export function parseSearchKeys(args: ImapArg[]): SearchKey {
       case 'HEADER': return { op: 'header', field: str().toLowerCase(), value: str() };
       case 'BODY': return { op: 'text', body: true, value: str() };
       case 'TEXT': return { op: 'text', body: false, value: str() };
-      case 'NOT': return { op: 'not', key: one() };
+      case 'NOT': return { op: 'not', key: nested() };
       case 'OR': {
-        const a = one();
-        return { op: 'or', a, b: one() };
+        const a = nested();
+        return { op: 'or', a, b: nested() };
       }
       case 'UID': {
         const set = parseSequenceSet(str());

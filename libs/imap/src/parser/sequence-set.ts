@@ -6,8 +6,14 @@ export type SequenceSet = { saved: true } | { saved: false; ranges: NumberRange[
 
 const PART = /^(\d+|\*)(?::(\d+|\*))?$/;
 
-export function parseSequenceSet(text: string): SequenceSet | null {
+/** null when malformed; 'too-many' past `maxRanges` (counted before anything is split or allocated). */
+export function parseSequenceSet(text: string): SequenceSet | null;
+export function parseSequenceSet(text: string, maxRanges: number): SequenceSet | 'too-many' | null;
+export function parseSequenceSet(text: string, maxRanges = Infinity): SequenceSet | 'too-many' | null {
   if (text === '$') return { saved: true };
+  let commas = 0;
+  for (let i = text.indexOf(','); i >= 0 && commas < maxRanges; i = text.indexOf(',', i + 1)) commas++;
+  if (commas >= maxRanges) return 'too-many';
   const ranges: NumberRange[] = [];
   for (const part of text.split(',')) {
     const m = PART.exec(part);
