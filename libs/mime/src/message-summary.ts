@@ -121,7 +121,7 @@ export interface SummaryLimits {
   maxHeaderSize?: number;
   /** parts; the rest of the message is the last part's (default 1000) */
   maxParts?: number;
-  /** levels of parts, the top one included; a multipart or attached message on the last is one application/octet-stream part (default 100) */
+  /** levels of parts, the top one included; a multipart or attached message on the last is one application/octet-stream part (default 50) */
   maxDepth?: number;
 }
 

@@ -30,7 +30,8 @@ export interface PartLimits {
   maxHeadSize?: number;
   /** parts in a message; past it no boundary opens another (default 1000) */
   maxChildNodes?: number;
-  /** levels of parts, the top one included; a part on the last is a leaf even when it says multipart or message (default 100) */
+  /** levels of parts, the top one included; a part on the last is a leaf even when it says multipart or message (default 50:
+   * a BODYSTRUCTURE that deep nests some 55 parentheses, and imapflow drops one past 100) */
   maxDepth?: number;
 }
 
@@ -38,7 +39,10 @@ export interface PartLimits {
  * What a hostile message costs is bounded, and it never makes the split fail: such a message is still delivered
  * (as Dovecot does), with a structure that stops where the limits are (see MimeNodeLimits).
  */
-export const DEFAULT_PART_LIMITS = { maxHeadSize: 1024 * 1024, maxChildNodes: 1000, maxDepth: 100 } as const;
+export const DEFAULT_PART_LIMITS = { maxHeadSize: 1024 * 1024, maxChildNodes: 1000, maxDepth: 50 } as const;
+
+/** Bytes of short field lines kept past maxHeadSize (see headerLine). */
+const HEADER_SPARE = 64 * 1024;
 
 /** A line longer than this cannot be a boundary (70 octets at most, RFC 2046) and is handed on before its end. */
 const LONG_LINE = 64 * 1024;
@@ -323,8 +327,12 @@ export class PartSplitter {
   private headerLine(line: Buffer, last: boolean): void {
     const node = this.node as LimitedMimeNode;
     const blank = (line.length === 1 && line[0] === LF) || (line.length === 2 && line[0] === CR && line[1] === LF);
-    // Past maxHeadSize a header's lines are counted, not kept (its end, the blank line, always is).
-    if (!blank && line.length && (node._headerOverflow || node._headerlen + line.length > this.maxHeadSize)) {
+    // Past maxHeadSize a header's lines are counted, not kept: its end (the blank line) always is, and so is the first
+    // line of each field after (a short one, while they fit in HEADER_SPARE), so that a Subject of a megabyte does
+    // not take the Message-ID after it out of the ENVELOPE.
+    const over = node._headerOverflow || node._headerlen + line.length > this.maxHeadSize;
+    const spare = over && line.length <= 1000 && line[0] !== SPACE && line[0] !== TAB && node._headerlen + line.length <= this.maxHeadSize + HEADER_SPARE;
+    if (!blank && line.length && over && !spare) {
       this.overflowHeader(node, line, 0, line.length, line[line.length - 1] === LF ? 1 : 0);
     } else {
       node.addHeaderChunk(line);

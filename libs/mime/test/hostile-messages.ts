@@ -71,7 +71,7 @@ export function badEncodingsMessage(marker = 'encodingmarker'): Buffer {
     `Content-Type: text/plain; charset=us-ascii\r\n\r\n${marker} plain\r\n`,
     'Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n!!!!@@@@####$$$$%%%%\r\n====\r\nZm9v=YmFy\r\n',
     'Content-Type: text/plain; charset="x-no-such-charset"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n=ZZ=\r\n=E4=B8=AD=\r\n=\r\n',
-    'Content-Type: text/plain; charset=utf-16\r\n\r\n\xff\xfe\xd8\x00\r\n',
+    'Content-Type: text/plain; charset=utf-16\r\n\r\n\xff\xfe\xd8\x3d\x01\r\n',
     'Content-Type: text/html; charset=iso-2022-jp\r\nContent-Transfer-Encoding: base64\r\n\r\nGyRCJDMkcyRLJEEkTxsoQg\r\n',
     'Content-Type: application/octet-stream; name="=?x-bogus?B?////?="\r\nContent-Disposition: attachment; filename*=bogus\'\'%FF%FE%\r\n' +
       'Content-Transfer-Encoding: base64\r\n\r\n\xe4\xb8\xad\xff\r\n',

@@ -6,7 +6,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { formatBodyStructure, formatEnvelope } from '../src/imap-format';
-import { summariseMessage, type BodyStructure, type MessageSummary, type SummaryLimits } from '../src/message-summary';
+import { DEFAULT_SUMMARY_LIMITS, summariseMessage, type BodyStructure, type MessageSummary, type SummaryLimits } from '../src/message-summary';
 import { searchTextParts } from '../src/message-summary';
 import { searchTokensOf } from '../src/search-tokens';
 import {
@@ -74,30 +74,31 @@ async function summarise(raw: Buffer, limits?: SummaryLimits): Promise<MessageSu
 }
 
 describe('summariseMessage on hostile messages', () => {
-  it('keeps 1,000 and 20,000 nested multiparts to 100 levels, the deepest one an opaque part holding the rest', async () => {
+  it('keeps 1,000 and 20,000 nested multiparts to 50 levels, the deepest one an opaque part holding the rest', async () => {
+    expect(DEFAULT_SUMMARY_LIMITS.maxDepth).toBe(50);
     for (const depth of [1000, 20_000]) {
       const raw = nestedMessage(depth);
       const s = await summarise(raw);
       expect(s.degraded).toMatch(/beyond the limits/);
-      expect(depthOf(s.bodyStructure)).toBe(100);
+      expect(depthOf(s.bodyStructure)).toBe(50);
       const opaque = leaves(s.bodyStructure).find((l) => l.kind === 'single' && l.type === 'application');
       expect(opaque).toMatchObject({ type: 'application', subtype: 'octet-stream' });
       // The deepest part's body holds every deeper part, byte for byte.
-      const number = `2${'.1'.repeat(98)}`;
+      const number = `2${'.1'.repeat(48)}`;
       const range = s.partOffsets[number];
-      expect(raw.toString('latin1', range.headerStart, range.bodyStart)).toBe(`Content-Type: multipart/mixed; boundary="n99"\r\n\r\n`);
-      expect(raw.toString('latin1', range.bodyStart, range.bodyStart + 6)).toBe('--n99\r');
-      expect(raw.toString('latin1', range.bodyEnd, range.bodyEnd + 7)).toBe('\r\n--n98');
+      expect(raw.toString('latin1', range.headerStart, range.bodyStart)).toBe(`Content-Type: multipart/mixed; boundary="n49"\r\n\r\n`);
+      expect(raw.toString('latin1', range.bodyStart, range.bodyStart + 6)).toBe('--n49\r');
+      expect(raw.toString('latin1', range.bodyEnd, range.bodyEnd + 7)).toBe('\r\n--n48');
       expect(s.searchText.body).toContain('nestedmarker');
       expect(s.envelope.subject).toBe(`nested ${depth}`);
     }
   });
 
   it('reads nesting within the limit as before, and the same in any chunks', async () => {
-    const raw = nestedMessage(60);
+    const raw = nestedMessage(48);
     const whole = await summariseMessage(raw);
     expect(whole.degraded).toBeUndefined();
-    expect(depthOf(whole.bodyStructure)).toBe(61);
+    expect(depthOf(whole.bodyStructure)).toBe(49);
     for (const size of [1, 7, 4096]) expect(await summariseMessage(chunks(raw, size))).toEqual(whole);
     const deeper = await summariseMessage(raw, { maxDepth: 10 });
     expect(depthOf(deeper.bodyStructure)).toBe(10);
