@@ -102,29 +102,23 @@ async function checkFolder(client: ImapFlow, folder: string, expectSuffix: boole
       const uid = seen.get(marker)!;
       const { content } = await client.download(String(uid), undefined, { uid: true });
       const chunks: Buffer[] = [];
-      for await (const chunk of content) chunks.push(chunk as Buffer);
+      for await (const chunk of content!) chunks.push(chunk as Buffer);
       const body = Buffer.concat(chunks);
       // Delivered mail has our Received header (and delivery's) before the bytes as sent; APPENDed mail is as sent.
       if (expectSuffix) expect(body.subarray(body.length - raw.length).equals(raw), `BODY[] of ${marker}`).toBe(true);
       else expect(body.equals(raw), `BODY[] of ${marker}`).toBe(true);
       expect(await client.search({ body: marker }, { uid: true }), `SEARCH BODY ${marker}`).toEqual([uid]);
     }
-    expect((await client.search({ subject: 'nested 20000' }, { uid: true })).length).toBe(1);
-    expect((await client.search({ header: { 'message-id': 'fiftythousandwords' } }, { uid: true })).length).toBe(1);
+    expect(await client.search({ subject: 'nested 20000' }, { uid: true })).toEqual([seen.get('nestedtwentythousand')]);
+    expect(await client.search({ header: { 'message-id': 'fiftythousandwords' } }, { uid: true })).toEqual([seen.get('fiftythousandwords')]);
   } finally {
     lock.release();
   }
 }
 
-describe('hostile MIME over SMTP and IMAP APPEND', () => {
-  it('accepts each message with 250 and delivers it (never deferred), and IMAP answers for it; memory stays bounded', async () => {
-    const files: string[] = [];
-    for (const [marker, raw] of raws) {
-      const file = join(dir, `${marker}.eml`);
-      await writeFile(file, raw);
-      files.push(file);
-    }
-    const script = `
+/** Sends each file on one session with Python's smtplib; the reply to each DATA. */
+async function sendWithSmtplib(files: string[]): Promise<Array<[number, string]>> {
+  const script = `
 import smtplib, json, sys
 port, rcpt = int(sys.argv[1]), sys.argv[2]
 out = []
@@ -140,9 +134,20 @@ for path in sys.argv[3:]:
 s.quit()
 print(json.dumps(out))
 `;
+  const { stdout } = await run('/usr/bin/python3', ['-c', script, String(node.ports.smtp), address, ...files], { timeout: 180_000, maxBuffer: 1 << 20 });
+  return JSON.parse(stdout.trim().split('\n').pop()!) as Array<[number, string]>;
+}
+
+describe('hostile MIME over SMTP and IMAP APPEND', () => {
+  it('accepts each message with 250 and delivers it (never deferred), and IMAP answers for it; memory stays bounded', async () => {
+    const files: string[] = [];
+    for (const [marker, raw] of raws) {
+      const file = join(dir, `${marker}.eml`);
+      await writeFile(file, raw);
+      files.push(file);
+    }
     const { result, baseline, peak } = await peakRss(async () => {
-      const { stdout } = await run('/usr/bin/python3', ['-c', script, String(node.ports.smtp), address, ...files], { timeout: 180_000, maxBuffer: 1 << 20 });
-      const replies = JSON.parse(stdout.trim().split('\n').pop()!) as Array<[number, string]>;
+      const replies = await sendWithSmtplib(files);
       // Delivered: one message row each, every recipient delivered, none deferred.
       await until('every hostile message delivered', async () => {
         const [{ count }] = await node.db.dataSource.query(`SELECT count(*)::int AS count FROM message WHERE mailbox_id = $1`, [mailboxId]);
@@ -191,4 +196,23 @@ print(json.dumps(out))
       await client.logout();
     }
   }, 300_000);
+
+  it('refuses a message past a limit at DATA with 554 5.6.0 when mimeLimitAction says reject, and commits nothing', async () => {
+    await node.setSettings({ mimeLimitAction: 'reject' });
+    try {
+      const files = [join(dir, 'refused-nested.eml'), join(dir, 'refused-parts.eml'), join(dir, 'fine.eml')];
+      await writeFile(files[0], nestedMessage(200, 'refusednested'));
+      await writeFile(files[1], manyPartsMessage(2000, 'refusedparts'));
+      await writeFile(files[2], nestedMessage(5, 'finenested'));
+      const before = await node.db.dataSource.query(`SELECT count(*)::int AS count FROM spool_message`);
+      const replies = await sendWithSmtplib(files);
+      expect(replies[0]).toEqual([554, expect.stringMatching(/^5\.6\.0 Message refused: MIME structure beyond the limits/)]);
+      expect(replies[1][0]).toBe(554);
+      expect(replies[2][0]).toBe(250);
+      const after = await node.db.dataSource.query(`SELECT count(*)::int AS count FROM spool_message`);
+      expect(after[0].count - before[0].count).toBe(1);
+    } finally {
+      await node.setSettings({ mimeLimitAction: 'deliver' });
+    }
+  }, 120_000);
 });
