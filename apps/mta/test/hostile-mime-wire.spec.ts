@@ -23,7 +23,7 @@ import {
   manyHeadersMessage,
   manyPartsMessage,
   nestedMessage,
-} from '../../../libs/mime/test/hostile-messages';
+} from '@dizi/testing/hostile-messages';
 
 const run = promisify(execFile);
 

@@ -17,7 +17,7 @@ import {
   manyHeadersMessage,
   manyPartsMessage,
   nestedMessage,
-} from './hostile-messages';
+} from '@dizi/testing/hostile-messages';
 
 function chunks(raw: Buffer, size: number): Readable {
   const out: Buffer[] = [];
