@@ -216,6 +216,8 @@ export class PartSplitter {
     }
     this.release(Kind.Body);
     this.emit(Kind.Body, this.node, bytes, start, end);
+    // Whatever ends this line, the part's body is more than one empty line (see `held`).
+    this.bodyLineCount = 2;
   }
 
   /** Header bytes past maxHeadSize: in the message (offsets count them), not kept for reading. */
