@@ -90,6 +90,13 @@ export const smtpSettings = z.object({
   scannerTimeoutSeconds: z.number().int().min(1).max(600).default(30).describe('how long one scanner may take for one message'),
   scannerFailureAction: z.enum(['defer', 'accept']).default('defer')
     .describe('a scanner down or too slow: answer 451 4.7.1 so the sender retries, or accept with a header saying it was not scanned'),
+  // What reading one message's MIME structure (libs/mime) may cost. A message past a limit is never deferred for it:
+  // it is delivered whole, its structure read up to the limit (the rest opaque data), unless mimeLimitAction says reject.
+  mimeMaxParts: z.number().int().min(10).max(100_000).default(1000).describe('MIME parts read per message; past them the rest of the message is one opaque part'),
+  mimeMaxDepth: z.number().int().min(2).max(90).default(50).describe('levels of nested MIME parts read; a multipart on the last level is one opaque part'),
+  mimeMaxHeaderBytes: z.number().int().min(4096).max(64 * MB).default(1 * MB).describe('header bytes of one MIME part read for ENVELOPE and BODYSTRUCTURE; the rest is kept, not read'),
+  mimeLimitAction: z.enum(['deliver', 'reject']).default('deliver')
+    .describe('a message past a MIME limit: deliver it with its structure read up to the limit, or refuse it at DATA with 554 5.6.0'),
 });
 
 export type SmtpSettings = z.infer<typeof smtpSettings>;

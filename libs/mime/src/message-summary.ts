@@ -9,7 +9,7 @@ import { parseEnvelopeAddresses, parseMailAddresses, type EnvelopeAddress, type 
 import { baseSubject } from './base-subject';
 import { htmlToText } from './html-text';
 import type { SearchTextPart } from './search-tokens';
-import { PartSplitter } from './part-splitter';
+import { DEFAULT_PART_LIMITS, headerBytesOf, PartSplitter, type LimitedMimeNode } from './part-splitter';
 import {
   decodedFileName,
   decodeHeaderText,
@@ -103,18 +103,37 @@ export interface MessageSummary {
   hasAttachments: boolean;
   /** body: the text parts, decoded, one after the other with a line break between (made when first read) */
   searchText: { headers: string; body: string };
+  /**
+   * Only when a limit (SummaryLimits) shaped the summary: why. The message is whole in the blob; the summary stops
+   * where the limit is (deeper parts and parts past the last one are opaque data, long headers are cut for reading).
+   */
+  degraded?: string;
 }
 
+/**
+ * What one message may cost the summariser. None of them ever makes a summary fail: past a limit the summary is
+ * degraded (see MessageSummary.degraded), as Dovecot's message parser does, and the message is delivered.
+ */
 export interface SummaryLimits {
   /** decoded text kept for search, in characters over all text parts (default 2 MiB) */
   maxSearchText?: number;
-  /** per-part header limit (default 1 MiB) */
+  /** header bytes of one part read for the summary; the rest is left unread (default 1 MiB) */
   maxHeaderSize?: number;
-  /** part limit (default 1000) */
+  /** parts; the rest of the message is the last part's (default 1000) */
   maxParts?: number;
+  /** levels of parts, the top one included; a multipart or attached message on the last is one application/octet-stream part (default 50) */
+  maxDepth?: number;
 }
 
 const DEFAULT_SEARCH_TEXT = 2 * 1024 * 1024;
+
+/** The defaults, as settings show them. */
+export const DEFAULT_SUMMARY_LIMITS: Required<SummaryLimits> = {
+  maxSearchText: DEFAULT_SEARCH_TEXT,
+  maxHeaderSize: DEFAULT_PART_LIMITS.maxHeadSize,
+  maxParts: DEFAULT_PART_LIMITS.maxChildNodes,
+  maxDepth: DEFAULT_PART_LIMITS.maxDepth,
+};
 interface PartState {
   node: MimeNode;
   parent: PartState | null;
@@ -186,6 +205,8 @@ export async function summariseMessage(source: Readable | Buffer, limits: Summar
     const parent = node.parentNode ? (states.get(node.parentNode) ?? null) : null;
     const raw = Buffer.concat(node._headersLines, node._headerlen);
     const fields = parseHeaderBlock(raw);
+    const limited = node as LimitedMimeNode;
+    const headerBytes = limited._headerOverflow ? headerBytesOf(node) : node._headerlen;
     const contentType = describeType(fields, parent, node);
     const isMessageRoot = !parent || parent.message === null && isRfc822(parent);
     let number = '';
@@ -202,7 +223,7 @@ export async function summariseMessage(source: Readable | Buffer, limits: Summar
       number,
       isMessageRoot,
       headerStart: pos,
-      bodyStart: pos + node._headerlen,
+      bodyStart: pos + headerBytes,
       bodyEnd: -1,
       lfAtBodyStart: 0,
       lines: 0,
@@ -219,11 +240,18 @@ export async function summariseMessage(source: Readable | Buffer, limits: Summar
       else parent.children.push(state);
     } else root = state;
     for (const line of node._headersLines) lfCount += countLf(line);
-    pos += node._headerlen;
+    pos += headerBytes;
     state.lfAtBodyStart = lfCount;
     if (wantsText(state) && rawTextBudget > 0) state.captured = [];
     states.set(node, state);
     open.push(state);
+    if (limited._headerOverflow) {
+      // Not every header byte was kept: the splitter knows its last two.
+      lfCount += limited._headerOverflowLf ?? 0;
+      state.lfAtBodyStart = lfCount;
+      [tail2, tail1] = limited._headerTail ?? [-1, -1];
+      return;
+    }
     const headerTail = node._headersLines[node._headersLines.length - 1];
     if (headerTail && headerTail.length) rememberTail(headerTail);
   };
@@ -291,24 +319,73 @@ export async function summariseMessage(source: Readable | Buffer, limits: Summar
 
   const splitter = new PartSplitter(
     { node: onNode, body: onBody, data: onData },
-    { maxHeadSize: limits.maxHeaderSize, maxChildNodes: limits.maxParts },
+    { maxHeadSize: limits.maxHeaderSize, maxChildNodes: limits.maxParts, maxDepth: limits.maxDepth },
   );
+  // Reading the message must never fail on what it contains (mail that got a 250 must be delivered): should the
+  // splitter or the summary trip over something, the rest is only counted and the message is one opaque part.
+  let failure: unknown = null;
   let size = 0;
-  if (Buffer.isBuffer(source)) {
-    size = source.length;
-    splitter.write(source);
-  } else {
-    for await (const chunk of source) {
-      const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
-      size += bytes.length;
+  const feed = (bytes: Buffer) => {
+    size += bytes.length;
+    if (failure !== null) return;
+    try {
       splitter.write(bytes);
+    } catch (err) {
+      failure = err;
+    }
+  };
+  if (Buffer.isBuffer(source)) feed(source);
+  else {
+    for await (const chunk of source) feed(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+  }
+  if (failure === null) {
+    try {
+      splitter.end();
+      for (let k = open.length - 1; k >= 0; k--) close(open[k], pos, lfCount);
+      if (pos !== size) failure = new Error(`MIME splitter lost bytes: ${pos} of ${size} octets accounted for`);
+    } catch (err) {
+      failure = err;
     }
   }
-  splitter.end();
-  for (let k = open.length - 1; k >= 0; k--) close(open[k], pos, lfCount);
-  if (!root) throw new Error('message has no header');
-  if (pos !== size) throw new Error(`MIME splitter lost bytes: ${pos} of ${size} octets accounted for`);
-  return assemble(root, pos, texts, maxText);
+  const top = root as PartState | null;
+  if (failure === null && top) {
+    try {
+      const summary = assemble(top, pos, texts, maxText);
+      if (splitter.degraded) summary.degraded = degradedReason(limits);
+      return summary;
+    } catch (err) {
+      failure = err;
+    }
+  }
+  return opaqueSummary(top, size, failure);
+}
+
+function degradedReason(limits: SummaryLimits): string {
+  const { maxHeaderSize, maxParts, maxDepth } = { ...DEFAULT_SUMMARY_LIMITS, ...limits };
+  return `MIME structure beyond the limits (${maxParts} parts, ${maxDepth} levels, ${maxHeaderSize}-byte headers) kept as opaque data`;
+}
+
+/**
+ * The summary of a message that could not be read part by part: one opaque part after its header (the top header
+ * as far as it was read, or none).
+ */
+function opaqueSummary(root: PartState | null, size: number, failure: unknown): MessageSummary {
+  const fields = root?.fields ?? [];
+  const bodyStart = Math.min(root ? root.bodyStart : 0, size);
+  const part = {
+    parent: null, fields, number: '', isMessageRoot: true, headerStart: 0, bodyStart, bodyEnd: size, lines: 0,
+    type: 'application', subtype: 'octet-stream', params: [], children: [], message: null,
+  } as unknown as PartState;
+  let summary: MessageSummary;
+  try {
+    summary = assemble(part, size, [], 0);
+  } catch {
+    // Even the header could not be read: a summary of nothing but the size.
+    summary = assemble({ ...part, fields: [], bodyStart: 0 }, size, [], 0);
+  }
+  const reason = failure instanceof Error ? failure.message : String(failure ?? 'no header');
+  summary.degraded = `MIME structure unreadable (${reason.slice(0, 200)}); kept as one opaque part`;
+  return summary;
 }
 
 function countLf(buf: Buffer, start = 0, end = buf.length): number {
@@ -324,6 +401,8 @@ function isRfc822(part: PartState): boolean {
 function describeType(fields: HeaderField[], parent: PartState | null, node: MimeNode) {
   const raw = firstHeader(fields, 'content-type');
   const parsed = raw === null ? null : parseStructuredValue(raw);
+  // A multipart or attached message the limits left unread is data, whatever it says it is (as in Dovecot).
+  if ((node as LimitedMimeNode)._opaque) return { type: 'application', subtype: 'octet-stream', params: parsed?.params ?? [] };
   const slash = parsed ? parsed.value.indexOf('/') : -1;
   if (parsed && slash > 0 && slash < parsed.value.length - 1) {
     return { type: parsed.value.slice(0, slash).trim(), subtype: parsed.value.slice(slash + 1).trim(), params: parsed.params };
@@ -513,10 +592,12 @@ function assemble(root: PartState, size: number, texts: TextPiece[], maxText: nu
   // An HTML alternative repeats its plain sibling: index the plain one only.
   const body: Array<string | Buffer> = [];
   let remaining = maxText;
+  // Multiparts with a plain text part in them (found once: a message may have thousands of parts).
+  const withPlain = new Set<PartState | null>();
+  for (const t of texts) if (!t.html) withPlain.add(t.part.parent);
   for (const piece of texts) {
     const parent = piece.part.parent;
-    const hasPlainSibling = parent && parent.subtype.toLowerCase() === 'alternative'
-      && texts.some((t) => t !== piece && t.part.parent === parent && !t.html);
+    const hasPlainSibling = parent && parent.subtype.toLowerCase() === 'alternative' && withPlain.has(parent);
     if (piece.html && hasPlainSibling) continue;
     if (remaining <= 0) break;
     const decoded = decodeText(piece);

@@ -125,6 +125,8 @@ function replaceEmails(text: string, replace: (address: string) => string): stri
 }
 
 const segmenter = new Intl.Segmenter('zh', { granularity: 'word' });
+/** Characters of a CJK run segmented at once (a sentence is far shorter). */
+const CJK_SEGMENT_WINDOW = 1024;
 
 function cjkRunTokens(run: string, withWords: boolean, out: (t: string) => void): void {
   const chars = Array.from(run);
@@ -133,7 +135,16 @@ function cjkRunTokens(run: string, withWords: boolean, out: (t: string) => void)
     return;
   }
   if (withWords) {
-    for (const s of segmenter.segment(run)) if (s.isWordLike) out(s.segment);
+    // ICU's dictionary segmentation grows faster than the run does (a run of 64 K characters took seconds; text
+    // has punctuation between runs, a hostile Subject has none): a long run is segmented in windows, where only a
+    // word across two windows is missed (its bigrams are not).
+    for (let at = 0; at < run.length;) {
+      let end = Math.min(at + CJK_SEGMENT_WINDOW, run.length);
+      // Never between the two halves of a surrogate pair.
+      if (end < run.length && run.charCodeAt(end - 1) >= 0xd800 && run.charCodeAt(end - 1) <= 0xdbff) end++;
+      for (const s of segmenter.segment(end - at === run.length ? run : run.slice(at, end))) if (s.isWordLike) out(s.segment);
+      at = end;
+    }
   }
   // ICU splits names (海淀 → 海|淀); overlapping bigrams find any two-character word.
   for (let i = 0; i + 1 < chars.length; i++) out(chars[i] + chars[i + 1]);

@@ -197,11 +197,15 @@ const CORNERS: Array<[string, string, SummaryLimits?]> = [
   ['an attached message in base64 is not read into', 'Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\nU3ViamVjdDogeA0KDQpoaQ0K\r\n--b--\r\n'],
   ['digest parts without a type, an .eml attachment without one',
     'Content-Type: multipart/digest; boundary=d\n\n--d\n\nSubject: in digest\n\nbody\n--d\nContent-Disposition: attachment; filename="m.eml"\n\nSubject: eml\n\nhi\n--d--\n'],
-  ['too many parts', 'Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\na\r\n--b\r\n\r\nb\r\n--b\r\n\r\nc\r\n--b--\r\n', { maxParts: 3 }],
   ['as many parts as allowed', 'Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\na\r\n--b\r\n\r\nb\r\n--b\r\n\r\nc\r\n--b--\r\n', { maxParts: 4 }],
   ['a multipart without a boundary inside messages inside a multipart: its lines are read whole, wherever chunks end',
     `Content-Type: multipart/mixed; boundary=a\r\n\r\n--a\r\nContent-Type: message/rfc822\r\n\r\nContent-Type: message/rfc822\r\n\r\nContent-Type: multipart/mixed\r\n\r\n${'xx--a\r\n'.repeat(60)}--a--\r\n`],
-  ['a header too big', `Subject: ${'x'.repeat(300)}\r\n\r\nbody\r\n`, { maxHeaderSize: 100 }],
+  // Lines past part-splitter's LONG_LINE are handed on before their end: the summary must not change for it.
+  ['a long line in a part, then a boundary',
+    `Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n${'w '.repeat(50_000)}\r\n--b\r\n\r\n\r\n${'v'.repeat(70_000)}\r\n--b--\r\n`],
+  ['a long first body line of a part that ends the message', `Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\n${'z'.repeat(80_000)}`],
+  ['a long header line within the header limit', `Subject: ${'s'.repeat(100_000)}\r\nContent-Type: text/plain\r\n\r\nbody\r\n`],
+  ['a long line in a preamble', `Content-Type: multipart/mixed; boundary=b\r\n\r\n${'p'.repeat(70_000)}\r\n--b\r\n\r\nx\r\n--b--\r\n`],
   ['no header at all', ''],
   ['a header without its end', 'Subject: x\r\nFrom: a@b.example'],
 ];
@@ -214,6 +218,31 @@ describe('summariseMessage against the mailsplit summariser', () => {
       await compare(`${name}, LF`, Buffer.from(text.replace(/\r\n/g, '\n'), 'latin1'), rnd, limits);
     }
     expect(recovered).toEqual(['a header-only part closed by its parent', 'a header-only part closed by its parent, LF']);
+  });
+
+  // mailsplit refused these (and delivery deferred the message until it bounced); the summary is now degraded instead.
+  it('summarises a message past a limit where mailsplit gave up, the same whole and in chunks', async () => {
+    const rnd = prng(4);
+    const tooMany = 'Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\na\r\n--b\r\n\r\nb\r\n--b\r\n\r\nc\r\n--b--\r\n';
+    const bigHeader = `Subject: ${'x'.repeat(3000)}\r\nFrom: a@b.example\r\n\r\nbody\r\n`;
+    for (const [text, limits, error] of [
+      [tooMany, { maxParts: 3 }, 'Max allowed child nodes exceeded'],
+      [bigHeader, { maxHeaderSize: 100 }, 'Max header size for a MIME node exceeded'],
+    ] as const) {
+      for (const raw of [Buffer.from(text, 'latin1'), Buffer.from(text.replace(/\r\n/g, '\n'), 'latin1')]) {
+        const before = await outcome(() => summariseWithMailsplit(raw, limits), () => []);
+        expect(before).toEqual({ error: `Error: ${error}` });
+        const now = await outcome(() => summariseMessage(raw, limits), (s) => searchTokensOf(searchTextParts(s.searchText)));
+        if ('error' in now) throw new Error(now.error);
+        expect(now.summary.degraded).toMatch(/beyond the limits/);
+        // What was read is read: the From after a Subject too long to keep, the parts up to the limit.
+        if (text === bigHeader) expect(now.summary.from?.address).toBe('a@b.example');
+        else expect(now.summary.bodyStructure.kind === 'multipart' && now.summary.bodyStructure.children.length).toBe(2);
+        expect(now.summary.size).toBe(raw.length);
+        const cut = await outcome(() => summariseMessage(chunked(raw, rnd), limits), (s) => searchTokensOf(searchTextParts(s.searchText)));
+        expect(plain(cut)).toEqual(plain(now));
+      }
+    }
   });
 
   it('decodes text parts as before: ASCII in every charset, UTF-8 valid or not, with a byte order mark or not', async () => {

@@ -62,6 +62,7 @@ export async function startSmtpRole(ctx: MtaContext, options: SmtpRoleOptions = 
     pool: ctx.pool, store: ctx.store, queues: new LocalFirstQueues(queues, () => ctx.deliveryHandoff), logger,
     summaryWorkers: ctx.config.SPOOL_SUMMARY_WORKERS,
     slots: ctx.slots ?? undefined,
+    settings: () => ctx.settings.smtp,
   });
   const sessionLog = new MailLogSessionLog(ctx.pool, ctx.config.MTA_HOSTNAME, logger);
 

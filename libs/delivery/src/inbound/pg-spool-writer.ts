@@ -15,7 +15,11 @@ import { GroupCommit } from '@dizi/mail-store/group-commit';
 import { BlobTooLargeError, type StoredBlob } from '@dizi/mail-store/ports/blob-store';
 import type { MessageStore } from '@dizi/mail-store/ports/message-store';
 import type { SharedSlots } from '@dizi/mail-store/shared-slots';
+import type { SmtpSettings } from '@dizi/contracts/mail-settings.contract';
+import type { SummaryLimits } from '@dizi/mime/message-summary';
 import type { InboundLogger, SpoolReceipt, SpoolRequest, SpoolWriter } from '@dizi/smtp/inbound/ports';
+import { reject, SmtpReplyError } from '@dizi/smtp/inbound/verdict';
+import { summaryLimitsOf } from '../local/message-index';
 import type { MailQueues } from '../queue/mail-queues';
 import { InlineSummaries, type SpoolSummariser, type SpoolSummary } from './spool-summary';
 import { insertSpoolRows, type SpoolRow } from './spool-rows';
@@ -43,6 +47,8 @@ export class PgSpoolWriter implements SpoolWriter {
        * threads and the summary threads are given the same memory). Absent: every message streams.
        */
       slots?: SharedSlots;
+      /** The operator's settings (mimeMax*, mimeLimitAction), read per message; absent: libs/mime's defaults, deliver. */
+      settings?: () => SmtpSettings;
     },
   ) {
     const workers = deps.summaryWorkers ?? 0;
@@ -65,7 +71,14 @@ export class PgSpoolWriter implements SpoolWriter {
 
   async spool(req: SpoolRequest, content: Readable): Promise<SpoolReceipt> {
     const slots = this.deps.slots;
-    const { blob, summary } = slots ? await this.held(req, content, slots) : await this.streamed(req, content);
+    const settings = this.deps.settings?.();
+    const limits = settings ? summaryLimitsOf(settings) : undefined;
+    const { blob, summary } = slots ? await this.held(req, content, slots, limits) : await this.streamed(req, content, limits);
+    // Past a MIME limit the message is delivered with its structure read up to it, unless the operator prefers to
+    // refuse such mail now, before the 250 (never a bounce later). Nothing is committed; the blob is collected.
+    if (summary?.degraded && settings?.mimeLimitAction === 'reject') {
+      throw new SmtpReplyError(reject(554, '5.6.0', `Message refused: ${summary.degraded}`));
+    }
     // The content filter sees the durable copy; it may refuse (throws), and then nothing below is committed.
     const marks = req.screen ? await req.screen({ hash: blob.hash, size: blob.size }) : null;
 
@@ -80,14 +93,14 @@ export class PgSpoolWriter implements SpoolWriter {
   }
 
   /** Through a shared slot when the message fits one and one is free; streamed otherwise. */
-  private async held(req: SpoolRequest, content: Readable, slots: SharedSlots): Promise<{ blob: StoredBlob; summary: SpoolSummary | null }> {
+  private async held(req: SpoolRequest, content: Readable, slots: SharedSlots, limits?: SummaryLimits): Promise<{ blob: StoredBlob; summary: SpoolSummary | null }> {
     const gathered = await gather(content, slots.slotBytes, req.maxBytes);
-    if (gathered.rest) return this.streamed(req, gathered.rest);
+    if (gathered.rest) return this.streamed(req, gathered.rest, limits);
     const bytes = slots.take(gathered.size);
     // No free slot (a burst): the gathered chunks go the streaming way, each side copying them.
-    if (!bytes) return this.streamed(req, Readable.from(gathered.chunks));
+    if (!bytes) return this.streamed(req, Readable.from(gathered.chunks), limits);
     try {
-      return await this.whole(req, copyChunks(bytes, gathered.chunks));
+      return await this.whole(req, copyChunks(bytes, gathered.chunks), limits);
     } finally {
       slots.give(bytes);
     }
@@ -97,8 +110,8 @@ export class PgSpoolWriter implements SpoolWriter {
    * A message held whole goes to the blob store and the summariser at once. Both have stopped reading `bytes` when
    * this settles, also when one of them failed: the caller may then reuse them.
    */
-  private async whole(req: SpoolRequest, bytes: Buffer): Promise<{ blob: StoredBlob; summary: SpoolSummary | null }> {
-    const summarising = this.summaries.summarise(bytes).catch((err: unknown) => {
+  private async whole(req: SpoolRequest, bytes: Buffer, limits?: SummaryLimits): Promise<{ blob: StoredBlob; summary: SpoolSummary | null }> {
+    const summarising = this.summaries.summarise(bytes, limits).catch((err: unknown) => {
       this.deps.logger.warn({ err: String(err), id: req.id }, 'message summary failed');
       return null;
     });
@@ -108,9 +121,9 @@ export class PgSpoolWriter implements SpoolWriter {
   }
 
   /** A message too big to hold whole is read once, as it streams in, by both. */
-  private async streamed(req: SpoolRequest, content: Readable): Promise<{ blob: StoredBlob; summary: SpoolSummary | null }> {
+  private async streamed(req: SpoolRequest, content: Readable, limits?: SummaryLimits): Promise<{ blob: StoredBlob; summary: SpoolSummary | null }> {
     const toBlob = new PassThrough();
-    const { sink: toSummary, summary } = this.summaries.start();
+    const { sink: toSummary, summary } = this.summaries.start(limits);
     // Their consumers may attach late (after an await); the failure reaches us through putBlob and summarising.
     toBlob.on('error', () => undefined);
     toSummary.on('error', () => undefined);

@@ -5,7 +5,7 @@
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import type { SearchKeyList } from '@dizi/domain/search-key';
 import { jsonForPostgres } from '@dizi/mail-store/json-for-postgres';
-import { summariseMessage, type MessageSummary } from '@dizi/mime/message-summary';
+import { summariseMessage, type MessageSummary, type SummaryLimits } from '@dizi/mime/message-summary';
 import { spoolSummary } from '../local/message-index';
 
 /**
@@ -16,17 +16,21 @@ import { spoolSummary } from '../local/message-index';
 export interface SpoolSummary {
   json: string;
   searchKeys: SearchKeyList;
+  /** Why the structure was read only up to a limit (MessageSummary.degraded); absent for most mail. */
+  degraded?: string;
 }
 
 /** jsonb refuses \u0000; the scanner already refused NUL in DATA, this guards decoded header text. */
 export function spoolSummaryOf(summary: MessageSummary): SpoolSummary {
   const { summary: kept, searchKeys } = spoolSummary(summary);
-  return { json: jsonForPostgres(kept), searchKeys };
+  const out: SpoolSummary = { json: jsonForPostgres(kept), searchKeys };
+  if (summary.degraded) out.degraded = summary.degraded;
+  return out;
 }
 
 /** Reads a whole message (streamed, or at hand) and returns its spool summary; rejects when it cannot be parsed. */
-export async function summariseForSpool(source: Readable | Buffer): Promise<SpoolSummary> {
-  return spoolSummaryOf(await summariseMessage(source));
+export async function summariseForSpool(source: Readable | Buffer, limits?: SummaryLimits): Promise<SpoolSummary> {
+  return spoolSummaryOf(await summariseMessage(source, limits));
 }
 
 /** One message being summarised: its bytes are written into `sink`, then `json` settles. */
@@ -41,20 +45,21 @@ export interface SpoolSummaryJob {
 }
 
 export interface SpoolSummariser {
-  start(): SpoolSummaryJob;
+  /** `limits`: the operator's MIME limits (settings mimeMax*), read when the message starts. */
+  start(limits?: SummaryLimits): SpoolSummaryJob;
   /**
    * The summary of a message held whole. The bytes must not change until the promise settles (a view into shared
    * memory is read there by a worker, which has stopped when this settles).
    */
-  summarise(bytes: Buffer): Promise<SpoolSummary>;
+  summarise(bytes: Buffer, limits?: SummaryLimits): Promise<SpoolSummary>;
   close(): Promise<void>;
 }
 
 /** On the calling thread, as the message streams through (pool size 0; tests that want no threads). */
 export class InlineSummaries implements SpoolSummariser {
-  start(): SpoolSummaryJob {
+  start(limits?: SummaryLimits): SpoolSummaryJob {
     const sink = new PassThrough();
-    const summary = summariseForSpool(sink);
+    const summary = summariseForSpool(sink, limits);
     // Drained from here on so the tee keeps moving; the caller sees the failure through `summary`.
     summary.catch(() => {
       if (!sink.destroyed) sink.resume();
@@ -62,8 +67,8 @@ export class InlineSummaries implements SpoolSummariser {
     return { sink, summary };
   }
 
-  summarise(bytes: Buffer): Promise<SpoolSummary> {
-    return summariseForSpool(bytes);
+  summarise(bytes: Buffer, limits?: SummaryLimits): Promise<SpoolSummary> {
+    return summariseForSpool(bytes, limits);
   }
 
   async close(): Promise<void> {

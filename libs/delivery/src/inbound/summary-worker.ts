@@ -35,8 +35,8 @@ function flushSoon(): void {
   });
 }
 
-function summarise(id: number, source: PassThrough | Buffer): void {
-  summariseForSpool(source).then(
+function summarise(id: number, source: PassThrough | Buffer, limits: ToSummaryWorker['limits']): void {
+  summariseForSpool(source, limits).then(
     (summary) => done.push([id, summary, null]),
     (err: unknown) => done.push([id, null, err instanceof Error ? err.message : String(err)]),
   ).finally(() => {
@@ -48,13 +48,13 @@ function summarise(id: number, source: PassThrough | Buffer): void {
 port.on('message', (m: ToSummaryWorker) => {
   // A whole message in one post (most mail) is summarised from its buffer: no stream, nothing to acknowledge.
   // From shared memory it is read in place: the main thread lends those bytes until the result is back.
-  if (m.start && m.end && m.length !== undefined) return summarise(m.id, sharedBytes!.subarray(m.at!, m.at! + m.length));
-  if (m.start && m.end) return summarise(m.id, m.chunk ? Buffer.from(m.chunk) : Buffer.alloc(0));
+  if (m.start && m.end && m.length !== undefined) return summarise(m.id, sharedBytes!.subarray(m.at!, m.at! + m.length), m.limits);
+  if (m.start && m.end) return summarise(m.id, m.chunk ? Buffer.from(m.chunk) : Buffer.alloc(0), m.limits);
   let stream = messages.get(m.id);
   if (m.start) {
     stream = new PassThrough();
     messages.set(m.id, stream);
-    summarise(m.id, stream);
+    summarise(m.id, stream, m.limits);
   }
   // Batches of a message that already failed, or was abandoned, are dropped (the main thread stopped counting them).
   if (!stream) return;

@@ -26,6 +26,7 @@ import { extname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { BuiltinWorker } from '@dizi/mail-store/adapters/builtin-worker';
 import { copyChunks } from '@dizi/mail-store/copy-chunks';
+import type { SummaryLimits } from '@dizi/mime/message-summary';
 import type { SpoolSummariser, SpoolSummary, SpoolSummaryJob } from './spool-summary';
 
 export interface ToSummaryWorker {
@@ -37,6 +38,8 @@ export interface ToSummaryWorker {
   length?: number;
   end?: true;
   abort?: true;
+  /** With `start`: the MIME limits for this message (absent: libs/mime's defaults). */
+  limits?: SummaryLimits;
 }
 
 export type SummaryResult = [id: number, summary: SpoolSummary | null, error: string | null];
@@ -111,6 +114,7 @@ interface Job {
   gatheredBytes: number;
   started: boolean;
   ended: boolean;
+  limits: SummaryLimits | undefined;
   settled: boolean;
   /** Its bytes are in shared memory: a failure is reported only once the thread can no longer read them. */
   shared: boolean;
@@ -150,8 +154,8 @@ export class SummaryWorkers implements SpoolSummariser {
     this.entry = options.entry ?? DEFAULT_ENTRY;
   }
 
-  start(): SpoolSummaryJob {
-    const { job, summary } = this.open();
+  start(limits?: SummaryLimits): SpoolSummaryJob {
+    const { job, summary } = this.open(limits);
     const sink = new Writable({
       write: (chunk: Buffer, _encoding, callback) => this.write(job, chunk, callback),
       final: (callback) => {
@@ -171,8 +175,8 @@ export class SummaryWorkers implements SpoolSummariser {
    * A message held whole, in one post and one reply. Bytes in the shared memory go as their place; the promise then
    * settles only once the worker has stopped reading them (its result, or its thread has exited).
    */
-  summarise(bytes: Buffer): Promise<SpoolSummary> {
-    const { job, summary } = this.open();
+  summarise(bytes: Buffer, limits?: SummaryLimits): Promise<SpoolSummary> {
+    const { job, summary } = this.open(limits);
     if (job.settled) return summary;
     job.ended = true;
     job.thread.awaiting += 1;
@@ -192,7 +196,7 @@ export class SummaryWorkers implements SpoolSummariser {
   }
 
   /** A new job on the least busy thread; settled at once (rejected) when there is none. */
-  private open(): { job: Job; summary: Promise<SpoolSummary> } {
+  private open(limits?: SummaryLimits): { job: Job; summary: Promise<SpoolSummary> } {
     let resolve!: (summary: SpoolSummary) => void;
     let reject!: (err: Error) => void;
     const summary = new Promise<SpoolSummary>((res, rej) => {
@@ -212,6 +216,7 @@ export class SummaryWorkers implements SpoolSummariser {
       gatheredBytes: 0,
       started: false,
       ended: false,
+      limits,
       settled: false,
       shared: false,
       resolve,
@@ -319,6 +324,7 @@ export class SummaryWorkers implements SpoolSummariser {
   private post(job: Job, m: ToSummaryWorker): void {
     if (!job.started) {
       m.start = true;
+      if (job.limits) m.limits = job.limits;
       job.started = true;
     }
     this.exchanged.posts += 1;

@@ -20,7 +20,7 @@ import type { Srs } from '@dizi/smtp/srs/srs';
 import { mailLogInsert, writeMailLog, type MailLogEntry } from '../logs/mail-log';
 import { forwardingSenders } from './forward-sender';
 import { inspectHeaders, isRobotSender, rewriteToHeader, type DeliveryHeaders } from './message-headers';
-import { indexMessage, isCompleteSummary, summarise, type IndexedMessage, type StoredSummary } from './message-index';
+import { indexMessage, isCompleteSummary, summarise, summaryLimitsOf, type IndexedMessage, type StoredSummary } from './message-index';
 import { filterFolders, type FilterFolder } from './filter-folder';
 import { composeMail } from './notice-templates';
 import { RecipientResolver, type Expansion, type MailboxTarget, type SenderIdentity } from './recipient-resolver';
@@ -394,7 +394,7 @@ export class LocalDelivery {
   /** Summary of the spooled message: from the spool row, or computed once and kept there. */
   private async summaryOf(msg: SpoolRow): Promise<StoredSummary> {
     if (isCompleteSummary(msg.summary, msg.keys_spooled)) return msg.summary;
-    const summary = await summarise(await this.o.blobs.get(msg.blob_hash));
+    const summary = await summarise(await this.o.blobs.get(msg.blob_hash), summaryLimitsOf(this.o.settings()));
     await this.o.pool.query(`UPDATE spool_message SET summary = $2 WHERE id = $1 AND summary IS NULL`, [msg.id, JSON.stringify(summary)]);
     return summary;
   }
@@ -415,7 +415,7 @@ export class LocalDelivery {
       if (body) for await (const chunk of body) yield chunk as Buffer;
     }
     const blob = await this.o.store.putBlob(Readable.from(content()));
-    const indexed = indexMessage(await summarise(await this.o.blobs.get(blob.hash)));
+    const indexed = indexMessage(await summarise(await this.o.blobs.get(blob.hash), summaryLimitsOf(this.o.settings())));
     return { blob, indexed };
   }
 

@@ -2,7 +2,7 @@
 import type { Readable } from 'node:stream';
 import { searchKeyList, type SearchKeyList } from '@dizi/domain/search-key';
 import type { SortFields, SpooledSearchKeys } from '@dizi/mail-store/ports/message-store';
-import { searchTextParts, summariseMessage, type MessageSummary } from '@dizi/mime/message-summary';
+import { searchTextParts, summariseMessage, type MessageSummary, type SummaryLimits } from '@dizi/mime/message-summary';
 import { searchTokensOf } from '@dizi/mime/search-tokens';
 
 /**
@@ -33,8 +33,14 @@ export function isCompleteSummary(value: unknown, keysSpooled = false): value is
     && (keysSpooled || !!s.searchText || Array.isArray(s.searchTokens));
 }
 
-export async function summarise(source: Readable | Buffer): Promise<StoredSummary> {
-  return summariseMessage(source);
+/** Never fails on what the message holds (past a limit the summary is degraded); only reading `source` can fail. */
+export async function summarise(source: Readable | Buffer, limits?: SummaryLimits): Promise<StoredSummary> {
+  return summariseMessage(source, limits);
+}
+
+/** The summary limits the operator set (settings mimeMax*). */
+export function summaryLimitsOf(settings: { mimeMaxParts: number; mimeMaxDepth: number; mimeMaxHeaderBytes: number }): SummaryLimits {
+  return { maxParts: settings.mimeMaxParts, maxDepth: settings.mimeMaxDepth, maxHeaderSize: settings.mimeMaxHeaderBytes };
 }
 
 /**
