@@ -1,5 +1,6 @@
 /** The smtp role: inbound MX, submission (STARTTLS) and implicit-TLS submission listeners, wired to PostgreSQL, Redis and the spool. */
 import { LoginThrottle } from '@dizi/auth/login-throttle';
+import { MailauthMessageAuthenticator } from '@dizi/delivery/auth-results/mailauth-authenticator';
 import { MailboxLogin } from '@dizi/auth/mailbox-login';
 import { DnsDomainResolver } from '@dizi/delivery/inbound/dns-domain-resolver';
 import { MailboxAuthenticator } from '@dizi/delivery/inbound/mailbox-authenticator';
@@ -60,6 +61,8 @@ export async function startSmtpRole(ctx: MtaContext, options: SmtpRoleOptions = 
   const sessionLog = new MailLogSessionLog(ctx.pool, ctx.config.MTA_HOSTNAME, logger);
 
   const contentScanner = new DaemonContentScanner({ openMessage: (hash) => ctx.blobs.get(hash) });
+  // SPF/DKIM/DMARC/ARC of MX mail, against the same DNS servers as the other mail lookups.
+  const messageAuth = new MailauthMessageAuthenticator(ctx.config.DNS_SERVERS);
 
   const listeners: Array<[ListenerKind, number]> = [
     ['mx', ctx.config.SMTP_PORT],
@@ -82,6 +85,7 @@ export async function startSmtpRole(ctx: MtaContext, options: SmtpRoleOptions = 
         dataRateGraceMs: options.dataRateGraceMs,
         // ClamAV/SpamAssassin before the final reply, when the settings turn them on (off by default).
         contentScanner,
+        messageAuth,
       });
       const bound = await server.listen(port, ctx.config.MTA_BIND);
       servers.push(server);
