@@ -260,6 +260,16 @@ describe('inbound MX', () => {
     expect((await t.cmd('RCPT TO:<board@acme.test>')).line).toBe('250 2.1.5 Accepted');
     await t.cmd('RSET');
     await t.quit();
+    // A group too big to walk per RCPT still has its posting policy decided there.
+    await resetSettings({ rcptExpansionMaxMembers: 1 });
+    const big = await SmtpTalk.open(node.ports.smtp);
+    await big.cmd('EHLO outsider.test');
+    await big.cmd('MAIL FROM:<stranger@remote.test>');
+    expect((await big.cmd('RCPT TO:<board@acme.test>')).line).toBe('550 5.7.1 Recipient address rejected: you may not post to this group');
+    await big.cmd('RSET');
+    await big.cmd('MAIL FROM:<partner@remote.test>');
+    expect((await big.cmd('RCPT TO:<board@acme.test>')).line).toBe('250 2.1.5 Accepted');
+    await big.quit();
     expect(await spoolCount()).toBe(before);
   });
 

@@ -82,6 +82,8 @@ export const smtpSettings = z.object({
   scannerTimeoutSeconds: z.number().int().min(1).max(600).default(30).describe('how long one scanner may take for one message'),
   scannerFailureAction: z.enum(['defer', 'accept']).default('defer')
     .describe('a scanner down or too slow: answer 451 4.7.1 so the sender retries, or accept with a header saying it was not scanned'),
+  rcptExpansionMaxMembers: z.number().int().min(0).max(100_000).default(200)
+    .describe('aliases and groups are expanded at RCPT to refuse what delivery would; a group with more members gets only its posting policy checked'),
   // Sender authentication of MX mail before the final reply to DATA (libs/smtp/src/inbound/checks/dmarc-policy.check.ts).
   mailAuthEnabled: z.boolean().default(true).describe('check SPF, DKIM, DMARC and ARC of incoming MX mail and add Authentication-Results'),
   mailAuthTimeoutSeconds: z.number().int().min(1).max(300).default(20)

@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import { GroupCommit } from '@dizi/mail-store/group-commit';
 import { LookupCache } from './lookup-cache';
 import type { ExpansionSender, RecipientDirectory, RecipientExpansion, RecipientResolution, SenderResolution } from '@dizi/smtp/inbound/ports';
+import { mayPost, type PostingPolicy } from '@dizi/domain/group-posting';
 import { RecipientResolver } from '../local/recipient-resolver';
 
 // The messages a mailbox sent "today" are counted per UTC day, here and in the spool writer.
@@ -123,7 +124,25 @@ export class PgRecipientDirectory implements RecipientDirectory {
   }
 
   /** Expanded by delivery's own resolver, so RCPT refuses exactly what delivery would. Never cached: it is cheap enough. */
-  async expandRecipient(address: string, sender: ExpansionSender): Promise<RecipientExpansion> {
+  async expandRecipient(address: string, sender: ExpansionSender, limits: { maxGroupMembers: number }): Promise<RecipientExpansion> {
+    const [group] = (
+      await this.pool.query<{ posting_policy: PostingPolicy; allowed_senders: string[]; n: string }>(
+        `SELECT g.posting_policy, g.allowed_senders, (SELECT count(*) FROM mail_group_member WHERE group_id = g.id) AS n
+           FROM mail_group g WHERE g.address = $1`,
+        [address],
+      )
+    ).rows;
+    if (group && Number(group.n) > limits.maxGroupMembers) {
+      // Too big to walk per RCPT: the posting policy alone, which is what a large list refuses anyway.
+      const isLocal = sender.authenticated || (await this.isLocalMailbox(sender.address));
+      const members = group.posting_policy === 'members' ? await this.groupMembers(address) : [];
+      const allowed = mayPost(
+        { address, postingPolicy: group.posting_policy, allowedSenders: group.allowed_senders, members },
+        { address: sender.address, authenticated: sender.authenticated, isLocal },
+      );
+      const failures = allowed ? [] : [{ address, status: '5.7.1', reason: `the sender may not post to the group (policy ${group.posting_policy})` }];
+      return { mailboxes: [], remotes: 0, failures, partial: true };
+    }
     const resolver = new RecipientResolver(this.pool);
     await resolver.prefetch([address, sender.address]);
     const isLocal = sender.authenticated || (await resolver.isLocalMailbox(sender.address));
@@ -138,6 +157,18 @@ export class PgRecipientDirectory implements RecipientDirectory {
       remotes: e.remotes.size,
       failures: e.failures,
     };
+  }
+
+  private async isLocalMailbox(address: string): Promise<boolean> {
+    if (!address) return false;
+    return (await this.pool.query(`SELECT 1 FROM mailbox WHERE address = $1`, [address])).rowCount! > 0;
+  }
+
+  /** The member patterns of a group, for the `members` posting policy (matched by the shared mayPost). */
+  private async groupMembers(address: string): Promise<string[]> {
+    const { rows } = await this.pool.query<{ member: string }>(
+      `SELECT member FROM mail_group_member WHERE group_id = (SELECT id FROM mail_group WHERE address = $1)`, [address]);
+    return rows.map((r) => r.member);
   }
 
   async sendAllowance(mailboxId: string): Promise<{ limit: number | null; sentToday: number }> {

@@ -89,6 +89,8 @@ export interface RecipientExpansion {
   remotes: number;
   /** Destinations delivery would fail, with the RFC 3463 code it would give (5.7.1: group posting policy). */
   failures: Array<{ address: string; status: string; reason: string }>;
+  /** A group larger than the limit: only its posting policy was decided, its members were not walked. */
+  partial?: boolean;
 }
 
 export interface RecipientDirectory {
@@ -103,7 +105,7 @@ export interface RecipientDirectory {
    * The expansion of a local alias, group or catch-all address for this sender, so that what delivery would refuse
    * is refused at RCPT instead of bounced after 250 (backscatter).
    */
-  expandRecipient(address: string, sender: ExpansionSender): Promise<RecipientExpansion>;
+  expandRecipient(address: string, sender: ExpansionSender, limits: { maxGroupMembers: number }): Promise<RecipientExpansion>;
   /** Today's messages and the daily limit (mailbox's, else its domain's; null = unlimited). */
   sendAllowance(mailboxId: string): Promise<{ limit: number | null; sentToday: number }>;
 }

@@ -5,7 +5,9 @@
  * - nothing deliverable for another reason (suspended or missing mailboxes, disabled domains, loops): the same
  *   reply as an unknown user, so probing reveals nothing;
  * - every mailbox it reaches is full: 452 4.2.2 (or 552 5.2.2 when the declared SIZE fits none), as for a mailbox.
- * Some destinations failing while others take the mail is no refusal (delivery notes them, no bounce).
+ * Some destinations failing while others take the mail is no refusal (delivery notes them, no bounce). A group with
+ * more members than rcptExpansionMaxMembers has only its posting policy decided here: walking thousands of members
+ * on every RCPT would let any sender make us do that work.
  */
 import type { Check, RcptInput } from '../pipeline';
 import { CONTINUE, defer, reject } from '../verdict';
@@ -13,11 +15,12 @@ import { UNKNOWN_RECIPIENT_TEXT } from './recipient-exists.check';
 
 export const recipientExpansionCheck: Check<RcptInput> = {
   name: 'recipient-expansion',
-  async run({ session, deps, declaredSize, resolution, recipient }) {
+  async run({ session, settings, deps, declaredSize, resolution, recipient }) {
     const r = await resolution();
     if (r.kind !== 'local' || r.target === 'mailbox') return CONTINUE;
     const sender = { address: session.transaction?.mailFrom ?? '', authenticated: !!session.user };
-    const e = await deps.directory.expandRecipient(recipient, sender);
+    const e = await deps.directory.expandRecipient(recipient, sender, { maxGroupMembers: settings.rcptExpansionMaxMembers });
+    if (e.partial && !e.failures.length) return CONTINUE;
     if (e.remotes > 0) return CONTINUE;
     if (e.mailboxes.length === 0) {
       if (e.failures.some((f) => f.status === '5.7.1')) return reject(550, '5.7.1', 'Recipient address rejected: you may not post to this group');
