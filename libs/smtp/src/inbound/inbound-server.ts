@@ -293,6 +293,10 @@ export function createInboundServer(o: InboundServerOptions): InboundServer {
           timeoutMs: settings.mailAuthTimeoutSeconds * 1000, dnsTimeoutMs: settings.dnsQueryTimeoutMs,
         })
       : null;
+    // Once the checks are done (or gave up early), nobody reads the copy any more: let it flow away, never stall DATA.
+    void authenticating?.finally(() => {
+      if (authStream && !authStream.destroyed) authStream.resume();
+    });
     const content = new PassThrough();
     // We destroy it on purpose when refusing; the spool writer sees the error, nobody else needs to.
     content.on('error', () => undefined);
@@ -364,9 +368,16 @@ export function createInboundServer(o: InboundServerOptions): InboundServer {
       const drained = () => {
         if (--waiting === 0 && !failed) stream.resume();
       };
-      if (authStream && !authStream.write(r.output)) {
+      if (authStream && !authStream.destroyed && !authStream.write(r.output)) {
         waiting++;
-        authStream.once('drain', drained);
+        // A reader that stops early destroys it (close) instead of draining it.
+        let done = false;
+        const once = () => {
+          if (done) return;
+          done = true;
+          drained();
+        };
+        authStream.once('drain', once).once('close', once);
       }
       if (!content.write(headerFilter.feed(r.output))) {
         waiting++;
@@ -386,7 +397,7 @@ export function createInboundServer(o: InboundServerOptions): InboundServer {
           const r = scanner.end();
           if (!r.ok) fail(r.refusal);
           else {
-            authStream?.end();
+            if (authStream && !authStream.destroyed) authStream.end();
             content.end(headerFilter.end());
           }
         }
