@@ -19,10 +19,11 @@ import { MailboxesModule } from './modules/mailboxes/mailboxes.module';
 import { SettingsModule } from './modules/settings/settings.module';
 import { MailLogsModule } from './modules/mail-logs/mail-logs.module';
 import { MailboxDeliveryModule } from './modules/mailbox-delivery/mailbox-delivery.module';
+import { MailboxSendAsModule } from './modules/mailbox-send-as/mailbox-send-as.module';
 import { QueueModule } from './modules/queue/queue.module';
 
 /** Feature modules, one line each. */
-const FEATURES = [AuthModule, HealthModule, TenantsModule, DomainsModule, AliasesModule, GroupsModule, AddressBooksModule, RegistrationCodesModule, ApiKeysModule, AuditModule, MailboxesModule, SettingsModule, MailLogsModule, MailboxDeliveryModule, QueueModule];
+const FEATURES = [AuthModule, HealthModule, TenantsModule, DomainsModule, AliasesModule, GroupsModule, AddressBooksModule, RegistrationCodesModule, ApiKeysModule, AuditModule, MailboxesModule, SettingsModule, MailLogsModule, MailboxDeliveryModule, QueueModule, MailboxSendAsModule];
 
 @Module({})
 export class AppModule {

@@ -75,6 +75,8 @@ async function seedWorld(api: TestApi, tag: string, idn: string): Promise<World>
   const blobHash = randomUUID().replaceAll('-', '').repeat(2);
   await q(`INSERT INTO blob (hash, size) VALUES ($1, 10) RETURNING hash`, [blobHash]);
   const spooled = await q(`INSERT INTO spool_message (blob_hash, size, mail_from, source, auth_mailbox_id) VALUES ($1, 10, $2, 'submission', $3) RETURNING id`, [blobHash, mailboxes.user.address, mailboxes.user.id]);
+  // A "send as" grant of the user's mailbox (the alias's address): another tenant may neither see nor revoke it.
+  await q(`INSERT INTO mailbox_send_as (tenant_id, mailbox_id, address, granted_by) VALUES ($1, $2, $3, 'walker') RETURNING id`, [tenant.id, mailboxes.user.id, alias.address]);
   const queueEntry = await q(`INSERT INTO spool_recipient (message_id, address, kind, domain) VALUES ($1, 'far@remote.test', 'remote', 'remote.test') RETURNING id::text`, [spooled.id]);
   return {
     tenant,
@@ -139,6 +141,7 @@ const PATH_PARAMS: Record<string, ParamKind> = {
   'import-jobs:id': (w) => [byId('import job', w.importJob.id)],
   'queue:recipientId': (w) => [{ label: 'queue entry id', value: w.queueEntry.id, missing: '987654321' }],
   'transport-routes:id': () => [byId('transport route', randomUUID())],
+  'mailboxes:address': (w) => [{ label: 'send-as address', value: w.alias.address, missing: `nobody@${w.domain.name}` }],
 };
 
 /** Query parameters and body fields that name a tenant's object without being in the path. */

@@ -45,6 +45,8 @@ function base(): Partial<SmtpSettings> {
     antispamOnSubmission: false,
     scannerFailureAction: 'defer',
     scannerTimeoutSeconds: 30,
+    // Only the scanners' header lines here; Authentication-Results have their own spec (mail-auth-wire.spec.ts).
+    mailAuthEnabled: false,
   };
 }
 

@@ -24,6 +24,7 @@ const run = promisify(execFile);
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
 const QUEUED = new RegExp(`^250 2\\.6\\.0 Ok: queued as (${UUID.source})$`);
 const UNKNOWN = '550 5.1.1 Recipient address rejected: mailbox unavailable';
+const QUEUED_LINE = new RegExp(`<~  250 2\\.6\\.0 Ok: queued as ${UUID.source}`);
 /** General tests share one node and one client IP: keep the connection limits out of their way. */
 const ROOMY = { connectionsPerIpPerMinute: 100_000, concurrentConnectionsPerIp: 1000 };
 
@@ -108,6 +109,15 @@ beforeAll(async () => {
   await node.seed.mailbox(d.id, 'limited', undefined, { dailySendLimit: 1 });
   await node.seed.alias(d.id, 'sales', ['alice@acme.test']);
   await node.seed.group(d.id, 'team', ['alice@acme.test', 'bob@acme.test']);
+  // Refusals delivery would make, to be made at RCPT instead (no backscatter).
+  await node.seed.group(d.id, 'board', ['carol@acme.test', 'partner@remote.test'], { postingPolicy: 'members' });
+  await node.seed.alias(d.id, 'gone-away', ['away@acme.test']);
+  await node.seed.alias(d.id, 'to-full', ['full@acme.test']);
+  await node.seed.alias(d.id, 'half-full', ['full@acme.test', 'dave@acme.test']);
+  // A shared identity a domain admin granted carol ("send as").
+  await node.seed.mailbox(d.id, 'info');
+  await sql(`INSERT INTO mailbox_send_as (tenant_id, mailbox_id, address, granted_by)
+             SELECT tenant_id, id, 'info@acme.test', 'admin@acme.test' FROM mailbox WHERE address = 'carol@acme.test'`);
   const intra = await node.seed.domain(acme.id, 'intra.test', { localOnly: true });
   await node.seed.mailbox(intra.id, 'ian');
   const catchAll = await node.seed.domain(acme.id, 'catch.test');
@@ -233,6 +243,34 @@ describe('inbound MX', () => {
     expect((await t2.cmd('RCPT TO:<zed@gone.test>')).line).toBe(UNKNOWN);
     expect((await t2.cmd('RCPT TO:<x@remote.test>')).line).toBe('554 5.7.1 Relay access denied');
     await t2.quit();
+  });
+
+  it('refuses at RCPT what delivery would refuse: a members-only group to outsiders, aliases to suspended or full mailboxes', async () => {
+    const before = await spoolCount();
+    const t = await SmtpTalk.open(node.ports.smtp);
+    await t.cmd('EHLO outsider.test');
+    expect((await t.cmd('MAIL FROM:<stranger@remote.test>')).code).toBe(250);
+    expect((await t.cmd('RCPT TO:<board@acme.test>')).line).toBe('550 5.7.1 Recipient address rejected: you may not post to this group');
+    expect((await t.cmd('RCPT TO:<gone-away@acme.test>')).line).toBe(UNKNOWN);
+    expect((await t.cmd('RCPT TO:<to-full@acme.test>')).line).toBe('452 4.2.2 Recipient mailbox is full, try again later');
+    // one of its two mailboxes has room: taken
+    expect((await t.cmd('RCPT TO:<half-full@acme.test>')).line).toBe('250 2.1.5 Accepted');
+    await t.cmd('RSET');
+    expect((await t.cmd('MAIL FROM:<partner@remote.test>')).code).toBe(250);
+    expect((await t.cmd('RCPT TO:<board@acme.test>')).line).toBe('250 2.1.5 Accepted');
+    await t.cmd('RSET');
+    await t.quit();
+    // A group too big to walk per RCPT still has its posting policy decided there.
+    await resetSettings({ rcptExpansionMaxMembers: 1 });
+    const big = await SmtpTalk.open(node.ports.smtp);
+    await big.cmd('EHLO outsider.test');
+    await big.cmd('MAIL FROM:<stranger@remote.test>');
+    expect((await big.cmd('RCPT TO:<board@acme.test>')).line).toBe('550 5.7.1 Recipient address rejected: you may not post to this group');
+    await big.cmd('RSET');
+    await big.cmd('MAIL FROM:<partner@remote.test>');
+    expect((await big.cmd('RCPT TO:<board@acme.test>')).line).toBe('250 2.1.5 Accepted');
+    await big.quit();
+    expect(await spoolCount()).toBe(before);
   });
 
   it('keeps one spool row per address when a recipient is given twice (case differs)', async () => {
@@ -591,12 +629,46 @@ print(json.dumps(out))
     const t = await SmtpTalk.open(node.ports.submissions, { tls: true });
     await t.cmd('EHLO c.test');
     await t.cmd(`AUTH PLAIN ${plainAuth('', 'alice@acme.test', TEST_MAILBOX_PASSWORD)}`);
-    expect((await t.cmd('MAIL FROM:<bob@acme.test>')).line).toBe('550 5.7.1 Sender address is not yours; send as an address of your own mailbox');
-    expect((await t.cmd('MAIL FROM:<team@acme.test>')).line).toBe('550 5.7.1 Sender address is not yours; send as an address of your own mailbox');
+    expect((await t.cmd('MAIL FROM:<bob@acme.test>')).line).toBe('553 5.7.1 Sender address rejected: not owned by user alice@acme.test');
+    expect((await t.cmd('MAIL FROM:<team@acme.test>')).line).toBe('553 5.7.1 Sender address rejected: not owned by user alice@acme.test');
     expect((await t.cmd('MAIL FROM:<sales@acme.test>')).line).toBe('250 2.1.0 Accepted');
     await t.cmd('RSET');
     expect((await t.cmd('MAIL FROM:<alice@acme.test>')).line).toBe('250 2.1.0 Accepted');
     await t.quit();
+  });
+
+  it('refuses any address not the user\'s own, outside ones too, and the null sender, with 553 5.7.1 (swaks)', async () => {
+    const swaks = async (from: string, user = 'alice@acme.test') => {
+      const r = await run('swaks', [
+        '--server', '127.0.0.1', '--port', String(node.ports.submission), '--tls', '--auth', 'PLAIN', '--auth-user', user,
+        '--auth-password', TEST_MAILBOX_PASSWORD, '--from', from || '<>', '--to', 'bob@acme.test', '--header', `From: ${from || 'nobody@acme.test'}`,
+      ], { encoding: 'utf8' }).catch((e) => e);
+      return String(r.stdout);
+    };
+    const before = await spoolCount();
+    expect(await swaks('ceo@bigbank.example')).toContain('<~* 553 5.7.1 Sender address rejected: not owned by user alice@acme.test');
+    expect(await swaks('')).toContain('<~* 553 5.7.1 Null sender is not accepted from signed-in users');
+    // a "send as" identity is carol's, not alice's
+    expect(await swaks('info@acme.test')).toContain('<~* 553 5.7.1 Sender address rejected: not owned by user alice@acme.test');
+    expect(await spoolCount()).toBe(before);
+    expect(await swaks('info@acme.test', 'carol@acme.test')).toMatch(QUEUED_LINE);
+  });
+
+  it('refuses a From: header that is not the user\'s own with 553 5.7.1 before the final reply (nodemailer); takes her own, an alias and a granted identity', async () => {
+    const send = (user: string, from: string, fromHeader: string) => nodemailerSend({
+      port: node.ports.submission, auth: { user, pass: TEST_MAILBOX_PASSWORD }, from, to: ['bob@acme.test'],
+      raw: `From: ${fromHeader}\r\nTo: bob@acme.test\r\nSubject: who is this\r\n\r\nHello.\r\n`,
+    }).then((i) => i.response, (e: { response?: string }) => e.response ?? String(e));
+    const before = await spoolCount();
+    const refused = '553 5.7.1 From: header address rejected: not owned by user alice@acme.test';
+    expect(await send('alice@acme.test', 'alice@acme.test', 'The CEO <ceo@bigbank.example>')).toBe(refused);
+    expect(await send('alice@acme.test', 'alice@acme.test', 'Bob <bob@acme.test>')).toBe(refused);
+    expect(await send('alice@acme.test', 'alice@acme.test', '"alice@acme.test" <ceo@bigbank.example>')).toBe(refused);
+    expect(await send('alice@acme.test', 'alice@acme.test', 'Alice <alice@acme.test>, Bob <bob@acme.test>')).toBe(refused);
+    expect(await spoolCount()).toBe(before);
+    expect(await send('alice@acme.test', 'alice@acme.test', 'Alice <ALICE@acme.test>')).toMatch(QUEUED);
+    expect(await send('alice@acme.test', 'sales@acme.test', 'Sales <sales@acme.test>')).toMatch(QUEUED);
+    expect(await send('carol@acme.test', 'carol@acme.test', 'Info desk <info@acme.test>')).toMatch(QUEUED);
   });
 
   it('denies relaying to users who may not send outside and to local-only domains', async () => {
@@ -613,7 +685,7 @@ print(json.dumps(out))
 
   it('enforces the daily send limit with 450 4.7.1', async () => {
     const t = await envelope(node.ports.submissions, 'limited@acme.test', ['alice@acme.test'], { tls: true, auth: ['limited@acme.test', TEST_MAILBOX_PASSWORD] });
-    expect((await t.data(message('one of one'))).line).toMatch(QUEUED);
+    expect((await t.data(message('one of one').replace('From: Bob <bob@remote.test>', 'From: <limited@acme.test>'))).line).toMatch(QUEUED);
     expect((await t.cmd('MAIL FROM:<limited@acme.test>')).line).toBe('450 4.7.1 Daily sending limit of 1 messages reached, try again tomorrow');
     await t.quit();
   });

@@ -97,6 +97,23 @@ export const smtpSettings = z.object({
   mimeMaxHeaderBytes: z.number().int().min(4096).max(64 * MB).default(1 * MB).describe('header bytes of one MIME part read for ENVELOPE and BODYSTRUCTURE; the rest is kept, not read'),
   mimeLimitAction: z.enum(['deliver', 'reject']).default('deliver')
     .describe('a message past a MIME limit: deliver it with its structure read up to the limit, or refuse it at DATA with 554 5.6.0'),
+  rcptExpansionMaxMembers: z.number().int().min(0).max(100_000).default(200)
+    .describe('aliases and groups are expanded at RCPT to refuse what delivery would; a group with more members gets only its posting policy checked'),
+  // Sender authentication of MX mail before the final reply to DATA (libs/smtp/src/inbound/checks/dmarc-policy.check.ts).
+  mailAuthEnabled: z.boolean().default(true).describe('check SPF, DKIM, DMARC and ARC of incoming MX mail and add Authentication-Results'),
+  mailAuthTimeoutSeconds: z.number().int().min(1).max(300).default(20)
+    .describe('how long the SPF/DKIM/DMARC/ARC lookups of one message may take after its DATA ends; past it the results are temperror'),
+  dnsQueryTimeoutMs: z.number().int().min(100).max(30_000).default(2000).describe('one DNS query of the authentication checks (tried twice)'),
+  dmarcEnforce: z.boolean().default(true)
+    .describe('apply the sender domain\'s DMARC policy: reject → 550 5.7.1, quarantine → Junk (off: results are only recorded)'),
+  dmarcPolicyOverrides: z
+    .record(z.string().trim().toLowerCase().regex(/^[a-z0-9.-]+\.[a-z0-9-]+$/, 'keys must be sender (From:) domain names'), z.enum(['none', 'quarantine', 'reject']))
+    .default({})
+    .describe('per From: domain (exact, then organisational), the policy applied instead of the published one: {"partner.example": "none"}'),
+  dmarcTempErrorAction: z.enum(['accept', 'defer']).default('accept')
+    .describe('DMARC could not be checked (DNS failing or too slow): deliver with dmarc=temperror, or answer 451 4.7.5 so the sender retries'),
+  arcTrustedSealers: z.array(z.string().trim().toLowerCase().regex(/^[a-z0-9.-]+\.[a-z0-9-]+$/, 'must be a domain name')).max(1000).default([])
+    .describe('forwarders (ARC-Seal d= domains) whose passing ARC chain with dmarc=pass excuses a DMARC failure (mailing lists, forwarding services)'),
 });
 
 export type SmtpSettings = z.infer<typeof smtpSettings>;

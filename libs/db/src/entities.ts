@@ -7,6 +7,7 @@ import { ApiKeyEntity, OperatorAccountEntity, RefreshTokenEntity, SystemKeyEntit
 import { ImportJobEntity, ImportJobRowEntity } from './entities/import-job.entity';
 import { MailGroupEntity, MailGroupMemberEntity } from './entities/mail-group.entity';
 import { MailboxEntity } from './entities/mailbox.entity';
+import { MailboxSendAsEntity } from './entities/mailbox-send-as.entity';
 import { RegistrationCodeEntity } from './entities/registration-code.entity';
 import { SystemSettingEntity } from './entities/system-setting.entity';
 import { TenantEntity } from './entities/tenant.entity';
@@ -19,5 +20,5 @@ export const ENTITIES = [
   TenantEntity, DomainEntity, MailboxEntity, AliasEntity, MailGroupEntity, MailGroupMemberEntity,
   AddressBookEntity, ContactEntity, OperatorAccountEntity, RefreshTokenEntity, ApiKeyEntity, SystemKeyEntity,
   AuditEventEntity, RegistrationCodeEntity, ImportJobEntity, ImportJobRowEntity, SystemSettingEntity,
-  BlobEntity, FolderEntity, MessageEntity, ExpungedMessageEntity,
+  BlobEntity, FolderEntity, MessageEntity, ExpungedMessageEntity, MailboxSendAsEntity,
 ];

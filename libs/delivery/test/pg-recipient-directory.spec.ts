@@ -80,7 +80,7 @@ describe('PgRecipientDirectory', () => {
       dir.resolveSender('alice@d.test', aliceId), dir.resolveSender('me@d.test', aliceId), dir.resolveSender('sales@d.test', null),
       dir.resolveSender('someone@far.test', null),
     ]);
-    expect(senders).toEqual([{ local: true, owned: true }, { local: true, owned: true }, { local: true, owned: false }, { local: false }]);
+    expect(senders).toEqual([{ local: true, owned: true }, { local: true, owned: true }, { local: true, owned: false }, { local: false, owned: false }]);
     expect(statements).toHaveLength(1);
   });
 

@@ -1,5 +1,6 @@
 /** The smtp role: inbound MX, submission (STARTTLS) and implicit-TLS submission listeners, wired to PostgreSQL, Redis and the spool. */
 import { LoginThrottle } from '@dizi/auth/login-throttle';
+import { MailauthMessageAuthenticator } from '@dizi/delivery/auth-results/mailauth-authenticator';
 import { MailboxLogin } from '@dizi/auth/mailbox-login';
 import { DnsDomainResolver } from '@dizi/delivery/inbound/dns-domain-resolver';
 import { MailboxAuthenticator } from '@dizi/delivery/inbound/mailbox-authenticator';
@@ -69,6 +70,8 @@ export async function startSmtpRole(ctx: MtaContext, options: SmtpRoleOptions = 
   // Clients that waited for the greeting once are greeted at once afterwards, on every node (postscreen's cache).
   const greetingPass = new RedisGreetingPassList(counters);
   const contentScanner = new DaemonContentScanner({ openMessage: (hash) => ctx.blobs.get(hash) });
+  // SPF/DKIM/DMARC/ARC of MX mail, against the same DNS servers as the other mail lookups.
+  const messageAuth = new MailauthMessageAuthenticator(ctx.config.DNS_SERVERS);
 
   const listeners: Array<[ListenerKind, number]> = [
     ['mx', ctx.config.SMTP_PORT],
@@ -92,6 +95,7 @@ export async function startSmtpRole(ctx: MtaContext, options: SmtpRoleOptions = 
         // ClamAV/SpamAssassin before the final reply, when the settings turn them on (off by default).
         contentScanner,
         greetingPass,
+        messageAuth,
       });
       const bound = await server.listen(port, ctx.config.MTA_BIND);
       servers.push(server);

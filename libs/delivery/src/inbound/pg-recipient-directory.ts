@@ -2,7 +2,9 @@
 import type { Pool } from 'pg';
 import { GroupCommit } from '@dizi/mail-store/group-commit';
 import { LookupCache } from './lookup-cache';
-import type { RecipientDirectory, RecipientResolution, SenderResolution } from '@dizi/smtp/inbound/ports';
+import type { ExpansionSender, RecipientDirectory, RecipientExpansion, RecipientResolution, SenderResolution } from '@dizi/smtp/inbound/ports';
+import { mayPost, type PostingPolicy } from '@dizi/domain/group-posting';
+import { RecipientResolver } from '../local/recipient-resolver';
 
 // The messages a mailbox sent "today" are counted per UTC day, here and in the spool writer.
 export const SEND_DAY_SQL = `(now() AT TIME ZONE 'UTC')::date`;
@@ -84,7 +86,7 @@ export class PgRecipientDirectory implements RecipientDirectory {
   async resolveSender(address: string, mailboxId: string | null): Promise<SenderResolution> {
     const domain = address.slice(address.lastIndexOf('@') + 1);
     const r = await this.senderCache.get(`${mailboxId ?? ''} ${address}`, () => this.senders.submit({ address, domain, mailboxId }));
-    return r.local ? { local: true, owned: r.owned } : { local: false };
+    return { local: r.local, owned: r.owned };
   }
 
   /** The domain of each address with every kind of address that could take its mail; none for a foreign domain. */
@@ -112,12 +114,61 @@ export class PgRecipientDirectory implements RecipientDirectory {
       `SELECT q.n, EXISTS (SELECT 1 FROM domain WHERE name = q.domain) AS local,
               (EXISTS (SELECT 1 FROM mailbox WHERE id = q.mailbox_id AND address = q.address)
                OR EXISTS (SELECT 1 FROM alias a JOIN mailbox m ON m.id = q.mailbox_id
-                           WHERE a.address = q.address AND a.enabled AND m.address = ANY (a.destinations))) AS owned
+                           WHERE a.address = q.address AND a.enabled AND m.address = ANY (a.destinations))
+               OR EXISTS (SELECT 1 FROM mailbox_send_as WHERE mailbox_id = q.mailbox_id AND address = q.address)) AS owned
          FROM unnest($1::text[], $2::text[], $3::uuid[]) WITH ORDINALITY AS q(address, domain, mailbox_id, n)`,
       [asks.map((a) => a.address), asks.map((a) => a.domain), asks.map((a) => a.mailboxId)],
     );
     const found = new Map(rows.map((r) => [Number(r.n), r]));
     return asks.map((_, i) => found.get(i + 1)!);
+  }
+
+  /** Expanded by delivery's own resolver, so RCPT refuses exactly what delivery would. Never cached: it is cheap enough. */
+  async expandRecipient(address: string, sender: ExpansionSender, limits: { maxGroupMembers: number }): Promise<RecipientExpansion> {
+    const [group] = (
+      await this.pool.query<{ posting_policy: PostingPolicy; allowed_senders: string[]; n: string }>(
+        `SELECT g.posting_policy, g.allowed_senders, (SELECT count(*) FROM mail_group_member WHERE group_id = g.id) AS n
+           FROM mail_group g WHERE g.address = $1`,
+        [address],
+      )
+    ).rows;
+    if (group && Number(group.n) > limits.maxGroupMembers) {
+      // Too big to walk per RCPT: the posting policy alone, which is what a large list refuses anyway.
+      const isLocal = sender.authenticated || (await this.isLocalMailbox(sender.address));
+      const members = group.posting_policy === 'members' ? await this.groupMembers(address) : [];
+      const allowed = mayPost(
+        { address, postingPolicy: group.posting_policy, allowedSenders: group.allowed_senders, members },
+        { address: sender.address, authenticated: sender.authenticated, isLocal },
+      );
+      const failures = allowed ? [] : [{ address, status: '5.7.1', reason: `the sender may not post to the group (policy ${group.posting_policy})` }];
+      return { mailboxes: [], remotes: 0, failures, partial: true };
+    }
+    const resolver = new RecipientResolver(this.pool);
+    await resolver.prefetch([address, sender.address]);
+    const isLocal = sender.authenticated || (await resolver.isLocalMailbox(sender.address));
+    const e = await resolver.expand(address, { address: sender.address, authenticated: sender.authenticated, isLocal, xLoop: new Set() });
+    const ids = [...e.mailboxes.values()].filter((t) => t.store).map((t) => t.mailboxId);
+    const { rows } = ids.length
+      ? await this.pool.query<{ address: string; quota_bytes: string; used_bytes: string }>(
+          `SELECT address, quota_bytes, used_bytes FROM mailbox WHERE id = ANY($1::uuid[])`, [ids])
+      : { rows: [] };
+    return {
+      mailboxes: rows.map((m) => ({ address: m.address, quotaBytes: Number(m.quota_bytes), usedBytes: Number(m.used_bytes) })),
+      remotes: e.remotes.size,
+      failures: e.failures,
+    };
+  }
+
+  private async isLocalMailbox(address: string): Promise<boolean> {
+    if (!address) return false;
+    return (await this.pool.query(`SELECT 1 FROM mailbox WHERE address = $1`, [address])).rowCount! > 0;
+  }
+
+  /** The member patterns of a group, for the `members` posting policy (matched by the shared mayPost). */
+  private async groupMembers(address: string): Promise<string[]> {
+    const { rows } = await this.pool.query<{ member: string }>(
+      `SELECT member FROM mail_group_member WHERE group_id = (SELECT id FROM mail_group WHERE address = $1)`, [address]);
+    return rows.map((r) => r.member);
   }
 
   async sendAllowance(mailboxId: string): Promise<{ limit: number | null; sentToday: number }> {

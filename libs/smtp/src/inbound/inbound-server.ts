@@ -13,9 +13,11 @@ import { SMTPServer, SMTPServerAddress, SMTPServerAuthentication, SMTPServerData
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection';
 import { addressKey } from '@dizi/domain/lookup-key';
 import type { ContentScanner, SpooledContent } from './content/content-scanner';
+import { authservId, MessageAuthenticator, MessageAuthReport } from './content/message-auth';
 import { DiscardedMessage, screenMessage } from './content/screen-message';
 import { CommandParser, limitCommandLines } from './command-line-limit';
 import { installFastDataFeed } from './data/fast-data-feed';
+import { HeaderFilter } from './data/header-filter';
 import { MessageScanner, tooBig } from './data/message-scanner';
 import { receivedHeader } from './data/received-header';
 import { cachingReverseResolver } from './reverse-dns-cache';
@@ -48,6 +50,8 @@ export interface InboundServerOptions {
   contentScanner?: ContentScanner;
   /** Addresses that waited for the greeting before; without it every MX client waits (greetingDelayMs). */
   greetingPass?: GreetingPassList;
+  /** SPF/DKIM/DMARC/ARC of MX mail before the final reply to DATA (when the settings turn it on; on by default). */
+  messageAuth?: MessageAuthenticator;
 }
 
 export interface InboundServer {
@@ -369,6 +373,21 @@ export function createInboundServer(o: InboundServerOptions): InboundServer {
       'latin1',
     );
     const scanner = new MessageScanner({ maxBytes: settings.maxMessageBytes, maxHops: settings.maxHops });
+    const ourId = authservId(o.hostname);
+    const headerFilter = new HeaderFilter({ authservId: ourId });
+    // MX mail is authenticated as it streams in, from the bytes the client sent (before the header filter).
+    const authStream = !submission && settings.mailAuthEnabled && o.messageAuth ? new PassThrough() : null;
+    authStream?.on('error', () => undefined);
+    const authenticating: Promise<MessageAuthReport> | null = authStream && o.messageAuth
+      ? o.messageAuth.check({
+          message: authStream, clientIp: st.clientIp, helo: st.helo, mailFrom: tx.mailFrom, authservId: ourId,
+          timeoutMs: settings.mailAuthTimeoutSeconds * 1000, dnsTimeoutMs: settings.dnsQueryTimeoutMs,
+        })
+      : null;
+    // Once the checks are done (or gave up early), nobody reads the copy any more: let it flow away, never stall DATA.
+    void authenticating?.finally(() => {
+      if (authStream && !authStream.destroyed) authStream.resume();
+    });
     const content = new PassThrough();
     // We destroy it on purpose when refusing; the spool writer sees the error, nobody else needs to.
     content.on('error', () => undefined);
@@ -381,8 +400,9 @@ export function createInboundServer(o: InboundServerOptions): InboundServer {
     let screened = '';
     const contentScanner = o.contentScanner;
     // Runs inside the spool writer, between the fsync of the content and the commit (settings read now, not at DATA).
-    const screen = async (filter: ContentScanner, message: SpooledContent) => {
-      const outcome = await screenMessage({ scanner: filter, session: st, settings: o.settings.smtp, deps, message });
+    const screen = async (message: SpooledContent) => {
+      const header = { from: headerFilter.from, fromTruncated: headerFilter.fromTruncated };
+      const outcome = await screenMessage({ scanner: contentScanner, session: st, settings: o.settings.smtp, deps, message, header, auth: authenticating });
       if (!outcome) return null;
       screened = `content: ${outcome.log}`;
       if (outcome.kind === 'refuse') throw new SmtpReplyError(outcome.refusal);
@@ -402,7 +422,7 @@ export function createInboundServer(o: InboundServerOptions): InboundServer {
         maxBytes: settings.maxMessageBytes + header.length,
         envId: session.envelope.dsn?.envid ?? null,
         dsnRet: session.envelope.dsn?.ret === 'FULL' || session.envelope.dsn?.ret === 'HDRS' ? session.envelope.dsn.ret : null,
-        screen: contentScanner ? (message) => screen(contentScanner, message) : undefined,
+        screen,
       },
       content,
     );
@@ -410,6 +430,7 @@ export function createInboundServer(o: InboundServerOptions): InboundServer {
       if (failed) return;
       failed = r;
       content.destroy(new SmtpReplyError(r));
+      authStream?.destroy();
       // Keep reading to the end of DATA, so the refusal can be answered in order.
       stream.resume();
     };
@@ -433,12 +454,27 @@ export function createInboundServer(o: InboundServerOptions): InboundServer {
       if (failed) return;
       const r = scanner.feed(chunk);
       if (!r.ok) return fail(r.refusal);
-      if (!content.write(r.output)) {
-        stream.pause();
-        content.once('drain', () => {
-          if (!failed) stream.resume();
-        });
+      // Each consumer may ask us to wait; reading goes on when every one that asked has drained.
+      let waiting = 0;
+      const drained = () => {
+        if (--waiting === 0 && !failed) stream.resume();
+      };
+      if (authStream && !authStream.destroyed && !authStream.write(r.output)) {
+        waiting++;
+        // A reader that stops early destroys it (close) instead of draining it.
+        let done = false;
+        const once = () => {
+          if (done) return;
+          done = true;
+          drained();
+        };
+        authStream.once('drain', once).once('close', once);
       }
+      if (!content.write(headerFilter.feed(r.output))) {
+        waiting++;
+        content.once('drain', drained);
+      }
+      if (waiting > 0) stream.pause();
     });
     dataInProgress.set(st.id, () => {
       clearInterval(rateWatch);
@@ -451,7 +487,10 @@ export function createInboundServer(o: InboundServerOptions): InboundServer {
         if (!failed) {
           const r = scanner.end();
           if (!r.ok) fail(r.refusal);
-          else content.end();
+          else {
+            if (authStream && !authStream.destroyed) authStream.end();
+            content.end(headerFilter.end());
+          }
         }
         let receipt: SpoolReceipt | null = null;
         let refusal: Refusal | null = failed;

@@ -5,7 +5,7 @@ import { ipInList } from './ip-list';
 import {
   AUTH_CHECKS, AuthInput, Check, CONNECT_CHECKS, MAIL_CHECKS, PolicyDeps, RCPT_CHECKS, RcptInput, runStage,
 } from './pipeline';
-import type { AuthenticatedUser, RecipientResolution } from './ports';
+import type { AuthenticatedUser, ExpansionSender, RecipientExpansion, RecipientResolution } from './ports';
 import { newSession } from './session';
 import { ACCEPT, CONTINUE, reject } from './verdict';
 
@@ -15,8 +15,9 @@ function deps(over: Partial<PolicyDeps> = {}): PolicyDeps {
   return {
     directory: {
       resolveRecipient: async (address) => directory[address] ?? { kind: 'remote', address, domain: address.split('@')[1] },
-      resolveSender: async (address, mailboxId) => (address.endsWith('@acme.test') ? { local: true, owned: mailboxId === 'm-alice' && address === 'alice@acme.test' } : { local: false }),
+      resolveSender: async (address, mailboxId) => (address.endsWith('@acme.test') ? { local: true, owned: mailboxId === 'm-alice' && address === 'alice@acme.test' } : { local: false, owned: false }),
       sendAllowance: async () => ({ limit: 2, sentToday: 2 }),
+      expandRecipient: async (address, sender) => expansions[address]?.(sender) ?? { mailboxes: [], remotes: 0, failures: [{ address, status: '5.1.1', reason: 'no such mailbox' }] },
     },
     limiter: { admit: vi.fn(async () => ({ admitted: true as const, release: async () => undefined })) },
     authenticator: {
@@ -36,6 +37,22 @@ const directory: Record<string, RecipientResolution> = {
   'full@acme.test': { kind: 'local', target: 'mailbox', address: 'full@acme.test', domain: 'acme.test', tenantId: 't', mailbox: { id: 'f', quotaBytes: 1000, usedBytes: 1000 } },
   'sales@acme.test': { kind: 'local', target: 'alias', address: 'sales@acme.test', domain: 'acme.test', tenantId: 't' },
   'gone@acme.test': { kind: 'unavailable', address: 'gone@acme.test', domain: 'acme.test', reason: 'mailbox-suspended' },
+  'team@acme.test': { kind: 'local', target: 'group', address: 'team@acme.test', domain: 'acme.test', tenantId: 't' },
+  'tofull@acme.test': { kind: 'local', target: 'alias', address: 'tofull@acme.test', domain: 'acme.test', tenantId: 't' },
+  'toaway@acme.test': { kind: 'local', target: 'alias', address: 'toaway@acme.test', domain: 'acme.test', tenantId: 't' },
+  'out@acme.test': { kind: 'local', target: 'alias', address: 'out@acme.test', domain: 'acme.test', tenantId: 't' },
+};
+
+/** What delivery would make of the local aliases and groups above. */
+const expansions: Record<string, (sender: ExpansionSender) => RecipientExpansion> = {
+  'sales@acme.test': () => ({ mailboxes: [{ address: 'alice@acme.test', quotaBytes: 1_000_000, usedBytes: 400 }], remotes: 0, failures: [] }),
+  // members only: alice and bob
+  'team@acme.test': (s) => (['alice@acme.test', 'bob@acme.test'].includes(s.address)
+    ? { mailboxes: [{ address: 'alice@acme.test', quotaBytes: 1000, usedBytes: 0 }], remotes: 0, failures: [] }
+    : { mailboxes: [], remotes: 0, failures: [{ address: 'team@acme.test', status: '5.7.1', reason: 'the sender may not post to the group (policy members)' }] }),
+  'tofull@acme.test': () => ({ mailboxes: [{ address: 'full@acme.test', quotaBytes: 1000, usedBytes: 1000 }, { address: 'half@acme.test', quotaBytes: 1000, usedBytes: 500 }], remotes: 0, failures: [] }),
+  'toaway@acme.test': () => ({ mailboxes: [], remotes: 0, failures: [{ address: 'away@acme.test', status: '5.2.1', reason: 'the mailbox is disabled' }] }),
+  'out@acme.test': () => ({ mailboxes: [], remotes: 1, failures: [{ address: 'away@acme.test', status: '5.2.1', reason: 'the mailbox is disabled' }] }),
 };
 
 const settings = (over: Partial<SmtpSettings> = {}): SmtpSettings => ({ ...DEFAULT_SMTP_SETTINGS, ...over });
@@ -126,7 +143,10 @@ describe('MAIL FROM', () => {
     expect(line(await mail('', { s: settings({ allowNullSender: false }) }))).toBe('550 5.7.1');
     expect(line(await mail('a@remote.test', { declaredSize: DEFAULT_SMTP_SETTINGS.maxMessageBytes + 1 }))).toBe('552 5.3.4');
     expect(line(await mail('bob@acme.test'))).toBe('550 5.7.1');
-    expect(line(await mail('bob@acme.test', { user: alice }))).toBe('550 5.7.1');
+    expect(line(await mail('bob@acme.test', { user: alice }))).toBe('553 5.7.1');
+    // signed in: any address not her own, local or not, and the null sender (reject_sender_login_mismatch)
+    expect(line(await mail('ceo@bigbank.example', { user: alice }))).toBe('553 5.7.1');
+    expect(line(await mail('', { user: alice }))).toBe('553 5.7.1');
     expect(line(await mail('a@nx.test', { s: settings({ requireResolvableSenderDomain: true }) }))).toBe('550 5.1.8');
     expect(line(await mail('a@servfail.test', { s: settings({ requireResolvableSenderDomain: true }) }))).toBe('450 4.1.8');
     // alice owns her address, but has used up today's sends
@@ -158,5 +178,22 @@ describe('RCPT TO', () => {
     const sess = session();
     sess.transaction!.recipients.push({ address: 'a@acme.test', kind: 'local', domain: 'acme.test', tenantId: 't', dsnNotify: null, originalAddress: null });
     expect(line(await runStage(RCPT_CHECKS, rcpt('alice@acme.test', { sess, s: settings({ maxRecipients: 1 }) })))).toBe('452 4.5.3');
+  });
+
+  it('refuses at RCPT what delivering to an alias or group would refuse, instead of bouncing it later', async () => {
+    const as = (mailFrom: string) => {
+      const sess = session();
+      sess.transaction!.mailFrom = mailFrom;
+      return sess;
+    };
+    expect(line(await runStage(RCPT_CHECKS, rcpt('team@acme.test', { sess: as('x@remote.test') })))).toBe('550 5.7.1');
+    expect(line(await runStage(RCPT_CHECKS, rcpt('team@acme.test', { sess: as('bob@acme.test') })))).toBe('accept');
+    expect(line(await runStage(RCPT_CHECKS, rcpt('toaway@acme.test')))).toBe('550 5.1.1');
+    // one of two mailboxes has room: taken; the message would fit neither: 452; can never fit: 552
+    expect(line(await runStage(RCPT_CHECKS, rcpt('tofull@acme.test')))).toBe('accept');
+    expect(line(await runStage(RCPT_CHECKS, rcpt('tofull@acme.test', { declaredSize: 600 })))).toBe('452 4.2.2');
+    expect(line(await runStage(RCPT_CHECKS, rcpt('tofull@acme.test', { declaredSize: 1001 })))).toBe('552 5.2.2');
+    // something deliverable (a remote forward) remains: taken, the failure is delivery's to note
+    expect(line(await runStage(RCPT_CHECKS, rcpt('out@acme.test')))).toBe('accept');
   });
 });

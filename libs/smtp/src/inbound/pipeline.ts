@@ -4,12 +4,16 @@
  *
  *   connect  client-address → connection-rate
  *   AUTH     auth-failures → credentials            (submission ports only; see auth.ts)
- *   MAIL     helo-name → null-sender → sender-blocklist → declared-size → local-sender → sender-domain → daily-send-limit
- *   RCPT     recipient-count → srs-bounce → relay → recipient-exists → recipient-quota
- *   DATA     while streaming (data/message-scanner.ts): NUL / bare CR → size → hop count; session deadline and
+ *   MAIL     helo-name → null-sender → sender-login → sender-blocklist → declared-size → local-sender → sender-domain
+ *            → daily-send-limit
+ *   RCPT     recipient-count → srs-bounce → relay → recipient-exists → recipient-quota → recipient-expansion
+ *   DATA     while streaming (data/message-scanner.ts): NUL / bare CR → size → hop count; then (data/header-filter.ts)
+ *            incoming Authentication-Results claiming our authserv-id and X-Spam-* fields are removed; MX mail is
+ *            read by the SPF/DKIM/DMARC/ARC checks (content/message-auth.ts) as it streams; session deadline and
  *            minimum data rate are watched by the listener
  *   content  once the message is spooled and before anything is committed (content/screen-message.ts), on the
- *            scanners' report: virus-scan → spam-score
+ *            header, the authentication report and the scanners' report:
+ *            from-header → dmarc-policy → virus-scan → spam-score
  *
  * Before and around the stages, in the listener (inbound-server.ts): the port-25 greeting wait for clients not seen
  * waiting before (early talkers get 421), the command-line length limit (500 5.5.2) and the junk-command count (421).
@@ -33,6 +37,11 @@ import { recipientQuotaCheck } from './checks/recipient-quota.check';
 import { relayCheck } from './checks/relay.check';
 import { senderBlocklistCheck } from './checks/sender-blocklist.check';
 import { senderDomainCheck } from './checks/sender-domain.check';
+import { senderLoginCheck } from './checks/sender-login.check';
+import { fromHeaderCheck } from './checks/from-header.check';
+import { dmarcPolicyCheck } from './checks/dmarc-policy.check';
+import { recipientExpansionCheck } from './checks/recipient-expansion.check';
+import type { MessageAuthReport } from './content/message-auth';
 import { spamScoreCheck } from './checks/spam-score.check';
 import { virusScanCheck } from './checks/virus-scan.check';
 import type { ContentScanReport } from './content/content-scanner';
@@ -102,9 +111,22 @@ export interface ContentMarks {
   notes: string[];
 }
 
+/** What DATA learnt of the message's header on the way in (data/header-filter.ts). */
+export interface HeaderFacts {
+  /** Raw values of the From: fields. */
+  from: string[];
+  /** A From: value too long to read whole. */
+  fromTruncated: boolean;
+}
+
 export interface ContentInput extends StageInput {
   report: ContentScanReport;
   marks: ContentMarks;
+  header: HeaderFacts;
+  /** SPF/DKIM/DMARC/ARC of MX mail; null when not checked (submission, or turned off). */
+  auth: MessageAuthReport | null;
+  /** [0, 1), for DMARC pct= sampling. */
+  random: () => number;
 }
 
 export interface Check<I> {
@@ -115,11 +137,14 @@ export interface Check<I> {
 export const CONNECT_CHECKS: ReadonlyArray<Check<ConnectInput>> = [clientAddressCheck, connectionRateCheck];
 export const AUTH_CHECKS: ReadonlyArray<Check<AuthInput>> = [authFailuresCheck, credentialsCheck];
 export const MAIL_CHECKS: ReadonlyArray<Check<MailInput>> = [
-  heloNameCheck, nullSenderCheck, senderBlocklistCheck, declaredSizeCheck, localSenderCheck, senderDomainCheck, dailySendLimitCheck,
+  heloNameCheck, nullSenderCheck, senderLoginCheck, senderBlocklistCheck, declaredSizeCheck, localSenderCheck, senderDomainCheck,
+  dailySendLimitCheck,
 ];
-export const RCPT_CHECKS: ReadonlyArray<Check<RcptInput>> = [recipientCountCheck, srsBounceCheck, relayCheck, recipientExistsCheck, recipientQuotaCheck];
-/** A virus verdict comes first: it decides over any spam score. */
-export const CONTENT_CHECKS: ReadonlyArray<Check<ContentInput>> = [virusScanCheck, spamScoreCheck];
+export const RCPT_CHECKS: ReadonlyArray<Check<RcptInput>> = [
+  recipientCountCheck, srsBounceCheck, relayCheck, recipientExistsCheck, recipientQuotaCheck, recipientExpansionCheck,
+];
+/** Who the message claims to be from comes first; then a virus verdict, which decides over any spam score. */
+export const CONTENT_CHECKS: ReadonlyArray<Check<ContentInput>> = [fromHeaderCheck, dmarcPolicyCheck, virusScanCheck, spamScoreCheck];
 
 /** Runs one stage's checks in order; the first verdict other than `continue` decides. */
 export async function runStage<I>(checks: ReadonlyArray<Check<I>>, input: I): Promise<Verdict & { check?: string }> {

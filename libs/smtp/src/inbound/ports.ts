@@ -73,16 +73,48 @@ export type RecipientResolution =
     }
   | { kind: 'unavailable'; address: string; domain: string; reason: UnavailableReason };
 
-export type SenderResolution = { local: false } | { local: true; owned: boolean };
+/**
+ * `local`: the address is in a domain hosted here. `owned`: mailbox `mailboxId` may send as it — its own address,
+ * an alias delivering to it, or a "send as" identity a domain admin granted it (table mailbox_send_as).
+ */
+export interface SenderResolution {
+  local: boolean;
+  owned: boolean;
+}
+
+/** Who sends, as the RCPT-time expansion of aliases and groups needs it (group posting policies). */
+export interface ExpansionSender {
+  /** Envelope sender, stored form; '' for the null sender. */
+  address: string;
+  /** Signed in on a submission port. */
+  authenticated: boolean;
+}
+
+/** What an alias, group or catch-all would deliver to, as delivery would expand it now. */
+export interface RecipientExpansion {
+  /** Local mailboxes that would keep a copy, with their quota. */
+  mailboxes: Array<{ address: string; quotaBytes: number; usedBytes: number }>;
+  /** Remote addresses it goes on to. */
+  remotes: number;
+  /** Destinations delivery would fail, with the RFC 3463 code it would give (5.7.1: group posting policy). */
+  failures: Array<{ address: string; status: string; reason: string }>;
+  /** A group larger than the limit: only its posting policy was decided, its members were not walked. */
+  partial?: boolean;
+}
 
 export interface RecipientDirectory {
   /** `address` is in its stored form (lower case, ASCII domain). */
   resolveRecipient(address: string): Promise<RecipientResolution>;
   /**
-   * Whether `address` is in a domain hosted here and, if so, whether mailbox `mailboxId` owns it
-   * (its own address, or an alias whose destinations include it). `mailboxId` null: nobody signed in.
+   * Whether `address` is in a domain hosted here, and whether mailbox `mailboxId` owns it (its own address, an
+   * alias whose destinations include it, or a granted "send as" identity). `mailboxId` null: nobody signed in.
    */
   resolveSender(address: string, mailboxId: string | null): Promise<SenderResolution>;
+  /**
+   * The expansion of a local alias, group or catch-all address for this sender, so that what delivery would refuse
+   * is refused at RCPT instead of bounced after 250 (backscatter).
+   */
+  expandRecipient(address: string, sender: ExpansionSender, limits: { maxGroupMembers: number }): Promise<RecipientExpansion>;
   /** Today's messages and the daily limit (mailbox's, else its domain's; null = unlimited). */
   sendAllowance(mailboxId: string): Promise<{ limit: number | null; sentToday: number }>;
 }

@@ -18,8 +18,9 @@ function deps(withSrs = true): PolicyDeps {
         if (domain === 'acme.test') return { kind: 'unavailable', address, domain, reason: 'unknown-user' };
         return { kind: 'remote', address, domain };
       },
-      resolveSender: async () => ({ local: false }),
+      resolveSender: async () => ({ local: false, owned: false }),
       sendAllowance: async () => ({ limit: null, sentToday: 0 }),
+      expandRecipient: async () => ({ mailboxes: [], remotes: 0, failures: [] }),
     },
     limiter: { admit: async () => ({ admitted: true as const, release: async () => undefined }) },
     authenticator: { authenticate: async () => ({ ok: false, reason: 'invalid' }), resolveLogin: async (u) => u },

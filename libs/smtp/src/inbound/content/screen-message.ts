@@ -5,11 +5,12 @@
  * — infected mail under the `discard` action — accepted and dropped.
  */
 import type { SmtpSettings } from '@dizi/contracts/mail-settings.contract';
-import { CONTENT_CHECKS, ContentMarks, PolicyDeps, runStage } from '../pipeline';
+import { CONTENT_CHECKS, ContentMarks, HeaderFacts, PolicyDeps, runStage } from '../pipeline';
+import type { MessageAuthReport } from './message-auth';
 import type { SpoolMarks } from '../ports';
 import type { InboundSession } from '../session';
 import { isRefusal, Refusal } from '../verdict';
-import type { ContentScanner, ContentScanRequest, SpooledContent } from './content-scanner';
+import type { ContentScanner, ContentScanReport, ContentScanRequest, SpooledContent } from './content-scanner';
 
 /** Thrown from SpoolRequest.screen: commit nothing, and answer 250 all the same. */
 export class DiscardedMessage extends Error {
@@ -41,21 +42,32 @@ export function scanPlan(settings: SmtpSettings, submission: boolean, message: S
 }
 
 export interface ScreenInput {
-  scanner: ContentScanner;
+  /** Absent: no scanning here (the other content checks still run). */
+  scanner?: ContentScanner;
   session: InboundSession;
   settings: SmtpSettings;
   deps: PolicyDeps;
   message: SpooledContent;
+  /** Absent: nothing was learnt of the header (no From: check). */
+  header?: HeaderFacts;
+  /** The SPF/DKIM/DMARC/ARC report of MX mail, when checked. */
+  auth?: Promise<MessageAuthReport> | null;
+  random?: () => number;
 }
 
-/** null when no scanner applies to this message. */
+const NO_SCAN: ContentScanReport = { virus: null, spam: null, elapsedMs: 0 };
+
+/** null when no content check had anything to say (no scanner, no authentication report, From: fine). */
 export async function screenMessage(i: ScreenInput): Promise<ScreenOutcome | null> {
-  const request = scanPlan(i.settings, i.session.listener !== 'mx', i.message);
-  if (!request) return null;
-  const report = await i.scanner.scan(request);
+  const request = i.scanner ? scanPlan(i.settings, i.session.listener !== 'mx', i.message) : null;
+  const [report, auth] = await Promise.all([request ? i.scanner!.scan(request) : NO_SCAN, i.auth ?? null]);
   const marks: ContentMarks = { headers: [], folder: null, spamScore: null, discard: null, notes: [] };
-  const verdict = await runStage(CONTENT_CHECKS, { session: i.session, settings: i.settings, deps: i.deps, report, marks });
-  const log = `${marks.notes.join('; ')} (scanned in ${Math.round(report.elapsedMs)} ms)`;
+  const verdict = await runStage(CONTENT_CHECKS, {
+    session: i.session, settings: i.settings, deps: i.deps, report, marks, auth,
+    header: i.header ?? { from: [], fromTruncated: false }, random: i.random ?? Math.random,
+  });
+  if (!request && !isRefusal(verdict) && marks.headers.length === 0 && marks.folder === null && marks.notes.length === 0) return null;
+  const log = `${marks.notes.join('; ')}${request ? ` (scanned in ${Math.round(report.elapsedMs)} ms)` : ''}`;
   if (isRefusal(verdict)) return { kind: 'refuse', refusal: verdict, log };
   if (marks.discard !== null) return { kind: 'discard', signature: marks.discard, log };
   return { kind: 'deliver', marks: { headers: marks.headers.join(''), folder: marks.folder, spamScore: marks.spamScore }, log };
