@@ -11,5 +11,6 @@ import { SpoolRecipientSender1764720000000 } from './migrations/1764720000000-sp
 import { MessageImapFormat1764800000000 } from './migrations/1764800000000-message-imap-format';
 import { SpoolContentFilter1764870000000 } from './migrations/1764870000000-spool-content-filter';
 import { MessageSearchKeys1764940000000 } from './migrations/1764940000000-message-search-keys';
+import { MessageSearchFields1765400000000 } from './migrations/1765400000000-message-search-fields';
 
-export const MIGRATIONS = [Foundation1764201600000, AddressBookIndexes1764201800000, MessageStore1764300000000, MailFlow1764400000000, MailboxDefaultFolders1764450000000, FolderSubscription1764500000000, MailboxDirectoryVersion1764600000000, MessageSelectIndexes1764650000000, SpoolRecipientSender1764720000000, MessageImapFormat1764800000000, SpoolContentFilter1764870000000, MessageSearchKeys1764940000000];
+export const MIGRATIONS = [Foundation1764201600000, AddressBookIndexes1764201800000, MessageStore1764300000000, MailFlow1764400000000, MailboxDefaultFolders1764450000000, FolderSubscription1764500000000, MailboxDirectoryVersion1764600000000, MessageSelectIndexes1764650000000, SpoolRecipientSender1764720000000, MessageImapFormat1764800000000, SpoolContentFilter1764870000000, MessageSearchKeys1764940000000, MessageSearchFields1765400000000];

@@ -1,13 +1,34 @@
 // THREAD=ORDEREDSUBJECT and THREAD=REFERENCES (RFC 5256 §2).
-import type { MessageRecord } from '@dizi/mail-store/ports/message-store';
+import type { MessageRecord, NumberRange } from '@dizi/mail-store/ports/message-store';
+import { baseSubject } from '@dizi/mime/base-subject';
 import { defineCommand, SELECTED } from '../command';
 import { bad } from '../imap-error';
-import { summaryOf } from '../message-access';
 import type { ImapArg } from '../parser/command-parser';
 import { parseSearchKeys } from '../parser/search-query';
-import { evaluateSearch } from '../search-evaluator';
+import { searchHits } from '../search-evaluator';
 import { checkCharset } from './search.command';
-import { sentTime, subjectOf } from './sort.command';
+
+// The keys threading reads are the message's kept sort fields (listed without summaries).
+function sentTime(r: MessageRecord): number {
+  const d = r.sortFields?.sentDate ? new Date(r.sortFields.sentDate) : null;
+  return d && !Number.isNaN(d.getTime()) ? d.getTime() : r.internalDate.getTime();
+}
+
+// RFC 5256 compares with i;unicode-casemap / i;ascii-casemap, which fold to upper case.
+function subjectOf(r: MessageRecord): string {
+  const f = r.sortFields;
+  return (f?.baseSubject ?? baseSubject(f?.subject ?? '')).toUpperCase();
+}
+
+function runsOf(sorted: number[]): NumberRange[] {
+  const out: NumberRange[] = [];
+  for (const n of sorted) {
+    const last = out[out.length - 1];
+    if (last && n === last.to + 1) last.to = n;
+    else out.push({ from: n, to: n });
+  }
+  return out;
+}
 
 interface Node {
   id: string;
@@ -73,7 +94,7 @@ function references(found: MessageRecord[]): Node[] {
   };
   let anon = 0;
   for (const r of found) {
-    const s = summaryOf(r);
+    const s = r.sortFields;
     let id = s?.messageId ?? null;
     if (!id || (table.get(id)?.record)) id = `<anon-${anon++}>`;
     const node = get(id);
@@ -119,7 +140,7 @@ function references(found: MessageRecord[]): Node[] {
   for (const t of threads.sort((a, b) => dateOf(a) - dateOf(b))) {
     const r = t.record ?? t.children[0]?.record;
     const subject = r ? subjectOf(r) : '';
-    const isReply = r ? /^(re|fwd?)\s*:/i.test((summaryOf(r)?.subject ?? '').trim()) : false;
+    const isReply = r ? /^(re|fwd?)\s*:/i.test((r.sortFields?.subject ?? '').trim()) : false;
     const other = subject ? bySubject.get(subject) : undefined;
     if (other && subject) {
       if (other.record && isReply) link(other, t);
@@ -155,8 +176,13 @@ export const threadCommand = defineCommand({
     checkCharset(charset as string);
     const name = (algorithm as string).toUpperCase();
     if (name !== 'ORDEREDSUBJECT' && name !== 'REFERENCES') throw bad(`Unknown threading algorithm ${name}`);
-    const found = await evaluateSearch(session, parseSearchKeys(rest as ImapArg[]), true);
-    const threads = name === 'ORDEREDSUBJECT' ? orderedSubject(found) : references(found);
+    const hits = await searchHits(session, parseSearchKeys(rest as ImapArg[]));
+    const found = hits.length
+      ? await session.store.listMessages(session.requireSelected().folder.id, { uids: runsOf(hits.map((h) => h.uid)), withSummary: false, withSortFields: true })
+      : [];
+    const wanted = new Set(hits.map((h) => h.uid));
+    const inView = found.filter((r) => wanted.has(r.uid));
+    const threads = name === 'ORDEREDSUBJECT' ? orderedSubject(inView) : references(inView);
     const num = (r: MessageRecord) => (uid ? r.uid : session.seqOf(r.uid));
     session.untagged(`THREAD ${format(threads, num)}`.trimEnd());
   },

@@ -15,7 +15,7 @@ import {
   type AppendOptions, type AppendResult, type ChangesSince, type CopyResult, type Delivery, type DeliveryOutcome,
   type ExpungeResult, type FlagMode, type Folder, type FolderRef, type FolderView, type GarbageCollection, type ListMessagesQuery,
   type MessageRecord, type MessageStore, type MoveResult, type NewMessage, type NumberRange,
-  type QuotaUsage, type SetFlagsResult, type SpecialUse,
+  type QuotaUsage, type SearchHit, type SetFlagsResult, type SortCriterion, type SpecialUse, type StoreSearch,
 } from '../ports/message-store';
 import type { MailboxEvent, Notifier } from '../ports/notifier';
 import {
@@ -25,6 +25,7 @@ import {
 import { GroupCommit } from '../group-commit';
 import { jsonForPostgres } from '../json-for-postgres';
 import { composeMessageSource, readMessageBytes } from '../message-source';
+import { isIndexedHeaderField, searchFieldsOf, withoutNul, type SearchFields } from '../search-fields';
 import { renderImapFormat } from '../stored-imap-format';
 
 export interface PostgresMessageStoreOptions {
@@ -401,7 +402,7 @@ export class PostgresMessageStore implements MessageStore {
             sent_date: sort.sentDate ?? null, message_id: text(sort.messageId), in_reply_to: text(sort.inReplyTo),
             refs: (sort.references ?? []).map(stripNul), attachment_names: (sort.attachmentNames ?? []).map(stripNul),
             ...searchKeyColumns(m.searchKeys), delivery_key: m.deliveryKey ?? null,
-            ...imapFormatColumns(m.summary),
+            ...imapFormatColumns(m.summary), search_fields: withoutNul(searchFieldsOf(m.summary, sort.references)),
           });
           placed.push({ i: p.i, folder: row, uid, modseq, size });
           t.uidNext = uid + 1;
@@ -421,17 +422,17 @@ export class PostgresMessageStore implements MessageStore {
         const { rows: inserted } = await c.query<{ id: string; folder_id: string; uid: number }>(
           `WITH ins AS (INSERT INTO message (mailbox_id, folder_id, uid, modseq, flags, internal_date, size, blob_hash, header_prefix,
              summary, subject, base_subject, from_addr, to_addr, cc_addr, sent_date, message_id, in_reply_to, refs,
-             attachment_names, search_keys, delivery_key, imap_envelope, imap_bodystructure)
+             attachment_names, search_keys, delivery_key, imap_envelope, imap_bodystructure, search_fields)
            SELECT mailbox_id, folder_id, uid, modseq, flags, internal_date, size, blob_hash, header_prefix, summary, subject,
              base_subject, from_addr, to_addr, cc_addr, sent_date, message_id, in_reply_to, refs, attachment_names,
              CASE WHEN r.spool_id IS NULL THEN ('{' || r.search_keys || '}')::int8[]
                   ELSE coalesce((SELECT s.search_keys FROM spool_message s WHERE s.id = r.spool_id), '{}') END,
-             delivery_key, imap_envelope, imap_bodystructure
+             delivery_key, imap_envelope, imap_bodystructure, search_fields
              FROM json_to_recordset($1::json) AS r(mailbox_id uuid, folder_id uuid, uid integer, modseq bigint, flags text[],
                internal_date timestamptz, size integer, blob_hash text, header_prefix text, summary jsonb, subject text,
                base_subject text, from_addr text, to_addr text, cc_addr text, sent_date timestamptz, message_id text,
                in_reply_to text, refs text[], attachment_names text[], search_keys text, spool_id uuid, delivery_key text, imap_envelope text,
-               imap_bodystructure text)
+               imap_bodystructure text, search_fields jsonb)
            ON CONFLICT (delivery_key) DO NOTHING RETURNING id, folder_id, uid),
            f AS (UPDATE folder f SET uid_next = d.uid_next, highest_modseq = d.modseq, message_count = f.message_count + d.n,
                    unseen_count = f.unseen_count + d.unseen, size_bytes = f.size_bytes + d.bytes
@@ -591,10 +592,10 @@ export class PostgresMessageStore implements MessageStore {
       await c.query(
         `INSERT INTO message (mailbox_id, folder_id, uid, modseq, flags, internal_date, size, blob_hash, header_prefix,
            summary, subject, base_subject, from_addr, to_addr, cc_addr, sent_date, message_id, in_reply_to, refs,
-           attachment_names, search_keys, imap_envelope, imap_bodystructure)
+           attachment_names, search_keys, imap_envelope, imap_bodystructure, search_fields)
          SELECT $1, $2, d.new_uid, $3, m.flags, m.internal_date, m.size, m.blob_hash, m.header_prefix,
            m.summary, m.subject, m.base_subject, m.from_addr, m.to_addr, m.cc_addr, m.sent_date, m.message_id, m.in_reply_to, m.refs,
-           m.attachment_names, m.search_keys, m.imap_envelope, m.imap_bodystructure
+           m.attachment_names, m.search_keys, m.imap_envelope, m.imap_bodystructure, m.search_fields
            FROM message m JOIN unnest($4::bigint[], $5::int[]) AS d(id, new_uid) ON m.id = d.id
           ORDER BY d.new_uid`,
         [target.mailbox_id, target.id, modseq, rows.map((r) => r.id), map.map((x) => x.targetUid)],
@@ -659,6 +660,38 @@ export class PostgresMessageStore implements MessageStore {
         `SELECT uid FROM message WHERE folder_id = $1 AND search_keys @> $2::int8[] ORDER BY uid`, [folderId, [...keys]],
       );
     return rows.map((r) => r.uid);
+  }
+
+  async searchMessages(folderId: string, query: StoreSearch, opts: { sort?: SortCriterion[] } = {}): Promise<SearchHit[]> {
+    if (!UUID.test(folderId)) throw new FolderNotFoundError(folderId);
+    if (usesSearchFields(query) || opts.sort?.length) await this.fillSearchFields(folderId);
+    const params: unknown[] = [folderId];
+    const where = compileSearch(query, params);
+    const order = opts.sort?.length ? `${opts.sort.map((c) => `${SORT_EXPRESSIONS[c.key]}${c.reverse ? ' DESC' : ''}`).join(', ')}, m.uid` : 'm.uid';
+    const { rows } = await this.pool.query<{ uid: number; modseq: string }>(
+      `SELECT m.uid, m.modseq FROM message m WHERE m.folder_id = $1 AND (${where}) ORDER BY ${order}`, params,
+    );
+    if (rows.length === 0) await this.folderById(this.pool, folderId);
+    return rows.map((r) => ({ uid: r.uid, modseq: Number(r.modseq) }));
+  }
+
+  /**
+   * search_fields of rows stored before the column existed, made from their summaries (no blob is read), a batch at
+   * a time; the partial index message_search_fields_missing_idx finds them, so a filled folder costs one probe.
+   */
+  private async fillSearchFields(folderId: string): Promise<void> {
+    for (;;) {
+      const { rows } = await this.pool.query<{ id: string; summary: unknown; refs: string[] }>(
+        `SELECT id, summary, refs FROM message WHERE folder_id = $1 AND search_fields IS NULL LIMIT ${FILL_BATCH}`, [folderId],
+      );
+      if (rows.length === 0) return;
+      await this.pool.query(
+        `UPDATE message m SET search_fields = d.fields FROM unnest($1::bigint[], $2::jsonb[]) AS d(id, fields)
+          WHERE m.id = d.id AND m.search_fields IS NULL`,
+        [rows.map((r) => r.id), rows.map((r) => JSON.stringify(withoutNul(searchFieldsOf(r.summary, r.refs))))],
+      );
+      if (rows.length < FILL_BATCH) return;
+    }
   }
 
   async changesSince(folderId: string, modseq: number): Promise<ChangesSince> {
@@ -885,7 +918,7 @@ interface NewMessageRow {
   blob_hash: string; header_prefix: string; summary: unknown; subject: string | null; base_subject: string | null;
   from_addr: string | null; to_addr: string | null; cc_addr: string | null; sent_date: Date | null; message_id: string | null;
   in_reply_to: string | null; refs: string[]; attachment_names: string[]; search_keys: SearchKeyList | null; spool_id: string | null; delivery_key: string | null;
-  imap_envelope: string | null; imap_bodystructure: string | null;
+  imap_envelope: string | null; imap_bodystructure: string | null; search_fields: SearchFields;
 }
 
 function imapFormatColumns(summary: unknown): Pick<NewMessageRow, 'imap_envelope' | 'imap_bodystructure'> {
@@ -977,6 +1010,87 @@ function toMessageRecord(r: ListedRow, query: ListMessagesQuery): MessageRecord 
     };
   }
   return record;
+}
+
+const FILL_BATCH = 2000;
+const DAY_MS = 86_400_000;
+/** The UTC day of the internal date in ms, as search-fields.ts dayOf computes it. */
+const INTERNAL_DAY = `(floor(extract(epoch FROM m.internal_date) * 1000 / ${DAY_MS}) * ${DAY_MS})::bigint`;
+const FIELDS = `m.search_fields`;
+
+/** ORDER BY expressions of the sort keys (store-search.ts sortValue): strings by code point, as "C" collates UTF-8. */
+const SORT_EXPRESSIONS: Record<SortCriterion['key'], string> = {
+  arrival: 'm.internal_date',
+  date: `coalesce((${FIELDS}->>'dt')::bigint, (extract(epoch FROM m.internal_date) * 1000)::bigint)`,
+  size: 'm.size',
+  subject: `(${FIELDS}->'s'->>'subject') COLLATE "C"`,
+  from: `(${FIELDS}->'s'->>'from') COLLATE "C"`,
+  to: `(${FIELDS}->'s'->>'to') COLLATE "C"`,
+  cc: `(${FIELDS}->'s'->>'cc') COLLATE "C"`,
+  displayfrom: `(${FIELDS}->'s'->>'dfrom') COLLATE "C"`,
+  displayto: `(${FIELDS}->'s'->>'dto') COLLATE "C"`,
+};
+
+const SYSTEM_FLAG_NAMES = new Map(['\\Seen', '\\Answered', '\\Flagged', '\\Deleted', '\\Draft'].map((f) => [f.toLowerCase(), f]));
+/** Ranges with more parts than this are matched through a hashed set of UIDs rather than a chain of BETWEENs. */
+const MAX_RANGE_TERMS = 16;
+
+function usesSearchFields(key: StoreSearch): boolean {
+  switch (key.op) {
+    case 'header': return true;
+    case 'date': return key.field === 'sent';
+    case 'and': return key.keys.some(usesSearchFields);
+    case 'or': return usesSearchFields(key.a) || usesSearchFields(key.b);
+    case 'not': return usesSearchFields(key.key);
+    default: return false;
+  }
+}
+
+/**
+ * A StoreSearch as a boolean SQL expression over `message m`, never NULL (NOT must stay exact); values go to params.
+ * Semantics: store-search.ts matchesStoreSearch.
+ */
+function compileSearch(key: StoreSearch, params: unknown[]): string {
+  const param = (value: unknown, cast = '') => {
+    params.push(value);
+    return `$${params.length}${cast}`;
+  };
+  switch (key.op) {
+    case 'all': return 'TRUE';
+    case 'and': return key.keys.length ? key.keys.map((k) => `(${compileSearch(k, params)})`).join(' AND ') : 'TRUE';
+    case 'or': return `(${compileSearch(key.a, params)}) OR (${compileSearch(key.b, params)})`;
+    case 'not': return `NOT (${compileSearch(key.key, params)})`;
+    case 'flag': {
+      const system = SYSTEM_FLAG_NAMES.get(key.flag.toLowerCase());
+      const has = system
+        ? `${param(system, '::text')} = ANY (m.flags)`
+        : `EXISTS (SELECT 1 FROM unnest(m.flags) f WHERE lower(f) = ${param(key.flag.toLowerCase(), '::text')})`;
+      return key.set ? has : `NOT (${has})`;
+    }
+    case 'uids': {
+      const ranges = mergeRanges(key.ranges);
+      if (ranges.length === 0) return 'FALSE';
+      if (ranges.length <= MAX_RANGE_TERMS) {
+        return ranges.map((r) => `m.uid BETWEEN ${param(r.from, '::int')} AND ${param(r.to, '::int')}`).join(' OR ');
+      }
+      const uids: number[] = [];
+      for (const r of ranges) for (let u = r.from; u <= r.to; u++) uids.push(u);
+      return `m.uid IN (SELECT unnest(${param(uids, '::int[]')}))`;
+    }
+    case 'size': return `m.size ${key.larger ? '>' : '<'} ${param(key.n, '::bigint')}`;
+    case 'modseq': return `m.modseq >= ${param(key.n, '::bigint')}`;
+    case 'date': {
+      const day = key.field === 'internal' ? INTERNAL_DAY : `coalesce((${FIELDS}->>'sd')::bigint, ${INTERNAL_DAY})`;
+      const op = key.cmp === 'before' ? '<' : key.cmp === 'on' ? '=' : '>=';
+      return `${day} ${op} ${param(key.day, '::bigint')}`;
+    }
+    case 'header': {
+      if (!isIndexedHeaderField(key.field)) throw new TypeError(`HEADER ${key.field} is not answered by the store`);
+      const field = param(key.field, '::text');
+      if (key.value === '') return `coalesce((${FIELDS}->'h') ? ${field}, FALSE)`;
+      return `coalesce(strpos(${FIELDS}->'h'->>${field}, ${param(key.value, '::text')}) > 0, FALSE)`;
+    }
+  }
 }
 
 function foldersEvent(): MailboxEvent {
