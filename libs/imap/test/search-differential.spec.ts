@@ -10,7 +10,8 @@ import { MemoryBlobStore } from '@dizi/mail-store/adapters/memory-blob-store';
 import { MemoryMessageStore } from '@dizi/mail-store/adapters/memory-message-store';
 import { MemoryNotifier } from '@dizi/mail-store/adapters/memory-notifier';
 import { PostgresMessageStore } from '@dizi/mail-store/adapters/postgres-message-store';
-import { INBOX, type MessageRecord, type MessageStore, type SortCriterion, type SortKey } from '@dizi/mail-store/ports/message-store';
+import { applyFlagMode, normalizeFlags } from '@dizi/mail-store/message-rules';
+import { INBOX, type FlagMode, type MessageRecord, type MessageStore, type SortCriterion, type SortKey } from '@dizi/mail-store/ports/message-store';
 import { baseSubject } from '@dizi/mime/base-subject';
 import { decodeHeaderText } from '@dizi/mime/mime-header';
 import { summariseMessage } from '@dizi/mime/message-summary';
@@ -146,7 +147,15 @@ async function fill(store: MessageStore, mailboxId: string): Promise<Session> {
   return { store, selected, requireSelected: () => selected, enableCondstore: async () => undefined } as unknown as Session;
 }
 
-function describeDifferential(name: string, setup: () => Promise<{ store: MessageStore; mailboxId: string; close: () => Promise<void> }>) {
+interface DifferentialSetup {
+  store: MessageStore;
+  mailboxId: string;
+  /** Runs once the corpus is stored. */
+  afterFill?: () => Promise<void>;
+  close: () => Promise<void>;
+}
+
+function describeDifferential(name: string, setup: () => Promise<DifferentialSetup>) {
   describe(`SEARCH and SORT from the ${name} store agree with reading every message`, () => {
     let session: Session;
     let close: () => Promise<void>;
@@ -154,6 +163,7 @@ function describeDifferential(name: string, setup: () => Promise<{ store: Messag
       const s = await setup();
       close = s.close;
       session = await fill(s.store, s.mailboxId);
+      await s.afterFill?.();
     }, 60_000);
     afterAll(() => close());
 
@@ -170,6 +180,31 @@ function describeDifferential(name: string, setup: () => Promise<{ store: Messag
       expect(mismatches).toEqual([]);
       // The corpus must make most keys select some messages and not all, or agreement proves little.
       expect(nonEmpty).toBeGreaterThan(QUERIES.length * 0.7);
+    });
+
+    it('applies STORE add/remove/replace over ranges as message-rules.ts defines them, case-insensitively, in one MODSEQ each', async () => {
+      const sel = session.requireSelected();
+      const steps: Array<[number, number, FlagMode, string[]]> = [
+        [1, 30, 'add', ['\\flagged', '$Label1', 'NewKw']], [10, 50, 'remove', ['$LABEL1', '\\seen']],
+        [55, 60, 'replace', ['\\Draft', 'kw2', 'KW2']], [1, 60, 'add', ['\\Seen']], [20, 25, 'replace', []],
+      ];
+      const expected = new Map(corpus().map((m, i) => [i + 1, normalizeFlags(m.flags ?? [])]));
+      for (const [from, to, mode, flags] of steps) {
+        const before = (await session.store.folderStatus(sel.folder.id)).highestModseq;
+        const result = await session.store.setFlags(sel.folder.id, [{ from, to }], mode, flags);
+        const changed: number[] = [];
+        for (let uid = from; uid <= to; uid++) {
+          const next = applyFlagMode(expected.get(uid)!, mode, flags);
+          if (JSON.stringify(next.map((f) => f.toLowerCase()).sort()) !== JSON.stringify(expected.get(uid)!.map((f) => f.toLowerCase()).sort())) changed.push(uid);
+          expected.set(uid, next);
+        }
+        expect(result.changed.map((c) => c.uid)).toEqual(changed);
+        expect(result.highestModseq).toBe(changed.length ? before + 1 : before);
+      }
+      const records = await session.store.listMessages(sel.folder.id, { withSummary: false });
+      expect(records.map((r) => [r.uid, r.flags])).toEqual([...expected.entries()]);
+      const status = await session.store.folderStatus(sel.folder.id);
+      expect(status.unseenCount).toBe([...expected.values()].filter((f) => !f.includes('\\Seen')).length);
     });
 
     it('orders SORT by every key and key pair as the RFC 5256 keys of the summaries do', async () => {
@@ -209,6 +244,10 @@ describeDifferential('PostgreSQL', async () => {
   );
   return {
     store, mailboxId: mailbox.id,
+    // Every other row as stored before search_fields existed: the store fills them when the folder is searched.
+    afterFill: async () => {
+      await db.dataSource.query(`UPDATE message SET search_fields = NULL WHERE uid % 2 = 0`);
+    },
     close: async () => {
       await db.drop();
       await rm(dir, { recursive: true, force: true });

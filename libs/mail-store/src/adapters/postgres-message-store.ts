@@ -19,8 +19,8 @@ import {
 } from '../ports/message-store';
 import type { MailboxEvent, Notifier } from '../ports/notifier';
 import {
-  DELETED, SEEN, applyFlagMode, hasFlag, isSameOrChild, normalizeFlags, normalizeFolderName, normalizeRanges,
-  parentNames, sameFlags, servedSize,
+  DELETED, SEEN, hasFlag, isSameOrChild, normalizeFlags, normalizeFolderName, normalizeRanges,
+  parentNames, servedSize,
 } from '../message-rules';
 import { GroupCommit } from '../group-commit';
 import { jsonForPostgres } from '../json-for-postgres';
@@ -546,31 +546,46 @@ export class PostgresMessageStore implements MessageStore {
     return readMessageBytes(this.blobs, prefix, record.blobHash, record.size - Buffer.byteLength(prefix, 'utf8'), range);
   }
 
+  /**
+   * One statement over the whole set: the new flags computed, the changed rows updated, the folder's MODSEQ and unseen
+   * count moved, in PostgreSQL (message-rules.ts applyFlagMode/sameFlags are its definition), with only the changed
+   * rows coming back; STORE 1:* on a large folder no longer ships every row to the node and back.
+   */
   async setFlags(folderId: string, uids: NumberRange[], mode: FlagMode, flags: string[], opts: { unchangedSince?: number } = {}): Promise<SetFlagsResult> {
     return this.transaction(async (c, events) => {
       const [folder] = await this.lockFolders(c, [folderId]);
-      const rows = await this.selectMessages(c, folderId, uids);
       const modseq = Number(folder.highest_modseq) + 1;
-      const failed: number[] = [];
+      const r = mergeRanges(uids);
+      const given = normalizeFlags(flags).map(stripNul);
+      const params: unknown[] = [folderId, modseq, r.map((x) => x.from), r.map((x) => x.to), ...uidBounds(r), opts.unchangedSince ?? null,
+        mode === 'remove' ? given.map((f) => f.toLowerCase()) : given];
+      const { rows } = await c.query<{ kind: 'c' | 'f'; uid: number; flags: string[] | null }>(
+        `WITH sel AS (
+           SELECT m.id, m.uid, m.modseq, m.flags AS old, ${FLAG_MODE_SQL[mode]} AS next
+             FROM message m
+            WHERE m.folder_id = $1 AND m.uid BETWEEN $5 AND $6
+              AND EXISTS (SELECT 1 FROM unnest($3::int[], $4::int[]) r(lo, hi) WHERE m.uid BETWEEN r.lo AND r.hi)),
+         upd AS (
+           UPDATE message m SET flags = s.next, modseq = $2 FROM sel s
+            WHERE m.id = s.id AND (${FLAG_CHANGED_SQL[mode]}) AND ($7::bigint IS NULL OR s.modseq <= $7)
+           RETURNING m.uid, m.flags, '\\Seen' = ANY (s.old) AS was_seen, '\\Seen' = ANY (m.flags) AS now_seen),
+         f AS (
+           UPDATE folder SET highest_modseq = $2, unseen_count = unseen_count - d.delta
+             FROM (SELECT count(*) AS n, coalesce(sum((NOT was_seen)::int - (NOT now_seen)::int), 0) AS delta FROM upd) d
+            WHERE id = $1 AND d.n > 0)
+         SELECT 'c' AS kind, uid, flags FROM upd
+         UNION ALL
+         SELECT 'f', uid, NULL FROM sel WHERE $7::bigint IS NOT NULL AND modseq > $7
+         ORDER BY 2`,
+        params,
+      );
       const changed: SetFlagsResult['changed'] = [];
-      let unseenDelta = 0;
-      for (const r of rows) {
-        if (opts.unchangedSince !== undefined && Number(r.modseq) > opts.unchangedSince) {
-          failed.push(r.uid);
-          continue;
-        }
-        const next = applyFlagMode(r.flags, mode, flags);
-        if (sameFlags(next, r.flags)) continue;
-        unseenDelta += (hasFlag(r.flags, SEEN) ? 0 : 1) - (hasFlag(next, SEEN) ? 0 : 1);
-        changed.push({ uid: r.uid, modseq, flags: next });
+      const failed: number[] = [];
+      for (const row of rows) {
+        if (row.kind === 'f') failed.push(row.uid);
+        else changed.push({ uid: row.uid, modseq, flags: row.flags! });
       }
       if (changed.length === 0) return { changed, failed, highestModseq: Number(folder.highest_modseq) };
-      await c.query(
-        `UPDATE message m SET flags = d.flags, modseq = $2
-           FROM jsonb_to_recordset($3::jsonb) AS d(uid int, flags text[]) WHERE m.folder_id = $1 AND m.uid = d.uid`,
-        [folderId, modseq, JSON.stringify(changed.map((x) => ({ uid: x.uid, flags: x.flags.map(stripNul) })))],
-      );
-      await c.query(`UPDATE folder SET highest_modseq = $2, unseen_count = unseen_count - $3 WHERE id = $1`, [folderId, modseq, unseenDelta]);
       events.push({ mailboxId: folder.mailbox_id, event: { type: 'flags', folderId, uids: changed.map((x) => x.uid), modseq } });
       return { changed, failed, highestModseq: modseq };
     });
@@ -1011,6 +1026,25 @@ function toMessageRecord(r: ListedRow, query: ListMessagesQuery): MessageRecord 
   }
   return record;
 }
+
+/**
+ * New flags per STORE mode over `m.flags` (stored normalised) and $8 (given flags, normalised; lower-cased for
+ * remove): message-rules.ts applyFlagMode, order kept.
+ */
+const FLAG_MODE_SQL: Record<FlagMode, string> = {
+  replace: `$8::text[]`,
+  add: `m.flags || ARRAY(SELECT g FROM unnest($8::text[]) WITH ORDINALITY AS a(g, o)
+                         WHERE NOT EXISTS (SELECT 1 FROM unnest(m.flags) AS h WHERE lower(h) = lower(g)) ORDER BY o)`,
+  remove: `ARRAY(SELECT g FROM unnest(m.flags) WITH ORDINALITY AS a(g, o) WHERE NOT lower(g) = ANY ($8::text[]) ORDER BY o)`,
+};
+
+/** message-rules.ts sameFlags negated, per mode: add and remove change a row exactly when they change its count. */
+const FLAG_CHANGED_SQL: Record<FlagMode, string> = {
+  add: `cardinality(s.next) > cardinality(s.old)`,
+  remove: `cardinality(s.next) < cardinality(s.old)`,
+  replace: `cardinality(s.next) <> cardinality(s.old)
+    OR EXISTS (SELECT 1 FROM unnest(s.next) AS x WHERE NOT EXISTS (SELECT 1 FROM unnest(s.old) AS y WHERE lower(y) = lower(x)))`,
+};
 
 const FILL_BATCH = 2000;
 const DAY_MS = 86_400_000;
