@@ -169,6 +169,9 @@ export async function evaluateSearchByReading(session: Session, key: SearchKey, 
  */
 const NOT_IN_TEXT_INDEX = /^(received|dkim-signature|x-google-dkim-signature|arc-[a-z-]+|authentication-results|delivered-to|return-path|x-spam-[a-z-]+|x-virus-[a-z-]+)$/;
 
+/** Header reads in flight for HEADER fields the store keeps no text for (a file read each, no query). */
+const HEADER_READS_AT_ONCE = 16;
+
 function runsOf(sorted: Iterable<number>): NumberRange[] {
   const out: NumberRange[] = [];
   for (const n of sorted) {
@@ -190,10 +193,22 @@ async function headerByReading(session: Session, key: Extract<SearchKey, { op: '
     uids = runsOf([...new Set([...narrowed, ...incomplete])].sort((a, b) => a - b));
     if (uids.length === 0) return { op: 'uids', ranges: [] };
   }
-  const records = await store.listMessages(sel.folder.id, { uids, withSummary: true });
+  // Listed with their header prefix, the headers are read without a query each, several at a time.
+  const records = await store.listMessages(sel.folder.id, { uids, withSummary: true, withSource: true });
   const ctx: Context = {
     session, seqOf: new Map(), maxSeq: sel.uids.count, maxUid: sel.uids.max, textMatches: new Map(), headers: new Map(), texts: new Map(),
   };
+  let next = 0;
+  const reader = async () => {
+    while (next < records.length) {
+      const r = records[next++];
+      const summary = summaryOf(r);
+      const range = (summary ? sectionRange(r, summary, 'TEXT', 'header') : null) ?? { start: 0, end: Math.min(r.size, 256 * 1024) };
+      const bytes = range.end > range.start ? await store.readMessage(r, { start: range.start, end: range.end - 1 }) : Buffer.alloc(0);
+      ctx.headers.set(r.uid, parseHeaderBlock(bytes).map((f) => ({ key: f.key, value: decodeHeaderText(f.value) })));
+    }
+  };
+  await Promise.all(Array.from({ length: HEADER_READS_AT_ONCE }, reader));
   const found: number[] = [];
   for (const r of records) if (await matches(ctx, key, r)) found.push(r.uid);
   return { op: 'uids', ranges: runsOf(found) };
