@@ -257,10 +257,10 @@ async function toStoreSearch(session: Session, key: SearchKey, texts: Map<string
  * The messages of the session's view matching `key`, ascending by UID, or in `sort` order (SORT), answered by the
  * store from its columns and indexes.
  */
-export async function searchHits(session: Session, key: SearchKey, sort?: SortCriterion[]): Promise<SearchHit[]> {
+export async function searchHits(session: Session, key: SearchKey, sort?: SortCriterion[], withThreadKeys = false): Promise<SearchHit[]> {
   const sel = session.requireSelected();
   const query = await toStoreSearch(session, key, new Map());
-  const hits = await session.store.searchMessages(sel.folder.id, query, sort ? { sort } : undefined);
+  const hits = await session.store.searchMessages(sel.folder.id, query, sort || withThreadKeys ? { sort, withThreadKeys } : undefined);
   const inView = sel.uids;
   return hits.filter((h) => inView.has(h.uid));
 }

@@ -207,6 +207,20 @@ function describeDifferential(name: string, setup: () => Promise<DifferentialSet
       expect(status.unseenCount).toBe([...expected.values()].filter((f) => !f.includes('\\Seen')).length);
     });
 
+    it('gives THREAD its keys (Message-ID, In-Reply-To, References, subjects, sent time) as the summaries hold them', async () => {
+      const sel = session.requireSelected();
+      const records = await session.store.listMessages(sel.folder.id, { withSummary: true });
+      const hits = await session.store.searchMessages(sel.folder.id, { op: 'all' }, { withThreadKeys: true });
+      expect(hits.map((h) => [h.uid, h.thread])).toEqual(records.map((r) => {
+        const s = summaryOf(r)!;
+        return [r.uid, {
+          messageId: s.messageId, inReplyTo: s.inReplyTo, references: s.references, subject: s.subject,
+          baseSubject: s.baseSubject.toUpperCase(), sentTime: REFERENCE_SORT.date(r),
+        }];
+      }));
+      expect(hits.filter((h) => h.thread!.references.length > 1).length).toBeGreaterThan(10);
+    });
+
     it('orders SORT by every key and key pair as the RFC 5256 keys of the summaries do', async () => {
       const sel = session.requireSelected();
       const records = await session.store.listMessages(sel.folder.id, { withSummary: true });

@@ -1,5 +1,5 @@
 // THREAD=ORDEREDSUBJECT and THREAD=REFERENCES (RFC 5256 §2).
-import type { MessageRecord, NumberRange } from '@dizi/mail-store/ports/message-store';
+import type { MessageRecord } from '@dizi/mail-store/ports/message-store';
 import { baseSubject } from '@dizi/mime/base-subject';
 import { defineCommand, SELECTED } from '../command';
 import { bad } from '../imap-error';
@@ -20,15 +20,6 @@ function subjectOf(r: MessageRecord): string {
   return (f?.baseSubject ?? baseSubject(f?.subject ?? '')).toUpperCase();
 }
 
-function runsOf(sorted: number[]): NumberRange[] {
-  const out: NumberRange[] = [];
-  for (const n of sorted) {
-    const last = out[out.length - 1];
-    if (last && n === last.to + 1) last.to = n;
-    else out.push({ from: n, to: n });
-  }
-  return out;
-}
 
 interface Node {
   id: string;
@@ -176,12 +167,15 @@ export const threadCommand = defineCommand({
     checkCharset(charset as string);
     const name = (algorithm as string).toUpperCase();
     if (name !== 'ORDEREDSUBJECT' && name !== 'REFERENCES') throw bad(`Unknown threading algorithm ${name}`);
-    const hits = await searchHits(session, parseSearchKeys(rest as ImapArg[]));
-    const found = hits.length
-      ? await session.store.listMessages(session.requireSelected().folder.id, { uids: runsOf(hits.map((h) => h.uid)), withSummary: false, withSortFields: true })
-      : [];
-    const wanted = new Set(hits.map((h) => h.uid));
-    const inView = found.filter((r) => wanted.has(r.uid));
+    // One statement gives the matches with their threading keys; the algorithm reads them as records' sort fields.
+    const hits = await searchHits(session, parseSearchKeys(rest as ImapArg[]), undefined, true);
+    const inView: MessageRecord[] = hits.map((h) => ({
+      id: '', uid: h.uid, modseq: h.modseq, flags: [], size: 0, internalDate: new Date(h.thread!.sentTime), blobHash: '',
+      sortFields: {
+        messageId: h.thread!.messageId, inReplyTo: h.thread!.inReplyTo, references: h.thread!.references,
+        subject: h.thread!.subject, baseSubject: h.thread!.baseSubject, sentDate: null,
+      },
+    }));
     const threads = name === 'ORDEREDSUBJECT' ? orderedSubject(inView) : references(inView);
     const num = (r: MessageRecord) => (uid ? r.uid : session.seqOf(r.uid));
     session.untagged(`THREAD ${format(threads, num)}`.trimEnd());

@@ -380,11 +380,20 @@ export class MemoryMessageStore implements MessageStore {
     return folder.messages.filter((m) => wanted.every((k) => m.keys.has(k))).map((m) => m.uid);
   }
 
-  async searchMessages(folderId: string, query: StoreSearch, opts: { sort?: SortCriterion[] } = {}): Promise<SearchHit[]> {
+  async searchMessages(folderId: string, query: StoreSearch, opts: { sort?: SortCriterion[]; withThreadKeys?: boolean } = {}): Promise<SearchHit[]> {
     const folder = this.folderById(folderId);
     const found = folder.messages.filter((m) => matchesStoreSearch(m, query));
     const ordered = opts.sort?.length ? sortRows(found, opts.sort) : found.sort((a, b) => a.uid - b.uid);
-    return ordered.map((m) => ({ uid: m.uid, modseq: m.modseq }));
+    return ordered.map((m) => {
+      const hit: SearchHit = { uid: m.uid, modseq: m.modseq };
+      if (opts.withThreadKeys) {
+        hit.thread = {
+          messageId: m.sortFields.messageId ?? null, inReplyTo: m.sortFields.inReplyTo ?? null, references: [...(m.sortFields.references ?? [])],
+          subject: m.sortFields.subject ?? null, baseSubject: m.fields.s.subject, sentTime: m.fields.dt ?? m.internalDate.getTime(),
+        };
+      }
+      return hit;
+    });
   }
 
   async changesSince(folderId: string, modseq: number): Promise<ChangesSince> {

@@ -180,6 +180,19 @@ export interface SortCriterion {
 export interface SearchHit {
   uid: number;
   modseq: number;
+  /** With `withThreadKeys`: what THREAD (RFC 5256) reads of the message. */
+  thread?: ThreadKeys;
+}
+
+export interface ThreadKeys {
+  messageId: string | null;
+  inReplyTo: string | null;
+  references: string[];
+  /** The decoded Subject, and its base subject upper-cased (search-fields.ts). */
+  subject: string | null;
+  baseSubject: string;
+  /** The Date header's time in ms, or the internal date's. */
+  sentTime: number;
 }
 
 export interface SetFlagsResult {
@@ -291,7 +304,7 @@ export interface MessageStore {
    * The messages matching a SEARCH, in ascending UID order, or in `sort` order (ties by UID) for SORT; answered
    * without reading any message. FolderNotFoundError.
    */
-  searchMessages(folderId: string, query: StoreSearch, opts?: { sort?: SortCriterion[] }): Promise<SearchHit[]>;
+  searchMessages(folderId: string, query: StoreSearch, opts?: { sort?: SortCriterion[]; withThreadKeys?: boolean }): Promise<SearchHit[]>;
   /** One consistent snapshot: `changed` holds no change newer than `highestModseq`. */
   changesSince(folderId: string, modseq: number): Promise<ChangesSince>;
 
