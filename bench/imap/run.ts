@@ -30,7 +30,9 @@ import { inParallel } from '@dizi/testing/in-parallel';
 import { createTestDatabase, TEST_REDIS_URL } from '@dizi/testing/test-database';
 import type { MtaContext } from '../../apps/mta/src/context';
 import { startImapRole } from '../../apps/mta/src/roles/imap.role';
+import { startPop3Role } from '../../apps/mta/src/roles/pop3.role';
 import { freePort } from '../free-port';
+import { createFolders, printRows, runCommandSet, runPop3, type BenchServer } from './command-set';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 10_000);
 const IDLE_SESSIONS = Number(process.env.BENCH_IDLE_SESSIONS ?? 1000);
@@ -40,6 +42,9 @@ const USER = 'bench@bench.example';
 const ENGLISH_WORD = 'invoice';
 const CHINESE_WORD = '会议';
 const DOVECOT = '/usr/sbin/dovecot';
+/** BENCH_COMMANDS=0 skips the whole-command-set part (command-set.ts); BENCH_FOLDERS folders are made for LIST. */
+const COMMANDS = process.env.BENCH_COMMANDS !== '0';
+const FOLDERS = Number(process.env.BENCH_FOLDERS ?? 500);
 
 const now = () => performance.timeOrigin + performance.now();
 
@@ -84,7 +89,11 @@ function buildMessage(i: number): Buffer {
     + `From: Sender ${i % 50} <sender${i % 50}@remote.example>\r\nTo: Bench <${USER}>\r\n`
     + `Subject: ${i % 3 === 0 ? `=?UTF-8?B?${Buffer.from(`项目周报 ${i}`).toString('base64')}?=` : `Weekly update ${i}`}\r\n`
     + `Date: Mon, ${day} Dec 2025 10:${String(i % 60).padStart(2, '0')}:00 +0800\r\n`
-    + `Message-ID: <bench-${i}@remote.example>\r\nMIME-Version: 1.0\r\n`;
+    + `Message-ID: <bench-${i}@remote.example>\r\n`
+    // Replies in threads of five (THREAD REFERENCES), a mailing list's messages every tenth (HEADER List-Id).
+    + (i % 5 ? `In-Reply-To: <bench-${i - 1}@remote.example>\r\nReferences: <bench-${i - (i % 5)}@remote.example> <bench-${i - 1}@remote.example>\r\n` : '')
+    + (i % 10 === 0 ? `List-Id: Weekly <weekly.bench.example>\r\n` : '')
+    + 'MIME-Version: 1.0\r\n';
   if (i % 4 !== 0) {
     return Buffer.from(`${head}Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${text}\r\n`);
   }
@@ -360,9 +369,10 @@ async function summariseSlice(from: number, to: number): Promise<void> {
 
 // ------------------------------------------------------------------ Dovecot
 
-async function startDovecot(root: string, messages: Buffer[], pems: { cert: string; private: string }, passwordHash: string): Promise<{ port: number; stop: () => Promise<void> } | null> {
+async function startDovecot(root: string, messages: Buffer[], pems: { cert: string; private: string }, passwordHash: string): Promise<{ port: number; pop3Port: number | null; stop: () => Promise<void> } | null> {
   if (!existsSync(DOVECOT)) return null;
   const port = await freePort();
+  const pop3Port = existsSync('/usr/lib/dovecot/pop3') ? await freePort() : null;
   const home = join(root, 'home');
   const cur = join(home, 'Maildir', 'cur');
   await mkdir(cur, { recursive: true });
@@ -380,7 +390,9 @@ async function startDovecot(root: string, messages: Buffer[], pems: { cert: stri
     `base_dir = ${join(root, 'run')}`,
     `state_dir = ${join(root, 'state')}`,
     `log_path = ${join(root, 'dovecot.log')}`,
-    'protocols = imap',
+    `protocols = imap${pop3Port ? ' pop3' : ''}`,
+    // Dizi's UIDL form is <UIDVALIDITY>.<UID>; Dovecot's own default (its UIDL of maildir files) costs it the same.
+    'pop3_uidl_format = %08Xu%08Xv',
     'listen = 127.0.0.1',
     'ssl = required',
     `ssl_cert = <${join(root, 'cert.pem')}`,
@@ -394,6 +406,7 @@ async function startDovecot(root: string, messages: Buffer[], pems: { cert: stri
     'passdb {\n  driver = passwd-file\n  args = ' + join(root, 'passwd') + '\n}',
     'userdb {\n  driver = passwd-file\n  args = ' + join(root, 'passwd') + '\n}',
     'service imap-login {\n  inet_listener imap {\n    port = 0\n  }\n  inet_listener imaps {\n    port = ' + port + '\n    ssl = yes\n  }\n}',
+    ...(pop3Port ? ['service pop3-login {\n  inet_listener pop3 {\n    port = 0\n  }\n  inet_listener pop3s {\n    port = ' + pop3Port + '\n    ssl = yes\n  }\n}'] : []),
     'service anvil {\n  chroot =\n}',
     '',
   ].join('\n'));
@@ -411,6 +424,7 @@ async function startDovecot(root: string, messages: Buffer[], pems: { cert: stri
   }
   return {
     port,
+    pop3Port,
     stop: async () => {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
@@ -515,7 +529,11 @@ async function main(): Promise<void> {
     };
     // One client address opens every idle session: neither per-IP limit may cut the bench short.
     const role = await startImapRole(ctx, { maxConnectionsPerIp: IDLE_SESSIONS + 100, maxConnectionsPerIpPerMinute: IDLE_SESSIONS + 100 });
-    stopDizi = () => role.stop();
+    const pop3 = COMMANDS ? await startPop3Role({ ...ctx, config: { ...config, POP3_PORT: 0, POP3S_PORT: 0 } }, { maxConnectionsPerIpPerMinute: 1000 }) : null;
+    stopDizi = async () => {
+      await pop3?.stop();
+      await role.stop();
+    };
 
     const dovecotRoot = join(root, 'dovecot');
     await mkdir(dovecotRoot);
@@ -544,6 +562,20 @@ async function main(): Promise<void> {
     const width = 52;
     console.log(`\n${`IMAP, ${MESSAGES} messages, one client over TLS`.padEnd(width)}${'Dizi'.padStart(12)}${'Dovecot'.padStart(12)}`);
     for (const [label, cell] of rows) console.log(`${label.padEnd(width)}${cell(dizi).padStart(12)}${(dove ? cell(dove) : 'skipped').padStart(12)}`);
+    if (COMMANDS) {
+      // The rest of the command set, the servers taking turns command by command on one connection each.
+      const servers: BenchServer[] = [{ name: 'Dizi', imap: (await loginSelect(role.ports.imaps)).imap, pop3Port: pop3!.ports.pop3s }];
+      if (dovecot) servers.push({ name: 'Dovecot', imap: (await loginSelect(dovecot.port)).imap, pop3Port: dovecot.pop3Port });
+      const names = servers.map((s) => s.name);
+      await createFolders(servers, FOLDERS);
+      const started = performance.now();
+      const imapRows = await runCommandSet(servers, MESSAGES, Math.max(RUNS, 5));
+      printRows(`IMAP, ${MESSAGES} messages, ${FOLDERS} folders, TLS`, imapRows, names);
+      for (const s of servers) s.imap.close();
+      const pop3Rows = await runPop3(servers, USER, PASSWORD, MESSAGES, 1);
+      printRows(`POP3, ${MESSAGES} messages, TLS`, pop3Rows, names);
+      console.log(`(command set: ${((performance.now() - started) / 1000).toFixed(0)} s; p50/p95 over ${Math.max(RUNS, 5)} runs per command, POP3 RETR/TOP over every message once)`);
+    }
     if (IDLE_SESSIONS <= 0) {
       console.log(`\nIdle sessions skipped (BENCH_IDLE_SESSIONS=0); total ${((performance.now() - t0) / 1000).toFixed(0)} s`);
       return;

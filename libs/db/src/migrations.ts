@@ -13,6 +13,7 @@ import { SpoolContentFilter1764870000000 } from './migrations/1764870000000-spoo
 import { MessageSearchKeys1764940000000 } from './migrations/1764940000000-message-search-keys';
 import { MailboxSendAs1765100000000 } from './migrations/1765100000000-mailbox-send-as';
 import { FolderNameRepair1765300000000 } from './migrations/1765300000000-folder-name-repair';
+import { MessageSearchFields1765400000000 } from './migrations/1765400000000-message-search-fields';
 
 export const MIGRATIONS = [
   Foundation1764201600000,
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   MessageSearchKeys1764940000000,
   MailboxSendAs1765100000000,
   FolderNameRepair1765300000000,
+  MessageSearchFields1765400000000,
 ];

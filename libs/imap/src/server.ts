@@ -69,6 +69,8 @@ export function createImapServer(options: ImapServerOptions): ImapServer {
   const onError = options.onError ?? (() => undefined);
 
   const handle = (socket: Socket, secure: boolean) => {
+    // Replies are corked per command; Nagle's algorithm would only hold a tagged line for the client's delayed ACK.
+    socket.setNoDelay(true);
     live.add(socket);
     socket.on('close', () => live.delete(socket));
     socket.on('error', () => undefined);

@@ -26,6 +26,8 @@ export interface SearchableText {
 
 export interface TextMatch {
   matches(record: MessageRecord): Promise<boolean>;
+  /** Every matching UID of the folder, ascending; null when every message matches (an empty query). */
+  matchingUids(): Promise<number[] | null>;
 }
 
 function runsOf(uids: number[]): NumberRange[] {
@@ -58,7 +60,7 @@ export async function prepareTextMatch(
   texts: Map<string, SearchableText>,
 ): Promise<TextMatch> {
   const needle = normalizeSearchText(key.value);
-  if (needle === '') return { matches: async () => true };
+  if (needle === '') return { matches: async () => true, matchingUids: async () => null };
   const tokens = substringQueryTokens(key.value);
   let candidates: Set<number> | null = null;
   if (tokens.length) {
@@ -75,16 +77,23 @@ export async function prepareTextMatch(
     const records = await store.listMessages(folderId, { uids: unconfirmed ? runsOf(unconfirmed) : undefined, withSummary: true });
     for (const r of records) withSummary.set(r.uid, r);
   }
+  const check = async (record: MessageRecord): Promise<boolean> => {
+    if (confirmed.has(record.uid)) return true;
+    if (candidates && !candidates.has(record.uid)) return false;
+    let text = texts.get(record.id);
+    if (!text) {
+      text = await searchableText(store, withSummary.get(record.uid) ?? record);
+      texts.set(record.id, text);
+    }
+    return (key.body ? text.body : text.all).includes(needle);
+  };
   return {
-    async matches(record) {
-      if (confirmed.has(record.uid)) return true;
-      if (candidates && !candidates.has(record.uid)) return false;
-      let text = texts.get(record.id);
-      if (!text) {
-        text = await searchableText(store, withSummary.get(record.uid) ?? record);
-        texts.set(record.id, text);
-      }
-      return (key.body ? text.body : text.all).includes(needle);
+    matches: check,
+    async matchingUids() {
+      // The unconfirmed candidates (or, without any, every message) were listed above; only they are read.
+      const out = [...confirmed];
+      for (const r of withSummary.values()) if (!confirmed.has(r.uid) && (await check(r))) out.push(r.uid);
+      return [...new Set(out)].sort((a, b) => a - b);
     },
   };
 }

@@ -58,6 +58,8 @@ export function createPop3Server(options: Pop3ServerOptions): Pop3Server {
   const onError = options.onError ?? (() => undefined);
 
   const handle = (socket: Socket, secure: boolean) => {
+    // Every reply is one write (multi-line ones corked): nothing gains from Nagle's algorithm but its delays.
+    socket.setNoDelay(true);
     live.add(socket);
     socket.on('close', () => live.delete(socket));
     socket.on('error', () => undefined);

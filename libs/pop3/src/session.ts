@@ -99,19 +99,32 @@ export class Session {
     this.write(`+OK ${status}\r\n${body}.\r\n`);
   }
 
-  /** Streams a stored message byte-stuffed, waiting for the socket to drain as it goes. */
+  /**
+   * Streams a stored message byte-stuffed, waiting for the socket to drain as it goes. The status line, the pieces
+   * and the terminator are corked into as few writes (TLS records, segments) as the socket's buffer allows: a reply
+   * in many small writes waits for the client's delayed ACK at every one the socket holds back.
+   */
   async writeMessage(status: string, source: Readable, bodyLines?: number): Promise<void> {
     const stuffer = new DotStuffer(bodyLines);
-    this.write(`+OK ${status}\r\n`);
+    const socket = this.socket;
+    socket.cork();
     try {
+      this.write(`+OK ${status}\r\n`);
       for await (const chunk of source) {
-        for (const piece of stuffer.push(chunk as Buffer)) if (!this.write(piece)) await this.drained();
-        if (stuffer.done || this.socket.destroyed) break;
+        let full = false;
+        for (const piece of stuffer.push(chunk as Buffer)) full = !this.write(piece) || full;
+        if (full) {
+          socket.uncork();
+          await this.drained();
+          socket.cork();
+        }
+        if (stuffer.done || socket.destroyed) break;
       }
+      for (const piece of stuffer.end()) this.write(piece);
     } finally {
       source.destroy();
+      socket.uncork();
     }
-    for (const piece of stuffer.end()) this.write(piece);
   }
 
   async drained(): Promise<void> {

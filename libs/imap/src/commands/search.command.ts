@@ -3,7 +3,7 @@ import { bad, no } from '../imap-error';
 import type { ImapArg } from '../parser/command-parser';
 import { parseSearchCommand, parseSearchKeys, usesModseq } from '../parser/search-query';
 import { formatSequenceSet } from '../parser/sequence-set';
-import { evaluateSearch } from '../search-evaluator';
+import { searchHits } from '../search-evaluator';
 import { quoteString } from '../wire';
 
 export function checkCharset(charset: string | null): void {
@@ -24,7 +24,7 @@ export const searchCommand = defineCommand({
     const key = parseSearchKeys(keys);
     const modseq = usesModseq(key);
     if (modseq) await session.enableCondstore();
-    const found = await evaluateSearch(session, key);
+    const found = await searchHits(session, key);
     const numbers = found.map((r) => (uid ? r.uid : session.seqOf(r.uid)));
     const highest = found.reduce((m, r) => Math.max(m, r.modseq), 0);
     const modseqSuffix = modseq && found.length ? ` (MODSEQ ${highest})` : '';

@@ -1,52 +1,15 @@
-// SORT (RFC 5256, with SORT=DISPLAY from RFC 5957), keys from the stored summary.
-import type { MessageRecord } from '@dizi/mail-store/ports/message-store';
-import { baseSubject } from '@dizi/mime/base-subject';
-import { decodeHeaderText } from '@dizi/mime/mime-header';
+// SORT (RFC 5256, with SORT=DISPLAY from RFC 5957), ordered by the store from the sort keys kept with each message.
+import type { SortCriterion, SortKey } from '@dizi/mail-store/ports/message-store';
 import { defineCommand, SELECTED } from '../command';
 import { bad } from '../imap-error';
-import { summaryOf } from '../message-access';
 import { argString, type ImapArg } from '../parser/command-parser';
 import { parseSearchKeys } from '../parser/search-query';
-import { evaluateSearch } from '../search-evaluator';
+import { searchHits } from '../search-evaluator';
 import { checkCharset } from './search.command';
 
-type SortValue = string | number;
-
-export function sentTime(r: MessageRecord): number {
-  const s = summaryOf(r);
-  const d = s?.date ? new Date(s.date as unknown as string) : null;
-  return d && !Number.isNaN(d.getTime()) ? d.getTime() : r.internalDate.getTime();
-}
-
-// RFC 5256 compares with i;unicode-casemap / i;ascii-casemap, which fold to upper case: "[" and "_" sort after letters.
-export function subjectOf(r: MessageRecord): string {
-  const s = summaryOf(r);
-  return (s?.baseSubject ?? baseSubject(s?.subject ?? '')).toUpperCase();
-}
-
-function firstAddress(r: MessageRecord, field: 'from' | 'to' | 'cc'): string {
-  // The first address is a group's name when the field starts with a group (as Dovecot sorts it).
-  return (summaryOf(r)?.envelope[field]?.[0]?.mailbox ?? '').toUpperCase();
-}
-
-function display(r: MessageRecord, field: 'from' | 'to'): string {
-  const list = summaryOf(r)?.envelope[field];
-  const a = list?.[0];
-  if (!a) return '';
-  if (a.name) return decodeHeaderText(a.name).toUpperCase();
-  return `${a.mailbox ?? ''}@${a.host ?? ''}`.toUpperCase();
-}
-
-const KEYS: Record<string, (r: MessageRecord) => SortValue> = {
-  ARRIVAL: (r) => r.internalDate.getTime(),
-  CC: (r) => firstAddress(r, 'cc'),
-  DATE: sentTime,
-  FROM: (r) => firstAddress(r, 'from'),
-  SIZE: (r) => r.size,
-  SUBJECT: subjectOf,
-  TO: (r) => firstAddress(r, 'to'),
-  DISPLAYFROM: (r) => display(r, 'from'),
-  DISPLAYTO: (r) => display(r, 'to'),
+const KEYS: Record<string, SortKey> = {
+  ARRIVAL: 'arrival', CC: 'cc', DATE: 'date', FROM: 'from', SIZE: 'size', SUBJECT: 'subject', TO: 'to',
+  DISPLAYFROM: 'displayfrom', DISPLAYTO: 'displayto',
 };
 
 export const sortCommand = defineCommand({
@@ -56,7 +19,7 @@ export const sortCommand = defineCommand({
   args: ['list', 'astring', 'rest'],
   async handle({ session, uid }, [criteria, charset, rest]) {
     checkCharset(charset as string);
-    const order: Array<{ key: (r: MessageRecord) => SortValue; reverse: boolean }> = [];
+    const order: SortCriterion[] = [];
     let reverse = false;
     for (const c of criteria as ImapArg[]) {
       const name = argString(c)?.toUpperCase() ?? '';
@@ -70,18 +33,9 @@ export const sortCommand = defineCommand({
       reverse = false;
     }
     if (order.length === 0 || reverse) throw bad('Invalid sort criteria');
-    const found = await evaluateSearch(session, parseSearchKeys(rest as ImapArg[]), true);
-    const keyed = found.map((r) => ({ r, seq: session.seqOf(r.uid), values: order.map((o) => o.key(r)) }));
-    keyed.sort((a, b) => {
-      for (let i = 0; i < order.length; i++) {
-        const x = a.values[i];
-        const y = b.values[i];
-        const cmp = x < y ? -1 : x > y ? 1 : 0;
-        if (cmp) return order[i].reverse ? -cmp : cmp;
-      }
-      return a.seq - b.seq;
-    });
-    const numbers = keyed.map((k) => (uid ? k.r.uid : k.seq));
+    // Ties go by UID, which is sequence order (RFC 5256 §3).
+    const found = await searchHits(session, parseSearchKeys(rest as ImapArg[]), order);
+    const numbers = found.map((h) => (uid ? h.uid : session.seqOf(h.uid)));
     session.untagged(`SORT${numbers.length ? ' ' + numbers.join(' ') : ''}`);
   },
 });

@@ -1,13 +1,25 @@
 // THREAD=ORDEREDSUBJECT and THREAD=REFERENCES (RFC 5256 §2).
 import type { MessageRecord } from '@dizi/mail-store/ports/message-store';
+import { baseSubject } from '@dizi/mime/base-subject';
 import { defineCommand, SELECTED } from '../command';
 import { bad } from '../imap-error';
-import { summaryOf } from '../message-access';
 import type { ImapArg } from '../parser/command-parser';
 import { parseSearchKeys } from '../parser/search-query';
-import { evaluateSearch } from '../search-evaluator';
+import { searchHits } from '../search-evaluator';
 import { checkCharset } from './search.command';
-import { sentTime, subjectOf } from './sort.command';
+
+// The keys threading reads are the message's kept sort fields (listed without summaries).
+function sentTime(r: MessageRecord): number {
+  const d = r.sortFields?.sentDate ? new Date(r.sortFields.sentDate) : null;
+  return d && !Number.isNaN(d.getTime()) ? d.getTime() : r.internalDate.getTime();
+}
+
+// RFC 5256 compares with i;unicode-casemap / i;ascii-casemap, which fold to upper case.
+function subjectOf(r: MessageRecord): string {
+  const f = r.sortFields;
+  return (f?.baseSubject ?? baseSubject(f?.subject ?? '')).toUpperCase();
+}
+
 
 interface Node {
   id: string;
@@ -73,7 +85,7 @@ function references(found: MessageRecord[]): Node[] {
   };
   let anon = 0;
   for (const r of found) {
-    const s = summaryOf(r);
+    const s = r.sortFields;
     let id = s?.messageId ?? null;
     if (!id || (table.get(id)?.record)) id = `<anon-${anon++}>`;
     const node = get(id);
@@ -119,7 +131,7 @@ function references(found: MessageRecord[]): Node[] {
   for (const t of threads.sort((a, b) => dateOf(a) - dateOf(b))) {
     const r = t.record ?? t.children[0]?.record;
     const subject = r ? subjectOf(r) : '';
-    const isReply = r ? /^(re|fwd?)\s*:/i.test((summaryOf(r)?.subject ?? '').trim()) : false;
+    const isReply = r ? /^(re|fwd?)\s*:/i.test((r.sortFields?.subject ?? '').trim()) : false;
     const other = subject ? bySubject.get(subject) : undefined;
     if (other && subject) {
       if (other.record && isReply) link(other, t);
@@ -155,8 +167,16 @@ export const threadCommand = defineCommand({
     checkCharset(charset as string);
     const name = (algorithm as string).toUpperCase();
     if (name !== 'ORDEREDSUBJECT' && name !== 'REFERENCES') throw bad(`Unknown threading algorithm ${name}`);
-    const found = await evaluateSearch(session, parseSearchKeys(rest as ImapArg[]), true);
-    const threads = name === 'ORDEREDSUBJECT' ? orderedSubject(found) : references(found);
+    // One statement gives the matches with their threading keys; the algorithm reads them as records' sort fields.
+    const hits = await searchHits(session, parseSearchKeys(rest as ImapArg[]), undefined, true);
+    const inView: MessageRecord[] = hits.map((h) => ({
+      id: '', uid: h.uid, modseq: h.modseq, flags: [], size: 0, internalDate: new Date(h.thread!.sentTime), blobHash: '',
+      sortFields: {
+        messageId: h.thread!.messageId, inReplyTo: h.thread!.inReplyTo, references: h.thread!.references,
+        subject: h.thread!.subject, baseSubject: h.thread!.baseSubject, sentDate: null,
+      },
+    }));
+    const threads = name === 'ORDEREDSUBJECT' ? orderedSubject(inView) : references(inView);
     const num = (r: MessageRecord) => (uid ? r.uid : session.seqOf(r.uid));
     session.untagged(`THREAD ${format(threads, num)}`.trimEnd());
   },

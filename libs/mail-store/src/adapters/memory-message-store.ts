@@ -12,7 +12,7 @@ import {
   type AppendOptions, type AppendResult, type ChangesSince, type CopyResult, type Delivery, type DeliveryOutcome,
   type ExpungeResult, type FlagMode, type Folder, type FolderRef, type FolderView, type GarbageCollection, type ImapFormat, type ListMessagesQuery,
   type MessageRecord, type MessageStore, type MoveResult, type NewMessage, type NumberRange, type QuotaUsage,
-  type SetFlagsResult, type SortFields, type SpecialUse,
+  type SearchHit, type SetFlagsResult, type SortCriterion, type SortFields, type SpecialUse, type StoreSearch,
 } from '../ports/message-store';
 import type { MailboxEvent, Notifier } from '../ports/notifier';
 import {
@@ -20,6 +20,8 @@ import {
   parentNames, sameFlags, servedSize,
 } from '../message-rules';
 import { composeMessageSource, readMessageBytes } from '../message-source';
+import { searchFieldsOf, type SearchFields } from '../search-fields';
+import { matchesStoreSearch, sortRows } from '../store-search';
 import { renderImapFormat } from '../stored-imap-format';
 
 export interface MemoryMessageStoreOptions {
@@ -34,6 +36,7 @@ interface MessageState {
   id: string; folderId: string; uid: number; modseq: number; flags: string[]; size: number; internalDate: Date;
   blobHash: string; headerPrefix: string; summary: unknown; sortFields: SortFields; keys: Set<number>; deliveryKey: string | null;
   imapFormat: ImapFormat | null;
+  fields: SearchFields;
 }
 interface FolderState extends Folder { messages: MessageState[]; tombstones: Map<number, number> }
 interface BlobState { size: number; refcount: number; touchedAt: number }
@@ -232,7 +235,7 @@ export class MemoryMessageStore implements MessageStore {
         id: String(this.nextMessageId++), folderId: folder.id, uid: folder.uidNext, modseq: folder.highestModseq + 1, flags, size,
         internalDate: m.internalDate ?? this.now(), blobHash: m.blobHash, headerPrefix, summary: structuredClone(m.summary ?? null),
         sortFields: structuredClone(m.sortFields ?? {}), keys: new Set(memoryKeys(m.searchKeys)), deliveryKey: m.deliveryKey ?? null,
-        imapFormat: renderImapFormat(m.summary),
+        imapFormat: renderImapFormat(m.summary), fields: searchFieldsOf(m.summary, m.sortFields?.references),
       };
       this.addMessage(folder, message);
       mailbox.usedBytes += size;
@@ -375,6 +378,22 @@ export class MemoryMessageStore implements MessageStore {
     const folder = this.folderById(folderId);
     const wanted = searchKeys(tokens);
     return folder.messages.filter((m) => wanted.every((k) => m.keys.has(k))).map((m) => m.uid);
+  }
+
+  async searchMessages(folderId: string, query: StoreSearch, opts: { sort?: SortCriterion[]; withThreadKeys?: boolean } = {}): Promise<SearchHit[]> {
+    const folder = this.folderById(folderId);
+    const found = folder.messages.filter((m) => matchesStoreSearch(m, query));
+    const ordered = opts.sort?.length ? sortRows(found, opts.sort) : found.sort((a, b) => a.uid - b.uid);
+    return ordered.map((m) => {
+      const hit: SearchHit = { uid: m.uid, modseq: m.modseq };
+      if (opts.withThreadKeys) {
+        hit.thread = {
+          messageId: m.sortFields.messageId ?? null, inReplyTo: m.sortFields.inReplyTo ?? null, references: [...(m.sortFields.references ?? [])],
+          subject: m.sortFields.subject ?? null, baseSubject: m.fields.s.subject, sentTime: m.fields.dt ?? m.internalDate.getTime(),
+        };
+      }
+      return hit;
+    });
   }
 
   async changesSince(folderId: string, modseq: number): Promise<ChangesSince> {

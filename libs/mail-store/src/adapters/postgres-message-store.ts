@@ -15,16 +15,17 @@ import {
   type AppendOptions, type AppendResult, type ChangesSince, type CopyResult, type Delivery, type DeliveryOutcome,
   type ExpungeResult, type FlagMode, type Folder, type FolderRef, type FolderView, type GarbageCollection, type ListMessagesQuery,
   type MessageRecord, type MessageStore, type MoveResult, type NewMessage, type NumberRange,
-  type QuotaUsage, type SetFlagsResult, type SpecialUse,
+  type QuotaUsage, type SearchHit, type SetFlagsResult, type SortCriterion, type SpecialUse, type StoreSearch,
 } from '../ports/message-store';
 import type { MailboxEvent, Notifier } from '../ports/notifier';
 import {
-  DELETED, SEEN, applyFlagMode, hasFlag, isSameOrChild, normalizeFlags, normalizeFolderName, normalizeRanges,
-  parentNames, sameFlags, servedSize,
+  DELETED, SEEN, hasFlag, isSameOrChild, normalizeFlags, normalizeFolderName, normalizeRanges,
+  parentNames, servedSize,
 } from '../message-rules';
 import { GroupCommit } from '../group-commit';
 import { jsonForPostgres } from '../json-for-postgres';
 import { composeMessageSource, readMessageBytes } from '../message-source';
+import { isIndexedHeaderField, searchFieldsOf, withoutNul, type SearchFields } from '../search-fields';
 import { renderImapFormat } from '../stored-imap-format';
 
 export interface PostgresMessageStoreOptions {
@@ -401,7 +402,7 @@ export class PostgresMessageStore implements MessageStore {
             sent_date: sort.sentDate ?? null, message_id: text(sort.messageId), in_reply_to: text(sort.inReplyTo),
             refs: (sort.references ?? []).map(stripNul), attachment_names: (sort.attachmentNames ?? []).map(stripNul),
             ...searchKeyColumns(m.searchKeys), delivery_key: m.deliveryKey ?? null,
-            ...imapFormatColumns(m.summary),
+            ...imapFormatColumns(m.summary), search_fields: withoutNul(searchFieldsOf(m.summary, sort.references)),
           });
           placed.push({ i: p.i, folder: row, uid, modseq, size });
           t.uidNext = uid + 1;
@@ -421,17 +422,17 @@ export class PostgresMessageStore implements MessageStore {
         const { rows: inserted } = await c.query<{ id: string; folder_id: string; uid: number }>(
           `WITH ins AS (INSERT INTO message (mailbox_id, folder_id, uid, modseq, flags, internal_date, size, blob_hash, header_prefix,
              summary, subject, base_subject, from_addr, to_addr, cc_addr, sent_date, message_id, in_reply_to, refs,
-             attachment_names, search_keys, delivery_key, imap_envelope, imap_bodystructure)
+             attachment_names, search_keys, delivery_key, imap_envelope, imap_bodystructure, search_fields)
            SELECT mailbox_id, folder_id, uid, modseq, flags, internal_date, size, blob_hash, header_prefix, summary, subject,
              base_subject, from_addr, to_addr, cc_addr, sent_date, message_id, in_reply_to, refs, attachment_names,
              CASE WHEN r.spool_id IS NULL THEN ('{' || r.search_keys || '}')::int8[]
                   ELSE coalesce((SELECT s.search_keys FROM spool_message s WHERE s.id = r.spool_id), '{}') END,
-             delivery_key, imap_envelope, imap_bodystructure
+             delivery_key, imap_envelope, imap_bodystructure, search_fields
              FROM json_to_recordset($1::json) AS r(mailbox_id uuid, folder_id uuid, uid integer, modseq bigint, flags text[],
                internal_date timestamptz, size integer, blob_hash text, header_prefix text, summary jsonb, subject text,
                base_subject text, from_addr text, to_addr text, cc_addr text, sent_date timestamptz, message_id text,
                in_reply_to text, refs text[], attachment_names text[], search_keys text, spool_id uuid, delivery_key text, imap_envelope text,
-               imap_bodystructure text)
+               imap_bodystructure text, search_fields jsonb)
            ON CONFLICT (delivery_key) DO NOTHING RETURNING id, folder_id, uid),
            f AS (UPDATE folder f SET uid_next = d.uid_next, highest_modseq = d.modseq, message_count = f.message_count + d.n,
                    unseen_count = f.unseen_count + d.unseen, size_bytes = f.size_bytes + d.bytes
@@ -545,31 +546,46 @@ export class PostgresMessageStore implements MessageStore {
     return readMessageBytes(this.blobs, prefix, record.blobHash, record.size - Buffer.byteLength(prefix, 'utf8'), range);
   }
 
+  /**
+   * One statement over the whole set: the new flags computed, the changed rows updated, the folder's MODSEQ and unseen
+   * count moved, in PostgreSQL (message-rules.ts applyFlagMode/sameFlags are its definition), with only the changed
+   * rows coming back; STORE 1:* on a large folder no longer ships every row to the node and back.
+   */
   async setFlags(folderId: string, uids: NumberRange[], mode: FlagMode, flags: string[], opts: { unchangedSince?: number } = {}): Promise<SetFlagsResult> {
     return this.transaction(async (c, events) => {
       const [folder] = await this.lockFolders(c, [folderId]);
-      const rows = await this.selectMessages(c, folderId, uids);
       const modseq = Number(folder.highest_modseq) + 1;
-      const failed: number[] = [];
+      const r = mergeRanges(uids);
+      const given = normalizeFlags(flags).map(stripNul);
+      const params: unknown[] = [folderId, modseq, r.map((x) => x.from), r.map((x) => x.to), ...uidBounds(r), opts.unchangedSince ?? null,
+        mode === 'remove' ? given.map((f) => f.toLowerCase()) : given];
+      const { rows } = await c.query<{ kind: 'c' | 'f'; uid: number; flags: string[] | null }>(
+        `WITH sel AS (
+           SELECT m.id, m.uid, m.modseq, m.flags AS old, ${FLAG_MODE_SQL[mode]} AS next
+             FROM message m
+            WHERE m.folder_id = $1 AND m.uid BETWEEN $5 AND $6
+              AND EXISTS (SELECT 1 FROM unnest($3::int[], $4::int[]) r(lo, hi) WHERE m.uid BETWEEN r.lo AND r.hi)),
+         upd AS (
+           UPDATE message m SET flags = s.next, modseq = $2 FROM sel s
+            WHERE m.id = s.id AND (${FLAG_CHANGED_SQL[mode]}) AND ($7::bigint IS NULL OR s.modseq <= $7)
+           RETURNING m.uid, m.flags, '\\Seen' = ANY (s.old) AS was_seen, '\\Seen' = ANY (m.flags) AS now_seen),
+         f AS (
+           UPDATE folder SET highest_modseq = $2, unseen_count = unseen_count - d.delta
+             FROM (SELECT count(*) AS n, coalesce(sum((NOT was_seen)::int - (NOT now_seen)::int), 0) AS delta FROM upd) d
+            WHERE id = $1 AND d.n > 0)
+         SELECT 'c' AS kind, uid, flags FROM upd
+         UNION ALL
+         SELECT 'f', uid, NULL FROM sel WHERE $7::bigint IS NOT NULL AND modseq > $7
+         ORDER BY 2`,
+        params,
+      );
       const changed: SetFlagsResult['changed'] = [];
-      let unseenDelta = 0;
-      for (const r of rows) {
-        if (opts.unchangedSince !== undefined && Number(r.modseq) > opts.unchangedSince) {
-          failed.push(r.uid);
-          continue;
-        }
-        const next = applyFlagMode(r.flags, mode, flags);
-        if (sameFlags(next, r.flags)) continue;
-        unseenDelta += (hasFlag(r.flags, SEEN) ? 0 : 1) - (hasFlag(next, SEEN) ? 0 : 1);
-        changed.push({ uid: r.uid, modseq, flags: next });
+      const failed: number[] = [];
+      for (const row of rows) {
+        if (row.kind === 'f') failed.push(row.uid);
+        else changed.push({ uid: row.uid, modseq, flags: row.flags! });
       }
       if (changed.length === 0) return { changed, failed, highestModseq: Number(folder.highest_modseq) };
-      await c.query(
-        `UPDATE message m SET flags = d.flags, modseq = $2
-           FROM jsonb_to_recordset($3::jsonb) AS d(uid int, flags text[]) WHERE m.folder_id = $1 AND m.uid = d.uid`,
-        [folderId, modseq, JSON.stringify(changed.map((x) => ({ uid: x.uid, flags: x.flags.map(stripNul) })))],
-      );
-      await c.query(`UPDATE folder SET highest_modseq = $2, unseen_count = unseen_count - $3 WHERE id = $1`, [folderId, modseq, unseenDelta]);
       events.push({ mailboxId: folder.mailbox_id, event: { type: 'flags', folderId, uids: changed.map((x) => x.uid), modseq } });
       return { changed, failed, highestModseq: modseq };
     });
@@ -591,10 +607,10 @@ export class PostgresMessageStore implements MessageStore {
       await c.query(
         `INSERT INTO message (mailbox_id, folder_id, uid, modseq, flags, internal_date, size, blob_hash, header_prefix,
            summary, subject, base_subject, from_addr, to_addr, cc_addr, sent_date, message_id, in_reply_to, refs,
-           attachment_names, search_keys, imap_envelope, imap_bodystructure)
+           attachment_names, search_keys, imap_envelope, imap_bodystructure, search_fields)
          SELECT $1, $2, d.new_uid, $3, m.flags, m.internal_date, m.size, m.blob_hash, m.header_prefix,
            m.summary, m.subject, m.base_subject, m.from_addr, m.to_addr, m.cc_addr, m.sent_date, m.message_id, m.in_reply_to, m.refs,
-           m.attachment_names, m.search_keys, m.imap_envelope, m.imap_bodystructure
+           m.attachment_names, m.search_keys, m.imap_envelope, m.imap_bodystructure, m.search_fields
            FROM message m JOIN unnest($4::bigint[], $5::int[]) AS d(id, new_uid) ON m.id = d.id
           ORDER BY d.new_uid`,
         [target.mailbox_id, target.id, modseq, rows.map((r) => r.id), map.map((x) => x.targetUid)],
@@ -659,6 +675,53 @@ export class PostgresMessageStore implements MessageStore {
         `SELECT uid FROM message WHERE folder_id = $1 AND search_keys @> $2::int8[] ORDER BY uid`, [folderId, [...keys]],
       );
     return rows.map((r) => r.uid);
+  }
+
+  async searchMessages(folderId: string, query: StoreSearch, opts: { sort?: SortCriterion[]; withThreadKeys?: boolean } = {}): Promise<SearchHit[]> {
+    if (!UUID.test(folderId)) throw new FolderNotFoundError(folderId);
+    if (usesSearchFields(query) || opts.sort?.length || opts.withThreadKeys) await this.fillSearchFields(folderId);
+    const params: unknown[] = [folderId];
+    const where = compileSearch(query, params);
+    const order = opts.sort?.length ? `${opts.sort.map((c) => `${SORT_EXPRESSIONS[c.key]}${c.reverse ? ' DESC' : ''}`).join(', ')}, m.uid` : 'm.uid';
+    // References as one text split at a control character: node-pg parses a text[] per row far slower than a split.
+    const thread = opts.withThreadKeys
+      ? `, m.message_id, m.in_reply_to, array_to_string(m.refs, E'\\x01') AS refs, m.subject, ${FIELDS}->'s'->>'subject' AS base_subject,
+         ${SORT_EXPRESSIONS.date} AS sent_time`
+      : '';
+    const { rows } = await this.pool.query<{
+      uid: number; modseq: string; message_id?: string | null; in_reply_to?: string | null; refs?: string; subject?: string | null;
+      base_subject?: string | null; sent_time?: string;
+    }>(`SELECT m.uid, m.modseq${thread} FROM message m WHERE m.folder_id = $1 AND (${where}) ORDER BY ${order}`, params);
+    if (rows.length === 0) await this.folderById(this.pool, folderId);
+    return rows.map((r) => {
+      const hit: SearchHit = { uid: r.uid, modseq: Number(r.modseq) };
+      if (opts.withThreadKeys) {
+        hit.thread = {
+          messageId: r.message_id ?? null, inReplyTo: r.in_reply_to ?? null, references: r.refs ? r.refs.split('\x01') : [],
+          subject: r.subject ?? null, baseSubject: r.base_subject ?? '', sentTime: Number(r.sent_time),
+        };
+      }
+      return hit;
+    });
+  }
+
+  /**
+   * search_fields of rows stored before the column existed, made from their summaries (no blob is read), a batch at
+   * a time; the partial index message_search_fields_missing_idx finds them, so a filled folder costs one probe.
+   */
+  private async fillSearchFields(folderId: string): Promise<void> {
+    for (;;) {
+      const { rows } = await this.pool.query<{ id: string; summary: unknown; refs: string[] }>(
+        `SELECT id, summary, refs FROM message WHERE folder_id = $1 AND search_fields IS NULL LIMIT ${FILL_BATCH}`, [folderId],
+      );
+      if (rows.length === 0) return;
+      await this.pool.query(
+        `UPDATE message m SET search_fields = d.fields FROM unnest($1::bigint[], $2::jsonb[]) AS d(id, fields)
+          WHERE m.id = d.id AND m.search_fields IS NULL`,
+        [rows.map((r) => r.id), rows.map((r) => JSON.stringify(withoutNul(searchFieldsOf(r.summary, r.refs))))],
+      );
+      if (rows.length < FILL_BATCH) return;
+    }
   }
 
   async changesSince(folderId: string, modseq: number): Promise<ChangesSince> {
@@ -885,7 +948,7 @@ interface NewMessageRow {
   blob_hash: string; header_prefix: string; summary: unknown; subject: string | null; base_subject: string | null;
   from_addr: string | null; to_addr: string | null; cc_addr: string | null; sent_date: Date | null; message_id: string | null;
   in_reply_to: string | null; refs: string[]; attachment_names: string[]; search_keys: SearchKeyList | null; spool_id: string | null; delivery_key: string | null;
-  imap_envelope: string | null; imap_bodystructure: string | null;
+  imap_envelope: string | null; imap_bodystructure: string | null; search_fields: SearchFields;
 }
 
 function imapFormatColumns(summary: unknown): Pick<NewMessageRow, 'imap_envelope' | 'imap_bodystructure'> {
@@ -977,6 +1040,106 @@ function toMessageRecord(r: ListedRow, query: ListMessagesQuery): MessageRecord 
     };
   }
   return record;
+}
+
+/**
+ * New flags per STORE mode over `m.flags` (stored normalised) and $8 (given flags, normalised; lower-cased for
+ * remove): message-rules.ts applyFlagMode, order kept.
+ */
+const FLAG_MODE_SQL: Record<FlagMode, string> = {
+  replace: `$8::text[]`,
+  add: `m.flags || ARRAY(SELECT g FROM unnest($8::text[]) WITH ORDINALITY AS a(g, o)
+                         WHERE NOT EXISTS (SELECT 1 FROM unnest(m.flags) AS h WHERE lower(h) = lower(g)) ORDER BY o)`,
+  remove: `ARRAY(SELECT g FROM unnest(m.flags) WITH ORDINALITY AS a(g, o) WHERE NOT lower(g) = ANY ($8::text[]) ORDER BY o)`,
+};
+
+/** message-rules.ts sameFlags negated, per mode: add and remove change a row exactly when they change its count. */
+const FLAG_CHANGED_SQL: Record<FlagMode, string> = {
+  add: `cardinality(s.next) > cardinality(s.old)`,
+  remove: `cardinality(s.next) < cardinality(s.old)`,
+  replace: `cardinality(s.next) <> cardinality(s.old)
+    OR EXISTS (SELECT 1 FROM unnest(s.next) AS x WHERE NOT EXISTS (SELECT 1 FROM unnest(s.old) AS y WHERE lower(y) = lower(x)))`,
+};
+
+const FILL_BATCH = 2000;
+const DAY_MS = 86_400_000;
+/** The UTC day of the internal date in ms, as search-fields.ts dayOf computes it. */
+const INTERNAL_DAY = `(floor(extract(epoch FROM m.internal_date) * 1000 / ${DAY_MS}) * ${DAY_MS})::bigint`;
+const FIELDS = `m.search_fields`;
+
+/** ORDER BY expressions of the sort keys (store-search.ts sortValue): strings by code point, as "C" collates UTF-8. */
+const SORT_EXPRESSIONS: Record<SortCriterion['key'], string> = {
+  arrival: 'm.internal_date',
+  date: `coalesce((${FIELDS}->>'dt')::bigint, (extract(epoch FROM m.internal_date) * 1000)::bigint)`,
+  size: 'm.size',
+  subject: `(${FIELDS}->'s'->>'subject') COLLATE "C"`,
+  from: `(${FIELDS}->'s'->>'from') COLLATE "C"`,
+  to: `(${FIELDS}->'s'->>'to') COLLATE "C"`,
+  cc: `(${FIELDS}->'s'->>'cc') COLLATE "C"`,
+  displayfrom: `(${FIELDS}->'s'->>'dfrom') COLLATE "C"`,
+  displayto: `(${FIELDS}->'s'->>'dto') COLLATE "C"`,
+};
+
+const SYSTEM_FLAG_NAMES = new Map(['\\Seen', '\\Answered', '\\Flagged', '\\Deleted', '\\Draft'].map((f) => [f.toLowerCase(), f]));
+/** Ranges with more parts than this are matched through a hashed set of UIDs rather than a chain of BETWEENs. */
+const MAX_RANGE_TERMS = 16;
+
+function usesSearchFields(key: StoreSearch): boolean {
+  switch (key.op) {
+    case 'header': return true;
+    case 'date': return key.field === 'sent';
+    case 'and': return key.keys.some(usesSearchFields);
+    case 'or': return usesSearchFields(key.a) || usesSearchFields(key.b);
+    case 'not': return usesSearchFields(key.key);
+    default: return false;
+  }
+}
+
+/**
+ * A StoreSearch as a boolean SQL expression over `message m`, never NULL (NOT must stay exact); values go to params.
+ * Semantics: store-search.ts matchesStoreSearch.
+ */
+function compileSearch(key: StoreSearch, params: unknown[]): string {
+  const param = (value: unknown, cast = '') => {
+    params.push(value);
+    return `$${params.length}${cast}`;
+  };
+  switch (key.op) {
+    case 'all': return 'TRUE';
+    case 'and': return key.keys.length ? key.keys.map((k) => `(${compileSearch(k, params)})`).join(' AND ') : 'TRUE';
+    case 'or': return `(${compileSearch(key.a, params)}) OR (${compileSearch(key.b, params)})`;
+    case 'not': return `NOT (${compileSearch(key.key, params)})`;
+    case 'flag': {
+      const system = SYSTEM_FLAG_NAMES.get(key.flag.toLowerCase());
+      const has = system
+        ? `${param(system, '::text')} = ANY (m.flags)`
+        : `EXISTS (SELECT 1 FROM unnest(m.flags) f WHERE lower(f) = ${param(key.flag.toLowerCase(), '::text')})`;
+      return key.set ? has : `NOT (${has})`;
+    }
+    case 'uids': {
+      const ranges = mergeRanges(key.ranges);
+      if (ranges.length === 0) return 'FALSE';
+      if (ranges.length <= MAX_RANGE_TERMS) {
+        return ranges.map((r) => `m.uid BETWEEN ${param(r.from, '::int')} AND ${param(r.to, '::int')}`).join(' OR ');
+      }
+      const uids: number[] = [];
+      for (const r of ranges) for (let u = r.from; u <= r.to; u++) uids.push(u);
+      return `m.uid IN (SELECT unnest(${param(uids, '::int[]')}))`;
+    }
+    case 'size': return `m.size ${key.larger ? '>' : '<'} ${param(key.n, '::bigint')}`;
+    case 'modseq': return `m.modseq >= ${param(key.n, '::bigint')}`;
+    case 'date': {
+      const day = key.field === 'internal' ? INTERNAL_DAY : `coalesce((${FIELDS}->>'sd')::bigint, ${INTERNAL_DAY})`;
+      const op = key.cmp === 'before' ? '<' : key.cmp === 'on' ? '=' : '>=';
+      return `${day} ${op} ${param(key.day, '::bigint')}`;
+    }
+    case 'header': {
+      if (!isIndexedHeaderField(key.field)) throw new TypeError(`HEADER ${key.field} is not answered by the store`);
+      const field = param(key.field, '::text');
+      if (key.value === '') return `coalesce((${FIELDS}->'h') ? ${field}, FALSE)`;
+      return `coalesce(strpos(${FIELDS}->'h'->>${field}, ${param(key.value, '::text')}) > 0, FALSE)`;
+    }
+  }
 }
 
 function foldersEvent(): MailboxEvent {

@@ -152,6 +152,49 @@ export interface MessageRecord {
 
 export type FlagMode = 'add' | 'remove' | 'replace';
 
+/**
+ * A SEARCH (RFC 9051 §6.4.4) as the store answers it, from its columns and indexes. Keys that depend on one session's
+ * view (sequence numbers, \Recent, the saved result `$`) and TEXT/BODY arrive as UID sets the caller resolved; HEADER
+ * only for the fields of search-fields.ts INDEXED_HEADER_FIELDS (value lower-cased by the caller; '' = has the field).
+ */
+export type StoreSearch =
+  | { op: 'all' }
+  | { op: 'and'; keys: StoreSearch[] }
+  | { op: 'or'; a: StoreSearch; b: StoreSearch }
+  | { op: 'not'; key: StoreSearch }
+  | { op: 'flag'; flag: string; set: boolean }
+  | { op: 'uids'; ranges: NumberRange[] }
+  | { op: 'size'; larger: boolean; n: number }
+  | { op: 'modseq'; n: number }
+  /** `day`: UTC midnight in ms; internal dates compare by their UTC day, sent dates by the day their Date header names. */
+  | { op: 'date'; field: 'internal' | 'sent'; cmp: 'before' | 'on' | 'since'; day: number }
+  | { op: 'header'; field: string; value: string };
+
+/** RFC 5256 SORT keys, with SORT=DISPLAY's (RFC 5957). */
+export type SortKey = 'arrival' | 'cc' | 'date' | 'from' | 'size' | 'subject' | 'to' | 'displayfrom' | 'displayto';
+export interface SortCriterion {
+  key: SortKey;
+  reverse: boolean;
+}
+
+export interface SearchHit {
+  uid: number;
+  modseq: number;
+  /** With `withThreadKeys`: what THREAD (RFC 5256) reads of the message. */
+  thread?: ThreadKeys;
+}
+
+export interface ThreadKeys {
+  messageId: string | null;
+  inReplyTo: string | null;
+  references: string[];
+  /** The decoded Subject, and its base subject upper-cased (search-fields.ts). */
+  subject: string | null;
+  baseSubject: string;
+  /** The Date header's time in ms, or the internal date's. */
+  sentTime: number;
+}
+
 export interface SetFlagsResult {
   /** Messages whose flags actually changed, with their new MODSEQ (one per call). */
   changed: Array<{ uid: number; modseq: number; flags: string[] }>;
@@ -257,6 +300,11 @@ export interface MessageStore {
    * share a key (rarely): a caller that needs certainty checks the text.
    */
   search(folderId: string, tokens: string[]): Promise<number[]>;
+  /**
+   * The messages matching a SEARCH, in ascending UID order, or in `sort` order (ties by UID) for SORT; answered
+   * without reading any message. FolderNotFoundError.
+   */
+  searchMessages(folderId: string, query: StoreSearch, opts?: { sort?: SortCriterion[]; withThreadKeys?: boolean }): Promise<SearchHit[]>;
   /** One consistent snapshot: `changed` holds no change newer than `highestModseq`. */
   changesSince(folderId: string, modseq: number): Promise<ChangesSince>;
 

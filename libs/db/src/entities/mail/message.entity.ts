@@ -32,4 +32,6 @@ export class MessageEntity {
   /** IMAP ENVELOPE / BODYSTRUCTURE rendered when stored; NULL for older rows. */
   @Column('text', { name: 'imap_envelope', nullable: true }) imapEnvelope: string | null;
   @Column('text', { name: 'imap_bodystructure', nullable: true }) imapBodystructure: string | null;
+  /** Header search texts, sent day and sort keys (libs/mail-store search-fields.ts); NULL until the store fills it. */
+  @Column({ type: 'jsonb', name: 'search_fields', nullable: true, select: false, insert: false, update: false }) searchFields: unknown;
 }

@@ -1,0 +1,94 @@
+/**
+ * StoreSearch and SORT over rows in memory: the memory store's answer, and the definition the PostgreSQL store's
+ * statements must agree with (the same columns, the same comparisons).
+ */
+import type { NumberRange, SortCriterion, StoreSearch } from './ports/message-store';
+import { dayOf, isIndexedHeaderField, type SearchFields } from './search-fields';
+
+export interface SearchableRow {
+  uid: number;
+  modseq: number;
+  flags: string[];
+  size: number;
+  internalDate: Date;
+  fields: SearchFields;
+}
+
+function inRanges(n: number, ranges: NumberRange[]): boolean {
+  for (const r of ranges) if (n >= r.from && n <= r.to) return true;
+  return false;
+}
+
+export function matchesStoreSearch(row: SearchableRow, key: StoreSearch): boolean {
+  switch (key.op) {
+    case 'all': return true;
+    case 'and': return key.keys.every((k) => matchesStoreSearch(row, k));
+    case 'or': return matchesStoreSearch(row, key.a) || matchesStoreSearch(row, key.b);
+    case 'not': return !matchesStoreSearch(row, key.key);
+    case 'flag': {
+      const lower = key.flag.toLowerCase();
+      return row.flags.some((f) => f.toLowerCase() === lower) === key.set;
+    }
+    case 'uids': return inRanges(row.uid, key.ranges);
+    case 'size': return key.larger ? row.size > key.n : row.size < key.n;
+    case 'modseq': return row.modseq >= key.n;
+    case 'date': {
+      const day = key.field === 'internal' ? dayOf(row.internalDate) : (row.fields.sd ?? dayOf(row.internalDate));
+      if (key.cmp === 'before') return day < key.day;
+      if (key.cmp === 'on') return day === key.day;
+      return day >= key.day;
+    }
+    case 'header': {
+      if (!isIndexedHeaderField(key.field)) throw new TypeError(`HEADER ${key.field} is not answered by the store`);
+      const text = row.fields.h[key.field];
+      if (text === undefined) return false;
+      return key.value === '' || text.includes(key.value);
+    }
+  }
+}
+
+/** A row's value for one sort key: numbers for times and sizes, upper-cased strings otherwise. */
+export function sortValue(row: SearchableRow, key: SortCriterion['key']): string | number {
+  switch (key) {
+    case 'arrival': return row.internalDate.getTime();
+    case 'date': return row.fields.dt ?? row.internalDate.getTime();
+    case 'size': return row.size;
+    case 'subject': return row.fields.s.subject;
+    case 'from': return row.fields.s.from;
+    case 'to': return row.fields.s.to;
+    case 'cc': return row.fields.s.cc;
+    case 'displayfrom': return row.fields.s.dfrom;
+    case 'displayto': return row.fields.s.dto;
+  }
+}
+
+/** Strings compare by code point (as PostgreSQL's "C" collation compares UTF-8), ties by UID. */
+export function sortRows<T extends SearchableRow>(rows: T[], sort: SortCriterion[]): T[] {
+  const keyed = rows.map((r) => ({ r, v: sort.map((c) => sortValue(r, c.key)) }));
+  keyed.sort((a, b) => {
+    for (let i = 0; i < sort.length; i++) {
+      const cmp = compareValues(a.v[i], b.v[i]);
+      if (cmp) return sort[i].reverse ? -cmp : cmp;
+    }
+    return a.r.uid - b.r.uid;
+  });
+  return keyed.map((k) => k.r);
+}
+
+function compareValues(x: string | number, y: string | number): number {
+  if (typeof x === 'number' && typeof y === 'number') return x - y;
+  const a = String(x);
+  const b = String(y);
+  if (a === b) return 0;
+  // Code point order; plain < compares UTF-16 units and puts astral characters before U+E000–U+FFFF.
+  const ia = a[Symbol.iterator]();
+  const ib = b[Symbol.iterator]();
+  for (;;) {
+    const ca = ia.next();
+    const cb = ib.next();
+    if (ca.done) return cb.done ? 0 : -1;
+    if (cb.done) return 1;
+    const d = ca.value.codePointAt(0)! - cb.value.codePointAt(0)!;
+    if (d) return d;
+  }
+}
