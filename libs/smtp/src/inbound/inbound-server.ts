@@ -462,13 +462,11 @@ export function createInboundServer(o: InboundServerOptions): InboundServer {
       if (authStream && !authStream.destroyed && !authStream.write(r.output)) {
         waiting++;
         // A reader that stops early destroys it (close) instead of draining it.
-        let done = false;
         const once = () => {
-          if (done) return;
-          done = true;
+          authStream.off('drain', once).off('close', once);
           drained();
         };
-        authStream.once('drain', once).once('close', once);
+        authStream.on('drain', once).on('close', once);
       }
       if (!content.write(headerFilter.feed(r.output))) {
         waiting++;
