@@ -3,13 +3,13 @@
  * Keycloak's claims, the API process on a fresh PostgreSQL database (demo tenant seeded), the built portal
  * (`next start`), and Debian's Chromium through playwright-core.
  */
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { ChildProcess, spawn } from 'node:child_process';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
 import { createTestDatabase, TEST_REDIS_URL, TestDatabase } from '@dizi/testing/test-database';
+import { ensurePortalBuild, NEXT_BIN } from '../../../tools/portal-build';
 
 export const ROOT = resolve(__dirname, '../../..');
 const PORTAL_DIR = resolve(__dirname, '..');
@@ -31,6 +31,7 @@ export interface Stack {
   db: TestDatabase;
   browser: Browser;
   /** Sends a request to the API as the demo operator. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test replies are read loosely, like the API harness's
   api<T = any>(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: T }>;
   operatorToken: string;
   close(): Promise<void>;
@@ -61,6 +62,7 @@ async function startIssuer(port: number, portalUrl: string): Promise<Server> {
       },
     },
     // A first-party client: consent is implied, as Keycloak does for its own clients.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- oidc-provider ships no types
     loadExistingGrant: async (ctx: any) => {
       const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId });
       grant.addOIDCScope('openid profile');
@@ -75,26 +77,6 @@ async function startIssuer(port: number, portalUrl: string): Promise<Server> {
   const server = createServer(provider.callback() as (req: IncomingMessage, res: ServerResponse) => void);
   await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
   return server;
-}
-
-/** The newest modification time under a directory (sources of the portal), to know whether the build is stale. */
-function newest(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    if (e.name === '.next' || e.name === 'node_modules' || e.name === 'e2e') continue;
-    const p = join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
-
-/** `next build` unless a build newer than every portal source exists (the tests use the production server). */
-export function ensurePortalBuild(): void {
-  const buildId = join(PORTAL_DIR, '.next', 'BUILD_ID');
-  const libs = ['contracts', 'config', 'domain'].map((l) => newest(join(ROOT, 'libs', l, 'src')));
-  if (existsSync(buildId) && statSync(buildId).mtimeMs > Math.max(newest(PORTAL_DIR), ...libs)) return;
-  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/next/dist/bin/next'), 'build'], { cwd: PORTAL_DIR, stdio: 'inherit', env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' } });
-  if (r.status !== 0) throw new Error('next build failed');
 }
 
 function waitForUrl(url: string, child: ChildProcess, name: string, timeoutMs = 90_000): Promise<void> {
@@ -136,7 +118,7 @@ function stopGroup(child: ChildProcess | undefined): Promise<void> {
 }
 
 export async function startStack(portalEnv: Record<string, string> = {}): Promise<Stack> {
-  ensurePortalBuild();
+  if (!ensurePortalBuild()) throw new Error('next build failed');
   const [apiPort, portalPort, issuerPort] = await Promise.all([freePort(), freePort(), freePort()]);
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const portalUrl = `http://127.0.0.1:${portalPort}`;
@@ -167,7 +149,7 @@ export async function startStack(portalEnv: Record<string, string> = {}): Promis
     });
     children.push(api);
     quiet(api, 'api');
-    const portal = spawn(process.execPath, [join(ROOT, 'node_modules/next/dist/bin/next'), 'start', '-p', String(portalPort), '-H', '127.0.0.1'], {
+    const portal = spawn(process.execPath, [NEXT_BIN, 'start', '-p', String(portalPort), '-H', '127.0.0.1'], {
       cwd: PORTAL_DIR,
       detached: true,
       stdio: ['ignore', 'ignore', 'pipe'],

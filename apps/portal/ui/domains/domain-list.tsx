@@ -1,11 +1,12 @@
 'use client';
 /** The domains the signed-in admin may manage (the API scopes the list), each leading to its mailboxes. */
-import { Input, Table, Tag, Typography } from 'antd';
+import { Input, Table, Typography } from 'antd';
 import Link from 'next/link';
 import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import { useFormatter, useTranslations } from 'next-intl';
 import type { Domain, DomainPage } from '../../lib/api-client';
 import { formatBytes } from '../format';
+import { StatusTag } from '../status-tag';
 
 export function DomainList({ page }: { page: DomainPage }) {
   const t = useTranslations();
@@ -52,11 +53,11 @@ export function DomainList({ page }: { page: DomainPage }) {
             sorter: (a, b) => a.name.localeCompare(b.name),
             render: (n: string, d) => (
               <>
-                <Link href={`/admin/domains/${encodeURIComponent(d.name)}`}>{n}</Link> {d.isDefault && <Tag>{t('domains.default')}</Tag>}
+                <Link href={`/admin/domains/${encodeURIComponent(d.name)}`}>{n}</Link> {d.isDefault && <StatusTag tone="neutral">{t('domains.default')}</StatusTag>}
               </>
             ),
           },
-          { title: t('common.status'), dataIndex: 'status', render: (s: string) => <Tag color={s === 'active' ? 'green' : 'red'}>{s === 'active' ? t('common.active') : t('common.disabled')}</Tag> },
+          { title: t('common.status'), dataIndex: 'status', render: (s: string) => <StatusTag tone={s === 'active' ? 'good' : 'bad'}>{s === 'active' ? t('common.active') : t('common.disabled')}</StatusTag> },
           { title: t('domains.mailboxes'), key: 'm', sorter: (a, b) => a.usage.mailboxes - b.usage.mailboxes, render: (_, d) => `${d.usage.mailboxes}${d.maxMailboxes !== null ? ` / ${d.maxMailboxes}` : ''}` },
           { title: t('domains.storage'), key: 's', sorter: (a, b) => a.usage.usedBytes - b.usage.usedBytes, render: (_, d) => formatBytes(d.usage.usedBytes, format) },
         ]}

@@ -1,12 +1,13 @@
 'use client';
 /** The frame of every console page: navigation for the signed-in role, language, who is signed in, sign-out. */
 import type { ReactNode } from 'react';
-import { Button, Layout, Menu, Tag, Typography } from 'antd';
+import { Button, Layout, Menu, Typography } from 'antd';
 import Link from 'next/link';
 import { usePathname } from 'next/navigation';
 import { useTranslations } from 'next-intl';
 import type { SessionActor } from '../../lib/session';
 import { LanguageSwitch } from './language-switch';
+import { StatusTag } from '../status-tag';
 
 interface NavItem {
   href: string;
@@ -47,9 +48,9 @@ export function ConsoleShell({ actor, children }: { actor: SessionActor; childre
           <Typography.Text ellipsis style={{ maxWidth: 220 }} data-testid="signed-in-as">
             {actor.name}
           </Typography.Text>
-          <Tag color="blue" style={{ marginInlineEnd: 0 }}>
+          <StatusTag tone="info">
             {t(`roles.${actor.role}`)}
-          </Tag>
+          </StatusTag>
           <LanguageSwitch />
           <form method="post" action="/auth/sign-out">
             <Button htmlType="submit" size="small">

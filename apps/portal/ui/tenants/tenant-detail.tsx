@@ -1,7 +1,7 @@
 'use client';
 /** One tenant: usage against limits, plan and limits, its domains, suspend/resume (with what that does to mail), delete. */
 import { useState } from 'react';
-import { Alert, App, Button, Card, Col, Descriptions, Form, Input, InputNumber, Modal, Row, Space, Table, Tag, Typography } from 'antd';
+import { Alert, App, Button, Card, Col, Descriptions, Form, Input, InputNumber, Modal, Row, Space, Table, Typography } from 'antd';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useFormatter, useTranslations } from 'next-intl';
@@ -10,6 +10,7 @@ import { browserApi } from '../../lib/browser-api';
 import { errorText } from '../errors';
 import { formatBytes, GB } from '../format';
 import { usageBar } from './tenant-list';
+import { StatusTag } from '../status-tag';
 
 interface LimitValues {
   plan: string;
@@ -81,9 +82,9 @@ export function TenantDetail({ tenant, domains }: { tenant: Tenant; domains: Dom
       </Space>
       <Typography.Title level={1} style={{ fontSize: 22, marginTop: 0 }}>
         {tenant.name}{' '}
-        <Tag color={suspended ? 'red' : 'green'} data-testid="tenant-status">
+        <StatusTag tone={suspended ? 'bad' : 'good'} testId="tenant-status">
           {suspended ? t('common.suspended') : t('common.active')}
-        </Tag>
+        </StatusTag>
       </Typography.Title>
       {suspended && <Alert type="warning" showIcon title={t('tenants.suspended')} style={{ marginBottom: 16 }} />}
       <Row gutter={[16, 16]}>
@@ -164,7 +165,7 @@ export function TenantDetail({ tenant, domains }: { tenant: Tenant; domains: Dom
               scroll={{ x: 480 }}
               columns={[
                 { title: t('domains.name'), dataIndex: 'unicodeName', render: (n: string, d) => <Link href={`/admin/domains/${encodeURIComponent(d.name)}`}>{n}</Link> },
-                { title: t('common.status'), dataIndex: 'status', render: (s: string) => <Tag color={s === 'active' ? 'green' : 'red'}>{s === 'active' ? t('common.active') : t('common.disabled')}</Tag> },
+                { title: t('common.status'), dataIndex: 'status', render: (s: string) => <StatusTag tone={s === 'active' ? 'good' : 'bad'}>{s === 'active' ? t('common.active') : t('common.disabled')}</StatusTag> },
                 { title: t('domains.mailboxes'), key: 'm', render: (_, d) => d.usage.mailboxes },
                 { title: t('domains.storage'), key: 's', render: (_, d) => formatBytes(d.usage.usedBytes, format) },
               ]}

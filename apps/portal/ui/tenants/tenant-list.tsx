@@ -1,7 +1,7 @@
 'use client';
 /** Tenants: search, usage against limits at a glance, and creating one with its plan and limits. */
 import { useState } from 'react';
-import { App, Button, Form, Input, InputNumber, Modal, Progress, Select, Table, Tag, Typography } from 'antd';
+import { App, Button, Form, Input, InputNumber, Modal, Progress, Select, Table, Typography } from 'antd';
 import Link from 'next/link';
 import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import { useFormatter, useTranslations } from 'next-intl';
@@ -9,6 +9,7 @@ import type { Tenant, TenantPage } from '../../lib/api-client';
 import { browserApi } from '../../lib/browser-api';
 import { errorText } from '../errors';
 import { formatBytes, GB } from '../format';
+import { StatusTag } from '../status-tag';
 
 interface CreateValues {
   name: string;
@@ -108,7 +109,7 @@ export function TenantList({ page }: { page: TenantPage }) {
           {
             title: t('common.status'),
             dataIndex: 'status',
-            render: (s: string) => <Tag color={s === 'active' ? 'green' : 'red'}>{s === 'active' ? t('common.active') : t('common.suspended')}</Tag>,
+            render: (s: string) => <StatusTag tone={s === 'active' ? 'good' : 'bad'}>{s === 'active' ? t('common.active') : t('common.suspended')}</StatusTag>,
           },
           {
             title: t('tenants.domains'),
