@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { loadApiConfig } from '@dizi/config/api.config';
 import { startEmbeddedPostgres } from '@dizi/db/embedded-postgres';
 import { loadPortalConfig } from '@dizi/config/portal.config';
-import { ensurePortalBuild, NEXT_BIN, PORTAL_DIR } from './portal-build';
+import { ensurePortalBuild, NEXT_BIN, PORTAL_DIR } from '../apps/portal/portal-build';
 
 const root = resolve(__dirname, '..');
 const children: ChildProcess[] = [];

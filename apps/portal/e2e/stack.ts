@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
 import { createTestDatabase, TEST_REDIS_URL, TestDatabase } from '@dizi/testing/test-database';
-import { ensurePortalBuild, NEXT_BIN } from '../../../tools/portal-build';
+import { ensurePortalBuild, NEXT_BIN } from '../portal-build';
 
 export const ROOT = resolve(__dirname, '../../..');
 const PORTAL_DIR = resolve(__dirname, '..');

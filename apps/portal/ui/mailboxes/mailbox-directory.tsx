@@ -233,7 +233,7 @@ export function MailboxDirectory({ domain, backHref }: { domain: Domain; backHre
       <Modal title={t('mailboxes.new')} open={creating} onCancel={() => setCreating(false)} onOk={() => form.submit()} okText={t('common.create')} cancelText={t('common.cancel')} forceRender>
         <Form form={form} layout="vertical" name="create-mailbox" onFinish={create}>
           <Form.Item name="localPart" label={t('mailboxes.localPart')} rules={[{ required: true, whitespace: true }]}>
-            <Input addonAfter={`@${domain.name}`} autoComplete="off" />
+            <Input suffix={`@${domain.name}`} autoComplete="off" />
           </Form.Item>
           <Form.Item name="displayName" label={t('mailboxes.displayName')}>
             <Input autoComplete="off" />

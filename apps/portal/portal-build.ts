@@ -1,10 +1,10 @@
-/** Builds apps/portal (`next build`) unless a build newer than every source it is made of exists. */
+/** Builds apps/portal (`next build`) unless a build newer than every source it is made of exists; used by `npm start` and the browser tests. */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-const root = resolve(__dirname, '..');
-export const PORTAL_DIR = join(root, 'apps/portal');
+const root = resolve(__dirname, '../..');
+export const PORTAL_DIR = __dirname;
 export const NEXT_BIN = join(root, 'node_modules/next/dist/bin/next');
 
 function newest(dir: string): number {
