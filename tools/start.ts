@@ -59,7 +59,13 @@ async function main(): Promise<void> {
 
   // The portal: Next's production server (reliable, fast pages), built first when its sources changed.
   const portal = loadPortalConfig(env);
-  const portalEnv = { ...env, NEXT_TELEMETRY_DISABLED: '1', PORTAL_API_URL: env.PORTAL_API_URL ?? `http://127.0.0.1:${config.API_PORT}` };
+  const portalEnv = {
+    ...env,
+    NEXT_TELEMETRY_DISABLED: '1',
+    PORTAL_API_URL: env.PORTAL_API_URL ?? `http://127.0.0.1:${config.API_PORT}`,
+    // The portal runs in apps/portal: its session key goes to the same .dizi/keys as the other processes' secrets.
+    DIZI_DATA_DIR: resolve(root, config.DIZI_DATA_DIR),
+  };
   console.log('Building the portal when its sources changed (next build, a minute or more on a busy machine)…');
   if (!ensurePortalBuild()) {
     console.error('portal build failed; stopping everything');

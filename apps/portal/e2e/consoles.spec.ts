@@ -59,6 +59,14 @@ describe('operator', () => {
     await expectAccessible(page);
     const audit = await stack.api('GET', '/api/audit?action=auth.oidc.login');
     expect(audit.body.items[0].actor).toMatchObject({ kind: 'oidc', name: 'olga', role: 'operator' });
+    // The mail log and the queue, from the menu.
+    await page.getByRole('link', { name: 'Mail log' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Mail log' }).waitFor();
+    await expectAccessible(page);
+    await page.getByRole('link', { name: 'Queue' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Queue' }).waitFor();
+    expect(await page.getByText('The queue is empty.').count()).toBe(1);
+    await expectAccessible(page);
     await context.close();
   });
 
@@ -214,6 +222,8 @@ describe('domain admin', () => {
     const { context, page } = await newPage();
     await passwordSignIn(page, stack.portalUrl, 'admin@demo.test', DEMO_PASSWORD);
     await page.goto(`${stack.portalUrl}/admin/domains/demo.test`);
+    // Rows come from the browser's first fetch: once they show, the page is hydrated and its buttons work.
+    await page.getByTestId('mailbox-address').first().waitFor();
     await page.getByRole('button', { name: 'New mailbox' }).click();
     const dialog = page.getByRole('dialog');
     await dialog.getByLabel('Name (before @)').fill('newbie');

@@ -79,7 +79,7 @@ export function DashboardView({ data }: { data: Dashboard }) {
               dataSource={data.storageByTenant}
               scroll={{ x: true }}
               columns={[
-                { title: t('storageByTenant'), dataIndex: 'name' },
+                { title: t('tenant'), dataIndex: 'name' },
                 { title: t('used'), dataIndex: 'usedBytes', render: (v: number) => formatBytes(v, format) },
                 {
                   title: t('limit'),

@@ -179,6 +179,7 @@ export function MailboxDirectory({ domain, backHref }: { domain: Domain; backHre
               <div
                 key={row.key}
                 role="listitem"
+                className="mailbox-row"
                 style={{ position: 'absolute', top: 0, left: 0, right: 0, height: ROW_HEIGHT, transform: `translateY(${row.start}px)`, display: 'flex', alignItems: 'center', gap: 12, padding: '0 12px', borderBottom: '1px solid #f0f0f0' }}
               >
                 {!m ? (
