@@ -85,7 +85,7 @@ export function DashboardView({ data }: { data: Dashboard }) {
                   title: t('limit'),
                   key: 'limit',
                   render: (_: unknown, r: Dashboard['storageByTenant'][number]) =>
-                    r.maxStorageBytes ? <Progress percent={Math.min(100, Math.round((r.usedBytes / r.maxStorageBytes) * 1000) / 10)} size="small" aria-label={`${r.name} ${formatBytes(r.maxStorageBytes, format)}`} /> : '—',
+                    r.maxStorageBytes ? <Progress percent={Math.min(100, Math.round((r.usedBytes / r.maxStorageBytes) * 1000) / 10)} status={r.usedBytes >= r.maxStorageBytes ? 'exception' : 'normal'} size="small" aria-label={`${r.name} ${formatBytes(r.maxStorageBytes, format)}`} /> : '—',
                 },
               ]}
             />
