@@ -27,8 +27,16 @@ const boundaries = (withTesting = false) => {
       { sourceTag: 'type:service', onlyDependOnLibsWithTags: may('domain', 'contracts', 'config', 'adapter', 'service', 'protocol', 'store', 'mime') },
       { sourceTag: 'type:testing', onlyDependOnLibsWithTags: libs('domain', 'contracts', 'config', 'adapter', 'service', 'protocol', 'store', 'mime', 'testing') },
       { sourceTag: 'scope:portal', notDependOnLibsWithTags: ['scope:server'] },
+      // The portal talks to the API over HTTP: it shares only types, contracts and its config schema with the server.
+      { sourceTag: 'scope:portal', onlyDependOnLibsWithTags: may('domain', 'contracts', 'config') },
     ],
   };
+};
+
+/** The portal's browser tests start the whole stack (the API process, a test database): the portal's own code stays bound. */
+const portalTests = () => {
+  const b = boundaries(true);
+  return { ...b, depConstraints: b.depConstraints.filter((c) => c.sourceTag !== 'scope:portal') };
 };
 
 export default [
@@ -56,6 +64,10 @@ export default [
     // A lib's own tests may use the testing lib (its code may not).
     files: ['libs/*/test/**/*.ts'],
     rules: { '@nx/enforce-module-boundaries': ['error', boundaries(true)] },
+  },
+  {
+    files: ['apps/portal/e2e/**/*.ts'],
+    rules: { '@nx/enforce-module-boundaries': ['error', portalTests()] },
   },
   {
     files: ['**/*.cjs'],

@@ -8,7 +8,7 @@ export default defineConfig({
   plugins: [swc.vite({ module: { type: 'es6' } })],
   resolve: { alias: ['domain', 'contracts', 'config', 'db', 'auth', 'testing', 'mail-store', 'mime', 'smtp', 'delivery', 'imap', 'pop3', 'filters'].map(lib) },
   test: {
-    include: ['apps/*/src/**/*.spec.ts', 'apps/*/test/**/*.spec.ts', 'libs/*/src/**/*.spec.ts', 'libs/*/test/**/*.spec.ts'],
+    include: ['apps/*/src/**/*.spec.ts', 'apps/*/test/**/*.spec.ts', 'libs/*/src/**/*.spec.ts', 'libs/*/test/**/*.spec.ts', 'apps/portal/e2e/**/*.spec.ts', 'apps/portal/lib/**/*.spec.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',

@@ -21,9 +21,11 @@ import { MailLogsModule } from './modules/mail-logs/mail-logs.module';
 import { MailboxDeliveryModule } from './modules/mailbox-delivery/mailbox-delivery.module';
 import { MailboxSendAsModule } from './modules/mailbox-send-as/mailbox-send-as.module';
 import { QueueModule } from './modules/queue/queue.module';
+import { StatsModule } from './modules/stats/stats.module';
+import { SignInAuditModule } from './modules/sign-in-audit/sign-in-audit.module';
 
 /** Feature modules, one line each. */
-const FEATURES = [AuthModule, HealthModule, TenantsModule, DomainsModule, AliasesModule, GroupsModule, AddressBooksModule, RegistrationCodesModule, ApiKeysModule, AuditModule, MailboxesModule, SettingsModule, MailLogsModule, MailboxDeliveryModule, QueueModule, MailboxSendAsModule];
+const FEATURES = [AuthModule, HealthModule, TenantsModule, DomainsModule, AliasesModule, GroupsModule, AddressBooksModule, RegistrationCodesModule, ApiKeysModule, AuditModule, MailboxesModule, SettingsModule, MailLogsModule, MailboxDeliveryModule, QueueModule, MailboxSendAsModule, StatsModule, SignInAuditModule];
 
 @Module({})
 export class AppModule {

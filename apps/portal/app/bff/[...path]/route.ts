@@ -1,0 +1,41 @@
+/**
+ * The browser's only way to the API: /bff/api/... is relayed with the session's token, which never
+ * reaches page scripts. Changes must come from the portal's own pages (Origin) as JSON (no HTML form can
+ * send that cross-site); the sign-in endpoints are not relayed.
+ */
+import { NextRequest, NextResponse } from 'next/server';
+import { isSameOrigin } from '../../../lib/origin';
+import { portalConfig } from '../../../lib/portal-config';
+import { Session, SESSION_COOKIE, unseal } from '../../../lib/session';
+
+/** Largest JSON body relayed (bulk requests list at most 1,000 ids). */
+const MAX_BODY_BYTES = 1_000_000;
+
+async function relay(req: NextRequest, ctx: { params: Promise<{ path: string[] }> }): Promise<NextResponse> {
+  const deny = (status: number, message: string) => NextResponse.json({ statusCode: status, error: status === 401 ? 'unauthorized' : 'forbidden', message }, { status });
+  const { path } = await ctx.params;
+  if (path[0] !== 'api' || path[1] === 'auth' || path.some((p) => p === '..' || p === '.')) return deny(403, 'not relayed');
+  const mutating = req.method !== 'GET' && req.method !== 'HEAD';
+  if (mutating && !isSameOrigin(req)) return deny(403, 'cross-site request refused');
+  if (mutating && req.headers.get('content-length') !== '0' && !(req.headers.get('content-type') ?? '').startsWith('application/json')) {
+    return deny(403, 'changes are sent as application/json');
+  }
+  const session = unseal<Session>(req.cookies.get(SESSION_COOKIE)?.value);
+  if (!session) return deny(401, 'the session has ended; sign in again');
+  const body = mutating ? await req.text() : undefined;
+  if (body && body.length > MAX_BODY_BYTES) return deny(403, 'request too large');
+
+  const target = `${portalConfig().PORTAL_API_URL.replace(/\/$/, '')}/${path.map(encodeURIComponent).join('/')}${req.nextUrl.search}`;
+  const res = await fetch(target, {
+    method: req.method,
+    headers: { authorization: `Bearer ${session.accessToken}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body || undefined,
+    cache: 'no-store',
+  });
+  return new NextResponse(res.status === 204 ? null : await res.arrayBuffer(), {
+    status: res.status,
+    headers: { 'content-type': res.headers.get('content-type') ?? 'application/json', 'cache-control': 'no-store' },
+  });
+}
+
+export { relay as GET, relay as POST, relay as PATCH, relay as DELETE, relay as PUT };

@@ -1,0 +1,249 @@
+/**
+ * The consoles in Chromium against the real API, PostgreSQL and a local OpenID Connect issuer, one block per
+ * role (operator, tenant admin, domain admin) sharing one stack to keep the run short. Every page visited is
+ * checked with axe-core for serious and critical violations.
+ */
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { seriousViolations } from './axe';
+import { DEMO_PASSWORD, passwordSignIn, Stack, startStack } from './stack';
+
+const GB = 1024 ** 3;
+// A browser, the API and the portal on two shared cores: pages take seconds, not milliseconds.
+vi.setConfig({ testTimeout: 180_000 });
+let stack: Stack;
+let beacon: { id: string };
+let demoTenantId: string;
+
+async function newPage(): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await stack.browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 900 } });
+  return { context, page: await context.newPage() };
+}
+
+async function expectAccessible(page: Page) {
+  await page.waitForLoadState('networkidle');
+  expect(await seriousViolations(page)).toEqual([]);
+}
+
+beforeAll(async () => {
+  stack = await startStack();
+  const tenants = await stack.api('GET', '/api/tenants?q=Demo');
+  demoTenantId = tenants.body.items[0].id;
+  beacon = (await stack.api('POST', '/api/tenants', { name: 'Beacon', plan: 'standard' })).body;
+  await stack.api('POST', '/api/domains', { name: 'beacon.test', tenantId: beacon.id });
+  await stack.api('POST', '/api/mailboxes', { address: 'boss@beacon.test', password: DEMO_PASSWORD, role: 'tenant_admin' });
+  await stack.api('POST', '/api/domains', { name: 'second.test', tenantId: demoTenantId });
+  const tina = await stack.api('POST', '/api/mailboxes', { address: 'tina@demo.test', password: DEMO_PASSWORD, role: 'tenant_admin' });
+  expect(tina.status).toBe(201);
+}, 900_000);
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+describe('operator', () => {
+  it('signs in through the OIDC issuer (authorization code with PKCE), lands on the dashboard, and the sign-in is audited', async () => {
+    const { context, page } = await newPage();
+    await page.goto(`${stack.portalUrl}/sign-in`);
+    await page.getByTestId('sso').click();
+    await page.waitForURL((u) => u.href.startsWith(stack.issuerUrl));
+    expect(new URL(page.url()).searchParams.get('code_challenge_method') ?? 'S256').toBe('S256');
+    await page.locator('input[name="login"]').fill('olga');
+    await page.locator('input[name="password"]').fill('anything');
+    await Promise.all([page.waitForURL(`${stack.portalUrl}/ops`), page.locator('button[type="submit"]').click()]);
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Dashboard');
+    expect(await page.getByTestId('signed-in-as').textContent()).toBe('olga');
+    const cookie = (await context.cookies()).find((c) => c.name === 'dizi_session')!;
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax' });
+    expect(cookie.value).not.toContain('eyJ'); // sealed: no readable JWT in the cookie
+    await expectAccessible(page);
+    const audit = await stack.api('GET', '/api/audit?action=auth.oidc.login');
+    expect(audit.body.items[0].actor).toMatchObject({ kind: 'oidc', name: 'olga', role: 'operator' });
+    // The mail log and the queue, from the menu.
+    await page.getByRole('link', { name: 'Mail log' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Mail log' }).waitFor();
+    await expectAccessible(page);
+    await page.getByRole('link', { name: 'Queue' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Queue' }).waitFor();
+    expect(await page.getByText('The queue is empty.').count()).toBe(1);
+    await expectAccessible(page);
+    await context.close();
+  });
+
+  it('creates a tenant with limits and a domain, then suspends it with the sentence about mail', async () => {
+    const { context, page } = await newPage();
+    await passwordSignIn(page, stack.portalUrl, 'operator', DEMO_PASSWORD, 'operator');
+    await page.goto(`${stack.portalUrl}/ops/tenants`);
+    await expectAccessible(page);
+    await page.getByRole('button', { name: 'New tenant' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Name').fill('Cobalt Mail');
+    await dialog.getByLabel('Max domains').fill('2');
+    await dialog.getByLabel('Max mailboxes').fill('100');
+    await dialog.getByLabel('Max storage (GB)').fill('5');
+    await Promise.all([page.waitForURL(/\/ops\/tenants\/[0-9a-f-]{36}$/), dialog.getByRole('button', { name: 'Create' }).click()]);
+    const tenantId = page.url().split('/').pop()!;
+    const created = await stack.api('GET', `/api/tenants/${tenantId}`);
+    expect(created.body).toMatchObject({ name: 'Cobalt Mail', status: 'active', maxDomains: 2, maxMailboxes: 100, maxStorageBytes: 5 * GB });
+    await page.getByText('0 of 2').waitFor();
+
+    await page.getByLabel('Domain name').fill('cobalt.test');
+    await page.getByRole('button', { name: 'Add domain' }).click();
+    await page.getByRole('link', { name: 'cobalt.test' }).waitFor();
+    expect((await stack.api('GET', '/api/domains/cobalt.test')).body.tenantId).toBe(tenantId);
+    await expectAccessible(page);
+
+    await page.getByRole('button', { name: 'Suspend tenant' }).click();
+    const confirm = page.getByRole('dialog');
+    expect(await confirm.textContent()).toContain('mail to its addresses is refused during the SMTP conversation (RCPT TO)');
+    await confirm.getByRole('button', { name: 'Suspend tenant' }).click();
+    await page.getByTestId('tenant-status').filter({ hasText: 'Suspended' }).waitFor();
+    expect((await stack.api('GET', `/api/tenants/${tenantId}`)).body.status).toBe('suspended');
+    await context.close();
+  });
+
+  it('refuses an issuer account without a Dizi role, saying why', async () => {
+    const { context, page } = await newPage();
+    await page.goto(`${stack.portalUrl}/sign-in`);
+    await page.getByTestId('sso').click();
+    await page.locator('input[name="login"]').fill('nobody');
+    await page.locator('input[name="password"]').fill('anything');
+    await Promise.all([page.waitForURL(/\/sign-in\?error=oidc_no_role/), page.locator('button[type="submit"]').click()]);
+    expect(await page.locator('.ant-alert').textContent()).toContain('no Dizi administrator role');
+    expect((await context.cookies()).some((c) => c.name === 'dizi_session')).toBe(false);
+    await context.close();
+  });
+
+  it('keeps a wrong password on the sign-in page, in both languages, and audits it', async () => {
+    const { context, page } = await newPage();
+    await page.goto(`${stack.portalUrl}/sign-in`);
+    await expectAccessible(page);
+    await page.locator('#username').fill('admin@demo.test');
+    await page.locator('#password').fill('not-the-password');
+    await Promise.all([page.waitForURL(/error=credentials/), page.locator('form[action="/auth/sign-in"] button[type=submit]').click()]);
+    expect(await page.locator('.ant-alert').textContent()).toContain('Wrong name or password');
+    await context.addCookies([{ name: 'dizi_locale', value: 'zh-CN', url: stack.portalUrl }]);
+    await page.reload();
+    expect(await page.locator('.ant-alert').textContent()).toContain('账号或密码错误');
+    expect(await page.locator('html').getAttribute('lang')).toBe('zh-CN');
+    const failed = await stack.api('GET', '/api/audit?action=auth.login.failed');
+    expect(failed.body.items.some((e: any) => e.actor.name === 'admin@demo.test')).toBe(true);
+    await context.close();
+  });
+});
+
+describe('tenant admin', () => {
+  it("sees only the tenant's domains, and another tenant's by URL is not found", async () => {
+    const { context, page } = await newPage();
+    await passwordSignIn(page, stack.portalUrl, 'tina@demo.test', DEMO_PASSWORD);
+    expect(new URL(page.url()).pathname).toBe('/admin');
+    const names = await page.locator('table a').allTextContents();
+    expect(names.sort()).toEqual(['demo.test', 'second.test']);
+    await expectAccessible(page);
+
+    const r = await page.goto(`${stack.portalUrl}/admin/domains/beacon.test`);
+    expect(r?.status()).toBe(404);
+    await page.goto(`${stack.portalUrl}/ops/tenants/${beacon.id}`);
+    expect(new URL(page.url()).pathname).toBe('/admin');
+    await context.close();
+  });
+
+  it('cannot read or change tenant B by replaying API calls through the portal, and cross-site changes are refused', async () => {
+    const { context, page } = await newPage();
+    await passwordSignIn(page, stack.portalUrl, 'tina@demo.test', DEMO_PASSWORD);
+    const replay = await page.evaluate(async (id) => {
+      const get = (p: string) => fetch(p).then((r) => r.status);
+      const post = (p: string) => fetch(p, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }).then((r) => r.status);
+      return {
+        tenant: await get(`/bff/api/tenants/${id}`),
+        domain: await get('/bff/api/domains/beacon.test'),
+        mailboxes: await get('/bff/api/mailboxes?domain=beacon.test'),
+        suspend: await post(`/bff/api/tenants/${id}/suspend`),
+        create: await fetch('/bff/api/mailboxes', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ address: 'evil@beacon.test', password: 'Evil-password-1' }) }).then((r) => r.status),
+        signInRelay: await post('/bff/api/auth/login'),
+      };
+    }, beacon.id);
+    expect(replay).toEqual({ tenant: 404, domain: 404, mailboxes: 404, suspend: 404, create: 404, signInRelay: 403 });
+    expect((await stack.api('GET', `/api/tenants/${beacon.id}`)).body.status).toBe('active');
+
+    // The same session cookie from another site: refused before it reaches the API.
+    const cookie = (await context.cookies()).find((c) => c.name === 'dizi_session')!;
+    const forged = (origin?: string, type = 'application/json') =>
+      fetch(`${stack.portalUrl}/bff/api/mailboxes`, {
+        method: 'POST',
+        headers: { cookie: `dizi_session=${cookie.value}`, 'content-type': type, ...(origin ? { origin } : {}) },
+        body: JSON.stringify({ address: 'csrf@demo.test', password: 'Csrf-password-1' }),
+      }).then((r) => r.status);
+    expect(await forged('http://evil.test')).toBe(403);
+    expect(await forged(undefined)).toBe(403);
+    expect(await forged(stack.portalUrl, 'text/plain')).toBe(403);
+    expect((await stack.api('GET', '/api/mailboxes?q=csrf')).body.items).toEqual([]);
+    await context.close();
+  });
+});
+
+describe('domain admin', () => {
+  it('browses a domain of thousands of mailboxes with virtual scrolling and search', async () => {
+    const [alice] = await stack.db.dataSource.query(`SELECT tenant_id, domain_id, password_hash FROM mailbox WHERE address = 'alice@demo.test'`);
+    await stack.db.dataSource.query(
+      `INSERT INTO mailbox (tenant_id, domain_id, local_part, address, role, password_hash, quota_bytes)
+       SELECT $1, $2, 'u' || lpad(n::text, 5, '0'), 'u' || lpad(n::text, 5, '0') || '@demo.test', 'user', $3, 1048576 FROM generate_series(1, 3000) n`,
+      [alice.tenant_id, alice.domain_id, alice.password_hash],
+    );
+    const { context, page } = await newPage();
+    await passwordSignIn(page, stack.portalUrl, 'admin@demo.test', DEMO_PASSWORD);
+    expect(await page.locator('table a').allTextContents()).toEqual(['demo.test']);
+    await page.goto(`${stack.portalUrl}/admin/domains/demo.test`);
+    const addresses = page.getByTestId('mailbox-address');
+    await addresses.first().waitFor();
+    // 3,000 + admin, alice, bob and tina, counted exactly by the API's index.
+    expect(await page.getByTestId('mailbox-count').textContent()).toBe('3,004 mailboxes');
+    // Only the rows in view (plus overscan) are in the document, not 3,000.
+    expect(await page.getByRole('listitem').count()).toBeLessThan(60);
+    await expectAccessible(page);
+
+    // Scrolling to the end fetches the following pages from the API.
+    const list = page.getByTestId('mailbox-list');
+    for (let i = 0; i < 40 && !(await addresses.allTextContents()).includes('u03000@demo.test'); i++) {
+      await list.evaluate((el) => el.scrollTo({ top: el.scrollHeight }));
+      await page.waitForTimeout(300);
+    }
+    expect(await addresses.allTextContents()).toContain('u03000@demo.test');
+    expect(await page.getByRole('listitem').count()).toBeLessThan(60);
+
+    await page.getByTestId('mailbox-search').locator('input').fill('u02999');
+    await page.getByTestId('mailbox-search').locator('input').press('Enter');
+    await page.getByTestId('mailbox-count').filter({ hasText: '1 mailbox' }).waitFor();
+    expect(await addresses.allTextContents()).toEqual(['u02999@demo.test']);
+    await context.close();
+  });
+
+  it('creates a mailbox with a generated password, suspends it, and cannot open another domain of the tenant', async () => {
+    const { context, page } = await newPage();
+    await passwordSignIn(page, stack.portalUrl, 'admin@demo.test', DEMO_PASSWORD);
+    await page.goto(`${stack.portalUrl}/admin/domains/demo.test`);
+    // Rows come from the browser's first fetch: once they show, the page is hydrated and its buttons work.
+    await page.getByTestId('mailbox-address').first().waitFor();
+    await page.getByRole('button', { name: 'New mailbox' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Name (before @)').fill('newbie');
+    await dialog.getByRole('button', { name: 'Create' }).click();
+    const shown = await page.getByTestId('generated-password').textContent();
+    const password = shown!.split(': ').pop()!.trim();
+    const login = await stack.api('POST', '/api/auth/login', { username: 'newbie@demo.test', password });
+    expect(login.status).toBe(200);
+
+    await page.getByTestId('mailbox-search').locator('input').fill('newbie');
+    await page.getByTestId('mailbox-search').locator('input').press('Enter');
+    await page.getByTestId('mailbox-count').filter({ hasText: '1 mailbox' }).waitFor();
+    await page.getByRole('button', { name: 'Suspend newbie@demo.test' }).click();
+    await page.getByRole('tooltip').getByRole('button', { name: 'Suspend' }).click();
+    await page.getByRole('button', { name: 'Resume newbie@demo.test' }).waitFor();
+    expect((await stack.api('GET', '/api/mailboxes?q=newbie')).body.items[0].status).toBe('suspended');
+
+    expect((await page.goto(`${stack.portalUrl}/admin/domains/second.test`))?.status()).toBe(404);
+    await page.goto(`${stack.portalUrl}/ops`);
+    expect(new URL(page.url()).pathname).toBe('/admin');
+    await context.close();
+  });
+});

@@ -1,0 +1,71 @@
+/**
+ * Screenshots of every console page at desktop and phone width, in Simplified Chinese and English, for people
+ * to look at (not a test). `node -r ./tools/register.cjs apps/portal/e2e/screens.ts [outDir]`; default .dizi/screens.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEMO_PASSWORD, passwordSignIn, ROOT, startStack } from './stack';
+
+async function main(): Promise<void> {
+  const out = process.argv[2] ?? join(ROOT, '.dizi/screens');
+  mkdirSync(out, { recursive: true });
+  const stack = await startStack();
+  try {
+    const tenant = (await stack.api('GET', '/api/tenants?q=Demo')).body.items[0];
+    await stack.api('PATCH', `/api/tenants/${tenant.id}`, { maxDomains: 5, maxMailboxes: 5000, maxStorageBytes: 50 * 1024 ** 3 });
+    for (const name of ['北京海淀科技', 'Acme Hosting', 'Beacon Mail']) await stack.api('POST', '/api/tenants', { name, maxDomains: 3, maxMailboxes: 200 });
+    const [alice] = await stack.db.dataSource.query(`SELECT tenant_id, domain_id, password_hash FROM mailbox WHERE address = 'alice@demo.test'`);
+    await stack.db.dataSource.query(
+      `INSERT INTO mailbox (tenant_id, domain_id, local_part, address, display_name, role, password_hash, quota_bytes, used_bytes)
+       SELECT $1, $2, 'user' || n, 'user' || n || '@demo.test', '用户 ' || n, 'user', $3, 1073741824, (n * 7919 % 1000) * 1048576 FROM generate_series(1, 2000) n`,
+      [alice.tenant_id, alice.domain_id, alice.password_hash],
+    );
+    // Two days of mail log so the charts have something to draw.
+    await stack.db.dataSource.query(
+      `INSERT INTO mail_log (at, level, kind, node, result, mail_from, recipients, reason)
+       SELECT now() - (n * interval '7 minutes'), 'info', CASE WHEN n % 5 = 0 THEN 'outbound' ELSE 'session' END, 'mx1',
+              CASE WHEN n % 5 = 0 THEN 'delivered' WHEN n % 7 = 0 THEN 'rejected' ELSE 'accepted' END,
+              'sender' || (n % 9) || '@partner.test', ARRAY['alice@demo.test'], CASE WHEN n % 7 = 0 THEN '550 5.1.1 unknown recipient' ELSE '' END
+         FROM generate_series(1, 900) n`,
+    );
+    const pages: [string, string, 'operator' | 'admin'][] = [
+      ['dashboard', '/ops', 'operator'],
+      ['tenants', '/ops/tenants', 'operator'],
+      ['tenant', `/ops/tenants/${tenant.id}`, 'operator'],
+      ['domains', '/admin', 'admin'],
+      ['mailboxes', '/admin/domains/demo.test', 'admin'],
+    ];
+    for (const locale of ['zh-CN', 'en']) {
+      for (const [device, viewport] of [['desktop', { width: 1366, height: 900 }], ['phone', { width: 390, height: 844 }]] as const) {
+        const context = await stack.browser.newContext({ locale, viewport, deviceScaleFactor: 1 });
+        await context.addCookies([{ name: 'dizi_locale', value: locale, url: stack.portalUrl }]);
+        const page = await context.newPage();
+        await page.goto(`${stack.portalUrl}/sign-in`);
+        await page.waitForLoadState('networkidle');
+        await page.screenshot({ path: join(out, `sign-in-${locale}-${device}.png`), fullPage: true });
+        for (const role of ['operator', 'admin'] as const) {
+          await context.clearCookies();
+          await context.addCookies([{ name: 'dizi_locale', value: locale, url: stack.portalUrl }]);
+          if (role === 'operator') await passwordSignIn(page, stack.portalUrl, 'operator', DEMO_PASSWORD, 'operator');
+          else await passwordSignIn(page, stack.portalUrl, 'admin@demo.test', DEMO_PASSWORD);
+          for (const [name, path] of pages.filter((p) => p[2] === role).map((p) => [p[0], p[1]])) {
+            await page.goto(`${stack.portalUrl}${path}`);
+            await page.waitForLoadState('networkidle');
+            await page.waitForTimeout(800); // chart animations
+            const file = join(out, `${name}-${locale}-${device}.png`);
+            await page.screenshot({ path: file, fullPage: true });
+            console.log(file);
+          }
+        }
+        await context.close();
+      }
+    }
+  } finally {
+    await stack.close();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

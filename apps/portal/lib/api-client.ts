@@ -1,0 +1,87 @@
+/**
+ * The one typed client of the REST API, shared by server components (straight to the API with the session's
+ * token) and client components (through the portal's /bff route). Types come from libs/contracts, the same
+ * zod schemas the API validates and documents with.
+ */
+import type { z } from 'zod';
+import type { actorView } from '@dizi/contracts/auth.contract';
+import type { errorBody } from '@dizi/contracts/common.contract';
+import type { createDomainRequest, domainListQuery, domainPage, domainView } from '@dizi/contracts/domain.contract';
+import type { createdMailboxView, createMailboxRequest, generatedPasswordView, mailboxListQuery, mailboxPage, mailboxView } from '@dizi/contracts/mailbox.contract';
+import type { mailLogPage, mailLogQuery } from '@dizi/contracts/mail-log.contract';
+import type { queueListQuery, queuePage } from '@dizi/contracts/queue.contract';
+import type { dashboardQuery, dashboardView } from '@dizi/contracts/stats.contract';
+import type { createTenantRequest, tenantListQuery, tenantPage, tenantView, updateTenantRequest } from '@dizi/contracts/tenant.contract';
+
+export type Actor = z.infer<typeof actorView>;
+export type Tenant = z.infer<typeof tenantView>;
+export type TenantPage = z.infer<typeof tenantPage>;
+export type Domain = z.infer<typeof domainView>;
+export type DomainPage = z.infer<typeof domainPage>;
+export type Mailbox = z.infer<typeof mailboxView>;
+export type MailboxPage = z.infer<typeof mailboxPage>;
+export type Dashboard = z.infer<typeof dashboardView>;
+export type MailLogPage = z.infer<typeof mailLogPage>;
+export type QueuePage = z.infer<typeof queuePage>;
+export type ErrorBody = z.infer<typeof errorBody>;
+
+/** Sends one request to the API (or the portal's relay to it) and returns the raw response. */
+export type Transport = (method: string, path: string, body?: unknown) => Promise<Response>;
+
+export class ApiRequestError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: Partial<ErrorBody>,
+  ) {
+    super(body.message ?? `HTTP ${status}`);
+  }
+}
+
+type Query = Record<string, string | number | boolean | undefined | null>;
+
+function qs(query: Query | undefined): string {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== null && v !== '') p.set(k, String(v));
+  const s = p.toString();
+  return s ? `?${s}` : '';
+}
+
+export function apiClient(transport: Transport) {
+  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await transport(method, path, body);
+    const text = await res.text();
+    const parsed = text && (res.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : undefined;
+    if (!res.ok) throw new ApiRequestError(res.status, parsed ?? { message: text || res.statusText });
+    return parsed as T;
+  }
+  const id = encodeURIComponent;
+  return {
+    me: () => call<Actor>('GET', '/api/auth/me'),
+    dashboard: (q?: Partial<z.infer<typeof dashboardQuery>>) => call<Dashboard>('GET', `/api/stats/dashboard${qs(q)}`),
+    tenants: {
+      list: (q?: Partial<z.infer<typeof tenantListQuery>>) => call<TenantPage>('GET', `/api/tenants${qs(q)}`),
+      get: (tenantId: string) => call<Tenant>('GET', `/api/tenants/${id(tenantId)}`),
+      create: (body: z.input<typeof createTenantRequest>) => call<Tenant>('POST', '/api/tenants', body),
+      update: (tenantId: string, body: z.input<typeof updateTenantRequest>) => call<Tenant>('PATCH', `/api/tenants/${id(tenantId)}`, body),
+      suspend: (tenantId: string) => call<Tenant>('POST', `/api/tenants/${id(tenantId)}/suspend`),
+      resume: (tenantId: string) => call<Tenant>('POST', `/api/tenants/${id(tenantId)}/resume`),
+      remove: (tenantId: string, confirm: string) => call<void>('DELETE', `/api/tenants/${id(tenantId)}`, { confirm }),
+    },
+    domains: {
+      list: (q?: Partial<z.infer<typeof domainListQuery>>) => call<DomainPage>('GET', `/api/domains${qs(q)}`),
+      get: (domain: string) => call<Domain>('GET', `/api/domains/${id(domain)}`),
+      create: (body: z.input<typeof createDomainRequest>) => call<Domain>('POST', '/api/domains', body),
+    },
+    mailboxes: {
+      list: (q?: Partial<z.infer<typeof mailboxListQuery>>) => call<MailboxPage>('GET', `/api/mailboxes${qs(q)}`),
+      create: (body: z.input<typeof createMailboxRequest>) => call<z.infer<typeof createdMailboxView>>('POST', '/api/mailboxes', body),
+      suspend: (mailboxId: string) => call<Mailbox>('POST', `/api/mailboxes/${id(mailboxId)}/suspend`),
+      resume: (mailboxId: string) => call<Mailbox>('POST', `/api/mailboxes/${id(mailboxId)}/resume`),
+      resetPassword: (mailboxId: string) => call<z.infer<typeof generatedPasswordView>>('POST', `/api/mailboxes/${id(mailboxId)}/password/reset`),
+    },
+    mailLog: (q?: Partial<z.infer<typeof mailLogQuery>>) => call<MailLogPage>('GET', `/api/logs/mail${qs(q)}`),
+    queue: (q?: Partial<z.infer<typeof queueListQuery>>) => call<QueuePage>('GET', `/api/queue${qs(q)}`),
+  };
+}
+
+export type ApiClient = ReturnType<typeof apiClient>;
