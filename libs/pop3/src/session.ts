@@ -40,6 +40,8 @@ export class Session {
   detachInput: (() => void) | null = null;
   readonly reader: LineReader;
   private lease: MailboxLease | null = null;
+  /** The next message's bytes, read while the client takes the current one (RETR/TOP in a row). */
+  private ahead: { number: number; bytes: Promise<Buffer> } | null = null;
 
   constructor(
     public socket: Socket,
@@ -104,7 +106,17 @@ export class Session {
    * and the terminator are corked into as few writes (TLS records, segments) as the socket's buffer allows: a reply
    * in many small writes waits for the client's delayed ACK at every one the socket holds back.
    */
-  async writeMessage(status: string, source: Readable, bodyLines?: number): Promise<void> {
+  async writeMessage(status: string, source: Readable | Buffer, bodyLines?: number): Promise<void> {
+    if (Buffer.isBuffer(source)) {
+      const stuffer = new DotStuffer(bodyLines);
+      this.socket.cork();
+      this.write(`+OK ${status}\r\n`);
+      for (const piece of stuffer.push(source)) this.write(piece);
+      for (const piece of stuffer.end()) this.write(piece);
+      this.socket.uncork();
+      await this.drained();
+      return;
+    }
     const stuffer = new DotStuffer(bodyLines);
     const socket = this.socket;
     socket.cork();
@@ -125,6 +137,32 @@ export class Session {
       source.destroy();
       socket.uncork();
     }
+  }
+
+  /**
+   * A message as RETR/TOP serve it: whole when it is small (readAheadMaxBytes), then the next live message is read
+   * ahead; larger ones as a stream. Rejects (MessageNotFoundError) for a message expunged meanwhile, before any +OK.
+   */
+  async messageContent(m: MaildropMessage): Promise<Readable | Buffer> {
+    const limit = this.settings.readAheadMaxBytes;
+    if (m.size > limit) return this.store.getMessageSource(m.id);
+    const ahead = this.ahead?.number === m.number ? this.ahead.bytes : null;
+    this.ahead = null;
+    const bytes = ahead ?? this.readWhole(m);
+    const next = this.maildrop?.messages[m.number];
+    if (next && !next.deleted && next.size <= limit) {
+      const pending = this.readWhole(next);
+      // Never awaited when the client stops or asks for another message; its error is RETR's if it is asked for.
+      pending.catch(() => undefined);
+      this.ahead = { number: next.number, bytes: pending };
+    }
+    return bytes;
+  }
+
+  private async readWhole(m: MaildropMessage): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of await this.store.getMessageSource(m.id)) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
   }
 
   async drained(): Promise<void> {
@@ -203,6 +241,7 @@ export class Session {
     const lease = this.lease;
     this.lease = null;
     this.maildrop = null;
+    this.ahead = null;
     if (lease) await lease.release();
   }
 }

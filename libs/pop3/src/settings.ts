@@ -15,6 +15,11 @@ export interface Pop3Settings {
   preLoginTimeoutMs: number;
   /** USER/PASS and AUTH before STLS on the plain port; off in production (RFC 2595 §2.2). */
   allowInsecureAuth: boolean;
+  /**
+   * RETR/TOP read a message up to this size whole, and read the next one ahead while the client takes this one;
+   * larger ones are streamed. One message ahead per session at most.
+   */
+  readAheadMaxBytes: number;
 }
 
 export const DEFAULT_POP3_SETTINGS: Pop3Settings = {
@@ -25,4 +30,5 @@ export const DEFAULT_POP3_SETTINGS: Pop3Settings = {
   idleTimeoutMs: 10 * 60_000,
   preLoginTimeoutMs: 60_000,
   allowInsecureAuth: false,
+  readAheadMaxBytes: 1024 * 1024,
 };

@@ -9,7 +9,7 @@ export const retrCommand = defineCommand({
   async handle(session, [message]) {
     const m = message as MaildropMessage;
     // Opened before the +OK, so a message expunged meanwhile still gets a clean -ERR.
-    const source = await session.store.getMessageSource(m.id);
+    const source = await session.messageContent(m);
     await session.writeMessage(`${m.size} octets`, source);
     m.retrieved = true;
   },

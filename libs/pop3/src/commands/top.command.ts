@@ -8,7 +8,7 @@ export const topCommand = defineCommand({
   args: ['msg', 'count'],
   async handle(session, [message, lines]) {
     const m = message as MaildropMessage;
-    const source = await session.store.getMessageSource(m.id);
+    const source = await session.messageContent(m);
     await session.writeMessage('Top of message follows', source, lines as number);
   },
 });
