@@ -42,6 +42,10 @@ export const apiConfigSchema = z.object({
   SETTINGS_ENCRYPTION_KEY: z.string().optional(),
   /** Mailboxes held in the API's in-memory search indexes, all domains together (about 300 bytes each); larger domains are searched in SQL. */
   API_MAILBOX_INDEX_MAX_ENTRIES: z.coerce.number().int().min(0).default(1_000_000),
+  /** Largest JSON request body, after gzip/deflate/br is undone; larger answers 413. */
+  API_JSON_BODY_MAX_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 * 1024),
+  /** Largest CSV import body, after gzip/deflate/br is undone; read only after sign-in, only on the import route. */
+  API_IMPORT_BODY_MAX_BYTES: z.coerce.number().int().min(1024).default(64 * 1024 * 1024),
 });
 
 export type ApiConfig = z.infer<typeof apiConfigSchema>;
