@@ -5,6 +5,7 @@ import { RedisConnectionLimiter } from '@dizi/delivery/inbound/redis-connection-
 import type { Authenticator, LoginRequest, LoginVerdict } from '@dizi/imap/authenticator';
 import { ChangeFeed } from '@dizi/imap/change-feed';
 import { createImapServer, type ImapServer } from '@dizi/imap/server';
+import { closeSessionsOnAnnouncement } from '../adapters/session-ends';
 import type { MtaContext } from '../context';
 import type { RunningRole } from './role';
 
@@ -95,10 +96,14 @@ export async function startImapRole(ctx: MtaContext, options: ImapRoleOptions = 
     throw err;
   }
 
+  // Suspension or a new password ends this mailbox's sessions on every node at once.
+  const stopClosing = await closeSessionsOnAnnouncement(ctx, logger, (id) => servers.reduce((n, s) => n + s.endSessionsOf(id, 'Your access has ended (mailbox suspended or password changed)'), 0));
+
   return {
     name: 'imap',
     ports,
     async stop() {
+      await stopClosing();
       await Promise.allSettled(servers.map((s) => s.close()));
     },
   };

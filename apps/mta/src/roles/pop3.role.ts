@@ -7,6 +7,7 @@ import { createPop3Server, type Pop3Server } from '@dizi/pop3/server';
 import type { Pop3Settings } from '@dizi/pop3/settings';
 import { Pop3MailboxAuthenticator } from '../adapters/pop3-mailbox-authenticator';
 import { RedisMailboxLock } from '../adapters/pop3-redis-lock';
+import { closeSessionsOnAnnouncement } from '../adapters/session-ends';
 import type { MtaContext } from '../context';
 import type { RunningRole } from './role';
 
@@ -72,11 +73,14 @@ export async function startPop3Role(ctx: MtaContext, options: Pop3RoleOptions = 
     await Promise.allSettled(servers.map((s) => s.close()));
     throw err;
   }
+  // Suspension or a new password ends this mailbox's sessions on every node at once.
+  const stopClosing = await closeSessionsOnAnnouncement(ctx, logger, (id) => servers.reduce((n, s) => n + s.endSessionsOf(id), 0));
   return {
     name: 'pop3',
     ports,
     // Open sessions end without UPDATE: nothing they marked is deleted, and their locks are released.
     stop: async () => {
+      await stopClosing();
       await Promise.allSettled(servers.map((s) => s.close()));
     },
   };

@@ -12,6 +12,7 @@ import { MailQueues } from '@dizi/delivery/queue/mail-queues';
 import { DaemonContentScanner } from '@dizi/filters/daemon-content-scanner';
 import { createInboundServer, InboundServer } from '@dizi/smtp/inbound/inbound-server';
 import type { ListenerKind } from '@dizi/smtp/inbound/session';
+import { closeSessionsOnAnnouncement } from '../adapters/session-ends';
 import type { MtaContext } from '../context';
 import type { RunningRole } from './role';
 
@@ -94,10 +95,14 @@ export async function startSmtpRole(ctx: MtaContext, options: SmtpRoleOptions = 
     throw err;
   }
 
+  // Suspension or a new password ends this mailbox's sessions on every node at once.
+  const stopClosing = await closeSessionsOnAnnouncement(ctx, logger, (id) => servers.reduce((n, s) => n + s.endSessionsOf(id), 0));
+
   return {
     name: 'smtp',
     ports,
     async stop() {
+      await stopClosing();
       await Promise.allSettled(servers.map((s) => s.close()));
       // After the listeners let their sessions finish; a message still in DATA past that is spooled without a summary.
       await spool.close();
