@@ -20,9 +20,9 @@ export const apiConfigSchema = z.object({
   REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(300).default(30 * 86_400),
   /** OIDC issuer (Keycloak realm URL) whose bearer tokens are accepted; unset disables OIDC sign-in. */
   OIDC_ISSUER: z.string().url().optional(),
-  /** Expected `aud` of OIDC tokens; unset skips the audience check. */
+  /** Expected `aud` of OIDC tokens; unset: OIDC_CLIENT_ID (the audience is always checked). */
   OIDC_AUDIENCE: z.string().optional(),
-  /** Keycloak client whose `resource_access.<client>.roles` are read besides `realm_access.roles`. */
+  /** Our Keycloak client: tokens must be issued to it (`azp`), and only its `resource_access.<client>.roles` (dizi-*) count. */
   OIDC_CLIENT_ID: z.string().default('dizi'),
   /** Claim that carries the tenant id for tenant admins signing in through OIDC. */
   OIDC_TENANT_CLAIM: z.string().default('dizi_tenant'),
