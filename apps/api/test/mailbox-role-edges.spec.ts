@@ -101,4 +101,32 @@ describe("a domain admin against a tenant admin's mailbox", () => {
     const full = await api.request('GET', '/api/domains/edges.test/mailboxes/export', { token: await api.login(address('boss'), TEST_PASSWORD) });
     expect(String(full.body).split('\n').find((l) => l.startsWith(address('boss')))).toContain('$argon2id$');
   });
+
+  it('neutralises spreadsheet formulas in exported cells, and imports them back unchanged', async () => {
+    const boss = await api.login(address('boss'), TEST_PASSWORD);
+    const names = ['=HYPERLINK("http://evil.test","x")', '+1+1', '-2+3', '@SUM(A1)'];
+    for (const [i, displayName] of names.entries()) {
+      expect((await api.request('POST', '/api/mailboxes', { token: boss, body: { address: address(`f${i}`), displayName, password: 'Formula-pass-1' } })).status).toBe(201);
+    }
+    const plus = await api.request('POST', '/api/mailboxes', { token: boss, body: { address: '-dash@edges.test', password: 'Formula-pass-1' } });
+    expect(plus.status).toBe(201);
+    const csv = String((await api.request('GET', '/api/domains/edges.test/mailboxes/export', { token: boss })).body);
+    const cells = csv.split('\n').flatMap((l) => l.split(',')).map((c) => c.replace(/^"|"$/g, ''));
+    expect(cells.filter((c) => /^[=+\-@]/.test(c))).toEqual([]);
+    expect(csv).toContain("'-dash@edges.test");
+    expect(csv).toContain("'+1+1");
+    // The same file imported into another domain keeps the names and addresses as they were.
+    expect((await api.request('POST', '/api/domains', { token: boss, body: { name: 'edges2.test' } })).status).toBe(201);
+    const moved = await api.request('POST', '/api/domains/edges2.test/mailboxes/import?rehome=true', { token: boss, raw: { contentType: 'text/csv', data: csv } });
+    expect(moved.status).toBe(202);
+    for (let i = 0; i < 100; i++) {
+      if ((await api.request('GET', `/api/imports/${moved.body.jobId}`, { token: boss })).body.status !== 'running') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const rows: { address: string; display_name: string }[] = await api.db.dataSource.query(
+      `SELECT address, display_name FROM mailbox WHERE address LIKE '%@edges2.test' ORDER BY address`,
+    );
+    expect(rows.map((r) => r.display_name).filter((n) => names.includes(n)).sort()).toEqual([...names].sort());
+    expect(rows.map((r) => r.address)).toContain('-dash@edges2.test');
+  });
 });

@@ -7,7 +7,7 @@ import { canManageMailbox, type Actor } from '@dizi/domain/policy';
 import type { MailboxRole } from '@dizi/domain/roles';
 import { AuditService } from '../audit/audit.service';
 import { PolicyService } from '../auth/policy.service';
-import { CSV_HEADER } from './mailbox-csv';
+import { CSV_HEADER, neutraliseCell } from './mailbox-csv';
 
 const PAGE = 1000;
 
@@ -62,7 +62,7 @@ export class MailboxExportService {
       );
       for (const r of page) {
         const manageable = canManageMailbox(actor, { tenantId: r.tenant_id, domainId: r.domain_id, mailboxId: r.id, role: r.role }, false);
-        yield [r.address, r.display_name, r.quota_bytes, manageable ? r.password_hash : ''];
+        yield [neutraliseCell(r.address), neutraliseCell(r.display_name), r.quota_bytes, manageable ? r.password_hash : ''];
       }
       if (page.length < PAGE) return;
       after = page[page.length - 1].local_part;
