@@ -254,3 +254,25 @@ describe('failed sign-in throttling', () => {
     expect(t.mailboxes).toHaveLength(5);
   });
 });
+
+describe('sign-in from one address shared by many people (NAT, webmail front end)', () => {
+  let api: TestApi;
+
+  beforeAll(async () => {
+    // The production defaults: no LOGIN_MAX_FAILURES_* here.
+    api = await startTestApi();
+    await seedTenant(api.db.dataSource, 'Office Mail', ['office.test'], Array.from({ length: 21 }, (_, i) => ({ local: `staff${i}` })), TEST_PASSWORD);
+  });
+  afterAll(() => api?.close());
+
+  it('lets the others sign in after 60 mistyped passwords from the same address', async () => {
+    const ip = '127.0.0.4';
+    for (let i = 0; i < 20; i++) {
+      for (let n = 0; n < 3; n++) expect((await requestFrom(ip, api.url, 'POST', '/api/auth/login', { username: `staff${i}@office.test`, password: `typo-${n}` })).status).toBe(401);
+    }
+    expect((await requestFrom(ip, api.url, 'POST', '/api/auth/login', { username: 'staff20@office.test', password: TEST_PASSWORD })).status).toBe(200);
+    // The pair that guessed is still slowed: five wrong guesses for one account from the address pause it.
+    for (let n = 3; n < 5; n++) await requestFrom(ip, api.url, 'POST', '/api/auth/login', { username: 'staff0@office.test', password: `typo-${n}` });
+    expect((await requestFrom(ip, api.url, 'POST', '/api/auth/login', { username: 'staff0@office.test', password: TEST_PASSWORD })).status).toBe(429);
+  });
+});

@@ -32,8 +32,12 @@ export const apiConfigSchema = z.object({
   DIZI_DEMO_PASSWORD: z.string().min(8).optional(),
   /** Failed sign-ins per account+IP before sign-in from that pair is blocked for a while. */
   LOGIN_MAX_FAILURES_PER_ACCOUNT_IP: z.coerce.number().int().min(1).default(5),
-  /** Failed sign-ins per IP (any account) per hour before the IP is blocked for an hour. */
-  LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(50),
+  /**
+   * Failed sign-ins per IP (any account) per hour before the IP is blocked for an hour. High: a whole
+   * office behind one NAT, or a webmail front end, signs in from one address; guessing is slowed per
+   * account+IP (above) and per account (libs/auth login-throttle) instead.
+   */
+  LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(1000),
   /** Every failed sign-in answers only after this pause (slows guessing; Dovecot's auth_failure_delay). */
   LOGIN_FAILURE_DELAY_MS: z.coerce.number().int().min(0).max(10_000).default(1000),
   /** Requests per IP per minute on the whole API. */

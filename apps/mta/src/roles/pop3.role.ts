@@ -1,5 +1,5 @@
 /** The pop3 role: the plain listener (STLS, no credentials before it) and the implicit-TLS one, wired to PostgreSQL and Redis. */
-import { LoginThrottle } from '@dizi/auth/login-throttle';
+import { DEFAULT_LOGIN_THROTTLE, LoginThrottle } from '@dizi/auth/login-throttle';
 import { RedisConnectionLimiter } from '@dizi/delivery/inbound/redis-connection-limiter';
 import { MailboxLogin } from '@dizi/auth/mailbox-login';
 import type { AdmitConnection } from '@dizi/pop3/connection-admission';
@@ -27,13 +27,11 @@ export interface Pop3RunningRole extends RunningRole {
   ports: { pop3: number; pop3s: number };
 }
 
-// Failed logins per account+IP / per IP before the shared throttle pauses them (same defaults as the API and SMTP).
-const THROTTLE = { maxFailuresPerAccountIp: 5, maxFailuresPerIp: 50 };
 
 export async function startPop3Role(ctx: MtaContext, options: Pop3RoleOptions = {}): Promise<Pop3RunningRole> {
   const logger = ctx.logger.child({ role: 'pop3' });
   const rows = { query: async (sql: string, params?: unknown[]) => (await ctx.pool.query(sql, params)).rows };
-  const login = new MailboxLogin(rows, new LoginThrottle(ctx.redis, THROTTLE), {
+  const login = new MailboxLogin(rows, new LoginThrottle(ctx.redis, DEFAULT_LOGIN_THROTTLE), {
     failureDelayMs: 1000,
     onUnreadableHash: (reason) => logger.warn({ reason }, 'stored password hash cannot be read'),
   });

@@ -1,5 +1,5 @@
 /** The smtp role: inbound MX, submission (STARTTLS) and implicit-TLS submission listeners, wired to PostgreSQL, Redis and the spool. */
-import { LoginThrottle } from '@dizi/auth/login-throttle';
+import { DEFAULT_LOGIN_THROTTLE, LoginThrottle } from '@dizi/auth/login-throttle';
 import { MailboxLogin } from '@dizi/auth/mailbox-login';
 import { DnsDomainResolver } from '@dizi/delivery/inbound/dns-domain-resolver';
 import { MailboxAuthenticator } from '@dizi/delivery/inbound/mailbox-authenticator';
@@ -30,13 +30,11 @@ export interface SmtpRunningRole extends RunningRole {
   ports: { smtp: number; submission: number; submissions: number };
 }
 
-// Failed logins per account+IP / per IP before the shared throttle pauses them (same defaults as the API).
-const THROTTLE = { maxFailuresPerAccountIp: 5, maxFailuresPerIp: 50 };
 
 export async function startSmtpRole(ctx: MtaContext, options: SmtpRoleOptions = {}): Promise<SmtpRunningRole> {
   const logger = ctx.logger.child({ role: 'smtp' });
   const rows = { query: async (sql: string, params?: unknown[]) => (await ctx.pool.query(sql, params)).rows };
-  const login = new MailboxLogin(rows, new LoginThrottle(ctx.redis, THROTTLE), {
+  const login = new MailboxLogin(rows, new LoginThrottle(ctx.redis, DEFAULT_LOGIN_THROTTLE), {
     // The SMTP session adds its own growing pause per failure (settings.maxAuthFailures).
     failureDelayMs: 0,
     onUnreadableHash: (reason) => logger.warn({ reason }, 'stored password hash cannot be read'),
