@@ -88,8 +88,14 @@ export class AuthService {
     });
   }
 
-  logout(refreshToken: string): Promise<void> {
-    return this.tokens.revokeRefresh(refreshToken);
+  /** Revokes the refresh token and the access token issued with it, and the bearer token sent along if any. */
+  async logout(refreshToken: string, authorization?: string): Promise<void> {
+    await this.tokens.revokeRefresh(refreshToken);
+    const bearer = /^Bearer (.+)$/i.exec(authorization ?? '')?.[1]?.trim();
+    if (bearer && this.tokens.isOwnToken(bearer)) {
+      const claims = await this.tokens.verifyAccess(bearer);
+      if (claims?.sid) await this.tokens.revokeSessions([claims.sid]);
+    }
   }
 
   /** Own password change: every existing token of the account stops working. */
