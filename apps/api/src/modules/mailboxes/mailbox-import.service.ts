@@ -299,7 +299,8 @@ export class MailboxImportService implements OnApplicationBootstrap, BeforeAppli
         );
         const chunk = Math.min(batchSize, staged - from);
         if (inserted.length === chunk) continue;
-        const lost: { line: number; quota_bytes: string }[] = await m.query(
+        // TypeORM answers UPDATE ... RETURNING with [rows, count].
+        const [lost]: [{ line: number; quota_bytes: string }[], number] = await m.query(
           `UPDATE import_job_row r SET outcome = 'skipped', reason = $5
              FROM pg_temp.mailbox_import_staging s
             WHERE r.job_id = $1 AND r.line = s.line AND s.n > $2 AND s.n <= $3 AND s.address <> ALL($4::text[])
