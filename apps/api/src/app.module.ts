@@ -1,10 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { ZodSerializerInterceptor, ZodValidationPipe } from 'nestjs-zod';
 import { DataSource } from 'typeorm';
 import type { ApiConfig } from '@dizi/config/api.config';
 import { CoreModule } from './common/core.module';
 import { HttpErrorFilter } from './common/http-error.filter';
+import { StoredTextPipe } from './common/stored-text.pipe';
+import { BodyMediaTypeGuard } from './common/request-body';
 import { AuthModule } from './modules/auth/auth.module';
 import { HealthModule } from './modules/health/health.module';
 import { DomainsModule } from './modules/domains/domains.module';
@@ -34,9 +36,12 @@ export class AppModule {
       module: AppModule,
       imports: [CoreModule.forRoot(config, dataSource), ...FEATURES],
       providers: [
+        // Before validation: a NUL is refused as such, whatever else is wrong with the value.
+        { provide: APP_PIPE, useClass: StoredTextPipe },
         { provide: APP_PIPE, useClass: ZodValidationPipe },
         { provide: APP_INTERCEPTOR, useClass: ZodSerializerInterceptor },
         { provide: APP_FILTER, useClass: HttpErrorFilter },
+        { provide: APP_GUARD, useClass: BodyMediaTypeGuard },
       ],
     };
   }

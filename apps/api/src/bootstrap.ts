@@ -9,10 +9,14 @@ import pinoHttp from 'pino-http';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import Redis from 'ioredis';
+import { z } from 'zod';
+import { errorBody } from '@dizi/contracts/common.contract';
 import type { ApiConfig } from '@dizi/config/api.config';
 import { AppModule } from './app.module';
+import { documentNullablesAsOpenApi30 } from './common/openapi-nullable';
 import { PinoNestLogger } from './common/pino-logger';
 import { rateLimitMiddleware } from './common/rate-limit.middleware';
+import { securityHeaders } from './common/security-headers.middleware';
 import { REDIS } from './common/tokens';
 
 export interface ApiApp {
@@ -23,16 +27,18 @@ export interface ApiApp {
 export async function createApiApp(config: ApiConfig, dataSource: DataSource, logger: Logger): Promise<ApiApp> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, dataSource), {
     logger: new PinoNestLogger(logger),
-    bodyParser: true,
+    // Parsers are installed below, after the rate limiter; text bodies only on their routes (request-body.ts).
+    bodyParser: false,
   });
-  app.useBodyParser('json', { limit: '2mb' });
-  app.useBodyParser('text', { type: ['text/csv', 'text/plain'], limit: '200mb' });
   app.disable('x-powered-by');
   app.use(pinoHttp({ logger, autoLogging: { ignore: (req) => req.url === '/api/health' }, quietReqLogger: true }));
+  app.use(securityHeaders('/api/docs'));
   app.use(rateLimitMiddleware(app.get<Redis>(REDIS), config.API_RATE_LIMIT_PER_MINUTE));
+  app.useBodyParser('json', { limit: config.API_JSON_BODY_MAX_BYTES });
   app.setGlobalPrefix('api');
   app.enableShutdownHooks();
 
+  documentNullablesAsOpenApi30(app);
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
@@ -43,7 +49,24 @@ export async function createApiApp(config: ApiConfig, dataSource: DataSource, lo
       .addApiKey({ type: 'apiKey', name: 'X-API-Key', in: 'header' }, 'api-key')
       .build(),
   );
-  const openApi = cleanupOpenApiDoc(document);
+  const openApi = withErrorResponses(cleanupOpenApiDoc(document));
   SwaggerModule.setup('api/docs', app, openApi, { jsonDocumentUrl: 'api/docs-json' });
   return { app, openApi };
+}
+
+/**
+ * Every operation can answer an error (400 naming the field, 401, 403, 404, 409, 413, 415, 429):
+ * all in one shape, documented once as each operation's `default` response.
+ */
+function withErrorResponses(doc: OpenAPIObject): OpenAPIObject {
+  const schemas = (doc.components ??= {}).schemas ??= {};
+  schemas.ErrorBody = z.toJSONSchema(errorBody, { target: 'openapi-3.0' }) as (typeof schemas)[string];
+  for (const item of Object.values(doc.paths)) {
+    for (const method of ['get', 'put', 'post', 'delete', 'patch'] as const) {
+      const op = item[method];
+      if (!op) continue;
+      op.responses.default ??= { description: 'an error: statusCode, error code, message, and the field at fault when there is one', content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorBody' } } } };
+    }
+  }
+  return doc;
 }

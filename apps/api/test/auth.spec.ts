@@ -98,6 +98,8 @@ describe('mailbox sign-in', () => {
     expect(replay.status).toBe(401);
     // The thief and the owner cannot tell which of them holds the live token, so both lose it.
     expect((await refresh(second.body.refreshToken)).status).toBe(401);
+    // ...and the access tokens already handed out end now, not at their expiry.
+    expect((await me(second.body.accessToken)).status).toBe(401);
     const [{ live }] = await api.db.dataSource.query(
       `SELECT count(*)::int AS live FROM refresh_token WHERE subject_id = $1 AND revoked_at IS NULL`,
       [t.mailboxes[1].id],
@@ -106,11 +108,21 @@ describe('mailbox sign-in', () => {
     expect((await refresh('dzr_this-token-was-never-issued')).status).toBe(401);
   });
 
-  it('logs out: the refresh token stops working', async () => {
+  it('logs out: the refresh token and the access token issued with it stop working, other sessions do not', async () => {
     const s = (await login('dave@harbour.test')).body;
+    const elsewhere = (await login('dave@harbour.test')).body;
+    expect((await me(s.accessToken)).status).toBe(200);
     const out = await api.request('POST', '/api/auth/logout', { body: { refreshToken: s.refreshToken } });
     expect(out.status).toBe(204);
     expect((await refresh(s.refreshToken)).status).toBe(401);
+    expect((await me(s.accessToken)).status).toBe(401);
+    expect((await me(elsewhere.accessToken)).status).toBe(200);
+    // Signing out with the bearer token of a refreshed session ends that access token too.
+    const renewed = (await refresh(elsewhere.refreshToken)).body;
+    const bye = await api.request('POST', '/api/auth/logout', { token: elsewhere.accessToken, body: { refreshToken: renewed.refreshToken } });
+    expect(bye.status).toBe(204);
+    expect((await me(renewed.accessToken)).status).toBe(401);
+    expect((await me(elsewhere.accessToken)).status).toBe(401);
   });
 
   it('changes the password and ends every existing session', async () => {
@@ -252,5 +264,27 @@ describe('failed sign-in throttling', () => {
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(10 * 60 * 1000);
     expect(t.mailboxes).toHaveLength(5);
+  });
+});
+
+describe('sign-in from one address shared by many people (NAT, webmail front end)', () => {
+  let api: TestApi;
+
+  beforeAll(async () => {
+    // The production defaults: no LOGIN_MAX_FAILURES_* here.
+    api = await startTestApi();
+    await seedTenant(api.db.dataSource, 'Office Mail', ['office.test'], Array.from({ length: 21 }, (_, i) => ({ local: `staff${i}` })), TEST_PASSWORD);
+  });
+  afterAll(() => api?.close());
+
+  it('lets the others sign in after 60 mistyped passwords from the same address', async () => {
+    const ip = '127.0.0.4';
+    for (let i = 0; i < 20; i++) {
+      for (let n = 0; n < 3; n++) expect((await requestFrom(ip, api.url, 'POST', '/api/auth/login', { username: `staff${i}@office.test`, password: `typo-${n}` })).status).toBe(401);
+    }
+    expect((await requestFrom(ip, api.url, 'POST', '/api/auth/login', { username: 'staff20@office.test', password: TEST_PASSWORD })).status).toBe(200);
+    // The pair that guessed is still slowed: five wrong guesses for one account from the address pause it.
+    for (let n = 3; n < 5; n++) await requestFrom(ip, api.url, 'POST', '/api/auth/login', { username: 'staff0@office.test', password: `typo-${n}` });
+    expect((await requestFrom(ip, api.url, 'POST', '/api/auth/login', { username: 'staff0@office.test', password: TEST_PASSWORD })).status).toBe(429);
   });
 });

@@ -122,6 +122,21 @@ describe('mail log', () => {
     expect((await list(op, `?tenantId=${beacon.id}`)).body.items.map((i: any) => i.result)).toEqual(['deferred']);
   });
 
+  it("shows tenant admins their deliveries, bounces and outbound attempts, written without a tenant", async () => {
+    const at = new Date(now - 5 * 60_000);
+    await writeMailLog(pool, [
+      { level: 'info', kind: 'delivery', node: 'mx1', messageId, mailFrom: 'pat@partner.test', recipients: ['boss@acme.test'], result: 'delivered', reason: 'INBOX', at },
+      { level: 'warn', kind: 'bounce', node: 'mx1', messageId, mailFrom: 'pat@partner.test', recipients: ['gone@acme.test'], result: 'bounced 5.1.1', reason: 'no such user', at },
+      { level: 'warn', kind: 'outbound', node: 'mx2', messageId, mailFrom: 'boss@acme.test', recipients: ['far@remote.test'], result: 'deferred', reason: '451 later', at },
+    ]);
+    const acmeRows = (await list(acmeAdmin)).body.items.filter((i: any) => i.at === at.toISOString());
+    expect(acmeRows.map((i: any) => i.kind).sort()).toEqual(['bounce', 'delivery', 'outbound']);
+    expect(acmeRows.every((i: any) => i.tenantId === acme.id)).toBe(true);
+    // Not Beacon's.
+    expect((await list(beaconAdmin, '?q=far@remote.test')).body.items).toEqual([]);
+    await pool.query(`DELETE FROM mail_log WHERE at = $1`, [at]);
+  });
+
   it('refuses domain admins and users', async () => {
     const r = await list(acmeDomainAdmin);
     expect(r.status).toBe(403);

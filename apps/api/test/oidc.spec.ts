@@ -41,7 +41,7 @@ async function startIssuer(): Promise<Issuer> {
     response_types: [],
   });
   const provider = new Provider(url, {
-    clients: ['operator', 'tenant-admin', 'tenant-admin-c', 'client-role', 'no-tenant', 'domain-admin', 'foreign-domain', 'other-audience', 'no-role'].map(client),
+    clients: ['operator', 'tenant-admin', 'tenant-admin-c', 'client-role', 'no-tenant', 'domain-admin', 'foreign-domain', 'other-audience', 'no-role', 'realm-role', 'plain-role-name', 'other-client'].map(client),
     jwks: { keys: [jwk] },
     features: {
       devInteractions: { enabled: false },
@@ -90,16 +90,24 @@ describe('OIDC bearer tokens', () => {
     a = await seedTenant(api.db.dataSource, 'Anchor Mail', ['anchor.test'], [{ local: 'amy' }], TEST_PASSWORD);
     b = await seedTenant(api.db.dataSource, 'Beacon Mail', ['beacon.test'], [{ local: 'ben' }], TEST_PASSWORD);
     c = await seedTenant(api.db.dataSource, 'Cove Mail', ['cove.test'], [], TEST_PASSWORD);
+    // Keycloak issues a user's token to the client they signed in through (azp) and puts that
+    // client's roles under resource_access.<client>; every legitimate token here is Dizi's client's.
+    const dizi = (roles: string[], extra: Record<string, unknown> = {}) => ({ azp: 'dizi', resource_access: { dizi: { roles } }, ...extra });
     Object.assign(clientClaims, {
-      operator: { realm_access: { roles: ['offline_access', 'dizi-operator'] }, preferred_username: 'olga' },
-      'tenant-admin': { realm_access: { roles: ['dizi-tenant-admin'] }, dizi_tenant: a.id, preferred_username: 'tina' },
-      'tenant-admin-c': { realm_access: { roles: ['dizi-tenant-admin'] }, dizi_tenant: c.id },
-      'client-role': { resource_access: { dizi: { roles: ['dizi-tenant-admin'] }, other: { roles: ['dizi-operator'] } }, dizi_tenant: a.id },
-      'no-tenant': { realm_access: { roles: ['dizi-tenant-admin'] } },
-      'domain-admin': { realm_access: { roles: ['dizi-domain-admin'] }, dizi_tenant: a.id, dizi_domain: a.domains[0].id },
-      'foreign-domain': { realm_access: { roles: ['dizi-domain-admin'] }, dizi_tenant: a.id, dizi_domain: b.domains[0].id },
-      'other-audience': { realm_access: { roles: ['dizi-operator'] } },
-      'no-role': { realm_access: { roles: ['offline_access'] } },
+      operator: dizi(['offline_access', 'dizi-operator'], { preferred_username: 'olga' }),
+      'tenant-admin': dizi(['dizi-tenant-admin'], { dizi_tenant: a.id, preferred_username: 'tina' }),
+      'tenant-admin-c': dizi(['dizi-tenant-admin'], { dizi_tenant: c.id }),
+      'client-role': { azp: 'dizi', resource_access: { dizi: { roles: ['dizi-tenant-admin'] }, other: { roles: ['dizi-operator'] } }, dizi_tenant: a.id },
+      'no-tenant': dizi(['dizi-tenant-admin']),
+      'domain-admin': dizi(['dizi-domain-admin'], { dizi_tenant: a.id, dizi_domain: a.domains[0].id }),
+      'foreign-domain': dizi(['dizi-domain-admin'], { dizi_tenant: a.id, dizi_domain: b.domains[0].id }),
+      'other-audience': dizi(['dizi-operator']),
+      'no-role': dizi(['offline_access']),
+      // Realm-wide roles, even named like ours, belong to the whole realm, not to Dizi.
+      'realm-role': { azp: 'dizi', realm_access: { roles: ['dizi-operator', 'operator'] } },
+      'plain-role-name': dizi(['operator', 'tenant_admin'], { dizi_tenant: a.id }),
+      // Issued to another client of the realm that happens to list our audience.
+      'other-client': { azp: 'webshop', resource_access: { dizi: { roles: ['dizi-operator'] } } },
     });
   });
   afterAll(async () => {
@@ -153,6 +161,37 @@ describe('OIDC bearer tokens', () => {
     expect((await get('/api/auth/me', await issue(issuer, 'no-role'))).status).toBe(401);
   });
 
+  it('reads only our client\'s dizi-* roles: not realm roles, not bare role names', async () => {
+    expect((await get('/api/auth/me', await issue(issuer, 'realm-role'))).status).toBe(401);
+    expect((await get('/api/auth/me', await issue(issuer, 'plain-role-name'))).status).toBe(401);
+  });
+
+  it('refuses a token issued to another client (azp), even for our audience', async () => {
+    const token = await issue(issuer, 'other-client');
+    expect(JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString())).toMatchObject({ aud: AUDIENCE, azp: 'webshop' });
+    expect((await get('/api/auth/me', token)).status).toBe(401);
+  });
+
+  it('checks the audience even when OIDC_AUDIENCE is unset (then it must be the client id)', async () => {
+    const second = await startTestApi({ OIDC_ISSUER: issuer.url });
+    try {
+      const now = Math.floor(Date.now() / 1000) + 60;
+      const forAudience = (aud: string) =>
+        new SignJWT({ azp: 'dizi', resource_access: { dizi: { roles: ['dizi-operator'] } } })
+          .setProtectedHeader({ alg: 'RS256', kid: issuer.kid, typ: 'at+jwt' })
+          .setIssuer(issuer.url)
+          .setAudience(aud)
+          .setSubject('olga')
+          .setIssuedAt(now - 300)
+          .setExpirationTime(now)
+          .sign(issuer.privateKey);
+      expect((await second.request('GET', '/api/auth/me', { token: await forAudience('some-other-api') })).status).toBe(401);
+      expect((await second.request('GET', '/api/auth/me', { token: await forAudience('dizi') })).status).toBe(200);
+    } finally {
+      await second.close();
+    }
+  });
+
   it('refuses a token for another audience', async () => {
     const token = await issue(issuer, 'other-audience');
     expect(JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).aud).toBe('some-other-api');
@@ -161,7 +200,7 @@ describe('OIDC bearer tokens', () => {
 
   // The issuer will not mint expired or foreign tokens, so these are signed here with jose.
   const mint = (key: PrivateKey, kid: string, iss: string, expiresAt: number) =>
-    new SignJWT({ realm_access: { roles: ['dizi-operator'] } })
+    new SignJWT({ azp: 'dizi', resource_access: { dizi: { roles: ['dizi-operator'] } } })
       .setProtectedHeader({ alg: 'RS256', kid, typ: 'at+jwt' })
       .setIssuer(iss)
       .setAudience(AUDIENCE)

@@ -54,6 +54,9 @@ describe('settings API', () => {
       body: { maxRecipients: 64, senderBlockList: ['  @SPAM.test '], relay: { mode: 'on_failure', host: 'relay.example.test', username: 'dizi', password: RELAY_SECRET } },
     });
     expect(r.status, JSON.stringify(r.body)).toBe(200);
+    // The time of this change, as GET reads it afterwards (it was null in the PATCH answer).
+    expect(r.body.updatedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect((await api.request('GET', '/api/settings/smtp', { token: op })).body.updatedAt).toBe(r.body.updatedAt);
     expect(r.body.values.maxRecipients).toBe(64);
     expect(r.body.defaults.maxRecipients).toBe(16);
     expect(r.body.values.senderBlockList).toEqual(['@spam.test']);
@@ -280,6 +283,8 @@ describe('settings API', () => {
       body.quotaWarning['zh-CN'].body = '{{displayName}}：邮箱已用 {{usedPercent}}%（{{used}} / {{quota}}）。';
       const r = await api.request('PUT', '/api/settings/templates', { token: op, body });
       expect(r.status, JSON.stringify(r.body)).toBe(200);
+      expect(r.body.updatedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+      expect((await api.request('GET', '/api/settings/templates', { token: op })).body.updatedAt).toBe(r.body.updatedAt);
       expect(r.body.values).toEqual(body);
       expect(r.body.defaults).toEqual(DEFAULT_MAIL_TEMPLATES);
       expect(await stored('templates')).toEqual(body);

@@ -15,6 +15,9 @@ const ACCOUNT_WINDOW_S = 10 * 60;
 /** An address the account signed in from recently stays usable while the account is paused. */
 const KNOWN_ADDRESS_S = 30 * 86_400;
 
+/** The defaults every protocol starts from (the API reads its own from LOGIN_MAX_FAILURES_*). */
+export const DEFAULT_LOGIN_THROTTLE: LoginThrottleLimits = { maxFailuresPerAccountIp: 5, maxFailuresPerIp: 1000 };
+
 export interface LoginThrottleLimits {
   /** Failed sign-ins per account+IP before that pair pauses. */
   maxFailuresPerAccountIp: number;

@@ -87,6 +87,23 @@ const SHA_CRYPT_MIN_ROUNDS = 1000;
 const SHA_CRYPT_MAX_ROUNDS = 999_999_999;
 /** Highest SHA-crypt cost accepted from an import (passlib's default is 656,000). */
 const IMPORT_MAX_SHA_CRYPT_ROUNDS = 1_000_000;
+/**
+ * The most a stored hash may cost to verify. A sign-in attempt by anyone, over any protocol, pays
+ * it: a planted bcrypt cost 31 or argon2id m=4 GiB would be hours of CPU or gigabytes per guess.
+ * Imports refuse hashes above them (with the row's reason), and verification refuses them too, so a
+ * row written before these limits cannot stall a node either.
+ */
+export const HASH_COST_LIMITS = {
+  /** bcryptjs runs in JavaScript: cost 12 is ~0.3 s here, each step doubles it. */
+  bcryptMaxCost: 12,
+  /** argon2id memory in KiB (64 MiB; our own hashes use 19 MiB). */
+  argon2MaxMemoryKiB: 65_536,
+  argon2MaxPasses: 8,
+  argon2MaxLanes: 8,
+  /** memory × passes: 64 MiB over 4 passes, or 19 MiB over 13. */
+  argon2MaxWorkKiB: 262_144,
+  shaCryptMaxRounds: IMPORT_MAX_SHA_CRYPT_ROUNDS,
+} as const;
 const SHA_CRYPT_MAX_SALT = 16;
 const MD5_CRYPT_MAX_SALT = 8;
 
@@ -116,6 +133,7 @@ export async function hashPassword(password: string): Promise<string> {
  */
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const parsed = parseHash(stored);
+  assertAffordable(parsed);
   const secret = Buffer.from(password, 'utf8');
   switch (parsed.scheme) {
     case 'ARGON2ID':
@@ -173,12 +191,42 @@ export function normaliseImportedHash(hash: string): string {
         `${parsed.scheme} rounds=${parsed.rounds} is outside ${SHA_CRYPT_MIN_ROUNDS}..${SHA_CRYPT_MAX_ROUNDS}`,
       );
     }
-    // Verifying runs on the event loop (~3.6 µs a round): refuse costs that would stall a node at sign-in.
-    if (parsed.rounds > IMPORT_MAX_SHA_CRYPT_ROUNDS) {
-      throw new UnsupportedHashError(`${parsed.scheme} rounds=${parsed.rounds} is above the import limit of ${IMPORT_MAX_SHA_CRYPT_ROUNDS}`);
-    }
   }
+  assertAffordable(parsed);
   return `{${parsed.scheme}}${parsed.body}`;
+}
+
+/** Throws UnsupportedHashError when verifying this hash would cost more than HASH_COST_LIMITS allow. */
+function assertAffordable(parsed: ParsedHash): void {
+  const L = HASH_COST_LIMITS;
+  switch (parsed.scheme) {
+    case 'SHA512-CRYPT':
+    case 'SHA256-CRYPT':
+      // Verifying runs on the event loop (~3.6 µs a round): refuse costs that would stall a node at sign-in.
+      if ((parsed.rounds ?? SHA_CRYPT_DEFAULT_ROUNDS) > L.shaCryptMaxRounds) {
+        throw new UnsupportedHashError(`${parsed.scheme} rounds=${parsed.rounds} is above the import limit of ${L.shaCryptMaxRounds}`);
+      }
+      return;
+    case 'BLF-CRYPT': {
+      const cost = Number(parsed.body.slice(4, 6));
+      if (cost > L.bcryptMaxCost) throw new UnsupportedHashError(`BLF-CRYPT cost ${cost} is above the import limit of ${L.bcryptMaxCost}`);
+      return;
+    }
+    case 'ARGON2ID': {
+      const o = argon2Options(parsed.body);
+      if (o.memoryCost > L.argon2MaxMemoryKiB) {
+        throw new UnsupportedHashError(`ARGON2ID m=${o.memoryCost} KiB is above the import limit of ${L.argon2MaxMemoryKiB} KiB`);
+      }
+      if (o.timeCost > L.argon2MaxPasses) throw new UnsupportedHashError(`ARGON2ID t=${o.timeCost} is above the import limit of ${L.argon2MaxPasses}`);
+      if (o.parallelism > L.argon2MaxLanes) throw new UnsupportedHashError(`ARGON2ID p=${o.parallelism} is above the import limit of ${L.argon2MaxLanes}`);
+      if (o.memoryCost * o.timeCost > L.argon2MaxWorkKiB) {
+        throw new UnsupportedHashError(`ARGON2ID m×t=${o.memoryCost * o.timeCost} is above the import limit of ${L.argon2MaxWorkKiB}`);
+      }
+      return;
+    }
+    default:
+      return;
+  }
 }
 
 /** The scheme of a stored (or bare imported) hash, read from its prefix; normaliseImportedHash checks the rest. */

@@ -20,9 +20,9 @@ export const apiConfigSchema = z.object({
   REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(300).default(30 * 86_400),
   /** OIDC issuer (Keycloak realm URL) whose bearer tokens are accepted; unset disables OIDC sign-in. */
   OIDC_ISSUER: z.string().url().optional(),
-  /** Expected `aud` of OIDC tokens; unset skips the audience check. */
+  /** Expected `aud` of OIDC tokens; unset: OIDC_CLIENT_ID (the audience is always checked). */
   OIDC_AUDIENCE: z.string().optional(),
-  /** Keycloak client whose `resource_access.<client>.roles` are read besides `realm_access.roles`. */
+  /** Our Keycloak client: tokens must be issued to it (`azp`), and only its `resource_access.<client>.roles` (dizi-*) count. */
   OIDC_CLIENT_ID: z.string().default('dizi'),
   /** Claim that carries the tenant id for tenant admins signing in through OIDC. */
   OIDC_TENANT_CLAIM: z.string().default('dizi_tenant'),
@@ -32,8 +32,12 @@ export const apiConfigSchema = z.object({
   DIZI_DEMO_PASSWORD: z.string().min(8).optional(),
   /** Failed sign-ins per account+IP before sign-in from that pair is blocked for a while. */
   LOGIN_MAX_FAILURES_PER_ACCOUNT_IP: z.coerce.number().int().min(1).default(5),
-  /** Failed sign-ins per IP (any account) per hour before the IP is blocked for an hour. */
-  LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(50),
+  /**
+   * Failed sign-ins per IP (any account) per hour before the IP is blocked for an hour. High: a whole
+   * office behind one NAT, or a webmail front end, signs in from one address; guessing is slowed per
+   * account+IP (above) and per account (libs/auth login-throttle) instead.
+   */
+  LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(1000),
   /** Every failed sign-in answers only after this pause (slows guessing; Dovecot's auth_failure_delay). */
   LOGIN_FAILURE_DELAY_MS: z.coerce.number().int().min(0).max(10_000).default(1000),
   /** Requests per IP per minute on the whole API. */
@@ -42,6 +46,10 @@ export const apiConfigSchema = z.object({
   SETTINGS_ENCRYPTION_KEY: z.string().optional(),
   /** Mailboxes held in the API's in-memory search indexes, all domains together (about 300 bytes each); larger domains are searched in SQL. */
   API_MAILBOX_INDEX_MAX_ENTRIES: z.coerce.number().int().min(0).default(1_000_000),
+  /** Largest JSON request body, after gzip/deflate/br is undone; larger answers 413. */
+  API_JSON_BODY_MAX_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 * 1024),
+  /** Largest CSV import body, after gzip/deflate/br is undone; read only after sign-in, only on the import route. */
+  API_IMPORT_BODY_MAX_BYTES: z.coerce.number().int().min(1024).default(64 * 1024 * 1024),
 });
 
 export type ApiConfig = z.infer<typeof apiConfigSchema>;

@@ -60,3 +60,14 @@ export function canSee(actor: Actor, scope: Scope): boolean {
 export function canGrantRole(actor: Actor, role: Role): boolean {
   return roleAtLeast(actor.role, role);
 }
+
+/**
+ * May the actor manage this mailbox: change it, end its sessions, or read what only its owner and
+ * admins may (forwarding, auto-reply, password hash)? Its owner may, for what owners may do
+ * (`ownerMay`); anyone else needs to administer its domain and hold at least the mailbox's own
+ * role, or a domain admin could forward a tenant admin's mail to themselves and read it.
+ */
+export function canManageMailbox(actor: Actor, mailbox: Scope & { role: Role }, ownerMay: boolean): boolean {
+  if (ownerMay && !!mailbox.mailboxId && actor.mailboxId === mailbox.mailboxId) return true;
+  return canAccess(actor, mailbox, 'domain_admin') && canGrantRole(actor, mailbox.role);
+}

@@ -42,6 +42,8 @@ export interface ImapServer {
   listen(port: number, host?: string): Promise<number>;
   close(): Promise<void>;
   sessions(): number;
+  /** Ends every session signed in as this mailbox (suspended, password reset): BYE, then close. Returns how many. */
+  endSessionsOf(mailboxId: string, reason: string): number;
 }
 
 export function createImapServer(options: ImapServerOptions): ImapServer {
@@ -50,6 +52,7 @@ export function createImapServer(options: ImapServerOptions): ImapServer {
   const secureContext = options.tls ? tls.createSecureContext(options.tls) : null;
   const recent = options.recent ?? new MemoryRecentTracker();
   const live = new Set<Socket>();
+  const open = new Set<Session>();
   const services: SessionServices = {
     store: options.store,
     notifier: options.notifier,
@@ -82,7 +85,7 @@ export function createImapServer(options: ImapServerOptions): ImapServer {
           live.delete(socket);
           return;
         }
-        runSession(socket, secure, services, registry).catch(onError).finally(() => {
+        runSession(socket, secure, services, registry, open).catch(onError).finally(() => {
           release();
           live.delete(socket);
           socket.destroy();
@@ -118,11 +121,26 @@ export function createImapServer(options: ImapServerOptions): ImapServer {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
     sessions: () => live.size,
+    endSessionsOf: (mailboxId, reason) => {
+      let ended = 0;
+      for (const session of open) {
+        if (session.mailboxId !== mailboxId) continue;
+        // RFC 9051 §7.1.5: BYE may come at any time; the reader's close fails any command or literal in flight.
+        session.write(`* BYE ${reason}\r\n`);
+        session.uncork();
+        session.socket.end();
+        session.reader.close();
+        ended++;
+      }
+      return ended;
+    },
   };
 }
 
-async function runSession(socket: Socket, secure: boolean, services: SessionServices, registry: CommandRegistry): Promise<void> {
+async function runSession(socket: Socket, secure: boolean, services: SessionServices, registry: CommandRegistry, open: Set<Session>): Promise<void> {
   const session = new Session(socket, services, secure);
+  open.add(session);
+  socket.once('close', () => open.delete(session));
   session.detachInput = feedReader(session, socket);
   const settings = services.settings;
   let timer: NodeJS.Timeout | null = null;

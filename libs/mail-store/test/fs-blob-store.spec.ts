@@ -414,3 +414,19 @@ describe('FsBlobStore reads in worker threads', () => {
     }
   });
 });
+
+describe('FsBlobStore file permissions', () => {
+  it('writes blobs readable by the service (and its group) only: files 0640, directories 0750', async () => {
+    const root = await freshRoot();
+    const store = new FsBlobStore(root);
+    try {
+      const { hash } = await store.put(Buffer.from('Subject: private\r\n\r\nnot for other users of the machine\r\n'));
+      const file = join(root, blobPath(hash));
+      expect((await stat(file)).mode & 0o777).toBe(0o640);
+      expect((await stat(join(root, hash.slice(0, 2)))).mode & 0o777).toBe(0o750);
+      expect((await stat(join(root, hash.slice(0, 2), hash.slice(2, 4)))).mode & 0o777).toBe(0o750);
+    } finally {
+      await store.close();
+    }
+  });
+});

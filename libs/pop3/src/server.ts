@@ -33,6 +33,8 @@ export interface Pop3Server {
   listen(port: number, host?: string): Promise<number>;
   close(): Promise<void>;
   sessions(): number;
+  /** Ends every session signed in as this mailbox (suspended, password reset), without the UPDATE state: nothing it marked is deleted. */
+  endSessionsOf(mailboxId: string): number;
 }
 
 export function createPop3Server(options: Pop3ServerOptions): Pop3Server {
@@ -40,6 +42,7 @@ export function createPop3Server(options: Pop3ServerOptions): Pop3Server {
   const registry = new CommandRegistry(ALL_COMMANDS);
   const secureContext = options.tls ? tls.createSecureContext(options.tls) : null;
   const live = new Set<Socket>();
+  const open = new Set<Session>();
   const running = new Set<Promise<void>>();
   const services: SessionServices = {
     store: options.store,
@@ -81,7 +84,9 @@ export function createPop3Server(options: Pop3ServerOptions): Pop3Server {
 
   const start = (socket: Socket, secure: boolean, release: () => void) => {
     const session = new Session(socket, services, secure);
+    open.add(session);
     const run = runSession(session, registry).catch(onError).finally(() => {
+      open.delete(session);
       release();
       running.delete(run);
       // end() lets the last answer (and TLS close_notify) go out; a peer that never reads is cut off shortly after.
@@ -118,6 +123,17 @@ export function createPop3Server(options: Pop3ServerOptions): Pop3Server {
       await Promise.allSettled([...running]);
     },
     sessions: () => live.size,
+    endSessionsOf: (mailboxId) => {
+      let ended = 0;
+      for (const session of open) {
+        if (session.mailboxId !== mailboxId) continue;
+        // POP3 has no unsolicited reply: the connection just closes, and RFC 1939 §6 keeps the maildrop as it was.
+        session.reader.close();
+        session.socket.destroy();
+        ended++;
+      }
+      return ended;
+    },
   };
 }
 

@@ -47,6 +47,12 @@ export class HttpErrorFilter implements ExceptionFilter {
       if (code === '23505') return { statusCode: 409, error: 'conflict', message: 'an object with this name or address already exists' };
       if (code === '22P02') return { statusCode: 400, error: 'bad_request', message: 'an id or value has the wrong format' };
       if (code === '23514') return { statusCode: 400, error: 'bad_request', message: 'a value is out of its allowed range' };
+      // The input reached a query it should not have: still the client's value, never a 500.
+      if (code === '22021' || code === '22P05') return { statusCode: 400, error: 'bad_request', message: 'a value holds a character that cannot be stored' };
+      if (code === '22001' || code === '22003' || code === '22008' || code === '22007') {
+        return { statusCode: 400, error: 'bad_request', message: 'a value is too long, too large or not a valid date' };
+      }
+      if (code === '54000') return { statusCode: 400, error: 'bad_request', message: 'a value is too large to index' };
     }
     if (e instanceof HttpException) {
       const status = e.getStatus();
@@ -55,6 +61,29 @@ export class HttpErrorFilter implements ExceptionFilter {
       return { statusCode: status, error: status === 404 ? 'not_found' : 'http_error', message: Array.isArray(message) ? message.join('; ') : String(message) };
     }
     if (e instanceof SyntaxError && 'body' in (e as object)) return { statusCode: 400, error: 'bad_request', message: 'the request body is not valid JSON' };
+    const bodyError = bodyParserError(e);
+    if (bodyError) return bodyError;
     return { statusCode: 500, error: 'internal', message: 'internal error' };
+  }
+}
+
+/**
+ * Errors of the body parsers (http-errors, most with a `type`): too large, an encoding or charset we do not
+ * read, a body that does not match its declared length. Their status is the client's fault by design.
+ */
+function bodyParserError(e: unknown): ErrorBody | null {
+  if (!e || typeof e !== 'object') return null;
+  // http-errors marks client errors `expose`; a zlib failure (broken gzip) arrives as one without a `type`.
+  const { type, status, expose } = e as { type?: unknown; status?: unknown; expose?: unknown };
+  if (typeof status !== 'number' || expose !== true || status < 400 || status >= 500) return null;
+  switch (type) {
+    case 'entity.too.large':
+      return { statusCode: 413, error: 'payload_too_large', message: 'the request body is larger than this route accepts' };
+    case 'encoding.unsupported':
+      return { statusCode: 415, error: 'unsupported_media_type', message: 'the request body has a Content-Encoding this API does not read (use gzip, deflate, br or none)' };
+    case 'charset.unsupported':
+      return { statusCode: 415, error: 'unsupported_media_type', message: 'the request body has a charset this API does not read (use utf-8)' };
+    default:
+      return { statusCode: status, error: 'bad_request', message: 'the request body could not be read (wrong length or encoding)' };
   }
 }

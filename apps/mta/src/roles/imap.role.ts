@@ -1,15 +1,14 @@
 /** The imap role: STARTTLS (LOGINDISABLED until TLS) and implicit-TLS listeners over the PostgreSQL store and Redis notifications. */
-import { LoginThrottle } from '@dizi/auth/login-throttle';
+import { DEFAULT_LOGIN_THROTTLE, LoginThrottle } from '@dizi/auth/login-throttle';
 import { MailboxLogin } from '@dizi/auth/mailbox-login';
 import { RedisConnectionLimiter } from '@dizi/delivery/inbound/redis-connection-limiter';
 import type { Authenticator, LoginRequest, LoginVerdict } from '@dizi/imap/authenticator';
 import { ChangeFeed } from '@dizi/imap/change-feed';
 import { createImapServer, type ImapServer } from '@dizi/imap/server';
+import { closeSessionsOnAnnouncement } from '../adapters/session-ends';
 import type { MtaContext } from '../context';
 import type { RunningRole } from './role';
 
-// Failed logins per account+IP / per IP before the shared throttle pauses them (same defaults as the API).
-const THROTTLE = { maxFailuresPerAccountIp: 5, maxFailuresPerIp: 50 };
 /** Connections one client address may hold open at once, across every node. */
 export const MAX_IMAP_CONNECTIONS_PER_IP = 50;
 /** Connections one client address may open per minute, across every node (a client opens a few per sync). */
@@ -45,7 +44,7 @@ export class MailboxImapAuthenticator implements Authenticator {
 export async function startImapRole(ctx: MtaContext, options: ImapRoleOptions = {}): Promise<ImapRunningRole> {
   const logger = ctx.logger.child({ role: 'imap' });
   const rows = { query: async (sql: string, params?: unknown[]) => (await ctx.pool.query(sql, params)).rows };
-  const login = new MailboxLogin(rows, new LoginThrottle(ctx.redis, THROTTLE), {
+  const login = new MailboxLogin(rows, new LoginThrottle(ctx.redis, DEFAULT_LOGIN_THROTTLE), {
     failureDelayMs: options.loginFailureDelayMs ?? 1000,
     onUnreadableHash: (reason) => logger.warn({ reason }, 'stored password hash cannot be read'),
   });
@@ -96,10 +95,14 @@ export async function startImapRole(ctx: MtaContext, options: ImapRoleOptions = 
     throw err;
   }
 
+  // Suspension or a new password ends this mailbox's sessions on every node at once.
+  const stopClosing = await closeSessionsOnAnnouncement(ctx, logger, (id) => servers.reduce((n, s) => n + s.endSessionsOf(id, 'Your access has ended (mailbox suspended or password changed)'), 0));
+
   return {
     name: 'imap',
     ports,
     async stop() {
+      await stopClosing();
       await Promise.allSettled(servers.map((s) => s.close()));
       await limiter.close();
     },

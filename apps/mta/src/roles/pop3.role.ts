@@ -1,5 +1,5 @@
 /** The pop3 role: the plain listener (STLS, no credentials before it) and the implicit-TLS one, wired to PostgreSQL and Redis. */
-import { LoginThrottle } from '@dizi/auth/login-throttle';
+import { DEFAULT_LOGIN_THROTTLE, LoginThrottle } from '@dizi/auth/login-throttle';
 import { RedisConnectionLimiter } from '@dizi/delivery/inbound/redis-connection-limiter';
 import { MailboxLogin } from '@dizi/auth/mailbox-login';
 import type { AdmitConnection } from '@dizi/pop3/connection-admission';
@@ -7,6 +7,7 @@ import { createPop3Server, type Pop3Server } from '@dizi/pop3/server';
 import type { Pop3Settings } from '@dizi/pop3/settings';
 import { Pop3MailboxAuthenticator } from '../adapters/pop3-mailbox-authenticator';
 import { RedisMailboxLock } from '../adapters/pop3-redis-lock';
+import { closeSessionsOnAnnouncement } from '../adapters/session-ends';
 import type { MtaContext } from '../context';
 import type { RunningRole } from './role';
 
@@ -26,13 +27,11 @@ export interface Pop3RunningRole extends RunningRole {
   ports: { pop3: number; pop3s: number };
 }
 
-// Failed logins per account+IP / per IP before the shared throttle pauses them (same defaults as the API and SMTP).
-const THROTTLE = { maxFailuresPerAccountIp: 5, maxFailuresPerIp: 50 };
 
 export async function startPop3Role(ctx: MtaContext, options: Pop3RoleOptions = {}): Promise<Pop3RunningRole> {
   const logger = ctx.logger.child({ role: 'pop3' });
   const rows = { query: async (sql: string, params?: unknown[]) => (await ctx.pool.query(sql, params)).rows };
-  const login = new MailboxLogin(rows, new LoginThrottle(ctx.redis, THROTTLE), {
+  const login = new MailboxLogin(rows, new LoginThrottle(ctx.redis, DEFAULT_LOGIN_THROTTLE), {
     failureDelayMs: 1000,
     onUnreadableHash: (reason) => logger.warn({ reason }, 'stored password hash cannot be read'),
   });
@@ -73,11 +72,14 @@ export async function startPop3Role(ctx: MtaContext, options: Pop3RoleOptions = 
     await limiter.close();
     throw err;
   }
+  // Suspension or a new password ends this mailbox's sessions on every node at once.
+  const stopClosing = await closeSessionsOnAnnouncement(ctx, logger, (id) => servers.reduce((n, s) => n + s.endSessionsOf(id), 0));
   return {
     name: 'pop3',
     ports,
     // Open sessions end without UPDATE: nothing they marked is deleted, and their locks are released.
     stop: async () => {
+      await stopClosing();
       await Promise.allSettled(servers.map((s) => s.close()));
       await limiter.close();
     },

@@ -1,5 +1,5 @@
 /** The smtp role: inbound MX, submission (STARTTLS) and implicit-TLS submission listeners, wired to PostgreSQL, Redis and the spool. */
-import { LoginThrottle } from '@dizi/auth/login-throttle';
+import { DEFAULT_LOGIN_THROTTLE, LoginThrottle } from '@dizi/auth/login-throttle';
 import { MailauthMessageAuthenticator } from '@dizi/delivery/auth-results/mailauth-authenticator';
 import { MailboxLogin } from '@dizi/auth/mailbox-login';
 import { DnsDomainResolver } from '@dizi/delivery/inbound/dns-domain-resolver';
@@ -14,6 +14,7 @@ import { MailQueues } from '@dizi/delivery/queue/mail-queues';
 import { DaemonContentScanner } from '@dizi/filters/daemon-content-scanner';
 import { createInboundServer, InboundServer } from '@dizi/smtp/inbound/inbound-server';
 import type { ListenerKind } from '@dizi/smtp/inbound/session';
+import { closeSessionsOnAnnouncement } from '../adapters/session-ends';
 import type { MtaContext } from '../context';
 import type { RunningRole } from './role';
 
@@ -31,13 +32,11 @@ export interface SmtpRunningRole extends RunningRole {
   ports: { smtp: number; submission: number; submissions: number };
 }
 
-// Failed logins per account+IP / per IP before the shared throttle pauses them (same defaults as the API).
-const THROTTLE = { maxFailuresPerAccountIp: 5, maxFailuresPerIp: 50 };
 
 export async function startSmtpRole(ctx: MtaContext, options: SmtpRoleOptions = {}): Promise<SmtpRunningRole> {
   const logger = ctx.logger.child({ role: 'smtp' });
   const rows = { query: async (sql: string, params?: unknown[]) => (await ctx.pool.query(sql, params)).rows };
-  const login = new MailboxLogin(rows, new LoginThrottle(ctx.redis, THROTTLE), {
+  const login = new MailboxLogin(rows, new LoginThrottle(ctx.redis, DEFAULT_LOGIN_THROTTLE), {
     // The SMTP session adds its own growing pause per failure (settings.maxAuthFailures).
     failureDelayMs: 0,
     onUnreadableHash: (reason) => logger.warn({ reason }, 'stored password hash cannot be read'),
@@ -110,10 +109,14 @@ export async function startSmtpRole(ctx: MtaContext, options: SmtpRoleOptions = 
     throw err;
   }
 
+  // Suspension or a new password ends this mailbox's sessions on every node at once.
+  const stopClosing = await closeSessionsOnAnnouncement(ctx, logger, (id) => servers.reduce((n, s) => n + s.endSessionsOf(id), 0));
+
   return {
     name: 'smtp',
     ports,
     async stop() {
+      await stopClosing();
       await Promise.allSettled(servers.map((s) => s.close()));
       // After the listeners let their sessions finish; a message still in DATA past that is spooled without a summary.
       await spool.close();

@@ -112,10 +112,13 @@ export class PgRecipientDirectory implements RecipientDirectory {
   private async lookUpSenders(asks: Array<{ address: string; domain: string; mailboxId: string | null }>): Promise<SenderRow[]> {
     const { rows } = await this.pool.query<SenderRow & { n: string }>(
       `SELECT q.n, EXISTS (SELECT 1 FROM domain WHERE name = q.domain) AS local,
-              (EXISTS (SELECT 1 FROM mailbox WHERE id = q.mailbox_id AND address = q.address)
+              -- A suspended mailbox owns nothing: a session it still holds (a node that missed the
+              -- session-end announcement) cannot send as it.
+              (EXISTS (SELECT 1 FROM mailbox WHERE id = q.mailbox_id AND address = q.address AND status = 'active')
                OR EXISTS (SELECT 1 FROM alias a JOIN mailbox m ON m.id = q.mailbox_id
-                           WHERE a.address = q.address AND a.enabled AND m.address = ANY (a.destinations))
-               OR EXISTS (SELECT 1 FROM mailbox_send_as WHERE mailbox_id = q.mailbox_id AND address = q.address)) AS owned
+                           WHERE a.address = q.address AND a.enabled AND m.status = 'active' AND m.address = ANY (a.destinations))
+               OR EXISTS (SELECT 1 FROM mailbox_send_as s JOIN mailbox m ON m.id = s.mailbox_id
+                           WHERE s.mailbox_id = q.mailbox_id AND s.address = q.address AND m.status = 'active')) AS owned
          FROM unnest($1::text[], $2::text[], $3::uuid[]) WITH ORDINALITY AS q(address, domain, mailbox_id, n)`,
       [asks.map((a) => a.address), asks.map((a) => a.domain), asks.map((a) => a.mailboxId)],
     );

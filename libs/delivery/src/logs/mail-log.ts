@@ -80,12 +80,24 @@ export async function writeMailLog(db: MailLogDb, entry: MailLogEntry | readonly
  */
 export function mailLogInsert(entries: readonly MailLogEntry[], after = 0): { text: string; params: unknown[] } {
   const params: unknown[] = [];
+  const at = COLUMNS.indexOf('at');
+  const tenant = COLUMNS.indexOf('tenant_id');
   const tuples = entries.map((e) => {
     const values = rowValues(e);
+    const base = after + params.length;
+    const ref = (column: (typeof COLUMNS)[number]) => `$${base + COLUMNS.indexOf(column) + 1}`;
     const placeholders = values.map((v, i) => {
       params.push(v);
       // `at` falls back to now() when the caller gave none.
-      return i === 0 ? `COALESCE($${after + params.length}::timestamptz, now())` : `$${after + params.length}`;
+      if (i === at) return `COALESCE($${after + params.length}::timestamptz, now())`;
+      // A delivery, bounce or outbound record without a tenant belongs to the tenant of its first
+      // recipient's domain, else of its sender's: that tenant's admins read it in /api/logs/mail.
+      // (An SMTP session names its tenant itself, or has none: a refused stranger's.)
+      if (i === tenant && e.kind !== 'session') {
+        const domainOf = (text: string) => `(SELECT d.tenant_id FROM domain d WHERE d.name = substring(${text} from '@([^@]*)$'))`;
+        return `COALESCE($${after + params.length}::uuid, ${domainOf(`(${ref('recipients')}::text[])[1]`)}, ${domainOf(`${ref('mail_from')}::text`)})`;
+      }
+      return `$${after + params.length}`;
     });
     return `(${placeholders.join(', ')})`;
   });

@@ -138,18 +138,22 @@ function fail(job, err) {
   reply({ id: job.id, error: [err && err.code, err && err.message ? err.message : String(err)] });
 }
 
+// Mail is private: the service's user (and its group, for backups) may read it, nobody else.
+const FILE_MODE = 0o640;
+const DIR_MODE = 0o750;
+
 function openTemp(path) {
   if (!tempDirMade) {
-    fs.mkdirSync(tempDir, { recursive: true });
+    fs.mkdirSync(tempDir, { recursive: true, mode: DIR_MODE });
     tempDirMade = true;
   }
   try {
-    return fs.openSync(path, 'wx');
+    return fs.openSync(path, 'wx', FILE_MODE);
   } catch (err) {
     // The temp directory was removed behind our back: make it again.
     if (err.code !== 'ENOENT') throw err;
-    fs.mkdirSync(tempDir, { recursive: true });
-    return fs.openSync(path, 'wx');
+    fs.mkdirSync(tempDir, { recursive: true, mode: DIR_MODE });
+    return fs.openSync(path, 'wx', FILE_MODE);
   }
 }
 
@@ -161,7 +165,7 @@ function ensureDir(hash) {
   if (known(leaf)) return;
   const top = 65536 + parseInt(hash.slice(0, 2), 16);
   const topDir = join(root, hash.slice(0, 2));
-  fs.mkdirSync(join(topDir, hash.slice(2, 4)), { recursive: true });
+  fs.mkdirSync(join(topDir, hash.slice(2, 4)), { recursive: true, mode: DIR_MODE });
   if (!known(top)) {
     syncDir(root);
     mark(top);

@@ -61,6 +61,8 @@ export interface InboundServer {
   listen(port: number, host: string): Promise<number>;
   /** Stops accepting, lets sessions finish (smtp-server's close timeout), then resolves. */
   close(): Promise<void>;
+  /** Ends every session signed in as this mailbox (suspended, password reset) with 421; a DATA in progress is dropped uncommitted. */
+  endSessionsOf(mailboxId: string): number;
 }
 
 /** smtp-server internals we adjust per connection; all of them are public in its type declarations. */
@@ -596,6 +598,15 @@ export function createInboundServer(o: InboundServerOptions): InboundServer {
     },
     close() {
       return new Promise((resolve) => server.close(() => resolve()));
+    },
+    endSessionsOf(mailboxId) {
+      let ended = 0;
+      for (const st of sessions.values()) {
+        if (st.user?.mailboxId !== mailboxId) continue;
+        endSession(st, defer(421, '4.7.0', 'Your access has ended (mailbox suspended or password changed); closing connection'));
+        ended++;
+      }
+      return ended;
     },
   };
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
 import type { Actor } from '@dizi/domain/policy';
@@ -38,8 +38,8 @@ export class AuthController {
   @Public()
   @Post('logout')
   @HttpCode(204)
-  async logout(@Body() body: RefreshDto): Promise<void> {
-    await this.auth.logout(body.refreshToken);
+  async logout(@Body() body: RefreshDto, @Headers('authorization') authorization?: string): Promise<void> {
+    await this.auth.logout(body.refreshToken, authorization);
   }
 
   @ApiBearerAuth()

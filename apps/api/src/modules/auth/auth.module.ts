@@ -9,6 +9,7 @@ import { AuthenticationService } from './authentication.service';
 import { LoginThrottleService } from './login-throttle.service';
 import { OidcService } from './oidc.service';
 import { PolicyService } from './policy.service';
+import { SessionEndsService } from './session-ends.service';
 import { SystemKeyService } from './system-key.service';
 import { TokenService } from './token.service';
 
@@ -18,9 +19,9 @@ import { TokenService } from './token.service';
   controllers: [AuthController],
   providers: [
     AuthService, AuthenticationService, TokenService, OidcService, ApiKeyService, LoginThrottleService,
-    PolicyService, SystemKeyService, AuditService,
+    PolicyService, SystemKeyService, AuditService, SessionEndsService,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
-  exports: [PolicyService, AuditService, TokenService, SystemKeyService, ApiKeyService, LoginThrottleService, AuthenticationService],
+  exports: [PolicyService, AuditService, TokenService, SystemKeyService, ApiKeyService, LoginThrottleService, AuthenticationService, SessionEndsService],
 })
 export class AuthModule {}

@@ -11,6 +11,7 @@ import { API_CONFIG } from '../../common/tokens';
 import { AuditService } from '../audit/audit.service';
 import { AuthenticationService } from './authentication.service';
 import { LoginThrottleService } from './login-throttle.service';
+import { SessionEndsService } from './session-ends.service';
 import { TokenPair, TokenService } from './token.service';
 
 const BAD_CREDENTIALS = 'wrong username or password, or the account is suspended';
@@ -31,6 +32,7 @@ export class AuthService {
     private readonly authentication: AuthenticationService,
     private readonly audit: AuditService,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
+    private readonly sessionEnds: SessionEndsService,
   ) {
     this.mailboxes = new MailboxLogin(dataSource, throttle, {
       failureDelayMs: config.LOGIN_FAILURE_DELAY_MS,
@@ -86,8 +88,14 @@ export class AuthService {
     });
   }
 
-  logout(refreshToken: string): Promise<void> {
-    return this.tokens.revokeRefresh(refreshToken);
+  /** Revokes the refresh token and the access token issued with it, and the bearer token sent along if any. */
+  async logout(refreshToken: string, authorization?: string): Promise<void> {
+    await this.tokens.revokeRefresh(refreshToken);
+    const bearer = /^Bearer (.+)$/i.exec(authorization ?? '')?.[1]?.trim();
+    if (bearer && this.tokens.isOwnToken(bearer)) {
+      const claims = await this.tokens.verifyAccess(bearer);
+      if (claims?.sid) await this.tokens.revokeSessions([claims.sid]);
+    }
   }
 
   /** Own password change: every existing token of the account stops working. */
@@ -104,6 +112,8 @@ export class AuthService {
       await this.tokens.revokeAll(actor.kind === 'mailbox' ? 'mailbox' : 'operator-account', actor.id, manager);
       await this.audit.record(manager, actor, ip, { action: 'password.change', objectType: table, objectId: actor.id, tenantId: actor.tenantId ?? null });
     });
+    // The mail protocols' sessions too: whoever knew the old password may be signed in with it.
+    if (actor.kind === 'mailbox') await this.sessionEnds.end([actor.id]);
   }
 
   private checkPassword(password: string, stored: string | undefined): Promise<boolean> {

@@ -8,11 +8,15 @@ import { Role } from '@dizi/domain/roles';
 import { API_CONFIG } from '../../common/tokens';
 import { isUuid } from './policy.service';
 
-/** Role names accepted in Keycloak's role claims, most powerful first. */
-const ROLE_NAMES: [Role, string[]][] = [
-  ['operator', ['dizi-operator', 'operator']],
-  ['tenant_admin', ['dizi-tenant-admin', 'tenant_admin', 'tenant-admin']],
-  ['domain_admin', ['dizi-domain-admin', 'domain_admin', 'domain-admin']],
+/**
+ * Role names read from our client's roles only (`resource_access.<OIDC_CLIENT_ID>.roles`), most
+ * powerful first. Realm-wide roles are not ours to read: a realm role named `operator` may mean
+ * anything to another application of the same realm.
+ */
+const ROLE_NAMES: [Role, string][] = [
+  ['operator', 'dizi-operator'],
+  ['tenant_admin', 'dizi-tenant-admin'],
+  ['domain_admin', 'dizi-domain-admin'],
 ];
 
 interface KeycloakClaims extends JWTPayload {
@@ -43,10 +47,12 @@ export class OidcService {
     if (!this.enabled) return null;
     try {
       const jwks = await this.keySet();
+      // The audience is always checked: without OIDC_AUDIENCE it is our client id, never "anyone".
       const { payload } = await jwtVerify<KeycloakClaims>(token, jwks, {
         issuer: this.issuer,
-        ...(this.config.OIDC_AUDIENCE ? { audience: this.config.OIDC_AUDIENCE } : {}),
+        audience: this.config.OIDC_AUDIENCE ?? this.config.OIDC_CLIENT_ID,
       });
+      if (!this.issuedToUs(payload)) return null;
       const actor = this.toActor(payload);
       return actor && (await this.scopeIsLive(actor)) ? actor : null;
     } catch (e) {
@@ -55,9 +61,20 @@ export class OidcService {
     }
   }
 
+  /**
+   * The party the token was issued to (OIDC Core §2 `azp`, RFC 9068 `client_id`) must be our client:
+   * a token another client of the issuer obtained for its own use is not a sign-in to Dizi, even
+   * when it lists us among its audiences. Without either claim, a single audience must be ours.
+   */
+  private issuedToUs(claims: KeycloakClaims): boolean {
+    const party = typeof claims.azp === 'string' ? claims.azp : typeof claims.client_id === 'string' ? claims.client_id : undefined;
+    if (party !== undefined) return party === this.config.OIDC_CLIENT_ID;
+    return !Array.isArray(claims.aud) || claims.aud.length === 1;
+  }
+
   private toActor(claims: KeycloakClaims): Actor | null {
-    const roles = new Set([...(claims.realm_access?.roles ?? []), ...(claims.resource_access?.[this.config.OIDC_CLIENT_ID]?.roles ?? [])]);
-    const role = ROLE_NAMES.find(([, names]) => names.some((n) => roles.has(n)))?.[0];
+    const roles = new Set(claims.resource_access?.[this.config.OIDC_CLIENT_ID]?.roles ?? []);
+    const role = ROLE_NAMES.find(([, name]) => roles.has(name))?.[0];
     if (!role || !claims.sub) return null;
     const tenantId = typeof claims[this.config.OIDC_TENANT_CLAIM] === 'string' ? (claims[this.config.OIDC_TENANT_CLAIM] as string) : undefined;
     const domainId = typeof claims.dizi_domain === 'string' ? claims.dizi_domain : undefined;

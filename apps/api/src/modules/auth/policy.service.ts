@@ -8,7 +8,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { DomainEntity } from '@dizi/db/entities/domain.entity';
 import { MailboxEntity } from '@dizi/db/entities/mailbox.entity';
 import { TenantEntity } from '@dizi/db/entities/tenant.entity';
-import { Actor, canAccess, canSee, Scope } from '@dizi/domain/policy';
+import { Actor, canAccess, canManageMailbox, canSee, Scope } from '@dizi/domain/policy';
 import { Role } from '@dizi/domain/roles';
 import { addressKey, domainKey } from '@dizi/domain/lookup-key';
 import { forbidden, notFound } from '../../common/api-error';
@@ -79,6 +79,26 @@ export class PolicyService {
     if (!mailbox) throw notFound('mailbox');
     this.check(actor, { tenantId: mailbox.tenantId, domainId: mailbox.domainId, mailboxId: mailbox.id }, minimum, 'mailbox');
     return mailbox;
+  }
+
+  /**
+   * A mailbox the actor may manage (libs/domain policy `canManageMailbox`): every route that changes a
+   * mailbox, or reads what only its owner and admins may, loads it through here. `ownerMay`: its
+   * owner may do this too (delivery settings), not only its admins (suspend, reset).
+   */
+  async manageableMailbox(actor: Actor, idOrAddress: string, ownerMay: boolean, manager: EntityManager = this.dataSource.manager): Promise<MailboxEntity> {
+    const mailbox = await this.mailbox(actor, idOrAddress, 'user', manager);
+    this.assertMayManageMailbox(actor, mailbox, ownerMay);
+    return mailbox;
+  }
+
+  /** The same rule for a mailbox already loaded (bulk operations). */
+  assertMayManageMailbox(actor: Actor, mailbox: MailboxEntity, ownerMay: boolean): void {
+    const scope = { tenantId: mailbox.tenantId, domainId: mailbox.domainId, mailboxId: mailbox.id, role: mailbox.role };
+    if (!canSee(actor, scope)) throw notFound('mailbox');
+    if (canManageMailbox(actor, scope, ownerMay)) return;
+    if (!canAccess(actor, scope, 'domain_admin')) throw forbidden(`your role (${actor.role}) cannot do this; it needs domain_admin`);
+    throw forbidden(`your role (${actor.role}) cannot manage a ${mailbox.role} mailbox`);
   }
 
   /**

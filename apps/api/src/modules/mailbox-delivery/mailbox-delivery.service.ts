@@ -38,13 +38,14 @@ export class MailboxDeliveryService {
   ) {}
 
   async get(actor: Actor, ref: string) {
-    const mailbox = await this.policy.mailbox(actor, ref, 'user');
+    const mailbox = await this.policy.manageableMailbox(actor, ref, true);
     return view(mailbox, await this.row(this.dataSource.manager, mailbox.id));
   }
 
   async put(actor: Actor, ip: string, ref: string, body: MailboxDeliverySettingsDto) {
     return this.dataSource.transaction(async (m) => {
-      const mailbox = await this.policy.mailbox(actor, ref, 'user', m);
+      // Its owner, or an admin who may manage its role: forwarding is a way to read someone's mail.
+      const mailbox = await this.policy.manageableMailbox(actor, ref, true, m);
       const forwardTo = await this.forwardTargets(m, mailbox, body.forwardTo);
       if (!forwardTo.length && !body.keepCopy) {
         throw badRequest('keepCopy: without forwarding addresses the mailbox must keep its mail; add a forwarding address or set keepCopy to true', 'keepCopy');

@@ -40,9 +40,20 @@ export type ParsedRow =
   | { ok: true; address: string; localPart: string; displayName: string; quotaBytes: number; hash?: string; password?: string }
   | { ok: false; address: string; reason: string };
 
+/**
+ * CSV (formula) injection: a spreadsheet runs a cell starting with = + - @ (or a tab or CR) as a
+ * formula. The export prefixes such a cell with ', which spreadsheets show as text, and the import
+ * takes that ' off again, so an exported file still imports as it was.
+ */
+const FORMULA_START = /^[=+\-@\t\r]/;
+export const neutraliseCell = (value: string): string => (FORMULA_START.test(value) ? `'${value}` : value);
+const restoreCell = (value: string): string => (value.startsWith("'") && FORMULA_START.test(value.slice(1)) ? value.slice(1) : value);
+
 /** One CSV record checked against the target domain; the password is not hashed yet (that is the slow part). */
 export function parseRow(record: string[], target: ImportTarget): ParsedRow {
-  const [rawAddress = '', rawName = '', rawQuota = '', secret = ''] = record;
+  const [quotedAddress = '', quotedName = '', rawQuota = '', secret = ''] = record;
+  const rawAddress = restoreCell(quotedAddress);
+  const rawName = restoreCell(quotedName);
   const given = rawAddress.trim();
   if (record.length > 4) return { ok: false, address: given, reason: `the line has ${record.length} columns; expected 4: address, display name, quota, password` };
   let localPart: string;

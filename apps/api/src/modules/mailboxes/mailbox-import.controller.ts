@@ -1,8 +1,12 @@
 /** Batch import and export of a domain's mailboxes as CSV, and the import jobs they start. */
-import { Body, Controller, Get, Param, Post, Query, StreamableFile } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Post, Query, Req, Res, StreamableFile } from '@nestjs/common';
+import type { Request, Response } from 'express';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
 import type { Actor } from '@dizi/domain/policy';
+import type { ApiConfig } from '@dizi/config/api.config';
+import { readTextBody, TextBody } from '../../common/request-body';
+import { API_CONFIG } from '../../common/tokens';
 import { ClientIp, CurrentActor } from '../auth/actor.decorator';
 import { ImportAcceptedDto, ImportJobDto, ImportRowPageDto, ImportRowsQueryDto, MailboxImportQueryDto } from './dto';
 import { MailboxExportService } from './mailbox-export.service';
@@ -18,14 +22,25 @@ export class MailboxImportController {
   constructor(
     private readonly imports: MailboxImportService,
     private readonly exports: MailboxExportService,
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
   ) {}
 
   /** Starts a background import; follow it at GET /api/imports/{jobId}. Nothing is saved unless the whole file goes through. */
   @Post('domains/:domain/mailboxes/import')
+  @TextBody()
   @ApiConsumes('text/csv')
   @ApiBody({ description: CSV_FORMAT, schema: { type: 'string', example: 'address,display name,quota,password\nalice@example.com,Alice,1G,correct-horse-battery\n' } })
   @ZodResponse({ status: 202, type: ImportAcceptedDto, description: 'the import job started' })
-  import(@CurrentActor() actor: Actor, @ClientIp() ip: string, @Param('domain') domain: string, @Query() query: MailboxImportQueryDto, @Body() body: unknown) {
+  async import(
+    @CurrentActor() actor: Actor,
+    @ClientIp() ip: string,
+    @Param('domain') domain: string,
+    @Query() query: MailboxImportQueryDto,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    // Read here, after sign-in: the body is the one large thing an API request can carry.
+    const body = await readTextBody(req, res, this.config.API_IMPORT_BODY_MAX_BYTES);
     return this.imports.startFromRequest(actor, ip, domain, body, query.rehome);
   }
 

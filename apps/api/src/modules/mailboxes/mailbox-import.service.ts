@@ -218,10 +218,6 @@ export class MailboxImportService implements OnApplicationBootstrap, BeforeAppli
     const flush = async (batch: Pending[]) => {
       if (!batch.length) return;
       const candidates = batch.filter((p): p is Candidate => 'row' in p);
-      await mapLimit(candidates, HASH_CONCURRENCY, async (c) => {
-        if (signal.aborted) throw new ImportAborted();
-        c.hash = c.row.hash ?? (await hashPassword(c.row.password!));
-      });
       const addresses = candidates.map((c) => c.row.address);
       const takenRows: { address: string; kind: string }[] = addresses.length
         ? await m.query(
@@ -234,6 +230,23 @@ export class MailboxImportService implements OnApplicationBootstrap, BeforeAppli
       const taken = new Map(takenRows.map((r) => [r.address, r.kind]));
       const fresh = candidates.filter((c) => !taken.has(c.row.address));
       if (fresh.length) {
+        // Hashing is the expensive part (argon2id, ~25 ms a row): an import that cannot fit the tenant's
+        // or domain's limits fails here, before spending it. In a short transaction of its own, so the
+        // tenant lock is not held for the whole import; the final check below still decides.
+        const quota = fresh.reduce((sum, c) => sum + c.row.quotaBytes, 0);
+        try {
+          await this.dataSource.transaction((lm) =>
+            this.limits.assertCanAddMailboxes(lm, domain.tenantId, domain.id, { count: counts.created + fresh.length, quotaBytes: counts.quotaBytes + quota }),
+          );
+        } catch (e) {
+          if (!(e instanceof ApiError)) throw e;
+          const count = counts.created + fresh.length;
+          throw new ApiError(409, 'limit_reached', `the import's ${count} new mailboxes (${counts.quotaBytes + quota} bytes of quota) do not fit: ${e.message}; nothing was created`);
+        }
+        await mapLimit(fresh, HASH_CONCURRENCY, async (c) => {
+          if (signal.aborted) throw new ImportAborted();
+          c.hash = c.row.hash ?? (await hashPassword(c.row.password!));
+        });
         await m.query(
           `INSERT INTO pg_temp.mailbox_import_staging (n, line, local_part, address, display_name, password_hash, quota_bytes)
            SELECT * FROM unnest($1::int[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])`,
@@ -286,7 +299,8 @@ export class MailboxImportService implements OnApplicationBootstrap, BeforeAppli
         );
         const chunk = Math.min(batchSize, staged - from);
         if (inserted.length === chunk) continue;
-        const lost: { line: number; quota_bytes: string }[] = await m.query(
+        // TypeORM answers UPDATE ... RETURNING with [rows, count].
+        const [lost]: [{ line: number; quota_bytes: string }[], number] = await m.query(
           `UPDATE import_job_row r SET outcome = 'skipped', reason = $5
              FROM pg_temp.mailbox_import_staging s
             WHERE r.job_id = $1 AND r.line = s.line AND s.n > $2 AND s.n <= $3 AND s.address <> ALL($4::text[])

@@ -10,6 +10,7 @@ import type { MailboxRole } from '@dizi/domain/roles';
 import { badRequest, conflict, forbidden, notFound } from '../../common/api-error';
 import { AuditService } from '../audit/audit.service';
 import { addressKey, isUuid, PolicyService } from '../auth/policy.service';
+import { SessionEndsService } from '../auth/session-ends.service';
 import { LimitsService } from '../tenants/limits.service';
 import { escapeLike } from '../tenants/tenants.service';
 import { BulkDeleteMailboxesDto, CreateMailboxDto, MailboxListQueryDto, UpdateMailboxDto } from './dto';
@@ -42,6 +43,7 @@ export class MailboxesService {
     private readonly audit: AuditService,
     private readonly limits: LimitsService,
     private readonly directory: MailboxDirectoryCache,
+    private readonly sessionEnds: SessionEndsService,
   ) {}
 
   async list(actor: Actor, query: MailboxListQueryDto) {
@@ -179,7 +181,8 @@ export class MailboxesService {
   }
 
   async update(actor: Actor, ip: string, key: string, body: UpdateMailboxDto) {
-    return this.dataSource.transaction(async (m) => {
+    let roleChanged: string | null = null;
+    const updated = await this.dataSource.transaction(async (m) => {
       const mailbox = await this.loadManaged(actor, key, m);
       const before = { ...mailbox };
       const domain = await m.getRepository(DomainEntity).findOneByOrFail({ id: mailbox.domainId });
@@ -197,11 +200,16 @@ export class MailboxesService {
       if (body.dailySendLimit !== undefined) patch.dailySendLimit = body.dailySendLimit;
       if (Object.keys(patch).length) await m.getRepository(MailboxEntity).update(mailbox.id, patch);
       // A new role must not ride on tokens issued for the old one.
-      if (patch.role && patch.role !== before.role) await endSessions(m, mailbox.id);
+      if (patch.role && patch.role !== before.role) {
+        await endSessions(m, mailbox.id);
+        roleChanged = mailbox.id;
+      }
       const after = await m.getRepository(MailboxEntity).findOneByOrFail({ id: mailbox.id });
       await this.audit.record(m, actor, ip, { action: 'mailbox.update', objectType: 'mailbox', objectId: mailbox.id, tenantId: mailbox.tenantId, before, after });
       return view(after);
     });
+    if (roleChanged) await this.sessionEnds.end([roleChanged]);
+    return updated;
   }
 
   async remove(actor: Actor, ip: string, key: string): Promise<void> {
@@ -212,7 +220,7 @@ export class MailboxesService {
   async removeMany(actor: Actor, ip: string, body: BulkDeleteMailboxesDto) {
     const ids = [...new Set(body.ids ?? [])];
     const addresses = [...new Set((body.addresses ?? []).map(addressKey))];
-    return this.dataSource.transaction(async (m) => {
+    const result = await this.dataSource.transaction(async (m) => {
       const rows = await m
         .getRepository(MailboxEntity)
         .createQueryBuilder('m')
@@ -237,10 +245,12 @@ export class MailboxesService {
       }
       return { deleted: deleted.length, ids: deleted };
     });
+    await this.sessionEnds.end(result.ids);
+    return result;
   }
 
   async setStatus(actor: Actor, ip: string, key: string, status: 'active' | 'suspended') {
-    return this.dataSource.transaction(async (m) => {
+    const result = await this.dataSource.transaction(async (m) => {
       const mailbox = await this.loadManaged(actor, key, m);
       if (status === 'suspended' && actor.mailboxId === mailbox.id) throw badRequest('you cannot suspend your own mailbox', 'mailbox');
       const before = { ...mailbox };
@@ -252,6 +262,9 @@ export class MailboxesService {
       });
       return view(after);
     });
+    // After the commit: a node that closes a session must find the mailbox suspended when the client reconnects.
+    if (status === 'suspended') await this.sessionEnds.end([result.id]);
+    return result;
   }
 
   /** Sets the given password, or a generated one (returned once); every session of the mailbox ends. */
@@ -259,28 +272,27 @@ export class MailboxesService {
     await this.loadManaged(actor, key, this.dataSource.manager);
     const next = password ?? generatePassword();
     const hash = await hashPassword(next);
-    await this.dataSource.transaction(async (m) => {
+    const id = await this.dataSource.transaction(async (m) => {
       const mailbox = await this.loadManaged(actor, key, m);
       await m.query(`UPDATE mailbox SET password_hash = $2 WHERE id = $1`, [mailbox.id, hash]);
       await endSessions(m, mailbox.id);
       await this.audit.record(m, actor, ip, {
         action: password === undefined ? 'mailbox.password.reset' : 'mailbox.password.set', objectType: 'mailbox', objectId: mailbox.id, tenantId: mailbox.tenantId,
       });
+      return mailbox.id;
     });
+    await this.sessionEnds.end([id]);
     return { password: next };
   }
 
   /** A mailbox the actor administers: domain admin or above over it, and at least the mailbox's own role. */
   private async loadManaged(actor: Actor, key: string, m: EntityManager): Promise<MailboxEntity> {
-    const mailbox = await this.policy.mailbox(actor, key, 'domain_admin', m);
-    this.assertManage(actor, mailbox);
-    return mailbox;
+    // Otherwise a domain admin could reset a tenant admin's password and sign in as them.
+    return this.policy.manageableMailbox(actor, key, false, m);
   }
 
   private assertManage(actor: Actor, mailbox: MailboxEntity): void {
-    this.policy.check(actor, { tenantId: mailbox.tenantId, domainId: mailbox.domainId, mailboxId: mailbox.id }, 'domain_admin', 'mailbox');
-    // Otherwise a domain admin could reset a tenant admin's password and sign in as them.
-    if (!canGrantRole(actor, mailbox.role)) throw forbidden(`your role (${actor.role}) cannot manage a ${mailbox.role} mailbox`);
+    this.policy.assertMayManageMailbox(actor, mailbox, false);
   }
 }
 

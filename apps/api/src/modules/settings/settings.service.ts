@@ -89,7 +89,8 @@ export class SettingsService implements OnModuleInit {
       if (after.relay && typeof newPassword === 'string' && newPassword !== '') {
         after.relay.password = this.secretBox.seal(newPassword, RELAY_PASSWORD_FIELD);
       }
-      const [saved] = await m.query(
+      // TypeORM answers UPDATE ... RETURNING with [rows, count]: the row is the first of the rows.
+      const [[saved]]: [{ updatedAt: Date }[], number] = await m.query(
         `UPDATE system_setting SET value = $1::jsonb, updated_at = now() WHERE key = 'smtp' RETURNING updated_at AS "updatedAt"`,
         [JSON.stringify(after)],
       );
@@ -112,7 +113,8 @@ export class SettingsService implements OnModuleInit {
     operatorsOnly(actor);
     const view = await this.dataSource.transaction(async (m) => {
       const row = await this.lock(m, 'templates');
-      const [saved] = await m.query(
+      // TypeORM answers UPDATE ... RETURNING with [rows, count]: the row is the first of the rows.
+      const [[saved]]: [{ updatedAt: Date }[], number] = await m.query(
         `UPDATE system_setting SET value = $1::jsonb, updated_at = now() WHERE key = 'templates' RETURNING updated_at AS "updatedAt"`,
         [JSON.stringify(body)],
       );

@@ -4,6 +4,7 @@ import { TenantEntity, TenantStatus } from '@dizi/db/entities/tenant.entity';
 import type { Actor } from '@dizi/domain/policy';
 import { badRequest, conflict, forbidden } from '../../common/api-error';
 import { AuditService } from '../audit/audit.service';
+import { SessionEndsService } from '../auth/session-ends.service';
 import { PolicyService } from '../auth/policy.service';
 import { CreateTenantDto, TenantListQueryDto, UpdateTenantDto } from './dto';
 
@@ -19,6 +20,7 @@ export class TenantsService {
     private readonly dataSource: DataSource,
     private readonly policy: PolicyService,
     private readonly audit: AuditService,
+    private readonly sessionEnds: SessionEndsService,
   ) {}
 
   async list(actor: Actor, query: TenantListQueryDto) {
@@ -81,7 +83,7 @@ export class TenantsService {
 
   /** Suspending a tenant stops every sign-in of its mailboxes and ends their sessions. */
   async setStatus(actor: Actor, ip: string, id: string, status: TenantStatus) {
-    return this.dataSource.transaction(async (m) => {
+    const result = await this.dataSource.transaction(async (m) => {
       const tenant = await this.policy.tenant(actor, id, 'operator', m);
       const before = { ...tenant };
       tenant.status = status;
@@ -97,6 +99,11 @@ export class TenantsService {
       await this.audit.record(m, actor, ip, { action: status === 'suspended' ? 'tenant.suspend' : 'tenant.resume', objectType: 'tenant', objectId: id, tenantId: id, before, after: tenant });
       return view(tenant, (await this.usage([id], m)).get(id));
     });
+    if (status === 'suspended') {
+      const rows: { id: string }[] = await this.dataSource.query(`SELECT id FROM mailbox WHERE tenant_id = $1`, [id]);
+      await this.sessionEnds.end(rows.map((r) => r.id));
+    }
+    return result;
   }
 
   /** Deletes the tenant with all its domains and mailboxes; the request must repeat the name. */
