@@ -15,6 +15,7 @@ const BODIES: Record<string, (target: string, self: string) => unknown> = {
   'PATCH /api/mailboxes/{mailbox}': () => ({ displayName: 'Renamed' }),
   'PUT /api/mailboxes/{mailbox}/password': () => ({ password: 'Taken-over-123' }),
   'PUT /api/mailboxes/{mailbox}/delivery': (_t, self) => ({ forwardTo: [self], keepCopy: true, autoReply: { enabled: false } }),
+  'POST /api/mailboxes/{mailbox}/send-as': (_t, self) => ({ address: self }),
 };
 
 /**

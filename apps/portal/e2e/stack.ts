@@ -18,10 +18,16 @@ const API_AUDIENCE = 'dizi-api';
 const API_RESOURCE = 'https://api.dizi.test';
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** Claims the issuer puts into each account's access token, as Keycloak would (realm roles, tenant). */
+/** The client users sign in through: the API accepts tokens issued to it (OIDC_CLIENT_ID) and reads its roles. */
+const OIDC_CLIENT = 'dizi';
+
+/**
+ * Claims the issuer puts into each account's access token, as Keycloak does: Dizi's roles are client roles of
+ * Dizi's client; a realm role named like ours (nobody's) must not count.
+ */
 export const oidcAccounts: Record<string, Record<string, unknown>> = {
-  olga: { realm_access: { roles: ['offline_access', 'dizi-operator'] }, preferred_username: 'olga' },
-  nobody: { realm_access: { roles: ['offline_access'] }, preferred_username: 'nobody' },
+  olga: { realm_access: { roles: ['offline_access'] }, resource_access: { [OIDC_CLIENT]: { roles: ['dizi-operator'] } }, preferred_username: 'olga' },
+  nobody: { realm_access: { roles: ['offline_access', 'dizi-operator'] }, preferred_username: 'nobody' },
 };
 
 export interface Stack {
@@ -49,7 +55,7 @@ async function startIssuer(port: number, portalUrl: string): Promise<Server> {
   const { default: Provider } = await import('oidc-provider');
   const url = `http://127.0.0.1:${port}`;
   const provider = new Provider(url, {
-    clients: [{ client_id: 'dizi-portal', token_endpoint_auth_method: 'none', redirect_uris: [`${portalUrl}/auth/oidc/callback`], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'] }],
+    clients: [{ client_id: OIDC_CLIENT, token_endpoint_auth_method: 'none', redirect_uris: [`${portalUrl}/auth/oidc/callback`], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'] }],
     findAccount: (_ctx: unknown, sub: string) => ({ accountId: sub, claims: () => ({ sub, preferred_username: sub }) }),
     claims: { openid: ['sub'], profile: ['preferred_username'] },
     features: {
@@ -145,6 +151,7 @@ export async function startStack(portalEnv: Record<string, string> = {}): Promis
         API_RATE_LIMIT_PER_MINUTE: '1000000',
         OIDC_ISSUER: issuerUrl,
         OIDC_AUDIENCE: API_AUDIENCE,
+        OIDC_CLIENT_ID: OIDC_CLIENT,
       },
     });
     children.push(api);

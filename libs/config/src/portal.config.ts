@@ -18,7 +18,7 @@ export const portalConfigSchema = z.object({
   /** OpenID Connect issuer (Keycloak realm URL) for operators and admins; unset hides "sign in with SSO". */
   OIDC_ISSUER: z.string().url().optional(),
   /** The portal's client at the issuer: a confidential client when a secret is given, else a public one (PKCE either way). */
-  PORTAL_OIDC_CLIENT_ID: z.string().default('dizi-portal'),
+  PORTAL_OIDC_CLIENT_ID: z.string().default('dizi'),
   PORTAL_OIDC_CLIENT_SECRET: z.string().optional(),
   PORTAL_OIDC_SCOPE: z.string().default('openid profile email'),
   /** RFC 8707 resource to ask the access token for (issuers such as oidc-provider issue JWTs for the API only then). */

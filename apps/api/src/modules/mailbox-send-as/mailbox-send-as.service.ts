@@ -26,7 +26,8 @@ export class MailboxSendAsService {
   ) {}
 
   async list(actor: Actor, ref: string) {
-    const mailbox = await this.policy.mailbox(actor, ref, 'user');
+    // Its owner and the admins who may manage its role (a domain admin does not read a tenant admin's identities).
+    const mailbox = await this.policy.manageableMailbox(actor, ref, true);
     const rows = await this.dataSource.getRepository(MailboxSendAsEntity).find({ where: { mailboxId: mailbox.id }, order: { address: 'ASC' } });
     return { mailbox: mailbox.address, identities: rows.map(view) };
   }
@@ -41,7 +42,7 @@ export class MailboxSendAsService {
     }
     if (address.slice(0, address.lastIndexOf('@')).includes('*')) throw badRequest(`"${body.address}" is a wildcard; grant plain addresses`, 'address');
     return this.dataSource.transaction(async (m) => {
-      const mailbox = await this.policy.mailbox(actor, ref, 'domain_admin', m);
+      const mailbox = await this.policy.manageableMailbox(actor, ref, false, m);
       if (address === mailbox.address) throw badRequest(`${address} is the mailbox's own address; it needs no grant`, 'address');
       const domainName = address.slice(address.lastIndexOf('@') + 1);
       const hosted = await m.getRepository(DomainEntity).findOneBy({ name: domainName });
@@ -67,12 +68,10 @@ export class MailboxSendAsService {
 
   async revoke(actor: Actor, ip: string, ref: string, rawAddress: string): Promise<void> {
     await this.dataSource.transaction(async (m) => {
-      // Its owner may see its grants, so 404 for one that does not exist comes before the role check.
-      const mailbox = await this.policy.mailbox(actor, ref, 'user', m);
+      const mailbox = await this.policy.manageableMailbox(actor, ref, false, m);
       const repo = m.getRepository(MailboxSendAsEntity);
       const grant = await repo.findOneBy({ mailboxId: mailbox.id, address: addressKey(rawAddress) });
       if (!grant) throw notFound('send-as identity');
-      await this.policy.mailbox(actor, mailbox.id, 'domain_admin', m);
       await repo.delete(grant.id);
       await this.audit.record(m, actor, ip, {
         action: 'mailbox.send_as.revoke', objectType: 'mailbox', objectId: mailbox.id, tenantId: mailbox.tenantId, before: { mailbox: mailbox.address, ...view(grant) },
