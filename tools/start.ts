@@ -67,7 +67,7 @@ async function main(): Promise<void> {
     DIZI_DATA_DIR: resolve(root, config.DIZI_DATA_DIR),
   };
   console.log('Building the portal when its sources changed (next build, a minute or more on a busy machine)…');
-  if (!ensurePortalBuild()) {
+  if (!(await ensurePortalBuild())) {
     console.error('portal build failed; stopping everything');
     return void stop(1);
   }

@@ -1,5 +1,5 @@
 /** Builds apps/portal (`next build`) unless a build newer than every source it is made of exists; used by `npm start` and the browser tests. */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
@@ -24,9 +24,15 @@ export function portalBuildIsFresh(): boolean {
   return statSync(buildId).mtimeMs > Math.max(...sources);
 }
 
-/** Returns false when the build failed (its output went to the terminal). */
-export function ensurePortalBuild(): boolean {
+/**
+ * Resolves false when the build failed (its output went to the terminal). Asynchronous: a build takes a minute or more,
+ * and the test worker that waits for it must keep answering its runner meanwhile (a blocked worker times out).
+ */
+export async function ensurePortalBuild(): Promise<boolean> {
   if (portalBuildIsFresh()) return true;
-  const r = spawnSync(process.execPath, [NEXT_BIN, 'build'], { cwd: PORTAL_DIR, stdio: 'inherit', env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' } });
-  return r.status === 0;
+  return new Promise((done) => {
+    const build = spawn(process.execPath, [NEXT_BIN, 'build'], { cwd: PORTAL_DIR, stdio: 'inherit', env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' } });
+    build.on('error', () => done(false));
+    build.on('exit', (code) => done(code === 0));
+  });
 }

@@ -124,7 +124,7 @@ function stopGroup(child: ChildProcess | undefined): Promise<void> {
 }
 
 export async function startStack(portalEnv: Record<string, string> = {}): Promise<Stack> {
-  if (!ensurePortalBuild()) throw new Error('next build failed');
+  if (!(await ensurePortalBuild())) throw new Error('next build failed');
   const [apiPort, portalPort, issuerPort] = await Promise.all([freePort(), freePort(), freePort()]);
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const portalUrl = `http://127.0.0.1:${portalPort}`;
