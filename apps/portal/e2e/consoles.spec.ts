@@ -246,6 +246,10 @@ describe('domain admin', () => {
     await page.getByTestId('mailbox-search').locator('input').press('Enter');
     await page.getByTestId('mailbox-count').filter({ hasText: '1 mailbox' }).waitFor();
     expect(await addresses.allTextContents()).toEqual(['u02999@demo.test']);
+
+    // At phone width the address is shown whole (it used to be cut to "u0…" beside the buttons).
+    await page.setViewportSize({ width: 390, height: 844 });
+    await expect.poll(() => addresses.first().evaluate((el) => el.scrollWidth <= el.clientWidth && el.getBoundingClientRect().width > 200)).toBe(true);
     await context.close();
   });
 
