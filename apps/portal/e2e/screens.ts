@@ -51,7 +51,8 @@ async function main(): Promise<void> {
           for (const [name, path] of pages.filter((p) => p[2] === role).map((p) => [p[0], p[1]])) {
             await page.goto(`${stack.portalUrl}${path}`);
             await page.waitForLoadState('networkidle');
-            await page.waitForTimeout(800); // chart animations
+            // Charts are drawn in the browser after hydration: wait for every one to finish, not a fixed time.
+            await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="chart"]')].every((c) => c.getAttribute('data-chart') === 'drawn'), undefined, { timeout: 60_000 });
             const file = join(out, `${name}-${locale}-${device}.png`);
             await page.screenshot({ path: file, fullPage: true });
             console.log(file);

@@ -5,7 +5,7 @@ import { Card, Col, Progress, Row, Statistic, Table, Typography } from 'antd';
 import { useFormatter, useTranslations } from 'next-intl';
 import type { Dashboard } from '../../lib/api-client';
 import { formatBytes } from '../format';
-import { ChartOption, EChart } from './echart';
+import { ChartOption, ChartTable, EChart } from './echart';
 
 const COLORS = { inbound: '#1557b0', outbound: '#2e7d32', refused: '#c62828' };
 
@@ -26,6 +26,17 @@ export function DashboardView({ data }: { data: Dashboard }) {
   });
   const perHour = useMemo(() => mailChart(data.mailPerHour, hourLabel, 'line'), [data, t]);
   const perDay = useMemo(() => mailChart(data.mailPerDay, dayLabel, 'bar'), [data, t]);
+  // The same figures as tables (the charts' text alternative): full UTC hour or day, then one column a series.
+  const mailTable = (rows: Dashboard['mailPerHour'], first: string, label: (iso: string) => string): ChartTable => ({
+    columns: [first, t('inbound'), t('outbound'), t('refused')],
+    rows: rows.map((r) => [label(r.at), r.inbound, r.outbound, r.refused]),
+  });
+  const perHourTable = useMemo(() => mailTable(data.mailPerHour, t('hourUtc'), (iso) => `${iso.slice(0, 10)} ${iso.slice(11, 16)}`), [data, t]);
+  const perDayTable = useMemo(() => mailTable(data.mailPerDay, t('dayUtc'), (iso) => iso.slice(0, 10)), [data, t]);
+  const queueTable = useMemo<ChartTable>(
+    () => ({ columns: [t('hourUtc'), t('waiting')], rows: data.queuePerHour.map((r) => [`${r.at.slice(0, 10)} ${r.at.slice(11, 16)}`, r.waiting]) }),
+    [data, t],
+  );
   const queue = useMemo<ChartOption>(
     () => ({
       color: ['#b26a00'],
@@ -47,7 +58,7 @@ export function DashboardView({ data }: { data: Dashboard }) {
       <Row gutter={[16, 16]}>
         <Col xs={24} xl={16}>
           <Card title={<h2 style={{ fontSize: 16, margin: 0 }}>{t('mailPerHour')}</h2>}>
-            <EChart option={perHour} label={t('mailPerHour')} />
+            <EChart option={perHour} label={t('mailPerHour')} table={perHourTable} />
           </Card>
         </Col>
         <Col xs={24} xl={8}>
@@ -61,12 +72,12 @@ export function DashboardView({ data }: { data: Dashboard }) {
               </Col>
             </Row>
             <h3 style={{ fontSize: 14, margin: '16px 0 0' }}>{t('queuePerHour')}</h3>
-            <EChart option={queue} label={t('queuePerHour')} height={160} />
+            <EChart option={queue} label={t('queuePerHour')} table={queueTable} height={160} />
           </Card>
         </Col>
         <Col xs={24}>
           <Card title={<h2 style={{ fontSize: 16, margin: 0 }}>{t('mailPerDay')}</h2>}>
-            <EChart option={perDay} label={t('mailPerDay')} />
+            <EChart option={perDay} label={t('mailPerDay')} table={perDayTable} />
           </Card>
         </Col>
         <Col xs={24} xl={12}>

@@ -18,6 +18,9 @@ import { StatusTag } from '../status-tag';
 /** Rows per request: many screenfuls, the API's largest page (few round trips while scrolling fast). */
 const PAGE = 500;
 const ROW_HEIGHT = 64;
+/** On a phone the address takes the whole first line and the status and buttons go under it. */
+const PHONE_ROW_HEIGHT = 104;
+const PHONE = '(max-width: 600px)';
 const INITIALS = [...'abcdefghijklmnopqrstuvwxyz0123456789'];
 
 interface Filters {
@@ -78,7 +81,16 @@ export function MailboxDirectory({ domain, backHref }: { domain: Domain; backHre
     void fetchPage(0, gen);
   }, [fetchPage]);
 
-  const virtual = useVirtualizer({ count: items.length + (done ? 0 : 1), getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: 12 });
+  const [rowHeight, setRowHeight] = useState(ROW_HEIGHT);
+  useEffect(() => {
+    const phone = window.matchMedia(PHONE);
+    const follow = () => setRowHeight(phone.matches ? PHONE_ROW_HEIGHT : ROW_HEIGHT);
+    follow();
+    phone.addEventListener('change', follow);
+    return () => phone.removeEventListener('change', follow);
+  }, []);
+  const virtual = useVirtualizer({ count: items.length + (done ? 0 : 1), getScrollElement: () => scroller.current, estimateSize: () => rowHeight, overscan: 12 });
+  useEffect(() => virtual.measure(), [rowHeight, virtual]);
   const rows = virtual.getVirtualItems();
   const last = rows[rows.length - 1];
   useEffect(() => {
@@ -180,13 +192,13 @@ export function MailboxDirectory({ domain, backHref }: { domain: Domain; backHre
                 key={row.key}
                 role="listitem"
                 className="mailbox-row"
-                style={{ position: 'absolute', top: 0, left: 0, right: 0, height: ROW_HEIGHT, transform: `translateY(${row.start}px)`, display: 'flex', alignItems: 'center', gap: 12, padding: '0 12px', borderBottom: '1px solid #f0f0f0' }}
+                style={{ position: 'absolute', top: 0, left: 0, right: 0, height: rowHeight, transform: `translateY(${row.start}px)`, display: 'flex', flexWrap: 'wrap', alignContent: 'center', alignItems: 'center', columnGap: 12, rowGap: 6, padding: '0 12px', borderBottom: '1px solid #f0f0f0' }}
               >
                 {!m ? (
                   <span>{t('common.loading')}</span>
                 ) : (
                   <>
-                    <div style={{ flex: '1 1 220px', minWidth: 0 }}>
+                    <div style={{ flex: '1 1 220px', minWidth: 0 }} className="who">
                       <div style={{ fontWeight: 500, overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }} data-testid="mailbox-address">
                         {m.address}
                       </div>
