@@ -51,6 +51,9 @@ export class BlobSearchKeys1765450000000 implements MigrationInterface {
     await q.query(`ALTER TABLE message DROP COLUMN search_keys`);
     // New keys wait in the pending list (up to 32 MB) until the scheduler merges them in bulk (mergeSearchIndex).
     await q.query(`CREATE INDEX blob_search_keys_idx ON blob_search USING gin (keys) WITH (gin_pending_list_limit = 32768)`);
+    // Statistics now, not when autovacuum gets to it: the heap is small beside its TOASTed keys, and without them the
+    // planner reads every blob's keys (a sequential scan) instead of asking the index.
+    await q.query(`ANALYZE blob_search`);
   }
 
   /** Back into the message rows: every copy of a blob gets the blob's keys. */
