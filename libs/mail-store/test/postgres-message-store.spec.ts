@@ -261,11 +261,19 @@ describe('PostgresMessageStore transactions', () => {
     await s.store.mergeSearchIndex();
     await s.pool.query('ANALYZE message');
     await s.pool.query('ANALYZE blob_search');
-    const { rows } = await s.pool.query(
-      `EXPLAIN SELECT m.uid FROM message m JOIN blob_search b ON b.blob_hash = m.blob_hash WHERE m.folder_id = $1 AND b.keys @> $2::int8[]`,
-      [inbox, keys],
-    );
-    expect(rows.map((r) => r['QUERY PLAN']).join('\n')).toContain('Bitmap Index Scan on blob_search_keys_idx');
+    // The store asks blob_search_match, whose body is planned under its own settings (shown by proconfig).
+    const { rows: [fn] } = await s.pool.query(`SELECT prosrc, proconfig FROM pg_proc WHERE proname = 'blob_search_match'`);
+    expect(fn.proconfig).toEqual(['enable_seqscan=off', 'enable_indexscan=off']);
+    const c = await s.pool.connect();
+    try {
+      await c.query('BEGIN');
+      for (const setting of fn.proconfig as string[]) await c.query(`SET LOCAL ${setting.replace('=', ' = ')}`);
+      const { rows } = await c.query(`EXPLAIN ${(fn.prosrc as string).replace('wanted', '$1::int8[]')}`, [keys]);
+      expect(rows.map((r) => r['QUERY PLAN']).join('\n')).toContain('Bitmap Index Scan on blob_search_keys_idx');
+    } finally {
+      await c.query('ROLLBACK');
+      c.release();
+    }
     const started = performance.now();
     expect(await s.store.search(inbox, ['金笛', '笛邮'])).toEqual([777]);
     expect(performance.now() - started).toBeLessThan(1000);

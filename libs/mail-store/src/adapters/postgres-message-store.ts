@@ -680,9 +680,10 @@ export class PostgresMessageStore implements MessageStore {
     const { rows } = keys.length === 0
       ? await this.pool.query<{ uid: number }>(`SELECT uid FROM message WHERE folder_id = $1 ORDER BY uid`, [folderId])
       : await this.pool.query<{ uid: number }>(
-        // The folder's rows joined to their blobs' keys: a blob other tenants also hold is found only through this folder's rows.
-        `SELECT m.uid FROM message m JOIN blob_search b ON b.blob_hash = m.blob_hash
-          WHERE m.folder_id = $1 AND b.keys @> $2::int8[] ORDER BY m.uid`, [folderId, [...keys]],
+        // The blobs holding the keys, from the GIN index (blob_search_match, migration 1765450000000), then this folder's
+        // rows of them: a blob other tenants also hold is found only through this folder's rows.
+        `SELECT m.uid FROM message m
+          WHERE m.folder_id = $1 AND m.blob_hash IN (SELECT blob_search_match($2::int8[])) ORDER BY m.uid`, [folderId, [...keys]],
       );
     return rows.map((r) => r.uid);
   }
