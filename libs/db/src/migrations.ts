@@ -14,6 +14,7 @@ import { MessageSearchKeys1764940000000 } from './migrations/1764940000000-messa
 import { MailboxSendAs1765100000000 } from './migrations/1765100000000-mailbox-send-as';
 import { FolderNameRepair1765300000000 } from './migrations/1765300000000-folder-name-repair';
 import { MessageSearchFields1765400000000 } from './migrations/1765400000000-message-search-fields';
+import { BlobSearchKeys1765450000000 } from './migrations/1765450000000-blob-search-keys';
 
 export const MIGRATIONS = [
   Foundation1764201600000,
@@ -31,4 +32,5 @@ export const MIGRATIONS = [
   MailboxSendAs1765100000000,
   FolderNameRepair1765300000000,
   MessageSearchFields1765400000000,
+  BlobSearchKeys1765450000000,
 ];

@@ -1,7 +1,7 @@
 /** The migration from tsvector lexemes to search keys, on a database that holds messages indexed the old way. */
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
+import { DataSource, type DataSourceOptions } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { searchKey, searchKeyList } from '@dizi/domain/search-key';
 import { createDataSource, migrate } from '../src/data-source';
@@ -46,7 +46,9 @@ describe('MessageSearchKeys migration', () => {
              END
         FROM folder f, generate_series(1, 1203) g WHERE f.special_use = 'inbox'`);
     await old.destroy();
-    const now = createDataSource(url, { poolSize: 2 });
+    // Up to this migration only: its outcome is checked as it left it (later ones move the keys, see blob-search-keys.spec.ts).
+    const through = MIGRATIONS.slice(0, MIGRATIONS.indexOf(MessageSearchKeys1764940000000) + 1);
+    const now = new DataSource({ ...createDataSource(url, { poolSize: 2 }).options, migrations: through } as DataSourceOptions);
     await now.initialize();
     db = now;
   });

@@ -589,12 +589,20 @@ describe('local delivery', () => {
         expect(await store.search(folder.id, ['zebrafish'])).toHaveLength(1);
         expect(await store.search(folder.id, ['海淀', 'lexemes'])).toHaveLength(1);
         expect(await store.search(folder.id, ['zebra-fish'])).toHaveLength(0);
-        const { rows: [m] } = await pool.query(`SELECT summary, search_keys::text[] AS keys FROM message WHERE mailbox_id = $1`, [id]);
+        const { rows: [m] } = await pool.query(
+          `SELECT m.summary, b.keys::text[] AS keys FROM message m JOIN blob_search b ON b.blob_hash = m.blob_hash WHERE m.mailbox_id = $1`, [id],
+        );
         expect(m.keys.join(',')).toBe(kept.searchKeys);
         expect(m.summary.searchKeys).toBeUndefined();
         expect(m.summary.searchText).toBeUndefined();
         expect(m.summary.envelope).toBeTruthy();
       }
+      // One set of keys for both copies: the blob's, written once.
+      const { rows: [shared] } = await pool.query(
+        `SELECT count(DISTINCT m.blob_hash)::int AS blobs, (SELECT count(*)::int FROM blob_search b WHERE b.blob_hash = ANY(array_agg(m.blob_hash))) AS key_rows
+           FROM message m WHERE m.mailbox_id = ANY($1::uuid[])`, [ids],
+      );
+      expect(shared).toEqual({ blobs: 1, key_rows: 1 });
     });
 
     it('indexes a message spooled by an earlier version, which kept the lexemes themselves', async () => {

@@ -29,7 +29,7 @@ describe('searchKey', () => {
   });
 
   it('stays as stored: keys written by earlier versions must still be found', () => {
-    // Persisted in message.search_keys; a change here needs a migration that rekeys every message.
+    // Persisted in blob_search.keys; a change here needs a migration that rekeys every blob.
     // The values frozen when keys were first stored (2026-11-28).
     expect([searchKey('hello'), searchKey('金笛'), searchKey(' index-incomplete')]).toEqual([7752882116720238, 2371170243253068, 4099560144967917]);
   });

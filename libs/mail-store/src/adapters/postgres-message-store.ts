@@ -420,20 +420,28 @@ export class PostgresMessageStore implements MessageStore {
         const charged = [...used.entries()].filter(([, u]) => u.count > 0);
         // The messages, their folders' counters and the mailboxes' usage in one statement (the rows are locked above).
         const { rows: inserted } = await c.query<{ id: string; folder_id: string; uid: number }>(
-          `WITH ins AS (INSERT INTO message (mailbox_id, folder_id, uid, modseq, flags, internal_date, size, blob_hash, header_prefix,
+          `WITH r AS MATERIALIZED (SELECT * FROM json_to_recordset($1::json) AS r(mailbox_id uuid, folder_id uuid, uid integer,
+               modseq bigint, flags text[], internal_date timestamptz, size integer, blob_hash text, header_prefix text, summary jsonb,
+               subject text, base_subject text, from_addr text, to_addr text, cc_addr text, sent_date timestamptz, message_id text,
+               in_reply_to text, refs text[], attachment_names text[], search_keys text, spool_id uuid, delivery_key text, imap_envelope text,
+               imap_bodystructure text, search_fields jsonb)),
+           ins AS (INSERT INTO message (mailbox_id, folder_id, uid, modseq, flags, internal_date, size, blob_hash, header_prefix,
              summary, subject, base_subject, from_addr, to_addr, cc_addr, sent_date, message_id, in_reply_to, refs,
-             attachment_names, search_keys, delivery_key, imap_envelope, imap_bodystructure, search_fields)
+             attachment_names, delivery_key, imap_envelope, imap_bodystructure, search_fields)
            SELECT mailbox_id, folder_id, uid, modseq, flags, internal_date, size, blob_hash, header_prefix, summary, subject,
              base_subject, from_addr, to_addr, cc_addr, sent_date, message_id, in_reply_to, refs, attachment_names,
-             CASE WHEN r.spool_id IS NULL THEN ('{' || r.search_keys || '}')::int8[]
-                  ELSE coalesce((SELECT s.search_keys FROM spool_message s WHERE s.id = r.spool_id), '{}') END,
              delivery_key, imap_envelope, imap_bodystructure, search_fields
-             FROM json_to_recordset($1::json) AS r(mailbox_id uuid, folder_id uuid, uid integer, modseq bigint, flags text[],
-               internal_date timestamptz, size integer, blob_hash text, header_prefix text, summary jsonb, subject text,
-               base_subject text, from_addr text, to_addr text, cc_addr text, sent_date timestamptz, message_id text,
-               in_reply_to text, refs text[], attachment_names text[], search_keys text, spool_id uuid, delivery_key text, imap_envelope text,
-               imap_bodystructure text, search_fields jsonb)
+             FROM r
            ON CONFLICT (delivery_key) DO NOTHING RETURNING id, folder_id, uid),
+           -- The keys once per blob, never per copy (migration 1765450000000): a blob already indexed keeps its keys,
+           -- so the recipients of one delivery, and later copies, cost the index nothing. Empty sets are not stored.
+           ks AS (INSERT INTO blob_search (blob_hash, keys)
+             SELECT DISTINCT ON (blob_hash) blob_hash, keys
+               FROM (SELECT r.blob_hash, CASE WHEN r.spool_id IS NULL THEN ('{' || r.search_keys || '}')::int8[]
+                            ELSE (SELECT s.search_keys FROM spool_message s WHERE s.id = r.spool_id) END AS keys
+                       FROM r WHERE NOT EXISTS (SELECT 1 FROM blob_search b WHERE b.blob_hash = r.blob_hash)) k
+              WHERE cardinality(keys) > 0 ORDER BY blob_hash
+           ON CONFLICT (blob_hash) DO NOTHING),
            f AS (UPDATE folder f SET uid_next = d.uid_next, highest_modseq = d.modseq, message_count = f.message_count + d.n,
                    unseen_count = f.unseen_count + d.unseen, size_bytes = f.size_bytes + d.bytes
                   FROM unnest($2::uuid[], $3::int[], $4::bigint[], $5::int[], $6::int[], $7::bigint[]) AS d(id, uid_next, modseq, n, unseen, bytes)
@@ -607,10 +615,10 @@ export class PostgresMessageStore implements MessageStore {
       await c.query(
         `INSERT INTO message (mailbox_id, folder_id, uid, modseq, flags, internal_date, size, blob_hash, header_prefix,
            summary, subject, base_subject, from_addr, to_addr, cc_addr, sent_date, message_id, in_reply_to, refs,
-           attachment_names, search_keys, imap_envelope, imap_bodystructure, search_fields)
+           attachment_names, imap_envelope, imap_bodystructure, search_fields)
          SELECT $1, $2, d.new_uid, $3, m.flags, m.internal_date, m.size, m.blob_hash, m.header_prefix,
            m.summary, m.subject, m.base_subject, m.from_addr, m.to_addr, m.cc_addr, m.sent_date, m.message_id, m.in_reply_to, m.refs,
-           m.attachment_names, m.search_keys, m.imap_envelope, m.imap_bodystructure, m.search_fields
+           m.attachment_names, m.imap_envelope, m.imap_bodystructure, m.search_fields
            FROM message m JOIN unnest($4::bigint[], $5::int[]) AS d(id, new_uid) ON m.id = d.id
           ORDER BY d.new_uid`,
         [target.mailbox_id, target.id, modseq, rows.map((r) => r.id), map.map((x) => x.targetUid)],
@@ -672,7 +680,10 @@ export class PostgresMessageStore implements MessageStore {
     const { rows } = keys.length === 0
       ? await this.pool.query<{ uid: number }>(`SELECT uid FROM message WHERE folder_id = $1 ORDER BY uid`, [folderId])
       : await this.pool.query<{ uid: number }>(
-        `SELECT uid FROM message WHERE folder_id = $1 AND search_keys @> $2::int8[] ORDER BY uid`, [folderId, [...keys]],
+        // The blobs holding the keys, from the GIN index (blob_search_match, migration 1765450000000), then this folder's
+        // rows of them: a blob other tenants also hold is found only through this folder's rows.
+        `SELECT m.uid FROM message m
+          WHERE m.folder_id = $1 AND m.blob_hash IN (SELECT blob_search_match($2::int8[])) ORDER BY m.uid`, [folderId, [...keys]],
       );
     return rows.map((r) => r.uid);
   }
@@ -762,7 +773,7 @@ export class PostgresMessageStore implements MessageStore {
    * seconds' worth.
    */
   async mergeSearchIndex(): Promise<number> {
-    const { rows: [r] } = await this.pool.query<{ pages: string }>(`SELECT gin_clean_pending_list('message_search_keys_idx'::regclass) AS pages`);
+    const { rows: [r] } = await this.pool.query<{ pages: string }>(`SELECT gin_clean_pending_list('blob_search_keys_idx'::regclass) AS pages`);
     return Number(r.pages);
   }
 

@@ -69,6 +69,8 @@ export interface NewMessage {
    * The message's search lexemes (words, their pieces, CJK bigrams: libs/mime search-tokens.ts) as 53-bit keys
    * (libs/domain search-key.ts), made where the message was summarised; `search` finds the messages holding keys.
    * Or where PostgreSQL holds them for a spooled message, for the PostgreSQL store to copy without reading them.
+   * They are made from the blob alone (never the header prefix): the PostgreSQL store keeps one set per blob, the
+   * first given for it (blob_search), which every copy of the blob shares.
    */
   searchKeys?: SearchKeyList | SpooledSearchKeys;
   /** Idempotency key of one (inbound message, recipient) delivery: a second append with it is a no-op. */

@@ -26,8 +26,7 @@ export class MessageEntity {
   @Column('text', { name: 'in_reply_to', nullable: true }) inReplyTo: string | null;
   @Column('text', { array: true }) refs: string[];
   @Column('text', { name: 'attachment_names', array: true }) attachmentNames: string[];
-  /** Keys of the search lexemes (libs/domain search-key.ts); written by libs/mail-store only. */
-  @Column({ type: 'bigint', name: 'search_keys', array: true, select: false, insert: false, update: false }) searchKeys: string[];
+  /* The keys of the search lexemes are per blob, in blob_search (migration 1765450000000), written by libs/mail-store only. */
   @Column('text', { name: 'delivery_key', nullable: true }) deliveryKey: string | null;
   /** IMAP ENVELOPE / BODYSTRUCTURE rendered when stored; NULL for older rows. */
   @Column('text', { name: 'imap_envelope', nullable: true }) imapEnvelope: string | null;
