@@ -68,10 +68,12 @@ export class MailboxSendAsService {
 
   async revoke(actor: Actor, ip: string, ref: string, rawAddress: string): Promise<void> {
     await this.dataSource.transaction(async (m) => {
-      const mailbox = await this.policy.manageableMailbox(actor, ref, false, m);
+      // Its owner may see its grants, so 404 for one that does not exist comes before the role check.
+      const mailbox = await this.policy.mailbox(actor, ref, 'user', m);
       const repo = m.getRepository(MailboxSendAsEntity);
       const grant = await repo.findOneBy({ mailboxId: mailbox.id, address: addressKey(rawAddress) });
       if (!grant) throw notFound('send-as identity');
+      this.policy.assertMayManageMailbox(actor, mailbox, false);
       await repo.delete(grant.id);
       await this.audit.record(m, actor, ip, {
         action: 'mailbox.send_as.revoke', objectType: 'mailbox', objectId: mailbox.id, tenantId: mailbox.tenantId, before: { mailbox: mailbox.address, ...view(grant) },
