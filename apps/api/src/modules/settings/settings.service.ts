@@ -9,7 +9,6 @@ import Redis from 'ioredis';
 import { DataSource, EntityManager } from 'typeorm';
 import { isSealed, SecretBox } from '@dizi/auth/secret-box';
 import type { ApiConfig } from '@dizi/config/api.config';
-import { aes256Key, secretFromEnvOrDataDir } from '@dizi/config/secret-keys';
 import { DEFAULT_SMTP_SETTINGS, SmtpSettings, smtpSettings } from '@dizi/contracts/mail-settings.contract';
 import {
   DEFAULT_MAIL_TEMPLATES, MailTemplates, mailTemplatesFromStored, noticeValues, renderMailTemplate, SmtpSettingsPatch, SmtpSettingsValues,
@@ -18,7 +17,7 @@ import {
 import { RELAY_PASSWORD_FIELD, settingsChangedChannel } from '@dizi/delivery/settings-source';
 import type { Actor } from '@dizi/domain/policy';
 import { badRequest, forbidden } from '../../common/api-error';
-import { API_CONFIG, REDIS } from '../../common/tokens';
+import { API_CONFIG, REDIS, SECRET_BOX } from '../../common/tokens';
 import { AuditService } from '../audit/audit.service';
 
 /** What is stored under `smtp`: the changed fields only, relay fields one by one. */
@@ -35,8 +34,9 @@ export class SettingsService implements OnModuleInit {
     private readonly audit: AuditService,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
+    @Inject(SECRET_BOX) secretBox: SecretBox,
   ) {
-    this.secretBox = new SecretBox(aes256Key(secretFromEnvOrDataDir('SETTINGS_ENCRYPTION_KEY', config.SETTINGS_ENCRYPTION_KEY, config.DIZI_DATA_DIR, 'settings.key')));
+    this.secretBox = secretBox;
   }
 
   /** A relay password stored in clear by an earlier release is sealed at start. */
