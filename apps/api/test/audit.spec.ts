@@ -1,9 +1,15 @@
 /** The audit log read API: changes recorded with before and after, secrets left out, filters, and tenant scoping. */
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dkimKeyField } from '@dizi/auth/keys-at-rest';
+import { SecretBox } from '@dizi/auth/secret-box';
 import { MailboxEntity } from '@dizi/db/entities/mailbox.entity';
 import { AuditService } from '../src/modules/audit/audit.service';
 import { startTestApi, TEST_PASSWORD, TestApi } from './harness';
 import { hashOnce } from './tenancy-fixture';
+
+const SETTINGS_KEY = randomBytes(32);
+const settingsBox = new SecretBox(SETTINGS_KEY);
 
 describe('audit log', () => {
   let api: TestApi;
@@ -31,10 +37,16 @@ describe('audit log', () => {
     );
     return api.login(address, TEST_PASSWORD);
   };
-  const dkimOf = async (id: string) => (await api.db.dataSource.query(`SELECT dkim_private_key FROM domain WHERE id = $1`, [id]))[0].dkim_private_key as string;
+  // The stored key is sealed (issue 12 item 10): the audit must hold neither the sealed text nor the PEM inside it.
+  const sealedDkimKeys: string[] = [];
+  const dkimOf = async (id: string) => {
+    const sealed = (await api.db.dataSource.query(`SELECT dkim_private_key FROM domain WHERE id = $1`, [id]))[0].dkim_private_key as string;
+    sealedDkimKeys.push(sealed);
+    return settingsBox.open(sealed, dkimKeyField(id));
+  };
 
   beforeAll(async () => {
-    api = await startTestApi();
+    api = await startTestApi({ SETTINGS_ENCRYPTION_KEY: SETTINGS_KEY.toString('base64') });
     op = await api.operatorToken();
     harbour = (await ok(api.request('POST', '/api/tenants', { token: op, body: { name: 'Harbour Mail' } }), 201)).id;
     quay = (await ok(api.request('POST', '/api/tenants', { token: op, body: { name: 'Quay Post' } }), 201)).id;
@@ -120,7 +132,7 @@ describe('audit log', () => {
     expect(Object.keys(mailboxEvent.before)).not.toContain('passwordHash');
 
     const raw: { t: string }[] = await api.db.dataSource.query(`SELECT concat(before::text, ' ', after::text) AS t FROM audit_event`);
-    const secrets = [mailbox.passwordHash, ...dkimKeys];
+    const secrets = [mailbox.passwordHash, ...dkimKeys, ...sealedDkimKeys];
     expect(dkimKeys).toHaveLength(3);
     for (const key of dkimKeys) expect(key).toMatch(/BEGIN PRIVATE KEY/);
     for (const haystack of [text, ...raw.map((r) => r.t)]) {

@@ -13,6 +13,8 @@ describe('mail log', () => {
   let beacon: SeededTenant;
   let acmeAdmin: string;
   let acmeDomainAdmin: string;
+  let westDomainAdmin: string;
+  let acmeUser: string;
   let beaconAdmin: string;
   const messageId = '6f1c1f3e-2f6a-4a36-9a52-0a4a1b7e9d10';
   const hour = 3_600_000;
@@ -23,10 +25,23 @@ describe('mail log', () => {
     pool = new Pool({ connectionString: api.db.url, max: 2 });
     pool.on('error', () => undefined); // idle clients see the teardown's DROP DATABASE
     op = await api.operatorToken();
-    acme = await seedTenant(api.db.dataSource, 'Acme', ['acme.test'], [{ local: 'boss', role: 'tenant_admin' }, { local: 'dom', role: 'domain_admin' }], TEST_PASSWORD);
+    acme = await seedTenant(
+      api.db.dataSource,
+      'Acme',
+      ['acme.test', 'west.acme.test'],
+      [
+        { local: 'boss', role: 'tenant_admin' },
+        { local: 'dom', role: 'domain_admin' },
+        { local: 'wdom', domain: 'west.acme.test', role: 'domain_admin' },
+        { local: 'lee' },
+      ],
+      TEST_PASSWORD,
+    );
     beacon = await seedTenant(api.db.dataSource, 'Beacon', ['beacon.test'], [{ local: 'boss', role: 'tenant_admin' }], TEST_PASSWORD);
     acmeAdmin = await api.login('boss@acme.test', TEST_PASSWORD);
     acmeDomainAdmin = await api.login('dom@acme.test', TEST_PASSWORD);
+    westDomainAdmin = await api.login('wdom@west.acme.test', TEST_PASSWORD);
+    acmeUser = await api.login('lee@acme.test', TEST_PASSWORD);
     beaconAdmin = await api.login('boss@beacon.test', TEST_PASSWORD);
 
     await writeMailLog(pool, [
@@ -137,9 +152,47 @@ describe('mail log', () => {
     await pool.query(`DELETE FROM mail_log WHERE at = $1`, [at]);
   });
 
-  it('refuses domain admins and users', async () => {
-    const r = await list(acmeDomainAdmin);
+  it("shows domain admins exactly their domain's deliveries, bounces and outbound attempts; filters never widen it", async () => {
+    const at = new Date(now - 3 * 60_000);
+    await writeMailLog(pool, [
+      { level: 'info', kind: 'delivery', node: 'mx1', messageId, mailFrom: 'pat@partner.test', recipients: ['Lee@ACME.test'], result: 'delivered', reason: 'INBOX', at },
+      { level: 'warn', kind: 'outbound', node: 'mx2', messageId, mailFrom: 'boss@acme.test', recipients: ['far@remote.test'], result: 'deferred', reason: '451 later', at },
+      { level: 'warn', kind: 'bounce', node: 'mx1', messageId, mailFrom: 'pat@partner.test', recipients: ['gone@west.acme.test'], result: 'bounced 5.1.1', reason: 'no such user', at },
+      { level: 'info', kind: 'delivery', node: 'mx1', messageId, mailFrom: 'lee@acme.test', recipients: ['ceo@beacon.test'], result: 'delivered', reason: 'INBOX', at },
+      // A session of Acme's naming an acme.test recipient: sessions may span domains, so they stay with tenant admins.
+      { level: 'info', kind: 'session', node: 'mx1', sessionId: 'S9', clientIp: '192.0.2.99', mailFrom: 'pat@partner.test', recipients: ['lee@acme.test', 'gone@west.acme.test'], result: 'accepted', tenantId: acme.id, at },
+    ]);
+    const mine = async (token: string, query = '') => {
+      const r = await list(token, query);
+      expect(r.status).toBe(200);
+      return r.body.items.filter((i: any) => i.at === at.toISOString()).map((i: any) => `${i.kind}:${i.recipients[0].toLowerCase()}`).sort();
+    };
+    expect(await mine(acmeDomainAdmin)).toEqual(['delivery:lee@acme.test', 'outbound:far@remote.test']);
+    expect(await mine(westDomainAdmin)).toEqual(['bounce:gone@west.acme.test']);
+    expect(await mine(acmeAdmin)).toEqual(['bounce:gone@west.acme.test', 'delivery:lee@acme.test', 'outbound:far@remote.test', 'session:lee@acme.test']);
+    expect(await mine(beaconAdmin)).toEqual(['delivery:ceo@beacon.test']);
+    // Filters only narrow: the tenant's own id, a search for the other domain, sessions, the other domain's words.
+    expect(await mine(acmeDomainAdmin, `?tenantId=${acme.id}`)).toEqual(['delivery:lee@acme.test', 'outbound:far@remote.test']);
+    expect(await mine(acmeDomainAdmin, '?q=west.acme.test')).toEqual([]);
+    expect(await mine(acmeDomainAdmin, '?q=beacon')).toEqual([]);
+    expect(await mine(acmeDomainAdmin, '?kind=session')).toEqual([]);
+    expect(await mine(westDomainAdmin, '?kind=delivery')).toEqual([]);
+    // Another tenant: 404 like a tenant that does not exist.
+    const cross = await list(acmeDomainAdmin, `?tenantId=${beacon.id}`);
+    expect(cross.status).toBe(404);
+    // Only deliveries, bounces and outbound attempts of their own domain, ever (no other row leaks in through the count).
+    const all = await list(acmeDomainAdmin, '?limit=500');
+    expect(all.body.items.length).toBe(all.body.total);
+    expect(all.body.items.every((i: any) => i.kind !== 'session' && i.tenantId === acme.id)).toBe(true);
+    const [{ n }] = await api.db.dataSource.query(`SELECT count(*)::int AS n FROM mail_log WHERE domain_id = $1`, [acme.domains[0].id]);
+    expect(all.body.total).toBe(n);
+    await pool.query(`DELETE FROM mail_log WHERE at = $1`, [at]);
+  });
+
+  it('refuses users and the signed-out', async () => {
+    const r = await list(acmeUser);
     expect(r.status).toBe(403);
+    expect(r.body.message).toMatch(/domain admins/);
     expect((await api.request('GET', '/api/logs/mail')).status).toBe(401);
   });
 

@@ -1,8 +1,9 @@
 /** Registration codes: issuing, tamper rejection, redeeming, replacing, revoking, and the limits a redeemed code puts on a tenant. */
-import { createPrivateKey, generateKeyPairSync, randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signRegistrationCode } from '@dizi/auth/registration-code';
 import { ApiError } from '../src/common/api-error';
+import { SystemKeyService } from '../src/modules/auth/system-key.service';
 import { LimitsService } from '../src/modules/tenants/limits.service';
 import { startTestApi, TEST_PASSWORD, TestApi } from './harness';
 import { hashOnce } from './tenancy-fixture';
@@ -172,11 +173,12 @@ describe('registration codes', () => {
     expect((await codeRow(taken.body.id)).tenant_id).toBeNull();
 
     // The code harbour holds cannot be issued again, so borrow its id for a code signed with the installation's own key.
-    const [key] = await api.db.dataSource.query(`SELECT private_key FROM system_key WHERE purpose = 'registration-code'`);
+    // The installation's key as the API holds it (sealed at rest: the row's text is no PEM).
+    const key = await api.app.get(SystemKeyService).get('registration-code');
     const row = await codeRow(held.id);
     const copy = signRegistrationCode(
       { v: 1, id: row.id, domain: row.domain, maxDomains: row.max_domains, maxMailboxes: row.max_mailboxes, issuedAt: new Date().toISOString() },
-      createPrivateKey(key.private_key),
+      key.privateKey,
     );
     const stolen = await redeem({ code: copy, tenantId: quay }, op);
     expect(stolen.status).toBe(409);
@@ -185,7 +187,7 @@ describe('registration codes', () => {
 
     const unknown = signRegistrationCode(
       { v: 1, id: randomUUID(), domain: 'ghost.example', maxDomains: 1, maxMailboxes: 1, issuedAt: new Date().toISOString() },
-      createPrivateKey(key.private_key),
+      key.privateKey,
     );
     const u = await redeem({ code: unknown, tenantId: quay }, op);
     expect(u.status).toBe(409);

@@ -316,12 +316,62 @@ describe('settings API', () => {
       expect(r.status).toBe(400);
       expect(r.body.field).toBe('welcome.en.body');
       expect(r.body.message).toContain('{{password}}');
+      expect(r.body.message).toContain('use one of {{address}}, {{displayName}}, {{domain}}, {{quota}}');
+      // The names delivery used to fill are refused too, saying what they became.
+      const renamed = structuredClone(DEFAULT_MAIL_TEMPLATES);
+      renamed.quotaWarning['zh-CN'].body = '已使用 {{usedMB}} MB';
+      const old = await api.request('PUT', '/api/settings/templates', { token: op, body: renamed });
+      expect(old.status).toBe(400);
+      expect(old.body.field).toBe('quotaWarning.zh-CN.body');
+      expect(old.body.message).toContain('{{usedMB}} is now {{used}}');
 
       const { 'zh-CN': _zh, ...onlyEnglish } = DEFAULT_MAIL_TEMPLATES.quotaWarning;
       const missing = await api.request('PUT', '/api/settings/templates', { token: op, body: { ...DEFAULT_MAIL_TEMPLATES, quotaWarning: onlyEnglish } });
       expect(missing.status).toBe(400);
       expect(missing.body.field).toBe('quotaWarning.zh-CN');
       expect(await stored('templates')).toEqual(before);
+    });
+
+    it('previews a template with sample values in zh-CN and en, saved or drafted, as delivery fills it', async () => {
+      const preview = (body: unknown, token = op) => api.request('POST', '/api/settings/templates/preview', { token, body });
+      await api.request('PUT', '/api/settings/templates', { token: op, body: DEFAULT_MAIL_TEMPLATES });
+      const both = await preview({ kind: 'quotaWarning' });
+      expect(both.status, JSON.stringify(both.body)).toBe(200);
+      expect(both.body.items.map((i: any) => i.language)).toEqual(['zh-CN', 'en']);
+      const [zh, en] = both.body.items;
+      expect(zh.subject).toBe('邮箱空间即将用完（已用 89%）');
+      expect(zh.body).toContain('张伟，您好');
+      expect(zh.body).toContain('您的邮箱 zhang.wei@example.com 已使用 912 MB，共 1 GB（89%）。');
+      expect(en.subject).toBe('Your mailbox is almost full (89% used)');
+      expect(en.body).toContain('your mailbox sam.lee@example.com uses 912 MB of 1 GB (89%).');
+      for (const i of both.body.items) expect(`${i.subject}${i.body}`).not.toContain('{{');
+
+      const welcome = await preview({ kind: 'welcome', language: 'en' });
+      expect(welcome.body.items).toHaveLength(1);
+      expect(welcome.body.items[0].body).toContain('The example.com mail service');
+
+      const draft = await preview({ kind: 'welcome', language: 'zh-CN', draft: { subject: '你好 {{displayName}}', body: '{{address}}：{{quota}}' } });
+      expect(draft.status).toBe(200);
+      expect(draft.body.items).toEqual([
+        expect.objectContaining({ language: 'zh-CN', subject: '你好 张伟', body: 'zhang.wei@example.com：1 GB' }),
+      ]);
+
+      const unknown = await preview({ kind: 'welcome', language: 'en', draft: { subject: 'Hi', body: 'used {{used}}' } });
+      expect(unknown.status).toBe(400);
+      expect(unknown.body.field).toBe('draft.body');
+      expect(unknown.body.message).toContain('unknown placeholder {{used}}; use one of {{address}}, {{displayName}}, {{domain}}, {{quota}}');
+      const noLanguage = await preview({ kind: 'welcome', draft: { subject: 'Hi', body: 'x' } });
+      expect(noLanguage.status).toBe(400);
+      expect(noLanguage.body.field).toBe('language');
+      expect((await preview({ kind: 'goodbye' })).status).toBe(400);
+      expect((await preview({ kind: 'welcome' }, tenantAdmin)).status).toBe(403);
+    });
+
+    it('has a welcomeMailEnabled setting, on by default, described', async () => {
+      const r = await api.request('GET', '/api/settings/smtp', { token: op });
+      expect(r.body.defaults.welcomeMailEnabled).toBe(true);
+      const docs = await api.request('GET', '/api/docs-json');
+      expect(JSON.stringify(docs.body)).toContain('put the welcome mail');
     });
   });
 });

@@ -32,6 +32,8 @@ export interface MtaContext {
   store: MessageStore;
   notifier: Notifier;
   settings: SettingsSource;
+  /** Opens what the API sealed in PostgreSQL under SETTINGS_ENCRYPTION_KEY (relay password, DKIM keys). */
+  secretBox?: SecretBox;
   /** Rewrites senders of forwarded mail and checks bounces to them; the same secrets on every node. */
   srs?: Srs;
   tls: TlsMaterial;
@@ -82,7 +84,8 @@ export async function createContext(config: MtaConfig): Promise<MtaContext> {
   const notifier = new RedisNotifier(redis, { prefix: `${config.REDIS_PREFIX}mailbox:`, onError: (e) => logger.warn({ err: String(e) }, 'notifier error') });
   const store = new PostgresMessageStore({ pool, blobs, notifier });
   const settingsKey = secretFromEnvOrDataDir('SETTINGS_ENCRYPTION_KEY', config.SETTINGS_ENCRYPTION_KEY, config.DIZI_DATA_DIR, 'settings.key');
-  const settings = new SettingsSource(pool, (e) => logger.warn({ err: String(e) }, 'settings reload failed'), { secretBox: new SecretBox(aes256Key(settingsKey)) });
+  const secretBox = new SecretBox(aes256Key(settingsKey));
+  const settings = new SettingsSource(pool, (e) => logger.warn({ err: String(e) }, 'settings reload failed'), { secretBox });
   const srsSecrets = secretFromEnvOrDataDir('SRS_SECRETS', config.SRS_SECRETS, config.DIZI_DATA_DIR, 'srs.secret');
   const srs = new Srs({ secrets: srsSecrets.value.split(',').map((s) => s.trim()), maxAgeDays: config.SRS_MAX_AGE_DAYS });
   // Where the shared secrets come from (never their values): a generated file is fine for one machine only.
@@ -91,7 +94,7 @@ export async function createContext(config: MtaConfig): Promise<MtaContext> {
   const tls = await loadTls(config);
 
   return {
-    config, logger, pool, redis, blobs, store, notifier, settings, srs, tls, deliveryHandoff: null, slots,
+    config, logger, pool, redis, blobs, store, notifier, settings, secretBox, srs, tls, deliveryHandoff: null, slots,
     async close() {
       await settings.stop();
       await notifier.close();

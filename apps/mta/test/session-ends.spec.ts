@@ -4,31 +4,17 @@
  * imapflow, a POP3S session and nodemailer's SMTPConnection, signed in before, are closed. And a
  * session that missed the announcement cannot send as its suspended mailbox (MAIL FROM refused).
  */
-import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import tls from 'node:tls';
 import { ImapFlow } from 'imapflow';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_REDIS_URL } from '@dizi/testing/test-database';
 import type { ImapRunningRole } from '../src/roles/imap.role';
+import { startApiProcess, type ApiProcess } from './api-process';
 import { startTestNode, TEST_MAILBOX_PASSWORD, TestNode } from './harness';
 import { plainAuth, SmtpTalk } from './smtp-talk';
 
-const ROOT = resolve(__dirname, '../../..');
 /** How soon a session must be gone after the API answered. */
 const WITHIN_MS = 3000;
-
-const freePort = () =>
-  new Promise<number>((done) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => done(port));
-    });
-  });
 
 /** Resolves with the milliseconds until `emitter` fires `event`, or -1 after `limit` ms. */
 const closedWithin = (on: (cb: () => void) => void, limit: number) =>
@@ -43,21 +29,12 @@ const closedWithin = (on: (cb: () => void) => void, limit: number) =>
 
 describe('sessions end when the mailbox is suspended or its password reset', () => {
   let node: TestNode;
-  let api: ChildProcess;
-  let apiUrl: string;
+  let api: ApiProcess;
   let adminToken: string;
-  let dataDir: string;
   let ports: { imap: number; pop3s: number; submissions: number };
   const address = (local: string) => `${local}@ends.test`;
 
-  const http = async (method: string, path: string, body?: unknown, token = adminToken) => {
-    const res = await fetch(`${apiUrl}${path}`, {
-      method,
-      headers: { ...(body ? { 'content-type': 'application/json' } : {}), authorization: `Bearer ${token}` },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    return { status: res.status, body: await res.json().catch(() => null) };
-  };
+  const http = (method: string, path: string, body?: unknown, token = adminToken) => api.request(method, path, { token, body });
 
   beforeAll(async () => {
     node = await startTestNode({ roles: ['smtp', 'imap', 'pop3'] });
@@ -69,44 +46,13 @@ describe('sessions end when the mailbox is suspended or its password reset', () 
     const pop3Role = node.roles.find((r) => r.name === 'pop3') as unknown as { ports: { pop3s: number } };
     ports = { imap: imapRole.ports.imap, pop3s: pop3Role.ports.pop3s, submissions: node.ports.submissions };
 
-    const port = await freePort();
-    apiUrl = `http://127.0.0.1:${port}`;
-    dataDir = mkdtempSync(join(tmpdir(), 'dizi-api-ends-'));
-    api = spawn(process.execPath, ['-r', resolve(ROOT, 'tools/register.cjs'), resolve(ROOT, 'apps/api/src/main.ts')], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        DATABASE_URL: node.db.url,
-        REDIS_URL: TEST_REDIS_URL,
-        REDIS_PREFIX: node.redisPrefix,
-        API_HOST: '127.0.0.1',
-        API_PORT: String(port),
-        DIZI_DEMO: 'false',
-        DIZI_DATA_DIR: dataDir,
-        LOG_LEVEL: 'warn',
-        LOGIN_FAILURE_DELAY_MS: '0',
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    for (let i = 0; ; i++) {
-      const up = await fetch(`${apiUrl}/api/health`).then((r) => r.ok, () => false);
-      if (up) break;
-      if (i > 600 || api.exitCode !== null) throw new Error('the API did not start');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const login = await fetch(`${apiUrl}/api/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: address('boss'), password: TEST_MAILBOX_PASSWORD }),
-    });
-    adminToken = ((await login.json()) as { accessToken: string }).accessToken;
+    api = await startApiProcess(node);
+    adminToken = await api.token(address('boss'), TEST_MAILBOX_PASSWORD);
   }, 180_000);
 
   afterAll(async () => {
-    api?.kill('SIGTERM');
-    await new Promise((r) => (api?.exitCode !== null ? r(null) : api.once('exit', r)));
+    await api?.close();
     await node?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   /** One session per protocol, signed in as `local`, each with a way to learn when it is closed. */

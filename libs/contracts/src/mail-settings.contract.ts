@@ -46,7 +46,10 @@ export const smtpSettings = z.object({
   ipAllowList: z.array(ipOrCidr).max(10_000).default([]),
   ipBlockList: z.array(ipOrCidr).max(10_000).default([]),
   senderBlockList: z.array(senderPattern).max(10_000).default([]),
-  quotaWarningPercent: z.number().int().min(50).max(100).default(90),
+  quotaWarningPercent: z.number().int().min(50).max(100).default(90)
+    .describe('a mailbox reaching this share of its quota gets the quota-warning mail (once per crossing)'),
+  welcomeMailEnabled: z.boolean().default(true)
+    .describe('put the welcome mail (settings/templates) into the INBOX of every mailbox created, one by one or by CSV import'),
   retryIntervalSeconds: z.number().int().min(60).max(86_400).default(480),
   maxDeliveryAttempts: z.number().int().min(1).max(100).default(16),
   /** Relay host for outbound mail; `never` sends straight to the MX. */

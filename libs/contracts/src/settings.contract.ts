@@ -52,7 +52,10 @@ export const TEMPLATE_KINDS = ['welcome', 'quotaWarning'] as const;
 export type TemplateLanguage = (typeof TEMPLATE_LANGUAGES)[number];
 export type TemplateKind = (typeof TEMPLATE_KINDS)[number];
 
-/** Placeholders each template may use, written `{{name}}` in subject and body. */
+/**
+ * Placeholders each template may use, written `{{name}}` in subject and body: the one list the API validates
+ * against and delivery fills in (libs/delivery/src/local/system-notices.ts, from `noticeValues`).
+ */
 export const TEMPLATE_PLACEHOLDERS: Record<TemplateKind, Record<string, string>> = {
   welcome: {
     address: 'the new mailbox address',
@@ -69,6 +72,45 @@ export const TEMPLATE_PLACEHOLDERS: Record<TemplateKind, Record<string, string>>
   },
 };
 
+/**
+ * Placeholder names of earlier releases (delivery filled `{{usedMB}}`/`{{quotaMB}}` with a bare number of MB) and
+ * the name each became; migration 1765510000000 rewrites stored templates with them.
+ */
+export const RENAMED_PLACEHOLDERS: Record<string, string> = { usedMB: 'used', quotaMB: 'quota' };
+
+const KB = 1024;
+/** A size as people read it in a notice: 912 MB, 1 GB, 1.5 GB, 97.7 KB (binary units, at most one decimal). */
+export function formatStorage(bytes: number): string {
+  const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];
+  let value = Math.max(0, bytes);
+  let unit = 0;
+  while (value >= KB && unit < units.length - 1) {
+    value /= KB;
+    unit++;
+  }
+  const shown = unit === 0 || value >= 100 ? Math.round(value) : Math.round(value * 10) / 10;
+  return `${shown} ${units[unit]}`;
+}
+
+/** What a template's placeholders say for one mailbox: the single place their values are made. */
+export function noticeValues(mailbox: { address: string; displayName: string; domain: string; usedBytes: number; quotaBytes: number }): Record<string, string | number> {
+  const { usedBytes: used, quotaBytes: quota } = mailbox;
+  return {
+    address: mailbox.address,
+    displayName: mailbox.displayName || mailbox.address,
+    domain: mailbox.domain,
+    usedPercent: quota > 0 ? Math.min(100, Math.round((used * 100) / quota)) : 0,
+    used: formatStorage(used),
+    quota: formatStorage(quota),
+  };
+}
+
+/** The mailbox the preview fills the placeholders from, per language. */
+export const TEMPLATE_SAMPLE_MAILBOX: Record<TemplateLanguage, Parameters<typeof noticeValues>[0]> = {
+  'zh-CN': { address: 'zhang.wei@example.com', displayName: '张伟', domain: 'example.com', usedBytes: 956_301_312, quotaBytes: 1024 ** 3 },
+  en: { address: 'sam.lee@example.com', displayName: 'Sam Lee', domain: 'example.com', usedBytes: 956_301_312, quotaBytes: 1024 ** 3 },
+};
+
 const PLACEHOLDER = /\{\{\s*([A-Za-z]+)\s*\}\}/g;
 
 const templateText = z.object({
@@ -76,20 +118,28 @@ const templateText = z.object({
   body: z.string().min(1, 'the body must not be empty').max(20_000, 'the body is longer than 20000 characters'),
 });
 
-function templateOf(kind: TemplateKind) {
+/** Each `{{name}}` in subject or body that `kind` does not fill, with a message naming it and the allowed ones. */
+function unknownPlaceholders(kind: TemplateKind, text: { subject: string; body: string }): { part: 'subject' | 'body'; message: string }[] {
   const allowed = TEMPLATE_PLACEHOLDERS[kind];
+  const out: { part: 'subject' | 'body'; message: string }[] = [];
+  for (const part of ['subject', 'body'] as const) {
+    for (const m of text[part].matchAll(PLACEHOLDER)) {
+      if (!Object.prototype.hasOwnProperty.call(allowed, m[1])) {
+        const renamed = RENAMED_PLACEHOLDERS[m[1]] ? ` ({{${m[1]}}} is now {{${RENAMED_PLACEHOLDERS[m[1]]}}})` : '';
+        out.push({ part, message: `unknown placeholder {{${m[1]}}}${renamed}; use one of ${Object.keys(allowed).map((k) => `{{${k}}}`).join(', ')}` });
+      }
+    }
+  }
+  return out;
+}
+
+function templateOf(kind: TemplateKind) {
   return z
     .object(Object.fromEntries(TEMPLATE_LANGUAGES.map((l) => [l, templateText])) as Record<TemplateLanguage, typeof templateText>)
     .strict()
     .superRefine((byLanguage, ctx) => {
       for (const lang of TEMPLATE_LANGUAGES) {
-        for (const part of ['subject', 'body'] as const) {
-          for (const m of byLanguage[lang][part].matchAll(PLACEHOLDER)) {
-            if (!(m[1] in allowed)) {
-              ctx.addIssue({ code: 'custom', path: [lang, part], message: `unknown placeholder {{${m[1]}}}; use one of ${Object.keys(allowed).map((k) => `{{${k}}}`).join(', ')}` });
-            }
-          }
-        }
+        for (const issue of unknownPlaceholders(kind, byLanguage[lang])) ctx.addIssue({ code: 'custom', path: [lang, issue.part], message: issue.message });
       }
     });
 }
@@ -104,21 +154,21 @@ export const DEFAULT_MAIL_TEMPLATES: MailTemplates = {
   welcome: {
     'zh-CN': {
       subject: '欢迎使用您的新邮箱 {{address}}',
-      body: '{{displayName}}，您好：\n\n您的邮箱 {{address}} 已经开通，存储空间为 {{quota}}。\n\n祝使用愉快！\n{{domain}} 邮件系统\n',
+      body: '{{displayName}}，您好：\n\n您的邮箱 {{address}} 已经开通，存储空间为 {{quota}}。\n您可以通过网页邮箱或 IMAP、POP3、SMTP 客户端收发邮件。\n\n祝使用愉快！\n{{domain}} 邮件系统\n',
     },
     en: {
       subject: 'Welcome to your new mailbox {{address}}',
-      body: 'Hello {{displayName}},\n\nyour mailbox {{address}} is ready, with {{quota}} of storage.\n\nEnjoy!\nThe {{domain}} mail service\n',
+      body: 'Hello {{displayName}},\n\nyour mailbox {{address}} is ready, with {{quota}} of storage.\nRead and send mail in webmail or with any IMAP, POP3 and SMTP client.\n\nEnjoy!\nThe {{domain}} mail service\n',
     },
   },
   quotaWarning: {
     'zh-CN': {
-      subject: '您的邮箱已使用 {{usedPercent}}% 的存储空间',
-      body: '{{displayName}}，您好：\n\n您的邮箱 {{address}} 已使用 {{used}}，占存储空间 {{quota}} 的 {{usedPercent}}%。\n空间用满后将无法接收新邮件，请删除不需要的邮件或联系管理员。\n',
+      subject: '邮箱空间即将用完（已用 {{usedPercent}}%）',
+      body: '{{displayName}}，您好：\n\n您的邮箱 {{address}} 已使用 {{used}}，共 {{quota}}（{{usedPercent}}%）。\n空间用完后新邮件将被退回。请删除不需要的邮件（并清空“已删除”文件夹），或联系管理员增加空间。\n',
     },
     en: {
-      subject: 'Your mailbox is {{usedPercent}}% full',
-      body: 'Hello {{displayName}},\n\nyour mailbox {{address}} uses {{used}} of its {{quota}} ({{usedPercent}}%).\nWhen it is full, new mail cannot be delivered: please delete mail you no longer need or ask your administrator.\n',
+      subject: 'Your mailbox is almost full ({{usedPercent}}% used)',
+      body: 'Hello {{displayName}},\n\nyour mailbox {{address}} uses {{used}} of {{quota}} ({{usedPercent}}%).\nOnce it is full, new mail will be returned to its senders. Please delete mail you no longer need (and empty Trash), or ask your administrator for more space.\n',
     },
   },
 };
@@ -128,6 +178,32 @@ export const mailTemplatesView = z.object({
   defaults: mailTemplates,
   placeholders: z.record(z.enum(TEMPLATE_KINDS), z.record(z.string(), z.string())).describe('placeholder name and meaning, per template'),
   updatedAt: z.string().nullable(),
+});
+
+export const templatePreviewRequest = z
+  .object({
+    kind: z.enum(TEMPLATE_KINDS),
+    language: z.enum(TEMPLATE_LANGUAGES).optional().describe('one language; both when absent'),
+    draft: templateText.optional().describe('subject and body to try instead of the saved template (needs `language`)'),
+  })
+  .strict()
+  .superRefine((req, ctx) => {
+    if (req.draft && !req.language) ctx.addIssue({ code: 'custom', path: ['language'], message: 'say which language the draft is in' });
+    if (!req.draft) return;
+    for (const issue of unknownPlaceholders(req.kind, req.draft)) ctx.addIssue({ code: 'custom', path: ['draft', issue.part], message: issue.message });
+  });
+export type TemplatePreviewRequest = z.infer<typeof templatePreviewRequest>;
+
+export const templatePreview = z.object({
+  kind: z.enum(TEMPLATE_KINDS),
+  items: z.array(
+    z.object({
+      language: z.enum(TEMPLATE_LANGUAGES),
+      subject: z.string(),
+      body: z.string(),
+      values: z.record(z.string(), z.union([z.string(), z.number()])).describe('the sample values filled in'),
+    }),
+  ),
 });
 
 /** Stored templates over the defaults; a template that no longer validates falls back to its default. */
@@ -143,5 +219,5 @@ export function mailTemplatesFromStored(value: unknown): MailTemplates {
 
 /** Fills `{{name}}` placeholders; unknown names are left as written so a mistake is visible, not silently blank. */
 export function renderMailTemplate(text: string, values: Record<string, string | number>): string {
-  return text.replace(PLACEHOLDER, (whole, name: string) => (name in values ? String(values[name]) : whole));
+  return text.replace(PLACEHOLDER, (whole, name: string) => (Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole));
 }

@@ -15,6 +15,9 @@ import { MailboxSendAs1765100000000 } from './migrations/1765100000000-mailbox-s
 import { FolderNameRepair1765300000000 } from './migrations/1765300000000-folder-name-repair';
 import { MessageSearchFields1765400000000 } from './migrations/1765400000000-message-search-fields';
 import { BlobSearchKeys1765450000000 } from './migrations/1765450000000-blob-search-keys';
+import { MailLogDomain1765500000000 } from './migrations/1765500000000-mail-log-domain';
+import { MailboxWelcome1765510000000 } from './migrations/1765510000000-mailbox-welcome';
+import { TemplatePlaceholderNames1765520000000 } from './migrations/1765520000000-template-placeholder-names';
 
 export const MIGRATIONS = [
   Foundation1764201600000,
@@ -33,4 +36,7 @@ export const MIGRATIONS = [
   FolderNameRepair1765300000000,
   MessageSearchFields1765400000000,
   BlobSearchKeys1765450000000,
+  MailLogDomain1765500000000,
+  MailboxWelcome1765510000000,
+  TemplatePlaceholderNames1765520000000,
 ];

@@ -12,6 +12,7 @@ import { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSearchKeyList, searchKey } from '@dizi/domain/search-key';
 import { DEFAULT_SMTP_SETTINGS, type SmtpSettings } from '@dizi/contracts/mail-settings.contract';
+import { DEFAULT_MAIL_TEMPLATES } from '@dizi/contracts/settings.contract';
 import { summariseMessage } from '@dizi/mime/message-summary';
 import { FsBlobStore } from '@dizi/mail-store/adapters/fs-blob-store';
 import { MemoryNotifier } from '@dizi/mail-store/adapters/memory-notifier';
@@ -410,7 +411,8 @@ describe('local delivery', () => {
       expect(warnings()).toHaveLength(1);
       const warning = await simpleParser(Buffer.from(warnings()[0], 'utf8'));
       expect(warning.subject).toBe('邮箱空间即将用完（已用 91%） / Your mailbox is almost full (91% used)');
-      expect(warning.text).toContain('Your mailbox nearly-full@d.test uses 0.1 MB of 0.1 MB (91%).');
+      expect(warning.text).toContain('your mailbox nearly-full@d.test uses 89.2 KB of 97.7 KB (91%).');
+      expect(warning.text).toContain('您的邮箱 nearly-full@d.test 已使用 89.2 KB，共 97.7 KB（91%）。');
       expect(warnings()[0].startsWith('Delivered-To: nearly-full@d.test\r\n')).toBe(true);
 
       await settled(await spool(big(500), 's@ext.test', ['nearly-full@d.test']));
@@ -664,9 +666,15 @@ describe('local delivery', () => {
     });
 
     it('sends the welcome mail once, from the editable template', async () => {
-      const id = await mailbox('newbie@d.test', { displayName: 'New Bie' });
+      const id = await mailbox('newbie@d.test', { displayName: 'New Bie', quotaBytes: 1536 * 1024 * 1024 });
+      // Stored as the API stores it: a whole kind, both languages, only the placeholders of settings.contract.ts.
       await pool.query(`INSERT INTO system_setting (key, value) VALUES ('templates', $1)`, [
-        JSON.stringify({ welcome: { en: { subject: 'Hi {{displayName}}', body: 'Your address is {{address}}; {{unknown}} stays.' } } }),
+        JSON.stringify({
+          welcome: {
+            'zh-CN': DEFAULT_MAIL_TEMPLATES.welcome['zh-CN'],
+            en: { subject: 'Hi {{displayName}}', body: 'Your address is {{address}}, with {{quota}} at {{domain}}.' },
+          },
+        }),
       ]);
       expect(await delivery.notices.sendWelcome(id)).toBe(true);
       expect(await delivery.notices.sendWelcome(id)).toBe(false);
@@ -675,8 +683,9 @@ describe('local delivery', () => {
       const parsed = await simpleParser(Buffer.from(sources[0], 'utf8'));
       expect(parsed.subject).toBe('欢迎使用您的新邮箱 newbie@d.test / Hi New Bie');
       const body = parsed.text ?? '';
-      expect(body).toContain('Your address is newbie@d.test; {{unknown}} stays.');
-      expect(body).toContain('您的邮箱 newbie@d.test 已开通');
+      expect(body).toContain('Your address is newbie@d.test, with 1.5 GB at d.test.');
+      expect(body).toContain('您的邮箱 newbie@d.test 已经开通，存储空间为 1.5 GB。');
+      expect(body).not.toContain('{{');
       await pool.query(`DELETE FROM system_setting WHERE key = 'templates'`);
     });
   });

@@ -4,7 +4,7 @@
  * smtp-server as the relay host with STARTTLS and AUTH, real PostgreSQL, Redis and BullMQ. Bounces are
  * delivered by the real local delivery into the sender's mailbox.
  */
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { promises as dns } from 'node:dns';
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
@@ -19,6 +19,8 @@ import { Pool } from 'pg';
 import selfsigned from 'selfsigned';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dkimKeyField, sealKeysAtRest } from '@dizi/auth/keys-at-rest';
+import { SecretBox } from '@dizi/auth/secret-box';
 import { DEFAULT_SMTP_SETTINGS, type SmtpSettings } from '@dizi/contracts/mail-settings.contract';
 import { FsBlobStore } from '@dizi/mail-store/adapters/fs-blob-store';
 import { MemoryNotifier } from '@dizi/mail-store/adapters/memory-notifier';
@@ -73,6 +75,7 @@ const sinks: SmtpSink[] = [];
 const prefix = `dizi-test:outbound-${process.pid}-${Date.now()}:`;
 let tenantId: string;
 let senderDomainId: string;
+const secretBox = new SecretBox(randomBytes(32));
 let counter = 0;
 
 /** What the TLS MX hosts received: the session's TLS and the DSN parameters of the envelope. */
@@ -343,6 +346,8 @@ describe.skipIf(missing.length > 0)('outbound queue', () => {
       [tenantId, DKIM_PRIVATE, DKIM_PUBLIC],
     );
     senderDomainId = dom.rows[0].id;
+    // Written in clear as an earlier release did, then sealed as the API seals it at start: signing opens it.
+    expect(await sealKeysAtRest(pool, secretBox)).toEqual({ systemKeys: 0, dkimKeys: 1 });
     await mailbox('alice@sender.test');
 
     const resolver = new dns.Resolver({ timeout: 1000, tries: 1 });
@@ -351,7 +356,7 @@ describe.skipIf(missing.length > 0)('outbound queue', () => {
       {
         pool, blobs, store, resolver, settings: () => settings, hostname: 'mx1.dizi.test',
         logger: { info: () => undefined, warn: (o, m) => console.error('WARN', m, o), error: (o, m) => console.error('ERROR', m, o) },
-        mxPort, delayNoticeAfterMs: 3600_000, connectTimeoutMs: 2000,
+        mxPort, delayNoticeAfterMs: 3600_000, connectTimeoutMs: 2000, secretBox,
         // The test CA is trusted like a public one would be; nothing else changes how certificates are judged.
         tlsOptions: { ca: [caCert] },
       },
@@ -400,6 +405,12 @@ describe.skipIf(missing.length > 0)('outbound queue', () => {
     resolver.setServers([unbound.server]);
     const verified = await dkimVerify(capture.message, { resolver: (name: string, type: string) => resolver.resolve(name, type) as Promise<string[][]> });
     expect(verified.results.map((r) => [r.signingDomain, r.status.result])).toEqual([['sender.test', 'pass']]);
+    // The key it signed with is sealed at rest: no PEM in the row, and it opens only as this domain's.
+    const { rows: [stored] } = await pool.query(`SELECT dkim_private_key FROM domain WHERE id = $1`, [senderDomainId]);
+    expect(stored.dkim_private_key).toMatch(/^enc:v1:/);
+    expect(stored.dkim_private_key).not.toContain('PRIVATE KEY');
+    expect(stored.dkim_private_key).not.toContain(DKIM_PRIVATE.split('\n')[1]);
+    expect(secretBox.open(stored.dkim_private_key, dkimKeyField(senderDomainId))).toBe(DKIM_PRIVATE);
 
     const log = await mailLog(id);
     expect(log.filter((l) => l.kind === 'outbound').map((l) => l.result)).toEqual(['delivered', 'delivered']);

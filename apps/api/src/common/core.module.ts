@@ -1,9 +1,11 @@
-/** Process-wide resources: configuration, the PostgreSQL data source and Redis. */
+/** Process-wide resources: configuration, the PostgreSQL data source, Redis and the SecretBox of secrets at rest. */
 import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import Redis from 'ioredis';
+import { SecretBox } from '@dizi/auth/secret-box';
 import type { ApiConfig } from '@dizi/config/api.config';
-import { API_CONFIG, REDIS } from './tokens';
+import { aes256Key, secretFromEnvOrDataDir } from '@dizi/config/secret-keys';
+import { API_CONFIG, REDIS, SECRET_BOX } from './tokens';
 
 @Global()
 @Module({})
@@ -17,12 +19,17 @@ export class CoreModule implements OnApplicationShutdown {
         { provide: API_CONFIG, useValue: config },
         { provide: DataSource, useValue: dataSource },
         {
+          provide: SECRET_BOX,
+          useFactory: () =>
+            new SecretBox(aes256Key(secretFromEnvOrDataDir('SETTINGS_ENCRYPTION_KEY', config.SETTINGS_ENCRYPTION_KEY, config.DIZI_DATA_DIR, 'settings.key'))),
+        },
+        {
           provide: REDIS,
           useFactory: () =>
             new Redis(config.REDIS_URL, { keyPrefix: config.REDIS_PREFIX, maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: false }),
         },
       ],
-      exports: [API_CONFIG, DataSource, REDIS],
+      exports: [API_CONFIG, DataSource, REDIS, SECRET_BOX],
     };
   }
 

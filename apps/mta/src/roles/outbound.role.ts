@@ -42,6 +42,7 @@ export async function startOutboundRole(ctx: MtaContext, opts: OutboundRoleOptio
       mxPort: opts.mxPort,
       delayNoticeAfterMs: opts.delayNoticeAfterMs,
       tlsOptions: opts.tlsOptions,
+      secretBox: ctx.secretBox,
       connectTimeoutMs: opts.connectTimeoutMs,
     },
     queues,

@@ -1,3 +1,4 @@
+import { SystemNotices } from '@dizi/delivery/local/system-notices';
 import { purgeMailLogs } from '@dizi/delivery/logs/mail-log';
 import { MailQueues } from '@dizi/delivery/queue/mail-queues';
 import { SpoolSweeper } from '@dizi/delivery/queue/sweeper';
@@ -5,18 +6,21 @@ import type { MtaContext } from '../context';
 import type { RunningRole } from './role';
 
 const SWEEP_EVERY_MS = 3_000;
+const WELCOME_EVERY_MS = 2_000;
 const SEARCH_MERGE_EVERY_MS = 2_000;
 const HOUSEKEEPING_EVERY_MS = 3600_000;
 
 /**
  * Periodic work of the mail flow: the spool sweeper every few seconds (re-enqueues what no job finished, closes and
- * purges finished messages), the search index's bulk merge every two seconds, and hourly housekeeping (mail log
+ * purges finished messages), the welcome mails the API asked for and the search index's bulk merge every two seconds,
+ * and hourly housekeeping (mail log
  * retention, blob garbage collection). Every step is idempotent, so several nodes may run this role at once.
  */
 export async function startSchedulerRole(ctx: MtaContext): Promise<RunningRole> {
   const logger = ctx.logger.child({ role: 'scheduler' });
   const queues = new MailQueues(ctx.redis, ctx.config.REDIS_PREFIX);
   const sweeper = new SpoolSweeper({ pool: ctx.pool, queues });
+  const notices = new SystemNotices(ctx.pool, ctx.store, ctx.config.MTA_HOSTNAME);
   let stopped = false;
   const running = new Set<Promise<unknown>>();
 
@@ -38,6 +42,10 @@ export async function startSchedulerRole(ctx: MtaContext): Promise<RunningRole> 
     every(SWEEP_EVERY_MS, 'sweep', async () => {
       const r = await sweeper.sweep();
       if (r.deliveryJobs + r.outboundJobs + r.purged > 0) logger.debug(r, 'spool swept');
+    }),
+    every(WELCOME_EVERY_MS, 'welcome-mail', async () => {
+      const sent = await notices.sendPendingWelcomes(100, (err, mailboxId) => logger.warn({ err: String(err), mailboxId }, 'welcome mail failed; retried next run'));
+      if (sent > 0) logger.debug({ sent }, 'welcome mails sent');
     }),
     every(SEARCH_MERGE_EVERY_MS, 'search-index', async () => {
       const pages = await ctx.store.mergeSearchIndex();

@@ -5,10 +5,10 @@
 import { Readable } from 'node:stream';
 import type { Pool } from 'pg';
 import { INBOX, type MessageStore } from '@dizi/mail-store/ports/message-store';
+import { noticeValues, type TemplateKind } from '@dizi/contracts/settings.contract';
+import { loadMailTemplates } from '../mail-templates';
 import { indexMessage, summarise } from './message-index';
-import { composeMail, fillPlaceholders, resolveNotice, type NoticeKind } from './notice-templates';
-
-const MB = 1024 * 1024;
+import { bilingualNotice, composeMail } from './notice-templates';
 
 interface MailboxRow {
   id: string;
@@ -31,6 +31,30 @@ export class SystemNotices {
     const mb = await this.mailbox(mailboxId);
     if (!mb) return false;
     return this.deliver(mb, 'welcome', `welcome:${mailboxId}`);
+  }
+
+  /**
+   * Sends the welcome mails the API asked for (table mailbox_welcome, written with the mailbox when the
+   * `welcomeMailEnabled` setting is on) and forgets each request once its mail is in the INBOX. Run by the scheduler
+   * role; several nodes at once are harmless (the delivery key). A failure leaves the request for the next run.
+   * Returns how many requests were done.
+   */
+  async sendPendingWelcomes(limit = 100, onError: (err: unknown, mailboxId: string) => void = () => undefined): Promise<number> {
+    const { rows } = await this.pool.query<{ mailbox_id: string }>(
+      `SELECT mailbox_id FROM mailbox_welcome ORDER BY requested_at LIMIT $1`,
+      [limit],
+    );
+    let done = 0;
+    for (const { mailbox_id: id } of rows) {
+      try {
+        await this.sendWelcome(id);
+        await this.pool.query(`DELETE FROM mailbox_welcome WHERE mailbox_id = $1`, [id]);
+        done++;
+      } catch (err) {
+        onError(err, id);
+      }
+    }
+    return done;
   }
 
   /**
@@ -82,24 +106,20 @@ export class SystemNotices {
     return rows[0] ?? null;
   }
 
-  private async deliver(mb: MailboxRow, kind: NoticeKind, deliveryKey: string): Promise<boolean> {
-    const { rows } = await this.pool.query(`SELECT value FROM system_setting WHERE key = 'templates'`);
-    const template = resolveNotice(rows[0]?.value, kind);
-    const used = Number(mb.used_bytes);
-    const quota = Number(mb.quota_bytes);
-    const values = {
+  private async deliver(mb: MailboxRow, kind: TemplateKind, deliveryKey: string): Promise<boolean> {
+    const values = noticeValues({
       address: mb.address,
-      displayName: mb.display_name || mb.address,
+      displayName: mb.display_name,
       domain: mb.domain,
-      usedPercent: quota > 0 ? Math.min(100, Math.round((used * 100) / quota)) : 0,
-      usedMB: (used / MB).toFixed(1),
-      quotaMB: (quota / MB).toFixed(quota < 10 * MB ? 1 : 0),
-    };
+      usedBytes: Number(mb.used_bytes),
+      quotaBytes: Number(mb.quota_bytes),
+    });
+    const notice = bilingualNotice(await loadMailTemplates(this.pool), kind, values);
     const mail = await composeMail({
       from: { name: 'Postmaster', address: `postmaster@${mb.domain}` },
       to: mb.address,
-      subject: fillPlaceholders(template.subject, values),
-      text: fillPlaceholders(template.body, values),
+      subject: notice.subject,
+      text: notice.body,
       hostname: this.hostname,
       headers: { 'Auto-Submitted': 'auto-generated' },
     });

@@ -53,7 +53,7 @@ export function mailLogSearchText(entry: Pick<MailLogEntry, 'mailFrom' | 'recipi
 
 const COLUMNS = [
   'at', 'level', 'kind', 'node', 'session_id', 'message_id', 'client_ip', 'helo',
-  'mail_from', 'recipients', 'size', 'result', 'reason', 'tenant_id', 'search',
+  'mail_from', 'recipients', 'size', 'result', 'reason', 'tenant_id', 'search', 'domain_id',
 ] as const;
 
 function rowValues(e: MailLogEntry): unknown[] {
@@ -63,6 +63,7 @@ function rowValues(e: MailLogEntry): unknown[] {
     clean(e.clientIp), clean(e.helo), clean(e.mailFrom), recipients, e.size ?? null,
     clean(e.result) ?? '', clean(e.reason) ?? '', e.tenantId ?? null,
     mailLogSearchText({ mailFrom: e.mailFrom, recipients, reason: e.reason }),
+    null,
   ];
 }
 
@@ -82,6 +83,8 @@ export function mailLogInsert(entries: readonly MailLogEntry[], after = 0): { te
   const params: unknown[] = [];
   const at = COLUMNS.indexOf('at');
   const tenant = COLUMNS.indexOf('tenant_id');
+  const domain = COLUMNS.indexOf('domain_id');
+  const domainWhere = (text: string) => `FROM domain d WHERE d.name = lower(substring(${text} from '@([^@]*)$'))`;
   const tuples = entries.map((e) => {
     const values = rowValues(e);
     const base = after + params.length;
@@ -94,8 +97,14 @@ export function mailLogInsert(entries: readonly MailLogEntry[], after = 0): { te
       // recipient's domain, else of its sender's: that tenant's admins read it in /api/logs/mail.
       // (An SMTP session names its tenant itself, or has none: a refused stranger's.)
       if (i === tenant && e.kind !== 'session') {
-        const domainOf = (text: string) => `(SELECT d.tenant_id FROM domain d WHERE d.name = substring(${text} from '@([^@]*)$'))`;
-        return `COALESCE($${after + params.length}::uuid, ${domainOf(`(${ref('recipients')}::text[])[1]`)}, ${domainOf(`${ref('mail_from')}::text`)})`;
+        const tenantOf = (text: string) => `(SELECT d.tenant_id ${domainWhere(text)})`;
+        return `COALESCE($${after + params.length}::uuid, ${tenantOf(`(${ref('recipients')}::text[])[1]`)}, ${tenantOf(`${ref('mail_from')}::text`)})`;
+      }
+      // The same record's domain, found the same way, so domain admins read exactly their domains' records.
+      // Sessions get none: one session may carry several domains' recipients.
+      if (i === domain && e.kind !== 'session') {
+        const idOf = (text: string) => `(SELECT d.id ${domainWhere(text)})`;
+        return `COALESCE($${after + params.length}::uuid, ${idOf(`(${ref('recipients')}::text[])[1]`)}, ${idOf(`${ref('mail_from')}::text`)})`;
       }
       return `$${after + params.length}`;
     });

@@ -17,6 +17,8 @@ import type { BlobStore } from '@dizi/mail-store/ports/blob-store';
 import type { MessageStore } from '@dizi/mail-store/ports/message-store';
 import { readHeaderBlock, statusFromReply, type DsnRecipient } from '@dizi/smtp/dsn';
 import { dkimSignatureHeader } from '@dizi/smtp/outbound/dkim-signature';
+import { dkimKeyField, openKeyAtRest } from '@dizi/auth/keys-at-rest';
+import type { SecretBox } from '@dizi/auth/secret-box';
 import { DestinationError, type MxResolver } from '@dizi/smtp/outbound/mx-lookup';
 import { describeTls, sendThroughHosts, type OutboundEnvelope, type RecipientResult, type SessionResult } from '@dizi/smtp/outbound/smtp-session';
 import { writeMailLog, type MailLogEntry } from '../logs/mail-log';
@@ -45,6 +47,8 @@ export interface OutboundDeps {
   /** How long a claim keeps the sweeper away; a crashed worker's recipients are retried after it. */
   claimLeaseMs?: number;
   tlsOptions?: ConnectionOptions;
+  /** Opens the sealed DKIM keys (libs/auth/src/keys-at-rest.ts); without it only a key an earlier release left plain signs. */
+  secretBox?: SecretBox;
   connectTimeoutMs?: number;
   socketTimeoutMs?: number;
   now?: () => Date;
@@ -75,6 +79,7 @@ interface SenderGroup {
 }
 
 interface SenderDomainRow {
+  id: string;
   name: string;
   helo_name: string | null;
   dkim_selector: string;
@@ -135,7 +140,8 @@ function dsnParameters(message: { env_id: string | null; dsn_ret: 'FULL' | 'HDRS
 async function signatureOf(deps: OutboundDeps, message: { id: string; blob_hash: string }, sender: SenderDomainRow | undefined, at: Date): Promise<string> {
   if (!sender?.dkim_private_key) return '';
   try {
-    return await dkimSignatureHeader(await deps.blobs.get(message.blob_hash), { domain: sender.name, selector: sender.dkim_selector, privateKey: sender.dkim_private_key }, at);
+    const privateKey = openKeyAtRest(deps.secretBox, sender.dkim_private_key, dkimKeyField(sender.id));
+    return await dkimSignatureHeader(await deps.blobs.get(message.blob_hash), { domain: sender.name, selector: sender.dkim_selector, privateKey }, at);
   } catch (e) {
     // An unsigned message still beats no message; the operator sees why in the log.
     deps.logger.warn({ err: String(e), spoolMessageId: message.id, domain: sender.name }, 'DKIM signing failed, sending unsigned');
@@ -174,7 +180,7 @@ export async function sendOutboundJob(deps: OutboundDeps, job: OutboundJob): Pro
     const name = address.includes('@') ? domainKey(address.slice(address.lastIndexOf('@') + 1)) : '';
     if (!name) return undefined;
     if (!senderDomains.has(name)) {
-      const { rows } = await pool.query<SenderDomainRow>(`SELECT name, helo_name, dkim_selector, dkim_private_key, tenant_id FROM domain WHERE name = $1`, [name]);
+      const { rows } = await pool.query<SenderDomainRow>(`SELECT id::text, name, helo_name, dkim_selector, dkim_private_key, tenant_id FROM domain WHERE name = $1`, [name]);
       senderDomains.set(name, rows[0]);
     }
     return senderDomains.get(name);

@@ -1,8 +1,15 @@
-/** Ed25519 key pairs the installation makes for itself (access tokens, registration codes), kept in PostgreSQL so every node shares them. */
-import { Injectable } from '@nestjs/common';
+/**
+ * Ed25519 key pairs the installation makes for itself (access tokens, registration codes), kept in PostgreSQL so every
+ * node shares them, the private key sealed (libs/auth/src/keys-at-rest.ts). At start the API seals the private keys an
+ * earlier release stored as plain PEM, its own and every domain's DKIM key.
+ */
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { generateKeyPairSync, KeyObject, createPrivateKey, createPublicKey } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { openKeyAtRest, sealKeysAtRest, systemKeyField } from '@dizi/auth/keys-at-rest';
+import type { SecretBox } from '@dizi/auth/secret-box';
 import { SystemKeyEntity } from '@dizi/db/entities/identity.entity';
+import { SECRET_BOX } from '../../common/tokens';
 
 export interface KeyPair {
   privateKey: KeyObject;
@@ -10,10 +17,24 @@ export interface KeyPair {
 }
 
 @Injectable()
-export class SystemKeyService {
+export class SystemKeyService implements OnModuleInit {
+  private readonly logger = new Logger(SystemKeyService.name);
   private readonly cache = new Map<string, Promise<KeyPair>>();
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(SECRET_BOX) private readonly secretBox: SecretBox,
+  ) {}
+
+  /**
+   * Seals plain PEM keys left by an earlier release. A start step rather than a migration: the key that seals them
+   * lives in the configuration (SETTINGS_ENCRYPTION_KEY or the data directory), which migrations, run by whoever
+   * migrates the database, must not need.
+   */
+  async onModuleInit(): Promise<void> {
+    const sealed = await sealKeysAtRest(this.dataSource, this.secretBox);
+    if (sealed.systemKeys + sealed.dkimKeys > 0) this.logger.log(`sealed private keys stored in clear: ${sealed.systemKeys} system, ${sealed.dkimKeys} DKIM`);
+  }
 
   get(purpose: string): Promise<KeyPair> {
     let pair = this.cache.get(purpose);
@@ -36,11 +57,14 @@ export class SystemKeyService {
         purpose,
         algorithm: 'Ed25519',
         publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-        privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+        privateKey: this.secretBox.seal(privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), systemKeyField(purpose)),
       })
       .orIgnore()
       .execute();
     const row = await repo.findOneByOrFail({ purpose });
-    return { privateKey: createPrivateKey(row.privateKey), publicKey: createPublicKey(row.publicKey) };
+    return {
+      privateKey: createPrivateKey(openKeyAtRest(this.secretBox, row.privateKey, systemKeyField(purpose))),
+      publicKey: createPublicKey(row.publicKey),
+    };
   }
 }

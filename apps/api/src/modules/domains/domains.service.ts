@@ -1,11 +1,14 @@
-import { Injectable } from '@nestjs/common';
-import { generateKeyPair } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { generateKeyPair, randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { DataSource, EntityManager } from 'typeorm';
+import { dkimKeyField } from '@dizi/auth/keys-at-rest';
+import type { SecretBox } from '@dizi/auth/secret-box';
 import { DomainEntity } from '@dizi/db/entities/domain.entity';
 import { InvalidDomainNameError, normaliseDomainName, NormalisedDomain } from '@dizi/domain/domain-name';
 import type { Actor } from '@dizi/domain/policy';
 import { badRequest, conflict, forbidden, notFound } from '../../common/api-error';
+import { SECRET_BOX } from '../../common/tokens';
 import { AuditService } from '../audit/audit.service';
 import { PolicyService } from '../auth/policy.service';
 import { LimitsService } from '../tenants/limits.service';
@@ -28,6 +31,7 @@ export class DomainsService {
     private readonly policy: PolicyService,
     private readonly audit: AuditService,
     private readonly limits: LimitsService,
+    @Inject(SECRET_BOX) private readonly secretBox: SecretBox,
   ) {}
 
   async list(actor: Actor, query: DomainListQueryDto) {
@@ -70,8 +74,11 @@ export class DomainsService {
       if (body.isDefault) await m.query(`UPDATE domain SET is_default = false WHERE is_default`);
       const repo = m.getRepository(DomainEntity);
       const { tenantId: _t, name: _n, ...settings } = body;
+      // The id is chosen here: the sealed DKIM key is bound to its row.
+      const id = randomUUID();
       const domain = await repo.save(
         repo.create({
+          id,
           status: 'active', heloName: null, maxStorageBytes: null, maxMailboxes: null, isDefault: false, allowRegistration: false,
           smtpEnabled: true, pop3Enabled: true, imapEnabled: true, localOnly: false, mailboxDefaultQuotaBytes: 1024 ** 3,
           mailboxMaxQuotaBytes: null, mailboxDailySendLimit: null, dkimSelector: 'dizi',
@@ -79,7 +86,7 @@ export class DomainsService {
           tenantId,
           name,
           unicodeName: unicode,
-          dkimPrivateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+          dkimPrivateKey: this.secretBox.seal(privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), dkimKeyField(id)),
           dkimPublicKey: publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
         }),
       );

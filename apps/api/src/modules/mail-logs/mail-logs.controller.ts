@@ -12,7 +12,7 @@ import { MailLogsService } from './mail-logs.service';
 export class MailLogsController {
   constructor(private readonly logs: MailLogsService) {}
 
-  /** SMTP sessions and delivery attempts, newest first. Operators see all; tenant admins their tenant's. */
+  /** SMTP sessions and delivery attempts, newest first. Operators see all; tenant admins their tenant's; domain admins their domain's deliveries, bounces and outbound attempts. */
   @Get('mail')
   @ZodResponse({ status: 200, type: MailLogPageDto })
   list(@CurrentActor() actor: Actor, @Query() query: MailLogQueryDto) {

@@ -1,4 +1,7 @@
-/** Reads mail_log, scoped like the audit log: operators everything, tenant admins their tenant's rows. */
+/**
+ * Reads mail_log, scoped like the audit log: operators everything, tenant admins their tenant's rows, domain admins
+ * their domain's deliveries, bounces and outbound attempts (not SMTP sessions, which may span domains).
+ */
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { Actor } from '@dizi/domain/policy';
@@ -39,7 +42,9 @@ export class MailLogsService {
   async list(actor: Actor, query: MailLogQueryDto) {
     // Another tenant's id answers 404 before any role check, like a tenant that does not exist.
     this.policy.assertTenantReference(actor, query.tenantId);
-    if (actor.role !== 'operator' && actor.role !== 'tenant_admin') throw forbidden('only operators and tenant admins read the mail log');
+    if (actor.role !== 'operator' && actor.role !== 'tenant_admin' && actor.role !== 'domain_admin') {
+      throw forbidden('only operators, tenant admins and domain admins read the mail log');
+    }
 
     const where: string[] = [];
     const params: unknown[] = [];
@@ -47,7 +52,13 @@ export class MailLogsService {
       params.push(value);
       where.push(sql.replace('?', `$${params.length}`));
     };
+    // The actor's own scope first; the query's filters only narrow it.
     if (actor.role === 'tenant_admin') add('tenant_id = ?', actor.tenantId);
+    if (actor.role === 'domain_admin') {
+      // Their domain's deliveries, bounces and outbound attempts (domain_id is set on those only, never on sessions).
+      add('tenant_id = ?', actor.tenantId);
+      add('domain_id = ?', actor.domainId);
+    }
     if (query.tenantId) add('tenant_id = ?', query.tenantId);
     if (query.from) add('at >= ?', new Date(query.from));
     if (query.to) add('at < ?', new Date(query.to));

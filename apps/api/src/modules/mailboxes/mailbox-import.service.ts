@@ -23,6 +23,7 @@ import { isUuid, PolicyService } from '../auth/policy.service';
 import { LimitsService } from '../tenants/limits.service';
 import { ImportRowsQueryDto } from './dto';
 import { isHeader, parseRow, ParsedRow } from './mailbox-csv';
+import { requestWelcomeMail } from './welcome-mail';
 
 export const MAILBOX_IMPORT_KIND = 'mailboxes';
 /** First key of the per-job advisory lock (the second is hashtext(job id)). */
@@ -290,13 +291,14 @@ export class MailboxImportService implements OnApplicationBootstrap, BeforeAppli
     const insertStaged = async () => {
       for (let from = 0; from < staged; from += batchSize) {
         if (signal.aborted) throw new ImportAborted();
-        const inserted: { address: string }[] = await m.query(
+        const inserted: { id: string; address: string }[] = await m.query(
           `INSERT INTO mailbox (tenant_id, domain_id, local_part, address, display_name, password_hash, quota_bytes)
            SELECT $1, $2, local_part, address, display_name, password_hash, quota_bytes
              FROM pg_temp.mailbox_import_staging WHERE n > $3 AND n <= $4 ORDER BY n
-           ON CONFLICT DO NOTHING RETURNING address`,
+           ON CONFLICT DO NOTHING RETURNING id, address`,
           [domain.tenantId, domain.id, from, from + batchSize],
         );
+        await requestWelcomeMail(m, inserted.map((r) => r.id));
         const chunk = Math.min(batchSize, staged - from);
         if (inserted.length === chunk) continue;
         // TypeORM answers UPDATE ... RETURNING with [rows, count].

@@ -16,6 +16,7 @@ import { escapeLike } from '../tenants/tenants.service';
 import { BulkDeleteMailboxesDto, CreateMailboxDto, MailboxListQueryDto, UpdateMailboxDto } from './dto';
 import { assertAddressFree } from '../../common/address-ownership';
 import { MailboxDirectoryCache } from './mailbox-directory-cache';
+import { requestWelcomeMail } from './welcome-mail';
 
 /**
  * Matches are counted up to here; past it the page says `totalCapped`. Measured on 100k mailboxes
@@ -175,6 +176,7 @@ export class MailboxesService {
         throw e;
       }
       await this.audit.record(m, actor, ip, { action: 'mailbox.create', objectType: 'mailbox', objectId: created.id, tenantId: domain.tenantId, after: created });
+      await requestWelcomeMail(m, [created.id]);
       return repo.findOneByOrFail({ id: created.id });
     });
     return { ...view(mailbox), ...(generated ? { password: generated } : {}) };

@@ -1,7 +1,9 @@
 import { createZodDto } from 'nestjs-zod';
-import { mailTemplates, mailTemplatesView, smtpSettingsPatch, smtpSettingsView } from '@dizi/contracts/settings.contract';
+import { mailTemplates, mailTemplatesView, smtpSettingsPatch, smtpSettingsView, templatePreview, templatePreviewRequest } from '@dizi/contracts/settings.contract';
 
 export class SmtpSettingsPatchDto extends createZodDto(smtpSettingsPatch) {}
 export class SmtpSettingsDto extends createZodDto(smtpSettingsView) {}
 export class MailTemplatesDto extends createZodDto(mailTemplates) {}
 export class MailTemplatesViewDto extends createZodDto(mailTemplatesView) {}
+export class TemplatePreviewRequestDto extends createZodDto(templatePreviewRequest) {}
+export class TemplatePreviewDto extends createZodDto(templatePreview) {}

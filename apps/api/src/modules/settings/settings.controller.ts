@@ -1,9 +1,9 @@
-import { Body, Controller, Get, Patch, Put } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Patch, Post, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
 import type { Actor } from '@dizi/domain/policy';
 import { ClientIp, CurrentActor } from '../auth/actor.decorator';
-import { MailTemplatesDto, MailTemplatesViewDto, SmtpSettingsDto, SmtpSettingsPatchDto } from './dto';
+import { MailTemplatesDto, MailTemplatesViewDto, SmtpSettingsDto, SmtpSettingsPatchDto, TemplatePreviewDto, TemplatePreviewRequestDto } from './dto';
 import { SettingsService } from './settings.service';
 
 @ApiTags('settings')
@@ -37,5 +37,13 @@ export class SettingsController {
   @ZodResponse({ status: 200, type: MailTemplatesViewDto })
   updateTemplates(@CurrentActor() actor: Actor, @ClientIp() ip: string, @Body() body: MailTemplatesDto) {
     return this.settings.updateTemplates(actor, ip, body);
+  }
+
+  /** A template (saved, or a draft) filled with a sample mailbox's values, in zh-CN and en or the one language asked. */
+  @Post('templates/preview')
+  @HttpCode(200)
+  @ZodResponse({ status: 200, type: TemplatePreviewDto })
+  previewTemplate(@CurrentActor() actor: Actor, @Body() body: TemplatePreviewRequestDto) {
+    return this.settings.previewTemplate(actor, body);
   }
 }

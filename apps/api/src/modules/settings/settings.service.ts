@@ -9,15 +9,15 @@ import Redis from 'ioredis';
 import { DataSource, EntityManager } from 'typeorm';
 import { isSealed, SecretBox } from '@dizi/auth/secret-box';
 import type { ApiConfig } from '@dizi/config/api.config';
-import { aes256Key, secretFromEnvOrDataDir } from '@dizi/config/secret-keys';
 import { DEFAULT_SMTP_SETTINGS, SmtpSettings, smtpSettings } from '@dizi/contracts/mail-settings.contract';
 import {
-  DEFAULT_MAIL_TEMPLATES, MailTemplates, mailTemplatesFromStored, SmtpSettingsPatch, SmtpSettingsValues, TEMPLATE_PLACEHOLDERS,
+  DEFAULT_MAIL_TEMPLATES, MailTemplates, mailTemplatesFromStored, noticeValues, renderMailTemplate, SmtpSettingsPatch, SmtpSettingsValues,
+  TEMPLATE_LANGUAGES, TEMPLATE_PLACEHOLDERS, TEMPLATE_SAMPLE_MAILBOX, TemplatePreviewRequest,
 } from '@dizi/contracts/settings.contract';
 import { RELAY_PASSWORD_FIELD, settingsChangedChannel } from '@dizi/delivery/settings-source';
 import type { Actor } from '@dizi/domain/policy';
 import { badRequest, forbidden } from '../../common/api-error';
-import { API_CONFIG, REDIS } from '../../common/tokens';
+import { API_CONFIG, REDIS, SECRET_BOX } from '../../common/tokens';
 import { AuditService } from '../audit/audit.service';
 
 /** What is stored under `smtp`: the changed fields only, relay fields one by one. */
@@ -34,8 +34,9 @@ export class SettingsService implements OnModuleInit {
     private readonly audit: AuditService,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
+    @Inject(SECRET_BOX) secretBox: SecretBox,
   ) {
-    this.secretBox = new SecretBox(aes256Key(secretFromEnvOrDataDir('SETTINGS_ENCRYPTION_KEY', config.SETTINGS_ENCRYPTION_KEY, config.DIZI_DATA_DIR, 'settings.key')));
+    this.secretBox = secretBox;
   }
 
   /** A relay password stored in clear by an earlier release is sealed at start. */
@@ -125,6 +126,25 @@ export class SettingsService implements OnModuleInit {
     });
     await this.announce('templates');
     return view;
+  }
+
+  /**
+   * A template filled with a sample mailbox's values, as delivery fills it: the saved one, or a draft not saved yet
+   * (validated against the same placeholders as PUT). Both languages unless one is named.
+   */
+  async previewTemplate(actor: Actor, req: TemplatePreviewRequest) {
+    operatorsOnly(actor);
+    const row = await this.read(this.dataSource.manager, 'templates');
+    const saved = mailTemplatesFromStored(row?.value)[req.kind];
+    const languages = req.language ? [req.language] : [...TEMPLATE_LANGUAGES];
+    return {
+      kind: req.kind,
+      items: languages.map((language) => {
+        const text = req.draft ?? saved[language];
+        const values = noticeValues(TEMPLATE_SAMPLE_MAILBOX[language]);
+        return { language, subject: renderMailTemplate(text.subject, values), body: renderMailTemplate(text.body, values), values };
+      }),
+    };
   }
 
   private async read(m: EntityManager, key: string): Promise<{ value: unknown; updatedAt: Date } | undefined> {
