@@ -10,7 +10,7 @@ import {
   BlobNotStoredError, DEFAULT_FOLDERS, FolderExistsError, FolderNotFoundError, FolderOperationError, INBOX,
   InvalidFolderNameError, MailboxNotFoundError, MessageNotFoundError, QuotaExceededError,
   type AppendOptions, type AppendResult, type ChangesSince, type CopyResult, type Delivery, type DeliveryOutcome,
-  type ExpungeResult, type FlagMode, type Folder, type FolderRef, type FolderView, type GarbageCollection, type ImapFormat, type ListMessagesQuery,
+  type ExpungeResult, type FlagMode, type Folder, type FolderRef, type FolderView, type GarbageCollection, type ImapFormat, type ListMessagesQuery, type LocatedMessage,
   type MessageRecord, type MessageStore, type MoveResult, type NewMessage, type NumberRange, type QuotaUsage,
   type SearchHit, type SetFlagsResult, type SortCriterion, type SortFields, type SpecialUse, type StoreSearch,
 } from '../ports/message-store';
@@ -38,7 +38,8 @@ interface MessageState {
   imapFormat: ImapFormat | null;
   fields: SearchFields;
 }
-interface FolderState extends Folder { messages: MessageState[]; tombstones: Map<number, number> }
+/** tombstoneIds: the message id of each tombstone, by UID (JMAP Email/changes). */
+interface FolderState extends Folder { messages: MessageState[]; tombstones: Map<number, number>; tombstoneIds: Map<number, string> }
 interface BlobState { size: number; refcount: number; touchedAt: number }
 type Events = Array<{ mailboxId: string; event: MailboxEvent }>;
 
@@ -400,7 +401,22 @@ export class MemoryMessageStore implements MessageStore {
     const folder = this.folderById(folderId);
     const changed = await this.listMessages(folderId, { changedSince: modseq, withSummary: false });
     const vanished = [...folder.tombstones].filter(([, m]) => m > modseq).map(([uid]) => uid).sort((a, b) => a - b);
-    return { changed, vanished, highestModseq: folder.highestModseq };
+    const vanishedMessages = vanished.map((uid) => ({ uid, messageId: folder.tombstoneIds.get(uid) ?? null, modseq: folder.tombstones.get(uid)! }));
+    return { changed, vanished, vanishedMessages, highestModseq: folder.highestModseq };
+  }
+
+  async messagesById(mailboxId: string, ids: string[], query: Pick<ListMessagesQuery, 'withSummary' | 'withSortFields' | 'withSource'> = {}): Promise<LocatedMessage[]> {
+    return ids.flatMap((id) => {
+      const m = this.messages.get(id);
+      if (!m || this.folders.get(m.folderId)?.mailboxId !== mailboxId) return [];
+      const record: LocatedMessage = {
+        id: m.id, folderId: m.folderId, uid: m.uid, modseq: m.modseq, flags: [...m.flags], size: m.size, internalDate: m.internalDate, blobHash: m.blobHash,
+      };
+      if (query.withSummary !== false) record.summary = structuredClone(m.summary);
+      if (query.withSortFields) record.sortFields = structuredClone(m.sortFields);
+      if (query.withSource) record.headerPrefix = m.headerPrefix;
+      return [record];
+    });
   }
 
   /** Keys are indexed as messages are stored. */
@@ -466,7 +482,7 @@ export class MemoryMessageStore implements MessageStore {
     const wasSubscribed = this.detachedSubscriptions.get(mailboxId)?.delete(name) ?? false;
     const folder: FolderState = {
       id: randomUUID(), mailboxId, name, specialUse, subscribed: subscribed || wasSubscribed, uidValidity: mailbox.lastUidValidity, uidNext: 1, highestModseq: 1,
-      messageCount: 0, unseenCount: 0, sizeBytes: 0, messages: [], tombstones: new Map(),
+      messageCount: 0, unseenCount: 0, sizeBytes: 0, messages: [], tombstones: new Map(), tombstoneIds: new Map(),
     };
     this.folders.set(folder.id, folder);
     return folder;
@@ -489,7 +505,10 @@ export class MemoryMessageStore implements MessageStore {
   private removeMessages(folder: FolderState, gone: MessageState[], modseq: number): void {
     const set = new Set(gone);
     folder.messages = folder.messages.filter((m) => !set.has(m));
-    for (const m of gone) folder.tombstones.set(m.uid, modseq);
+    for (const m of gone) {
+      folder.tombstones.set(m.uid, modseq);
+      folder.tombstoneIds.set(m.uid, m.id);
+    }
     folder.highestModseq = modseq;
     folder.messageCount -= gone.length;
     folder.unseenCount -= gone.filter((m) => !hasFlag(m.flags, SEEN)).length;
@@ -545,7 +564,7 @@ export class MemoryMessageStore implements MessageStore {
 }
 
 function publicFolder(f: FolderState): Folder {
-  const { messages: _m, tombstones: _t, ...folder } = f;
+  const { messages: _m, tombstones: _t, tombstoneIds: _i, ...folder } = f;
   return { ...folder };
 }
 

@@ -238,7 +238,23 @@ export interface ChangesSince {
   changed: MessageRecord[];
   /** Expunged (or moved away) UIDs whose tombstone is newer than the given MODSEQ: QRESYNC VANISHED. */
   vanished: number[];
+  /**
+   * The same, with each message's id and the tombstone's MODSEQ (JMAP Email/changes names destroyed messages by id);
+   * `messageId` is null for tombstones written before ids were kept.
+   */
+  vanishedMessages: VanishedMessage[];
   highestModseq: number;
+}
+
+export interface VanishedMessage {
+  uid: number;
+  messageId: string | null;
+  modseq: number;
+}
+
+/** A message found by id (JMAP): the record and the folder it is in now. */
+export interface LocatedMessage extends MessageRecord {
+  folderId: string;
 }
 
 export interface QuotaUsage {
@@ -309,6 +325,8 @@ export interface MessageStore {
   searchMessages(folderId: string, query: StoreSearch, opts?: { sort?: SortCriterion[]; withThreadKeys?: boolean }): Promise<SearchHit[]>;
   /** One consistent snapshot: `changed` holds no change newer than `highestModseq`. */
   changesSince(folderId: string, modseq: number): Promise<ChangesSince>;
+  /** Messages of one mailbox by id, in whatever folder they are now, in the order asked; unknown ids are left out. */
+  messagesById(mailboxId: string, ids: string[], query?: Pick<ListMessagesQuery, 'withSummary' | 'withSortFields' | 'withSource'>): Promise<LocatedMessage[]>;
 
   /** Deletes blobs unreferenced for longer than the grace period. */
   collectGarbage(): Promise<GarbageCollection>;
