@@ -352,14 +352,18 @@ export function describeMessageStore(name: string, setup: () => Promise<MessageS
       const b = await blob('Subject: changes\r\n\r\nchanges\r\n');
       for (let i = 0; i < 4; i++) await store.append(mailboxId, { id: inbox }, message(b), { enforceQuota: true });
       const since = (await store.folderStatus(inbox)).highestModseq;
-      expect(await store.changesSince(inbox, since)).toEqual({ changed: [], vanished: [], highestModseq: since });
+      expect(await store.changesSince(inbox, since)).toEqual({ changed: [], vanished: [], vanishedMessages: [], highestModseq: since });
       await store.setFlags(inbox, [{ from: 2, to: 2 }], 'add', ['\\Seen']);
       await store.setFlags(inbox, [{ from: 3, to: 3 }], 'add', ['\\Deleted']);
+      const expunged3Id = (await store.listMessages(inbox, { uids: [{ from: 3, to: 3 }] }))[0].id;
       await store.expunge(inbox);
       const added = await store.append(mailboxId, { id: inbox }, message(b, { flags: ['$New'] }), { enforceQuota: true });
+      const third = (await store.changesSince(inbox, 0)).changed.find((r) => r.uid === 3);
+      expect(third).toBeUndefined();
       const changes = await store.changesSince(inbox, since);
       expect(changes.highestModseq).toBe(added.modseq);
       expect(changes.vanished).toEqual([3]);
+      expect(changes.vanishedMessages).toEqual([{ uid: 3, messageId: expunged3Id, modseq: since + 3 }]);
       expect(changes.changed.map((r) => ({ uid: r.uid, flags: r.flags, modseq: r.modseq }))).toEqual([
         { uid: 2, flags: ['\\Seen'], modseq: since + 1 },
         { uid: 5, flags: ['$New'], modseq: added.modseq },
@@ -433,6 +437,14 @@ export function describeMessageStore(name: string, setup: () => Promise<MessageS
       expect(changes.highestModseq).toBe(gone.modseq);
       const sinceMove = await store.changesSince(inbox, moved.sourceModseq);
       expect(sinceMove.vanished).toEqual([5]);
+      // Tombstones name the message: the moved ones live on in Trash under the same id, the expunged one is gone.
+      const trashRows = await store.listMessages(trash, { withSummary: false });
+      expect(changes.vanishedMessages.slice(0, 3).map((v) => v.messageId)).toEqual(trashRows.map((r) => r.id));
+      expect(changes.vanishedMessages.map((v) => v.modseq)).toEqual([moved.sourceModseq, moved.sourceModseq, moved.sourceModseq, gone.modseq]);
+      const located = await store.messagesById(mailboxId, [trashRows[1].id, changes.vanishedMessages[3].messageId!, 'x', trashRows[0].id], { withSource: true });
+      expect(located.map((r) => [r.id, r.folderId, r.uid])).toEqual([[trashRows[1].id, trash, 2], [trashRows[0].id, trash, 1]]);
+      expect(located[0].headerPrefix).toBe('');
+      expect(await store.messagesById((await mailboxWithFolders()).mailboxId, [trashRows[0].id])).toEqual([]);
       // Expunge without \Deleted messages changes nothing.
       expect((await store.expunge(trash)).uids).toEqual([]);
 
