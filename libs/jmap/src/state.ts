@@ -10,14 +10,16 @@ export interface FolderMark {
   folderId: string;
   modseq: number;
   uidNext: number;
+  /** Messages in the folder then: a folder destroyed since is no loss to report when it was empty. */
+  count: number;
 }
 
 export function emailState(folders: readonly Folder[]): string {
-  return encode('e', folders.map((f) => [compactId(f.id), f.highestModseq, f.uidNext]));
+  return encode('e', folders.map((f) => [compactId(f.id), f.highestModseq, f.uidNext, f.messageCount]));
 }
 
 export function emailStateOf(marks: readonly FolderMark[]): string {
-  return encode('e', marks.map((m) => [compactId(m.folderId), m.modseq, m.uidNext]));
+  return encode('e', marks.map((m) => [compactId(m.folderId), m.modseq, m.uidNext, m.count]));
 }
 
 /** null when the string is not an email state of this server. */
@@ -26,10 +28,10 @@ export function parseEmailState(state: string): FolderMark[] | null {
   if (!items) return null;
   const out: FolderMark[] = [];
   for (const item of items) {
-    if (!Array.isArray(item) || item.length !== 3 || typeof item[0] !== 'string' || !isCount(item[1]) || !isCount(item[2])) return null;
+    if (!Array.isArray(item) || item.length !== 4 || typeof item[0] !== 'string' || !isCount(item[1]) || !isCount(item[2]) || !isCount(item[3])) return null;
     const folderId = expandId(item[0]);
     if (!folderId) return null;
-    out.push({ folderId, modseq: item[1], uidNext: item[2] });
+    out.push({ folderId, modseq: item[1], uidNext: item[2], count: item[3] });
   }
   return out;
 }

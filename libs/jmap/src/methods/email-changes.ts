@@ -46,10 +46,11 @@ export async function changesSince(ctx: MethodContext, sinceState: string, maxCh
   if (!old) throw new MethodError('cannotCalculateChanges', 'sinceState is not an Email state of this server');
   const folders = await ctx.store.listFolders(ctx.account.mailboxId);
   const current = new Set(folders.map((f) => f.id));
-  if (old.some((m) => !current.has(m.folderId))) {
-    throw new MethodError('cannotCalculateChanges', 'a mailbox was destroyed since that state: fetch the emails again');
+  // The messages a destroyed folder held then left no tombstones; messages moved in since left theirs where they came from.
+  if (old.some((m) => !current.has(m.folderId) && m.count > 0)) {
+    throw new MethodError('cannotCalculateChanges', 'a mailbox with emails was destroyed since that state: fetch the emails again');
   }
-  const oldById = new Map(old.map((m) => [m.folderId, m]));
+  const oldById = new Map(old.filter((m) => current.has(m.folderId)).map((m) => [m.folderId, m]));
   const perFolder: Array<{ folder: Folder; mark: FolderMark | undefined; changes: Change[]; highestModseq: number }> = [];
   for (const folder of folders) {
     const mark = oldById.get(folder.id);
@@ -67,7 +68,7 @@ export async function changesSince(ctx: MethodContext, sinceState: string, maxCh
 
   // Take whole MODSEQs, folder by folder, while they fit in maxChanges.
   const taken: Change[] = [];
-  const marks = new Map<string, FolderMark>(old.map((m) => [m.folderId, m]));
+  const marks = new Map<string, FolderMark>(oldById);
   let hasMoreChanges = false;
   for (const { folder, mark, changes, highestModseq } of perFolder) {
     let reached = mark?.modseq ?? 0;
@@ -86,11 +87,11 @@ export async function changesSince(ctx: MethodContext, sinceState: string, maxCh
         throw new MethodError('cannotCalculateChanges', `more than maxChanges (${maxChanges}) emails changed at once: fetch the emails again`);
       }
       const uidNext = Math.max(mark?.uidNext ?? 1, ...changes.slice(0, i).filter((c) => !c.gone).map((c) => c.uid + 1));
-      if (reached > (mark?.modseq ?? 0)) marks.set(folder.id, { folderId: folder.id, modseq: reached, uidNext });
+      if (reached > (mark?.modseq ?? 0)) marks.set(folder.id, { folderId: folder.id, modseq: reached, uidNext, count: countAt(mark, changes.slice(0, i)) });
       break;
     }
     const uidNext = Math.max(folder.uidNext, ...changes.filter((c) => !c.gone).map((c) => c.uid + 1));
-    marks.set(folder.id, { folderId: folder.id, modseq: highestModseq, uidNext });
+    marks.set(folder.id, { folderId: folder.id, modseq: highestModseq, uidNext, count: folder.messageCount });
   }
 
   const present = new Set(taken.filter((c) => !c.gone).map((c) => c.messageId));
@@ -111,4 +112,12 @@ export async function changesSince(ctx: MethodContext, sinceState: string, maxCh
     updated: [...updated].map(emailIdOf),
     destroyed: destroyed.map(emailIdOf),
   };
+}
+
+/**
+ * The folder's message count once the changes taken are applied: a count that is too high only makes a later
+ * /changes refuse (cannotCalculateChanges) where it could have answered, never answer wrong.
+ */
+function countAt(mark: FolderMark | undefined, taken: Change[]): number {
+  return (mark?.count ?? 0) + taken.filter((c) => !c.gone && c.isNew).length;
 }
