@@ -16,6 +16,7 @@ import { FolderNameRepair1765300000000 } from './migrations/1765300000000-folder
 import { MessageSearchFields1765400000000 } from './migrations/1765400000000-message-search-fields';
 import { BlobSearchKeys1765450000000 } from './migrations/1765450000000-blob-search-keys';
 import { ExpungedMessageId1765600000000 } from './migrations/1765600000000-expunged-message-id';
+import { MessageThreadId1765610000000 } from './migrations/1765610000000-message-thread-id';
 
 export const MIGRATIONS = [
   Foundation1764201600000,
@@ -35,4 +36,5 @@ export const MIGRATIONS = [
   MessageSearchFields1765400000000,
   BlobSearchKeys1765450000000,
   ExpungedMessageId1765600000000,
+  MessageThreadId1765610000000,
 ];

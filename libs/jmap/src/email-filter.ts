@@ -69,7 +69,7 @@ export async function compileFilter(filter: Filter | null, folderId: string, sto
       case 'after': { const t = Date.parse(value as string); tests.push((r) => r.internalDate.getTime() >= t); break; }
       case 'minSize': tests.push((r) => r.size >= (value as number)); break;
       case 'maxSize': tests.push((r) => r.size < (value as number)); break;
-      // A thread is one message until thread ids are kept: the thread conditions are the message's own.
+      // The thread conditions are answered for the message itself, not yet across its thread.
       case 'hasKeyword': case 'allInThreadHaveKeyword': case 'someInThreadHaveKeyword':
         tests.push(hasFlag(value as string)); break;
       case 'notKeyword': case 'noneInThreadHaveKeyword': { const has = hasFlag(value as string); tests.push((r) => !has(r)); break; }

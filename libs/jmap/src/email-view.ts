@@ -88,7 +88,7 @@ export function toEmail(record: LocatedMessage, source: Buffer | null, o: EmailG
     switch (p) {
       case 'id': out.id = emailIdOf(record.id); break;
       case 'blobId': out.blobId = blobIdOf(record.id); break;
-      case 'threadId': out.threadId = threadIdOf(record.id); break;
+      case 'threadId': out.threadId = threadIdOf(record.threadId ?? record.id); break;
       case 'mailboxIds': out.mailboxIds = { [record.folderId]: true }; break;
       case 'keywords': out.keywords = keywordsOf(record.flags); break;
       case 'size': out.size = record.size; break;

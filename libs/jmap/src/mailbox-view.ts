@@ -25,7 +25,7 @@ export function parentName(name: string): string | null {
   return i < 0 ? null : name.slice(0, i);
 }
 
-/** Threads are single messages until thread ids are kept per message, so thread counts equal email counts. */
+/** Thread counts are not kept per folder: they are given as the email counts (too high when a folder holds several emails of one thread). */
 export function toMailbox(folder: Folder, byName: Map<string, Folder>): Record<string, unknown> {
   const parent = parentName(folder.name);
   const role = roleOf(folder);

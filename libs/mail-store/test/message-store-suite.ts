@@ -373,6 +373,35 @@ export function describeMessageStore(name: string, setup: () => Promise<MessageS
       await expect(store.changesSince('00000000-0000-4000-8000-000000000000', 0)).rejects.toBeInstanceOf(FolderNotFoundError);
     });
 
+    it('keeps a thread id per message: the thread of the oldest message it names in its mailbox, copies included', async () => {
+      const { mailboxId, inbox, byName } = await mailboxWithFolders();
+      const other = await mailboxWithFolders();
+      const b = await blob('Subject: thread\r\n\r\nthread\r\n');
+      let minute = 0;
+      const add = (mb: string, folder: string, sortFields: NewMessage['sortFields']) =>
+        store.append(mb, { id: folder }, message(b, { sortFields, internalDate: new Date(Date.UTC(2026, 0, 1, 0, minute++)) }), { enforceQuota: true });
+      const root = await add(mailboxId, inbox, { messageId: 'root@x' });
+      const reply = await add(mailboxId, inbox, { messageId: 'reply@x', inReplyTo: 'root@x', references: ['root@x'] });
+      const deep = await add(mailboxId, inbox, { messageId: 'deep@x', references: ['unknown@x', 'reply@x'] });
+      const alone = await add(mailboxId, inbox, { messageId: 'alone@x' });
+      const elsewhere = await add(other.mailboxId, other.inbox, { messageId: 'reply2@x', inReplyTo: 'root@x' });
+      const copied = await store.copy(inbox, [{ from: root.uid, to: root.uid }], await byName('Trash'));
+      const ids = [root.messageId, reply.messageId, deep.messageId, alone.messageId];
+      const located = await store.messagesById(mailboxId, ids);
+      expect(located.map((r) => r.threadId)).toEqual([root.messageId, root.messageId, root.messageId, alone.messageId]);
+      expect((await store.messagesById(other.mailboxId, [elsewhere.messageId]))[0].threadId).toBe(elsewhere.messageId);
+      const trashCopy = (await store.listMessages(await byName('Trash'), { withThreadId: true }))[0];
+      expect(trashCopy.uid).toBe(copied.map[0].targetUid);
+      expect(trashCopy.threadId).toBe(root.messageId);
+      expect((await store.listMessages(inbox, { withThreadId: true })).map((r) => r.threadId)).toEqual(located.map((r) => r.threadId));
+      const threads = await store.threadMessages(mailboxId, [alone.messageId, root.messageId, elsewhere.messageId, '999999']);
+      expect(threads).toEqual([
+        { threadId: alone.messageId, messageIds: [alone.messageId] },
+        // Oldest first by internal date: the copy keeps the root's.
+        { threadId: root.messageId, messageIds: [root.messageId, trashCopy.id, reply.messageId, deep.messageId] },
+      ]);
+    });
+
     it('sets flags with add/remove/replace, one MODSEQ per call, and honours UNCHANGEDSINCE', async () => {
       const { mailboxId, inbox } = await mailboxWithFolders();
       const b = await blob('Subject: flags\r\n\r\nflags\r\n');

@@ -53,7 +53,7 @@ async function byIds(ids: string[], ctx: MethodContext): Promise<LocatedMessage[
 async function everything(ctx: MethodContext, folderIds: string[]): Promise<LocatedMessage[]> {
   const out: LocatedMessage[] = [];
   for (const folderId of folderIds) {
-    const records = await ctx.store.listMessages(folderId, { withSummary: false, withSortFields: true, withSource: true });
+    const records = await ctx.store.listMessages(folderId, { withSummary: false, withSortFields: true, withSource: true, withThreadId: true });
     out.push(...records.map((r) => ({ ...r, folderId })));
     if (out.length > ctx.limits.maxObjectsInGet) {
       throw new MethodError('requestTooLarge', `more than ${ctx.limits.maxObjectsInGet} emails: ask for them by id (maxObjectsInGet)`);

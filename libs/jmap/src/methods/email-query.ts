@@ -20,7 +20,7 @@ export const emailQuery: JmapMethod = {
     const filter = args.filter === undefined || args.filter === null ? null : (args.filter as Filter);
     if (filter) checkFilter(filter);
     const compare = comparator(args.sort);
-    optionalBoolean(args, 'collapseThreads', false); // every thread is one message: collapsing changes nothing
+    const collapseThreads = optionalBoolean(args, 'collapseThreads', false);
     const position = optionalInt(args, 'position') ?? 0;
     const anchor = optionalString(args, 'anchor');
     const anchorOffset = optionalInt(args, 'anchorOffset') ?? 0;
@@ -34,11 +34,14 @@ export const emailQuery: JmapMethod = {
     const rows: Row[] = [];
     for (const folderId of folderScope(filter, folders.map((f) => f.id))) {
       const test = await compileFilter(filter, folderId, ctx.store);
-      const records = await ctx.store.listMessages(folderId, { withSummary: false, withSortFields: true });
+      const records = await ctx.store.listMessages(folderId, { withSummary: false, withSortFields: true, withThreadId: true });
       for (const r of records) if (test(r)) rows.push({ ...r, folderId });
     }
     rows.sort(compare);
-    const ids = rows.map((r) => emailIdOf(r.id));
+    // Collapsed: the first email of each thread in the sort order stands for it.
+    const threads = new Set<string>();
+    const shown = collapseThreads ? rows.filter((r) => !threads.has(r.threadId!) && threads.add(r.threadId!)) : rows;
+    const ids = shown.map((r) => emailIdOf(r.id));
 
     let start: number;
     if (anchor !== undefined) {

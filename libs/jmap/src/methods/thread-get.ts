@@ -1,4 +1,4 @@
-/** Thread/get (RFC 8621 §3.1): until thread ids are kept per message, every message is a thread of its own. */
+/** Thread/get (RFC 8621 §3.1): the emails of each thread, oldest first; thread ids are kept per message by the store. */
 import { MAIL } from '../capabilities';
 import { checkAccount, idsOf } from '../args';
 import { MethodError } from '../errors';
@@ -13,12 +13,12 @@ export const threadGet: JmapMethod = {
     checkAccount(args, ctx);
     const ids = idsOf(args, ctx);
     if (!ids) throw new MethodError('requestTooLarge', 'ask for threads by id');
-    const rowIds = [...new Set(ids.map(messageIdOfThread).filter((x): x is string => x !== null))];
-    const [folders, records] = await Promise.all([
+    const threadIds = [...new Set(ids.map(messageIdOfThread).filter((x): x is string => x !== null))];
+    const [folders, threads] = await Promise.all([
       ctx.store.listFolders(ctx.account.mailboxId),
-      ctx.store.messagesById(ctx.account.mailboxId, rowIds, { withSummary: false }),
+      ctx.store.threadMessages(ctx.account.mailboxId, threadIds),
     ]);
-    const list = records.map((r) => ({ id: threadIdOf(r.id), emailIds: [emailIdOf(r.id)] }));
+    const list = threads.map((t) => ({ id: threadIdOf(t.threadId), emailIds: t.messageIds.map(emailIdOf) }));
     const found = new Set(list.map((t) => t.id));
     return { accountId: ctx.account.accountId, state: emailState(folders), list, notFound: [...new Set(ids.filter((id) => !found.has(id)))] };
   },

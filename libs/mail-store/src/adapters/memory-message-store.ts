@@ -37,6 +37,8 @@ interface MessageState {
   blobHash: string; headerPrefix: string; summary: unknown; sortFields: SortFields; keys: Set<number>; deliveryKey: string | null;
   imapFormat: ImapFormat | null;
   fields: SearchFields;
+  /** Set by addMessage (thread-ids.ts rule); a copy takes a thread of its own mailbox. */
+  threadId?: string;
 }
 /** tombstoneIds: the message id of each tombstone, by UID (JMAP Email/changes). */
 interface FolderState extends Folder { messages: MessageState[]; tombstones: Map<number, number>; tombstoneIds: Map<number, string> }
@@ -280,6 +282,7 @@ export class MemoryMessageStore implements MessageStore {
       if (query.withSortFields) record.sortFields = structuredClone(m.sortFields);
       if (query.withSource) record.headerPrefix = m.headerPrefix;
       if (query.withImapFormat) record.imapFormat = m.imapFormat;
+      if (query.withThreadId) record.threadId = m.threadId;
       out.push(record);
     });
     return out;
@@ -337,7 +340,7 @@ export class MemoryMessageStore implements MessageStore {
     const map = selected.map((m) => {
       const copy: MessageState = {
         ...structuredClone({ ...m, keys: undefined }), keys: new Set(m.keys),
-        id: String(this.nextMessageId++), folderId: target.id, uid: target.uidNext, modseq, deliveryKey: null,
+        id: String(this.nextMessageId++), folderId: target.id, uid: target.uidNext, modseq, deliveryKey: null, threadId: undefined,
       };
       this.addMessage(target, copy);
       return { sourceUid: m.uid, targetUid: copy.uid };
@@ -405,12 +408,28 @@ export class MemoryMessageStore implements MessageStore {
     return { changed, vanished, vanishedMessages, highestModseq: folder.highestModseq };
   }
 
+  async threadMessages(mailboxId: string, threadIds: string[]): Promise<Array<{ threadId: string; messageIds: string[] }>> {
+    const wanted = new Set(threadIds);
+    const found = new Map<string, MessageState[]>();
+    for (const m of this.messages.values()) {
+      if (!m.threadId || !wanted.has(m.threadId) || this.folders.get(m.folderId)?.mailboxId !== mailboxId) continue;
+      found.set(m.threadId, [...(found.get(m.threadId) ?? []), m]);
+    }
+    return threadIds.flatMap((threadId) => {
+      const list = found.get(threadId);
+      if (!list) return [];
+      list.sort((a, b) => a.internalDate.getTime() - b.internalDate.getTime() || Number(a.id) - Number(b.id));
+      return [{ threadId, messageIds: list.map((m) => m.id) }];
+    });
+  }
+
   async messagesById(mailboxId: string, ids: string[], query: Pick<ListMessagesQuery, 'withSummary' | 'withSortFields' | 'withSource'> = {}): Promise<LocatedMessage[]> {
     return ids.flatMap((id) => {
       const m = this.messages.get(id);
       if (!m || this.folders.get(m.folderId)?.mailboxId !== mailboxId) return [];
       const record: LocatedMessage = {
         id: m.id, folderId: m.folderId, uid: m.uid, modseq: m.modseq, flags: [...m.flags], size: m.size, internalDate: m.internalDate, blobHash: m.blobHash,
+        threadId: m.threadId,
       };
       if (query.withSummary !== false) record.summary = structuredClone(m.summary);
       if (query.withSortFields) record.sortFields = structuredClone(m.sortFields);
@@ -490,6 +509,7 @@ export class MemoryMessageStore implements MessageStore {
 
   /** Appends a message with the folder's next UID and MODSEQ already set on it. */
   private addMessage(folder: FolderState, m: MessageState): void {
+    m.threadId ??= this.threadOf(folder.mailboxId, m);
     folder.messages.push(m);
     folder.uidNext = m.uid + 1;
     folder.highestModseq = m.modseq;
@@ -500,6 +520,19 @@ export class MemoryMessageStore implements MessageStore {
     if (m.deliveryKey) this.deliveryKeys.set(m.deliveryKey, m);
     const blob = this.blobRows.get(m.blobHash)!;
     blob.refcount += 1;
+  }
+
+  /** The thread of the oldest message of the mailbox this one names (Message-ID, In-Reply-To, References), else its own. */
+  private threadOf(mailboxId: string, m: MessageState): string {
+    const ids = threadKeysOf(m.sortFields);
+    if (ids.size === 0) return m.id;
+    let found: MessageState | null = null;
+    for (const other of this.messages.values()) {
+      if (other.sortFields.messageId && ids.has(other.sortFields.messageId) && this.folders.get(other.folderId)?.mailboxId === mailboxId) {
+        if (!found || Number(other.id) < Number(found.id)) found = other;
+      }
+    }
+    return found?.threadId ?? m.id;
   }
 
   private removeMessages(folder: FolderState, gone: MessageState[], modseq: number): void {
@@ -583,6 +616,10 @@ function mergeExists(events: Events): Events {
     } else byFolder.set(e.event.folderId!, { mailboxId: e.mailboxId, event: { ...e.event, uids: [...e.event.uids] } });
   }
   return [...byFolder.values()];
+}
+
+function threadKeysOf(f: SortFields): Set<string> {
+  return new Set([f.messageId, f.inReplyTo, ...(f.references ?? [])].filter((x): x is string => !!x));
 }
 
 /** Keys given as a list; keys kept in PostgreSQL's spool are for the PostgreSQL store alone. */

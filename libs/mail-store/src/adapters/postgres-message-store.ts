@@ -528,6 +528,7 @@ export class PostgresMessageStore implements MessageStore {
       ...(query.withImapFormat ? ['m.imap_envelope', 'm.imap_bodystructure'] : []),
       ...(query.withSortFields ? ['m.subject', 'm.base_subject', 'm.from_addr', 'm.to_addr', 'm.cc_addr', 'm.sent_date',
         'm.message_id', 'm.in_reply_to', 'm.refs', 'm.attachment_names'] : []),
+      ...(query.withThreadId ? ['m.thread_id'] : []),
     ];
     if (!UUID.test(folderId)) throw new FolderNotFoundError(folderId);
     const { rows } = await this.pool.query<ListedRow>(
@@ -767,11 +768,25 @@ export class PostgresMessageStore implements MessageStore {
     return { changed, vanished, vanishedMessages, highestModseq: Number(rows[0].modseq) };
   }
 
+  async threadMessages(mailboxId: string, threadIds: string[]): Promise<Array<{ threadId: string; messageIds: string[] }>> {
+    const wanted = threadIds.filter((id) => /^[1-9][0-9]{0,17}$/.test(id));
+    if (!UUID.test(mailboxId) || wanted.length === 0) return [];
+    const { rows } = await this.pool.query<{ thread_id: string; ids: string[] }>(
+      `SELECT thread_id, array_agg(id::text ORDER BY internal_date, id) AS ids FROM message
+        WHERE mailbox_id = $1 AND thread_id = ANY($2::bigint[]) GROUP BY thread_id`, [mailboxId, wanted],
+    );
+    const byId = new Map(rows.map((r) => [String(r.thread_id), r.ids]));
+    return wanted.flatMap((id) => {
+      const ids = byId.get(String(BigInt(id)));
+      return ids ? [{ threadId: String(BigInt(id)), messageIds: ids }] : [];
+    });
+  }
+
   async messagesById(mailboxId: string, ids: string[], query: Pick<ListMessagesQuery, 'withSummary' | 'withSortFields' | 'withSource'> = {}): Promise<LocatedMessage[]> {
     const wanted = ids.filter((id) => /^[1-9][0-9]{0,17}$/.test(id));
     if (!UUID.test(mailboxId) || wanted.length === 0) return [];
     const columns = [
-      'm.id', 'm.folder_id', 'm.uid', 'm.modseq', 'm.flags', 'm.size', 'm.internal_date', 'm.blob_hash',
+      'm.id', 'm.folder_id', 'm.uid', 'm.modseq', 'm.flags', 'm.size', 'm.internal_date', 'm.blob_hash', 'm.thread_id',
       ...(query.withSummary === false ? [] : ['m.summary']),
       ...(query.withSource ? ['m.header_prefix'] : []),
       ...(query.withSortFields ? ['m.subject', 'm.base_subject', 'm.from_addr', 'm.to_addr', 'm.cc_addr', 'm.sent_date',
@@ -780,7 +795,7 @@ export class PostgresMessageStore implements MessageStore {
     const { rows } = await this.pool.query<ListedRow & { folder_id: string }>(
       `SELECT ${columns.join(', ')} FROM message m WHERE m.mailbox_id = $1 AND m.id = ANY($2::bigint[])`, [mailboxId, wanted],
     );
-    const byId = new Map(rows.map((r) => [String(r.id), { ...toMessageRecord(r, query), folderId: r.folder_id }]));
+    const byId = new Map(rows.map((r) => [String(r.id), { ...toMessageRecord(r, { ...query, withThreadId: true }), folderId: r.folder_id }]));
     return wanted.flatMap((id) => byId.get(String(BigInt(id))) ?? []);
   }
 
@@ -1016,7 +1031,7 @@ function toFolder(r: FolderRow): Folder {
 
 interface ListedRow {
   id: string; uid: number; seq?: string; modseq: string; flags: string[]; size: number; internal_date: Date; blob_hash: string;
-  summary?: unknown; subject?: string | null; base_subject?: string | null; from_addr?: string | null; to_addr?: string | null;
+  summary?: unknown; thread_id?: string; subject?: string | null; base_subject?: string | null; from_addr?: string | null; to_addr?: string | null;
   cc_addr?: string | null; sent_date?: Date | null; message_id?: string | null; in_reply_to?: string | null; refs?: string[];
   attachment_names?: string[]; header_prefix?: string; imap_envelope?: string | null; imap_bodystructure?: string | null;
 }
@@ -1062,6 +1077,7 @@ function toMessageRecord(r: ListedRow, query: ListMessagesQuery): MessageRecord 
   if (query.seqs) record.seq = Number(r.seq);
   if (query.withSummary !== false) record.summary = r.summary;
   if (query.withSource) record.headerPrefix = r.header_prefix;
+  if (query.withThreadId) record.threadId = String(r.thread_id);
   if (query.withImapFormat) {
     record.imapFormat = r.imap_envelope != null && r.imap_bodystructure != null ? { envelope: r.imap_envelope, bodyStructure: r.imap_bodystructure } : null;
   }
