@@ -247,6 +247,29 @@ describe('mail through jmap-jam', () => {
     expect(await ids({}, [{ property: 'subject', isAscending: true }])).toEqual([bySubject.get('Hello one'), bySubject.get('会议纪要')]);
   });
 
+  it('threads a reply with the message it answers, for Thread/get and collapseThreads', async () => {
+    const [{ ids }] = (await jam.api.Email.query({ accountId, filter: { subject: 'Hello one' } } as never)) as any;
+    const [{ list: [hello] }] = await jam.api.Email.get({ accountId, ids, properties: ['messageId', 'threadId'] });
+    const client = await imapClient();
+    try {
+      await client.append('Sent', message('Answer', 'Thanks.', `In-Reply-To: <${(hello as any).messageId[0]}>`), ['\\Seen']);
+    } finally {
+      await client.logout();
+    }
+    const [{ ids: answerIds }] = (await jam.api.Email.query({ accountId, filter: { subject: 'Answer' } } as never)) as any;
+    const [{ list: [answer] }] = await jam.api.Email.get({ accountId, ids: answerIds, properties: ['threadId', 'mailboxIds'] });
+    expect((answer as any).threadId).toBe((hello as any).threadId);
+    const [threads] = await jam.api.Thread.get({ accountId, ids: [(hello as any).threadId] });
+    expect(threads.list).toEqual([{ id: (hello as any).threadId, emailIds: [ids[0], answerIds[0]] }]);
+    const [all] = (await jam.api.Email.query({ accountId, calculateTotal: true } as never)) as any;
+    const [collapsed] = (await jam.api.Email.query({ accountId, collapseThreads: true, calculateTotal: true } as never)) as any;
+    expect(collapsed.total).toBe(all.total - 1);
+    expect(collapsed.ids).toContain(answerIds[0]);
+    expect(collapsed.ids).not.toContain(ids[0]);
+    // Back to what the later specs expect: one email of this thread, in INBOX.
+    await jam.api.Email.set({ accountId, destroy: answerIds } as never);
+  });
+
   it('creates, renames, subscribes and destroys mailboxes, seen by IMAP', async () => {
     const [created] = await jam.api.Mailbox.set({ accountId, create: { p: { name: 'Projects', parentId: null, isSubscribed: false } } } as never);
     const id = (created as any).created.p.id as string;
