@@ -8,6 +8,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  */
 export class MessageThreadId1765610000000 implements MigrationInterface {
   name = 'MessageThreadId1765610000000';
+  /** Rows by id per backfill statement (a test makes it small to cross batches). */
+  static batchSize = 5000;
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE message ADD COLUMN thread_id bigint`);
@@ -43,7 +45,7 @@ export class MessageThreadId1765610000000 implements MigrationInterface {
       END $$`);
     const [{ lo, hi }] = await q.query(`SELECT min(id)::text AS lo, max(id)::text AS hi FROM message`);
     if (lo !== null) {
-      const batch = 5000n;
+      const batch = BigInt(MessageThreadId1765610000000.batchSize);
       for (let from = BigInt(lo); from <= BigInt(hi); from += batch) {
         await q.query(`SELECT pg_temp.message_thread_backfill($1, $2)`, [from.toString(), (from + batch - 1n).toString()]);
       }
