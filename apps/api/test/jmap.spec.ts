@@ -289,6 +289,8 @@ describe('mail through jmap-jam', () => {
       const [destroyed] = await jam.api.Mailbox.set({ accountId, destroy: [id] } as never);
       expect((destroyed as any).destroyed).toEqual([id]);
       expect((await client.list()).map((f) => f.path)).not.toContain('Work');
+      const [roleClash] = await jam.api.Mailbox.set({ accountId, create: { t: { name: 'Bin', parentId: null, role: 'trash' } } } as never);
+      expect((roleClash as any).notCreated.t).toMatchObject({ type: 'invalidProperties', properties: ['role'] });
       const [inboxDestroy] = await jam.api.Mailbox.set({ accountId, destroy: [await folderId('inbox')] } as never);
       expect((inboxDestroy as any).notDestroyed[await folderId('inbox')].type).toBe('forbidden');
     } finally {

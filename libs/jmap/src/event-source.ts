@@ -55,7 +55,10 @@ export class StateStream {
 
   async start(): Promise<void> {
     this.unsubscribe = await this.notifier.subscribe(this.account.mailboxId, () => this.schedule());
+    // The client may have gone while the subscription was being made.
+    if (this.closed) return void (await this.unsubscribe());
     this.last = await this.states();
+    if (this.closed) return;
     if (this.options.pingSeconds > 0) {
       this.ping = setInterval(() => this.sink.write(`event: ping\ndata: ${JSON.stringify({ interval: this.options.pingSeconds })}\n\n`), this.options.pingSeconds * 1000);
     }

@@ -42,6 +42,7 @@ export const mailboxSet: JmapMethod = {
         const name = fullName(props.name, props.parentId === undefined ? null : props.parentId, folders, ctx);
         const role = props.role ?? null;
         if (role !== null && (typeof role !== 'string' || !SPECIAL_USE_OF_ROLE[role])) throw setError('invalidProperties', `role must be one of ${Object.keys(SPECIAL_USE_OF_ROLE).join(', ')}`, ['role']);
+        if (role !== null && folders.some((f) => roleOf(f) === role)) throw setError('invalidProperties', `another mailbox has the role ${role}`, ['role']);
         const subscribed = props.isSubscribed === undefined ? true : props.isSubscribed;
         if (typeof subscribed !== 'boolean') throw setError('invalidProperties', 'isSubscribed must be true or false', ['isSubscribed']);
         const folder = await ctx.store.createFolder(mailboxId, name, { specialUse: role ? SPECIAL_USE_OF_ROLE[role] : undefined, subscribed });
