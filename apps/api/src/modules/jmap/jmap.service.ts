@@ -19,10 +19,10 @@ export type Authenticated = { ok: true; account: JmapAccount } | { ok: false; st
 @Injectable()
 export class JmapService implements OnApplicationShutdown {
   readonly limits: JmapLimits;
-  readonly mail: ApiMailStore;
-  readonly api: JmapApi;
   readonly logger;
   private readonly logins: MailboxLogin;
+  /** Made at the first JMAP request: an API that serves no mail opens no store (no pool, no blob threads). */
+  private served?: { mail: ApiMailStore; api: JmapApi };
 
   constructor(
     @Inject(API_CONFIG) private readonly config: ApiConfig,
@@ -40,15 +40,30 @@ export class JmapService implements OnApplicationShutdown {
       maxObjectsInGet: config.JMAP_MAX_OBJECTS_IN_GET,
       maxObjectsInSet: config.JMAP_MAX_OBJECTS_IN_SET,
     };
-    this.mail = createApiMailStore(config, this.logger);
-    this.api = new JmapApi({
-      store: this.mail.store,
-      limits: () => this.limits,
-      methods: ALL_METHODS,
-      sessionState: (account) => sessionState(account, this.limits),
-      onMethodFailure: (method, err) => this.logger.error({ method, err }, 'JMAP method failed'),
-    });
     this.logins = new MailboxLogin(dataSource, throttle, { failureDelayMs: config.LOGIN_FAILURE_DELAY_MS });
+  }
+
+  get mail(): ApiMailStore {
+    return this.serve().mail;
+  }
+
+  get api(): JmapApi {
+    return this.serve().api;
+  }
+
+  private serve(): { mail: ApiMailStore; api: JmapApi } {
+    if (!this.served) {
+      const mail = createApiMailStore(this.config, this.logger);
+      const api = new JmapApi({
+        store: mail.store,
+        limits: () => this.limits,
+        methods: ALL_METHODS,
+        sessionState: (account) => sessionState(account, this.limits),
+        onMethodFailure: (method, err) => this.logger.error({ method, err }, 'JMAP method failed'),
+      });
+      this.served = { mail, api };
+    }
+    return this.served;
   }
 
   /** Only mailbox users have a mail account; operators, admins without a mailbox and API keys do not. */
@@ -81,6 +96,6 @@ export class JmapService implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.mail.close();
+    await this.served?.mail.close();
   }
 }
