@@ -54,6 +54,8 @@ export class MemoryMessageStore implements MessageStore {
   /** Subscribed names without a folder, per mailbox. */
   private readonly detachedSubscriptions = new Map<string, Set<string>>();
   private nextMessageId = 1;
+  /** Messages by their Message-ID header, for thread ids. */
+  private readonly byMessageId = new Map<string, Set<MessageState>>();
   private readonly blobs: BlobStore;
   private readonly notifier: Notifier;
   private readonly gcGraceMs: number;
@@ -510,6 +512,10 @@ export class MemoryMessageStore implements MessageStore {
   /** Appends a message with the folder's next UID and MODSEQ already set on it. */
   private addMessage(folder: FolderState, m: MessageState): void {
     m.threadId ??= this.threadOf(folder.mailboxId, m);
+    if (m.sortFields.messageId) {
+      const same = this.byMessageId.get(m.sortFields.messageId) ?? new Set();
+      this.byMessageId.set(m.sortFields.messageId, same.add(m));
+    }
     folder.messages.push(m);
     folder.uidNext = m.uid + 1;
     folder.highestModseq = m.modseq;
@@ -527,8 +533,9 @@ export class MemoryMessageStore implements MessageStore {
     const ids = threadKeysOf(m.sortFields);
     if (ids.size === 0) return m.id;
     let found: MessageState | null = null;
-    for (const other of this.messages.values()) {
-      if (other.sortFields.messageId && ids.has(other.sortFields.messageId) && this.folders.get(other.folderId)?.mailboxId === mailboxId) {
+    for (const id of ids) {
+      for (const other of this.byMessageId.get(id) ?? []) {
+        if (this.folders.get(other.folderId)?.mailboxId !== mailboxId) continue;
         if (!found || Number(other.id) < Number(found.id)) found = other;
       }
     }
@@ -550,6 +557,9 @@ export class MemoryMessageStore implements MessageStore {
 
   private dropMessage(m: MessageState): void {
     this.messages.delete(m.id);
+    const same = m.sortFields.messageId ? this.byMessageId.get(m.sortFields.messageId) : undefined;
+    same?.delete(m);
+    if (same?.size === 0) this.byMessageId.delete(m.sortFields.messageId!);
     if (m.deliveryKey && this.deliveryKeys.get(m.deliveryKey) === m) this.deliveryKeys.delete(m.deliveryKey);
     const blob = this.blobRows.get(m.blobHash)!;
     blob.refcount -= 1;
