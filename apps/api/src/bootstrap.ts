@@ -18,6 +18,8 @@ import { PinoNestLogger } from './common/pino-logger';
 import { rateLimitMiddleware } from './common/rate-limit.middleware';
 import { securityHeaders } from './common/security-headers.middleware';
 import { REDIS } from './common/tokens';
+import { jmapRoutes } from './modules/jmap/jmap-routes';
+import { JmapService } from './modules/jmap/jmap.service';
 
 export interface ApiApp {
   app: INestApplication;
@@ -34,6 +36,8 @@ export async function createApiApp(config: ApiConfig, dataSource: DataSource, lo
   app.use(pinoHttp({ logger, autoLogging: { ignore: (req) => req.url === '/api/health' }, quietReqLogger: true }));
   app.use(securityHeaders('/api/docs'));
   app.use(rateLimitMiddleware(app.get<Redis>(REDIS), config.API_RATE_LIMIT_PER_MINUTE));
+  // JMAP reads its own bodies and answers its own errors (RFC 8620 problem types), so it goes before the parsers.
+  app.use(jmapRoutes(app.get(JmapService)));
   app.useBodyParser('json', { limit: config.API_JSON_BODY_MAX_BYTES });
   app.setGlobalPrefix('api');
   app.enableShutdownHooks();

@@ -50,6 +50,28 @@ export const apiConfigSchema = z.object({
   API_JSON_BODY_MAX_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 * 1024),
   /** Largest CSV import body, after gzip/deflate/br is undone; read only after sign-in, only on the import route. */
   API_IMPORT_BODY_MAX_BYTES: z.coerce.number().int().min(1024).default(64 * 1024 * 1024),
+  /** The message blobs JMAP serves: the same store the mail nodes write (libs/config mta.config.ts). */
+  BLOB_STORE: z.enum(['fs', 's3']).default('fs'),
+  BLOB_DIR: z.string().optional().describe('default: DIZI_DATA_DIR/blobs'),
+  S3_BUCKET: z.string().optional(),
+  S3_ENDPOINT: z.string().url().optional(),
+  S3_REGION: z.string().default('us-east-1'),
+  S3_ACCESS_KEY_ID: z.string().optional(),
+  S3_SECRET_ACCESS_KEY: z.string().optional(),
+  /** JMAP limits (RFC 8620 §2), announced in the session resource and enforced: largest request body in bytes. */
+  JMAP_MAX_SIZE_REQUEST: z.coerce.number().int().min(1024).default(10_000_000),
+  /** Method calls in one JMAP request. */
+  JMAP_MAX_CALLS_IN_REQUEST: z.coerce.number().int().min(1).default(32),
+  /** Records one JMAP /get may ask for (and /query answer at once). */
+  JMAP_MAX_OBJECTS_IN_GET: z.coerce.number().int().min(1).default(500),
+  /** Records one JMAP /set may create, update and destroy together. */
+  JMAP_MAX_OBJECTS_IN_SET: z.coerce.number().int().min(1).default(500),
+  /** JMAP requests one account may have running at once (per API process). */
+  JMAP_MAX_CONCURRENT_REQUESTS: z.coerce.number().int().min(1).default(4),
+  /** Largest JMAP blob upload in bytes. */
+  JMAP_MAX_SIZE_UPLOAD: z.coerce.number().int().min(1024).default(50_000_000),
+  /** JMAP uploads one account may have running at once. */
+  JMAP_MAX_CONCURRENT_UPLOAD: z.coerce.number().int().min(1).default(4),
 });
 
 export type ApiConfig = z.infer<typeof apiConfigSchema>;

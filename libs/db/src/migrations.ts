@@ -18,6 +18,8 @@ import { BlobSearchKeys1765450000000 } from './migrations/1765450000000-blob-sea
 import { MailLogDomain1765500000000 } from './migrations/1765500000000-mail-log-domain';
 import { MailboxWelcome1765510000000 } from './migrations/1765510000000-mailbox-welcome';
 import { TemplatePlaceholderNames1765520000000 } from './migrations/1765520000000-template-placeholder-names';
+import { ExpungedMessageId1765600000000 } from './migrations/1765600000000-expunged-message-id';
+import { MessageThreadId1765610000000 } from './migrations/1765610000000-message-thread-id';
 
 export const MIGRATIONS = [
   Foundation1764201600000,
@@ -39,4 +41,6 @@ export const MIGRATIONS = [
   MailLogDomain1765500000000,
   MailboxWelcome1765510000000,
   TemplatePlaceholderNames1765520000000,
+  ExpungedMessageId1765600000000,
+  MessageThreadId1765610000000,
 ];

@@ -352,14 +352,18 @@ export function describeMessageStore(name: string, setup: () => Promise<MessageS
       const b = await blob('Subject: changes\r\n\r\nchanges\r\n');
       for (let i = 0; i < 4; i++) await store.append(mailboxId, { id: inbox }, message(b), { enforceQuota: true });
       const since = (await store.folderStatus(inbox)).highestModseq;
-      expect(await store.changesSince(inbox, since)).toEqual({ changed: [], vanished: [], highestModseq: since });
+      expect(await store.changesSince(inbox, since)).toEqual({ changed: [], vanished: [], vanishedMessages: [], highestModseq: since });
       await store.setFlags(inbox, [{ from: 2, to: 2 }], 'add', ['\\Seen']);
       await store.setFlags(inbox, [{ from: 3, to: 3 }], 'add', ['\\Deleted']);
+      const expunged3Id = (await store.listMessages(inbox, { uids: [{ from: 3, to: 3 }] }))[0].id;
       await store.expunge(inbox);
       const added = await store.append(mailboxId, { id: inbox }, message(b, { flags: ['$New'] }), { enforceQuota: true });
+      const third = (await store.changesSince(inbox, 0)).changed.find((r) => r.uid === 3);
+      expect(third).toBeUndefined();
       const changes = await store.changesSince(inbox, since);
       expect(changes.highestModseq).toBe(added.modseq);
       expect(changes.vanished).toEqual([3]);
+      expect(changes.vanishedMessages).toEqual([{ uid: 3, messageId: expunged3Id, modseq: since + 3 }]);
       expect(changes.changed.map((r) => ({ uid: r.uid, flags: r.flags, modseq: r.modseq }))).toEqual([
         { uid: 2, flags: ['\\Seen'], modseq: since + 1 },
         { uid: 5, flags: ['$New'], modseq: added.modseq },
@@ -367,6 +371,35 @@ export function describeMessageStore(name: string, setup: () => Promise<MessageS
       expect(changes.changed[1]).toMatchObject({ id: added.messageId, size: added.size, blobHash: b.hash });
       expect((await store.changesSince(inbox, added.modseq)).changed).toEqual([]);
       await expect(store.changesSince('00000000-0000-4000-8000-000000000000', 0)).rejects.toBeInstanceOf(FolderNotFoundError);
+    });
+
+    it('keeps a thread id per message: the thread of the oldest message it names in its mailbox, copies included', async () => {
+      const { mailboxId, inbox, byName } = await mailboxWithFolders();
+      const other = await mailboxWithFolders();
+      const b = await blob('Subject: thread\r\n\r\nthread\r\n');
+      let minute = 0;
+      const add = (mb: string, folder: string, sortFields: NewMessage['sortFields']) =>
+        store.append(mb, { id: folder }, message(b, { sortFields, internalDate: new Date(Date.UTC(2026, 0, 1, 0, minute++)) }), { enforceQuota: true });
+      const root = await add(mailboxId, inbox, { messageId: 'root@x' });
+      const reply = await add(mailboxId, inbox, { messageId: 'reply@x', inReplyTo: 'root@x', references: ['root@x'] });
+      const deep = await add(mailboxId, inbox, { messageId: 'deep@x', references: ['unknown@x', 'reply@x'] });
+      const alone = await add(mailboxId, inbox, { messageId: 'alone@x' });
+      const elsewhere = await add(other.mailboxId, other.inbox, { messageId: 'reply2@x', inReplyTo: 'root@x' });
+      const copied = await store.copy(inbox, [{ from: root.uid, to: root.uid }], await byName('Trash'));
+      const ids = [root.messageId, reply.messageId, deep.messageId, alone.messageId];
+      const located = await store.messagesById(mailboxId, ids);
+      expect(located.map((r) => r.threadId)).toEqual([root.messageId, root.messageId, root.messageId, alone.messageId]);
+      expect((await store.messagesById(other.mailboxId, [elsewhere.messageId]))[0].threadId).toBe(elsewhere.messageId);
+      const trashCopy = (await store.listMessages(await byName('Trash'), { withThreadId: true }))[0];
+      expect(trashCopy.uid).toBe(copied.map[0].targetUid);
+      expect(trashCopy.threadId).toBe(root.messageId);
+      expect((await store.listMessages(inbox, { withThreadId: true })).map((r) => r.threadId)).toEqual(located.map((r) => r.threadId));
+      const threads = await store.threadMessages(mailboxId, [alone.messageId, root.messageId, elsewhere.messageId, '999999']);
+      expect(threads).toEqual([
+        { threadId: alone.messageId, messageIds: [alone.messageId] },
+        // Oldest first by internal date: the copy keeps the root's.
+        { threadId: root.messageId, messageIds: [root.messageId, trashCopy.id, reply.messageId, deep.messageId] },
+      ]);
     });
 
     it('sets flags with add/remove/replace, one MODSEQ per call, and honours UNCHANGEDSINCE', async () => {
@@ -433,6 +466,14 @@ export function describeMessageStore(name: string, setup: () => Promise<MessageS
       expect(changes.highestModseq).toBe(gone.modseq);
       const sinceMove = await store.changesSince(inbox, moved.sourceModseq);
       expect(sinceMove.vanished).toEqual([5]);
+      // Tombstones name the message: the moved ones live on in Trash under the same id, the expunged one is gone.
+      const trashRows = await store.listMessages(trash, { withSummary: false });
+      expect(changes.vanishedMessages.slice(0, 3).map((v) => v.messageId)).toEqual(trashRows.map((r) => r.id));
+      expect(changes.vanishedMessages.map((v) => v.modseq)).toEqual([moved.sourceModseq, moved.sourceModseq, moved.sourceModseq, gone.modseq]);
+      const located = await store.messagesById(mailboxId, [trashRows[1].id, changes.vanishedMessages[3].messageId!, 'x', trashRows[0].id], { withSource: true });
+      expect(located.map((r) => [r.id, r.folderId, r.uid])).toEqual([[trashRows[1].id, trash, 2], [trashRows[0].id, trash, 1]]);
+      expect(located[0].headerPrefix).toBe('');
+      expect(await store.messagesById((await mailboxWithFolders()).mailboxId, [trashRows[0].id])).toEqual([]);
       // Expunge without \Deleted messages changes nothing.
       expect((await store.expunge(trash)).uids).toEqual([]);
 

@@ -10,7 +10,7 @@ import {
   BlobNotStoredError, DEFAULT_FOLDERS, FolderExistsError, FolderNotFoundError, FolderOperationError, INBOX,
   InvalidFolderNameError, MailboxNotFoundError, MessageNotFoundError, QuotaExceededError,
   type AppendOptions, type AppendResult, type ChangesSince, type CopyResult, type Delivery, type DeliveryOutcome,
-  type ExpungeResult, type FlagMode, type Folder, type FolderRef, type FolderView, type GarbageCollection, type ImapFormat, type ListMessagesQuery,
+  type ExpungeResult, type FlagMode, type Folder, type FolderRef, type FolderView, type GarbageCollection, type ImapFormat, type ListMessagesQuery, type LocatedMessage,
   type MessageRecord, type MessageStore, type MoveResult, type NewMessage, type NumberRange, type QuotaUsage,
   type SearchHit, type SetFlagsResult, type SortCriterion, type SortFields, type SpecialUse, type StoreSearch,
 } from '../ports/message-store';
@@ -37,8 +37,11 @@ interface MessageState {
   blobHash: string; headerPrefix: string; summary: unknown; sortFields: SortFields; keys: Set<number>; deliveryKey: string | null;
   imapFormat: ImapFormat | null;
   fields: SearchFields;
+  /** Set by addMessage (thread-ids.ts rule); a copy takes a thread of its own mailbox. */
+  threadId?: string;
 }
-interface FolderState extends Folder { messages: MessageState[]; tombstones: Map<number, number> }
+/** tombstoneIds: the message id of each tombstone, by UID (JMAP Email/changes). */
+interface FolderState extends Folder { messages: MessageState[]; tombstones: Map<number, number>; tombstoneIds: Map<number, string> }
 interface BlobState { size: number; refcount: number; touchedAt: number }
 type Events = Array<{ mailboxId: string; event: MailboxEvent }>;
 
@@ -51,6 +54,8 @@ export class MemoryMessageStore implements MessageStore {
   /** Subscribed names without a folder, per mailbox. */
   private readonly detachedSubscriptions = new Map<string, Set<string>>();
   private nextMessageId = 1;
+  /** Messages by their Message-ID header, for thread ids. */
+  private readonly byMessageId = new Map<string, Set<MessageState>>();
   private readonly blobs: BlobStore;
   private readonly notifier: Notifier;
   private readonly gcGraceMs: number;
@@ -279,6 +284,7 @@ export class MemoryMessageStore implements MessageStore {
       if (query.withSortFields) record.sortFields = structuredClone(m.sortFields);
       if (query.withSource) record.headerPrefix = m.headerPrefix;
       if (query.withImapFormat) record.imapFormat = m.imapFormat;
+      if (query.withThreadId) record.threadId = m.threadId;
       out.push(record);
     });
     return out;
@@ -336,7 +342,7 @@ export class MemoryMessageStore implements MessageStore {
     const map = selected.map((m) => {
       const copy: MessageState = {
         ...structuredClone({ ...m, keys: undefined }), keys: new Set(m.keys),
-        id: String(this.nextMessageId++), folderId: target.id, uid: target.uidNext, modseq, deliveryKey: null,
+        id: String(this.nextMessageId++), folderId: target.id, uid: target.uidNext, modseq, deliveryKey: null, threadId: undefined,
       };
       this.addMessage(target, copy);
       return { sourceUid: m.uid, targetUid: copy.uid };
@@ -400,7 +406,38 @@ export class MemoryMessageStore implements MessageStore {
     const folder = this.folderById(folderId);
     const changed = await this.listMessages(folderId, { changedSince: modseq, withSummary: false });
     const vanished = [...folder.tombstones].filter(([, m]) => m > modseq).map(([uid]) => uid).sort((a, b) => a - b);
-    return { changed, vanished, highestModseq: folder.highestModseq };
+    const vanishedMessages = vanished.map((uid) => ({ uid, messageId: folder.tombstoneIds.get(uid) ?? null, modseq: folder.tombstones.get(uid)! }));
+    return { changed, vanished, vanishedMessages, highestModseq: folder.highestModseq };
+  }
+
+  async threadMessages(mailboxId: string, threadIds: string[]): Promise<Array<{ threadId: string; messageIds: string[] }>> {
+    const wanted = new Set(threadIds);
+    const found = new Map<string, MessageState[]>();
+    for (const m of this.messages.values()) {
+      if (!m.threadId || !wanted.has(m.threadId) || this.folders.get(m.folderId)?.mailboxId !== mailboxId) continue;
+      found.set(m.threadId, [...(found.get(m.threadId) ?? []), m]);
+    }
+    return threadIds.flatMap((threadId) => {
+      const list = found.get(threadId);
+      if (!list) return [];
+      list.sort((a, b) => a.internalDate.getTime() - b.internalDate.getTime() || Number(a.id) - Number(b.id));
+      return [{ threadId, messageIds: list.map((m) => m.id) }];
+    });
+  }
+
+  async messagesById(mailboxId: string, ids: string[], query: Pick<ListMessagesQuery, 'withSummary' | 'withSortFields' | 'withSource'> = {}): Promise<LocatedMessage[]> {
+    return ids.flatMap((id) => {
+      const m = this.messages.get(id);
+      if (!m || this.folders.get(m.folderId)?.mailboxId !== mailboxId) return [];
+      const record: LocatedMessage = {
+        id: m.id, folderId: m.folderId, uid: m.uid, modseq: m.modseq, flags: [...m.flags], size: m.size, internalDate: m.internalDate, blobHash: m.blobHash,
+        threadId: m.threadId,
+      };
+      if (query.withSummary !== false) record.summary = structuredClone(m.summary);
+      if (query.withSortFields) record.sortFields = structuredClone(m.sortFields);
+      if (query.withSource) record.headerPrefix = m.headerPrefix;
+      return [record];
+    });
   }
 
   /** Keys are indexed as messages are stored. */
@@ -466,7 +503,7 @@ export class MemoryMessageStore implements MessageStore {
     const wasSubscribed = this.detachedSubscriptions.get(mailboxId)?.delete(name) ?? false;
     const folder: FolderState = {
       id: randomUUID(), mailboxId, name, specialUse, subscribed: subscribed || wasSubscribed, uidValidity: mailbox.lastUidValidity, uidNext: 1, highestModseq: 1,
-      messageCount: 0, unseenCount: 0, sizeBytes: 0, messages: [], tombstones: new Map(),
+      messageCount: 0, unseenCount: 0, sizeBytes: 0, messages: [], tombstones: new Map(), tombstoneIds: new Map(),
     };
     this.folders.set(folder.id, folder);
     return folder;
@@ -474,6 +511,11 @@ export class MemoryMessageStore implements MessageStore {
 
   /** Appends a message with the folder's next UID and MODSEQ already set on it. */
   private addMessage(folder: FolderState, m: MessageState): void {
+    m.threadId ??= this.threadOf(folder.mailboxId, m);
+    if (m.sortFields.messageId) {
+      const same = this.byMessageId.get(m.sortFields.messageId) ?? new Set();
+      this.byMessageId.set(m.sortFields.messageId, same.add(m));
+    }
     folder.messages.push(m);
     folder.uidNext = m.uid + 1;
     folder.highestModseq = m.modseq;
@@ -486,10 +528,27 @@ export class MemoryMessageStore implements MessageStore {
     blob.refcount += 1;
   }
 
+  /** The thread of the oldest message of the mailbox this one names (Message-ID, In-Reply-To, References), else its own. */
+  private threadOf(mailboxId: string, m: MessageState): string {
+    const ids = threadKeysOf(m.sortFields);
+    if (ids.size === 0) return m.id;
+    let found: MessageState | null = null;
+    for (const id of ids) {
+      for (const other of this.byMessageId.get(id) ?? []) {
+        if (this.folders.get(other.folderId)?.mailboxId !== mailboxId) continue;
+        if (!found || Number(other.id) < Number(found.id)) found = other;
+      }
+    }
+    return found?.threadId ?? m.id;
+  }
+
   private removeMessages(folder: FolderState, gone: MessageState[], modseq: number): void {
     const set = new Set(gone);
     folder.messages = folder.messages.filter((m) => !set.has(m));
-    for (const m of gone) folder.tombstones.set(m.uid, modseq);
+    for (const m of gone) {
+      folder.tombstones.set(m.uid, modseq);
+      folder.tombstoneIds.set(m.uid, m.id);
+    }
     folder.highestModseq = modseq;
     folder.messageCount -= gone.length;
     folder.unseenCount -= gone.filter((m) => !hasFlag(m.flags, SEEN)).length;
@@ -498,6 +557,9 @@ export class MemoryMessageStore implements MessageStore {
 
   private dropMessage(m: MessageState): void {
     this.messages.delete(m.id);
+    const same = m.sortFields.messageId ? this.byMessageId.get(m.sortFields.messageId) : undefined;
+    same?.delete(m);
+    if (same?.size === 0) this.byMessageId.delete(m.sortFields.messageId!);
     if (m.deliveryKey && this.deliveryKeys.get(m.deliveryKey) === m) this.deliveryKeys.delete(m.deliveryKey);
     const blob = this.blobRows.get(m.blobHash)!;
     blob.refcount -= 1;
@@ -545,7 +607,7 @@ export class MemoryMessageStore implements MessageStore {
 }
 
 function publicFolder(f: FolderState): Folder {
-  const { messages: _m, tombstones: _t, ...folder } = f;
+  const { messages: _m, tombstones: _t, tombstoneIds: _i, ...folder } = f;
   return { ...folder };
 }
 
@@ -564,6 +626,10 @@ function mergeExists(events: Events): Events {
     } else byFolder.set(e.event.folderId!, { mailboxId: e.mailboxId, event: { ...e.event, uids: [...e.event.uids] } });
   }
   return [...byFolder.values()];
+}
+
+function threadKeysOf(f: SortFields): Set<string> {
+  return new Set([f.messageId, f.inReplyTo, ...(f.references ?? [])].filter((x): x is string => !!x));
 }
 
 /** Keys given as a list; keys kept in PostgreSQL's spool are for the PostgreSQL store alone. */

@@ -13,7 +13,7 @@ import {
   BlobNotStoredError, DEFAULT_FOLDERS, FolderExistsError, FolderNotFoundError, FolderOperationError, INBOX,
   InvalidFolderNameError, MailboxNotFoundError, MessageNotFoundError, QuotaExceededError,
   type AppendOptions, type AppendResult, type ChangesSince, type CopyResult, type Delivery, type DeliveryOutcome,
-  type ExpungeResult, type FlagMode, type Folder, type FolderRef, type FolderView, type GarbageCollection, type ListMessagesQuery,
+  type ExpungeResult, type FlagMode, type LocatedMessage, type Folder, type FolderRef, type FolderView, type GarbageCollection, type ListMessagesQuery,
   type MessageRecord, type MessageStore, type MoveResult, type NewMessage, type NumberRange,
   type QuotaUsage, type SearchHit, type SetFlagsResult, type SortCriterion, type SpecialUse, type StoreSearch,
 } from '../ports/message-store';
@@ -528,6 +528,7 @@ export class PostgresMessageStore implements MessageStore {
       ...(query.withImapFormat ? ['m.imap_envelope', 'm.imap_bodystructure'] : []),
       ...(query.withSortFields ? ['m.subject', 'm.base_subject', 'm.from_addr', 'm.to_addr', 'm.cc_addr', 'm.sent_date',
         'm.message_id', 'm.in_reply_to', 'm.refs', 'm.attachment_names'] : []),
+      ...(query.withThreadId ? ['m.thread_id'] : []),
     ];
     if (!UUID.test(folderId)) throw new FolderNotFoundError(folderId);
     const { rows } = await this.pool.query<ListedRow>(
@@ -655,15 +656,15 @@ export class PostgresMessageStore implements MessageStore {
         params.push(r.map((x) => x.from), r.map((x) => x.to));
         rangeFilter = `AND EXISTS (SELECT 1 FROM unnest($3::int[], $4::int[]) r(lo, hi) WHERE uid BETWEEN r.lo AND r.hi)`;
       }
-      const { rows } = await c.query<{ uid: number; size: number; flags: string[] }>(
-        `DELETE FROM message WHERE folder_id = $1 AND $2 = ANY(flags) ${rangeFilter} RETURNING uid, size, flags`, params,
+      const { rows } = await c.query<{ id: string; uid: number; size: number; flags: string[] }>(
+        `DELETE FROM message WHERE folder_id = $1 AND $2 = ANY(flags) ${rangeFilter} RETURNING id, uid, size, flags`, params,
       );
       if (rows.length === 0) return { uids: [], modseq: Number(folder.highest_modseq) };
       const expunged = rows.map((r) => r.uid).sort((a, b) => a - b);
       const modseq = Number(folder.highest_modseq) + 1;
       const bytes = rows.reduce((s, r) => s + r.size, 0);
       const unseen = rows.filter((r) => !hasFlag(r.flags, SEEN)).length;
-      await this.tombstone(c, folderId, expunged, modseq);
+      await this.tombstone(c, folderId, rows, modseq);
       await this.addToFolder(c, folderId, folder.uid_next, modseq, -rows.length, -unseen, -bytes);
       await c.query(
         `UPDATE mailbox SET used_bytes = used_bytes - $2, message_count = message_count - $3 WHERE id = $1`,
@@ -743,7 +744,7 @@ export class PostgresMessageStore implements MessageStore {
               NULL::timestamptz AS internal_date, NULL::text AS blob_hash
          FROM folder WHERE id = $1
        UNION ALL
-       SELECT 1, NULL, uid, modseq, NULL, NULL, NULL, NULL FROM expunged_message WHERE folder_id = $1 AND modseq > $2
+       SELECT 1, message_id, uid, modseq, NULL, NULL, NULL, NULL FROM expunged_message WHERE folder_id = $1 AND modseq > $2
        UNION ALL
        SELECT 2, id, uid, modseq, flags, size, internal_date, blob_hash FROM message WHERE folder_id = $1 AND modseq > $2
        ORDER BY kind, uid`,
@@ -751,17 +752,51 @@ export class PostgresMessageStore implements MessageStore {
     );
     if (rows.length === 0 || rows[0].kind !== 0) throw new FolderNotFoundError(folderId);
     const vanished: number[] = [];
+    const vanishedMessages: ChangesSince['vanishedMessages'] = [];
     const changed: MessageRecord[] = [];
     for (let i = 1; i < rows.length; i++) {
       const r = rows[i];
-      if (r.kind === 1) vanished.push(r.uid);
-      else {
+      if (r.kind === 1) {
+        vanished.push(r.uid);
+        vanishedMessages.push({ uid: r.uid, messageId: r.id, modseq: Number(r.modseq) });
+      } else {
         changed.push({
           id: r.id!, uid: r.uid, modseq: Number(r.modseq), flags: r.flags!, size: r.size!, internalDate: r.internal_date!, blobHash: r.blob_hash!,
         });
       }
     }
-    return { changed, vanished, highestModseq: Number(rows[0].modseq) };
+    return { changed, vanished, vanishedMessages, highestModseq: Number(rows[0].modseq) };
+  }
+
+  async threadMessages(mailboxId: string, threadIds: string[]): Promise<Array<{ threadId: string; messageIds: string[] }>> {
+    const wanted = threadIds.filter((id) => /^[1-9][0-9]{0,17}$/.test(id));
+    if (!UUID.test(mailboxId) || wanted.length === 0) return [];
+    const { rows } = await this.pool.query<{ thread_id: string; ids: string[] }>(
+      `SELECT thread_id, array_agg(id::text ORDER BY internal_date, id) AS ids FROM message
+        WHERE mailbox_id = $1 AND thread_id = ANY($2::bigint[]) GROUP BY thread_id`, [mailboxId, wanted],
+    );
+    const byId = new Map(rows.map((r) => [String(r.thread_id), r.ids]));
+    return wanted.flatMap((id) => {
+      const ids = byId.get(String(BigInt(id)));
+      return ids ? [{ threadId: String(BigInt(id)), messageIds: ids }] : [];
+    });
+  }
+
+  async messagesById(mailboxId: string, ids: string[], query: Pick<ListMessagesQuery, 'withSummary' | 'withSortFields' | 'withSource'> = {}): Promise<LocatedMessage[]> {
+    const wanted = ids.filter((id) => /^[1-9][0-9]{0,17}$/.test(id));
+    if (!UUID.test(mailboxId) || wanted.length === 0) return [];
+    const columns = [
+      'm.id', 'm.folder_id', 'm.uid', 'm.modseq', 'm.flags', 'm.size', 'm.internal_date', 'm.blob_hash', 'm.thread_id',
+      ...(query.withSummary === false ? [] : ['m.summary']),
+      ...(query.withSource ? ['m.header_prefix'] : []),
+      ...(query.withSortFields ? ['m.subject', 'm.base_subject', 'm.from_addr', 'm.to_addr', 'm.cc_addr', 'm.sent_date',
+        'm.message_id', 'm.in_reply_to', 'm.refs', 'm.attachment_names'] : []),
+    ];
+    const { rows } = await this.pool.query<ListedRow & { folder_id: string }>(
+      `SELECT ${columns.join(', ')} FROM message m WHERE m.mailbox_id = $1 AND m.id = ANY($2::bigint[])`, [mailboxId, wanted],
+    );
+    const byId = new Map(rows.map((r) => [String(r.id), { ...toMessageRecord(r, { ...query, withThreadId: true }), folderId: r.folder_id }]));
+    return wanted.flatMap((id) => byId.get(String(BigInt(id))) ?? []);
   }
 
   /**
@@ -927,7 +962,7 @@ export class PostgresMessageStore implements MessageStore {
          FROM unnest($4::bigint[], $5::int[]) AS d(id, new_uid) WHERE m.id = d.id`,
       [target.id, target.mailbox_id, targetModseq, rows.map((r) => r.id), map.map((x) => x.targetUid)],
     );
-    await this.tombstone(c, source.id, rows.map((r) => r.uid), sourceModseq);
+    await this.tombstone(c, source.id, rows, sourceModseq);
     await this.addToFolder(c, source.id, source.uid_next, sourceModseq, -rows.length, -unseen, -bytes);
     await this.addToFolder(c, target.id, target.uid_next + rows.length, targetModseq, rows.length, unseen, bytes);
     events.push({ mailboxId: source.mailbox_id, event: { type: 'expunge', folderId: source.id, uids: map.map((x) => x.sourceUid), modseq: sourceModseq } });
@@ -936,11 +971,12 @@ export class PostgresMessageStore implements MessageStore {
     return { uidValidity: Number(target.uid_validity), map, modseq: targetModseq, sourceModseq, target: toFolder(targetNow) };
   }
 
-  private async tombstone(c: PoolClient, folderId: string, uids: number[], modseq: number): Promise<void> {
+  /** The message id is kept for JMAP (Email/changes names destroyed messages by id). */
+  private async tombstone(c: PoolClient, folderId: string, gone: Array<{ id: string; uid: number }>, modseq: number): Promise<void> {
     await c.query(
-      `INSERT INTO expunged_message (folder_id, uid, modseq) SELECT $1, u, $3 FROM unnest($2::int[]) u
-        ON CONFLICT (folder_id, uid) DO UPDATE SET modseq = EXCLUDED.modseq`,
-      [folderId, uids, modseq],
+      `INSERT INTO expunged_message (folder_id, uid, modseq, message_id) SELECT $1, u, $3, i FROM unnest($2::int[], $4::bigint[]) g(u, i)
+        ON CONFLICT (folder_id, uid) DO UPDATE SET modseq = EXCLUDED.modseq, message_id = EXCLUDED.message_id`,
+      [folderId, gone.map((r) => r.uid), modseq, gone.map((r) => r.id)],
     );
   }
 
@@ -995,7 +1031,7 @@ function toFolder(r: FolderRow): Folder {
 
 interface ListedRow {
   id: string; uid: number; seq?: string; modseq: string; flags: string[]; size: number; internal_date: Date; blob_hash: string;
-  summary?: unknown; subject?: string | null; base_subject?: string | null; from_addr?: string | null; to_addr?: string | null;
+  summary?: unknown; thread_id?: string; subject?: string | null; base_subject?: string | null; from_addr?: string | null; to_addr?: string | null;
   cc_addr?: string | null; sent_date?: Date | null; message_id?: string | null; in_reply_to?: string | null; refs?: string[];
   attachment_names?: string[]; header_prefix?: string; imap_envelope?: string | null; imap_bodystructure?: string | null;
 }
@@ -1041,6 +1077,7 @@ function toMessageRecord(r: ListedRow, query: ListMessagesQuery): MessageRecord 
   if (query.seqs) record.seq = Number(r.seq);
   if (query.withSummary !== false) record.summary = r.summary;
   if (query.withSource) record.headerPrefix = r.header_prefix;
+  if (query.withThreadId) record.threadId = String(r.thread_id);
   if (query.withImapFormat) {
     record.imapFormat = r.imap_envelope != null && r.imap_bodystructure != null ? { envelope: r.imap_envelope, bodyStructure: r.imap_bodystructure } : null;
   }

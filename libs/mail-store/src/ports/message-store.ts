@@ -126,6 +126,8 @@ export interface ListMessagesQuery {
   withSource?: boolean;
   /** ENVELOPE and BODYSTRUCTURE as rendered at delivery, so FETCH needs no summary for them. */
   withImapFormat?: boolean;
+  /** The message's thread id (JMAP). */
+  withThreadId?: boolean;
 }
 
 /** IMAP ENVELOPE and BODYSTRUCTURE of a message as byte strings (libs/mime imap-format.ts), rendered once when stored. */
@@ -150,6 +152,12 @@ export interface MessageRecord {
   headerPrefix?: string;
   /** With `withImapFormat`; null for a message stored before they were rendered (render it from the summary). */
   imapFormat?: ImapFormat | null;
+  /**
+   * With `withThreadId` (always from messagesById): the id of the first message of its thread, kept per message from
+   * its delivery: the thread of the oldest message of the same mailbox its Message-ID, In-Reply-To or References
+   * name, else its own id. A thread is never split or merged later.
+   */
+  threadId?: string;
 }
 
 export type FlagMode = 'add' | 'remove' | 'replace';
@@ -238,7 +246,23 @@ export interface ChangesSince {
   changed: MessageRecord[];
   /** Expunged (or moved away) UIDs whose tombstone is newer than the given MODSEQ: QRESYNC VANISHED. */
   vanished: number[];
+  /**
+   * The same, with each message's id and the tombstone's MODSEQ (JMAP Email/changes names destroyed messages by id);
+   * `messageId` is null for tombstones written before ids were kept.
+   */
+  vanishedMessages: VanishedMessage[];
   highestModseq: number;
+}
+
+export interface VanishedMessage {
+  uid: number;
+  messageId: string | null;
+  modseq: number;
+}
+
+/** A message found by id (JMAP): the record and the folder it is in now. */
+export interface LocatedMessage extends MessageRecord {
+  folderId: string;
 }
 
 export interface QuotaUsage {
@@ -309,6 +333,10 @@ export interface MessageStore {
   searchMessages(folderId: string, query: StoreSearch, opts?: { sort?: SortCriterion[]; withThreadKeys?: boolean }): Promise<SearchHit[]>;
   /** One consistent snapshot: `changed` holds no change newer than `highestModseq`. */
   changesSince(folderId: string, modseq: number): Promise<ChangesSince>;
+  /** Messages of one mailbox by id, in whatever folder they are now, in the order asked; unknown ids are left out. */
+  messagesById(mailboxId: string, ids: string[], query?: Pick<ListMessagesQuery, 'withSummary' | 'withSortFields' | 'withSource'>): Promise<LocatedMessage[]>;
+  /** The messages of each thread (JMAP Thread/get), oldest first by internal date; threads without messages are left out. */
+  threadMessages(mailboxId: string, threadIds: string[]): Promise<Array<{ threadId: string; messageIds: string[] }>>;
 
   /** Deletes blobs unreferenced for longer than the grace period. */
   collectGarbage(): Promise<GarbageCollection>;

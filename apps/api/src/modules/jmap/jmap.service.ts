@@ -1,0 +1,101 @@
+/** The API's JMAP server: who is asking (Bearer token of a mailbox user, or Basic with the mailbox password), and the protocol library over the message store. */
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { MailboxLogin } from '@dizi/auth/mailbox-login';
+import type { ApiConfig } from '@dizi/config/api.config';
+import { ALL_METHODS } from '@dizi/jmap/all-methods';
+import { JmapApi } from '@dizi/jmap/api-request';
+import type { JmapLimits } from '@dizi/jmap/limits';
+import type { JmapAccount } from '@dizi/jmap/method';
+import { sessionState } from '@dizi/jmap/session';
+import { API_CONFIG } from '../../common/tokens';
+import { createRootLogger } from '../../common/pino-logger';
+import { AuthenticationService } from '../auth/authentication.service';
+import { LoginThrottleService } from '../auth/login-throttle.service';
+import { createApiMailStore, type ApiMailStore } from './mail-store';
+
+export type Authenticated = { ok: true; account: JmapAccount } | { ok: false; status: 401 | 403 | 429; detail: string };
+
+@Injectable()
+export class JmapService implements OnApplicationShutdown {
+  readonly limits: JmapLimits;
+  readonly logger;
+  private readonly logins: MailboxLogin;
+  /** Made at the first JMAP request: an API that serves no mail opens no store (no pool, no blob threads). */
+  private served?: { mail: ApiMailStore; api: JmapApi };
+
+  constructor(
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
+    private readonly authentication: AuthenticationService,
+    throttle: LoginThrottleService,
+    dataSource: DataSource,
+  ) {
+    this.logger = createRootLogger(config.LOG_LEVEL).child({ module: 'jmap' });
+    this.limits = {
+      maxSizeUpload: config.JMAP_MAX_SIZE_UPLOAD,
+      maxConcurrentUpload: config.JMAP_MAX_CONCURRENT_UPLOAD,
+      maxSizeRequest: config.JMAP_MAX_SIZE_REQUEST,
+      maxConcurrentRequests: config.JMAP_MAX_CONCURRENT_REQUESTS,
+      maxCallsInRequest: config.JMAP_MAX_CALLS_IN_REQUEST,
+      maxObjectsInGet: config.JMAP_MAX_OBJECTS_IN_GET,
+      maxObjectsInSet: config.JMAP_MAX_OBJECTS_IN_SET,
+    };
+    this.logins = new MailboxLogin(dataSource, throttle, { failureDelayMs: config.LOGIN_FAILURE_DELAY_MS });
+  }
+
+  get mail(): ApiMailStore {
+    return this.serve().mail;
+  }
+
+  get api(): JmapApi {
+    return this.serve().api;
+  }
+
+  private serve(): { mail: ApiMailStore; api: JmapApi } {
+    if (!this.served) {
+      const mail = createApiMailStore(this.config, this.logger);
+      const api = new JmapApi({
+        store: mail.store,
+        limits: () => this.limits,
+        methods: ALL_METHODS,
+        sessionState: (account) => sessionState(account, this.limits),
+        onMethodFailure: (method, err) => this.logger.error({ method, err }, 'JMAP method failed'),
+      });
+      this.served = { mail, api };
+    }
+    return this.served;
+  }
+
+  /** Only mailbox users have a mail account; operators, admins without a mailbox and API keys do not. */
+  async authenticate(headers: Record<string, string | string[] | undefined>, ip: string): Promise<Authenticated> {
+    const auth = headers.authorization;
+    if (typeof auth === 'string' && /^Basic /i.test(auth)) {
+      const decoded = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      if (colon < 0) return { ok: false, status: 401, detail: 'Basic credentials must be address:password' };
+      const outcome = await this.logins.login(decoded.slice(0, colon), decoded.slice(colon + 1), ip, 'api');
+      if (!outcome.ok) {
+        return outcome.reason === 'throttled'
+          ? { ok: false, status: 429, detail: `too many failed sign-ins; try again in ${Math.ceil(outcome.waitMs / 1000)} s` }
+          : { ok: false, status: 401, detail: 'wrong address or password, or the account is suspended' };
+      }
+      const actor = await this.authentication.mailboxActor(outcome.mailbox.mailboxId);
+      if (!actor?.mailboxId) return { ok: false, status: 401, detail: 'the account is suspended' };
+      return { ok: true, account: { accountId: actor.mailboxId, mailboxId: actor.mailboxId, name: actor.name } };
+    }
+    const actor = await this.authentication.authenticate(headers);
+    if (!actor) return { ok: false, status: 401, detail: 'sign in with a bearer token or Basic address:password' };
+    if (actor.kind !== 'mailbox' || !actor.mailboxId) return { ok: false, status: 403, detail: 'only mailbox users have a mail account' };
+    return { ok: true, account: { accountId: actor.mailboxId, mailboxId: actor.mailboxId, name: actor.name } };
+  }
+
+  /** Links in the session resource: API_PUBLIC_URL, else the host the client asked. */
+  baseUrl(host: string | undefined): string {
+    if (this.config.API_PUBLIC_URL) return this.config.API_PUBLIC_URL.replace(/\/+$/, '');
+    return `http://${host ?? `${this.config.API_HOST}:${this.config.API_PORT}`}`;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.served?.mail.close();
+  }
+}

@@ -1,0 +1,480 @@
+/**
+ * JMAP end to end: the real API on PostgreSQL and Redis, driven by the jmap-jam client; beside it an IMAP server of
+ * libs/imap over the same store, blobs and notifier (what a mail node runs), so changes made through one protocol are
+ * checked through the other.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import { ImapFlow } from 'imapflow';
+import { JamClient } from 'jmap-jam';
+import { Pool } from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createImapServer, type ImapServer } from '@dizi/imap/server';
+import { FsBlobStore } from '@dizi/mail-store/adapters/fs-blob-store';
+import { PostgresMessageStore } from '@dizi/mail-store/adapters/postgres-message-store';
+import { RedisNotifier } from '@dizi/mail-store/adapters/redis-notifier';
+import { TEST_REDIS_URL } from '@dizi/testing/test-database';
+import { until } from '@dizi/testing/until';
+import { startTestApi, TEST_PASSWORD, type TestApi } from './harness';
+import { createTenant, signedInMailbox, type SignedInMailbox } from './mail-admin-fixture';
+
+const MAIL = 'urn:ietf:params:jmap:mail';
+const CORE = 'urn:ietf:params:jmap:core';
+
+let api: TestApi;
+let alice: SignedInMailbox;
+let imap: ImapServer;
+let imapPort: number;
+let pool: Pool;
+let redis: Redis;
+let notifier: RedisNotifier;
+let blobs: FsBlobStore;
+let blobDir: string;
+let jam: JamClient;
+let accountId: string;
+
+function message(subject: string, body: string, extra = ''): string {
+  return [
+    'From: "Bob 李" <bob@example.org>',
+    'To: alice@jmap.test',
+    `Subject: ${subject}`,
+    'Date: Mon, 07 Dec 2026 10:00:00 +0000',
+    `Message-ID: <${subject.replace(/\W/g, '')}.${Date.now()}@example.org>`,
+    'MIME-Version: 1.0',
+    extra,
+    'Content-Type: text/plain; charset=utf-8',
+    '',
+    body,
+    '',
+  ].filter((l, i) => l !== '' || i > 6).join('\r\n');
+}
+
+const ATTACHMENT = Buffer.from('%PDF-1.4 pretend pdf bytes\n');
+const MULTIPART = [
+  'From: Carol <carol@example.org>',
+  'To: alice@jmap.test',
+  'Subject: =?UTF-8?B?5Lya6K6u57qq6KaB?=',
+  'Date: Tue, 08 Dec 2026 09:00:00 +0800',
+  'Message-ID: <multi.1@example.org>',
+  'MIME-Version: 1.0',
+  'Content-Type: multipart/mixed; boundary="outer"',
+  '',
+  '--outer',
+  'Content-Type: multipart/alternative; boundary="inner"',
+  '',
+  '--inner',
+  'Content-Type: text/plain; charset=utf-8',
+  'Content-Transfer-Encoding: quoted-printable',
+  '',
+  'Minutes of the meeting =E4=BC=9A=E8=AE=AE, see attached.',
+  '--inner',
+  'Content-Type: text/html; charset=utf-8',
+  '',
+  '<p>Minutes of the meeting <b>会议</b>, see attached.</p>',
+  '--inner--',
+  '--outer',
+  'Content-Type: application/pdf; name="minutes.pdf"',
+  'Content-Disposition: attachment; filename="minutes.pdf"',
+  'Content-Transfer-Encoding: base64',
+  '',
+  ATTACHMENT.toString('base64'),
+  '--outer--',
+  '',
+].join('\r\n');
+
+async function imapClient(): Promise<ImapFlow> {
+  const client = new ImapFlow({ host: '127.0.0.1', port: imapPort, secure: false, doSTARTTLS: false, auth: { user: alice.address, pass: TEST_PASSWORD }, logger: false });
+  await client.connect();
+  return client;
+}
+
+async function raw(body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; type: string; body: any }> {
+  const res = await fetch(`${api.url}/jmap/api`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${alice.token}`, 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, type: res.headers.get('content-type') ?? '', body: text ? JSON.parse(text) : null };
+}
+
+async function call(method: string, args: Record<string, unknown>): Promise<any> {
+  const r = await raw({ using: [CORE, MAIL], methodCalls: [[method, { accountId, ...args }, 'c']] });
+  expect(r.status, JSON.stringify(r.body)).toBe(200);
+  const [name, result] = r.body.methodResponses[0];
+  expect(name, JSON.stringify(result)).toBe(method);
+  return result;
+}
+
+async function folderId(role: string): Promise<string> {
+  const [{ list }] = await jam.api.Mailbox.get({ accountId, ids: null });
+  return list.find((m: { role: string | null }) => m.role === role)!.id;
+}
+
+beforeAll(async () => {
+  blobDir = mkdtempSync(join(tmpdir(), 'dizi-jmap-'));
+  api = await startTestApi({ BLOB_DIR: blobDir, JMAP_MAX_CALLS_IN_REQUEST: '6', JMAP_MAX_OBJECTS_IN_GET: '40', JMAP_MAX_SIZE_REQUEST: '20000' });
+  const op = await api.operatorToken();
+  const [domain] = (await createTenant(api, op, 'Jmap', ['jmap.test'])).domains;
+  alice = await signedInMailbox(api, domain, 'alice', 'user');
+
+  pool = new Pool({ connectionString: api.db.url, max: 4 });
+  redis = new Redis(TEST_REDIS_URL, { keyPrefix: `dizi-test:${api.db.name}:` });
+  notifier = new RedisNotifier(redis, { prefix: `dizi-test:${api.db.name}:mailbox:` });
+  blobs = new FsBlobStore(blobDir);
+  const store = new PostgresMessageStore({ pool, blobs, notifier });
+  imap = createImapServer({
+    store, notifier,
+    authenticator: {
+      async login({ username, password }) {
+        if (username !== alice.address || password !== TEST_PASSWORD) return { ok: false, code: 'AUTHENTICATIONFAILED', text: 'no' };
+        return { ok: true, mailboxId: alice.id, username };
+      },
+    },
+    settings: { allowInsecureAuth: true },
+  });
+  imapPort = await imap.listen(0);
+
+  const client = await imapClient();
+  await client.append('INBOX', message('Hello one', 'First body line.\r\nSecond line.'), []);
+  await client.append('INBOX', MULTIPART, ['\\Flagged']);
+  await client.logout();
+
+  jam = new JamClient({ sessionUrl: `${api.url}/jmap/session`, bearerToken: alice.token });
+  accountId = await jam.getPrimaryAccount();
+});
+
+afterAll(async () => {
+  await imap?.close();
+  await notifier?.close();
+  await blobs?.close();
+  redis?.disconnect();
+  await pool?.end();
+  await api?.close();
+  if (blobDir) rmSync(blobDir, { recursive: true, force: true });
+});
+
+describe('session resource', () => {
+  it('is found from /.well-known/jmap and announces the limits from the settings', async () => {
+    const wk = await fetch(`${api.url}/.well-known/jmap`, { redirect: 'manual' });
+    expect(wk.status).toBe(307);
+    expect(wk.headers.get('location')).toBe('/jmap/session');
+    const session = await jam.session;
+    expect(accountId).toBe(alice.id);
+    expect(session.username).toBe(alice.address);
+    expect(session.capabilities[CORE]).toMatchObject({ maxCallsInRequest: 6, maxObjectsInGet: 40, maxSizeRequest: 20000 });
+    expect(session.primaryAccounts[MAIL]).toBe(alice.id);
+    expect(session.apiUrl).toBe(`${api.url}/jmap/api`);
+  });
+
+  it('takes Basic auth with the mailbox password and refuses wrong or non-mailbox credentials', async () => {
+    const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+    const ok = await fetch(`${api.url}/jmap/session`, { headers: { authorization: basic(alice.address, TEST_PASSWORD) } });
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as any).username).toBe(alice.address);
+    const wrong = await fetch(`${api.url}/jmap/session`, { headers: { authorization: basic(alice.address, 'not-the-password') } });
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers.get('www-authenticate')).toMatch(/Basic/);
+    const none = await fetch(`${api.url}/jmap/session`);
+    expect(none.status).toBe(401);
+    const operator = await fetch(`${api.url}/jmap/session`, { headers: { authorization: `Bearer ${await api.operatorToken('op2')}` } });
+    expect(operator.status).toBe(403);
+  });
+});
+
+describe('mail through jmap-jam', () => {
+  it('lists the mailboxes with roles from SPECIAL-USE and counts', async () => {
+    const [{ list }] = await jam.api.Mailbox.get({ accountId, ids: null });
+    const inbox = list.find((m: any) => m.role === 'inbox')!;
+    expect(inbox).toMatchObject({ name: 'INBOX', parentId: null, totalEmails: 2, unreadEmails: 2 });
+    expect(list.map((m: any) => m.role).sort()).toEqual(['drafts', 'inbox', 'junk', 'sent', 'trash', null].sort());
+  });
+
+  it('queries the inbox newest first and gets the emails through a result reference', async () => {
+    const inboxId = await folderId('inbox');
+    const [result] = await jam.requestMany((b) => {
+      const query = b.Email.query({ accountId, filter: { inMailbox: inboxId }, sort: [{ property: 'receivedAt', isAscending: false }], calculateTotal: true });
+      const get = b.Email.get({
+        accountId,
+        ids: query.$ref('/ids'),
+        properties: ['subject', 'from', 'preview', 'keywords', 'mailboxIds', 'textBody', 'htmlBody', 'attachments', 'bodyValues', 'hasAttachment', 'sentAt', 'messageId'],
+        fetchTextBodyValues: true,
+      });
+      return { query, get };
+    });
+    expect(result.query.total).toBe(2);
+    const emails = result.get.list as any[];
+    expect(emails.map((e) => e.subject)).toEqual(['会议纪要', 'Hello one']);
+    const [multi, plain] = emails;
+    expect(multi.from).toEqual([{ name: 'Carol', email: 'carol@example.org' }]);
+    expect(multi.keywords).toEqual({ $flagged: true });
+    expect(multi.mailboxIds).toEqual({ [inboxId]: true });
+    expect(multi.preview).toBe('Minutes of the meeting 会议, see attached.');
+    expect(multi.sentAt).toBe('2026-12-08T01:00:00Z');
+    expect(multi.messageId).toEqual(['multi.1@example.org']);
+    expect(multi.textBody.map((p: any) => p.type)).toEqual(['text/plain']);
+    expect(multi.htmlBody.map((p: any) => p.type)).toEqual(['text/html']);
+    expect(multi.attachments).toMatchObject([{ type: 'application/pdf', name: 'minutes.pdf', disposition: 'attachment', size: ATTACHMENT.length }]);
+    expect(multi.bodyValues[multi.textBody[0].partId].value).toBe('Minutes of the meeting 会议, see attached.');
+    expect(multi.hasAttachment).toBe(true);
+    expect(plain.from).toEqual([{ name: 'Bob 李', email: 'bob@example.org' }]);
+    expect(plain.hasAttachment).toBe(false);
+    expect(plain.bodyValues[plain.textBody[0].partId].value).toBe('First body line.\r\nSecond line.\r\n');
+
+    // The attachment downloads decoded; the whole message as IMAP serves it.
+    const download = (blobId: string) => fetch(`${api.url}/jmap/download/${accountId}/${blobId}/x?type=application/octet-stream`, { headers: { authorization: `Bearer ${alice.token}` } });
+    const part = await download(multi.attachments[0].blobId);
+    expect(part.status).toBe(200);
+    expect(Buffer.from(await part.arrayBuffer())).toEqual(ATTACHMENT);
+    expect((await download('B999999')).status).toBe(404);
+  });
+
+  it('filters by keyword, sender and text and sorts by subject', async () => {
+    const ids = async (filter: Record<string, unknown>, sort?: unknown) => {
+      const [r] = await jam.api.Email.query({ accountId, filter, ...(sort ? { sort } : {}) } as never);
+      return (r as any).ids as string[];
+    };
+    const [{ list }] = await jam.api.Email.get({ accountId, ids: null, properties: ['subject'] });
+    const bySubject = new Map(list.map((e: any) => [e.subject, e.id]));
+    expect(await ids({ hasKeyword: '$flagged' })).toEqual([bySubject.get('会议纪要')]);
+    expect(await ids({ notKeyword: '$flagged' })).toEqual([bySubject.get('Hello one')]);
+    expect(await ids({ from: 'carol' })).toEqual([bySubject.get('会议纪要')]);
+    expect(await ids({ body: 'second' })).toEqual([bySubject.get('Hello one')]);
+    expect(await ids({ hasAttachment: true })).toEqual([bySubject.get('会议纪要')]);
+    expect(await ids({ operator: 'NOT', conditions: [{ from: 'carol' }] })).toEqual([bySubject.get('Hello one')]);
+    expect(await ids({}, [{ property: 'subject', isAscending: true }])).toEqual([bySubject.get('Hello one'), bySubject.get('会议纪要')]);
+  });
+
+  it('threads a reply with the message it answers, for Thread/get and collapseThreads', async () => {
+    const [{ ids }] = (await jam.api.Email.query({ accountId, filter: { subject: 'Hello one' } } as never)) as any;
+    const [{ list: [hello] }] = await jam.api.Email.get({ accountId, ids, properties: ['messageId', 'threadId'] });
+    const client = await imapClient();
+    try {
+      await client.append('Sent', message('Answer', 'Thanks.', `In-Reply-To: <${(hello as any).messageId[0]}>`), ['\\Seen']);
+    } finally {
+      await client.logout();
+    }
+    const [{ ids: answerIds }] = (await jam.api.Email.query({ accountId, filter: { subject: 'Answer' } } as never)) as any;
+    const [{ list: [answer] }] = await jam.api.Email.get({ accountId, ids: answerIds, properties: ['threadId', 'mailboxIds'] });
+    expect((answer as any).threadId).toBe((hello as any).threadId);
+    const [threads] = await jam.api.Thread.get({ accountId, ids: [(hello as any).threadId] });
+    expect(threads.list).toEqual([{ id: (hello as any).threadId, emailIds: [ids[0], answerIds[0]] }]);
+    const [all] = (await jam.api.Email.query({ accountId, calculateTotal: true } as never)) as any;
+    const [collapsed] = (await jam.api.Email.query({ accountId, collapseThreads: true, calculateTotal: true } as never)) as any;
+    expect(collapsed.total).toBe(all.total - 1);
+    expect(collapsed.ids).toContain(answerIds[0]);
+    expect(collapsed.ids).not.toContain(ids[0]);
+    // Back to what the later specs expect: one email of this thread, in INBOX.
+    await jam.api.Email.set({ accountId, destroy: answerIds } as never);
+  });
+
+  it('creates, renames, subscribes and destroys mailboxes, seen by IMAP', async () => {
+    const [created] = await jam.api.Mailbox.set({ accountId, create: { p: { name: 'Projects', parentId: null, isSubscribed: false } } } as never);
+    const id = (created as any).created.p.id as string;
+    const client = await imapClient();
+    try {
+      let folders = await client.list();
+      // imapflow marks subscribed folders (from LSUB) and leaves the flag out for the others.
+      expect(folders.map((f) => f.path)).toContain('Projects');
+      expect(folders.find((f) => f.path === 'Projects')!.subscribed ?? false).toBe(false);
+      await jam.api.Mailbox.set({ accountId, update: { [id]: { name: 'Work', isSubscribed: true } } } as never);
+      folders = await client.list();
+      expect(folders.map((f) => f.path)).toContain('Work');
+      expect(folders.find((f) => f.path === 'Work')!.subscribed).toBe(true);
+      await client.mailboxUnsubscribe('Work');
+      const [{ list }] = await jam.api.Mailbox.get({ accountId, ids: [id] });
+      expect(list[0]).toMatchObject({ name: 'Work', isSubscribed: false });
+      const [destroyed] = await jam.api.Mailbox.set({ accountId, destroy: [id] } as never);
+      expect((destroyed as any).destroyed).toEqual([id]);
+      expect((await client.list()).map((f) => f.path)).not.toContain('Work');
+      const [roleClash] = await jam.api.Mailbox.set({ accountId, create: { t: { name: 'Bin', parentId: null, role: 'trash' } } } as never);
+      expect((roleClash as any).notCreated.t).toMatchObject({ type: 'invalidProperties', properties: ['role'] });
+      const [inboxDestroy] = await jam.api.Mailbox.set({ accountId, destroy: [await folderId('inbox')] } as never);
+      expect((inboxDestroy as any).notDestroyed[await folderId('inbox')].type).toBe('forbidden');
+    } finally {
+      await client.logout();
+    }
+  });
+});
+
+describe('one store, two protocols', () => {
+  it('shows IMAP APPEND, STORE and EXPUNGE in Email/changes', async () => {
+    const [{ state }] = await jam.api.Email.get({ accountId, ids: [] });
+    const client = await imapClient();
+    try {
+      await client.mailboxOpen('INBOX');
+      const appended = await client.append('INBOX', message('Third', 'Third body.'), []);
+      const [afterAppend] = await jam.api.Email.changes({ accountId, sinceState: state });
+      expect(afterAppend.created).toHaveLength(1);
+      expect(afterAppend.updated).toEqual([]);
+      expect(afterAppend.destroyed).toEqual([]);
+      const newId = afterAppend.created[0];
+
+      await client.messageFlagsAdd(String((appended as { uid: number }).uid), ['\\Seen'], { uid: true });
+      const [afterStore] = await jam.api.Email.changes({ accountId, sinceState: afterAppend.newState });
+      expect(afterStore).toMatchObject({ created: [], updated: [newId], destroyed: [] });
+      const [{ list }] = await jam.api.Email.get({ accountId, ids: [newId], properties: ['keywords'] });
+      expect(list[0].keywords).toEqual({ $seen: true });
+
+      await client.messageDelete(String((appended as { uid: number }).uid), { uid: true });
+      const [afterExpunge] = await jam.api.Email.changes({ accountId, sinceState: afterStore.newState });
+      expect(afterExpunge).toMatchObject({ created: [], updated: [], destroyed: [newId] });
+      const [again] = await jam.api.Email.changes({ accountId, sinceState: afterExpunge.newState });
+      expect(again).toMatchObject({ created: [], updated: [], destroyed: [], hasMoreChanges: false });
+    } finally {
+      await client.logout();
+    }
+  });
+
+  it('splits changes by maxChanges without losing any', async () => {
+    const [{ state }] = await jam.api.Email.get({ accountId, ids: [] });
+    const client = await imapClient();
+    try {
+      for (const n of [1, 2, 3]) await client.append('INBOX', message(`Batch ${n}`, 'x'), []);
+    } finally {
+      await client.logout();
+    }
+    const seen: string[] = [];
+    let since = state;
+    for (let round = 0; round < 5; round++) {
+      const [r] = await jam.api.Email.changes({ accountId, sinceState: since, maxChanges: 2 });
+      expect(r.created.length + r.updated.length + r.destroyed.length).toBeLessThanOrEqual(2);
+      seen.push(...r.created);
+      since = r.newState;
+      if (!r.hasMoreChanges) break;
+    }
+    expect(new Set(seen).size).toBe(3);
+  });
+
+  it('shows Email/set keywords, moves and destroys to IMAP, IDLE included', async () => {
+    const [{ ids }] = await jam.api.Email.query({ accountId, filter: { text: 'Hello one' } } as never) as any;
+    const [emailId] = ids as string[];
+    const watcher = await imapClient();
+    const reader = await imapClient();
+    try {
+      await watcher.mailboxOpen('INBOX');
+      const flagEvents: Array<{ flags: Set<string> }> = [];
+      watcher.on('flags', (e: { flags: Set<string> }) => flagEvents.push(e));
+      const idling = watcher.idle();
+
+      const [set] = await jam.api.Email.set({ accountId, update: { [emailId]: { 'keywords/$seen': true, 'keywords/$answered': true } } } as never);
+      expect((set as any).updated).toEqual({ [emailId]: null });
+      await until('IDLE to report the flags set over JMAP', async () => flagEvents.some((e) => e.flags.has('\\Seen') && e.flags.has('\\Answered')), { timeoutMs: 5000 });
+
+      const trashId = await folderId('trash');
+      await jam.api.Email.set({ accountId, update: { [emailId]: { mailboxIds: { [trashId]: true } } } } as never);
+      await reader.mailboxOpen('Trash');
+      const inTrash = await reader.fetchOne('*', { envelope: true, flags: true });
+      expect(inTrash && inTrash.envelope?.subject).toBe('Hello one');
+      expect(inTrash && [...inTrash.flags!].sort()).toEqual(['\\Answered', '\\Seen']);
+      const [{ list }] = await jam.api.Email.get({ accountId, ids: [emailId], properties: ['mailboxIds'] });
+      expect(list[0].mailboxIds).toEqual({ [trashId]: true });
+
+      const [{ state }] = await jam.api.Email.get({ accountId, ids: [] });
+      await jam.api.Email.set({ accountId, destroy: [emailId] } as never);
+      const status = (await reader.status('Trash', { messages: true })) as { messages?: number };
+      expect(status.messages).toBe(0);
+      const [changes] = await jam.api.Email.changes({ accountId, sinceState: state });
+      expect(changes.destroyed).toEqual([emailId]);
+      void idling;
+    } finally {
+      await watcher.logout();
+      await reader.logout();
+    }
+  });
+
+  it('pushes a state change over EventSource when IMAP appends', async () => {
+    const controller = new AbortController();
+    const res = await fetch(`${api.url}/jmap/eventsource?types=Email&closeafter=state&ping=0`, {
+      headers: { authorization: `Bearer ${alice.token}`, accept: 'text/event-stream' }, signal: controller.signal,
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    // The stream is open (its first bytes arrived) before the change is made.
+    while (!text.includes('\n\n')) text += decoder.decode((await reader.read()).value, { stream: true });
+    const client = await imapClient();
+    await client.append('INBOX', message('Pushed', 'push body'), []);
+    await client.logout();
+    const timer = setTimeout(() => controller.abort(), 5000);
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+    clearTimeout(timer);
+    const event = /event: state\ndata: (.*)\n/.exec(text);
+    expect(event, text).not.toBeNull();
+    const data = JSON.parse(event![1]);
+    expect(data['@type']).toBe('StateChange');
+    const [{ state }] = await jam.api.Email.get({ accountId, ids: [] });
+    expect(data.changed[accountId].Email).toBe(state);
+  });
+});
+
+describe('request errors (raw HTTP)', () => {
+  it('answers bad requests with the RFC problem types, never 500', async () => {
+    const notJson = await raw('{"using": [');
+    expect(notJson).toMatchObject({ status: 400, body: { type: 'urn:ietf:params:jmap:error:notJSON', status: 400 } });
+    expect(notJson.type).toMatch(/application\/problem\+json/);
+    expect((await raw({ using: [CORE] })).body.type).toBe('urn:ietf:params:jmap:error:notRequest');
+    expect((await raw({ using: [CORE], methodCalls: [['Core/echo', [], 'c']] })).body.type).toBe('urn:ietf:params:jmap:error:notRequest');
+    const unknownCapability = await raw({ using: [CORE, 'urn:example:nope'], methodCalls: [] });
+    expect(unknownCapability).toMatchObject({ status: 400, body: { type: 'urn:ietf:params:jmap:error:unknownCapability' } });
+    const tooMany = await raw({ using: [CORE], methodCalls: Array.from({ length: 7 }, (_, i) => ['Core/echo', {}, `c${i}`]) });
+    expect(tooMany).toMatchObject({ status: 400, body: { type: 'urn:ietf:params:jmap:error:limit', limit: 'maxCallsInRequest' } });
+    const tooLarge = await raw({ using: [CORE], methodCalls: [['Core/echo', { pad: 'x'.repeat(25000) }, 'c']] });
+    expect(tooLarge).toMatchObject({ status: 400, body: { type: 'urn:ietf:params:jmap:error:limit', limit: 'maxSizeRequest' } });
+    const wrongType = await raw('{}', { 'content-type': 'text/plain' });
+    expect(wrongType.status).toBe(400);
+  });
+
+  it('answers method-level errors in methodResponses and runs the other calls', async () => {
+    const r = await raw({
+      using: [CORE, MAIL],
+      methodCalls: [
+        ['Core/echo', { hello: [{ a: 1 }, { a: 2 }] }, 'e'],
+        ['Core/echo', { '#got': { resultOf: 'e', name: 'Core/echo', path: '/hello/*/a' } }, 'star'],
+        ['Nope/get', {}, 'u'],
+        ['Core/echo', { '#x': { resultOf: 'missing', name: 'Core/echo', path: '/a' } }, 'badref'],
+        ['Core/echo', { '#x': { resultOf: 'e', name: 'Core/echo', path: '/nothing/here' } }, 'badpath'],
+        ['Mailbox/get', { accountId: 'someone-else' }, 'acct'],
+      ],
+    });
+    expect(r.status).toBe(200);
+    const [echo, star, unknown, badRef, badPath, account] = r.body.methodResponses;
+    expect(echo).toEqual(['Core/echo', { hello: [{ a: 1 }, { a: 2 }] }, 'e']);
+    expect(star).toEqual(['Core/echo', { got: [1, 2] }, 'star']);
+    expect(unknown).toMatchObject(['error', { type: 'unknownMethod' }, 'u']);
+    expect(badRef).toMatchObject(['error', { type: 'invalidResultReference' }, 'badref']);
+    expect(badPath).toMatchObject(['error', { type: 'invalidResultReference' }, 'badpath']);
+    expect(account).toMatchObject(['error', { type: 'accountNotFound' }, 'acct']);
+    expect(typeof r.body.sessionState).toBe('string');
+
+    // A mail method without the mail capability in "using" is unknown.
+    const noMail = await raw({ using: [CORE], methodCalls: [['Mailbox/get', { accountId }, 'm']] });
+    expect(noMail.body.methodResponses[0]).toMatchObject(['error', { type: 'unknownMethod' }, 'm']);
+  });
+
+  it('refuses more objects than maxObjectsInGet and bad state strings', async () => {
+    const ids = Array.from({ length: 41 }, (_, i) => `M${i + 1}`);
+    const r = await raw({ using: [CORE, MAIL], methodCalls: [['Email/get', { accountId, ids }, 'g'], ['Email/changes', { accountId, sinceState: 'garbage' }, 'c']] });
+    expect(r.body.methodResponses[0]).toMatchObject(['error', { type: 'requestTooLarge' }, 'g']);
+    expect(r.body.methodResponses[1]).toMatchObject(['error', { type: 'cannotCalculateChanges' }, 'c']);
+    const badFilter = await raw({ using: [CORE, MAIL], methodCalls: [['Email/query', { accountId, filter: { nonsense: 1 } }, 'q'], ['Email/query', { accountId, sort: [{ property: 'nope' }] }, 's']] });
+    expect(badFilter.body.methodResponses[0]).toMatchObject(['error', { type: 'unsupportedFilter' }, 'q']);
+    expect(badFilter.body.methodResponses[1]).toMatchObject(['error', { type: 'unsupportedSort' }, 's']);
+  });
+
+  it('answers ifInState mismatches with stateMismatch and changes nothing', async () => {
+    const r = await call('Mailbox/get', { ids: [] });
+    const stale = await raw({ using: [CORE, MAIL], methodCalls: [['Mailbox/set', { accountId, ifInState: `${r.state}x`, create: { a: { name: 'Never' } } }, 's']] });
+    expect(stale.body.methodResponses[0]).toMatchObject(['error', { type: 'stateMismatch' }, 's']);
+    const after = await call('Mailbox/get', { ids: null, properties: ['name'] });
+    expect(after.list.map((m: { name: string }) => m.name)).not.toContain('Never');
+  });
+});

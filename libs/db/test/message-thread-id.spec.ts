@@ -1,0 +1,101 @@
+/** The migration giving every stored message its thread id, in batches, replies after the messages they answer. */
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDataSource, migrate } from '../src/data-source';
+import { MIGRATIONS } from '../src/migrations';
+import { MessageThreadId1765610000000 } from '../src/migrations/1765610000000-message-thread-id';
+
+const TEST_PG_ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const name = `dizi_test_${randomBytes(6).toString('hex')}`;
+const url = Object.assign(new URL(TEST_PG_ADMIN_URL), { pathname: `/${name}` }).toString();
+
+async function admin(sql: string): Promise<void> {
+  const c = new Client({ connectionString: TEST_PG_ADMIN_URL });
+  await c.connect();
+  await c.query(sql);
+  await c.end();
+}
+
+describe('MessageThreadId migration', () => {
+  let db: DataSource;
+  const ids: Record<string, string> = {};
+
+  beforeAll(async () => {
+    await admin(`CREATE DATABASE ${name}`);
+    const before = MIGRATIONS.slice(0, MIGRATIONS.indexOf(MessageThreadId1765610000000));
+    const old = new DataSource({ type: 'postgres', url, migrations: before, synchronize: false, logging: ['error'] });
+    await old.initialize();
+    await old.runMigrations({ transaction: 'each' });
+    const mailboxes: string[] = [];
+    for (const local of ['a', 'b']) {
+      const [row] = await old.query(`
+        WITH t AS (INSERT INTO tenant (name) VALUES ($1) RETURNING id),
+             d AS (INSERT INTO domain (tenant_id, name, unicode_name) SELECT id, $1 || '.test', $1 || '.test' FROM t RETURNING id, tenant_id)
+        INSERT INTO mailbox (tenant_id, domain_id, local_part, address, password_hash, quota_bytes)
+        SELECT tenant_id, id, 'u', 'u@' || $1 || '.test', 'x', 1e9 FROM d RETURNING id`, [local]);
+      mailboxes.push(row.id);
+    }
+    await old.query(`INSERT INTO blob (hash, size) VALUES ($1, 10)`, ['a'.repeat(64)]);
+    const folders: string[] = [];
+    for (const [i, mb] of mailboxes.entries()) {
+      const [f] = await old.query(`INSERT INTO folder (mailbox_id, name, uid_validity) VALUES ($1, 'Threads', $2) RETURNING id`, [mb, 1000 + i]);
+      folders.push(f.id);
+    }
+    // In id order; `early` answers `late`, which was stored after it.
+    const rows: Array<[string, number, string, string | null, string[]]> = [
+      ['root', 0, 'root@x', null, []],
+      ['early', 0, 'early@x', 'late@x', ['late@x']],
+      ['reply', 0, 'reply@x', 'root@x', ['root@x']],
+      ['deep', 0, 'deep@x', null, ['nowhere@x', 'reply@x']],
+      ['late', 0, 'late@x', null, []],
+      ['other', 1, 'other@x', 'root@x', ['root@x']],
+      ['bare', 0, null as unknown as string, null, []],
+    ];
+    for (const [uid, [key, mb, messageId, inReplyTo, refs]] of rows.entries()) {
+      const [m] = await old.query(
+        `INSERT INTO message (mailbox_id, folder_id, uid, modseq, internal_date, size, blob_hash, summary, message_id, in_reply_to, refs)
+         VALUES ($1, $2, $3, 1, now(), 10, $4, '{}', $5, $6, $7) RETURNING id`,
+        [mailboxes[mb], folders[mb], uid + 1, 'a'.repeat(64), messageId, inReplyTo, refs],
+      );
+      ids[key] = m.id;
+    }
+    await old.destroy();
+    db = createDataSource(url, { poolSize: 2 });
+    await db.initialize();
+  });
+
+  afterAll(async () => {
+    if (db?.isInitialized) await db.destroy();
+    await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  });
+
+  it('threads every existing message across batches, and new ones by the trigger', async () => {
+    MessageThreadId1765610000000.batchSize = 2;
+    try {
+      await migrate(db, () => undefined);
+    } finally {
+      MessageThreadId1765610000000.batchSize = 5000;
+    }
+    const thread = async (id: string) => String((await db.query(`SELECT thread_id FROM message WHERE id = $1`, [id]))[0].thread_id);
+    expect(await thread(ids.root)).toBe(ids.root);
+    expect(await thread(ids.reply)).toBe(ids.root);
+    expect(await thread(ids.deep)).toBe(ids.root);
+    // What it answers was stored later: a thread of its own, which the later message does not join either.
+    expect(await thread(ids.early)).toBe(ids.early);
+    expect(await thread(ids.late)).toBe(ids.late);
+    expect(await thread(ids.other)).toBe(ids.other);
+    expect(await thread(ids.bare)).toBe(ids.bare);
+    const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM message WHERE thread_id IS NULL`);
+    expect(n).toBe(0);
+
+    const [root] = await db.query(`SELECT mailbox_id, folder_id FROM message WHERE id = $1`, [ids.root]);
+    const [added] = await db.query(
+      `INSERT INTO message (mailbox_id, folder_id, uid, modseq, internal_date, size, blob_hash, summary, message_id, refs)
+       VALUES ($1, $2, 100, 2, now(), 10, $3, '{}', 'new@x', ARRAY['deep@x']) RETURNING id, thread_id`,
+      [root.mailbox_id, root.folder_id, 'a'.repeat(64)],
+    );
+    expect(String(added.thread_id)).toBe(ids.root);
+  });
+});

@@ -1,0 +1,16 @@
+/** Every method this server answers, one file each under methods/. */
+import type { JmapMethod } from './method';
+import { coreEcho } from './methods/core-echo';
+import { emailChanges } from './methods/email-changes';
+import { emailGet } from './methods/email-get';
+import { emailQuery } from './methods/email-query';
+import { emailSet } from './methods/email-set';
+import { mailboxChanges } from './methods/mailbox-changes';
+import { mailboxGet } from './methods/mailbox-get';
+import { mailboxQuery } from './methods/mailbox-query';
+import { mailboxSet } from './methods/mailbox-set';
+import { threadGet } from './methods/thread-get';
+
+export const ALL_METHODS: readonly JmapMethod[] = [
+  coreEcho, mailboxGet, mailboxChanges, mailboxQuery, mailboxSet, emailGet, emailChanges, emailQuery, emailSet, threadGet,
+];

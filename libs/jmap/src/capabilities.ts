@@ -1,0 +1,5 @@
+/** The capability URNs this server speaks (RFC 8620 §2, RFC 8621 §1.3). */
+export const CORE = 'urn:ietf:params:jmap:core';
+export const MAIL = 'urn:ietf:params:jmap:mail';
+
+export const KNOWN_CAPABILITIES: readonly string[] = [CORE, MAIL];

@@ -1,0 +1,28 @@
+/** What a JMAP method is given and what it returns; each method is one file under methods/. */
+import type { MessageStore } from '@dizi/mail-store/ports/message-store';
+import type { JmapLimits } from './limits';
+
+/** The one account a signed-in mailbox user sees: their mailbox. */
+export interface JmapAccount {
+  accountId: string;
+  mailboxId: string;
+  /** The mailbox address, shown as the account name and session username. */
+  name: string;
+}
+
+export interface MethodContext {
+  account: JmapAccount;
+  store: MessageStore;
+  limits: JmapLimits;
+  /** Creation ids of this request (`#name` references in /set ids) to the ids they became. */
+  createdIds: Map<string, string>;
+}
+
+export type Args = Record<string, unknown>;
+
+export interface JmapMethod {
+  name: string;
+  /** The capability a request must name in `using` for the method to be known. */
+  capability: string;
+  run(args: Args, ctx: MethodContext): Promise<Args>;
+}

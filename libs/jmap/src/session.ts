@@ -1,0 +1,58 @@
+/** The session resource (RFC 8620 §2): capabilities with their limits, the user's account, and the URLs to use. */
+import { createHash } from 'node:crypto';
+import { CORE, MAIL } from './capabilities';
+import type { JmapLimits } from './limits';
+import type { JmapAccount } from './method';
+import { EMAIL_SORT_PROPERTIES } from './methods/email-query';
+
+export interface SessionUrls {
+  /** Absolute base, e.g. https://mail.example.com (no trailing slash). */
+  base: string;
+}
+
+export function sessionState(account: JmapAccount, limits: JmapLimits): string {
+  return createHash('sha256').update(JSON.stringify([account.accountId, account.name, limits])).digest('base64url').slice(0, 16);
+}
+
+export function buildSession(account: JmapAccount, limits: JmapLimits, urls: SessionUrls): Record<string, unknown> {
+  return {
+    capabilities: {
+      [CORE]: {
+        maxSizeUpload: limits.maxSizeUpload,
+        maxConcurrentUpload: limits.maxConcurrentUpload,
+        maxSizeRequest: limits.maxSizeRequest,
+        maxConcurrentRequests: limits.maxConcurrentRequests,
+        maxCallsInRequest: limits.maxCallsInRequest,
+        maxObjectsInGet: limits.maxObjectsInGet,
+        maxObjectsInSet: limits.maxObjectsInSet,
+        collationAlgorithms: ['i;ascii-casemap', 'i;unicode-casemap'],
+      },
+      [MAIL]: {},
+    },
+    accounts: {
+      [account.accountId]: {
+        name: account.name,
+        isPersonal: true,
+        isReadOnly: false,
+        accountCapabilities: {
+          [CORE]: {},
+          [MAIL]: {
+            maxMailboxesPerEmail: 1,
+            maxMailboxDepth: null,
+            maxSizeMailboxName: 255,
+            maxSizeAttachmentsPerEmail: limits.maxSizeUpload,
+            emailQuerySortOptions: EMAIL_SORT_PROPERTIES,
+            mayCreateTopLevelMailbox: true,
+          },
+        },
+      },
+    },
+    primaryAccounts: { [CORE]: account.accountId, [MAIL]: account.accountId },
+    username: account.name,
+    apiUrl: `${urls.base}/jmap/api`,
+    downloadUrl: `${urls.base}/jmap/download/{accountId}/{blobId}/{name}?type={type}`,
+    uploadUrl: `${urls.base}/jmap/upload/{accountId}`,
+    eventSourceUrl: `${urls.base}/jmap/eventsource?types={types}&closeafter={closeafter}&ping={ping}`,
+    state: sessionState(account, limits),
+  };
+}
