@@ -18,6 +18,8 @@ import { INBOX, QuotaExceededError, type Delivery, type DeliveryOutcome, type Me
 import { buildDsn, readHeaderBlock, type DsnRecipient } from '@dizi/smtp/dsn';
 import type { Srs } from '@dizi/smtp/srs/srs';
 import { mailLogInsert, writeMailLog, type MailLogEntry } from '../logs/mail-log';
+import { PgDirectoryStore } from '../adapters/postgres/pg-directory-store';
+import type { DirectoryStore } from '../ports/directory-store';
 import { forwardingSenders } from './forward-sender';
 import { inspectHeaders, isRobotSender, rewriteToHeader, type DeliveryHeaders } from './message-headers';
 import { indexMessage, isCompleteSummary, summarise, summaryLimitsOf, type IndexedMessage, type StoredSummary } from './message-index';
@@ -48,6 +50,8 @@ export interface DeliveryLogger {
 
 export interface LocalDeliveryOptions {
   pool: Pool;
+  /** Mailboxes, aliases, groups; default: the PostgreSQL directory on `pool`. */
+  directory?: DirectoryStore;
   store: MessageStore;
   blobs: BlobStore;
   settings: () => SmtpSettings;
@@ -143,8 +147,10 @@ const NOOP_LOGGER: DeliveryLogger = { info: () => undefined, warn: () => undefin
 export class LocalDelivery {
   readonly notices: SystemNotices;
   private readonly logger: DeliveryLogger;
+  private readonly directory: DirectoryStore;
 
   constructor(private readonly o: LocalDeliveryOptions) {
+    this.directory = o.directory ?? new PgDirectoryStore(o.pool);
     this.notices = new SystemNotices(o.pool, o.store, o.hostname);
     this.logger = o.logger ?? NOOP_LOGGER;
   }
@@ -207,7 +213,7 @@ export class LocalDelivery {
     };
 
     // 1. What each message delivers: expansion of its due recipients, remote rows, the copies.
-    const resolver = new RecipientResolver(this.o.pool);
+    const resolver = new RecipientResolver(this.directory);
     // A failed prefetch only costs round trips: every lookup is made again as the walk meets it.
     await resolver.prefetch(items.flatMap((w) => [w.msg.mail_from, ...w.due.map((r) => r.address)])).catch((err) =>
       this.logger.warn({ err }, 'recipient prefetch failed'));
@@ -295,7 +301,7 @@ export class LocalDelivery {
     for (const p of plans) for (const a of p.expansion?.remotes ?? []) if (!remote.has(a)) remote.set(a, p.row.address);
     if (remote.size > 0) {
       // Forwarded copies leave with an SRS sender in the forwarding address's domain (forward-sender.ts).
-      const senders = await forwardingSenders(pool, this.o.srs, msg.mail_from, remote);
+      const senders = await forwardingSenders(this.directory, this.o.srs, msg.mail_from, remote);
       await pool.query(
         `INSERT INTO spool_recipient (message_id, address, original_address, kind, domain, mail_from)
          SELECT $1, a, o, 'remote', split_part(a, '@', 2), f FROM unnest($2::text[], $3::text[], $4::text[]) AS t(a, o, f)
@@ -315,7 +321,7 @@ export class LocalDelivery {
       }
     }
     const deliveries: Delivery[] = [];
-    const filed = await filterFolders(this.o.pool, msg.filter_folder, [...copies.keys()]);
+    const filed = await filterFolders(this.directory, msg.filter_folder, [...copies.keys()]);
     for (const t of copies.values()) {
       const variant = t.rewriteTo ? await this.rewrittenCopy(msg, headers, t.rewriteTo) : null;
       const index = variant?.indexed ?? indexed;
