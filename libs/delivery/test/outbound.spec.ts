@@ -28,6 +28,7 @@ import { freeTcpPort, smtpSinkMissing, startSmtpSink, type SmtpSink } from '@diz
 import { createTestDatabase, TEST_REDIS_URL, type TestDatabase } from '@dizi/testing/test-database';
 import { startUnbound, UNBOUND_BIN, type Unbound } from '@dizi/testing/unbound';
 import { until } from '@dizi/testing/until';
+import { postgresDeliveryStores } from '../src/adapters/postgres/delivery-stores';
 import { LocalDelivery } from '../src/local/local-delivery';
 import { OutboundWorker } from '../src/outbound/outbound-worker';
 import { startDeliveryWorker } from '../src/queue/delivery-worker';
@@ -358,7 +359,7 @@ describe.skipIf(missing.length > 0)('outbound queue', () => {
       queues, redis, prefix, { concurrency: 8, perDomainConcurrency: 2, sweepIntervalMs: 200 },
     );
     outbound.start();
-    const delivery = new LocalDelivery({ pool, store, blobs, settings: () => settings, hostname: 'mx1.dizi.test', queues });
+    const delivery = new LocalDelivery({ ...postgresDeliveryStores(pool, store, 'mx1.dizi.test'), store, blobs, settings: () => settings, hostname: 'mx1.dizi.test', queues });
     deliveryWorker = startDeliveryWorker({ redis, redisPrefix: prefix, delivery, concurrency: 2 });
   });
 

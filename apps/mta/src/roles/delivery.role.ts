@@ -1,3 +1,4 @@
+import { postgresDeliveryStores } from '@dizi/delivery/adapters/postgres/delivery-stores';
 import { LocalDelivery } from '@dizi/delivery/local/local-delivery';
 import { startDeliveryWorker } from '@dizi/delivery/queue/delivery-worker';
 import { MailQueues } from '@dizi/delivery/queue/mail-queues';
@@ -12,7 +13,7 @@ export async function startDeliveryRole(ctx: MtaContext): Promise<RunningRole> {
   const logger = ctx.logger.child({ role: 'delivery' });
   const queues = new MailQueues(ctx.redis, ctx.config.REDIS_PREFIX);
   const delivery = new LocalDelivery({
-    pool: ctx.pool,
+    ...postgresDeliveryStores(ctx.pool, ctx.store, ctx.config.MTA_HOSTNAME),
     store: ctx.store,
     blobs: ctx.blobs,
     settings: () => ctx.settings.smtp,

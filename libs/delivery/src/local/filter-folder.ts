@@ -5,8 +5,9 @@
  */
 import type { FolderRef } from '@dizi/mail-store/ports/message-store';
 import type { DirectoryStore } from '../ports/directory-store';
+import type { FilterFolder } from '../ports/spool-store';
 
-export type FilterFolder = 'junk' | 'virus';
+export type { FilterFolder } from '../ports/spool-store';
 
 /** mailbox id → folder, for the mailboxes that have the special-use folder; empty when nothing is to be filed. */
 export async function filterFolders(
