@@ -9,7 +9,6 @@
  */
 import type { ConnectionOptions } from 'node:tls';
 import { Readable } from 'node:stream';
-import type { Pool } from 'pg';
 import type { SmtpSettings } from '@dizi/contracts/mail-settings.contract';
 import type { OutboundJob } from '@dizi/contracts/queues';
 import { domainKey } from '@dizi/domain/lookup-key';
@@ -19,9 +18,11 @@ import { readHeaderBlock, statusFromReply, type DsnRecipient } from '@dizi/smtp/
 import { dkimSignatureHeader } from '@dizi/smtp/outbound/dkim-signature';
 import { DestinationError, type MxResolver } from '@dizi/smtp/outbound/mx-lookup';
 import { describeTls, sendThroughHosts, type OutboundEnvelope, type RecipientResult, type SessionResult } from '@dizi/smtp/outbound/smtp-session';
-import { writeMailLog, type MailLogEntry } from '../logs/mail-log';
+import type { MailLogEntry } from '../logs/mail-log';
+import type { DirectoryStore, SendingDomain } from '../ports/directory-store';
+import type { ClaimedRecipient, OutboundAttempt, SpoolStore } from '../ports/spool-store';
 import { primaryRoute, relayConfigured, relayRoute, type OutboundRoute } from './outbound-route';
-import { prepareBounce, spoolBounce, type BounceOriginal, type PreparedBounce } from './spool-bounce';
+import { prepareBounce, type BounceOriginal, type PreparedBounce } from './spool-bounce';
 
 export interface OutboundLogger {
   info(obj: object, msg?: string): void;
@@ -30,7 +31,8 @@ export interface OutboundLogger {
 }
 
 export interface OutboundDeps {
-  pool: Pool;
+  spool: SpoolStore;
+  directory: DirectoryStore;
   blobs: BlobStore;
   store: Pick<MessageStore, 'putBlob'>;
   settings: () => SmtpSettings;
@@ -53,17 +55,6 @@ export interface OutboundDeps {
 export const DEFAULT_DELAY_NOTICE_AFTER_MS = 4 * 3600_000;
 export const DEFAULT_CLAIM_LEASE_MS = 15 * 60_000;
 
-interface ClaimedRecipient {
-  id: string;
-  address: string;
-  original_address: string | null;
-  attempts: number;
-  dsn_notify: string | null;
-  delay_notified: boolean;
-  /** Envelope sender of this copy when not the message's (SRS-rewritten forward). */
-  mail_from: string | null;
-}
-
 /** The recipients that leave with one envelope sender, and what that sender's domain makes of the message. */
 interface SenderGroup {
   mailFrom: string;
@@ -72,14 +63,6 @@ interface SenderGroup {
   /** DKIM-Signature header of the sender's domain, or ''. */
   signature: string;
   tenantId: string | null;
-}
-
-interface SenderDomainRow {
-  name: string;
-  helo_name: string | null;
-  dkim_selector: string;
-  dkim_private_key: string | null;
-  tenant_id: string;
 }
 
 interface Outcome extends RecipientResult {
@@ -132,10 +115,10 @@ function dsnParameters(message: { env_id: string | null; dsn_ret: 'FULL' | 'HDRS
 }
 
 /** The DKIM-Signature header of the sender's domain for this message ('' when it has no key or signing fails). */
-async function signatureOf(deps: OutboundDeps, message: { id: string; blob_hash: string }, sender: SenderDomainRow | undefined, at: Date): Promise<string> {
-  if (!sender?.dkim_private_key) return '';
+async function signatureOf(deps: OutboundDeps, message: { id: string; blob_hash: string }, sender: SendingDomain | undefined, at: Date): Promise<string> {
+  if (!sender?.dkimPrivateKey) return '';
   try {
-    return await dkimSignatureHeader(await deps.blobs.get(message.blob_hash), { domain: sender.name, selector: sender.dkim_selector, privateKey: sender.dkim_private_key }, at);
+    return await dkimSignatureHeader(await deps.blobs.get(message.blob_hash), { domain: sender.name, selector: sender.dkimSelector, privateKey: sender.dkimPrivateKey }, at);
   } catch (e) {
     // An unsigned message still beats no message; the operator sees why in the log.
     deps.logger.warn({ err: String(e), spoolMessageId: message.id, domain: sender.name }, 'DKIM signing failed, sending unsigned');
@@ -144,38 +127,27 @@ async function signatureOf(deps: OutboundDeps, message: { id: string; blob_hash:
 }
 
 export async function sendOutboundJob(deps: OutboundDeps, job: OutboundJob): Promise<OutboundJobResult> {
-  const { pool } = deps;
+  const { spool, directory } = deps;
   const settings = deps.settings();
   const now = () => deps.now?.() ?? new Date();
   const domain = domainKey(job.domain);
 
-  const { rows: messages } = await pool.query(
-    `SELECT id, blob_hash, size, mail_from, received_at, env_id, dsn_ret, done_at, summary->'envelope'->>'messageId' AS message_id_header
-       FROM spool_message WHERE id = $1`,
-    [job.spoolMessageId],
-  );
-  const message = messages[0];
+  const message = await spool.outboundMessage(job.spoolMessageId);
   if (!message || message.done_at) return NONE;
 
-  const { rows: claimed } = await pool.query<ClaimedRecipient>(
-    `UPDATE spool_recipient SET next_attempt_at = now() + make_interval(secs => $3)
-      WHERE message_id = $1 AND domain = $2 AND kind = 'remote' AND status IN ('queued', 'deferred') AND next_attempt_at <= now()
-      RETURNING id, address, original_address, attempts, dsn_notify, delay_notified, mail_from`,
-    [job.spoolMessageId, domain, (deps.claimLeaseMs ?? DEFAULT_CLAIM_LEASE_MS) / 1000],
-  );
+  const claimed = await spool.claimRemote(job.spoolMessageId, domain, (deps.claimLeaseMs ?? DEFAULT_CLAIM_LEASE_MS) / 1000);
   if (claimed.length === 0) return NONE;
 
   const mailFrom: string = message.mail_from;
   const size = Number(message.size);
 
   // The copies of one envelope sender go in one SMTP transaction; the sender's domain gives HELO and DKIM.
-  const senderDomains = new Map<string, SenderDomainRow | undefined>();
-  const senderDomainOf = async (address: string): Promise<SenderDomainRow | undefined> => {
+  const senderDomains = new Map<string, SendingDomain | undefined>();
+  const senderDomainOf = async (address: string): Promise<SendingDomain | undefined> => {
     const name = address.includes('@') ? domainKey(address.slice(address.lastIndexOf('@') + 1)) : '';
     if (!name) return undefined;
     if (!senderDomains.has(name)) {
-      const { rows } = await pool.query<SenderDomainRow>(`SELECT name, helo_name, dkim_selector, dkim_private_key, tenant_id FROM domain WHERE name = $1`, [name]);
-      senderDomains.set(name, rows[0]);
+      senderDomains.set(name, (await directory.sendingDomain(name)) ?? undefined);
     }
     return senderDomains.get(name);
   };
@@ -185,12 +157,12 @@ export async function sendOutboundJob(deps: OutboundDeps, job: OutboundJob): Pro
     let group = groups.get(from);
     if (!group) {
       const sender = await senderDomainOf(from);
-      group = { mailFrom: from, recipients: [], heloName: sender?.helo_name || deps.hostname, signature: await signatureOf(deps, message, sender, now()), tenantId: sender?.tenant_id ?? null };
+      group = { mailFrom: from, recipients: [], heloName: sender?.heloName || deps.hostname, signature: await signatureOf(deps, message, sender, now()), tenantId: sender?.tenantId ?? null };
       groups.set(from, group);
     }
     group.recipients.push(r);
   }
-  const tenantId = (await senderDomainOf(mailFrom))?.tenant_id ?? [...groups.values()].find((g) => g.tenantId)?.tenantId ?? null;
+  const tenantId = (await senderDomainOf(mailFrom))?.tenantId ?? [...groups.values()].find((g) => g.tenantId)?.tenantId ?? null;
 
   const logs: MailLogEntry[] = [];
   const outcomes = new Map<string, Outcome>();
@@ -235,7 +207,7 @@ export async function sendOutboundJob(deps: OutboundDeps, job: OutboundJob): Pro
   let route: OutboundRoute | null = null;
   let routeError: unknown = null;
   try {
-    route = await primaryRoute(pool, deps.resolver, settings, domain, deps.mxPort);
+    route = await primaryRoute(directory, deps.resolver, settings, domain, deps.mxPort);
   } catch (e) {
     routeError = e;
   }
@@ -266,7 +238,7 @@ export async function sendOutboundJob(deps: OutboundDeps, job: OutboundJob): Pro
   const delays: Array<{ r: ClaimedRecipient; o: Outcome }> = [];
   const relayed: Array<{ r: ClaimedRecipient; o: Outcome }> = [];
   const result: OutboundJobResult = { claimed: claimed.length, delivered: 0, deferred: 0, bounced: 0, notices: [] };
-  const updates: Array<{ r: ClaimedRecipient; o: Outcome; status: string }> = [];
+  const updates: Array<{ r: ClaimedRecipient; o: Outcome; status: OutboundAttempt['status'] }> = [];
   for (const r of claimed) {
     const o = outcomes.get(r.address) ?? { address: r.address, outcome: 'deferred' as const, reply: 'no attempt was made', status: '4.4.0' };
     if (o.outcome === 'accepted') {
@@ -324,23 +296,15 @@ export async function sendOutboundJob(deps: OutboundDeps, job: OutboundJob): Pro
     if (succeeding.length) bounces.push(await prepareBounce(deps.store, deps.hostname, original, dsnOf(succeeding, 'relayed'), now()));
   }
 
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  await spool.transaction(async (tx) => {
     for (const { r, o, status } of updates) {
-      await client.query(
-        `UPDATE spool_recipient
-            SET status = $2, attempts = attempts + 1, last_attempt_at = now(), last_reply = $3,
-                last_error = CASE WHEN $2 = 'delivered' THEN NULL ELSE $3 END,
-                delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE delivered_at END,
-                next_attempt_at = CASE WHEN $2 = 'deferred' THEN now() + make_interval(secs => $4) ELSE next_attempt_at END,
-                delay_notified = delay_notified OR $5
-          WHERE id = $1`,
-        [r.id, status, o.reply.slice(0, 2000), settings.retryIntervalSeconds, delayNoticeIds.has(r.id)],
-      );
+      await tx.recordOutboundAttempt({
+        recipientId: r.id, status, reply: o.reply.slice(0, 2000),
+        retrySeconds: settings.retryIntervalSeconds, delayNotified: delayNoticeIds.has(r.id),
+      });
     }
     for (const b of bounces) {
-      const spooled = await spoolBounce(client, b, deps.hostname);
+      const spooled = await tx.spoolBounce(b, deps.hostname);
       result.notices.push(spooled);
       const what = b.action === 'delayed' ? 'delay notice' : b.action === 'failed' ? 'non-delivery report' : 'success notice';
       logs.push({
@@ -349,18 +313,8 @@ export async function sendOutboundJob(deps: OutboundDeps, job: OutboundJob): Pro
         reason: `${what} spooled as ${spooled.id}`, recipients: [b.to],
       } as MailLogEntry);
     }
-    await client.query(
-      `UPDATE spool_message SET done_at = now()
-        WHERE id = $1 AND done_at IS NULL AND NOT EXISTS (SELECT 1 FROM spool_recipient WHERE message_id = $1 AND status IN ('queued', 'deferred'))`,
-      [message.id],
-    );
-    await writeMailLog(client, logs);
-    await client.query('COMMIT');
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  } finally {
-    client.release();
-  }
+    await tx.markDoneIfFinal([message.id]);
+    await tx.writeMailLog(logs);
+  });
   return result;
 }

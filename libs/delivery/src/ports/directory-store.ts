@@ -50,6 +50,22 @@ export interface DirectorySnapshot {
   aliases: Array<{ address: string; destinations: string[] }>;
 }
 
+/** A hosted domain as the sender of outbound mail. */
+export interface SendingDomain {
+  name: string;
+  heloName: string | null;
+  dkimSelector: string;
+  dkimPrivateKey: string | null;
+  tenantId: string;
+}
+
+/** An operator's fixed route for a destination domain. */
+export interface TransportRoute {
+  host: string;
+  port: number;
+  requireTls: boolean;
+}
+
 export interface DirectoryStore {
   /** One round trip for a batch: the domains named, the groups and mailboxes at `addresses`, the aliases at `aliasAddresses`. */
   lookupMany(addresses: string[], domains: string[], aliasAddresses: string[]): Promise<DirectorySnapshot>;
@@ -65,4 +81,7 @@ export interface DirectoryStore {
   localDomains(names: string[]): Promise<Set<string>>;
   /** mailbox id → id of its folder with this special use, for the mailboxes that have one. */
   specialUseFolders(mailboxIds: string[], specialUse: string): Promise<Map<string, string>>;
+  /** HELO name, DKIM key and tenant of a hosted domain sending mail out; null for a domain not hosted here. */
+  sendingDomain(name: string): Promise<SendingDomain | null>;
+  transportRoute(domain: string): Promise<TransportRoute | null>;
 }

@@ -45,6 +45,53 @@ export interface SpooledSystemMail {
   hasLocal: boolean;
 }
 
+/** A spooled message as the outbound queue reads it. */
+export interface OutboundMessageRow {
+  id: string;
+  blob_hash: string;
+  size: string;
+  mail_from: string;
+  received_at: Date;
+  env_id: string | null;
+  dsn_ret: 'FULL' | 'HDRS' | null;
+  done_at: Date | null;
+  /** Message-ID header of the original, from its summary. */
+  message_id_header: string | null;
+}
+
+/** A remote recipient an outbound job claimed. */
+export interface ClaimedRecipient {
+  id: string;
+  address: string;
+  original_address: string | null;
+  attempts: number;
+  dsn_notify: string | null;
+  delay_notified: boolean;
+  /** Envelope sender of this copy when not the message's (SRS-rewritten forward). */
+  mail_from: string | null;
+}
+
+/** A DSN stored as a blob and ready to be spooled. */
+export interface PreparedBounce {
+  to: string;
+  blobHash: string;
+  size: number;
+  summary: unknown;
+  /** failed: a non-delivery report (maybe with other statuses); delayed: a delay notice; success: delivered/relayed only. */
+  action: 'failed' | 'delayed' | 'success';
+}
+
+/** Outcome of one outbound attempt for one recipient. */
+export interface OutboundAttempt {
+  recipientId: string;
+  /** delivered, deferred (due again after `retrySeconds`), bounced or failed. */
+  status: 'delivered' | 'deferred' | 'bounced' | 'failed';
+  reply: string;
+  retrySeconds: number;
+  /** A delay notice about this recipient is spooled in the same transaction. */
+  delayNotified: boolean;
+}
+
 /** Work that commits together or not at all. */
 export interface SpoolTransaction {
   /** Claims the auto-reply of `mailboxId` to `sender` unless one went out within `periodDays`; false: not ours to send. */
@@ -59,6 +106,11 @@ export interface SpoolTransaction {
   bounce(recipientId: string, error: string): Promise<number>;
   /** Marks the messages done whose recipients are all in a final state. */
   markDoneIfFinal(messageIds: string[]): Promise<void>;
+  /** The outcome of an outbound attempt (any state to any state: the job holds the claim). */
+  recordOutboundAttempt(attempt: OutboundAttempt): Promise<void>;
+  /** Spools a DSN with the null sender and NOTIFY=NEVER; whether its one recipient is local decides local or outbound. */
+  spoolBounce(bounce: PreparedBounce, reportingMta: string): Promise<{ id: string; local: boolean; domain: string }>;
+  writeMailLog(entries: MailLogEntry[]): Promise<void>;
 }
 
 export interface SpoolStore {
@@ -80,6 +132,14 @@ export interface SpoolStore {
   markDoneIfFinal(messageIds: string[]): Promise<void>;
   writeMailLog(entries: MailLogEntry[]): Promise<void>;
   transaction<T>(work: (tx: SpoolTransaction) => Promise<T>): Promise<T>;
+
+  // The outbound queue ------------------------------------------------------------------------------------------
+  outboundMessage(messageId: string): Promise<OutboundMessageRow | null>;
+  /**
+   * Claims the due remote recipients of a message at one domain for `leaseSeconds` (their next attempt moves past the
+   * lease, so a duplicate job or the sweeper finds nothing); empty when none is due.
+   */
+  claimRemote(messageId: string, domain: string, leaseSeconds: number): Promise<ClaimedRecipient[]>;
 
   // The sweeper ---------------------------------------------------------------------------------------------------
   /** Messages with local recipients due for at least `graceSeconds`. */

@@ -2,7 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import type { PostingPolicy } from '@dizi/domain/group-posting';
 import type {
-  DirectoryDomain, DirectoryGroup, DirectoryMailbox, DirectorySnapshot, DirectoryStore, MailboxDeliverySettings,
+  DirectoryDomain, DirectoryGroup, DirectoryMailbox, DirectorySnapshot, DirectoryStore, MailboxDeliverySettings, SendingDomain,
+  TransportRoute,
 } from '../../ports/directory-store';
 
 const domainOf = (address: string) => address.slice(address.lastIndexOf('@') + 1);
@@ -18,6 +19,8 @@ export class MemoryDirectoryStore implements DirectoryStore {
   private readonly groups = new Map<string, DirectoryGroup>();
   private readonly aliases = new Map<string, { destinations: string[]; enabled: boolean }>();
   private readonly settings = new Map<string, MailboxDeliverySettings>();
+  private readonly sending = new Map<string, SendingDomain>();
+  private readonly transports = new Map<string, TransportRoute>();
   /** mailbox id → special use → folder id. */
   private readonly folders = new Map<string, Map<string, string>>();
   /** Round trips answered, so tests can tell a prefetched walk from one that asks per address. */
@@ -28,6 +31,15 @@ export class MemoryDirectoryStore implements DirectoryStore {
   addDomain(name: string, status = 'active'): this {
     this.domains.set(name, { name, status });
     return this;
+  }
+
+  /** How a hosted domain sends (HELO name, DKIM key); a domain added without it sends with the node's name, unsigned. */
+  setSendingDomain(name: string, o: Partial<Omit<SendingDomain, 'name'>>): void {
+    this.sending.set(name, { name, heloName: null, dkimSelector: 'dizi', dkimPrivateKey: null, tenantId: 'tenant', ...o });
+  }
+
+  addTransportRoute(domain: string, route: TransportRoute): void {
+    this.transports.set(domain, route);
   }
 
   addMailbox(address: string, o: { displayName?: string; status?: string; id?: string; settings?: Partial<MailboxDeliverySettings> } = {}): DirectoryMailbox {
@@ -135,6 +147,18 @@ export class MemoryDirectoryStore implements DirectoryStore {
       if (folder) out.set(id, folder);
     }
     return out;
+  }
+
+  async sendingDomain(name: string): Promise<SendingDomain | null> {
+    this.calls += 1;
+    if (!this.domains.has(name)) return null;
+    return { ...(this.sending.get(name) ?? { name, heloName: null, dkimSelector: 'dizi', dkimPrivateKey: null, tenantId: 'tenant' }) };
+  }
+
+  async transportRoute(domain: string): Promise<TransportRoute | null> {
+    this.calls += 1;
+    const r = this.transports.get(domain);
+    return r ? { ...r } : null;
   }
 
   private copyOfSettings(mailboxId: string): MailboxDeliverySettings | null {

@@ -8,10 +8,11 @@ import type { StoredBlob } from '@dizi/mail-store/ports/blob-store';
 import type { MailLogEntry } from '../../logs/mail-log';
 import type { DirectoryStore } from '../../ports/directory-store';
 import type {
-  DueRecipientRow, FilterFolder, SpoolMessageRow, SpoolStore, SpoolTransaction, SpooledSystemMail,
+  ClaimedRecipient, DueRecipientRow, FilterFolder, OutboundMessageRow, PreparedBounce, SpoolMessageRow, SpoolStore, SpoolTransaction,
+  SpooledSystemMail,
 } from '../../ports/spool-store';
 
-export type RecipientStatus = 'queued' | 'deferred' | 'delivered' | 'bounced';
+export type RecipientStatus = 'queued' | 'deferred' | 'delivered' | 'bounced' | 'failed';
 
 export interface MemorySpoolRecipient {
   id: string;
@@ -26,7 +27,9 @@ export interface MemorySpoolRecipient {
   attempts: number;
   nextAttemptAt: Date;
   lastError: string | null;
+  lastReply: string | null;
   dsnNotify: string | null;
+  delayNotified: boolean;
 }
 
 export interface MemorySpoolMessage {
@@ -192,6 +195,18 @@ export class MemorySpoolStore implements SpoolStore {
         return 1;
       },
       markDoneIfFinal: async (ids) => this.doneIfFinal(ids),
+      recordOutboundAttempt: async (a) => {
+        const r = this.state.recipients.find((x) => x.id === a.recipientId);
+        if (!r) return;
+        r.status = a.status;
+        r.attempts += 1;
+        r.lastReply = a.reply;
+        r.lastError = a.status === 'delivered' ? null : a.reply;
+        if (a.status === 'deferred') r.nextAttemptAt = new Date(this.now().getTime() + a.retrySeconds * 1000);
+        r.delayNotified ||= a.delayNotified;
+      },
+      spoolBounce: (bounce, reportingMta) => this.spoolBounce(bounce, reportingMta),
+      writeMailLog: (entries) => this.writeMailLog(entries),
     };
     try {
       return await work(tx);
@@ -200,6 +215,27 @@ export class MemorySpoolStore implements SpoolStore {
       this.nextRecipientId = savedNextId;
       throw err;
     }
+  }
+
+  async outboundMessage(messageId: string): Promise<OutboundMessageRow | null> {
+    const m = this.state.messages.get(messageId);
+    if (!m) return null;
+    const envelope = (m.summary as { envelope?: { messageId?: string | null } } | null)?.envelope;
+    return {
+      id: m.id, blob_hash: m.blobHash, size: String(m.size), mail_from: m.mailFrom, received_at: m.receivedAt, env_id: m.envId,
+      dsn_ret: m.dsnRet, done_at: m.doneAt, message_id_header: envelope?.messageId ?? null,
+    };
+  }
+
+  async claimRemote(messageId: string, domain: string, leaseSeconds: number): Promise<ClaimedRecipient[]> {
+    const now = this.now().getTime();
+    const due = this.state.recipients.filter((r) =>
+      r.messageId === messageId && r.domain === domain && r.kind === 'remote' && OPEN.has(r.status) && r.nextAttemptAt.getTime() <= now);
+    for (const r of due) r.nextAttemptAt = new Date(now + leaseSeconds * 1000);
+    return due.map((r) => ({
+      id: r.id, address: r.address, original_address: r.originalAddress, attempts: r.attempts, dsn_notify: r.dsnNotify,
+      delay_notified: r.delayNotified, mail_from: r.mailFrom,
+    }));
   }
 
   async dueLocalMessages(graceSeconds: number, limit: number): Promise<string[]> {
@@ -254,6 +290,15 @@ export class MemorySpoolStore implements SpoolStore {
     };
   }
 
+  private async spoolBounce(bounce: PreparedBounce, reportingMta: string): Promise<{ id: string; local: boolean; domain: string }> {
+    const domain = domainOf(bounce.to);
+    const local = (await this.directory.localDomains([domain])).has(domain);
+    const id = this.insertMessage({ hash: bounce.blobHash, size: bounce.size }, '', 'system', bounce.summary, {});
+    void reportingMta; // the HELO column of the row; nothing here reads it
+    this.insertRecipient(id, bounce.to.toLowerCase(), local ? 'local' : 'remote', { dsnNotify: 'NEVER' });
+    return { id, local, domain };
+  }
+
   private insertMessage(blob: StoredBlob, mailFrom: string, source: string, summary: unknown, o: Partial<SpoolInput>): string {
     const id = randomUUID();
     this.state.messages.set(id, {
@@ -271,7 +316,7 @@ export class MemorySpoolStore implements SpoolStore {
     this.state.recipients.push({
       id: String(this.nextRecipientId++), messageId, address, originalAddress: o.originalAddress ?? null, kind,
       domain: domainOf(address), mailFrom: o.mailFrom ?? null, status: 'queued', attempts: 0, nextAttemptAt: this.now(),
-      lastError: null, dsnNotify: o.dsnNotify ?? null,
+      lastError: null, lastReply: null, dsnNotify: o.dsnNotify ?? null, delayNotified: false,
     });
   }
 

@@ -2,7 +2,8 @@
 import type { Pool } from 'pg';
 import type { PostingPolicy } from '@dizi/domain/group-posting';
 import type {
-  DirectoryDomain, DirectoryGroup, DirectoryMailbox, DirectorySnapshot, DirectoryStore, MailboxDeliverySettings,
+  DirectoryDomain, DirectoryGroup, DirectoryMailbox, DirectorySnapshot, DirectoryStore, MailboxDeliverySettings, SendingDomain,
+  TransportRoute,
 } from '../../ports/directory-store';
 
 interface MailboxRow {
@@ -134,5 +135,17 @@ export class PgDirectoryStore implements DirectoryStore {
       [mailboxIds, specialUse],
     );
     return new Map(rows.map((r) => [r.mailbox_id, r.id]));
+  }
+
+  async sendingDomain(name: string): Promise<SendingDomain | null> {
+    const { rows } = await this.pool.query<{ name: string; helo_name: string | null; dkim_selector: string; dkim_private_key: string | null; tenant_id: string }>(
+      `SELECT name, helo_name, dkim_selector, dkim_private_key, tenant_id FROM domain WHERE name = $1`, [name]);
+    const r = rows[0];
+    return r ? { name: r.name, heloName: r.helo_name, dkimSelector: r.dkim_selector, dkimPrivateKey: r.dkim_private_key, tenantId: r.tenant_id } : null;
+  }
+
+  async transportRoute(domain: string): Promise<TransportRoute | null> {
+    const { rows } = await this.pool.query(`SELECT host, port, require_tls FROM transport_route WHERE domain = $1`, [domain]);
+    return rows[0] ? { host: rows[0].host, port: rows[0].port, requireTls: rows[0].require_tls } : null;
   }
 }

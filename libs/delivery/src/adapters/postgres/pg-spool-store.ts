@@ -3,9 +3,13 @@
  * conditions, same row locks by UPDATE … WHERE status IN ('queued', 'deferred')).
  */
 import type { Pool, PoolClient } from 'pg';
+import { addressKey, domainKey } from '@dizi/domain/lookup-key';
 import type { StoredBlob } from '@dizi/mail-store/ports/blob-store';
 import { mailLogInsert, writeMailLog, type MailLogEntry } from '../../logs/mail-log';
-import type { DueRecipientRow, SpoolMessageRow, SpoolStore, SpoolTransaction, SpooledSystemMail } from '../../ports/spool-store';
+import type {
+  ClaimedRecipient, DueRecipientRow, OutboundAttempt, OutboundMessageRow, PreparedBounce, SpoolMessageRow, SpoolStore, SpoolTransaction,
+  SpooledSystemMail,
+} from '../../ports/spool-store';
 
 type Db = Pick<Pool, 'query'> | Pick<PoolClient, 'query'>;
 
@@ -45,6 +49,27 @@ export async function spoolSystemMail(
   );
   const remoteDomains = [...new Set(addresses.map(domainOf).filter((d) => !localDomains.has(d)))];
   return { spoolMessageId: id, remoteDomains, hasLocal: addresses.some((a) => localDomains.has(domainOf(a))) };
+}
+
+/**
+ * Spools a prepared DSN in the caller's transaction; returns the new spool message id and whether its one
+ * recipient is local (then local delivery takes it, else the outbound queue).
+ */
+export async function spoolBounce(client: Pick<PoolClient, 'query'>, bounce: PreparedBounce, reportingMta: string): Promise<{ id: string; local: boolean; domain: string }> {
+  const at = bounce.to.lastIndexOf('@');
+  const domain = domainKey(bounce.to.slice(at + 1));
+  const local = (await client.query(`SELECT 1 FROM domain WHERE name = $1`, [domain])).rowCount! > 0;
+  const { rows } = await client.query(
+    `INSERT INTO spool_message (blob_hash, size, mail_from, source, helo, summary)
+     VALUES ($1, $2, '', 'system', $3, $4) RETURNING id`,
+    [bounce.blobHash, bounce.size, reportingMta, JSON.stringify(bounce.summary)],
+  );
+  // NOTIFY=NEVER: a notice about a notice would loop.
+  await client.query(
+    `INSERT INTO spool_recipient (message_id, address, kind, domain, dsn_notify) VALUES ($1, $2, $3, $4, 'NEVER')`,
+    [rows[0].id, addressKey(bounce.to), local ? 'local' : 'remote', domain],
+  );
+  return { id: rows[0].id, local, domain };
 }
 
 async function defer(db: Db, recipientId: string, delaySeconds: number, error: string): Promise<void> {
@@ -100,6 +125,27 @@ class PgSpoolTransaction implements SpoolTransaction {
 
   markDoneIfFinal(messageIds: string[]): Promise<void> {
     return markDoneIfFinal(this.c, messageIds);
+  }
+
+  async recordOutboundAttempt(a: OutboundAttempt): Promise<void> {
+    await this.c.query(
+      `UPDATE spool_recipient
+          SET status = $2, attempts = attempts + 1, last_attempt_at = now(), last_reply = $3,
+              last_error = CASE WHEN $2 = 'delivered' THEN NULL ELSE $3 END,
+              delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE delivered_at END,
+              next_attempt_at = CASE WHEN $2 = 'deferred' THEN now() + make_interval(secs => $4) ELSE next_attempt_at END,
+              delay_notified = delay_notified OR $5
+        WHERE id = $1`,
+      [a.recipientId, a.status, a.reply, a.retrySeconds, a.delayNotified],
+    );
+  }
+
+  spoolBounce(bounce: PreparedBounce, reportingMta: string): Promise<{ id: string; local: boolean; domain: string }> {
+    return spoolBounce(this.c, bounce, reportingMta);
+  }
+
+  writeMailLog(entries: MailLogEntry[]): Promise<void> {
+    return writeMailLog(this.c, entries);
   }
 }
 
@@ -188,6 +234,25 @@ export class PgSpoolStore implements SpoolStore {
     } finally {
       c.release();
     }
+  }
+
+  async outboundMessage(messageId: string): Promise<OutboundMessageRow | null> {
+    const { rows: messages } = await this.pool.query<OutboundMessageRow>(
+      `SELECT id, blob_hash, size, mail_from, received_at, env_id, dsn_ret, done_at, summary->'envelope'->>'messageId' AS message_id_header
+         FROM spool_message WHERE id = $1`,
+      [messageId],
+    );
+    return messages[0] ?? null;
+  }
+
+  async claimRemote(messageId: string, domain: string, leaseSeconds: number): Promise<ClaimedRecipient[]> {
+    const { rows: claimed } = await this.pool.query<ClaimedRecipient>(
+      `UPDATE spool_recipient SET next_attempt_at = now() + make_interval(secs => $3)
+        WHERE message_id = $1 AND domain = $2 AND kind = 'remote' AND status IN ('queued', 'deferred') AND next_attempt_at <= now()
+        RETURNING id, address, original_address, attempts, dsn_notify, delay_notified, mail_from`,
+      [messageId, domain, leaseSeconds],
+    );
+    return claimed;
   }
 
   async dueLocalMessages(graceSeconds: number, limit: number): Promise<string[]> {
