@@ -1,7 +1,7 @@
 /** The imap role: STARTTLS (LOGINDISABLED until TLS) and implicit-TLS listeners over the PostgreSQL store and Redis notifications. */
 import { DEFAULT_LOGIN_THROTTLE, LoginThrottle } from '@dizi/auth/login-throttle';
 import { MailboxLogin } from '@dizi/auth/mailbox-login';
-import { RedisConnectionLimiter } from '@dizi/delivery/inbound/redis-connection-limiter';
+import { RedisConnectionLimiter } from '@dizi/delivery/adapters/redis/redis-connection-limiter';
 import type { Authenticator, LoginRequest, LoginVerdict } from '@dizi/imap/authenticator';
 import { ChangeFeed } from '@dizi/imap/change-feed';
 import { createImapServer, type ImapServer } from '@dizi/imap/server';

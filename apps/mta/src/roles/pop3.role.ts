@@ -1,6 +1,6 @@
 /** The pop3 role: the plain listener (STLS, no credentials before it) and the implicit-TLS one, wired to PostgreSQL and Redis. */
 import { DEFAULT_LOGIN_THROTTLE, LoginThrottle } from '@dizi/auth/login-throttle';
-import { RedisConnectionLimiter } from '@dizi/delivery/inbound/redis-connection-limiter';
+import { RedisConnectionLimiter } from '@dizi/delivery/adapters/redis/redis-connection-limiter';
 import { MailboxLogin } from '@dizi/auth/mailbox-login';
 import type { AdmitConnection } from '@dizi/pop3/connection-admission';
 import { createPop3Server, type Pop3Server } from '@dizi/pop3/server';

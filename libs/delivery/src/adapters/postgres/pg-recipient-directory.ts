@@ -1,11 +1,11 @@
 /** RecipientDirectory on PostgreSQL: domains, mailboxes, aliases, catch-alls and groups, with tenant and domain status. */
 import type { Pool } from 'pg';
 import { GroupCommit } from '@dizi/mail-store/group-commit';
-import { LookupCache } from './lookup-cache';
+import { LookupCache } from '../../inbound/lookup-cache';
 import type { ExpansionSender, RecipientDirectory, RecipientExpansion, RecipientResolution, SenderResolution } from '@dizi/smtp/inbound/ports';
 import { mayPost, type PostingPolicy } from '@dizi/domain/group-posting';
-import { RecipientResolver } from '../local/recipient-resolver';
-import { PgDirectoryStore } from '../adapters/postgres/pg-directory-store';
+import { RecipientResolver } from '../../local/recipient-resolver';
+import { PgDirectoryStore } from './pg-directory-store';
 
 // The messages a mailbox sent "today" are counted per UTC day, here and in the spool writer.
 export const SEND_DAY_SQL = `(now() AT TIME ZONE 'UTC')::date`;
