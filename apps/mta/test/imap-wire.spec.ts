@@ -26,6 +26,7 @@ import { PostgresMessageStore } from '@dizi/mail-store/adapters/postgres-message
 import { RedisNotifier } from '@dizi/mail-store/adapters/redis-notifier';
 import { summariseMessage } from '@dizi/mime/message-summary';
 import { createTestDatabase, TEST_REDIS_URL, type TestDatabase } from '@dizi/testing/test-database';
+import { postgresDeliveryStores } from '@dizi/delivery/adapters/postgres/delivery-stores';
 import type { MtaContext } from '../src/context';
 import { startImapRole, type ImapRunningRole } from '../src/roles/imap.role';
 
@@ -123,6 +124,7 @@ beforeAll(async () => {
     blobs: new FsBlobStore(blobDir),
     store,
     notifier,
+    ...postgresDeliveryStores(pool, store, 'imap.test'),
     settings: new SettingsSource(pool),
     tls: { key: Buffer.from(pems.private), cert: Buffer.from(pems.cert) },
     deliveryHandoff: null,

@@ -1,4 +1,3 @@
-import { postgresDeliveryStores } from '@dizi/delivery/adapters/postgres/delivery-stores';
 import { LocalDelivery } from '@dizi/delivery/local/local-delivery';
 import { startDeliveryWorker } from '@dizi/delivery/queue/delivery-worker';
 import { MailQueues } from '@dizi/delivery/queue/mail-queues';
@@ -13,7 +12,9 @@ export async function startDeliveryRole(ctx: MtaContext): Promise<RunningRole> {
   const logger = ctx.logger.child({ role: 'delivery' });
   const queues = new MailQueues(ctx.redis, ctx.config.REDIS_PREFIX);
   const delivery = new LocalDelivery({
-    ...postgresDeliveryStores(ctx.pool, ctx.store, ctx.config.MTA_HOSTNAME),
+    spool: ctx.spool,
+    directory: ctx.directory,
+    notices: ctx.notices,
     store: ctx.store,
     blobs: ctx.blobs,
     settings: () => ctx.settings.smtp,

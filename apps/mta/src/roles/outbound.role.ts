@@ -1,8 +1,6 @@
 import { promises as dns } from 'node:dns';
 import type { ConnectionOptions } from 'node:tls';
 import type { OutboundJob } from '@dizi/contracts/queues';
-import { PgDirectoryStore } from '@dizi/delivery/adapters/postgres/pg-directory-store';
-import { PgSpoolStore } from '@dizi/delivery/adapters/postgres/pg-spool-store';
 import { OutboundWorker } from '@dizi/delivery/outbound/outbound-worker';
 import type { OutboundJobResult } from '@dizi/delivery/outbound/send-outbound.job';
 import { MailQueues } from '@dizi/delivery/queue/mail-queues';
@@ -34,8 +32,8 @@ export async function startOutboundRole(ctx: MtaContext, opts: OutboundRoleOptio
   const logger = ctx.logger.child({ role: 'outbound' });
   const worker = new OutboundWorker(
     {
-      spool: new PgSpoolStore(ctx.pool),
-      directory: new PgDirectoryStore(ctx.pool),
+      spool: ctx.spool,
+      directory: ctx.directory,
       blobs: ctx.blobs,
       store: ctx.store,
       settings: () => ctx.settings.smtp,

@@ -1,4 +1,3 @@
-import { PgSpoolStore } from '@dizi/delivery/adapters/postgres/pg-spool-store';
 import { purgeMailLogs } from '@dizi/delivery/logs/mail-log';
 import { MailQueues } from '@dizi/delivery/queue/mail-queues';
 import { SpoolSweeper } from '@dizi/delivery/queue/sweeper';
@@ -17,7 +16,7 @@ const HOUSEKEEPING_EVERY_MS = 3600_000;
 export async function startSchedulerRole(ctx: MtaContext): Promise<RunningRole> {
   const logger = ctx.logger.child({ role: 'scheduler' });
   const queues = new MailQueues(ctx.redis, ctx.config.REDIS_PREFIX);
-  const sweeper = new SpoolSweeper({ spool: new PgSpoolStore(ctx.pool), queues });
+  const sweeper = new SpoolSweeper({ spool: ctx.spool, queues });
   let stopped = false;
   const running = new Set<Promise<unknown>>();
 
