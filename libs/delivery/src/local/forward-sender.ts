@@ -4,10 +4,9 @@
  * comes back to us (the SMTP role's srs-bounce check turns it back). A null sender stays null; a sender in one
  * of our own domains is already ours to send for and keeps its address.
  */
+import { domainOfAddress } from '@dizi/domain/address';
 import type { Srs } from '@dizi/smtp/srs/srs';
 import type { DirectoryStore } from '../ports/directory-store';
-
-const domainOf = (address: string) => address.slice(address.lastIndexOf('@') + 1).toLowerCase();
 
 /**
  * For each remote destination (key) reached through a local forwarding address (value), the envelope sender
@@ -21,6 +20,6 @@ export async function forwardingSenders(
 ): Promise<Array<string | null>> {
   const none = [...forwards.keys()].map(() => null);
   if (!srs || mailFrom === '' || !mailFrom.includes('@')) return none;
-  if ((await directory.localDomains([domainOf(mailFrom)])).size > 0) return none;
-  return [...forwards.values()].map((forwarder) => srs.forward(mailFrom, domainOf(forwarder)));
+  if ((await directory.localDomains([domainOfAddress(mailFrom)])).size > 0) return none;
+  return [...forwards.values()].map((forwarder) => srs.forward(mailFrom, domainOfAddress(forwarder)));
 }

@@ -4,6 +4,7 @@
  * then the domain's catch-all (`*@domain`). Every address is visited once per expansion, which ends alias and
  * forwarding cycles; a forward that points back into the chain keeps the copy in that mailbox instead.
  */
+import { domainOfAddress } from '@dizi/domain/address';
 import { mayPost } from '@dizi/domain/group-posting';
 import { addressKey } from '@dizi/domain/lookup-key';
 import type {
@@ -55,8 +56,6 @@ interface Via {
   rewrite: boolean;
 }
 
-const domainOf = (address: string) => address.slice(address.lastIndexOf('@') + 1);
-
 /**
  * One resolver per delivery job (or batch of jobs): every lookup is cached for its lifetime, and `prefetch` loads what
  * the addresses of a whole batch need in one round trip, so the walk below usually asks the database nothing.
@@ -77,7 +76,7 @@ export class RecipientResolver {
   async prefetch(addresses: Iterable<string>): Promise<void> {
     const keys = [...new Set([...addresses].filter(Boolean).map((a) => addressKey(a)))].filter((a) => !this.mailboxes.has(a));
     if (keys.length === 0) return;
-    const domains = [...new Set(keys.map(domainOf))];
+    const domains = [...new Set(keys.map(domainOfAddress))];
     const aliasKeys = [...keys, ...domains.map((d) => `*@${d}`)];
     const r = await this.directory.lookupMany(keys, domains, aliasKeys);
     for (const d of domains) this.domains.set(d, null);
@@ -153,7 +152,7 @@ export class RecipientResolver {
       out.failures.push({ address, status: '5.4.6', reason: 'aliases, groups or forwards nest too deeply (a loop?)' });
       return;
     }
-    const domain = await this.domain(domainOf(address));
+    const domain = await this.domain(domainOfAddress(address));
     if (!domain) {
       out.remotes.add(address);
       return;

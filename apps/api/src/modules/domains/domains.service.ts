@@ -9,7 +9,7 @@ import { badRequest, conflict, forbidden, notFound } from '../../common/api-erro
 import { AuditService } from '../audit/audit.service';
 import { PolicyService } from '../auth/policy.service';
 import { LimitsService } from '../tenants/limits.service';
-import { escapeLike } from '../tenants/tenants.service';
+import { escapeLike } from '@dizi/db/escape-like';
 import { CreateDomainDto, DomainListQueryDto, UpdateDomainDto } from './dto';
 
 const generateRsa = promisify(generateKeyPair);

@@ -1,12 +1,11 @@
 /** DirectoryStore in process memory, with the PostgreSQL adapter's answers, for fast unit tests of delivery logic. */
+import { domainOfAddress } from '@dizi/domain/address';
 import { randomUUID } from 'node:crypto';
 import type { PostingPolicy } from '@dizi/domain/group-posting';
 import type {
   DirectoryDomain, DirectoryGroup, DirectoryMailbox, DirectorySnapshot, DirectoryStore, MailboxDeliverySettings, SendingDomain,
   TransportRoute,
 } from '../../ports/directory-store';
-
-const domainOf = (address: string) => address.slice(address.lastIndexOf('@') + 1);
 
 export const NO_DELIVERY_SETTINGS: MailboxDeliverySettings = {
   forwardTo: [], forwardKeepCopy: true, autoReplyEnabled: false, autoReplySubject: '', autoReplyBody: '',
@@ -129,7 +128,7 @@ export class MemoryDirectoryStore implements DirectoryStore {
     this.calls += 1;
     if (this.domains.get(domain)?.status !== 'active') return [];
     return [...this.mailboxes.values()]
-      .filter((m) => domainOf(m.address) === domain && m.status === 'active')
+      .filter((m) => domainOfAddress(m.address) === domain && m.status === 'active')
       .sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0))
       .map((m) => ({ ...m }));
   }

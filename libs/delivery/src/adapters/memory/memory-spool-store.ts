@@ -3,6 +3,7 @@
  * message is done once no recipient is open), for unit tests of delivery logic. A transaction works on the live state
  * and puts the state back as it was when the work throws.
  */
+import { domainOfAddress } from '@dizi/domain/address';
 import { randomUUID } from 'node:crypto';
 import type { StoredBlob } from '@dizi/mail-store/ports/blob-store';
 import type { MailLogEntry } from '../../logs/mail-log';
@@ -69,7 +70,6 @@ interface State {
 
 const DAY_MS = 86_400_000;
 const OPEN = new Set<RecipientStatus>(['queued', 'deferred']);
-const domainOf = (address: string) => address.slice(address.lastIndexOf('@') + 1).toLowerCase();
 
 export class MemorySpoolStore implements SpoolStore {
   private state: State = { messages: new Map(), recipients: [], autoReplies: new Map(), mailLog: [] };
@@ -101,10 +101,10 @@ export class MemorySpoolStore implements SpoolStore {
   /** Spools a message as the SMTP spool writer would: one row per recipient, local or remote by domain. */
   async spool(input: SpoolInput): Promise<string> {
     const list = input.recipients.map((r) => (typeof r === 'string' ? { address: r, dsnNotify: null } : { dsnNotify: null, ...r }));
-    const local = await this.directory.localDomains([...new Set(list.map((r) => domainOf(r.address)))]);
+    const local = await this.directory.localDomains([...new Set(list.map((r) => domainOfAddress(r.address)))]);
     const id = this.insertMessage(input.blob, input.mailFrom, input.source ?? 'mx', null, input);
     for (const r of list) {
-      const domain = domainOf(r.address);
+      const domain = domainOfAddress(r.address);
       this.insertRecipient(id, r.address.toLowerCase(), local.has(domain) ? 'local' : 'remote', { dsnNotify: r.dsnNotify ?? null });
     }
     return id;
@@ -280,18 +280,18 @@ export class MemorySpoolStore implements SpoolStore {
 
   private async spoolSystemMail(blob: StoredBlob, mailFrom: string, recipients: string[], summary: unknown = null): Promise<SpooledSystemMail> {
     const addresses = [...new Set(recipients.map((r) => r.toLowerCase()))];
-    const local = await this.directory.localDomains(addresses.map(domainOf));
+    const local = await this.directory.localDomains(addresses.map(domainOfAddress));
     const id = this.insertMessage(blob, mailFrom, 'system', summary, {});
-    for (const a of addresses) this.insertRecipient(id, a, local.has(domainOf(a)) ? 'local' : 'remote', {});
+    for (const a of addresses) this.insertRecipient(id, a, local.has(domainOfAddress(a)) ? 'local' : 'remote', {});
     return {
       spoolMessageId: id,
-      remoteDomains: [...new Set(addresses.map(domainOf).filter((d) => !local.has(d)))],
-      hasLocal: addresses.some((a) => local.has(domainOf(a))),
+      remoteDomains: [...new Set(addresses.map(domainOfAddress).filter((d) => !local.has(d)))],
+      hasLocal: addresses.some((a) => local.has(domainOfAddress(a))),
     };
   }
 
   private async spoolBounce(bounce: PreparedBounce, reportingMta: string): Promise<{ id: string; local: boolean; domain: string }> {
-    const domain = domainOf(bounce.to);
+    const domain = domainOfAddress(bounce.to);
     const local = (await this.directory.localDomains([domain])).has(domain);
     const id = this.insertMessage({ hash: bounce.blobHash, size: bounce.size }, '', 'system', bounce.summary, {});
     void reportingMta; // the HELO column of the row; nothing here reads it
@@ -315,7 +315,7 @@ export class MemorySpoolStore implements SpoolStore {
   ): void {
     this.state.recipients.push({
       id: String(this.nextRecipientId++), messageId, address, originalAddress: o.originalAddress ?? null, kind,
-      domain: domainOf(address), mailFrom: o.mailFrom ?? null, status: 'queued', attempts: 0, nextAttemptAt: this.now(),
+      domain: domainOfAddress(address), mailFrom: o.mailFrom ?? null, status: 'queued', attempts: 0, nextAttemptAt: this.now(),
       lastError: null, lastReply: null, dsnNotify: o.dsnNotify ?? null, delayNotified: false,
     });
   }

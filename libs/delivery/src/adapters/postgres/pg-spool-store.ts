@@ -2,6 +2,7 @@
  * SpoolStore on PostgreSQL: the statements local delivery and the sweeper used to run inline, unchanged (same
  * conditions, same row locks by UPDATE … WHERE status IN ('queued', 'deferred')).
  */
+import { domainOfAddress } from '@dizi/domain/address';
 import type { Pool, PoolClient } from 'pg';
 import { addressKey, domainKey } from '@dizi/domain/lookup-key';
 import type { StoredBlob } from '@dizi/mail-store/ports/blob-store';
@@ -12,8 +13,6 @@ import type {
 } from '../../ports/spool-store';
 
 type Db = Pick<Pool, 'query'> | Pick<PoolClient, 'query'>;
-
-const domainOf = (address: string) => address.slice(address.lastIndexOf('@') + 1).toLowerCase();
 
 /** Marks the message done when no recipient is left to work on (every state final). */
 export async function markDoneIfFinal(db: Db, spoolMessageIds: string | string[]): Promise<void> {
@@ -35,7 +34,7 @@ export async function spoolSystemMail(
   c: Db, blob: StoredBlob, mailFrom: string, recipients: string[], summary: unknown = null,
 ): Promise<SpooledSystemMail> {
   const addresses = [...new Set(recipients.map((r) => r.toLowerCase()))];
-  const { rows: local } = await c.query<{ name: string }>(`SELECT name FROM domain WHERE name = ANY($1)`, [addresses.map(domainOf)]);
+  const { rows: local } = await c.query<{ name: string }>(`SELECT name FROM domain WHERE name = ANY($1)`, [addresses.map(domainOfAddress)]);
   const localDomains = new Set(local.map((r) => r.name));
   const { rows } = await c.query<{ id: string }>(
     `INSERT INTO spool_message (blob_hash, size, mail_from, source, summary) VALUES ($1, $2, $3, 'system', $4) RETURNING id`,
@@ -45,10 +44,10 @@ export async function spoolSystemMail(
   await c.query(
     `INSERT INTO spool_recipient (message_id, address, kind, domain)
      SELECT $1, a, k, d FROM unnest($2::text[], $3::text[], $4::text[]) AS t(a, k, d)`,
-    [id, addresses, addresses.map((a) => (localDomains.has(domainOf(a)) ? 'local' : 'remote')), addresses.map(domainOf)],
+    [id, addresses, addresses.map((a) => (localDomains.has(domainOfAddress(a)) ? 'local' : 'remote')), addresses.map(domainOfAddress)],
   );
-  const remoteDomains = [...new Set(addresses.map(domainOf).filter((d) => !localDomains.has(d)))];
-  return { spoolMessageId: id, remoteDomains, hasLocal: addresses.some((a) => localDomains.has(domainOf(a))) };
+  const remoteDomains = [...new Set(addresses.map(domainOfAddress).filter((d) => !localDomains.has(d)))];
+  return { spoolMessageId: id, remoteDomains, hasLocal: addresses.some((a) => localDomains.has(domainOfAddress(a))) };
 }
 
 /**
