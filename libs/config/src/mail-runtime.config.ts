@@ -25,7 +25,7 @@ export const mailRuntimeConfigShape = {
   SRS_MAX_AGE_DAYS: z.coerce.number().int().min(1).max(365).default(21),
 };
 
-const mailRuntimeConfigSchema = z.object(mailRuntimeConfigShape);
+export const mailRuntimeConfigSchema = z.object(mailRuntimeConfigShape);
 export type MailRuntimeConfig = z.infer<typeof mailRuntimeConfigSchema>;
 
 /** The check zod cannot express per field; each process's loader reports it with the variable's name. */

@@ -16,7 +16,7 @@ const HOUSEKEEPING_EVERY_MS = 3600_000;
 export async function startSchedulerRole(ctx: MtaContext): Promise<RunningRole> {
   const logger = ctx.logger.child({ role: 'scheduler' });
   const queues = new MailQueues(ctx.redis, ctx.config.REDIS_PREFIX);
-  const sweeper = new SpoolSweeper({ spool: ctx.spool, queues });
+  const sweeper = new SpoolSweeper({ spool: ctx.spool, queues, retentionDays: () => ctx.settings.smtp.spoolRetentionDays });
   let stopped = false;
   const running = new Set<Promise<unknown>>();
 

@@ -43,9 +43,9 @@ function message(o: { from: string; to: string; subject?: string; headers?: stri
   ].join('\r\n'));
 }
 
-async function setup(settings: Partial<SmtpSettings> = {}) {
+async function setup(settings: Partial<SmtpSettings> = {}, now: () => Date = () => new Date()) {
   const directory = new MemoryDirectoryStore().addDomain('a.test');
-  const spool = new MemorySpoolStore(directory);
+  const spool = new MemorySpoolStore(directory, { now });
   const blobs = new MemoryBlobStore();
   const store = new MemoryMessageStore({ blobs, notifier: new MemoryNotifier() });
   const queues = new RecordingQueues();
@@ -170,6 +170,21 @@ describe('LocalDelivery on the memory adapters', () => {
     for (const id of [again, bulk, viaList, bounce]) await t.delivery.deliverMessage(id);
     expect(await t.inbox(alice.id)).toHaveLength(5);
     expect(replies()).toHaveLength(1);
+  });
+
+  it('auto-replies again once the autoReplyPeriodDays setting has passed', async () => {
+    let now = Date.parse('2026-12-07T10:00:00Z');
+    const t = await setup({ autoReplyPeriodDays: 2 }, () => new Date(now));
+    await t.mailbox('alice@a.test', 10_000_000, { settings: { autoReplyEnabled: true, autoReplyBody: 'Away.' } });
+    const replies = () => t.spool.messages().filter((m) => m.source === 'system').length;
+    const mail = () => t.send(message({ from: 'x@sender.test', to: 'alice@a.test' }), 'x@sender.test', ['alice@a.test']);
+    await t.delivery.deliverMessage(await mail());
+    now += 86_400_000;
+    await t.delivery.deliverMessage(await mail());
+    expect(replies()).toBe(1);
+    now += 86_400_000 + 1000;
+    await t.delivery.deliverMessage(await mail());
+    expect(replies()).toBe(2);
   });
 
   it('forwards without a copy and keeps none; a Delivered-To naming the mailbox is a loop bounced with 5.4.6', async () => {

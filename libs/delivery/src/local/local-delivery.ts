@@ -27,8 +27,6 @@ import { composeMail } from './notice-templates';
 import { RecipientResolver, type Expansion, type MailboxTarget, type SenderIdentity } from './recipient-resolver';
 import { successNotices } from './success-notice';
 
-/** One automatic reply per sender and mailbox in this period (RFC 3834 §2 suggests days, not minutes). */
-export const AUTO_REPLY_PERIOD_DAYS = 7;
 /** RET=FULL returns the whole message only up to this size; bigger ones return their headers. */
 const MAX_RETURNED_BYTES = 10 * 1024 * 1024;
 /** The header block is looked for in this many first bytes before the message is streamed. */
@@ -401,7 +399,9 @@ export class LocalDelivery {
     const sender = msg.mail_from.toLowerCase();
     if (!sender || sender === t.address || isRobotSender(sender)) return null;
     if (headers.autoReplyBlocker || headers.xLoop.has(t.address)) return null;
-    if (await this.spool.autoReplySentWithin(t.mailboxId, sender, AUTO_REPLY_PERIOD_DAYS)) return null;
+    // One automatic reply per sender and mailbox in this period (setting autoReplyPeriodDays).
+    const periodDays = this.o.settings().autoReplyPeriodDays;
+    if (await this.spool.autoReplySentWithin(t.mailboxId, sender, periodDays)) return null;
 
     const subject = s.autoReplySubject.trim() || `Auto: ${headers.subject}`.trim();
     const mail = await composeMail({
@@ -417,7 +417,7 @@ export class LocalDelivery {
     const blob = await this.o.store.putBlob(Readable.from([mail.raw]));
     return this.spool.transaction(async (tx) => {
       // The claim and the reply commit together: one reply per period, never none and never two.
-      if (!(await tx.claimAutoReply(t.mailboxId, sender, AUTO_REPLY_PERIOD_DAYS))) return null;
+      if (!(await tx.claimAutoReply(t.mailboxId, sender, periodDays))) return null;
       return tx.spoolSystemMail(blob, '', [sender]);
     });
   }

@@ -42,9 +42,9 @@ export interface OutboundDeps {
   logger: OutboundLogger;
   /** Port of MX hosts (25; tests point it at their fake server). */
   mxPort?: number;
-  /** A delay notice goes out once a recipient still waits this long after arrival (default 4 h). */
+  /** A delay notice goes out once a recipient still waits this long after arrival (default: setting delayNoticeAfterMinutes). */
   delayNoticeAfterMs?: number;
-  /** How long a claim keeps the sweeper away; a crashed worker's recipients are retried after it. */
+  /** How long a claim keeps the sweeper away; a crashed worker's recipients are retried after it (default: setting outboundClaimLeaseSeconds). */
   claimLeaseMs?: number;
   tlsOptions?: ConnectionOptions;
   connectTimeoutMs?: number;
@@ -52,8 +52,6 @@ export interface OutboundDeps {
   now?: () => Date;
 }
 
-export const DEFAULT_DELAY_NOTICE_AFTER_MS = 4 * 3600_000;
-export const DEFAULT_CLAIM_LEASE_MS = 15 * 60_000;
 
 /** The recipients that leave with one envelope sender, and what that sender's domain makes of the message. */
 interface SenderGroup {
@@ -135,7 +133,7 @@ export async function sendOutboundJob(deps: OutboundDeps, job: OutboundJob): Pro
   const message = await spool.outboundMessage(job.spoolMessageId);
   if (!message || message.done_at) return NONE;
 
-  const claimed = await spool.claimRemote(job.spoolMessageId, domain, (deps.claimLeaseMs ?? DEFAULT_CLAIM_LEASE_MS) / 1000);
+  const claimed = await spool.claimRemote(job.spoolMessageId, domain, deps.claimLeaseMs !== undefined ? deps.claimLeaseMs / 1000 : settings.outboundClaimLeaseSeconds);
   if (claimed.length === 0) return NONE;
 
   const mailFrom: string = message.mail_from;
@@ -255,7 +253,7 @@ export async function sendOutboundJob(deps: OutboundDeps, job: OutboundJob): Pro
     } else {
       updates.push({ r, o, status: 'deferred' });
       result.deferred++;
-      if (!r.delay_notified && waitedMs >= (deps.delayNoticeAfterMs ?? DEFAULT_DELAY_NOTICE_AFTER_MS)) delays.push({ r, o });
+      if (!r.delay_notified && waitedMs >= (deps.delayNoticeAfterMs ?? settings.delayNoticeAfterMinutes * 60_000)) delays.push({ r, o });
     }
   }
 

@@ -12,8 +12,8 @@ export interface SweeperOptions {
   queues: DeliveryEnqueuer;
   /** Work younger than this is left to the job SMTP enqueued itself. Default 5 s. */
   graceSeconds?: number;
-  /** Finished spool messages are kept this long (operators look at the queue), then deleted. Default 7 days. */
-  retentionDays?: number;
+  /** Finished spool messages are kept this long (operators look at the queue), then deleted. Default: setting spoolRetentionDays, else 7. */
+  retentionDays?: number | (() => number);
   /** Rows per statement, so one sweep never holds long locks. Default 1000. */
   batch?: number;
 }
@@ -27,12 +27,13 @@ export interface SweepResult {
 
 export class SpoolSweeper {
   private readonly graceSeconds: number;
-  private readonly retentionDays: number;
+  private readonly retentionDays: () => number;
   private readonly batch: number;
 
   constructor(private readonly o: SweeperOptions) {
     this.graceSeconds = o.graceSeconds ?? 5;
-    this.retentionDays = o.retentionDays ?? 7;
+    const retention = o.retentionDays ?? 7;
+    this.retentionDays = typeof retention === 'function' ? retention : () => retention;
     this.batch = o.batch ?? 1000;
   }
 
@@ -45,7 +46,7 @@ export class SpoolSweeper {
       ...remote.map((r) => queues.enqueueOutbound(r.messageId, r.domain, r.attempts)),
     ]);
     const closed = await spool.closeFinished(this.graceSeconds, this.batch);
-    const purged = await spool.purgeDone(this.retentionDays, this.batch);
+    const purged = await spool.purgeDone(this.retentionDays(), this.batch);
     return { deliveryJobs: local.length, outboundJobs: remote.length, closed, purged };
   }
 }
