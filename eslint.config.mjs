@@ -71,7 +71,7 @@ export default [
   },
   {
     // Delivery logic runs against its ports (libs/delivery/src/ports); only adapters/ and compose.ts know the drivers.
-    // system-notices.ts is the PostgreSQL side of MailboxNotices still beside the logic (to move to adapters/postgres).
+    // system-notices.ts is the PostgreSQL side of MailboxNotices, still beside the logic (another change is editing it).
     files: ['libs/delivery/src/{local,outbound,queue,ports,submission}/**/*.ts'],
     ignores: ['**/*.spec.ts', 'libs/delivery/src/local/system-notices.ts'],
     rules: {

@@ -9,7 +9,7 @@ import type { MailboxNotices } from '@dizi/delivery/local/local-delivery';
 import type { DirectoryStore } from '@dizi/delivery/ports/directory-store';
 import type { SpoolStore } from '@dizi/delivery/ports/spool-store';
 import type { DeliveryHandoff } from '@dizi/delivery/queue/local-first-queues';
-import type { SettingsSource } from '@dizi/delivery/settings-source';
+import type { SettingsSource } from '@dizi/delivery/adapters/postgres/settings-source';
 import { ONE_SHOT_BYTES } from '@dizi/mail-store/adapters/blob-write-workers';
 import type { BlobStore } from '@dizi/mail-store/ports/blob-store';
 import type { MessageStore } from '@dizi/mail-store/ports/message-store';

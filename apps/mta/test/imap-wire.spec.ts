@@ -19,7 +19,7 @@ import selfsigned from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '@dizi/auth/password-hash';
 import { loadMtaConfig } from '@dizi/config/mta.config';
-import { SettingsSource } from '@dizi/delivery/settings-source';
+import { SettingsSource } from '@dizi/delivery/adapters/postgres/settings-source';
 import { storedParts } from '@dizi/imap/commands/append.command';
 import { FsBlobStore } from '@dizi/mail-store/adapters/fs-blob-store';
 import { PostgresMessageStore } from '@dizi/mail-store/adapters/postgres-message-store';

@@ -26,7 +26,7 @@ import { summariseMessage } from '@dizi/mime/message-summary';
 import { createTestDatabase, TEST_REDIS_URL, type TestDatabase } from '@dizi/testing/test-database';
 import { until } from '@dizi/testing/until';
 import { postgresDeliveryStores } from '@dizi/delivery/adapters/postgres/delivery-stores';
-import { SettingsSource } from '@dizi/delivery/settings-source';
+import { SettingsSource } from '@dizi/delivery/adapters/postgres/settings-source';
 import { RedisMailboxLock } from '../src/adapters/pop3-redis-lock';
 import type { MtaContext } from '../src/context';
 import { startPop3Role, type Pop3RunningRole } from '../src/roles/pop3.role';

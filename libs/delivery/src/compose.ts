@@ -22,7 +22,7 @@ import { postgresDeliveryStores } from './adapters/postgres/delivery-stores';
 import type { MailboxNotices } from './local/local-delivery';
 import type { DirectoryStore } from './ports/directory-store';
 import type { SpoolStore } from './ports/spool-store';
-import { SettingsSource } from './settings-source';
+import { SettingsSource } from './adapters/postgres/settings-source';
 
 export interface MailRuntimeLogger {
   info(obj: object, msg?: string): void;

@@ -1,4 +1,4 @@
-import { purgeMailLogs } from '@dizi/delivery/logs/mail-log';
+import { purgeMailLogs } from '@dizi/delivery/adapters/postgres/mail-log';
 import { MailQueues } from '@dizi/delivery/queue/mail-queues';
 import { SpoolSweeper } from '@dizi/delivery/queue/sweeper';
 import type { MtaContext } from '../context';

@@ -16,7 +16,7 @@ import type { BlobStore, StoredBlob } from '@dizi/mail-store/ports/blob-store';
 import { INBOX, QuotaExceededError, type Delivery, type DeliveryOutcome, type MessageStore } from '@dizi/mail-store/ports/message-store';
 import { buildDsn, readHeaderBlock, type DsnRecipient } from '@dizi/smtp/dsn';
 import type { Srs } from '@dizi/smtp/srs/srs';
-import type { MailLogEntry } from '../logs/mail-log';
+import type { MailLogEntry } from '../ports/mail-log';
 import type { DirectoryStore } from '../ports/directory-store';
 import type { DueRecipientRow, SpoolMessageRow, SpoolStore, SpooledSystemMail } from '../ports/spool-store';
 import { forwardingSenders } from './forward-sender';

@@ -18,7 +18,7 @@ import { readHeaderBlock, statusFromReply, type DsnRecipient } from '@dizi/smtp/
 import { dkimSignatureHeader } from '@dizi/smtp/outbound/dkim-signature';
 import { DestinationError, type MxResolver } from '@dizi/smtp/outbound/mx-lookup';
 import { describeTls, sendThroughHosts, type OutboundEnvelope, type RecipientResult, type SessionResult } from '@dizi/smtp/outbound/smtp-session';
-import type { MailLogEntry } from '../logs/mail-log';
+import type { MailLogEntry } from '../ports/mail-log';
 import type { DirectoryStore, SendingDomain } from '../ports/directory-store';
 import type { ClaimedRecipient, OutboundAttempt, SpoolStore } from '../ports/spool-store';
 import { primaryRoute, relayConfigured, relayRoute, type OutboundRoute } from './outbound-route';

@@ -5,7 +5,7 @@
  * so moving a statement between logic and adapter changes no field access.
  */
 import type { StoredBlob } from '@dizi/mail-store/ports/blob-store';
-import type { MailLogEntry } from '../logs/mail-log';
+import type { MailLogEntry } from './mail-log';
 
 export type FilterFolder = 'junk' | 'virus';
 

@@ -14,7 +14,7 @@ import { DEFAULT_SMTP_SETTINGS, SmtpSettings, smtpSettings } from '@dizi/contrac
 import {
   DEFAULT_MAIL_TEMPLATES, MailTemplates, mailTemplatesFromStored, SmtpSettingsPatch, SmtpSettingsValues, TEMPLATE_PLACEHOLDERS,
 } from '@dizi/contracts/settings.contract';
-import { RELAY_PASSWORD_FIELD, settingsChangedChannel } from '@dizi/delivery/settings-source';
+import { RELAY_PASSWORD_FIELD, settingsChangedChannel } from '@dizi/delivery/adapters/postgres/settings-source';
 import type { Actor } from '@dizi/domain/policy';
 import { badRequest, forbidden } from '../../common/api-error';
 import { API_CONFIG, REDIS } from '../../common/tokens';

@@ -6,7 +6,7 @@
 import { domainOfAddress } from '@dizi/domain/address';
 import { randomUUID } from 'node:crypto';
 import type { StoredBlob } from '@dizi/mail-store/ports/blob-store';
-import type { MailLogEntry } from '../../logs/mail-log';
+import type { MailLogEntry } from '../../ports/mail-log';
 import type { DirectoryStore } from '../../ports/directory-store';
 import type {
   ClaimedRecipient, DueRecipientRow, FilterFolder, OutboundMessageRow, PreparedBounce, SpoolMessageRow, SpoolStore, SpoolTransaction,

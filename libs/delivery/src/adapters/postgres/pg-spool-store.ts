@@ -6,7 +6,7 @@ import { domainOfAddress } from '@dizi/domain/address';
 import type { Pool, PoolClient } from 'pg';
 import { addressKey, domainKey } from '@dizi/domain/lookup-key';
 import type { StoredBlob } from '@dizi/mail-store/ports/blob-store';
-import { mailLogInsert, writeMailLog, type MailLogEntry } from '../../logs/mail-log';
+import { mailLogInsert, writeMailLog, type MailLogEntry } from './mail-log';
 import type {
   ClaimedRecipient, DueRecipientRow, OutboundAttempt, OutboundMessageRow, PreparedBounce, SpoolMessageRow, SpoolStore, SpoolTransaction,
   SpooledSystemMail,
