@@ -70,6 +70,21 @@ export default [
     rules: { '@nx/enforce-module-boundaries': ['error', portalTests()] },
   },
   {
+    // Delivery logic runs against its ports (libs/delivery/src/ports); only adapters/ and compose.ts know the drivers.
+    // system-notices.ts is the PostgreSQL side of MailboxNotices, still beside the logic (another change is editing it).
+    files: ['libs/delivery/src/{local,outbound,queue,ports,submission}/**/*.ts'],
+    ignores: ['**/*.spec.ts', 'libs/delivery/src/local/system-notices.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [{ name: 'pg', message: 'SQL lives in libs/delivery/src/adapters/postgres; take a port (SpoolStore, DirectoryStore).' }],
+        patterns: [
+          { group: ['**/adapters/*', '**/adapters/**'], message: 'Logic takes ports; adapters are chosen in compose.ts (or by a test).' },
+          { group: ['@aws-sdk/*'], message: 'Blob storage is a mail-store port.' },
+        ],
+      }],
+    },
+  },
+  {
     files: ['**/*.cjs'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

@@ -18,13 +18,14 @@ import pino from 'pino';
 import selfsigned from 'selfsigned';
 import { hashPassword } from '@dizi/auth/password-hash';
 import { loadMtaConfig } from '@dizi/config/mta.config';
-import { SettingsSource } from '@dizi/delivery/settings-source';
+import { SettingsSource } from '@dizi/delivery/adapters/postgres/settings-source';
 import { FsBlobStore } from '@dizi/mail-store/adapters/fs-blob-store';
 import { PostgresMessageStore } from '@dizi/mail-store/adapters/postgres-message-store';
 import { RedisNotifier } from '@dizi/mail-store/adapters/redis-notifier';
 import { ImapWire } from '@dizi/testing/imap-stress/imap-wire';
 import { formatStressReport, percentile, runImapStress, STRESS_COMMANDS, type StressReport } from '@dizi/testing/imap-stress/stress-client';
 import { createTestDatabase, TEST_REDIS_URL } from '@dizi/testing/test-database';
+import { postgresDeliveryStores } from '@dizi/delivery/adapters/postgres/delivery-stores';
 import type { MtaContext } from '../../apps/mta/src/context';
 import { startImapRole } from '../../apps/mta/src/roles/imap.role';
 import { freePort } from '../free-port';
@@ -216,6 +217,7 @@ async function main(): Promise<void> {
       blobs: new FsBlobStore(blobDir),
       store,
       notifier,
+      ...postgresDeliveryStores(pool, store, 'bench.test'),
       settings: new SettingsSource(pool),
       tls: { key: Buffer.from(pems.private), cert: Buffer.from(pems.cert) },
       deliveryHandoff: null,

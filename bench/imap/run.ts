@@ -19,7 +19,7 @@ import pino from 'pino';
 import selfsigned from 'selfsigned';
 import { hashPassword } from '@dizi/auth/password-hash';
 import { loadMtaConfig } from '@dizi/config/mta.config';
-import { SettingsSource } from '@dizi/delivery/settings-source';
+import { SettingsSource } from '@dizi/delivery/adapters/postgres/settings-source';
 import { storedParts } from '@dizi/imap/commands/append.command';
 import { FsBlobStore } from '@dizi/mail-store/adapters/fs-blob-store';
 import { PostgresMessageStore } from '@dizi/mail-store/adapters/postgres-message-store';
@@ -28,6 +28,7 @@ import type { Delivery } from '@dizi/mail-store/ports/message-store';
 import { summariseMessage } from '@dizi/mime/message-summary';
 import { inParallel } from '@dizi/testing/in-parallel';
 import { createTestDatabase, TEST_REDIS_URL } from '@dizi/testing/test-database';
+import { postgresDeliveryStores } from '@dizi/delivery/adapters/postgres/delivery-stores';
 import type { MtaContext } from '../../apps/mta/src/context';
 import { startImapRole } from '../../apps/mta/src/roles/imap.role';
 import { startPop3Role } from '../../apps/mta/src/roles/pop3.role';
@@ -521,6 +522,7 @@ async function main(): Promise<void> {
       blobs: new FsBlobStore(blobDir),
       store,
       notifier,
+      ...postgresDeliveryStores(pool, store, 'bench.test'),
       settings: new SettingsSource(pool),
       tls: { key: Buffer.from(pems.private), cert: Buffer.from(pems.cert) },
       deliveryHandoff: null,

@@ -1,7 +1,7 @@
 /** The mail log: written by the nodes' writer, read through GET /api/logs/mail with filters and tenant scoping, purged by age. */
 import { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { purgeMailLogs, writeMailLog } from '@dizi/delivery/logs/mail-log';
+import { purgeMailLogs, writeMailLog } from '@dizi/delivery/adapters/postgres/mail-log';
 import { startTestApi, TEST_PASSWORD, TestApi } from './harness';
 import { seedTenant, SeededTenant } from './tenancy-fixture';
 

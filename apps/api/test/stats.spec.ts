@@ -1,7 +1,7 @@
 /** The operators' dashboard (GET /api/stats/dashboard): every figure computed by PostgreSQL from the mail log, spool and usage. */
 import { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeMailLog } from '@dizi/delivery/logs/mail-log';
+import { writeMailLog } from '@dizi/delivery/adapters/postgres/mail-log';
 import { startTestApi, TEST_PASSWORD, TestApi } from './harness';
 import { seedTenant, SeededTenant } from './tenancy-fixture';
 

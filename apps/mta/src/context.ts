@@ -1,25 +1,22 @@
 /** What every role of a mail node shares: configuration, connections, stores and settings. */
-import { resolve } from 'node:path';
-import { S3Client } from '@aws-sdk/client-s3';
 import Redis from 'ioredis';
 import { Pool } from 'pg';
 import pino, { Logger } from 'pino';
-import { SecretBox } from '@dizi/auth/secret-box';
 import type { MtaConfig } from '@dizi/config/mta.config';
-import { aes256Key, secretFromEnvOrDataDir } from '@dizi/config/secret-keys';
 import { createDataSource, migrate } from '@dizi/db/data-source';
+import { composeMailRuntime } from '@dizi/delivery/compose';
+import type { MailboxNotices } from '@dizi/delivery/local/local-delivery';
+import type { DirectoryStore } from '@dizi/delivery/ports/directory-store';
+import type { SpoolStore } from '@dizi/delivery/ports/spool-store';
 import type { DeliveryHandoff } from '@dizi/delivery/queue/local-first-queues';
-import { SettingsSource } from '@dizi/delivery/settings-source';
+import type { SettingsSource } from '@dizi/delivery/adapters/postgres/settings-source';
+import type { SecretBox } from '@dizi/auth/secret-box';
 import { ONE_SHOT_BYTES } from '@dizi/mail-store/adapters/blob-write-workers';
-import { FsBlobStore } from '@dizi/mail-store/adapters/fs-blob-store';
-import { PostgresMessageStore } from '@dizi/mail-store/adapters/postgres-message-store';
-import { RedisNotifier } from '@dizi/mail-store/adapters/redis-notifier';
-import { S3BlobStore } from '@dizi/mail-store/adapters/s3-blob-store';
 import type { BlobStore } from '@dizi/mail-store/ports/blob-store';
 import type { MessageStore } from '@dizi/mail-store/ports/message-store';
 import type { Notifier } from '@dizi/mail-store/ports/notifier';
 import { SharedSlots } from '@dizi/mail-store/shared-slots';
-import { Srs } from '@dizi/smtp/srs/srs';
+import type { Srs } from '@dizi/smtp/srs/srs';
 import { loadTls, TlsMaterial } from './tls';
 
 export interface MtaContext {
@@ -34,6 +31,10 @@ export interface MtaContext {
   settings: SettingsSource;
   /** Opens what the API sealed in PostgreSQL under SETTINGS_ENCRYPTION_KEY (relay password, DKIM keys). */
   secretBox?: SecretBox;
+  /** The delivery ports (composeMailRuntime): spool, directory, system notices on PostgreSQL. */
+  spool: SpoolStore;
+  directory: DirectoryStore;
+  notices: MailboxNotices;
   /** Rewrites senders of forwarded mail and checks bounces to them; the same secrets on every node. */
   srs?: Srs;
   tls: TlsMaterial;
@@ -66,40 +67,14 @@ export async function createContext(config: MtaConfig): Promise<MtaContext> {
 
   // Only the smtp role receives messages whole; other nodes reserve nothing.
   const slots = config.INGEST_SLOTS > 0 && config.MTA_ROLES.includes('smtp') ? new SharedSlots(ONE_SHOT_BYTES, config.INGEST_SLOTS) : null;
-  const blobs: BlobStore =
-    config.BLOB_STORE === 's3'
-      ? new S3BlobStore(
-          new S3Client({
-            region: config.S3_REGION,
-            endpoint: config.S3_ENDPOINT,
-            forcePathStyle: !!config.S3_ENDPOINT,
-            credentials: config.S3_ACCESS_KEY_ID ? { accessKeyId: config.S3_ACCESS_KEY_ID, secretAccessKey: config.S3_SECRET_ACCESS_KEY ?? '' } : undefined,
-            requestChecksumCalculation: 'WHEN_REQUIRED',
-            responseChecksumValidation: 'WHEN_REQUIRED',
-          }),
-          { bucket: config.S3_BUCKET! },
-        )
-      : new FsBlobStore(resolve(config.BLOB_DIR ?? resolve(config.DIZI_DATA_DIR, 'blobs')), { shared: slots?.memory });
-  // Notifications carry no key prefix of their own: give them the installation's.
-  const notifier = new RedisNotifier(redis, { prefix: `${config.REDIS_PREFIX}mailbox:`, onError: (e) => logger.warn({ err: String(e) }, 'notifier error') });
-  const store = new PostgresMessageStore({ pool, blobs, notifier });
-  const settingsKey = secretFromEnvOrDataDir('SETTINGS_ENCRYPTION_KEY', config.SETTINGS_ENCRYPTION_KEY, config.DIZI_DATA_DIR, 'settings.key');
-  const secretBox = new SecretBox(aes256Key(settingsKey));
-  const settings = new SettingsSource(pool, (e) => logger.warn({ err: String(e) }, 'settings reload failed'), { secretBox });
-  const srsSecrets = secretFromEnvOrDataDir('SRS_SECRETS', config.SRS_SECRETS, config.DIZI_DATA_DIR, 'srs.secret');
-  const srs = new Srs({ secrets: srsSecrets.value.split(',').map((s) => s.trim()), maxAgeDays: config.SRS_MAX_AGE_DAYS });
-  // Where the shared secrets come from (never their values): a generated file is fine for one machine only.
-  logger.info({ settingsKey: settingsKey.source, srsSecrets: srsSecrets.source }, 'installation secrets loaded');
-  await settings.start(redis);
+  const mail = await composeMailRuntime({ config, pool, redis, hostname: config.MTA_HOSTNAME, logger, slots });
   const tls = await loadTls(config);
 
+  const { blobs, store, notifier, settings, secretBox, srs, spool, directory, notices } = mail;
   return {
-    config, logger, pool, redis, blobs, store, notifier, settings, secretBox, srs, tls, deliveryHandoff: null, slots,
+    config, logger, pool, redis, blobs, store, notifier, settings, secretBox, srs, spool, directory, notices, tls, deliveryHandoff: null, slots,
     async close() {
-      await settings.stop();
-      await notifier.close();
-      // The filesystem store's read and write threads (nothing to close for S3).
-      if (blobs instanceof FsBlobStore) await blobs.close();
+      await mail.close();
       redis.disconnect();
       await pool.end();
       clearInterval(logFlush);

@@ -9,7 +9,7 @@ import Redis from 'ioredis';
 import { hashPassword } from '@dizi/auth/password-hash';
 import { loadMtaConfig, MtaRole } from '@dizi/config/mta.config';
 import type { SmtpSettings } from '@dizi/contracts/mail-settings.contract';
-import { settingsChangedChannel } from '@dizi/delivery/settings-source';
+import { settingsChangedChannel } from '@dizi/delivery/adapters/postgres/settings-source';
 import { createTestDatabase, TEST_REDIS_URL, TestDatabase } from '@dizi/testing/test-database';
 import { createContext, MtaContext } from '../src/context';
 import { startDeliveryRole } from '../src/roles/delivery.role';

@@ -19,13 +19,14 @@ import selfsigned from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '@dizi/auth/password-hash';
 import { loadMtaConfig } from '@dizi/config/mta.config';
-import { SettingsSource } from '@dizi/delivery/settings-source';
+import { SettingsSource } from '@dizi/delivery/adapters/postgres/settings-source';
 import { storedParts } from '@dizi/imap/commands/append.command';
 import { FsBlobStore } from '@dizi/mail-store/adapters/fs-blob-store';
 import { PostgresMessageStore } from '@dizi/mail-store/adapters/postgres-message-store';
 import { RedisNotifier } from '@dizi/mail-store/adapters/redis-notifier';
 import { summariseMessage } from '@dizi/mime/message-summary';
 import { createTestDatabase, TEST_REDIS_URL, type TestDatabase } from '@dizi/testing/test-database';
+import { postgresDeliveryStores } from '@dizi/delivery/adapters/postgres/delivery-stores';
 import type { MtaContext } from '../src/context';
 import { startImapRole, type ImapRunningRole } from '../src/roles/imap.role';
 
@@ -123,6 +124,7 @@ beforeAll(async () => {
     blobs: new FsBlobStore(blobDir),
     store,
     notifier,
+    ...postgresDeliveryStores(pool, store, 'imap.test'),
     settings: new SettingsSource(pool),
     tls: { key: Buffer.from(pems.private), cert: Buffer.from(pems.cert) },
     deliveryHandoff: null,

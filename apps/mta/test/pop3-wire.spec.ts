@@ -25,6 +25,8 @@ import { INBOX } from '@dizi/mail-store/ports/message-store';
 import { summariseMessage } from '@dizi/mime/message-summary';
 import { createTestDatabase, TEST_REDIS_URL, type TestDatabase } from '@dizi/testing/test-database';
 import { until } from '@dizi/testing/until';
+import { postgresDeliveryStores } from '@dizi/delivery/adapters/postgres/delivery-stores';
+import { SettingsSource } from '@dizi/delivery/adapters/postgres/settings-source';
 import { RedisMailboxLock } from '../src/adapters/pop3-redis-lock';
 import type { MtaContext } from '../src/context';
 import { startPop3Role, type Pop3RunningRole } from '../src/roles/pop3.role';
@@ -172,10 +174,11 @@ describe('pop3 role over the wire', () => {
     });
     ctx = {
       config, pool, redis, store, notifier,
+      ...postgresDeliveryStores(pool, store, 'pop3.test'),
       logger: pino({ level: 'silent' }),
       blobs: new FsBlobStore(join(blobDir, 'blobs')),
-      // The pop3 role reads no runtime mail settings.
-      settings: undefined as unknown as MtaContext['settings'],
+      // Not started: the product's defaults (the pop3 role reads only the sign-in throttle limits).
+      settings: new SettingsSource(pool),
       tls: { key: Buffer.from(pems.private), cert: Buffer.from(pems.cert) },
       deliveryHandoff: null,
       slots: null,

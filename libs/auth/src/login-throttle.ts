@@ -15,9 +15,6 @@ const ACCOUNT_WINDOW_S = 10 * 60;
 /** An address the account signed in from recently stays usable while the account is paused. */
 const KNOWN_ADDRESS_S = 30 * 86_400;
 
-/** The defaults every protocol starts from (the API reads its own from LOGIN_MAX_FAILURES_*). */
-export const DEFAULT_LOGIN_THROTTLE: LoginThrottleLimits = { maxFailuresPerAccountIp: 5, maxFailuresPerIp: 1000 };
-
 export interface LoginThrottleLimits {
   /** Failed sign-ins per account+IP before that pair pauses. */
   maxFailuresPerAccountIp: number;
@@ -29,20 +26,25 @@ export class LoginThrottle {
   private readonly byAccountIp: RateLimiterRedis;
   private readonly byIp: RateLimiterRedis;
   private readonly byAccount: RateLimiterRedis;
+  private readonly limits: () => LoginThrottleLimits;
 
+  /** `limits` may be a function, read at every check: the mail nodes pass their live settings. */
   constructor(
     private readonly redis: Redis,
-    limits: LoginThrottleLimits,
+    limits: LoginThrottleLimits | (() => LoginThrottleLimits),
   ) {
+    this.limits = typeof limits === 'function' ? limits : () => limits;
     // rate-limiter-flexible writes raw keys; ioredis adds the installation's keyPrefix to them.
     const common = { storeClient: redis };
-    this.byAccountIp = new RateLimiterRedis({ ...common, keyPrefix: 'login:acct-ip', points: limits.maxFailuresPerAccountIp, duration: ACCOUNT_IP_WINDOW_S });
-    this.byIp = new RateLimiterRedis({ ...common, keyPrefix: 'login:ip', points: limits.maxFailuresPerIp, duration: IP_WINDOW_S });
+    const now = this.limits();
+    this.byAccountIp = new RateLimiterRedis({ ...common, keyPrefix: 'login:acct-ip', points: now.maxFailuresPerAccountIp, duration: ACCOUNT_IP_WINDOW_S });
+    this.byIp = new RateLimiterRedis({ ...common, keyPrefix: 'login:ip', points: now.maxFailuresPerIp, duration: IP_WINDOW_S });
     this.byAccount = new RateLimiterRedis({ ...common, keyPrefix: 'login:acct', points: ACCOUNT_MAX_FAILURES, duration: ACCOUNT_WINDOW_S });
   }
 
   /** Milliseconds this account or IP must wait before trying again; 0 when it may try now. */
   async waitBeforeAttempt(account: string, ip: string): Promise<number> {
+    this.applyLimits();
     const [pair, byIp, byAccount] = await Promise.all([
       this.byAccountIp.get(`${account}|${ip}`),
       this.byIp.get(ip),
@@ -70,6 +72,13 @@ export class LoginThrottle {
       this.byAccountIp.delete(`${account}|${ip}`).catch(() => undefined),
       this.redis.set(knownKey(account, ip), '1', 'EX', KNOWN_ADDRESS_S).catch(() => undefined),
     ]);
+  }
+
+  /** A changed limit applies to the counters as they stand (a block is consumed points reaching the limit). */
+  private applyLimits(): void {
+    const { maxFailuresPerAccountIp, maxFailuresPerIp } = this.limits();
+    if (this.byAccountIp.points !== maxFailuresPerAccountIp) this.byAccountIp.points = maxFailuresPerAccountIp;
+    if (this.byIp.points !== maxFailuresPerIp) this.byIp.points = maxFailuresPerIp;
   }
 
   private async isKnownAddress(account: string, ip: string): Promise<boolean> {

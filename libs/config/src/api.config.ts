@@ -1,15 +1,15 @@
 /** The API's configuration: every variable, its default and its check, in one place. Bad config stops the boot. */
 import { z } from 'zod';
+import { mailRuntimeConfigIssues, mailRuntimeConfigShape } from './mail-runtime.config';
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
 
 export const apiConfigSchema = z.object({
+  /** Blob store, SRS and settings secrets: the same variables as the mail nodes' (mail-runtime.config.ts), for serving mail. */
+  ...mailRuntimeConfigShape,
   /** PostgreSQL; when absent, `npm start` runs an embedded PostgreSQL under DIZI_DATA_DIR. */
   DATABASE_URL: z.string().url().optional(),
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
-  /** Prefix for every Redis key, so several installations (or test runs) can share one Redis. */
-  REDIS_PREFIX: z.string().default('dizi:'),
-  DIZI_DATA_DIR: z.string().default('.dizi'),
   EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(5433),
   API_HOST: z.string().default('127.0.0.1'),
   API_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -42,22 +42,12 @@ export const apiConfigSchema = z.object({
   LOGIN_FAILURE_DELAY_MS: z.coerce.number().int().min(0).max(10_000).default(1000),
   /** Requests per IP per minute on the whole API. */
   API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
-  /** AES-256 key (base64 or hex) sealing secrets in the settings (relay password); the mail nodes' must be the same. Unset: DIZI_DATA_DIR/keys/settings.key (development). */
-  SETTINGS_ENCRYPTION_KEY: z.string().optional(),
   /** Mailboxes held in the API's in-memory search indexes, all domains together (about 300 bytes each); larger domains are searched in SQL. */
   API_MAILBOX_INDEX_MAX_ENTRIES: z.coerce.number().int().min(0).default(1_000_000),
   /** Largest JSON request body, after gzip/deflate/br is undone; larger answers 413. */
   API_JSON_BODY_MAX_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 * 1024),
   /** Largest CSV import body, after gzip/deflate/br is undone; read only after sign-in, only on the import route. */
   API_IMPORT_BODY_MAX_BYTES: z.coerce.number().int().min(1024).default(64 * 1024 * 1024),
-  /** The message blobs JMAP serves: the same store the mail nodes write (libs/config mta.config.ts). */
-  BLOB_STORE: z.enum(['fs', 's3']).default('fs'),
-  BLOB_DIR: z.string().optional().describe('default: DIZI_DATA_DIR/blobs'),
-  S3_BUCKET: z.string().optional(),
-  S3_ENDPOINT: z.string().url().optional(),
-  S3_REGION: z.string().default('us-east-1'),
-  S3_ACCESS_KEY_ID: z.string().optional(),
-  S3_SECRET_ACCESS_KEY: z.string().optional(),
   /** JMAP limits (RFC 8620 §2), announced in the session resource and enforced: largest request body in bytes. */
   JMAP_MAX_SIZE_REQUEST: z.coerce.number().int().min(1024).default(10_000_000),
   /** Method calls in one JMAP request. */
@@ -84,5 +74,7 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
+  const issues = mailRuntimeConfigIssues(parsed.data);
+  if (issues.length > 0) throw new ConfigError(`Invalid configuration:\n${issues.map((i) => `  ${i}`).join('\n')}`);
   return parsed.data;
 }

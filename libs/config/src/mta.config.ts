@@ -1,6 +1,7 @@
 /** A mail node's process configuration (environment). Runtime mail settings live in the database instead. */
 import { availableParallelism, hostname } from 'node:os';
 import { z } from 'zod';
+import { mailRuntimeConfigIssues, mailRuntimeConfigShape } from './mail-runtime.config';
 
 export const MTA_ROLES = ['smtp', 'imap', 'pop3', 'delivery', 'outbound', 'scheduler'] as const;
 export type MtaRole = (typeof MTA_ROLES)[number];
@@ -8,9 +9,9 @@ export type MtaRole = (typeof MTA_ROLES)[number];
 const port = z.coerce.number().int().min(0).max(65535);
 
 export const mtaConfigSchema = z.object({
+  ...mailRuntimeConfigShape,
   DATABASE_URL: z.string().url(),
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
-  REDIS_PREFIX: z.string().default('dizi:'),
   /** Which parts this node runs (ARCHITECTURE.md, process table). */
   MTA_ROLES: z
     .string()
@@ -39,15 +40,6 @@ export const mtaConfigSchema = z.object({
   /** PEM files; without them a self-signed pair is made under DIZI_DATA_DIR/tls on first start (development). */
   TLS_CERT_FILE: z.string().optional(),
   TLS_KEY_FILE: z.string().optional(),
-  DIZI_DATA_DIR: z.string().default('.dizi'),
-  /** Where message blobs live: a local directory (fs) or an S3 bucket. */
-  BLOB_STORE: z.enum(['fs', 's3']).default('fs'),
-  BLOB_DIR: z.string().optional().describe('default: DIZI_DATA_DIR/blobs'),
-  S3_BUCKET: z.string().optional(),
-  S3_ENDPOINT: z.string().url().optional(),
-  S3_REGION: z.string().default('us-east-1'),
-  S3_ACCESS_KEY_ID: z.string().optional(),
-  S3_SECRET_ACCESS_KEY: z.string().optional(),
   /** DNS servers for MX, SPF, DKIM and DMARC lookups (`127.0.0.1:5353`); empty: the system resolver. */
   DNS_SERVERS: z.string().default(''),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -73,12 +65,6 @@ export const mtaConfigSchema = z.object({
    * bigger message) mail streams as before. 0: always stream.
    */
   INGEST_SLOTS: z.coerce.number().int().min(0).max(4096).default(64),
-  /** AES-256 key (base64 or hex) sealing secrets in the settings (relay password); the API's must be the same. Unset: DIZI_DATA_DIR/keys/settings.key (development). */
-  SETTINGS_ENCRYPTION_KEY: z.string().optional(),
-  /** SRS secrets, comma-separated: the first signs forwarded senders, all are accepted in bounces (rotation). Same on every node. Unset: DIZI_DATA_DIR/keys/srs.secret (development). */
-  SRS_SECRETS: z.string().optional(),
-  /** Days a bounce to an SRS address we made is accepted. */
-  SRS_MAX_AGE_DAYS: z.coerce.number().int().min(1).max(365).default(21),
 });
 
 export type MtaConfig = z.infer<typeof mtaConfigSchema>;
@@ -89,6 +75,7 @@ export function loadMtaConfig(env: NodeJS.ProcessEnv = process.env): MtaConfig {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || 'config'}: ${i.message}`);
     throw new Error(`Invalid mail node configuration:\n${lines.join('\n')}`);
   }
-  if (parsed.data.BLOB_STORE === 's3' && !parsed.data.S3_BUCKET) throw new Error('Invalid mail node configuration:\n  S3_BUCKET: required when BLOB_STORE=s3');
+  const issues = mailRuntimeConfigIssues(parsed.data);
+  if (issues.length > 0) throw new Error(`Invalid mail node configuration:\n${issues.map((i) => `  ${i}`).join('\n')}`);
   return parsed.data;
 }

@@ -74,6 +74,18 @@ export const smtpSettings = z.object({
     .default({})
     .describe('per destination domain, over outboundTlsPolicy: {"bank.example": "verify"}'),
   logRetentionDays: z.number().int().min(1).max(3650).default(30),
+  autoReplyPeriodDays: z.number().int().min(1).max(365).default(7)
+    .describe('a mailbox auto-replies to one sender at most once in this many days (RFC 3834 suggests days, not minutes)'),
+  delayNoticeAfterMinutes: z.number().int().min(5).max(7 * 1440).default(240)
+    .describe('a sender whose mail to a remote recipient is still waiting this long after arrival gets one delay notice'),
+  outboundClaimLeaseSeconds: z.number().int().min(60).max(86_400).default(900)
+    .describe('how long an outbound attempt keeps its recipients from other workers; a crashed worker\'s are retried after it'),
+  spoolRetentionDays: z.number().int().min(1).max(365).default(7)
+    .describe('finished messages stay in the queue view this long, then are deleted with their spool blobs'),
+  loginMaxFailuresPerAccountIp: z.number().int().min(1).max(1000).default(5)
+    .describe('failed IMAP, POP3 and SMTP AUTH sign-ins of one account from one address before that pair pauses (15 minutes)'),
+  loginMaxFailuresPerIp: z.number().int().min(1).max(1_000_000).default(1000)
+    .describe('failed IMAP, POP3 and SMTP AUTH sign-ins from one address, any account, in an hour before the address pauses'),
   // Content filtering before the final reply to DATA (libs/smtp/src/inbound/content, libs/filters). Off until an operator
   // points it at running daemons; once on, a scanner that fails defers the message unless scannerFailureAction says accept.
   antivirusEnabled: z.boolean().default(false).describe('scan incoming mail with ClamAV (clamd INSTREAM) before answering DATA'),

@@ -25,6 +25,8 @@ import { startDeliveryWorker } from '../src/queue/delivery-worker';
 import { outboundJobId } from '@dizi/contracts/queues';
 import { MailQueues } from '../src/queue/mail-queues';
 import { SpoolSweeper } from '../src/queue/sweeper';
+import { postgresDeliveryStores } from '../src/adapters/postgres/delivery-stores';
+import { PgSpoolStore } from '../src/adapters/postgres/pg-spool-store';
 
 let db: TestDatabase;
 let pool: Pool;
@@ -158,7 +160,7 @@ beforeAll(async () => {
   store = new PostgresMessageStore({ pool, blobs, notifier: new MemoryNotifier() });
   redis = new Redis(TEST_REDIS_URL, { keyPrefix: prefix, maxRetriesPerRequest: null });
   queues = new MailQueues(redis, prefix);
-  delivery = new LocalDelivery({ pool, store, blobs, settings: () => settings, hostname: 'mx.dizi.test', queues });
+  delivery = new LocalDelivery({ ...postgresDeliveryStores(pool, store, 'mx.dizi.test'), store, blobs, settings: () => settings, hostname: 'mx.dizi.test', queues });
   worker = startDeliveryWorker({ redis, redisPrefix: prefix, delivery, concurrency: 4 });
   const { rows } = await pool.query(`INSERT INTO tenant (name) VALUES ('t') RETURNING id`);
   tenantId = rows[0].id;
@@ -509,7 +511,7 @@ describe('local delivery', () => {
       await alias('crash@d.test', ['crash-a@d.test', 'crash-b@d.test']);
       const spoolId = await spool(message({ from: 'c@ext.test', to: 'crash@d.test' }).raw, 'c@ext.test', ['crash@d.test'], { enqueue: false });
       const crashing = new LocalDelivery({
-        pool, store, blobs, settings: () => settings, hostname: 'mx.dizi.test', queues,
+        ...postgresDeliveryStores(pool, store, 'mx.dizi.test'), store, blobs, settings: () => settings, hostname: 'mx.dizi.test', queues,
         afterStore: async () => {
           throw new Error('simulated crash');
         },
@@ -521,7 +523,7 @@ describe('local delivery', () => {
 
       // The sweeper finds it again once due; the re-run stores nothing new and finishes the recipient.
       await pool.query(`UPDATE spool_recipient SET next_attempt_at = now() - interval '1 minute' WHERE message_id = $1`, [spoolId]);
-      const sweep = await new SpoolSweeper({ pool, queues, graceSeconds: 0 }).sweep();
+      const sweep = await new SpoolSweeper({ spool: new PgSpoolStore(pool), queues, graceSeconds: 0 }).sweep();
       expect(sweep.deliveryJobs).toBeGreaterThanOrEqual(1);
       const rows = await settled(spoolId);
       const until = Date.now() + 10_000;
@@ -637,7 +639,7 @@ describe('local delivery', () => {
       const id = await mailbox('swept@d.test');
       const { raw } = message({ from: 's@ext.test', to: 'swept@d.test', body: 'unique body for the purge check' });
       const spoolId = await spool(raw, 's@ext.test', ['swept@d.test'], { enqueue: false });
-      const sweeper = new SpoolSweeper({ pool, queues, graceSeconds: 2 });
+      const sweeper = new SpoolSweeper({ spool: new PgSpoolStore(pool), queues, graceSeconds: 2 });
       expect((await sweeper.sweep()).deliveryJobs).toBe(0);
       await pool.query(`UPDATE spool_recipient SET next_attempt_at = now() - interval '3 seconds' WHERE message_id = $1`, [spoolId]);
       expect((await sweeper.sweep()).deliveryJobs).toBe(1);
@@ -657,7 +659,7 @@ describe('local delivery', () => {
       await mailbox('half@d.test');
       const spoolId = await spool(message({ from: 's@ext.test', to: 'half@d.test' }).raw, 's@ext.test', ['half@d.test', 'out@ext.test']);
       await settled(spoolId);
-      const sweeper = new SpoolSweeper({ pool, queues, graceSeconds: 0 });
+      const sweeper = new SpoolSweeper({ spool: new PgSpoolStore(pool), queues, graceSeconds: 0 });
       await sweeper.sweep();
       expect((await pool.query(`SELECT done_at FROM spool_message WHERE id = $1`, [spoolId])).rows[0].done_at).toBeNull();
       await pool.query(`UPDATE spool_recipient SET status = 'delivered' WHERE message_id = $1`, [spoolId]);

@@ -30,6 +30,9 @@ import { freeTcpPort, smtpSinkMissing, startSmtpSink, type SmtpSink } from '@diz
 import { createTestDatabase, TEST_REDIS_URL, type TestDatabase } from '@dizi/testing/test-database';
 import { startUnbound, UNBOUND_BIN, type Unbound } from '@dizi/testing/unbound';
 import { until } from '@dizi/testing/until';
+import { postgresDeliveryStores } from '../src/adapters/postgres/delivery-stores';
+import { PgDirectoryStore } from '../src/adapters/postgres/pg-directory-store';
+import { PgSpoolStore } from '../src/adapters/postgres/pg-spool-store';
 import { LocalDelivery } from '../src/local/local-delivery';
 import { OutboundWorker } from '../src/outbound/outbound-worker';
 import { startDeliveryWorker } from '../src/queue/delivery-worker';
@@ -354,7 +357,7 @@ describe.skipIf(missing.length > 0)('outbound queue', () => {
     resolver.setServers([unbound.server]);
     outbound = new OutboundWorker(
       {
-        pool, blobs, store, resolver, settings: () => settings, hostname: 'mx1.dizi.test',
+        spool: new PgSpoolStore(pool), directory: new PgDirectoryStore(pool), blobs, store, resolver, settings: () => settings, hostname: 'mx1.dizi.test',
         logger: { info: () => undefined, warn: (o, m) => console.error('WARN', m, o), error: (o, m) => console.error('ERROR', m, o) },
         mxPort, delayNoticeAfterMs: 3600_000, connectTimeoutMs: 2000, secretBox,
         // The test CA is trusted like a public one would be; nothing else changes how certificates are judged.
@@ -363,7 +366,7 @@ describe.skipIf(missing.length > 0)('outbound queue', () => {
       queues, redis, prefix, { concurrency: 8, perDomainConcurrency: 2, sweepIntervalMs: 200 },
     );
     outbound.start();
-    const delivery = new LocalDelivery({ pool, store, blobs, settings: () => settings, hostname: 'mx1.dizi.test', queues });
+    const delivery = new LocalDelivery({ ...postgresDeliveryStores(pool, store, 'mx1.dizi.test'), store, blobs, settings: () => settings, hostname: 'mx1.dizi.test', queues });
     deliveryWorker = startDeliveryWorker({ redis, redisPrefix: prefix, delivery, concurrency: 2 });
   });
 

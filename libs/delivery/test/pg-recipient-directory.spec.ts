@@ -3,7 +3,7 @@ import { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // Test infrastructure, not a runtime dependency of the delivery lib.
 import { createTestDatabase, type TestDatabase } from '@dizi/testing/test-database';
-import { PgRecipientDirectory } from '../src/inbound/pg-recipient-directory';
+import { PgRecipientDirectory } from '../src/adapters/postgres/pg-recipient-directory';
 
 let db: TestDatabase;
 let pool: Pool;

@@ -4,7 +4,7 @@ import { Pool } from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 // Test infrastructure, not a runtime dependency of the delivery lib.
 import { createTestDatabase, TEST_REDIS_URL, type TestDatabase } from '@dizi/testing/test-database';
-import { SettingsSource, settingsChangedChannel } from '../src/settings-source';
+import { SettingsSource, settingsChangedChannel } from '../src/adapters/postgres/settings-source';
 
 describe('SettingsSource', () => {
   let db: TestDatabase;

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SpoolRequest } from '@dizi/smtp/inbound/ports';
 // Test infrastructure, not a runtime dependency of the delivery lib.
 import { createTestDatabase, type TestDatabase } from '@dizi/testing/test-database';
-import { insertSpoolRows, type SpoolRow } from '../src/inbound/spool-rows';
+import { insertSpoolRows, type SpoolRow } from '../src/adapters/postgres/spool-rows';
 import type { SpoolSummary } from '../src/inbound/spool-summary';
 
 let db: TestDatabase;

@@ -64,3 +64,8 @@ export function addressMatchesPattern(address: string, pattern: string): boolean
   if (pattern.startsWith('*@')) return a.endsWith(pattern.slice(1));
   return a === pattern;
 }
+
+/** The domain part of an address (after its last `@`), lower case; the whole text when there is no `@`. */
+export function domainOfAddress(address: string): string {
+  return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+}

@@ -12,7 +12,9 @@ export async function startDeliveryRole(ctx: MtaContext): Promise<RunningRole> {
   const logger = ctx.logger.child({ role: 'delivery' });
   const queues = new MailQueues(ctx.redis, ctx.config.REDIS_PREFIX);
   const delivery = new LocalDelivery({
-    pool: ctx.pool,
+    spool: ctx.spool,
+    directory: ctx.directory,
+    notices: ctx.notices,
     store: ctx.store,
     blobs: ctx.blobs,
     settings: () => ctx.settings.smtp,

@@ -1,12 +1,13 @@
 /** The imap role: STARTTLS (LOGINDISABLED until TLS) and implicit-TLS listeners over the PostgreSQL store and Redis notifications. */
-import { DEFAULT_LOGIN_THROTTLE, LoginThrottle } from '@dizi/auth/login-throttle';
+import { LoginThrottle } from '@dizi/auth/login-throttle';
 import { MailboxLogin } from '@dizi/auth/mailbox-login';
-import { RedisConnectionLimiter } from '@dizi/delivery/inbound/redis-connection-limiter';
+import { RedisConnectionLimiter } from '@dizi/delivery/adapters/redis/redis-connection-limiter';
 import type { Authenticator, LoginRequest, LoginVerdict } from '@dizi/imap/authenticator';
 import { ChangeFeed } from '@dizi/imap/change-feed';
 import { createImapServer, type ImapServer } from '@dizi/imap/server';
 import { closeSessionsOnAnnouncement } from '../adapters/session-ends';
 import type { MtaContext } from '../context';
+import { loginLimits } from './login-limits';
 import type { RunningRole } from './role';
 
 /** Connections one client address may hold open at once, across every node. */
@@ -44,7 +45,7 @@ export class MailboxImapAuthenticator implements Authenticator {
 export async function startImapRole(ctx: MtaContext, options: ImapRoleOptions = {}): Promise<ImapRunningRole> {
   const logger = ctx.logger.child({ role: 'imap' });
   const rows = { query: async (sql: string, params?: unknown[]) => (await ctx.pool.query(sql, params)).rows };
-  const login = new MailboxLogin(rows, new LoginThrottle(ctx.redis, DEFAULT_LOGIN_THROTTLE), {
+  const login = new MailboxLogin(rows, new LoginThrottle(ctx.redis, () => loginLimits(ctx)), {
     failureDelayMs: options.loginFailureDelayMs ?? 1000,
     onUnreadableHash: (reason) => logger.warn({ reason }, 'stored password hash cannot be read'),
   });

@@ -32,7 +32,8 @@ export async function startOutboundRole(ctx: MtaContext, opts: OutboundRoleOptio
   const logger = ctx.logger.child({ role: 'outbound' });
   const worker = new OutboundWorker(
     {
-      pool: ctx.pool,
+      spool: ctx.spool,
+      directory: ctx.directory,
       blobs: ctx.blobs,
       store: ctx.store,
       settings: () => ctx.settings.smtp,

@@ -1,6 +1,6 @@
 /** The pop3 role: the plain listener (STLS, no credentials before it) and the implicit-TLS one, wired to PostgreSQL and Redis. */
-import { DEFAULT_LOGIN_THROTTLE, LoginThrottle } from '@dizi/auth/login-throttle';
-import { RedisConnectionLimiter } from '@dizi/delivery/inbound/redis-connection-limiter';
+import { LoginThrottle } from '@dizi/auth/login-throttle';
+import { RedisConnectionLimiter } from '@dizi/delivery/adapters/redis/redis-connection-limiter';
 import { MailboxLogin } from '@dizi/auth/mailbox-login';
 import type { AdmitConnection } from '@dizi/pop3/connection-admission';
 import { createPop3Server, type Pop3Server } from '@dizi/pop3/server';
@@ -9,6 +9,7 @@ import { Pop3MailboxAuthenticator } from '../adapters/pop3-mailbox-authenticator
 import { RedisMailboxLock } from '../adapters/pop3-redis-lock';
 import { closeSessionsOnAnnouncement } from '../adapters/session-ends';
 import type { MtaContext } from '../context';
+import { loginLimits } from './login-limits';
 import type { RunningRole } from './role';
 
 /** Connections one client address may hold open at once, across every node (as for IMAP). */
@@ -31,7 +32,7 @@ export interface Pop3RunningRole extends RunningRole {
 export async function startPop3Role(ctx: MtaContext, options: Pop3RoleOptions = {}): Promise<Pop3RunningRole> {
   const logger = ctx.logger.child({ role: 'pop3' });
   const rows = { query: async (sql: string, params?: unknown[]) => (await ctx.pool.query(sql, params)).rows };
-  const login = new MailboxLogin(rows, new LoginThrottle(ctx.redis, DEFAULT_LOGIN_THROTTLE), {
+  const login = new MailboxLogin(rows, new LoginThrottle(ctx.redis, () => loginLimits(ctx)), {
     failureDelayMs: 1000,
     onUnreadableHash: (reason) => logger.warn({ reason }, 'stored password hash cannot be read'),
   });

@@ -1,5 +1,5 @@
 import { SystemNotices } from '@dizi/delivery/local/system-notices';
-import { purgeMailLogs } from '@dizi/delivery/logs/mail-log';
+import { purgeMailLogs } from '@dizi/delivery/adapters/postgres/mail-log';
 import { MailQueues } from '@dizi/delivery/queue/mail-queues';
 import { SpoolSweeper } from '@dizi/delivery/queue/sweeper';
 import type { MtaContext } from '../context';
@@ -19,7 +19,7 @@ const HOUSEKEEPING_EVERY_MS = 3600_000;
 export async function startSchedulerRole(ctx: MtaContext): Promise<RunningRole> {
   const logger = ctx.logger.child({ role: 'scheduler' });
   const queues = new MailQueues(ctx.redis, ctx.config.REDIS_PREFIX);
-  const sweeper = new SpoolSweeper({ pool: ctx.pool, queues });
+  const sweeper = new SpoolSweeper({ spool: ctx.spool, queues, retentionDays: () => ctx.settings.smtp.spoolRetentionDays });
   const notices = new SystemNotices(ctx.pool, ctx.store, ctx.config.MTA_HOSTNAME);
   let stopped = false;
   const running = new Set<Promise<unknown>>();

@@ -1,14 +1,14 @@
 /** The smtp role: inbound MX, submission (STARTTLS) and implicit-TLS submission listeners, wired to PostgreSQL, Redis and the spool. */
-import { DEFAULT_LOGIN_THROTTLE, LoginThrottle } from '@dizi/auth/login-throttle';
+import { LoginThrottle } from '@dizi/auth/login-throttle';
 import { MailauthMessageAuthenticator } from '@dizi/delivery/auth-results/mailauth-authenticator';
 import { MailboxLogin } from '@dizi/auth/mailbox-login';
-import { DnsDomainResolver } from '@dizi/delivery/inbound/dns-domain-resolver';
-import { MailboxAuthenticator } from '@dizi/delivery/inbound/mailbox-authenticator';
-import { MailLogSessionLog } from '@dizi/delivery/inbound/mail-log-session-log';
-import { PgRecipientDirectory } from '@dizi/delivery/inbound/pg-recipient-directory';
-import { PgSpoolWriter } from '@dizi/delivery/inbound/pg-spool-writer';
-import { RedisConnectionLimiter } from '@dizi/delivery/inbound/redis-connection-limiter';
-import { RedisGreetingPassList } from '@dizi/delivery/inbound/redis-greeting-pass';
+import { DnsDomainResolver } from '@dizi/delivery/adapters/dns/dns-domain-resolver';
+import { MailboxAuthenticator } from '@dizi/delivery/adapters/postgres/mailbox-authenticator';
+import { MailLogSessionLog } from '@dizi/delivery/adapters/postgres/mail-log-session-log';
+import { PgRecipientDirectory } from '@dizi/delivery/adapters/postgres/pg-recipient-directory';
+import { PgSpoolWriter } from '@dizi/delivery/adapters/postgres/pg-spool-writer';
+import { RedisConnectionLimiter } from '@dizi/delivery/adapters/redis/redis-connection-limiter';
+import { RedisGreetingPassList } from '@dizi/delivery/adapters/redis/redis-greeting-pass';
 import { LocalFirstQueues } from '@dizi/delivery/queue/local-first-queues';
 import { MailQueues } from '@dizi/delivery/queue/mail-queues';
 import { DaemonContentScanner } from '@dizi/filters/daemon-content-scanner';
@@ -16,6 +16,7 @@ import { createInboundServer, InboundServer } from '@dizi/smtp/inbound/inbound-s
 import type { ListenerKind } from '@dizi/smtp/inbound/session';
 import { closeSessionsOnAnnouncement } from '../adapters/session-ends';
 import type { MtaContext } from '../context';
+import { loginLimits } from './login-limits';
 import type { RunningRole } from './role';
 
 export interface SmtpRoleOptions {
@@ -36,7 +37,7 @@ export interface SmtpRunningRole extends RunningRole {
 export async function startSmtpRole(ctx: MtaContext, options: SmtpRoleOptions = {}): Promise<SmtpRunningRole> {
   const logger = ctx.logger.child({ role: 'smtp' });
   const rows = { query: async (sql: string, params?: unknown[]) => (await ctx.pool.query(sql, params)).rows };
-  const login = new MailboxLogin(rows, new LoginThrottle(ctx.redis, DEFAULT_LOGIN_THROTTLE), {
+  const login = new MailboxLogin(rows, new LoginThrottle(ctx.redis, () => loginLimits(ctx)), {
     // The SMTP session adds its own growing pause per failure (settings.maxAuthFailures).
     failureDelayMs: 0,
     onUnreadableHash: (reason) => logger.warn({ reason }, 'stored password hash cannot be read'),

@@ -3,17 +3,17 @@
  * special-use Junk or Virus folder, found by its special use so a renamed folder still gets it. A mailbox without
  * one gets the copy in INBOX (the X-Spam-* / X-Virus-* headers still say what it is) rather than none at all.
  */
-import type { Pool } from 'pg';
 import type { FolderRef } from '@dizi/mail-store/ports/message-store';
+import type { DirectoryStore } from '../ports/directory-store';
+import type { FilterFolder } from '../ports/spool-store';
 
-export type FilterFolder = 'junk' | 'virus';
+export type { FilterFolder } from '../ports/spool-store';
 
 /** mailbox id → folder, for the mailboxes that have the special-use folder; empty when nothing is to be filed. */
-export async function filterFolders(db: Pick<Pool, 'query'>, folder: FilterFolder | null, mailboxIds: string[]): Promise<Map<string, FolderRef>> {
+export async function filterFolders(
+  directory: Pick<DirectoryStore, 'specialUseFolders'>, folder: FilterFolder | null, mailboxIds: string[],
+): Promise<Map<string, FolderRef>> {
   if (!folder || mailboxIds.length === 0) return new Map();
-  const { rows } = await db.query<{ mailbox_id: string; id: string }>(
-    `SELECT mailbox_id, id FROM folder WHERE mailbox_id = ANY($1::uuid[]) AND special_use = $2`,
-    [mailboxIds, folder],
-  );
-  return new Map(rows.map((r) => [r.mailbox_id, { id: r.id }]));
+  const found = await directory.specialUseFolders(mailboxIds, folder);
+  return new Map([...found].map(([mailboxId, id]) => [mailboxId, { id }]));
 }

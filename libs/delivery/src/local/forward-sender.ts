@@ -4,24 +4,22 @@
  * comes back to us (the SMTP role's srs-bounce check turns it back). A null sender stays null; a sender in one
  * of our own domains is already ours to send for and keeps its address.
  */
-import type { Pool } from 'pg';
+import { domainOfAddress } from '@dizi/domain/address';
 import type { Srs } from '@dizi/smtp/srs/srs';
-
-const domainOf = (address: string) => address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+import type { DirectoryStore } from '../ports/directory-store';
 
 /**
  * For each remote destination (key) reached through a local forwarding address (value), the envelope sender
  * its copy leaves with, or null for the message's own. Order follows `forwards`.
  */
 export async function forwardingSenders(
-  db: Pick<Pool, 'query'>,
+  directory: Pick<DirectoryStore, 'localDomains'>,
   srs: Srs | undefined,
   mailFrom: string,
   forwards: ReadonlyMap<string, string>,
 ): Promise<Array<string | null>> {
   const none = [...forwards.keys()].map(() => null);
   if (!srs || mailFrom === '' || !mailFrom.includes('@')) return none;
-  const { rows } = await db.query(`SELECT 1 FROM domain WHERE name = $1`, [domainOf(mailFrom)]);
-  if (rows.length > 0) return none;
-  return [...forwards.values()].map((forwarder) => srs.forward(mailFrom, domainOf(forwarder)));
+  if ((await directory.localDomains([domainOfAddress(mailFrom)])).size > 0) return none;
+  return [...forwards.values()].map((forwarder) => srs.forward(mailFrom, domainOfAddress(forwarder)));
 }

@@ -11,25 +11,22 @@
  * time. A crash after 3 has nothing left to do. So each copy exists exactly once.
  */
 import { Readable } from 'node:stream';
-import type { Pool, PoolClient } from 'pg';
 import type { SmtpSettings } from '@dizi/contracts/mail-settings.contract';
 import type { BlobStore, StoredBlob } from '@dizi/mail-store/ports/blob-store';
 import { INBOX, QuotaExceededError, type Delivery, type DeliveryOutcome, type MessageStore } from '@dizi/mail-store/ports/message-store';
 import { buildDsn, readHeaderBlock, type DsnRecipient } from '@dizi/smtp/dsn';
 import type { Srs } from '@dizi/smtp/srs/srs';
-import { mailLogInsert, writeMailLog, type MailLogEntry } from '../logs/mail-log';
+import type { MailLogEntry } from '../ports/mail-log';
+import type { DirectoryStore } from '../ports/directory-store';
+import type { DueRecipientRow, SpoolMessageRow, SpoolStore, SpooledSystemMail } from '../ports/spool-store';
 import { forwardingSenders } from './forward-sender';
 import { inspectHeaders, isRobotSender, rewriteToHeader, type DeliveryHeaders } from './message-headers';
 import { indexMessage, isCompleteSummary, summarise, summaryLimitsOf, type IndexedMessage, type StoredSummary } from './message-index';
-import { filterFolders, type FilterFolder } from './filter-folder';
+import { filterFolders } from './filter-folder';
 import { composeMail } from './notice-templates';
 import { RecipientResolver, type Expansion, type MailboxTarget, type SenderIdentity } from './recipient-resolver';
-import { spoolSystemMail, type SpooledSystemMail } from './system-mail';
 import { successNotices } from './success-notice';
-import { SystemNotices } from './system-notices';
 
-/** One automatic reply per sender and mailbox in this period (RFC 3834 §2 suggests days, not minutes). */
-export const AUTO_REPLY_PERIOD_DAYS = 7;
 /** RET=FULL returns the whole message only up to this size; bigger ones return their headers. */
 const MAX_RETURNED_BYTES = 10 * 1024 * 1024;
 /** The header block is looked for in this many first bytes before the message is streamed. */
@@ -40,6 +37,12 @@ export interface DeliveryEnqueuer {
   enqueueOutbound(spoolMessageId: string, domain: string, attempt?: number, delayMs?: number): Promise<void>;
 }
 
+/** Notices the system puts straight into a mailbox (system-notices.ts). */
+export interface MailboxNotices {
+  sendWelcome(mailboxId: string): Promise<boolean>;
+  checkQuota(mailboxIds: string[], percent: number): Promise<void>;
+}
+
 export interface DeliveryLogger {
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
@@ -47,7 +50,11 @@ export interface DeliveryLogger {
 }
 
 export interface LocalDeliveryOptions {
-  pool: Pool;
+  spool: SpoolStore;
+  /** Mailboxes, aliases, groups. */
+  directory: DirectoryStore;
+  /** Welcome mail and quota warnings (system-notices.ts on PostgreSQL). */
+  notices: MailboxNotices;
   store: MessageStore;
   blobs: BlobStore;
   settings: () => SmtpSettings;
@@ -61,32 +68,8 @@ export interface LocalDeliveryOptions {
   srs?: Srs;
 }
 
-interface SpoolRow {
-  id: string;
-  blob_hash: string;
-  size: string;
-  mail_from: string;
-  source: string;
-  auth_mailbox_id: string | null;
-  received_at: Date;
-  env_id: string | null;
-  dsn_ret: 'FULL' | 'HDRS' | null;
-  summary: unknown;
-  /** The search keys are in spool_message.search_keys (the summary then has none). */
-  keys_spooled: boolean;
-  done_at: Date | null;
-  /** Content filter findings (filter-folder.ts): header lines for every copy, and Junk/Virus instead of INBOX. */
-  filter_headers: string | null;
-  filter_folder: FilterFolder | null;
-}
-
-interface RecipientRow {
-  id: string;
-  address: string;
-  original_address: string | null;
-  attempts: number;
-  dsn_notify: string | null;
-}
+type SpoolRow = SpoolMessageRow;
+type RecipientRow = DueRecipientRow;
 
 interface Failure {
   status: string;
@@ -141,11 +124,15 @@ interface Settlement {
 const NOOP_LOGGER: DeliveryLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 export class LocalDelivery {
-  readonly notices: SystemNotices;
+  readonly notices: MailboxNotices;
   private readonly logger: DeliveryLogger;
+  private readonly directory: DirectoryStore;
+  private readonly spool: SpoolStore;
 
   constructor(private readonly o: LocalDeliveryOptions) {
-    this.notices = new SystemNotices(o.pool, o.store, o.hostname);
+    this.directory = o.directory;
+    this.spool = o.spool;
+    this.notices = o.notices;
     this.logger = o.logger ?? NOOP_LOGGER;
   }
 
@@ -161,20 +148,8 @@ export class LocalDelivery {
    * message still fails alone: its due recipients are deferred and the others go on. One result per id, in order.
    */
   async deliverMessages(spoolMessageIds: string[]): Promise<DeliveryResult[]> {
-    const { pool } = this.o;
     const unique = [...new Set(spoolMessageIds)];
-    // The messages and their due local recipients in one round trip (a job's fixed cost is mostly round trips).
-    const { rows } = await pool.query<SpoolRow & { due: RecipientRow[] | null }>(
-      `SELECT s.id, s.blob_hash, s.size, s.mail_from, s.source, s.auth_mailbox_id, s.received_at, s.env_id, s.dsn_ret, s.summary,
-              s.search_keys IS NOT NULL AS keys_spooled, s.done_at, s.filter_headers, s.filter_folder,
-              (SELECT json_agg(json_build_object('id', r.id::text, 'address', r.address, 'original_address', r.original_address,
-                                                 'attempts', r.attempts, 'dsn_notify', r.dsn_notify) ORDER BY r.id)
-                 FROM spool_recipient r
-                WHERE r.message_id = s.id AND r.kind = 'local' AND r.status IN ('queued', 'deferred') AND r.next_attempt_at <= now()
-              ) AS due
-         FROM spool_message s WHERE s.id = ANY($1::uuid[])`,
-      [unique],
-    );
+    const rows = await this.spool.messagesWithDueLocal(unique);
     const found = new Map(rows.map((r) => [r.id, r]));
     const results = new Map<string, DeliveryResult>();
     const idle: string[] = [];
@@ -190,7 +165,7 @@ export class LocalDelivery {
         batch.push({ msg, due: msg.due });
       }
     }
-    if (idle.length > 0) await markDoneIfFinal(pool, idle);
+    if (idle.length > 0) await this.spool.markDoneIfFinal(idle);
     if (batch.length > 0) for (const [id, r] of await this.deliverBatch(batch)) results.set(id, r);
     return spoolMessageIds.map((id) => results.get(id)!);
   }
@@ -207,7 +182,7 @@ export class LocalDelivery {
     };
 
     // 1. What each message delivers: expansion of its due recipients, remote rows, the copies.
-    const resolver = new RecipientResolver(this.o.pool);
+    const resolver = new RecipientResolver(this.directory);
     // A failed prefetch only costs round trips: every lookup is made again as the walk meets it.
     await resolver.prefetch(items.flatMap((w) => [w.msg.mail_from, ...w.due.map((r) => r.address)])).catch((err) =>
       this.logger.warn({ err }, 'recipient prefetch failed'));
@@ -254,7 +229,7 @@ export class LocalDelivery {
       if (finished === undefined) continue; // failed, and deferred by `fail`
       finals.push({ w, spooled, finished });
     }
-    await writeMailLog(this.o.pool, logs).catch((err) => this.logger.warn({ err }, 'mail log write failed'));
+    await this.spool.writeMailLog(logs).catch((err) => this.logger.warn({ err }, 'mail log write failed'));
 
     await Promise.all(finals.map(({ w, spooled, finished }) => {
       results.set(w.msg.id, { due: w.due.length, finished });
@@ -265,7 +240,6 @@ export class LocalDelivery {
 
   /** Expands the due recipients of one message and decides its copies (nothing is stored yet but remote rows). */
   private async plan(msg: SpoolRow, due: RecipientRow[], resolver: RecipientResolver, settings: SmtpSettings): Promise<MessageWork> {
-    const { pool } = this.o;
     const headers = inspectHeaders(await this.headerBlock(msg.blob_hash));
     const indexed = indexMessage(await this.summaryOf(msg), msg.keys_spooled ? { spoolMessageId: msg.id } : undefined);
     const sender: SenderIdentity = {
@@ -295,13 +269,8 @@ export class LocalDelivery {
     for (const p of plans) for (const a of p.expansion?.remotes ?? []) if (!remote.has(a)) remote.set(a, p.row.address);
     if (remote.size > 0) {
       // Forwarded copies leave with an SRS sender in the forwarding address's domain (forward-sender.ts).
-      const senders = await forwardingSenders(pool, this.o.srs, msg.mail_from, remote);
-      await pool.query(
-        `INSERT INTO spool_recipient (message_id, address, original_address, kind, domain, mail_from)
-         SELECT $1, a, o, 'remote', split_part(a, '@', 2), f FROM unnest($2::text[], $3::text[], $4::text[]) AS t(a, o, f)
-         ON CONFLICT (message_id, address) DO NOTHING`,
-        [msg.id, [...remote.keys()], [...remote.values()], senders],
-      );
+      const senders = await forwardingSenders(this.directory, this.o.srs, msg.mail_from, remote);
+      await this.spool.addRemoteRecipients(msg.id, [...remote].map(([address, originalAddress], i) => ({ address, originalAddress, mailFrom: senders[i] })));
     }
 
     // One copy per mailbox, whichever recipients lead to it; a Delivered-To already naming it is a loop.
@@ -315,7 +284,7 @@ export class LocalDelivery {
       }
     }
     const deliveries: Delivery[] = [];
-    const filed = await filterFolders(this.o.pool, msg.filter_folder, [...copies.keys()]);
+    const filed = await filterFolders(this.directory, msg.filter_folder, [...copies.keys()]);
     for (const t of copies.values()) {
       const variant = t.rewriteTo ? await this.rewrittenCopy(msg, headers, t.rewriteTo) : null;
       const index = variant?.indexed ?? indexed;
@@ -395,7 +364,7 @@ export class LocalDelivery {
   private async summaryOf(msg: SpoolRow): Promise<StoredSummary> {
     if (isCompleteSummary(msg.summary, msg.keys_spooled)) return msg.summary;
     const summary = await summarise(await this.o.blobs.get(msg.blob_hash), summaryLimitsOf(this.o.settings()));
-    await this.o.pool.query(`UPDATE spool_message SET summary = $2 WHERE id = $1 AND summary IS NULL`, [msg.id, JSON.stringify(summary)]);
+    await this.spool.saveSummary(msg.id, summary);
     return summary;
   }
 
@@ -430,12 +399,9 @@ export class LocalDelivery {
     const sender = msg.mail_from.toLowerCase();
     if (!sender || sender === t.address || isRobotSender(sender)) return null;
     if (headers.autoReplyBlocker || headers.xLoop.has(t.address)) return null;
-    const { pool } = this.o;
-    const { rows: recent } = await pool.query(
-      `SELECT 1 FROM auto_reply_sent WHERE mailbox_id = $1 AND sender = $2 AND sent_at > now() - make_interval(days => $3)`,
-      [t.mailboxId, sender, AUTO_REPLY_PERIOD_DAYS],
-    );
-    if (recent.length > 0) return null;
+    // One automatic reply per sender and mailbox in this period (setting autoReplyPeriodDays).
+    const periodDays = this.o.settings().autoReplyPeriodDays;
+    if (await this.spool.autoReplySentWithin(t.mailboxId, sender, periodDays)) return null;
 
     const subject = s.autoReplySubject.trim() || `Auto: ${headers.subject}`.trim();
     const mail = await composeMail({
@@ -449,17 +415,10 @@ export class LocalDelivery {
       references: headers.messageId ? [...headers.references, headers.messageId] : headers.references,
     });
     const blob = await this.o.store.putBlob(Readable.from([mail.raw]));
-    return this.transaction(async (c) => {
+    return this.spool.transaction(async (tx) => {
       // The claim and the reply commit together: one reply per period, never none and never two.
-      const { rows } = await c.query(
-        `INSERT INTO auto_reply_sent (mailbox_id, sender) VALUES ($1, $2)
-         ON CONFLICT (mailbox_id, sender) DO UPDATE SET sent_at = now()
-           WHERE auto_reply_sent.sent_at <= now() - make_interval(days => $3)
-         RETURNING sent_at`,
-        [t.mailboxId, sender, AUTO_REPLY_PERIOD_DAYS],
-      );
-      if (rows.length === 0) return null;
-      return spoolSystemMail(c, blob, '', [sender]);
+      if (!(await tx.claimAutoReply(t.mailboxId, sender, periodDays))) return null;
+      return tx.spoolSystemMail(blob, '', [sender]);
     });
   }
 
@@ -476,23 +435,9 @@ export class LocalDelivery {
       const ws = batch.map((b) => b.w);
       const delivered = ws.flatMap((w) => w.due.map((r) => r.id));
       const logs = batch.flatMap((b) => b.logs);
-      const log = logs.length > 0 ? mailLogInsert(logs, 2) : null;
-      const { rows } = await this.o.pool.query<{ message_id: string; n: number }>(
-        `WITH d AS (
-           UPDATE spool_recipient SET status = 'delivered', delivered_at = now(), last_attempt_at = now(), attempts = attempts + 1,
-                  last_error = NULL
-            WHERE id = ANY($1::bigint[]) AND status IN ('queued', 'deferred') RETURNING message_id),
-         m AS (
-           UPDATE spool_message s SET done_at = now()
-            WHERE s.id = ANY($2::uuid[]) AND s.done_at IS NULL
-              AND NOT EXISTS (SELECT 1 FROM spool_recipient r
-                               WHERE r.message_id = s.id AND r.status IN ('queued', 'deferred') AND r.id <> ALL($1::bigint[])))
-         ${log ? `, l AS (${log.text})` : ''}
-         SELECT message_id, count(*)::int AS n FROM d GROUP BY message_id`,
-        [delivered, ws.map((w) => w.msg.id), ...(log?.params ?? [])],
-      );
+      const moved = await this.spool.settleDelivered(delivered, ws.map((w) => w.msg.id), logs);
       const counts = new Map<string, number>(ws.map((w) => [w.msg.id, 0]));
-      for (const r of rows) counts.set(r.message_id, r.n);
+      for (const [id, n] of moved) counts.set(id, n);
       return counts;
     };
     if (work.length === 0) return new Map();
@@ -533,39 +478,19 @@ export class LocalDelivery {
 
     const spooled: SpooledSystemMail[] = [];
     let finished = 0;
-    await this.transaction(async (c) => {
-      if (delivered.length > 0) {
-        const r = await c.query(
-          `UPDATE spool_recipient SET status = 'delivered', delivered_at = now(), last_attempt_at = now(), attempts = attempts + 1,
-                  last_error = NULL
-            WHERE id = ANY($1) AND status IN ('queued', 'deferred')`,
-          [delivered],
-        );
-        finished += r.rowCount ?? 0;
-      }
+    await this.spool.transaction(async (tx) => {
+      finished += await tx.markDelivered(delivered);
       for (const d of deferred) {
         // Local trouble is usually short (a database hiccup): retry soon, backing off up to the retry interval.
         const delay = Math.min(settings.retryIntervalSeconds, 30 * 2 ** d.row.attempts);
-        await c.query(
-          `UPDATE spool_recipient SET status = 'deferred', attempts = attempts + 1, last_attempt_at = now(),
-                  next_attempt_at = now() + make_interval(secs => $2), last_error = $3
-            WHERE id = $1 AND status IN ('queued', 'deferred')`,
-          [d.row.id, delay, d.reason.slice(0, 2000)],
-        );
+        await tx.defer(d.row.id, delay, d.reason.slice(0, 2000));
       }
       let bouncedNow = 0;
-      for (const b of bounced) {
-        const r = await c.query(
-          `UPDATE spool_recipient SET status = 'bounced', attempts = attempts + 1, last_attempt_at = now(), last_error = $2
-            WHERE id = $1 AND status IN ('queued', 'deferred')`,
-          [b.row.id, `${b.failure.status} ${b.failure.reason}`.slice(0, 2000)],
-        );
-        bouncedNow += r.rowCount ?? 0;
-      }
+      for (const b of bounced) bouncedNow += await tx.bounce(b.row.id, `${b.failure.status} ${b.failure.reason}`.slice(0, 2000));
       finished += bouncedNow;
       // Only the job that moved the recipients to a final state sends the DSN (a concurrent re-run finds nothing to move).
-      if (dsnBlob && finished > 0) spooled.push(await spoolSystemMail(c, dsnBlob, '', [msg.mail_from]));
-      await markDoneIfFinal(c, msg.id);
+      if (dsnBlob && finished > 0) spooled.push(await tx.spoolSystemMail(dsnBlob, '', [msg.mail_from]));
+      await tx.markDoneIfFinal([msg.id]);
     });
     return { finished, spooled };
   }
@@ -613,12 +538,7 @@ export class LocalDelivery {
     const settings = this.o.settings();
     for (const r of due) {
       const delay = Math.min(settings.retryIntervalSeconds, 30 * 2 ** r.attempts);
-      await this.o.pool.query(
-        `UPDATE spool_recipient SET status = 'deferred', attempts = attempts + 1, last_attempt_at = now(),
-                next_attempt_at = now() + make_interval(secs => $2), last_error = $3
-          WHERE id = $1 AND status IN ('queued', 'deferred')`,
-        [r.id, delay, `4.3.0 ${reason}`.slice(0, 2000)],
-      );
+      await this.spool.defer(r.id, delay, `4.3.0 ${reason}`.slice(0, 2000));
     }
   }
 
@@ -631,21 +551,6 @@ export class LocalDelivery {
     }
     const results = await Promise.allSettled(jobs);
     for (const r of results) if (r.status === 'rejected') this.logger.warn({ err: r.reason }, 'enqueue failed; the sweeper will retry');
-  }
-
-  private async transaction<T>(work: (c: PoolClient) => Promise<T>): Promise<T> {
-    const c = await this.o.pool.connect();
-    try {
-      await c.query('BEGIN');
-      const result = await work(c);
-      await c.query('COMMIT');
-      return result;
-    } catch (err) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      c.release();
-    }
   }
 }
 
@@ -705,14 +610,4 @@ function settlementOf(w: MessageWork, settings: SmtpSettings): Settlement {
     address: p.row.address, originalAddress: p.row.original_address, dsnNotify: p.row.dsn_notify, storedCopy: p.targets.some((t) => t.store),
   })));
   return { verdicts, delivered, deferred, bounced, successes };
-}
-
-/** Marks the message done when no recipient is left to work on (every state final). */
-export async function markDoneIfFinal(db: Pick<Pool, 'query'>, spoolMessageIds: string | string[]): Promise<void> {
-  await db.query(
-    `UPDATE spool_message s SET done_at = now()
-      WHERE s.id = ANY($1::uuid[]) AND s.done_at IS NULL
-        AND NOT EXISTS (SELECT 1 FROM spool_recipient r WHERE r.message_id = s.id AND r.status IN ('queued', 'deferred'))`,
-    [Array.isArray(spoolMessageIds) ? spoolMessageIds : [spoolMessageIds]],
-  );
 }

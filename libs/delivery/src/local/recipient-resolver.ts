@@ -4,22 +4,17 @@
  * then the domain's catch-all (`*@domain`). Every address is visited once per expansion, which ends alias and
  * forwarding cycles; a forward that points back into the chain keeps the copy in that mailbox instead.
  */
-import type { Pool } from 'pg';
-import { mayPost, type PostingPolicy } from '@dizi/domain/group-posting';
+import { domainOfAddress } from '@dizi/domain/address';
+import { mayPost } from '@dizi/domain/group-posting';
 import { addressKey } from '@dizi/domain/lookup-key';
+import type {
+  DirectoryDomain, DirectoryGroup, DirectoryMailbox, DirectoryStore, MailboxDeliverySettings,
+} from '../ports/directory-store';
+
+export type { MailboxDeliverySettings } from '../ports/directory-store';
 
 /** Deeper nesting of aliases, groups and forwards than this is treated as a loop. */
 export const MAX_EXPANSION_DEPTH = 10;
-
-export interface MailboxDeliverySettings {
-  forwardTo: string[];
-  forwardKeepCopy: boolean;
-  autoReplyEnabled: boolean;
-  autoReplySubject: string;
-  autoReplyBody: string;
-  autoReplyStartsAt: Date | null;
-  autoReplyEndsAt: Date | null;
-}
 
 export interface MailboxTarget {
   mailboxId: string;
@@ -56,59 +51,23 @@ export interface SenderIdentity {
   xLoop: ReadonlySet<string>;
 }
 
-interface DomainRow {
-  name: string;
-  status: string;
-}
-
-interface MailboxRow {
-  id: string;
-  address: string;
-  display_name: string;
-  status: string;
-}
-
-interface GroupRow {
-  id: string;
-  address: string;
-  posting_policy: string;
-  allowed_senders: string[];
-  keep_copy: boolean;
-  rewrite_recipient: boolean;
-  members: string[];
-}
-
-interface DeliverySettingsRow {
-  forward_to: string[];
-  forward_keep_copy: boolean;
-  auto_reply_enabled: boolean;
-  auto_reply_subject: string;
-  auto_reply_body: string;
-  auto_reply_starts_at: Date | string | null;
-  auto_reply_ends_at: Date | string | null;
-}
-
 interface Via {
   fromGroup: boolean;
   rewrite: boolean;
 }
-
-const domainOf = (address: string) => address.slice(address.lastIndexOf('@') + 1);
-/** Timestamps arrive as Date from a row and as text from json. */
-const toDate = (v: Date | string | null): Date | null => (v === null ? null : new Date(v));
 
 /**
  * One resolver per delivery job (or batch of jobs): every lookup is cached for its lifetime, and `prefetch` loads what
  * the addresses of a whole batch need in one round trip, so the walk below usually asks the database nothing.
  */
 export class RecipientResolver {
-  private readonly domains = new Map<string, DomainRow | null>();
-  private readonly groups = new Map<string, GroupRow | null>();
-  private readonly mailboxes = new Map<string, MailboxRow | null>();
+  private readonly domains = new Map<string, DirectoryDomain | null>();
+  private readonly groups = new Map<string, DirectoryGroup | null>();
+  private readonly mailboxes = new Map<string, DirectoryMailbox | null>();
   private readonly aliases = new Map<string, string[] | null>();
-  private readonly settings = new Map<string, DeliverySettingsRow | null>();
+  private readonly settings = new Map<string, MailboxDeliverySettings | null>();
 
-  constructor(private readonly pool: Pool) {}
+  constructor(private readonly directory: DirectoryStore) {}
 
   /**
    * Loads, for every address, its domain, group (with members), mailbox (with delivery settings), alias and its
@@ -117,37 +76,19 @@ export class RecipientResolver {
   async prefetch(addresses: Iterable<string>): Promise<void> {
     const keys = [...new Set([...addresses].filter(Boolean).map((a) => addressKey(a)))].filter((a) => !this.mailboxes.has(a));
     if (keys.length === 0) return;
-    const domains = [...new Set(keys.map(domainOf))];
+    const domains = [...new Set(keys.map(domainOfAddress))];
     const aliasKeys = [...keys, ...domains.map((d) => `*@${d}`)];
-    const { rows: [r] } = await this.pool.query<{
-      domains: DomainRow[] | null; groups: GroupRow[] | null; aliases: Array<{ address: string; destinations: string[] }> | null;
-      mailboxes: Array<MailboxRow & { settings: DeliverySettingsRow | null }> | null;
-    }>(
-      `SELECT (SELECT json_agg(json_build_object('name', name, 'status', status)) FROM domain WHERE name = ANY($2)) AS domains,
-              (SELECT json_agg(json_build_object('id', g.id, 'address', g.address, 'posting_policy', g.posting_policy,
-                        'allowed_senders', g.allowed_senders, 'keep_copy', g.keep_copy, 'rewrite_recipient', g.rewrite_recipient,
-                        'members', COALESCE((SELECT array_agg(member) FROM mail_group_member WHERE group_id = g.id), '{}')))
-                 FROM mail_group g WHERE g.address = ANY($1)) AS groups,
-              (SELECT json_agg(json_build_object('id', m.id, 'address', m.address, 'display_name', m.display_name, 'status', m.status,
-                        'settings', (SELECT row_to_json(s) FROM (
-                           SELECT forward_to, forward_keep_copy, auto_reply_enabled, auto_reply_subject, auto_reply_body,
-                                  auto_reply_starts_at, auto_reply_ends_at
-                             FROM mailbox_delivery WHERE mailbox_id = m.id) s)))
-                 FROM mailbox m WHERE m.address = ANY($1)) AS mailboxes,
-              (SELECT json_agg(json_build_object('address', address, 'destinations', destinations))
-                 FROM alias WHERE address = ANY($3) AND enabled) AS aliases`,
-      [keys, domains, aliasKeys],
-    );
+    const r = await this.directory.lookupMany(keys, domains, aliasKeys);
     for (const d of domains) this.domains.set(d, null);
-    for (const d of r.domains ?? []) this.domains.set(d.name, d);
+    for (const d of r.domains) this.domains.set(d.name, d);
     for (const k of keys) {
       this.groups.set(k, null);
       this.mailboxes.set(k, null);
     }
     for (const k of aliasKeys) this.aliases.set(k, null);
-    for (const g of r.groups ?? []) this.groups.set(g.address, g);
-    for (const a of r.aliases ?? []) this.aliases.set(a.address, a.destinations);
-    for (const { settings, ...m } of r.mailboxes ?? []) {
+    for (const g of r.groups) this.groups.set(g.address, g);
+    for (const a of r.aliases) this.aliases.set(a.address, a.destinations);
+    for (const { settings, ...m } of r.mailboxes) {
       this.mailboxes.set(m.address, m);
       this.settings.set(m.id, settings);
     }
@@ -169,54 +110,29 @@ export class RecipientResolver {
     return out;
   }
 
-  private async domain(name: string): Promise<DomainRow | null> {
-    if (!this.domains.has(name)) {
-      const { rows } = await this.pool.query<DomainRow>(`SELECT name, status FROM domain WHERE name = $1`, [name]);
-      this.domains.set(name, rows[0] ?? null);
-    }
+  private async domain(name: string): Promise<DirectoryDomain | null> {
+    if (!this.domains.has(name)) this.domains.set(name, await this.directory.domain(name));
     return this.domains.get(name)!;
   }
 
-  private async group(address: string): Promise<GroupRow | null> {
-    if (!this.groups.has(address)) {
-      const { rows } = await this.pool.query<GroupRow>(
-        `SELECT g.id, g.address, g.posting_policy, g.allowed_senders, g.keep_copy, g.rewrite_recipient,
-                COALESCE((SELECT array_agg(member) FROM mail_group_member WHERE group_id = g.id), '{}') AS members
-           FROM mail_group g WHERE g.address = $1`,
-        [address],
-      );
-      this.groups.set(address, rows[0] ?? null);
-    }
+  private async group(address: string): Promise<DirectoryGroup | null> {
+    if (!this.groups.has(address)) this.groups.set(address, await this.directory.group(address));
     return this.groups.get(address)!;
   }
 
-  private async mailbox(address: string): Promise<MailboxRow | null> {
-    if (!this.mailboxes.has(address)) {
-      const { rows } = await this.pool.query<MailboxRow>(`SELECT id, address, display_name, status FROM mailbox WHERE address = $1`, [address]);
-      this.mailboxes.set(address, rows[0] ?? null);
-    }
+  private async mailbox(address: string): Promise<DirectoryMailbox | null> {
+    if (!this.mailboxes.has(address)) this.mailboxes.set(address, await this.directory.mailbox(address));
     return this.mailboxes.get(address)!;
   }
 
   /** Destinations of an enabled alias (or catch-all `*@domain`). */
   private async alias(address: string): Promise<string[] | null> {
-    if (!this.aliases.has(address)) {
-      const { rows } = await this.pool.query(`SELECT destinations FROM alias WHERE address = $1 AND enabled`, [address]);
-      this.aliases.set(address, rows[0]?.destinations ?? null);
-    }
+    if (!this.aliases.has(address)) this.aliases.set(address, await this.directory.aliasDestinations(address));
     return this.aliases.get(address)!;
   }
 
-  private async deliverySettings(mailboxId: string): Promise<DeliverySettingsRow | null> {
-    if (!this.settings.has(mailboxId)) {
-      const { rows } = await this.pool.query<DeliverySettingsRow>(
-        `SELECT forward_to, forward_keep_copy, auto_reply_enabled, auto_reply_subject, auto_reply_body,
-                auto_reply_starts_at, auto_reply_ends_at
-           FROM mailbox_delivery WHERE mailbox_id = $1`,
-        [mailboxId],
-      );
-      this.settings.set(mailboxId, rows[0] ?? null);
-    }
+  private async deliverySettings(mailboxId: string): Promise<MailboxDeliverySettings | null> {
+    if (!this.settings.has(mailboxId)) this.settings.set(mailboxId, await this.directory.deliverySettings(mailboxId));
     return this.settings.get(mailboxId)!;
   }
 
@@ -236,7 +152,7 @@ export class RecipientResolver {
       out.failures.push({ address, status: '5.4.6', reason: 'aliases, groups or forwards nest too deeply (a loop?)' });
       return;
     }
-    const domain = await this.domain(domainOf(address));
+    const domain = await this.domain(domainOfAddress(address));
     if (!domain) {
       out.remotes.add(address);
       return;
@@ -252,29 +168,24 @@ export class RecipientResolver {
       // A list reached from another list was authorised there: nested groups do not ask again.
       if (!via.fromGroup) {
         const allowed = mayPost(
-          { address: g.address, postingPolicy: g.posting_policy as PostingPolicy, allowedSenders: g.allowed_senders, members },
+          { address: g.address, postingPolicy: g.postingPolicy, allowedSenders: g.allowedSenders, members },
           { address: sender.address, authenticated: sender.authenticated, isLocal: sender.isLocal },
         );
         if (!allowed) {
-          out.failures.push({ address, status: '5.7.1', reason: `the sender may not post to the group (policy ${g.posting_policy})` });
+          out.failures.push({ address, status: '5.7.1', reason: `the sender may not post to the group (policy ${g.postingPolicy})` });
           return;
         }
       }
-      const memberVia: Via = { fromGroup: true, rewrite: g.rewrite_recipient };
+      const memberVia: Via = { fromGroup: true, rewrite: g.rewriteRecipient };
       // keepCopy: a group has no mailbox of its own; the copy goes to a mailbox with the group's address if one exists.
-      if (g.keep_copy) {
+      if (g.keepCopy) {
         const own = await this.mailbox(address);
         if (own?.status === 'active') await this.addMailbox(own, depth, { fromGroup: true, rewrite: false }, sender, out, seen);
       }
       for (const member of members) {
         if (member.startsWith('*@')) {
           // Everyone at a domain: its active mailboxes when the domain is ours; a remote wildcard names nobody.
-          const { rows } = await this.pool.query(
-            `SELECT m.id, m.address, m.display_name, m.status FROM mailbox m JOIN domain d ON d.id = m.domain_id
-              WHERE d.name = $1 AND d.status = 'active' AND m.status = 'active' ORDER BY m.address`,
-            [member.slice(2)],
-          );
-          for (const mb of rows) {
+          for (const mb of await this.directory.activeMailboxesOfDomain(member.slice(2))) {
             if (seen.has(mb.address)) continue;
             seen.set(mb.address, null);
             await this.addMailbox(mb, depth + 1, memberVia, sender, out, seen);
@@ -315,23 +226,16 @@ export class RecipientResolver {
   }
 
   private async addMailbox(
-    mb: { id: string; address: string; display_name: string }, depth: number, via: Via, sender: SenderIdentity,
+    mb: { id: string; address: string; displayName: string }, depth: number, via: Via, sender: SenderIdentity,
     out: Expansion, seen: Map<string, string | null>,
   ): Promise<void> {
     seen.set(mb.address, mb.id);
-    const r = await this.deliverySettings(mb.id);
-    const settings: MailboxDeliverySettings | null = r
-      ? {
-          forwardTo: r.forward_to, forwardKeepCopy: r.forward_keep_copy, autoReplyEnabled: r.auto_reply_enabled,
-          autoReplySubject: r.auto_reply_subject, autoReplyBody: r.auto_reply_body,
-          autoReplyStartsAt: toDate(r.auto_reply_starts_at), autoReplyEndsAt: toDate(r.auto_reply_ends_at),
-        }
-      : null;
+    const settings = await this.deliverySettings(mb.id);
     // X-Loop naming this mailbox: it forwarded this message before, so it keeps it now.
     const forwards = settings !== null && settings.forwardTo.length > 0 && !sender.xLoop.has(mb.address);
     const existing = out.mailboxes.get(mb.id);
     const target: MailboxTarget = existing ?? {
-      mailboxId: mb.id, address: mb.address, displayName: mb.display_name, store: false,
+      mailboxId: mb.id, address: mb.address, displayName: mb.displayName, store: false,
       rewriteTo: via.rewrite ? mb.address : null, viaGroup: via.fromGroup, settings,
     };
     if (!forwards || settings!.forwardKeepCopy) target.store = true;

@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import type { Pool } from 'pg';
 import { INBOX, type MessageStore } from '@dizi/mail-store/ports/message-store';
 import { noticeValues, type TemplateKind } from '@dizi/contracts/settings.contract';
-import { loadMailTemplates } from '../mail-templates';
+import { loadMailTemplates } from '../adapters/postgres/mail-templates';
 import { indexMessage, summarise } from './message-index';
 import { bilingualNotice, composeMail } from './notice-templates';
 

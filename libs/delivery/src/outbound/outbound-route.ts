@@ -5,10 +5,10 @@
  * The TLS policy of the destination (settings: per domain, else global) applies to fixed routes and MX hosts.
  */
 import { isIP } from 'node:net';
-import type { Pool } from 'pg';
 import type { OutboundTlsPolicy, SmtpSettings } from '@dizi/contracts/mail-settings.contract';
 import { DestinationError, resolveMxHosts, type MxResolver, type RemoteHost } from '@dizi/smtp/outbound/mx-lookup';
 import type { RelayAuthMethod, TlsPolicy } from '@dizi/smtp/outbound/smtp-session';
+import type { DirectoryStore } from '../ports/directory-store';
 
 export interface OutboundRoute {
   kind: 'transport' | 'relay' | 'mx';
@@ -48,14 +48,14 @@ export async function relayRoute(resolver: MxResolver, settings: SmtpSettings): 
 }
 
 /** The first route for `domain`; throws DestinationError when DNS decides (null MX, no such domain, lookup failure). */
-export async function primaryRoute(pool: Pick<Pool, 'query'>, resolver: MxResolver, settings: SmtpSettings, domain: string, mxPort = 25): Promise<OutboundRoute> {
+export async function primaryRoute(directory: Pick<DirectoryStore, 'transportRoute'>, resolver: MxResolver, settings: SmtpSettings, domain: string, mxPort = 25): Promise<OutboundRoute> {
   const verify = tlsPolicyFor(settings, domain) === 'verify';
-  const { rows } = await pool.query(`SELECT host, port, require_tls FROM transport_route WHERE domain = $1`, [domain]);
-  if (rows[0]) {
+  const transport = await directory.transportRoute(domain);
+  if (transport) {
     return {
       kind: 'transport',
-      hosts: await hostsForName(resolver, rows[0].host, rows[0].port),
-      tls: verify ? 'verify' : rows[0].require_tls ? 'required' : 'opportunistic',
+      hosts: await hostsForName(resolver, transport.host, transport.port),
+      tls: verify ? 'verify' : transport.requireTls ? 'required' : 'opportunistic',
     };
   }
   if (settings.relay.mode === 'always' && relayConfigured(settings)) return relayRoute(resolver, settings);

@@ -79,14 +79,9 @@ export class OutboundWorker {
   async sweep(limit = 1000): Promise<number> {
     if (this.sweeping) return 0;
     const run = (async () => {
-      const { rows } = await this.deps.pool.query(
-        `SELECT message_id, domain, min(attempts) AS attempt FROM spool_recipient
-          WHERE kind = 'remote' AND status IN ('queued', 'deferred') AND next_attempt_at <= now()
-          GROUP BY message_id, domain LIMIT $1`,
-        [limit],
-      );
-      for (const r of rows) await this.queues.enqueueOutbound(r.message_id, r.domain, Number(r.attempt));
-      return rows.length;
+      const due = await this.deps.spool.dueRemoteDestinations(0, limit);
+      for (const r of due) await this.queues.enqueueOutbound(r.messageId, r.domain, r.attempts);
+      return due.length;
     })();
     this.sweeping = run.then(() => undefined, () => undefined);
     try {

@@ -9,7 +9,6 @@
  */
 import type { ConnectionOptions } from 'node:tls';
 import { Readable } from 'node:stream';
-import type { Pool } from 'pg';
 import type { SmtpSettings } from '@dizi/contracts/mail-settings.contract';
 import type { OutboundJob } from '@dizi/contracts/queues';
 import { domainKey } from '@dizi/domain/lookup-key';
@@ -21,9 +20,11 @@ import { dkimKeyField, openKeyAtRest } from '@dizi/auth/keys-at-rest';
 import type { SecretBox } from '@dizi/auth/secret-box';
 import { DestinationError, type MxResolver } from '@dizi/smtp/outbound/mx-lookup';
 import { describeTls, sendThroughHosts, type OutboundEnvelope, type RecipientResult, type SessionResult } from '@dizi/smtp/outbound/smtp-session';
-import { writeMailLog, type MailLogEntry } from '../logs/mail-log';
+import type { MailLogEntry } from '../ports/mail-log';
+import type { DirectoryStore, SendingDomain } from '../ports/directory-store';
+import type { ClaimedRecipient, OutboundAttempt, SpoolStore } from '../ports/spool-store';
 import { primaryRoute, relayConfigured, relayRoute, type OutboundRoute } from './outbound-route';
-import { prepareBounce, spoolBounce, type BounceOriginal, type PreparedBounce } from './spool-bounce';
+import { prepareBounce, type BounceOriginal, type PreparedBounce } from './spool-bounce';
 
 export interface OutboundLogger {
   info(obj: object, msg?: string): void;
@@ -32,7 +33,8 @@ export interface OutboundLogger {
 }
 
 export interface OutboundDeps {
-  pool: Pool;
+  spool: SpoolStore;
+  directory: DirectoryStore;
   blobs: BlobStore;
   store: Pick<MessageStore, 'putBlob'>;
   settings: () => SmtpSettings;
@@ -42,9 +44,9 @@ export interface OutboundDeps {
   logger: OutboundLogger;
   /** Port of MX hosts (25; tests point it at their fake server). */
   mxPort?: number;
-  /** A delay notice goes out once a recipient still waits this long after arrival (default 4 h). */
+  /** A delay notice goes out once a recipient still waits this long after arrival (default: setting delayNoticeAfterMinutes). */
   delayNoticeAfterMs?: number;
-  /** How long a claim keeps the sweeper away; a crashed worker's recipients are retried after it. */
+  /** How long a claim keeps the sweeper away; a crashed worker's recipients are retried after it (default: setting outboundClaimLeaseSeconds). */
   claimLeaseMs?: number;
   tlsOptions?: ConnectionOptions;
   /** Opens the sealed DKIM keys (libs/auth/src/keys-at-rest.ts); without it only a key an earlier release left plain signs. */
@@ -54,19 +56,6 @@ export interface OutboundDeps {
   now?: () => Date;
 }
 
-export const DEFAULT_DELAY_NOTICE_AFTER_MS = 4 * 3600_000;
-export const DEFAULT_CLAIM_LEASE_MS = 15 * 60_000;
-
-interface ClaimedRecipient {
-  id: string;
-  address: string;
-  original_address: string | null;
-  attempts: number;
-  dsn_notify: string | null;
-  delay_notified: boolean;
-  /** Envelope sender of this copy when not the message's (SRS-rewritten forward). */
-  mail_from: string | null;
-}
 
 /** The recipients that leave with one envelope sender, and what that sender's domain makes of the message. */
 interface SenderGroup {
@@ -76,15 +65,6 @@ interface SenderGroup {
   /** DKIM-Signature header of the sender's domain, or ''. */
   signature: string;
   tenantId: string | null;
-}
-
-interface SenderDomainRow {
-  id: string;
-  name: string;
-  helo_name: string | null;
-  dkim_selector: string;
-  dkim_private_key: string | null;
-  tenant_id: string;
 }
 
 interface Outcome extends RecipientResult {
@@ -137,11 +117,11 @@ function dsnParameters(message: { env_id: string | null; dsn_ret: 'FULL' | 'HDRS
 }
 
 /** The DKIM-Signature header of the sender's domain for this message ('' when it has no key or signing fails). */
-async function signatureOf(deps: OutboundDeps, message: { id: string; blob_hash: string }, sender: SenderDomainRow | undefined, at: Date): Promise<string> {
-  if (!sender?.dkim_private_key) return '';
+async function signatureOf(deps: OutboundDeps, message: { id: string; blob_hash: string }, sender: SendingDomain | undefined, at: Date): Promise<string> {
+  if (!sender?.dkimPrivateKey) return '';
   try {
-    const privateKey = openKeyAtRest(deps.secretBox, sender.dkim_private_key, dkimKeyField(sender.id));
-    return await dkimSignatureHeader(await deps.blobs.get(message.blob_hash), { domain: sender.name, selector: sender.dkim_selector, privateKey }, at);
+    const privateKey = openKeyAtRest(deps.secretBox, sender.dkimPrivateKey, dkimKeyField(sender.id));
+    return await dkimSignatureHeader(await deps.blobs.get(message.blob_hash), { domain: sender.name, selector: sender.dkimSelector, privateKey }, at);
   } catch (e) {
     // An unsigned message still beats no message; the operator sees why in the log.
     deps.logger.warn({ err: String(e), spoolMessageId: message.id, domain: sender.name }, 'DKIM signing failed, sending unsigned');
@@ -150,38 +130,27 @@ async function signatureOf(deps: OutboundDeps, message: { id: string; blob_hash:
 }
 
 export async function sendOutboundJob(deps: OutboundDeps, job: OutboundJob): Promise<OutboundJobResult> {
-  const { pool } = deps;
+  const { spool, directory } = deps;
   const settings = deps.settings();
   const now = () => deps.now?.() ?? new Date();
   const domain = domainKey(job.domain);
 
-  const { rows: messages } = await pool.query(
-    `SELECT id, blob_hash, size, mail_from, received_at, env_id, dsn_ret, done_at, summary->'envelope'->>'messageId' AS message_id_header
-       FROM spool_message WHERE id = $1`,
-    [job.spoolMessageId],
-  );
-  const message = messages[0];
+  const message = await spool.outboundMessage(job.spoolMessageId);
   if (!message || message.done_at) return NONE;
 
-  const { rows: claimed } = await pool.query<ClaimedRecipient>(
-    `UPDATE spool_recipient SET next_attempt_at = now() + make_interval(secs => $3)
-      WHERE message_id = $1 AND domain = $2 AND kind = 'remote' AND status IN ('queued', 'deferred') AND next_attempt_at <= now()
-      RETURNING id, address, original_address, attempts, dsn_notify, delay_notified, mail_from`,
-    [job.spoolMessageId, domain, (deps.claimLeaseMs ?? DEFAULT_CLAIM_LEASE_MS) / 1000],
-  );
+  const claimed = await spool.claimRemote(job.spoolMessageId, domain, deps.claimLeaseMs !== undefined ? deps.claimLeaseMs / 1000 : settings.outboundClaimLeaseSeconds);
   if (claimed.length === 0) return NONE;
 
   const mailFrom: string = message.mail_from;
   const size = Number(message.size);
 
   // The copies of one envelope sender go in one SMTP transaction; the sender's domain gives HELO and DKIM.
-  const senderDomains = new Map<string, SenderDomainRow | undefined>();
-  const senderDomainOf = async (address: string): Promise<SenderDomainRow | undefined> => {
+  const senderDomains = new Map<string, SendingDomain | undefined>();
+  const senderDomainOf = async (address: string): Promise<SendingDomain | undefined> => {
     const name = address.includes('@') ? domainKey(address.slice(address.lastIndexOf('@') + 1)) : '';
     if (!name) return undefined;
     if (!senderDomains.has(name)) {
-      const { rows } = await pool.query<SenderDomainRow>(`SELECT id::text, name, helo_name, dkim_selector, dkim_private_key, tenant_id FROM domain WHERE name = $1`, [name]);
-      senderDomains.set(name, rows[0]);
+      senderDomains.set(name, (await directory.sendingDomain(name)) ?? undefined);
     }
     return senderDomains.get(name);
   };
@@ -191,12 +160,12 @@ export async function sendOutboundJob(deps: OutboundDeps, job: OutboundJob): Pro
     let group = groups.get(from);
     if (!group) {
       const sender = await senderDomainOf(from);
-      group = { mailFrom: from, recipients: [], heloName: sender?.helo_name || deps.hostname, signature: await signatureOf(deps, message, sender, now()), tenantId: sender?.tenant_id ?? null };
+      group = { mailFrom: from, recipients: [], heloName: sender?.heloName || deps.hostname, signature: await signatureOf(deps, message, sender, now()), tenantId: sender?.tenantId ?? null };
       groups.set(from, group);
     }
     group.recipients.push(r);
   }
-  const tenantId = (await senderDomainOf(mailFrom))?.tenant_id ?? [...groups.values()].find((g) => g.tenantId)?.tenantId ?? null;
+  const tenantId = (await senderDomainOf(mailFrom))?.tenantId ?? [...groups.values()].find((g) => g.tenantId)?.tenantId ?? null;
 
   const logs: MailLogEntry[] = [];
   const outcomes = new Map<string, Outcome>();
@@ -241,7 +210,7 @@ export async function sendOutboundJob(deps: OutboundDeps, job: OutboundJob): Pro
   let route: OutboundRoute | null = null;
   let routeError: unknown = null;
   try {
-    route = await primaryRoute(pool, deps.resolver, settings, domain, deps.mxPort);
+    route = await primaryRoute(directory, deps.resolver, settings, domain, deps.mxPort);
   } catch (e) {
     routeError = e;
   }
@@ -272,7 +241,7 @@ export async function sendOutboundJob(deps: OutboundDeps, job: OutboundJob): Pro
   const delays: Array<{ r: ClaimedRecipient; o: Outcome }> = [];
   const relayed: Array<{ r: ClaimedRecipient; o: Outcome }> = [];
   const result: OutboundJobResult = { claimed: claimed.length, delivered: 0, deferred: 0, bounced: 0, notices: [] };
-  const updates: Array<{ r: ClaimedRecipient; o: Outcome; status: string }> = [];
+  const updates: Array<{ r: ClaimedRecipient; o: Outcome; status: OutboundAttempt['status'] }> = [];
   for (const r of claimed) {
     const o = outcomes.get(r.address) ?? { address: r.address, outcome: 'deferred' as const, reply: 'no attempt was made', status: '4.4.0' };
     if (o.outcome === 'accepted') {
@@ -289,7 +258,7 @@ export async function sendOutboundJob(deps: OutboundDeps, job: OutboundJob): Pro
     } else {
       updates.push({ r, o, status: 'deferred' });
       result.deferred++;
-      if (!r.delay_notified && waitedMs >= (deps.delayNoticeAfterMs ?? DEFAULT_DELAY_NOTICE_AFTER_MS)) delays.push({ r, o });
+      if (!r.delay_notified && waitedMs >= (deps.delayNoticeAfterMs ?? settings.delayNoticeAfterMinutes * 60_000)) delays.push({ r, o });
     }
   }
 
@@ -330,23 +299,15 @@ export async function sendOutboundJob(deps: OutboundDeps, job: OutboundJob): Pro
     if (succeeding.length) bounces.push(await prepareBounce(deps.store, deps.hostname, original, dsnOf(succeeding, 'relayed'), now()));
   }
 
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  await spool.transaction(async (tx) => {
     for (const { r, o, status } of updates) {
-      await client.query(
-        `UPDATE spool_recipient
-            SET status = $2, attempts = attempts + 1, last_attempt_at = now(), last_reply = $3,
-                last_error = CASE WHEN $2 = 'delivered' THEN NULL ELSE $3 END,
-                delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE delivered_at END,
-                next_attempt_at = CASE WHEN $2 = 'deferred' THEN now() + make_interval(secs => $4) ELSE next_attempt_at END,
-                delay_notified = delay_notified OR $5
-          WHERE id = $1`,
-        [r.id, status, o.reply.slice(0, 2000), settings.retryIntervalSeconds, delayNoticeIds.has(r.id)],
-      );
+      await tx.recordOutboundAttempt({
+        recipientId: r.id, status, reply: o.reply.slice(0, 2000),
+        retrySeconds: settings.retryIntervalSeconds, delayNotified: delayNoticeIds.has(r.id),
+      });
     }
     for (const b of bounces) {
-      const spooled = await spoolBounce(client, b, deps.hostname);
+      const spooled = await tx.spoolBounce(b, deps.hostname);
       result.notices.push(spooled);
       const what = b.action === 'delayed' ? 'delay notice' : b.action === 'failed' ? 'non-delivery report' : 'success notice';
       logs.push({
@@ -355,18 +316,8 @@ export async function sendOutboundJob(deps: OutboundDeps, job: OutboundJob): Pro
         reason: `${what} spooled as ${spooled.id}`, recipients: [b.to],
       } as MailLogEntry);
     }
-    await client.query(
-      `UPDATE spool_message SET done_at = now()
-        WHERE id = $1 AND done_at IS NULL AND NOT EXISTS (SELECT 1 FROM spool_recipient WHERE message_id = $1 AND status IN ('queued', 'deferred'))`,
-      [message.id],
-    );
-    await writeMailLog(client, logs);
-    await client.query('COMMIT');
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  } finally {
-    client.release();
-  }
+    await tx.markDoneIfFinal([message.id]);
+    await tx.writeMailLog(logs);
+  });
   return result;
 }

@@ -1,14 +1,16 @@
 /**
  * Delivery status notifications of the outbound queue, spooled like any other message (source `system`,
  * null sender) so they reach a local sender's mailbox through local delivery, or a remote sender through
- * the outbound queue. The spool rows go in the caller's transaction, with the status change they report.
+ * the outbound queue. The spool rows go in the caller's transaction, with the status change they report
+ * (SpoolTransaction.spoolBounce).
  */
 import { Readable } from 'node:stream';
-import type { PoolClient } from 'pg';
-import { addressKey, domainKey } from '@dizi/domain/lookup-key';
 import type { MessageStore } from '@dizi/mail-store/ports/message-store';
 import { summariseMessage } from '@dizi/mime/message-summary';
 import { buildDsn, type DsnRecipient } from '@dizi/smtp/dsn';
+import type { PreparedBounce } from '../ports/spool-store';
+
+export type { PreparedBounce } from '../ports/spool-store';
 
 /** The returned original is cut to its header block above this size, whatever RET says. */
 export const MAX_RETURNED_MESSAGE_BYTES = 1024 * 1024;
@@ -25,16 +27,6 @@ export interface BounceOriginal {
   /** Reads the whole original (only called when it goes back whole). */
   open: () => Promise<Readable>;
   messageId: string | null;
-}
-
-/** A DSN stored as a blob and ready to be spooled. */
-export interface PreparedBounce {
-  to: string;
-  blobHash: string;
-  size: number;
-  summary: unknown;
-  /** failed: a non-delivery report (maybe with other statuses); delayed: a delay notice; success: delivered/relayed only. */
-  action: 'failed' | 'delayed' | 'success';
 }
 
 async function readAll(stream: Readable): Promise<Buffer> {
@@ -67,25 +59,4 @@ export async function prepareBounce(
   const summary = await summariseMessage(dsn.raw);
   const action = recipients.some((r) => r.action === 'failed') ? 'failed' : recipients.every((r) => r.action === 'delayed') ? 'delayed' : 'success';
   return { to: original.mailFrom, blobHash: blob.hash, size: blob.size, summary, action };
-}
-
-/**
- * Spools a prepared DSN in the caller's transaction; returns the new spool message id and whether its one
- * recipient is local (then local delivery takes it, else the outbound queue).
- */
-export async function spoolBounce(client: Pick<PoolClient, 'query'>, bounce: PreparedBounce, reportingMta: string): Promise<{ id: string; local: boolean; domain: string }> {
-  const at = bounce.to.lastIndexOf('@');
-  const domain = domainKey(bounce.to.slice(at + 1));
-  const local = (await client.query(`SELECT 1 FROM domain WHERE name = $1`, [domain])).rowCount! > 0;
-  const { rows } = await client.query(
-    `INSERT INTO spool_message (blob_hash, size, mail_from, source, helo, summary)
-     VALUES ($1, $2, '', 'system', $3, $4) RETURNING id`,
-    [bounce.blobHash, bounce.size, reportingMta, JSON.stringify(bounce.summary)],
-  );
-  // NOTIFY=NEVER: a notice about a notice would loop.
-  await client.query(
-    `INSERT INTO spool_recipient (message_id, address, kind, domain, dsn_notify) VALUES ($1, $2, $3, $4, 'NEVER')`,
-    [rows[0].id, addressKey(bounce.to), local ? 'local' : 'remote', domain],
-  );
-  return { id: rows[0].id, local, domain };
 }

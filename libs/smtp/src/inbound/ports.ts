@@ -1,6 +1,6 @@
 /**
  * What the inbound SMTP listeners need from the rest of the system. Adapters (PostgreSQL, Redis,
- * BullMQ) live in libs/delivery/src/inbound; in-memory ones drive the unit specs.
+ * BullMQ) live in libs/delivery/src/adapters (postgres/, redis/, dns/); in-memory ones drive the unit specs.
  */
 import type { Readable } from 'node:stream';
 import type { SmtpSettings } from '@dizi/contracts/mail-settings.contract';

@@ -7,7 +7,7 @@ import type { Actor } from '@dizi/domain/policy';
 import { badRequest, conflict, forbidden, notFound } from '../../common/api-error';
 import { AuditService } from '../audit/audit.service';
 import { domainKey, isUuid, PolicyService } from '../auth/policy.service';
-import { escapeLike } from '../tenants/tenants.service';
+import { escapeLike } from '@dizi/db/escape-like';
 import {
   AddressBookListQueryDto, ContactListQueryDto, CreateAddressBookDto, CreateContactDto, DirectoryQueryDto, UpdateAddressBookDto, UpdateContactDto,
 } from './dto';

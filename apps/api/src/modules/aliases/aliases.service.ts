@@ -6,7 +6,7 @@ import type { Actor } from '@dizi/domain/policy';
 import { badRequest, forbidden, notFound } from '../../common/api-error';
 import { AuditService } from '../audit/audit.service';
 import { addressKey, isUuid, PolicyService } from '../auth/policy.service';
-import { escapeLike } from '../tenants/tenants.service';
+import { escapeLike } from '@dizi/db/escape-like';
 import { assertAddressFree } from '../../common/address-ownership';
 import { AliasListQueryDto, CreateAliasDto, UpdateAliasDto } from './dto';
 

@@ -5,7 +5,7 @@ import { AuditEventEntity } from '@dizi/db/entities/audit-event.entity';
 import type { Actor } from '@dizi/domain/policy';
 import type { Role } from '@dizi/domain/roles';
 import { forbidden, notFound } from '../../common/api-error';
-import { escapeLike } from '../tenants/tenants.service';
+import { escapeLike } from '@dizi/db/escape-like';
 import { AuditListQueryDto } from './dto';
 import { PolicyService } from '../auth/policy.service';
 

@@ -12,7 +12,7 @@ import { SECRET_BOX } from '../../common/tokens';
 import { AuditService } from '../audit/audit.service';
 import { PolicyService } from '../auth/policy.service';
 import { LimitsService } from '../tenants/limits.service';
-import { escapeLike } from '../tenants/tenants.service';
+import { escapeLike } from '@dizi/db/escape-like';
 import { CreateDomainDto, DomainListQueryDto, UpdateDomainDto } from './dto';
 
 const generateRsa = promisify(generateKeyPair);

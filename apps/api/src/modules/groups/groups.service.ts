@@ -8,7 +8,7 @@ import { badRequest, forbidden, notFound } from '../../common/api-error';
 import { assertAddressFree } from '../../common/address-ownership';
 import { AuditService } from '../audit/audit.service';
 import { addressKey, isUuid, PolicyService } from '../auth/policy.service';
-import { escapeLike } from '../tenants/tenants.service';
+import { escapeLike } from '@dizi/db/escape-like';
 import { CreateGroupDto, GroupListQueryDto, GroupMemberQueryDto, UpdateGroupDto } from './dto';
 
 @Injectable()

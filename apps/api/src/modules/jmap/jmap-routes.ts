@@ -60,7 +60,7 @@ async function route(jmap: JmapService, req: Request, res: ServerResponse, url: 
     if (req.method !== 'GET') return methodNotAllowed(res, 'GET');
     const [accountId, blobId, name] = download.slice(1).map(decodeURIComponent);
     if (accountId !== account.accountId) return problem(res, 404, 'about:blank', `no account ${accountId} for this user`);
-    const bytes = await readBlob(jmap.mail.store, account, blobId);
+    const bytes = await readBlob((await jmap.mail()).store, account, blobId);
     if (!bytes) return problem(res, 404, 'about:blank', `no blob ${blobId}`);
     const type = url.searchParams.get('type') || 'application/octet-stream';
     res.writeHead(200, {
@@ -96,7 +96,7 @@ async function api(jmap: JmapService, account: JmapAccount, req: Request, res: S
   const body = await readBody(req, max);
   if (!body) return problem(res, 400, ...problemOf(tooLarge));
   try {
-    json(res, 200, await jmap.api.handle(account, body));
+    json(res, 200, await (await jmap.api()).handle(account, body));
   } catch (err) {
     if (!(err instanceof JmapRequestError)) throw err;
     problem(res, err.status, ...problemOf(err));
@@ -110,9 +110,10 @@ function problemOf(err: JmapRequestError): [string, string, Record<string, strin
 async function eventSource(jmap: JmapService, account: JmapAccount, req: Request, res: ServerResponse, url: URL): Promise<void> {
   const options = parseEventSourceQuery(url.searchParams);
   if (typeof options === 'string') return problem(res, 400, 'about:blank', options);
+  const mail = await jmap.mail();
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
   res.flushHeaders();
-  const stream = new StateStream(jmap.mail.store, jmap.mail.notifier, account, {
+  const stream = new StateStream(mail.store, mail.notifier, account, {
     write: (chunk) => res.write(chunk),
     end: () => res.end(),
   }, options, (err) => jmap.logger.warn({ err }, 'JMAP push failed'));

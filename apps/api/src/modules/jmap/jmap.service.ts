@@ -22,7 +22,7 @@ export class JmapService implements OnApplicationShutdown {
   readonly logger;
   private readonly logins: MailboxLogin;
   /** Made at the first JMAP request: an API that serves no mail opens no store (no pool, no blob threads). */
-  private served?: { mail: ApiMailStore; api: JmapApi };
+  private served?: Promise<{ mail: ApiMailStore; api: JmapApi }>;
 
   constructor(
     @Inject(API_CONFIG) private readonly config: ApiConfig,
@@ -43,27 +43,33 @@ export class JmapService implements OnApplicationShutdown {
     this.logins = new MailboxLogin(dataSource, throttle, { failureDelayMs: config.LOGIN_FAILURE_DELAY_MS });
   }
 
-  get mail(): ApiMailStore {
-    return this.serve().mail;
+  /** The mail store, opened at the first JMAP request (a failed opening is tried again at the next). */
+  async mail(): Promise<ApiMailStore> {
+    return (await this.serve()).mail;
   }
 
-  get api(): JmapApi {
-    return this.serve().api;
+  async api(): Promise<JmapApi> {
+    return (await this.serve()).api;
   }
 
-  private serve(): { mail: ApiMailStore; api: JmapApi } {
-    if (!this.served) {
-      const mail = createApiMailStore(this.config, this.logger);
-      const api = new JmapApi({
-        store: mail.store,
-        limits: () => this.limits,
-        methods: ALL_METHODS,
-        sessionState: (account) => sessionState(account, this.limits),
-        onMethodFailure: (method, err) => this.logger.error({ method, err }, 'JMAP method failed'),
-      });
-      this.served = { mail, api };
-    }
+  private serve(): Promise<{ mail: ApiMailStore; api: JmapApi }> {
+    this.served ??= this.open().catch((e: unknown) => {
+      this.served = undefined;
+      throw e;
+    });
     return this.served;
+  }
+
+  private async open(): Promise<{ mail: ApiMailStore; api: JmapApi }> {
+    const mail = await createApiMailStore(this.config, this.logger);
+    const api = new JmapApi({
+      store: mail.store,
+      limits: () => this.limits,
+      methods: ALL_METHODS,
+      sessionState: (account) => sessionState(account, this.limits),
+      onMethodFailure: (method, err) => this.logger.error({ method, err }, 'JMAP method failed'),
+    });
+    return { mail, api };
   }
 
   /** Only mailbox users have a mail account; operators, admins without a mailbox and API keys do not. */
@@ -96,6 +102,6 @@ export class JmapService implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.served?.mail.close();
+    if (this.served) await (await this.served.catch(() => undefined))?.mail.close();
   }
 }

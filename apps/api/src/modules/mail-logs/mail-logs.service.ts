@@ -7,7 +7,7 @@ import { DataSource } from 'typeorm';
 import type { Actor } from '@dizi/domain/policy';
 import { forbidden } from '../../common/api-error';
 import { PolicyService } from '../auth/policy.service';
-import { escapeLike } from '../tenants/tenants.service';
+import { escapeLike } from '@dizi/db/escape-like';
 import { MailLogQueryDto } from './dto';
 
 /** Counting every match of a broad filter over a large log would cost more than the page itself. */

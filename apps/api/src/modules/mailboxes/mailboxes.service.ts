@@ -12,7 +12,7 @@ import { AuditService } from '../audit/audit.service';
 import { addressKey, isUuid, PolicyService } from '../auth/policy.service';
 import { SessionEndsService } from '../auth/session-ends.service';
 import { LimitsService } from '../tenants/limits.service';
-import { escapeLike } from '../tenants/tenants.service';
+import { escapeLike } from '@dizi/db/escape-like';
 import { BulkDeleteMailboxesDto, CreateMailboxDto, MailboxListQueryDto, UpdateMailboxDto } from './dto';
 import { assertAddressFree } from '../../common/address-ownership';
 import { MailboxDirectoryCache } from './mailbox-directory-cache';

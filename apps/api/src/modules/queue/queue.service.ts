@@ -13,7 +13,7 @@ import { domainKey } from '@dizi/domain/lookup-key';
 import type { Actor } from '@dizi/domain/policy';
 import { badRequest, conflict, forbidden, notFound } from '../../common/api-error';
 import { AuditService } from '../audit/audit.service';
-import { escapeLike } from '../tenants/tenants.service';
+import { escapeLike } from '@dizi/db/escape-like';
 
 /** Counting every waiting recipient of a huge backlog would cost more than the page itself. */
 const COUNT_CAP = 10_000;

@@ -14,7 +14,7 @@ import {
   DEFAULT_MAIL_TEMPLATES, MailTemplates, mailTemplatesFromStored, noticeValues, renderMailTemplate, SmtpSettingsPatch, SmtpSettingsValues,
   TEMPLATE_LANGUAGES, TEMPLATE_PLACEHOLDERS, TEMPLATE_SAMPLE_MAILBOX, TemplatePreviewRequest,
 } from '@dizi/contracts/settings.contract';
-import { RELAY_PASSWORD_FIELD, settingsChangedChannel } from '@dizi/delivery/settings-source';
+import { RELAY_PASSWORD_FIELD, settingsChangedChannel } from '@dizi/delivery/adapters/postgres/settings-source';
 import type { Actor } from '@dizi/domain/policy';
 import { badRequest, forbidden } from '../../common/api-error';
 import { API_CONFIG, REDIS, SECRET_BOX } from '../../common/tokens';

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { TenantEntity, TenantStatus } from '@dizi/db/entities/tenant.entity';
 import type { Actor } from '@dizi/domain/policy';
+import { escapeLike } from '@dizi/db/escape-like';
 import { badRequest, conflict, forbidden } from '../../common/api-error';
 import { AuditService } from '../audit/audit.service';
 import { SessionEndsService } from '../auth/session-ends.service';
@@ -137,10 +138,6 @@ export class TenantsService {
     const [exists] = await m.query(`SELECT 1 FROM tenant WHERE lower(name) = lower($1)`, [name]);
     if (exists) throw conflict(`a tenant named "${name}" already exists`, 'name');
   }
-}
-
-export function escapeLike(s: string): string {
-  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 function view(t: TenantEntity, usage: TenantUsage = { domains: 0, mailboxes: 0, storageBytes: 0 }) {

@@ -19,11 +19,11 @@ import type { SmtpSettings } from '@dizi/contracts/mail-settings.contract';
 import type { SummaryLimits } from '@dizi/mime/message-summary';
 import type { InboundLogger, SpoolReceipt, SpoolRequest, SpoolWriter } from '@dizi/smtp/inbound/ports';
 import { reject, SmtpReplyError } from '@dizi/smtp/inbound/verdict';
-import { summaryLimitsOf } from '../local/message-index';
-import type { MailQueues } from '../queue/mail-queues';
-import { InlineSummaries, type SpoolSummariser, type SpoolSummary } from './spool-summary';
+import { summaryLimitsOf } from '../../local/message-index';
+import type { MailQueues } from '../../queue/mail-queues';
+import { InlineSummaries, type SpoolSummariser, type SpoolSummary } from '../../inbound/spool-summary';
 import { insertSpoolRows, type SpoolRow } from './spool-rows';
-import { SummaryWorkers } from './summary-workers';
+import { SummaryWorkers } from '../../inbound/summary-workers';
 
 export type SpoolQueues = Pick<MailQueues, 'enqueueDelivery' | 'enqueueOutbound'>;
 

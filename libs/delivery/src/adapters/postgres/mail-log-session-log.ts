@@ -5,7 +5,7 @@
 import type { Pool } from 'pg';
 import { GroupCommit } from '@dizi/mail-store/group-commit';
 import type { InboundLogger, SessionLog, SessionLogEntry } from '@dizi/smtp/inbound/ports';
-import { writeMailLog, type MailLogEntry } from '../logs/mail-log';
+import { writeMailLog, type MailLogEntry } from './mail-log';
 
 export class MailLogSessionLog implements SessionLog {
   private readonly writes: GroupCommit<MailLogEntry, void>;

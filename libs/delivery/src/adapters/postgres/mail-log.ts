@@ -4,34 +4,12 @@
  * the scheduler role with the `logRetentionDays` setting.
  */
 import type { Pool, PoolClient } from 'pg';
+import type { MailLogEntry } from '../../ports/mail-log';
 
-export type MailLogLevel = 'info' | 'warn' | 'error';
-export type MailLogKind = 'session' | 'delivery' | 'outbound' | 'bounce';
+export type { MailLogEntry, MailLogKind, MailLogLevel } from '../../ports/mail-log';
 
 /** Anything that runs a query: a pool, or a client inside a transaction the caller owns. */
 export type MailLogDb = Pick<Pool, 'query'> | Pick<PoolClient, 'query'>;
-
-export interface MailLogEntry {
-  level: MailLogLevel;
-  kind: MailLogKind;
-  /** Name of the node that writes the record (config NODE_NAME or hostname). */
-  node: string;
-  /** Short outcome: `accepted`, `rejected`, `delivered`, `deferred`, `bounced`, `250`, `550 5.1.1`... */
-  result: string;
-  reason?: string;
-  sessionId?: string | null;
-  /** `spool_message.id` (a uuid) once the message is spooled. */
-  messageId?: string | null;
-  clientIp?: string | null;
-  helo?: string | null;
-  mailFrom?: string | null;
-  recipients?: readonly string[];
-  size?: number | null;
-  /** Tenant the record belongs to, so tenant admins see their own rows; null when none is known. */
-  tenantId?: string | null;
-  /** Defaults to the database's now(). */
-  at?: Date;
-}
 
 // Peer-supplied text (HELO, addresses, replies) may be huge or carry NUL, which PostgreSQL text refuses;
 // a log write must never fail because of what a client sent.

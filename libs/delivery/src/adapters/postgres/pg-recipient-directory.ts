@@ -1,10 +1,11 @@
 /** RecipientDirectory on PostgreSQL: domains, mailboxes, aliases, catch-alls and groups, with tenant and domain status. */
 import type { Pool } from 'pg';
 import { GroupCommit } from '@dizi/mail-store/group-commit';
-import { LookupCache } from './lookup-cache';
+import { LookupCache } from '../../inbound/lookup-cache';
 import type { ExpansionSender, RecipientDirectory, RecipientExpansion, RecipientResolution, SenderResolution } from '@dizi/smtp/inbound/ports';
 import { mayPost, type PostingPolicy } from '@dizi/domain/group-posting';
-import { RecipientResolver } from '../local/recipient-resolver';
+import { RecipientResolver } from '../../local/recipient-resolver';
+import { PgDirectoryStore } from './pg-directory-store';
 
 // The messages a mailbox sent "today" are counted per UTC day, here and in the spool writer.
 export const SEND_DAY_SQL = `(now() AT TIME ZONE 'UTC')::date`;
@@ -146,7 +147,7 @@ export class PgRecipientDirectory implements RecipientDirectory {
       const failures = allowed ? [] : [{ address, status: '5.7.1', reason: `the sender may not post to the group (policy ${group.posting_policy})` }];
       return { mailboxes: [], remotes: 0, failures, partial: true };
     }
-    const resolver = new RecipientResolver(this.pool);
+    const resolver = new RecipientResolver(new PgDirectoryStore(this.pool));
     await resolver.prefetch([address, sender.address]);
     const isLocal = sender.authenticated || (await resolver.isLocalMailbox(sender.address));
     const e = await resolver.expand(address, { address: sender.address, authenticated: sender.authenticated, isLocal, xLoop: new Set() });

@@ -6,7 +6,7 @@
 import type { Pool } from 'pg';
 import type { SpoolMarks, SpoolRequest } from '@dizi/smtp/inbound/ports';
 import { SEND_DAY_SQL } from './pg-recipient-directory';
-import type { SpoolSummary } from './spool-summary';
+import type { SpoolSummary } from '../../inbound/spool-summary';
 
 export interface SpoolRow {
   req: SpoolRequest;

@@ -1,0 +1,19 @@
+/** The delivery ports on one PostgreSQL pool, as a process wires them (composition, tests). */
+import type { Pool } from 'pg';
+import type { MessageStore } from '@dizi/mail-store/ports/message-store';
+import type { MailboxNotices } from '../../local/local-delivery';
+import { SystemNotices } from '../../local/system-notices';
+import type { DirectoryStore } from '../../ports/directory-store';
+import type { SpoolStore } from '../../ports/spool-store';
+import { PgDirectoryStore } from './pg-directory-store';
+import { PgSpoolStore } from './pg-spool-store';
+
+export interface DeliveryStores {
+  spool: SpoolStore;
+  directory: DirectoryStore;
+  notices: MailboxNotices;
+}
+
+export function postgresDeliveryStores(pool: Pool, store: MessageStore, hostname: string): DeliveryStores {
+  return { spool: new PgSpoolStore(pool), directory: new PgDirectoryStore(pool), notices: new SystemNotices(pool, store, hostname) };
+}
