@@ -151,16 +151,20 @@ describe('PostgresMessageStore transactions', () => {
       // An uncommitted tombstone for UID 7 makes the move's tombstone insert wait, after its UPDATE of the messages.
       await blocker.query('BEGIN');
       await blocker.query(`INSERT INTO expunged_message (folder_id, uid, modseq) VALUES ($1, 7, 1)`, [inbox]);
+      const { rows: [{ pid: blockerPid }] } = await blocker.query(`SELECT pg_backend_pid() AS pid`);
       const moving = s.store.move(inbox, [{ from: 1, to: 20 }], trash);
       moving.catch(() => undefined);
       let pid = 0;
       let seen: unknown[] = [];
       for (let i = 0; i < 200 && !pid; i++) {
+        // The move is one statement (its text past track_activity_query_size is cut off): it is the backend waiting on
+        // the blocker, which holds nothing but the uncommitted tombstone.
         const { rows } = await s.pool.query(
-          `SELECT pid, wait_event_type, query FROM pg_stat_activity WHERE datname = $1 AND state <> 'idle' AND pid <> pg_backend_pid()`, [db.name],
+          `SELECT pid, wait_event_type, query, pg_blocking_pids(pid) AS blockers FROM pg_stat_activity
+            WHERE datname = $1 AND state <> 'idle' AND pid <> pg_backend_pid()`, [db.name],
         );
         seen = rows;
-        pid = rows.find((r) => r.wait_event_type === 'Lock' && /INSERT INTO expunged_message/.test(r.query))?.pid ?? 0;
+        pid = rows.find((r) => r.wait_event_type === 'Lock' && r.blockers.includes(blockerPid))?.pid ?? 0;
         if (!pid) await new Promise((r) => setTimeout(r, 20));
       }
       if (!pid) console.log(seen);
