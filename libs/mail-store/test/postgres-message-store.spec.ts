@@ -401,6 +401,28 @@ describe('PostgresMessageStore transactions', () => {
     await checkStoredCounters(s.pool, mailboxId);
   });
 
+  it('answers HEADER List-Id for rows stored before it was kept by reading their header once, then from the row', async () => {
+    const { mailboxId, inbox } = await fill(0);
+    const withList = await s.store.putBlob(Readable.from([Buffer.from('Subject: a\r\nList-Id: Dev =?UTF-8?B?5ZGo5oql?= <dev.lists.example>\r\n\r\nList-Id: not-a-header\r\n')]));
+    const without = await s.store.putBlob(Readable.from([Buffer.from('Subject: b\r\n\r\nList-Id: in the body only\r\n')]));
+    // Summaries as stored before List-Id was kept: no listIds, so their rows' search_fields have no `x`.
+    for (const b of [withList, without, withList]) {
+      await s.store.append(mailboxId, { id: inbox }, { blobHash: b.hash, summary: { envelope: { subject: 'x' } } }, { enforceQuota: true });
+    }
+    // And one stored now, whose summary carries its List-Id (none here): kept at once.
+    await s.store.append(mailboxId, { id: inbox }, { blobHash: without.hash, summary: { envelope: { subject: 'x' }, listIds: [] } }, { enforceQuota: true });
+    const missing = async () => Number((await s.pool.query(
+      `SELECT count(*) FROM message WHERE folder_id = $1 AND NOT (search_fields ? 'x')`, [inbox])).rows[0].count);
+    expect(await missing()).toBe(3);
+    const search = async (value: string) => (await s.store.searchMessages(inbox, { op: 'header', field: 'list-id', value })).map((h) => h.uid);
+    expect(await search('dev.lists')).toEqual([1, 3]);
+    expect(await missing()).toBe(0);
+    expect(await search('周报')).toEqual([1, 3]);
+    expect(await search('')).toEqual([1, 3]);
+    expect(await search('body only')).toEqual([]);
+    expect((await s.store.searchMessages(inbox, { op: 'not', key: { op: 'header', field: 'list-id', value: '' } })).map((h) => h.uid)).toEqual([2, 4]);
+  });
+
   it('leaves the search index alone on STORE, COPY, MOVE and EXPUNGE over a whole folder', async () => {
     const { mailboxId, inbox, trash } = await fill(0);
     const n = 60;

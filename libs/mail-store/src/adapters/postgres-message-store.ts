@@ -25,7 +25,8 @@ import {
 import { GroupCommit } from '../group-commit';
 import { jsonForPostgres } from '../json-for-postgres';
 import { composeMessageSource, readMessageBytes } from '../message-source';
-import { isIndexedHeaderField, searchFieldsOf, withoutNul, type SearchFields } from '../search-fields';
+import { parseHeaderBlock } from '@dizi/mime/mime-header';
+import { isIndexedHeaderField, LATE_HEADER_FIELDS, listIdText, searchFieldsOf, withoutNul, type SearchFields } from '../search-fields';
 import { renderImapFormat } from '../stored-imap-format';
 import { lockedWrite } from './one-round-trip';
 
@@ -814,6 +815,7 @@ export class PostgresMessageStore implements MessageStore {
   async searchMessages(folderId: string, query: StoreSearch, opts: { sort?: SortCriterion[]; withThreadKeys?: boolean } = {}): Promise<SearchHit[]> {
     if (!UUID.test(folderId)) throw new FolderNotFoundError(folderId);
     if (usesSearchFields(query) || opts.sort?.length || opts.withThreadKeys) await this.fillSearchFields(folderId);
+    if (usesLateHeaders(query)) await this.fillLateHeaders(folderId);
     const params: unknown[] = [folderId];
     const where = compileSearch(query, params);
     const order = opts.sort?.length ? `${opts.sort.map((c) => `${SORT_EXPRESSIONS[c.key]}${c.reverse ? ' DESC' : ''}`).join(', ')}, m.uid` : 'm.uid';
@@ -855,6 +857,44 @@ export class PostgresMessageStore implements MessageStore {
         [rows.map((r) => r.id), rows.map((r) => JSON.stringify(withoutNul(searchFieldsOf(r.summary, r.refs))))],
       );
       if (rows.length < FILL_BATCH) return;
+    }
+  }
+
+  /**
+   * The LATE_HEADER_FIELDS (List-Id) of rows whose summaries predate them, read from each message's header block (the
+   * blob's bytes before its body, as SEARCH by an unkept header reads them), a batch at a time and kept; the partial
+   * index message_late_headers_missing_idx finds them, so a filled folder costs one probe.
+   */
+  private async fillLateHeaders(folderId: string): Promise<void> {
+    for (;;) {
+      const { rows } = await this.pool.query<{ id: string; header_prefix: string; blob_hash: string; size: number; body_start: number | null }>(
+        `SELECT id, header_prefix, blob_hash, size, (summary->'partOffsets'->'TEXT'->>'bodyStart')::bigint AS body_start
+           FROM message WHERE folder_id = $1 AND NOT (search_fields ? 'x') LIMIT ${LATE_FILL_BATCH}`, [folderId],
+      );
+      if (rows.length === 0) return;
+      const texts: Array<string | null> = new Array(rows.length);
+      let next = 0;
+      const reader = async () => {
+        while (next < rows.length) {
+          const i = next++;
+          const r = rows[i];
+          const prefix = Buffer.byteLength(r.header_prefix, 'utf8');
+          const end = Math.min(r.size, r.body_start === null ? 256 * 1024 : prefix + Number(r.body_start));
+          const bytes = end > 0
+            ? await readMessageBytes(this.blobs, r.header_prefix, r.blob_hash, r.size - prefix, { start: 0, end: end - 1 })
+            : Buffer.alloc(0);
+          texts[i] = listIdText(parseHeaderBlock(bytes).filter((f) => f.key === 'list-id').map((f) => f.value));
+        }
+      };
+      await Promise.all(Array.from({ length: 8 }, reader));
+      await this.pool.query(
+        `UPDATE message m SET search_fields = CASE WHEN d.list_id IS NULL THEN m.search_fields || '{"x":1}'
+                 ELSE jsonb_set(m.search_fields || '{"x":1}', '{h,list-id}', to_jsonb(d.list_id)) END
+           FROM unnest($1::bigint[], $2::text[]) AS d(id, list_id)
+          WHERE m.id = d.id AND NOT (m.search_fields ? 'x')`,
+        [rows.map((r) => r.id), texts.map((t) => (t === null ? null : stripNul(t)))],
+      );
+      if (rows.length < LATE_FILL_BATCH) return;
     }
   }
 
@@ -1204,6 +1244,7 @@ const FLAG_CHANGED_SQL: Record<FlagMode, string> = {
 };
 
 const FILL_BATCH = 2000;
+const LATE_FILL_BATCH = 500;
 const DAY_MS = 86_400_000;
 /** The UTC day of the internal date in ms, as search-fields.ts dayOf computes it. */
 const INTERNAL_DAY = `(floor(extract(epoch FROM m.internal_date) * 1000 / ${DAY_MS}) * ${DAY_MS})::bigint`;
@@ -1225,6 +1266,16 @@ const SORT_EXPRESSIONS: Record<SortCriterion['key'], string> = {
 const SYSTEM_FLAG_NAMES = new Map(['\\Seen', '\\Answered', '\\Flagged', '\\Deleted', '\\Draft'].map((f) => [f.toLowerCase(), f]));
 /** Ranges with more parts than this are matched through a hashed set of UIDs rather than a chain of BETWEENs. */
 const MAX_RANGE_TERMS = 16;
+
+function usesLateHeaders(key: StoreSearch): boolean {
+  switch (key.op) {
+    case 'header': return LATE_HEADER_FIELDS.includes(key.field as never);
+    case 'and': return key.keys.some(usesLateHeaders);
+    case 'or': return usesLateHeaders(key.a) || usesLateHeaders(key.b);
+    case 'not': return usesLateHeaders(key.key);
+    default: return false;
+  }
+}
 
 function usesSearchFields(key: StoreSearch): boolean {
   switch (key.op) {
