@@ -603,7 +603,8 @@ export class PostgresMessageStore implements MessageStore {
     // $2 is unused: the new MODSEQ is read under the folder lock ($2 kept so FLAG_MODE_SQL's $8 stays where it is).
     const params: unknown[] = [folderId, null, r.map((x) => x.from), r.map((x) => x.to), ...uidBounds(r), opts.unchangedSince ?? null,
       mode === 'remove' ? given.map((f) => f.toLowerCase()) : given];
-    const rows = await lockedWrite<{ kind: 'h' | 'c' | 'f'; uid: number | null; flags: string[] | null; modseq: string | null; mailbox_id: string | null }>(
+    // One row back: the changed rows as one json text (a row each cost node-pg more than the update itself at 5,000).
+    const [head] = await lockedWrite<{ modseq: string; mailbox_id: string; changed: string | null; failed: number[] | null }>(
       this.pool, { folders: [folderId] },
       `WITH fo AS (SELECT mailbox_id, highest_modseq FROM folder WHERE id = $1::uuid),
          sel AS (
@@ -619,26 +620,21 @@ export class PostgresMessageStore implements MessageStore {
            UPDATE folder SET highest_modseq = highest_modseq + 1, unseen_count = unseen_count - d.delta
              FROM (SELECT count(*) AS n, coalesce(sum((NOT was_seen)::int - (NOT now_seen)::int), 0) AS delta FROM upd) d
             WHERE id = $1::uuid AND d.n > 0)
-         SELECT 'h' AS kind, NULL::int AS uid, NULL::text[] AS flags, highest_modseq::text AS modseq, mailbox_id::text FROM fo
-         UNION ALL
-         SELECT 'c', uid, flags, NULL, NULL FROM upd
-         UNION ALL
-         SELECT 'f', uid, NULL, NULL, NULL FROM sel WHERE $7::bigint IS NOT NULL AND modseq > $7::bigint
-         ORDER BY 2`,
+         SELECT fo.highest_modseq::text AS modseq, fo.mailbox_id::text AS mailbox_id,
+                (SELECT json_agg(json_build_array(uid, flags) ORDER BY uid)::text FROM upd) AS changed,
+                (SELECT array_agg(uid ORDER BY uid) FROM sel WHERE $7::bigint IS NOT NULL AND modseq > $7::bigint) AS failed
+           FROM fo`,
       params,
     ).catch((err: unknown) => { throw mapPgError(err); });
-    const head = rows.find((row) => row.kind === 'h');
     if (!head) throw new FolderNotFoundError(folderId);
     const before = Number(head.modseq);
     const modseq = before + 1;
-    const changed: SetFlagsResult['changed'] = [];
-    const failed: number[] = [];
-    for (const row of rows) {
-      if (row.kind === 'f') failed.push(row.uid!);
-      else if (row.kind === 'c') changed.push({ uid: row.uid!, modseq, flags: row.flags! });
-    }
+    const failed = head.failed ?? [];
+    const changed: SetFlagsResult['changed'] = head.changed === null
+      ? []
+      : (JSON.parse(head.changed) as Array<[number, string[]]>).map(([uid, now]) => ({ uid, modseq, flags: now }));
     if (changed.length === 0) return { changed, failed, highestModseq: before };
-    await this.publish([{ mailboxId: head.mailbox_id!, event: { type: 'flags', folderId, uids: changed.map((x) => x.uid), modseq } }]);
+    await this.publish([{ mailboxId: head.mailbox_id, event: { type: 'flags', folderId, uids: changed.map((x) => x.uid), modseq } }]);
     return { changed, failed, highestModseq: modseq };
   }
 
