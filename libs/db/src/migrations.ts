@@ -20,6 +20,7 @@ import { MailboxWelcome1765510000000 } from './migrations/1765510000000-mailbox-
 import { TemplatePlaceholderNames1765520000000 } from './migrations/1765520000000-template-placeholder-names';
 import { ExpungedMessageId1765600000000 } from './migrations/1765600000000-expunged-message-id';
 import { MessageThreadId1765610000000 } from './migrations/1765610000000-message-thread-id';
+import { MessageLateHeaders1765650000000 } from './migrations/1765650000000-message-late-headers';
 
 export const MIGRATIONS = [
   Foundation1764201600000,
@@ -43,4 +44,5 @@ export const MIGRATIONS = [
   TemplatePlaceholderNames1765520000000,
   ExpungedMessageId1765600000000,
   MessageThreadId1765610000000,
+  MessageLateHeaders1765650000000,
 ];

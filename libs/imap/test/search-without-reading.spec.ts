@@ -21,7 +21,7 @@ describe('SEARCH, SORT and THREAD without reading messages', () => {
     for (let i = 0; i < COUNT; i++) {
       await client.append('INBOX', `From: =?UTF-8?B?${Buffer.from(`发件人${i % 4}`).toString('base64')}?= <sender${i % 4}@example.test>\r\n`
         + `To: rcpt${i % 3}@example.test\r\nSubject: ${i % 2 ? 'Re: ' : ''}topic ${i % 5}\r\nMessage-ID: <m${i}@example.test>\r\n`
-        + `${i ? `In-Reply-To: <m${i - 1}@example.test>\r\n` : ''}Date: ${1 + (i % 28)} Nov 2026 10:00:00 +0000\r\n\r\nbody ${i}\r\n`);
+        + `${i ? `In-Reply-To: <m${i - 1}@example.test>\r\n` : ''}${i % 5 === 0 ? 'List-Id: Weekly =?UTF-8?B?5ZGo5oql?= <weekly.lists.example>\r\n' : ''}Date: ${1 + (i % 28)} Nov 2026 10:00:00 +0000\r\n\r\nbody ${i}\r\n`);
     }
     const store = server.store;
     const getSource = store.getMessageSource.bind(store);
@@ -93,7 +93,8 @@ describe('SEARCH, SORT and THREAD without reading messages', () => {
     'UID SEARCH FROM sender1', 'UID SEARCH FROM 发件人2', 'UID SEARCH TO rcpt2', 'UID SEARCH SUBJECT topic', 'UID SEARCH HEADER Message-ID <m7@example.test>',
     'UID SEARCH HEADER In-Reply-To m3', 'UID SEARCH NOT CC x', 'UID SEARCH SENTON 3-Nov-2026', 'UID SORT (SUBJECT) UTF-8 ALL',
     'UID SORT (REVERSE DATE) UTF-8 ALL', 'UID SORT (FROM) UTF-8 ALL', 'UID SORT (DISPLAYFROM) UTF-8 ALL', 'UID THREAD REFERENCES UTF-8 ALL',
-    'UID THREAD ORDEREDSUBJECT UTF-8 ALL',
+    'UID THREAD ORDEREDSUBJECT UTF-8 ALL', 'UID SEARCH HEADER List-Id weekly.lists', 'UID SEARCH CHARSET UTF-8 HEADER List-Id 周报',
+    'UID SEARCH HEADER List-Id ""', 'UID SEARCH NOT HEADER List-Id weekly',
   ]) {
     it(`${command} reads no message and lists no summary`, async () => {
       const { lines, reads: r, summaries: s } = await run(command);
@@ -102,4 +103,10 @@ describe('SEARCH, SORT and THREAD without reading messages', () => {
       expect({ reads: r, summaries: s }).toEqual({ reads: 0, summaries: 0 });
     });
   }
+
+  it('finds exactly the messages with a List-Id from the kept fields', async () => {
+    const lists = Array.from({ length: COUNT }, (_, i) => i + 1).filter((uid) => (uid - 1) % 5 === 0);
+    expect((await run('UID SEARCH HEADER List-Id WEEKLY.lists.example')).lines).toEqual([`* SEARCH ${lists.join(' ')}`]);
+    expect((await run('UID SEARCH HEADER List-Id nothing-like-it')).lines).toEqual(['* SEARCH']);
+  });
 });

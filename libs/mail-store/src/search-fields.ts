@@ -2,8 +2,11 @@
  * What SEARCH by header, SENT* and SORT read of a message, kept with it (message.search_fields) so the store answers
  * them from its rows instead of reading every message: made once when a message is stored, from its summary alone.
  *
- *  - `h`: per header field (FROM, TO, CC, BCC, SENDER, REPLY-TO, SUBJECT, MESSAGE-ID, IN-REPLY-TO, REFERENCES), the
- *    text a SEARCH substring is looked for in, lower-cased; a key is present exactly when the header is. Address
+ *  - `h`: per header field (FROM, TO, CC, BCC, SENDER, REPLY-TO, SUBJECT, MESSAGE-ID, IN-REPLY-TO, REFERENCES,
+ *    LIST-ID), the text a SEARCH substring is looked for in, lower-cased; a key is present exactly when the header is.
+ *    LIST-ID holds every List-Id field's decoded value, one a line.
+ *  - `x`: 1 when the LATE_HEADER_FIELDS were looked for (summaries made before List-Id was kept do not carry it; the
+ *    store fills those rows from the message's header block once, see PostgresMessageStore.fillLateHeaders). Address
  *    fields hold each address as `decoded name <mailbox@host>` (or the bare address) and each group's name, one a
  *    line: Dovecot's normalised form, so odd spacing or comments in the header do not hide an address.
  *  - `sd`: the day the Date header names, in its own zone (RFC 3501 SENT*: time and zone ignored), as UTC ms; null
@@ -17,8 +20,10 @@ import { decodeHeaderText } from '@dizi/mime/mime-header';
 
 /** Header fields answered from search_fields; HEADER with any other name is the caller's to look up. */
 export const INDEXED_HEADER_FIELDS = [
-  'from', 'sender', 'reply-to', 'to', 'cc', 'bcc', 'subject', 'message-id', 'in-reply-to', 'references',
+  'from', 'sender', 'reply-to', 'to', 'cc', 'bcc', 'subject', 'message-id', 'in-reply-to', 'references', 'list-id',
 ] as const;
+/** Kept fields that older summaries lack (their rows have no `x`). */
+export const LATE_HEADER_FIELDS: readonly IndexedHeaderField[] = ['list-id'];
 export type IndexedHeaderField = (typeof INDEXED_HEADER_FIELDS)[number];
 
 export function isIndexedHeaderField(name: string): name is IndexedHeaderField {
@@ -27,6 +32,7 @@ export function isIndexedHeaderField(name: string): name is IndexedHeaderField {
 
 export interface SearchFields {
   h: Partial<Record<IndexedHeaderField, string>>;
+  x?: 1;
   sd: number | null;
   dt: number | null;
   s: { subject: string; from: string; to: string; cc: string; dfrom: string; dto: string };
@@ -60,6 +66,7 @@ interface SummaryLike {
   baseSubject?: string;
   date?: string | Date | null;
   references?: string[];
+  listIds?: unknown;
 }
 
 /** Envelope strings are the header's bytes, one char per octet (libs/mime mime-header.ts): decoded here. */
@@ -110,10 +117,13 @@ export function searchFieldsOf(summary: unknown, references?: readonly string[])
   }
   const refs = references ?? (Array.isArray(s.references) ? s.references : []);
   if (refs.length) h.references = refs.join(' ').toLowerCase();
+  const late = Array.isArray(s.listIds) ? listIdText(s.listIds) : undefined;
+  if (late !== undefined && late !== null) h['list-id'] = late;
   const sent = typeof s.date === 'string' || s.date instanceof Date ? new Date(s.date) : null;
   const subject = typeof s.baseSubject === 'string' ? s.baseSubject : baseSubject(typeof s.subject === 'string' ? s.subject : '');
   return {
     h,
+    ...(late !== undefined ? { x: 1 as const } : {}),
     sd: typeof env?.date === 'string' ? sentDayOf(env.date) : null,
     dt: sent && !Number.isNaN(sent.getTime()) ? sent.getTime() : null,
     s: {
@@ -125,6 +135,12 @@ export function searchFieldsOf(summary: unknown, references?: readonly string[])
       dto: displayOf(env?.to),
     },
   };
+}
+
+/** Every List-Id field's value decoded and lower-cased, one a line; null without any (undefined: not a list). */
+export function listIdText(values: unknown[]): string | null {
+  const texts = values.filter((v): v is string => typeof v === 'string').map((v) => decodeHeaderText(v).toLowerCase());
+  return texts.length ? texts.join('\n') : null;
 }
 
 /** PostgreSQL text and jsonb hold no NUL; hostile headers do. */

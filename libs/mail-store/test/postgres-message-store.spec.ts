@@ -10,6 +10,7 @@ import { createTestDatabase, type TestDatabase } from '@dizi/testing/test-databa
 import { FsBlobStore } from '../src/adapters/fs-blob-store';
 import { MemoryNotifier } from '../src/adapters/memory-notifier';
 import { PostgresMessageStore } from '../src/adapters/postgres-message-store';
+import { QuotaExceededError } from '../src/ports/message-store';
 import { GC_GRACE_MS, describeMessageStore } from './message-store-suite';
 
 async function insertMailbox(pool: Pool, quotaBytes: number): Promise<string> {
@@ -151,16 +152,20 @@ describe('PostgresMessageStore transactions', () => {
       // An uncommitted tombstone for UID 7 makes the move's tombstone insert wait, after its UPDATE of the messages.
       await blocker.query('BEGIN');
       await blocker.query(`INSERT INTO expunged_message (folder_id, uid, modseq) VALUES ($1, 7, 1)`, [inbox]);
+      const { rows: [{ pid: blockerPid }] } = await blocker.query(`SELECT pg_backend_pid() AS pid`);
       const moving = s.store.move(inbox, [{ from: 1, to: 20 }], trash);
       moving.catch(() => undefined);
       let pid = 0;
       let seen: unknown[] = [];
       for (let i = 0; i < 200 && !pid; i++) {
+        // The move is one statement (its text past track_activity_query_size is cut off): it is the backend waiting on
+        // the blocker, which holds nothing but the uncommitted tombstone.
         const { rows } = await s.pool.query(
-          `SELECT pid, wait_event_type, query FROM pg_stat_activity WHERE datname = $1 AND state <> 'idle' AND pid <> pg_backend_pid()`, [db.name],
+          `SELECT pid, wait_event_type, query, pg_blocking_pids(pid) AS blockers FROM pg_stat_activity
+            WHERE datname = $1 AND state <> 'idle' AND pid <> pg_backend_pid()`, [db.name],
         );
         seen = rows;
-        pid = rows.find((r) => r.wait_event_type === 'Lock' && /INSERT INTO expunged_message/.test(r.query))?.pid ?? 0;
+        pid = rows.find((r) => r.wait_event_type === 'Lock' && r.blockers.includes(blockerPid))?.pid ?? 0;
         if (!pid) await new Promise((r) => setTimeout(r, 20));
       }
       if (!pid) console.log(seen);
@@ -277,6 +282,145 @@ describe('PostgresMessageStore transactions', () => {
     const started = performance.now();
     expect(await s.store.search(inbox, ['金笛', '笛邮'])).toEqual([777]);
     expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it('keeps UIDs, MODSEQs, counters and the quota exact under many concurrent writers on one folder', async () => {
+    const content = 'Subject: busy\r\n\r\n' + 'x'.repeat(500);
+    const b = await s.store.putBlob(Readable.from([Buffer.from(content)]));
+    const size = b.size;
+    // Room for 120 messages in the mailbox; 150 appends plus copies push against it from many connections at once.
+    const mailboxId = await insertMailbox(s.pool, size * 120);
+    const folders = await s.store.createDefaultFolders(mailboxId);
+    const inbox = folders.find((f) => f.name === 'INBOX')!.id;
+    const trash = folders.find((f) => f.name === 'Trash')!.id;
+    const sent = folders.find((f) => f.name === 'Sent')!.id;
+    // Every UID and MODSEQ a write reports, per folder; each must be handed out once.
+    const uidsOf = new Map<string, number[]>([[inbox, []], [trash, []], [sent, []]]);
+    const modseqsOf = new Map<string, number[]>([[inbox, []], [trash, []], [sent, []]]);
+    let quotaRefusals = 0;
+    const all = [{ from: 1, to: 2 ** 31 - 1 }];
+    const random = (() => { let x = 7; return () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31); })();
+    const ops: Array<() => Promise<void>> = [];
+    for (let i = 0; i < 150; i++) {
+      ops.push(async () => {
+        try {
+          const r = await s.store.append(mailboxId, { id: inbox }, { blobHash: b.hash, summary: {}, flags: i % 4 ? [] : ['\\Seen'] }, { enforceQuota: true });
+          uidsOf.get(inbox)!.push(r.uid);
+          modseqsOf.get(inbox)!.push(r.modseq);
+        } catch (err) {
+          if (!(err instanceof QuotaExceededError)) throw err;
+          quotaRefusals += 1;
+        }
+      });
+    }
+    for (let i = 0; i < 40; i++) {
+      ops.push(async () => {
+        const from = 1 + Math.floor(random() * 150);
+        const r = await s.store.setFlags(inbox, [{ from, to: from + 20 }], i % 3 ? 'add' : 'remove', i % 2 ? ['\\Seen'] : ['\\Deleted', '\\Seen']);
+        if (r.changed.length) modseqsOf.get(inbox)!.push(r.highestModseq);
+      });
+    }
+    for (let i = 0; i < 15; i++) {
+      ops.push(async () => {
+        try {
+          const r = await s.store.copy(inbox, [{ from: 1 + Math.floor(random() * 150), to: 2 ** 31 - 1 }], trash);
+          uidsOf.get(trash)!.push(...r.map.map((x) => x.targetUid));
+          if (r.map.length) modseqsOf.get(trash)!.push(r.modseq);
+        } catch (err) {
+          if (!(err instanceof QuotaExceededError)) throw err;
+          quotaRefusals += 1;
+        }
+      });
+      ops.push(async () => {
+        const from = 1 + Math.floor(random() * 150);
+        const r = await s.store.move(inbox, [{ from, to: from + 5 }], sent);
+        uidsOf.get(sent)!.push(...r.map.map((x) => x.targetUid));
+        if (r.map.length) {
+          modseqsOf.get(sent)!.push(r.modseq);
+          modseqsOf.get(inbox)!.push(r.sourceModseq);
+        }
+      });
+      ops.push(async () => {
+        const r = await s.store.expunge(i % 2 ? inbox : trash, i % 3 ? undefined : all);
+        if (r.uids.length) modseqsOf.get(i % 2 ? inbox : trash)!.push(r.modseq);
+      });
+    }
+    // Shuffled, then all at once (the pool has 20 connections, so most wait for one and then for the folder).
+    for (let i = ops.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [ops[i], ops[j]] = [ops[j], ops[i]];
+    }
+    await Promise.all(ops.map((op) => op()));
+
+    expect(quotaRefusals).toBeGreaterThan(0);
+    for (const id of [inbox, trash, sent]) {
+      const status = await s.store.folderStatus(id);
+      const uids = uidsOf.get(id)!.sort((a, c) => a - c);
+      // No UID handed out twice, none skipped: exactly 1 .. uid_next - 1.
+      expect(uids).toEqual(Array.from({ length: status.uidNext - 1 }, (_, k) => k + 1));
+      const modseqs = modseqsOf.get(id)!;
+      expect(new Set(modseqs).size).toBe(modseqs.length);
+      const initial = folders.find((f) => f.id === id)!.highestModseq;
+      expect(status.highestModseq).toBe(Math.max(initial, ...modseqs));
+    }
+    const quota = await s.store.quota(mailboxId);
+    expect(quota.usedBytes).toBeLessThanOrEqual(quota.quotaBytes);
+    await checkStoredCounters(s.pool, mailboxId);
+  });
+
+  it('writes in one round trip: APPEND after one read, STORE, COPY, MOVE and EXPUNGE in one', async () => {
+    const { mailboxId, inbox, trash } = await fill(10);
+    const b = await s.store.putBlob(Readable.from([Buffer.from('Subject: counted\r\n\r\nx\r\n')]));
+    // A store on its own pool whose every connection counts the messages it sends PostgreSQL (BEGIN and COMMIT
+    // included; a multi-statement query is one).
+    let trips = 0;
+    const pool = new Pool({ connectionString: s.db.url, max: 4 });
+    pool.on('connect', (client) => {
+      const query = client.query.bind(client) as (...a: unknown[]) => unknown;
+      (client as unknown as { query: unknown }).query = (...args: unknown[]) => { trips += 1; return query(...args); };
+    });
+    const store = new PostgresMessageStore({ pool, blobs: s.blobs, notifier: s.notifier, gcGraceMs: GC_GRACE_MS });
+    const count = async (work: () => Promise<unknown>) => {
+      trips = 0;
+      await work();
+      return trips;
+    };
+    try {
+      const all = [{ from: 1, to: 2 ** 31 - 1 }];
+      expect({
+        append: await count(() => store.append(mailboxId, { id: inbox }, { blobHash: b.hash, summary: {} }, { enforceQuota: true })),
+        store: await count(() => store.setFlags(inbox, all, 'add', ['\\Flagged'])),
+        copy: await count(() => store.copy(inbox, all, trash)),
+        move: await count(() => store.move(trash, [{ from: 1, to: 5 }], inbox)),
+        storeDeleted: await count(() => store.setFlags(inbox, [{ from: 1, to: 3 }], 'add', ['\\Deleted'])),
+        expunge: await count(() => store.expunge(inbox)),
+      }).toEqual({ append: 2, store: 1, copy: 1, move: 1, storeDeleted: 1, expunge: 1 });
+    } finally {
+      await pool.end();
+    }
+    await checkStoredCounters(s.pool, mailboxId);
+  });
+
+  it('answers HEADER List-Id for rows stored before it was kept by reading their header once, then from the row', async () => {
+    const { mailboxId, inbox } = await fill(0);
+    const withList = await s.store.putBlob(Readable.from([Buffer.from('Subject: a\r\nList-Id: Dev =?UTF-8?B?5ZGo5oql?= <dev.lists.example>\r\n\r\nList-Id: not-a-header\r\n')]));
+    const without = await s.store.putBlob(Readable.from([Buffer.from('Subject: b\r\n\r\nList-Id: in the body only\r\n')]));
+    // Summaries as stored before List-Id was kept: no listIds, so their rows' search_fields have no `x`.
+    for (const b of [withList, without, withList]) {
+      await s.store.append(mailboxId, { id: inbox }, { blobHash: b.hash, summary: { envelope: { subject: 'x' } } }, { enforceQuota: true });
+    }
+    // And one stored now, whose summary carries its List-Id (none here): kept at once.
+    await s.store.append(mailboxId, { id: inbox }, { blobHash: without.hash, summary: { envelope: { subject: 'x' }, listIds: [] } }, { enforceQuota: true });
+    const missing = async () => Number((await s.pool.query(
+      `SELECT count(*) FROM message WHERE folder_id = $1 AND NOT (search_fields ? 'x')`, [inbox])).rows[0].count);
+    expect(await missing()).toBe(3);
+    const search = async (value: string) => (await s.store.searchMessages(inbox, { op: 'header', field: 'list-id', value })).map((h) => h.uid);
+    expect(await search('dev.lists')).toEqual([1, 3]);
+    expect(await missing()).toBe(0);
+    expect(await search('周报')).toEqual([1, 3]);
+    expect(await search('')).toEqual([1, 3]);
+    expect(await search('body only')).toEqual([]);
+    expect((await s.store.searchMessages(inbox, { op: 'not', key: { op: 'header', field: 'list-id', value: '' } })).map((h) => h.uid)).toEqual([2, 4]);
   });
 
   it('leaves the search index alone on STORE, COPY, MOVE and EXPUNGE over a whole folder', async () => {

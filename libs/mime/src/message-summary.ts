@@ -101,6 +101,11 @@ export interface MessageSummary {
   references: string[];
   attachmentNames: string[];
   hasAttachments: boolean;
+  /**
+   * Raw values of the List-Id fields (octets as chars, as in the envelope), for SEARCH HEADER List-Id from the store's
+   * kept fields; absent from summaries made before it was kept.
+   */
+  listIds?: string[];
   /** body: the text parts, decoded, one after the other with a line break between (made when first read) */
   searchText: { headers: string; body: string };
   /**
@@ -626,6 +631,7 @@ function assemble(root: PartState, size: number, texts: TextPiece[], maxText: nu
     references: messageIds(firstHeader(fields, 'references')),
     attachmentNames,
     hasAttachments,
+    listIds: fields.filter((f) => f.key === 'list-id').map((f) => f.value),
     searchText: searchTextOf(headers, body),
   };
 }

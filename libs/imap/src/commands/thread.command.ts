@@ -46,16 +46,29 @@ function format(nodes: Node[], num: (r: MessageRecord) => number): string {
   return nodes.map((n) => `(${one(n)})`).join('');
 }
 
-function dateOf(n: Node): number {
-  if (n.record) return sentTime(n.record);
-  return n.children.length ? Math.min(...n.children.map(dateOf)) : 0;
+/** A node's date: its message's, or a dummy's earliest child's; kept per node while one command sorts (dummies recurse). */
+function datesOf(): (n: Node) => number {
+  const memo = new Map<Node, number>();
+  const dateOf = (n: Node): number => {
+    if (n.record) return sentTime(n.record);
+    let d = memo.get(n);
+    if (d === undefined) {
+      d = n.children.length ? Infinity : 0;
+      for (const c of n.children) d = Math.min(d, dateOf(c));
+      memo.set(n, d);
+    }
+    return d;
+  };
+  return dateOf;
 }
 
 function orderedSubject(found: MessageRecord[]): Node[] {
   const groups = new Map<string, MessageRecord[]>();
   for (const r of found) {
     const s = subjectOf(r);
-    groups.set(s, [...(groups.get(s) ?? []), r]);
+    const list = groups.get(s);
+    if (list) list.push(r);
+    else groups.set(s, [r]);
   }
   const threads: Node[] = [];
   for (const list of groups.values()) {
@@ -125,9 +138,13 @@ function references(found: MessageRecord[]): Node[] {
     return out;
   };
   let threads = prune(roots, true);
+  // Dummies' dates are read after the tree stops changing below them: roots are grouped first with dates of their
+  // own subtrees, which grouping does not change; the memo is made again for the final sorts.
+  let dateOf = datesOf();
   // Group root threads by base subject.
   const bySubject = new Map<string, Node>();
   const merged: Node[] = [];
+  const placeOf = new Map<Node, number>();
   for (const t of threads.sort((a, b) => dateOf(a) - dateOf(b))) {
     const r = t.record ?? t.children[0]?.record;
     const subject = r ? subjectOf(r) : '';
@@ -138,7 +155,9 @@ function references(found: MessageRecord[]): Node[] {
       else if (!other.record) link(other, t);
       else {
         const dummy: Node = { id: '', record: null, parent: null, children: [] };
-        merged[merged.indexOf(other)] = dummy;
+        const at = placeOf.get(other)!;
+        merged[at] = dummy;
+        placeOf.set(dummy, at);
         other.parent = null;
         link(dummy, other);
         link(dummy, t);
@@ -147,9 +166,11 @@ function references(found: MessageRecord[]): Node[] {
       continue;
     }
     if (subject) bySubject.set(subject, t);
+    placeOf.set(t, merged.length);
     merged.push(t);
   }
   threads = merged;
+  dateOf = datesOf();
   const sortTree = (n: Node) => {
     n.children.sort((a, b) => dateOf(a) - dateOf(b));
     n.children.forEach(sortTree);

@@ -25,8 +25,10 @@ import {
 import { GroupCommit } from '../group-commit';
 import { jsonForPostgres } from '../json-for-postgres';
 import { composeMessageSource, readMessageBytes } from '../message-source';
-import { isIndexedHeaderField, searchFieldsOf, withoutNul, type SearchFields } from '../search-fields';
+import { parseHeaderBlock } from '@dizi/mime/mime-header';
+import { isIndexedHeaderField, LATE_HEADER_FIELDS, listIdText, searchFieldsOf, withoutNul, type SearchFields } from '../search-fields';
 import { renderImapFormat } from '../stored-imap-format';
+import { lockedWrite } from './one-round-trip';
 
 export interface PostgresMessageStoreOptions {
   pool: Pool;
@@ -302,13 +304,20 @@ export class PostgresMessageStore implements MessageStore {
       try {
         return await this.appendBatch(deliveries);
       } catch (err) {
-        // A concurrent delivery committed one of our keys after we looked: the next attempt finds it as earlier.
-        if (!(err instanceof DeliveryKeyRace) || attempt >= 5) throw err;
+        // What the attempt was planned on changed before it held the locks (a delivery key stored, a folder gone, a
+        // mailbox's usage moved past a decision): it wrote nothing, and the next attempt plans on what is there now.
+        if (!(err instanceof AppendRace) || attempt >= APPEND_ATTEMPTS) throw err;
       }
     }
   }
 
-  /** One attempt of appendMany: every new copy in one transaction, its messages in one multi-row insert. */
+  /**
+   * One attempt of appendMany. Planned from one unlocked read (earlier deliveries, blob sizes, folders, mailbox usage),
+   * then written in one round trip (lockedWrite): under the folders' and mailboxes' locks one statement checks the
+   * plan still holds (no key stored since, every folder there, every quota decision the same on the usage now),
+   * allocates each folder's UIDs and MODSEQs from uid_next/highest_modseq, inserts every message in one multi-row
+   * insert and moves the folders' and mailboxes' counters by deltas. A plan that no longer holds writes nothing.
+   */
   private async appendBatch(deliveries: Delivery[]): Promise<DeliveryOutcome[]> {
     const outcomes: Array<DeliveryOutcome | undefined> = new Array(deliveries.length);
     const prepared = deliveries.map((d, i) => {
@@ -325,18 +334,31 @@ export class PostgresMessageStore implements MessageStore {
     const keys = prepared.map((p) => p.d.message.deliveryKey).filter((k): k is string => !!k);
     const hashes = [...new Set(prepared.map((p) => p.d.message.blobHash))];
     const mailboxIds = [...new Set(deliveries.map((d) => d.mailboxId))].filter((id) => UUID.test(id));
-    // Earlier deliveries, blob sizes and mailboxes still without folders (see ensureDefaultFolders) in one round trip
-    // (each costs as much as a small insert).
-    const { rows: [found] } = await this.pool.query<{
+    const folderIds = prepared.flatMap((p) => ('id' in p.folder && UUID.test(p.folder.id) ? [p.folder.id] : []));
+    const named = prepared.flatMap((p) => ('name' in p.folder && UUID.test(p.d.mailboxId) ? [[p.d.mailboxId, p.folder.name]] : []));
+    // Earlier deliveries, blob sizes, the folders and the mailboxes' usage, and mailboxes still without folders (see
+    // ensureDefaultFolders), in one round trip.
+    const read = () => this.pool.query<{
       delivered: DeliveredRow[] | null; blobs: Array<{ hash: string; size: number }> | null; bare: string[] | null;
+      folders: Array<{ id: string; mailbox_id: string; name: string; uid_validity: number }> | null;
+      mailboxes: Array<{ id: string; used: string; quota: string }> | null;
     }>(
       `SELECT (${DELIVERED_JSON} WHERE m.delivery_key = ANY($1)) AS delivered,
               (SELECT json_agg(json_build_object('hash', hash, 'size', size)) FROM blob WHERE hash = ANY($2)) AS blobs,
               (SELECT array_agg(m.id) FROM mailbox m
-                WHERE m.id = ANY($3::uuid[]) AND NOT EXISTS (SELECT 1 FROM folder f WHERE f.mailbox_id = m.id)) AS bare`,
-      [keys, hashes, mailboxIds],
+                WHERE m.id = ANY($3::uuid[]) AND NOT EXISTS (SELECT 1 FROM folder f WHERE f.mailbox_id = m.id)) AS bare,
+              (SELECT json_agg(json_build_object('id', f.id, 'mailbox_id', f.mailbox_id, 'name', f.name, 'uid_validity', f.uid_validity))
+                 FROM folder f
+                WHERE f.id = ANY($4::uuid[]) OR (f.mailbox_id, f.name) IN (SELECT * FROM unnest($5::uuid[], $6::text[]))) AS folders,
+              (SELECT json_agg(json_build_object('id', b.id, 'used', b.used_bytes::text, 'quota', b.quota_bytes::text))
+                 FROM mailbox b WHERE b.id = ANY($3::uuid[])) AS mailboxes`,
+      [keys, hashes, mailboxIds, folderIds, named.map((n) => n[0]), named.map((n) => n[1])],
     );
-    for (const id of found.bare ?? []) await this.createDefaultFolders(id);
+    let { rows: [found] } = await read();
+    if (found.bare?.length) {
+      for (const id of found.bare) await this.createDefaultFolders(id);
+      ({ rows: [found] } = await read());
+    }
     const earlier = new Map((found.delivered ?? []).map((r) => [r.delivery_key, deliveredResult(r)]));
     const blobSizes = new Map<string, number>();
     for (const r of found.blobs ?? []) blobSizes.set(r.hash, Number(r.size));
@@ -356,83 +378,87 @@ export class PostgresMessageStore implements MessageStore {
       return false;
     });
 
-    if (todo.length > 0) {
-      await this.transaction(async (c, events) => {
-        const folderIds = todo.flatMap((p) => ('id' in p.folder && UUID.test(p.folder.id) ? [p.folder.id] : []));
-        const named = todo.flatMap((p) => ('name' in p.folder && UUID.test(p.d.mailboxId) ? [[p.d.mailboxId, p.folder.name]] : []));
-        const { rows: folderRows } = await c.query<FolderRow>(
-          `SELECT ${FOLDER_COLUMNS} FROM folder
-            WHERE id = ANY($1::uuid[])
-               OR (mailbox_id, name) IN (SELECT * FROM unnest($2::uuid[], $3::text[]))
-            ORDER BY id FOR NO KEY UPDATE`,
-          [folderIds, named.map((n) => n[0]), named.map((n) => n[1])],
-        );
-        const folderOf = (p: (typeof todo)[number]) => folderRows.find((f) =>
-          f.mailbox_id === p.d.mailboxId && ('id' in p.folder ? f.id === p.folder.id : f.name === p.folder.name));
-        const mailboxes = await this.lockMailboxes(c, [...new Set(folderRows.map((f) => f.mailbox_id))]);
-        const used = new Map(mailboxes.map((m) => [m.id, { used: Number(m.used_bytes), quota: Number(m.quota_bytes), bytes: 0, count: 0 }]));
-        const touched = new Map<string, { row: FolderRow; uidNext: number; modseq: number; count: number; unseen: number; bytes: number; uids: number[] }>();
-        const rows: NewMessageRow[] = [];
-        const placed: Array<{ i: number; folder: FolderRow; uid: number; modseq: number; size: number }> = [];
-
-        for (const p of todo) {
-          const row = folderOf(p);
-          if (!row) {
-            outcomes[p.i] = { ok: false, error: new FolderNotFoundError('id' in p.folder ? p.folder.id : p.folder.name) };
-            continue;
-          }
-          const m = p.d.message;
-          const headerPrefix = stripNul(m.headerPrefix ?? '');
-          const size = servedSize(headerPrefix, blobSizes.get(m.blobHash)!);
-          const usage = used.get(row.mailbox_id)!;
-          if (p.d.enforceQuota && usage.used + usage.bytes + size > usage.quota) {
-            outcomes[p.i] = { ok: false, error: new QuotaExceededError(row.mailbox_id, size, usage.used + usage.bytes, usage.quota) };
-            continue;
-          }
-          let t = touched.get(row.id);
-          if (!t) touched.set(row.id, (t = { row, uidNext: row.uid_next, modseq: Number(row.highest_modseq), count: 0, unseen: 0, bytes: 0, uids: [] }));
-          const flags = normalizeFlags(m.flags ?? []);
-          const uid = t.uidNext;
-          const modseq = t.modseq + 1;
-          const sort = m.sortFields ?? {};
-          rows.push({
-            mailbox_id: row.mailbox_id, folder_id: row.id, uid, modseq, flags: flags.map(stripNul), internal_date: m.internalDate ?? this.now(),
-            size, blob_hash: m.blobHash, header_prefix: headerPrefix, summary: m.summary ?? null, subject: text(sort.subject),
-            base_subject: text(sort.baseSubject), from_addr: text(sort.from), to_addr: text(sort.to), cc_addr: text(sort.cc),
-            sent_date: sort.sentDate ?? null, message_id: text(sort.messageId), in_reply_to: text(sort.inReplyTo),
-            refs: (sort.references ?? []).map(stripNul), attachment_names: (sort.attachmentNames ?? []).map(stripNul),
-            ...searchKeyColumns(m.searchKeys), delivery_key: m.deliveryKey ?? null,
-            ...imapFormatColumns(m.summary), search_fields: withoutNul(searchFieldsOf(m.summary, sort.references)),
-          });
-          placed.push({ i: p.i, folder: row, uid, modseq, size });
-          t.uidNext = uid + 1;
-          t.modseq = modseq;
-          t.count += 1;
-          t.unseen += hasFlag(flags, SEEN) ? 0 : 1;
-          t.bytes += size;
-          t.uids.push(uid);
-          usage.bytes += size;
-          usage.count += 1;
+    const folderRows = found.folders ?? [];
+    const folderOf = (p: (typeof todo)[number]) => folderRows.find((f) =>
+      f.mailbox_id === p.d.mailboxId && ('id' in p.folder ? f.id === p.folder.id : f.name === p.folder.name));
+    // Per mailbox: usage as read, what this batch adds, and what the quota decisions assumed of the usage: every
+    // enforced delivery taken fits while used + need <= quota, every one refused stays refused while used + refuse > quota.
+    const usage = new Map((found.mailboxes ?? []).map((m) => [m.id, {
+      used: Number(m.used), quota: Number(m.quota), bytes: 0, count: 0, need: null as number | null, refuse: null as number | null,
+    }]));
+    const touched = new Map<string, { id: string; n: number; unseen: number; bytes: number }>();
+    const rows: NewMessageRow[] = [];
+    const placed: Array<{ i: number; folderId: string; uidValidity: number; k: number; size: number; key: string | null }> = [];
+    for (const p of todo) {
+      const row = folderOf(p);
+      const u = row && usage.get(row.mailbox_id);
+      if (!row || !u) {
+        outcomes[p.i] = { ok: false, error: new FolderNotFoundError('id' in p.folder ? p.folder.id : p.folder.name) };
+        continue;
+      }
+      const m = p.d.message;
+      const headerPrefix = stripNul(m.headerPrefix ?? '');
+      const size = servedSize(headerPrefix, blobSizes.get(m.blobHash)!);
+      if (p.d.enforceQuota) {
+        if (u.used + u.bytes + size > u.quota) {
+          outcomes[p.i] = { ok: false, error: new QuotaExceededError(row.mailbox_id, size, u.used + u.bytes, u.quota) };
+          u.refuse = Math.min(u.refuse ?? Infinity, u.bytes + size);
+          continue;
         }
+        u.need = u.bytes + size;
+      }
+      let t = touched.get(row.id);
+      if (!t) touched.set(row.id, (t = { id: row.id, n: 0, unseen: 0, bytes: 0 }));
+      const flags = normalizeFlags(m.flags ?? []);
+      const sort = m.sortFields ?? {};
+      rows.push({
+        mailbox_id: row.mailbox_id, folder_id: row.id, k: t.n, flags: flags.map(stripNul), internal_date: m.internalDate ?? this.now(),
+        size, blob_hash: m.blobHash, header_prefix: headerPrefix, summary: m.summary ?? null, subject: text(sort.subject),
+        base_subject: text(sort.baseSubject), from_addr: text(sort.from), to_addr: text(sort.to), cc_addr: text(sort.cc),
+        sent_date: sort.sentDate ?? null, message_id: text(sort.messageId), in_reply_to: text(sort.inReplyTo),
+        refs: (sort.references ?? []).map(stripNul), attachment_names: (sort.attachmentNames ?? []).map(stripNul),
+        ...searchKeyColumns(m.searchKeys), delivery_key: m.deliveryKey ?? null,
+        ...imapFormatColumns(m.summary), search_fields: withoutNul(searchFieldsOf(m.summary, sort.references)),
+      });
+      placed.push({ i: p.i, folderId: row.id, uidValidity: Number(row.uid_validity), k: t.n, size, key: m.deliveryKey ?? null });
+      t.n += 1;
+      t.unseen += hasFlag(flags, SEEN) ? 0 : 1;
+      t.bytes += size;
+      u.bytes += size;
+      u.count += 1;
+    }
 
-        const folders = [...touched.values()];
-        if (folders.length === 0) return;
-        const charged = [...used.entries()].filter(([, u]) => u.count > 0);
-        // The messages, their folders' counters and the mailboxes' usage in one statement (the rows are locked above).
-        const { rows: inserted } = await c.query<{ id: string; folder_id: string; uid: number }>(
-          `WITH r AS MATERIALIZED (SELECT * FROM json_to_recordset($1::json) AS r(mailbox_id uuid, folder_id uuid, uid integer,
-               modseq bigint, flags text[], internal_date timestamptz, size integer, blob_hash text, header_prefix text, summary jsonb,
-               subject text, base_subject text, from_addr text, to_addr text, cc_addr text, sent_date timestamptz, message_id text,
-               in_reply_to text, refs text[], attachment_names text[], search_keys text, spool_id uuid, delivery_key text, imap_envelope text,
-               imap_bodystructure text, search_fields jsonb)),
+    const folders = [...touched.values()];
+    const checked = [...usage.entries()].filter(([, u]) => u.count > 0 || u.refuse !== null);
+    // Refusals alone need no write: the read they were decided on is their moment.
+    if (folders.length > 0) {
+      const [result] = await lockedWrite<{
+        go: boolean; folders: Array<[string, number, number]> | null; inserted: Array<[string, string, number]> | null;
+      }>(this.pool, { folders: folders.map((t) => t.id), mailboxesOfFolders: true },
+        `WITH r AS MATERIALIZED (SELECT * FROM json_to_recordset($1::json) AS r(mailbox_id uuid, folder_id uuid, k integer,
+             flags text[], internal_date timestamptz, size integer, blob_hash text, header_prefix text, summary jsonb,
+             subject text, base_subject text, from_addr text, to_addr text, cc_addr text, sent_date timestamptz, message_id text,
+             in_reply_to text, refs text[], attachment_names text[], search_keys text, spool_id uuid, delivery_key text, imap_envelope text,
+             imap_bodystructure text, search_fields jsonb)),
+           ok AS (SELECT (SELECT count(*) FROM folder WHERE id = ANY($2::uuid[])) = cardinality($2::uuid[])
+                     AND NOT EXISTS (SELECT 1 FROM message WHERE delivery_key = ANY($11::text[]))
+                     AND NOT EXISTS (SELECT 1 FROM mailbox b JOIN unnest($12::uuid[], $13::bigint[], $14::bigint[]) AS q(id, need, refuse) ON b.id = q.id
+                                      WHERE b.used_bytes + q.need > b.quota_bytes OR b.used_bytes + q.refuse <= b.quota_bytes)
+                     AND (SELECT count(*) FROM mailbox WHERE id = ANY($12::uuid[])) = cardinality($12::uuid[]) AS go),
+           f AS (UPDATE folder f SET uid_next = f.uid_next + d.n, highest_modseq = f.highest_modseq + d.n,
+                   message_count = f.message_count + d.n, unseen_count = f.unseen_count + d.unseen, size_bytes = f.size_bytes + d.bytes
+                  FROM unnest($2::uuid[], $3::int[], $4::int[], $5::bigint[]) AS d(id, n, unseen, bytes)
+                 WHERE f.id = d.id AND (SELECT go FROM ok)
+                 RETURNING f.id, f.uid_next - d.n AS base_uid, f.highest_modseq - d.n AS base_modseq),
            ins AS (INSERT INTO message (mailbox_id, folder_id, uid, modseq, flags, internal_date, size, blob_hash, header_prefix,
              summary, subject, base_subject, from_addr, to_addr, cc_addr, sent_date, message_id, in_reply_to, refs,
              attachment_names, delivery_key, imap_envelope, imap_bodystructure, search_fields)
-           SELECT mailbox_id, folder_id, uid, modseq, flags, internal_date, size, blob_hash, header_prefix, summary, subject,
-             base_subject, from_addr, to_addr, cc_addr, sent_date, message_id, in_reply_to, refs, attachment_names,
-             delivery_key, imap_envelope, imap_bodystructure, search_fields
-             FROM r
-           ON CONFLICT (delivery_key) DO NOTHING RETURNING id, folder_id, uid),
+           SELECT r.mailbox_id, r.folder_id, f.base_uid + r.k, f.base_modseq + 1 + r.k, r.flags, r.internal_date, r.size, r.blob_hash,
+             r.header_prefix, r.summary, r.subject, r.base_subject, r.from_addr, r.to_addr, r.cc_addr, r.sent_date, r.message_id,
+             r.in_reply_to, r.refs, r.attachment_names, r.delivery_key, r.imap_envelope, r.imap_bodystructure, r.search_fields
+             FROM r JOIN f ON f.id = r.folder_id
+            ORDER BY r.folder_id, r.k
+           RETURNING id, folder_id, uid),
            -- The keys once per blob, never per copy (migration 1765450000000): a blob already indexed keeps its keys,
            -- so the recipients of one delivery, and later copies, cost the index nothing. Empty sets are not stored.
            ks AS (INSERT INTO blob_search (blob_hash, keys)
@@ -440,33 +466,44 @@ export class PostgresMessageStore implements MessageStore {
                FROM (SELECT r.blob_hash, CASE WHEN r.spool_id IS NULL THEN ('{' || r.search_keys || '}')::int8[]
                             ELSE (SELECT s.search_keys FROM spool_message s WHERE s.id = r.spool_id) END AS keys
                        FROM r WHERE NOT EXISTS (SELECT 1 FROM blob_search b WHERE b.blob_hash = r.blob_hash)) k
-              WHERE cardinality(keys) > 0 ORDER BY blob_hash
+              WHERE cardinality(keys) > 0 AND (SELECT go FROM ok) ORDER BY blob_hash
            ON CONFLICT (blob_hash) DO NOTHING),
-           f AS (UPDATE folder f SET uid_next = d.uid_next, highest_modseq = d.modseq, message_count = f.message_count + d.n,
-                   unseen_count = f.unseen_count + d.unseen, size_bytes = f.size_bytes + d.bytes
-                  FROM unnest($2::uuid[], $3::int[], $4::bigint[], $5::int[], $6::int[], $7::bigint[]) AS d(id, uid_next, modseq, n, unseen, bytes)
-                 WHERE f.id = d.id),
            mb AS (UPDATE mailbox m SET used_bytes = m.used_bytes + d.bytes, message_count = m.message_count + d.n
-                  FROM unnest($8::uuid[], $9::bigint[], $10::int[]) AS d(id, bytes, n) WHERE m.id = d.id)
-           SELECT id, folder_id, uid FROM ins`,
-          [jsonForPostgres(rows),
-            folders.map((t) => t.row.id), folders.map((t) => t.uidNext), folders.map((t) => t.modseq), folders.map((t) => t.count),
-            folders.map((t) => t.unseen), folders.map((t) => t.bytes),
-            charged.map(([id]) => id), charged.map(([, u]) => u.bytes), charged.map(([, u]) => u.count)],
-        );
-        // A key committed by a concurrent delivery after we looked: this attempt would leave a gap in the UIDs.
-        if (inserted.length < rows.length) throw new DeliveryKeyRace();
-        const ids = new Map(inserted.map((r) => [`${r.folder_id}:${r.uid}`, r.id]));
-        for (const x of placed) {
-          outcomes[x.i] = {
-            ok: true, messageId: ids.get(`${x.folder.id}:${x.uid}`)!, folderId: x.folder.id, uid: x.uid,
-            uidValidity: Number(x.folder.uid_validity), modseq: x.modseq, size: x.size, duplicate: false,
-          };
-        }
-        for (const t of folders) {
-          events.push({ mailboxId: t.row.mailbox_id, event: { type: 'exists', folderId: t.row.id, uids: t.uids, modseq: t.modseq } });
-        }
+                  FROM unnest($8::uuid[], $9::bigint[], $10::int[]) AS d(id, bytes, n) WHERE m.id = d.id AND (SELECT go FROM ok))
+           SELECT (SELECT go FROM ok) AS go,
+                  (SELECT json_agg(json_build_array(f.id, f.base_uid, f.base_modseq)) FROM f) AS folders,
+                  (SELECT json_agg(json_build_array(ins.id::text, ins.folder_id, ins.uid)) FROM ins) AS inserted`,
+        [jsonForPostgres(rows),
+          folders.map((t) => t.id), folders.map((t) => t.n), folders.map((t) => t.unseen), folders.map((t) => t.bytes), null, null,
+          checked.map(([id]) => id), checked.map(([, u]) => u.bytes), checked.map(([, u]) => u.count),
+          placed.flatMap((x) => (x.key ? [x.key] : [])),
+          checked.map(([id]) => id), checked.map(([, u]) => u.need), checked.map(([, u]) => u.refuse)],
+      ).catch((err: unknown) => {
+        // A concurrent delivery of one of our keys, to another folder, committed while this one inserted.
+        const e = err as { code?: string; constraint?: string };
+        throw e.code === '23505' && e.constraint === 'message_delivery_key_key' ? new AppendRace() : mapPgError(err);
       });
+      if (!result.go) throw new AppendRace();
+      const bases = new Map((result.folders ?? []).map(([id, uid, modseq]) => [id, { uid: Number(uid), modseq: Number(modseq) }]));
+      const ids = new Map((result.inserted ?? []).map(([id, folder, uid]) => [`${folder}:${uid}`, id]));
+      const events: Events = [];
+      for (const x of placed) {
+        const base = bases.get(x.folderId)!;
+        const uid = base.uid + x.k;
+        outcomes[x.i] = {
+          ok: true, messageId: ids.get(`${x.folderId}:${uid}`)!, folderId: x.folderId, uid, uidValidity: x.uidValidity,
+          modseq: base.modseq + 1 + x.k, size: x.size, duplicate: false,
+        };
+      }
+      for (const t of folders) {
+        const base = bases.get(t.id)!;
+        const mailboxId = folderRows.find((f) => f.id === t.id)!.mailbox_id;
+        events.push({
+          mailboxId,
+          event: { type: 'exists', folderId: t.id, uids: Array.from({ length: t.n }, (_, k) => base.uid + k), modseq: base.modseq + t.n },
+        });
+      }
+      await this.publish(events);
     }
     for (const r of repeats) {
       const first = outcomes[r.first]!;
@@ -561,118 +598,201 @@ export class PostgresMessageStore implements MessageStore {
    * rows coming back; STORE 1:* on a large folder no longer ships every row to the node and back.
    */
   async setFlags(folderId: string, uids: NumberRange[], mode: FlagMode, flags: string[], opts: { unchangedSince?: number } = {}): Promise<SetFlagsResult> {
-    return this.transaction(async (c, events) => {
-      const [folder] = await this.lockFolders(c, [folderId]);
-      const modseq = Number(folder.highest_modseq) + 1;
-      const r = mergeRanges(uids);
-      const given = normalizeFlags(flags).map(stripNul);
-      const params: unknown[] = [folderId, modseq, r.map((x) => x.from), r.map((x) => x.to), ...uidBounds(r), opts.unchangedSince ?? null,
-        mode === 'remove' ? given.map((f) => f.toLowerCase()) : given];
-      const { rows } = await c.query<{ kind: 'c' | 'f'; uid: number; flags: string[] | null }>(
-        `WITH sel AS (
+    if (!UUID.test(folderId)) throw new FolderNotFoundError(folderId);
+    const r = mergeRanges(uids);
+    const given = normalizeFlags(flags).map(stripNul);
+    // $2 is unused: the new MODSEQ is read under the folder lock ($2 kept so FLAG_MODE_SQL's $8 stays where it is).
+    const params: unknown[] = [folderId, null, r.map((x) => x.from), r.map((x) => x.to), ...uidBounds(r), opts.unchangedSince ?? null,
+      mode === 'remove' ? given.map((f) => f.toLowerCase()) : given];
+    // One row back: the changed rows as one json text (a row each cost node-pg more than the update itself at 5,000).
+    const [head] = await lockedWrite<{ modseq: string; mailbox_id: string; changed: string | null; failed: number[] | null }>(
+      this.pool, { folders: [folderId] },
+      `WITH fo AS (SELECT mailbox_id, highest_modseq FROM folder WHERE id = $1::uuid),
+         sel AS (
            SELECT m.id, m.uid, m.modseq, m.flags AS old, ${FLAG_MODE_SQL[mode]} AS next
              FROM message m
-            WHERE m.folder_id = $1 AND m.uid BETWEEN $5 AND $6
+            WHERE m.folder_id = $1::uuid AND m.uid BETWEEN $5::int AND $6::int
               AND EXISTS (SELECT 1 FROM unnest($3::int[], $4::int[]) r(lo, hi) WHERE m.uid BETWEEN r.lo AND r.hi)),
          upd AS (
-           UPDATE message m SET flags = s.next, modseq = $2 FROM sel s
-            WHERE m.id = s.id AND (${FLAG_CHANGED_SQL[mode]}) AND ($7::bigint IS NULL OR s.modseq <= $7)
+           UPDATE message m SET flags = s.next, modseq = (SELECT highest_modseq + 1 FROM fo) FROM sel s
+            WHERE m.id = s.id AND (${FLAG_CHANGED_SQL[mode]}) AND ($7::bigint IS NULL OR s.modseq <= $7::bigint)
            RETURNING m.uid, m.flags, '\\Seen' = ANY (s.old) AS was_seen, '\\Seen' = ANY (m.flags) AS now_seen),
          f AS (
-           UPDATE folder SET highest_modseq = $2, unseen_count = unseen_count - d.delta
+           UPDATE folder SET highest_modseq = highest_modseq + 1, unseen_count = unseen_count - d.delta
              FROM (SELECT count(*) AS n, coalesce(sum((NOT was_seen)::int - (NOT now_seen)::int), 0) AS delta FROM upd) d
-            WHERE id = $1 AND d.n > 0)
-         SELECT 'c' AS kind, uid, flags FROM upd
-         UNION ALL
-         SELECT 'f', uid, NULL FROM sel WHERE $7::bigint IS NOT NULL AND modseq > $7
-         ORDER BY 2`,
-        params,
-      );
-      const changed: SetFlagsResult['changed'] = [];
-      const failed: number[] = [];
-      for (const row of rows) {
-        if (row.kind === 'f') failed.push(row.uid);
-        else changed.push({ uid: row.uid, modseq, flags: row.flags! });
-      }
-      if (changed.length === 0) return { changed, failed, highestModseq: Number(folder.highest_modseq) };
-      events.push({ mailboxId: folder.mailbox_id, event: { type: 'flags', folderId, uids: changed.map((x) => x.uid), modseq } });
-      return { changed, failed, highestModseq: modseq };
-    });
+            WHERE id = $1::uuid AND d.n > 0)
+         SELECT fo.highest_modseq::text AS modseq, fo.mailbox_id::text AS mailbox_id,
+                (SELECT json_agg(json_build_array(uid, flags) ORDER BY uid)::text FROM upd) AS changed,
+                (SELECT array_agg(uid ORDER BY uid) FROM sel WHERE $7::bigint IS NOT NULL AND modseq > $7::bigint) AS failed
+           FROM fo`,
+      params,
+    ).catch((err: unknown) => { throw mapPgError(err); });
+    if (!head) throw new FolderNotFoundError(folderId);
+    const before = Number(head.modseq);
+    const modseq = before + 1;
+    const failed = head.failed ?? [];
+    const changed: SetFlagsResult['changed'] = head.changed === null
+      ? []
+      : (JSON.parse(head.changed) as Array<[number, string[]]>).map(([uid, now]) => ({ uid, modseq, flags: now }));
+    if (changed.length === 0) return { changed, failed, highestModseq: before };
+    await this.publish([{ mailboxId: head.mailbox_id, event: { type: 'flags', folderId, uids: changed.map((x) => x.uid), modseq } }]);
+    return { changed, failed, highestModseq: modseq };
   }
 
+  /**
+   * One round trip (lockedWrite): under the folders' and the target mailbox's locks, one statement selects the rows,
+   * checks the quota, inserts the copies with UIDs from uid_next and moves the counters by deltas; a copy over the
+   * quota writes nothing.
+   */
   async copy(folderId: string, uids: NumberRange[], targetFolderId: string, opts: { enforceQuota?: boolean } = {}): Promise<CopyResult> {
-    return this.transaction(async (c, events) => {
-      const locked = await this.lockFolders(c, [folderId, targetFolderId]);
-      const target = locked.find((f) => f.id === targetFolderId)!;
-      const rows = await this.selectMessages(c, folderId, uids);
-      const modseq = Number(target.highest_modseq) + 1;
-      if (rows.length === 0) return { uidValidity: Number(target.uid_validity), map: [], modseq: Number(target.highest_modseq) };
-      const [mailbox] = await this.lockMailboxes(c, [target.mailbox_id]);
-      const bytes = rows.reduce((s, r) => s + r.size, 0);
-      if ((opts.enforceQuota ?? true) && Number(mailbox.used_bytes) + bytes > Number(mailbox.quota_bytes)) {
-        throw new QuotaExceededError(target.mailbox_id, bytes, Number(mailbox.used_bytes), Number(mailbox.quota_bytes));
-      }
-      const map = rows.map((r, i) => ({ sourceUid: r.uid, targetUid: target.uid_next + i }));
-      await c.query(
-        `INSERT INTO message (mailbox_id, folder_id, uid, modseq, flags, internal_date, size, blob_hash, header_prefix,
-           summary, subject, base_subject, from_addr, to_addr, cc_addr, sent_date, message_id, in_reply_to, refs,
-           attachment_names, imap_envelope, imap_bodystructure, search_fields)
-         SELECT $1, $2, d.new_uid, $3, m.flags, m.internal_date, m.size, m.blob_hash, m.header_prefix,
-           m.summary, m.subject, m.base_subject, m.from_addr, m.to_addr, m.cc_addr, m.sent_date, m.message_id, m.in_reply_to, m.refs,
-           m.attachment_names, m.imap_envelope, m.imap_bodystructure, m.search_fields
-           FROM message m JOIN unnest($4::bigint[], $5::int[]) AS d(id, new_uid) ON m.id = d.id
-          ORDER BY d.new_uid`,
-        [target.mailbox_id, target.id, modseq, rows.map((r) => r.id), map.map((x) => x.targetUid)],
-      );
-      const unseen = rows.filter((r) => !hasFlag(r.flags, SEEN)).length;
-      await this.addToFolder(c, target.id, target.uid_next + rows.length, modseq, rows.length, unseen, bytes);
-      await c.query(
-        `UPDATE mailbox SET used_bytes = used_bytes + $2, message_count = message_count + $3 WHERE id = $1`,
-        [target.mailbox_id, bytes, rows.length],
-      );
-      events.push({ mailboxId: target.mailbox_id, event: { type: 'exists', folderId: target.id, uids: map.map((x) => x.targetUid), modseq } });
-      return { uidValidity: Number(target.uid_validity), map, modseq };
-    });
+    for (const id of [folderId, targetFolderId]) if (!UUID.test(id)) throw new FolderNotFoundError(id);
+    const r = mergeRanges(uids);
+    const [row] = await lockedWrite<{
+      source: boolean; target: { mailbox_id: string; uid_next: number; highest_modseq: number; uid_validity: number } | null;
+      n: number; bytes: string; used: string | null; quota: string | null; fits: boolean; map: Array<[number, number]> | null;
+    }>(this.pool, { folders: [folderId, targetFolderId], mailboxesOfFolders: true },
+      `WITH t AS (SELECT id, mailbox_id, uid_next, highest_modseq, uid_validity FROM folder WHERE id = $2::uuid),
+         sel AS (SELECT m.id, m.uid, m.size, NOT '\\Seen' = ANY (m.flags) AS unseen, (row_number() OVER (ORDER BY m.uid))::int - 1 AS k
+                   FROM message m
+                  WHERE m.folder_id = $1::uuid AND m.uid BETWEEN $5::int AND $6::int
+                    AND EXISTS (SELECT 1 FROM unnest($3::int[], $4::int[]) r(lo, hi) WHERE m.uid BETWEEN r.lo AND r.hi)),
+         tot AS (SELECT count(*)::int AS n, coalesce(sum(size), 0)::bigint AS bytes, count(*) FILTER (WHERE unseen)::int AS unseen FROM sel),
+         mb AS (SELECT b.used_bytes, b.quota_bytes FROM mailbox b WHERE b.id = (SELECT mailbox_id FROM t)),
+         ok AS (SELECT EXISTS (SELECT 1 FROM t) AND EXISTS (SELECT 1 FROM folder WHERE id = $1::uuid) AND tot.n > 0
+                       AND (NOT $7::boolean OR coalesce((SELECT used_bytes + tot.bytes <= quota_bytes FROM mb), FALSE)) AS go
+                  FROM tot),
+         ins AS (INSERT INTO message (mailbox_id, folder_id, uid, modseq, flags, internal_date, size, blob_hash, header_prefix,
+                   summary, subject, base_subject, from_addr, to_addr, cc_addr, sent_date, message_id, in_reply_to, refs,
+                   attachment_names, imap_envelope, imap_bodystructure, search_fields)
+                 SELECT t.mailbox_id, t.id, t.uid_next + s.k, t.highest_modseq + 1, m.flags, m.internal_date, m.size, m.blob_hash,
+                   m.header_prefix, m.summary, m.subject, m.base_subject, m.from_addr, m.to_addr, m.cc_addr, m.sent_date, m.message_id,
+                   m.in_reply_to, m.refs, m.attachment_names, m.imap_envelope, m.imap_bodystructure, m.search_fields
+                   FROM sel s JOIN message m ON m.id = s.id CROSS JOIN t
+                  WHERE (SELECT go FROM ok)
+                  ORDER BY s.k),
+         fu AS (UPDATE folder f SET uid_next = f.uid_next + tot.n, highest_modseq = f.highest_modseq + 1,
+                  message_count = f.message_count + tot.n, unseen_count = f.unseen_count + tot.unseen, size_bytes = f.size_bytes + tot.bytes
+                  FROM tot WHERE f.id = $2::uuid AND (SELECT go FROM ok)),
+         mu AS (UPDATE mailbox b SET used_bytes = b.used_bytes + tot.bytes, message_count = b.message_count + tot.n
+                  FROM tot WHERE b.id = (SELECT mailbox_id FROM t) AND (SELECT go FROM ok))
+       SELECT EXISTS (SELECT 1 FROM folder WHERE id = $1::uuid) AS source,
+              (SELECT row_to_json(t) FROM t) AS target, tot.n, tot.bytes::text AS bytes,
+              (SELECT used_bytes::text FROM mb) AS used, (SELECT quota_bytes::text FROM mb) AS quota, (SELECT go FROM ok) AS fits,
+              (SELECT json_agg(json_build_array(s.uid, s.k) ORDER BY s.k) FROM sel s) AS map
+         FROM tot`,
+      [folderId, targetFolderId, r.map((x) => x.from), r.map((x) => x.to), ...uidBounds(r), opts.enforceQuota ?? true],
+    ).catch((err: unknown) => { throw mapPgError(err); });
+    if (!row.source) throw new FolderNotFoundError(folderId);
+    const target = row.target;
+    if (!target) throw new FolderNotFoundError(targetFolderId);
+    if (row.n === 0) return { uidValidity: Number(target.uid_validity), map: [], modseq: Number(target.highest_modseq) };
+    if (!row.fits) throw new QuotaExceededError(target.mailbox_id, Number(row.bytes), Number(row.used), Number(row.quota));
+    const modseq = Number(target.highest_modseq) + 1;
+    const map = row.map!.map(([sourceUid, k]) => ({ sourceUid, targetUid: target.uid_next + k }));
+    await this.publish([{ mailboxId: target.mailbox_id, event: { type: 'exists', folderId: targetFolderId, uids: map.map((x) => x.targetUid), modseq } }]);
+    return { uidValidity: Number(target.uid_validity), map, modseq };
   }
 
+  /**
+   * One round trip (lockedWrite): the rows move in place (same id, delivery key kept) to UIDs from the target's
+   * uid_next, tombstones are left, both folders' counters (and both mailboxes', across mailboxes) move by deltas, and
+   * the quota is checked, in one statement under the folders' and mailboxes' locks.
+   */
   async move(folderId: string, uids: NumberRange[], targetFolderId: string): Promise<MoveResult> {
     if (folderId === targetFolderId) throw new FolderOperationError(folderId, 'source and target of a move are the same folder');
-    return this.transaction(async (c, events) => {
-      const locked = await this.lockFolders(c, [folderId, targetFolderId]);
-      const source = locked.find((f) => f.id === folderId)!;
-      const target = locked.find((f) => f.id === targetFolderId)!;
-      return this.moveRows(c, source, target, uids, events);
-    });
+    for (const id of [folderId, targetFolderId]) if (!UUID.test(id)) throw new FolderNotFoundError(id);
+    const r = mergeRanges(uids);
+    const [row] = await lockedWrite<{
+      source: { mailbox_id: string; highest_modseq: number } | null;
+      target: { mailbox_id: string; uid_next: number; highest_modseq: number; uid_validity: number } | null;
+      n: number; bytes: string; used: string | null; quota: string | null; fits: boolean; map: Array<[number, number]> | null;
+    }>(this.pool, { folders: [folderId, targetFolderId], mailboxesOfFolders: true },
+      `WITH s0 AS (SELECT id, mailbox_id, highest_modseq FROM folder WHERE id = $1::uuid),
+         t AS (SELECT id, mailbox_id, uid_next, highest_modseq, uid_validity FROM folder WHERE id = $2::uuid),
+         cross_mb AS (SELECT (SELECT mailbox_id FROM s0) IS DISTINCT FROM (SELECT mailbox_id FROM t) AS yes),
+         sel AS (SELECT m.id, m.uid, m.size, NOT '\\Seen' = ANY (m.flags) AS unseen, (row_number() OVER (ORDER BY m.uid))::int - 1 AS k
+                   FROM message m
+                  WHERE m.folder_id = $1::uuid AND m.uid BETWEEN $5::int AND $6::int
+                    AND EXISTS (SELECT 1 FROM unnest($3::int[], $4::int[]) r(lo, hi) WHERE m.uid BETWEEN r.lo AND r.hi)),
+         tot AS (SELECT count(*)::int AS n, coalesce(sum(size), 0)::bigint AS bytes, count(*) FILTER (WHERE unseen)::int AS unseen FROM sel),
+         mb AS (SELECT b.used_bytes, b.quota_bytes FROM mailbox b WHERE b.id = (SELECT mailbox_id FROM t)),
+         ok AS (SELECT EXISTS (SELECT 1 FROM s0) AND EXISTS (SELECT 1 FROM t) AND tot.n > 0
+                       AND (NOT (SELECT yes FROM cross_mb) OR coalesce((SELECT used_bytes + tot.bytes <= quota_bytes FROM mb), FALSE)) AS go
+                  FROM tot),
+         mv AS (UPDATE message m SET folder_id = t.id, mailbox_id = t.mailbox_id, uid = t.uid_next + s.k, modseq = t.highest_modseq + 1
+                  FROM sel s CROSS JOIN t WHERE m.id = s.id AND (SELECT go FROM ok) RETURNING s.uid, s.id),
+         ts AS (INSERT INTO expunged_message (folder_id, uid, modseq, message_id)
+                  SELECT $1::uuid, mv.uid, (SELECT highest_modseq + 1 FROM s0), mv.id FROM mv
+                  ON CONFLICT (folder_id, uid) DO UPDATE SET modseq = EXCLUDED.modseq, message_id = EXCLUDED.message_id),
+         fu AS (UPDATE folder f SET
+                  uid_next = f.uid_next + CASE WHEN f.id = $2::uuid THEN tot.n ELSE 0 END,
+                  highest_modseq = f.highest_modseq + 1,
+                  message_count = f.message_count + CASE WHEN f.id = $2::uuid THEN tot.n ELSE -tot.n END,
+                  unseen_count = f.unseen_count + CASE WHEN f.id = $2::uuid THEN tot.unseen ELSE -tot.unseen END,
+                  size_bytes = f.size_bytes + CASE WHEN f.id = $2::uuid THEN tot.bytes ELSE -tot.bytes END
+                  FROM tot WHERE f.id IN ($1::uuid, $2::uuid) AND (SELECT go FROM ok)),
+         mu AS (UPDATE mailbox b SET
+                  used_bytes = b.used_bytes + CASE WHEN b.id = (SELECT mailbox_id FROM t) THEN tot.bytes ELSE -tot.bytes END,
+                  message_count = b.message_count + CASE WHEN b.id = (SELECT mailbox_id FROM t) THEN tot.n ELSE -tot.n END
+                  FROM tot WHERE b.id IN ((SELECT mailbox_id FROM s0), (SELECT mailbox_id FROM t))
+                    AND (SELECT yes FROM cross_mb) AND (SELECT go FROM ok))
+       SELECT (SELECT row_to_json(s0) FROM s0) AS source, (SELECT row_to_json(t) FROM t) AS target, tot.n, tot.bytes::text AS bytes,
+              (SELECT used_bytes::text FROM mb) AS used, (SELECT quota_bytes::text FROM mb) AS quota, (SELECT go FROM ok) AS fits,
+              (SELECT json_agg(json_build_array(s.uid, s.k) ORDER BY s.k) FROM sel s) AS map
+         FROM tot`,
+      [folderId, targetFolderId, r.map((x) => x.from), r.map((x) => x.to), ...uidBounds(r)],
+    ).catch((err: unknown) => { throw mapPgError(err); });
+    const { source, target } = row;
+    if (!source) throw new FolderNotFoundError(folderId);
+    if (!target) throw new FolderNotFoundError(targetFolderId);
+    if (row.n === 0) {
+      return { uidValidity: Number(target.uid_validity), map: [], modseq: Number(target.highest_modseq), sourceModseq: Number(source.highest_modseq) };
+    }
+    if (!row.fits) throw new QuotaExceededError(target.mailbox_id, Number(row.bytes), Number(row.used), Number(row.quota));
+    const sourceModseq = Number(source.highest_modseq) + 1;
+    const modseq = Number(target.highest_modseq) + 1;
+    const map = row.map!.map(([sourceUid, k]) => ({ sourceUid, targetUid: target.uid_next + k }));
+    await this.publish([
+      { mailboxId: source.mailbox_id, event: { type: 'expunge', folderId, uids: map.map((x) => x.sourceUid), modseq: sourceModseq } },
+      { mailboxId: target.mailbox_id, event: { type: 'exists', folderId: targetFolderId, uids: map.map((x) => x.targetUid), modseq } },
+    ]);
+    return { uidValidity: Number(target.uid_validity), map, modseq, sourceModseq };
   }
 
+  /** One round trip (lockedWrite): delete, tombstones and counters by deltas in one statement under the folder lock. */
   async expunge(folderId: string, uids?: NumberRange[]): Promise<ExpungeResult> {
-    return this.transaction(async (c, events) => {
-      const [folder] = await this.lockFolders(c, [folderId]);
-      await this.lockMailboxes(c, [folder.mailbox_id]);
-      const params: unknown[] = [folderId, DELETED];
-      let rangeFilter = '';
-      if (uids) {
-        const r = mergeRanges(uids);
-        params.push(r.map((x) => x.from), r.map((x) => x.to));
-        rangeFilter = `AND EXISTS (SELECT 1 FROM unnest($3::int[], $4::int[]) r(lo, hi) WHERE uid BETWEEN r.lo AND r.hi)`;
-      }
-      const { rows } = await c.query<{ id: string; uid: number; size: number; flags: string[] }>(
-        `DELETE FROM message WHERE folder_id = $1 AND $2 = ANY(flags) ${rangeFilter} RETURNING id, uid, size, flags`, params,
-      );
-      if (rows.length === 0) return { uids: [], modseq: Number(folder.highest_modseq) };
-      const expunged = rows.map((r) => r.uid).sort((a, b) => a - b);
-      const modseq = Number(folder.highest_modseq) + 1;
-      const bytes = rows.reduce((s, r) => s + r.size, 0);
-      const unseen = rows.filter((r) => !hasFlag(r.flags, SEEN)).length;
-      await this.tombstone(c, folderId, rows, modseq);
-      await this.addToFolder(c, folderId, folder.uid_next, modseq, -rows.length, -unseen, -bytes);
-      await c.query(
-        `UPDATE mailbox SET used_bytes = used_bytes - $2, message_count = message_count - $3 WHERE id = $1`,
-        [folder.mailbox_id, bytes, rows.length],
-      );
-      events.push({ mailboxId: folder.mailbox_id, event: { type: 'expunge', folderId, uids: expunged, modseq } });
-      return { uids: expunged, modseq };
-    });
+    if (!UUID.test(folderId)) throw new FolderNotFoundError(folderId);
+    const params: unknown[] = [folderId, DELETED];
+    let rangeFilter = '';
+    if (uids) {
+      const r = mergeRanges(uids);
+      params.push(r.map((x) => x.from), r.map((x) => x.to), ...uidBounds(r));
+      rangeFilter = `AND uid BETWEEN $5::int AND $6::int
+        AND EXISTS (SELECT 1 FROM unnest($3::int[], $4::int[]) r(lo, hi) WHERE uid BETWEEN r.lo AND r.hi)`;
+    }
+    const [row] = await lockedWrite<{ folder: { mailbox_id: string; highest_modseq: number } | null; uids: number[] | null }>(
+      this.pool, { folders: [folderId] },
+      `WITH fo AS (SELECT mailbox_id, highest_modseq FROM folder WHERE id = $1::uuid),
+         del AS (DELETE FROM message WHERE folder_id = $1::uuid AND $2::text = ANY(flags) ${rangeFilter}
+                 RETURNING id, uid, size, NOT '\\Seen' = ANY (flags) AS unseen),
+         tot AS (SELECT count(*)::int AS n, coalesce(sum(size), 0)::bigint AS bytes, count(*) FILTER (WHERE unseen)::int AS unseen FROM del),
+         ts AS (INSERT INTO expunged_message (folder_id, uid, modseq, message_id)
+                  SELECT $1::uuid, del.uid, fo.highest_modseq + 1, del.id FROM del CROSS JOIN fo
+                  ON CONFLICT (folder_id, uid) DO UPDATE SET modseq = EXCLUDED.modseq, message_id = EXCLUDED.message_id),
+         fu AS (UPDATE folder f SET highest_modseq = f.highest_modseq + 1, message_count = f.message_count - tot.n,
+                  unseen_count = f.unseen_count - tot.unseen, size_bytes = f.size_bytes - tot.bytes
+                  FROM tot WHERE f.id = $1::uuid AND tot.n > 0),
+         mu AS (UPDATE mailbox b SET used_bytes = b.used_bytes - tot.bytes, message_count = b.message_count - tot.n
+                  FROM tot WHERE b.id = (SELECT mailbox_id FROM fo) AND tot.n > 0)
+       SELECT (SELECT row_to_json(fo) FROM fo) AS folder, (SELECT array_agg(uid ORDER BY uid) FROM del) AS uids`,
+      params,
+    ).catch((err: unknown) => { throw mapPgError(err); });
+    if (!row.folder) throw new FolderNotFoundError(folderId);
+    const expunged = row.uids ?? [];
+    if (expunged.length === 0) return { uids: [], modseq: Number(row.folder.highest_modseq) };
+    const modseq = Number(row.folder.highest_modseq) + 1;
+    await this.publish([{ mailboxId: row.folder.mailbox_id, event: { type: 'expunge', folderId, uids: expunged, modseq } }]);
+    return { uids: expunged, modseq };
   }
 
   async search(folderId: string, tokens: string[]): Promise<number[]> {
@@ -692,29 +812,40 @@ export class PostgresMessageStore implements MessageStore {
   async searchMessages(folderId: string, query: StoreSearch, opts: { sort?: SortCriterion[]; withThreadKeys?: boolean } = {}): Promise<SearchHit[]> {
     if (!UUID.test(folderId)) throw new FolderNotFoundError(folderId);
     if (usesSearchFields(query) || opts.sort?.length || opts.withThreadKeys) await this.fillSearchFields(folderId);
+    if (usesLateHeaders(query)) await this.fillLateHeaders(folderId);
     const params: unknown[] = [folderId];
     const where = compileSearch(query, params);
     const order = opts.sort?.length ? `${opts.sort.map((c) => `${SORT_EXPRESSIONS[c.key]}${c.reverse ? ' DESC' : ''}`).join(', ')}, m.uid` : 'm.uid';
-    // References as one text split at a control character: node-pg parses a text[] per row far slower than a split.
-    const thread = opts.withThreadKeys
-      ? `, m.message_id, m.in_reply_to, array_to_string(m.refs, E'\\x01') AS refs, m.subject, ${FIELDS}->'s'->>'subject' AS base_subject,
-         ${SORT_EXPRESSIONS.date} AS sent_time`
-      : '';
-    const { rows } = await this.pool.query<{
-      uid: number; modseq: string; message_id?: string | null; in_reply_to?: string | null; refs?: string; subject?: string | null;
-      base_subject?: string | null; sent_time?: string;
-    }>(`SELECT m.uid, m.modseq${thread} FROM message m WHERE m.folder_id = $1 AND (${where}) ORDER BY ${order}`, params);
-    if (rows.length === 0) await this.folderById(this.pool, folderId);
-    return rows.map((r) => {
-      const hit: SearchHit = { uid: r.uid, modseq: Number(r.modseq) };
-      if (opts.withThreadKeys) {
-        hit.thread = {
-          messageId: r.message_id ?? null, inReplyTo: r.in_reply_to ?? null, references: r.refs ? r.refs.split('\x01') : [],
-          subject: r.subject ?? null, baseSubject: r.base_subject ?? '', sentTime: Number(r.sent_time),
-        };
-      }
-      return hit;
-    });
+    if (opts.withThreadKeys) {
+      // References as one text split at a control character: node-pg parses a text[] per row far slower than a split.
+      const { rows } = await this.pool.query<{
+        uid: number; modseq: string; message_id: string | null; in_reply_to: string | null; refs: string | null; subject: string | null;
+        base_subject: string | null; sent_time: string;
+      }>(`SELECT m.uid, m.modseq, m.message_id, m.in_reply_to, array_to_string(m.refs, E'\\x01') AS refs, m.subject,
+                 ${FIELDS}->'s'->>'subject' AS base_subject, ${SORT_EXPRESSIONS.date} AS sent_time
+            FROM message m WHERE m.folder_id = $1 AND (${where}) ORDER BY ${order}`, params);
+      if (rows.length === 0) await this.folderById(this.pool, folderId);
+      return rows.map((t) => ({
+        uid: t.uid, modseq: Number(t.modseq),
+        thread: {
+          messageId: t.message_id ?? null, inReplyTo: t.in_reply_to ?? null, references: t.refs ? t.refs.split('\x01') : [],
+          subject: t.subject ?? null, baseSubject: t.base_subject ?? '', sentTime: Number(t.sent_time),
+        },
+      }));
+    }
+    // The hits come back as one text, not a row each: for thousands of hits node-pg's per-row parsing costs more than
+    // PostgreSQL's finding and ordering them. No folder row: the folder does not exist (an empty result otherwise).
+    const { rows: [r] } = await this.pool.query<{ folder: number | null; hits: string | null }>(
+      `SELECT (SELECT 1 FROM folder WHERE id = $1) AS folder,
+              (SELECT string_agg(m.uid || ' ' || m.modseq, ' ' ORDER BY ${order}) FROM message m WHERE m.folder_id = $1 AND (${where})) AS hits`,
+      params,
+    );
+    if (r.folder === null) throw new FolderNotFoundError(folderId);
+    if (r.hits === null) return [];
+    const parts = r.hits.split(' ');
+    const out: SearchHit[] = new Array(parts.length / 2);
+    for (let i = 0; i < out.length; i++) out[i] = { uid: Number(parts[2 * i]), modseq: Number(parts[2 * i + 1]) };
+    return out;
   }
 
   /**
@@ -733,6 +864,44 @@ export class PostgresMessageStore implements MessageStore {
         [rows.map((r) => r.id), rows.map((r) => JSON.stringify(withoutNul(searchFieldsOf(r.summary, r.refs))))],
       );
       if (rows.length < FILL_BATCH) return;
+    }
+  }
+
+  /**
+   * The LATE_HEADER_FIELDS (List-Id) of rows whose summaries predate them, read from each message's header block (the
+   * blob's bytes before its body, as SEARCH by an unkept header reads them), a batch at a time and kept; the partial
+   * index message_late_headers_missing_idx finds them, so a filled folder costs one probe.
+   */
+  private async fillLateHeaders(folderId: string): Promise<void> {
+    for (;;) {
+      const { rows } = await this.pool.query<{ id: string; header_prefix: string; blob_hash: string; size: number; body_start: number | null }>(
+        `SELECT id, header_prefix, blob_hash, size, (summary->'partOffsets'->'TEXT'->>'bodyStart')::bigint AS body_start
+           FROM message WHERE folder_id = $1 AND NOT (search_fields ? 'x') LIMIT ${LATE_FILL_BATCH}`, [folderId],
+      );
+      if (rows.length === 0) return;
+      const texts: Array<string | null> = new Array(rows.length);
+      let next = 0;
+      const reader = async () => {
+        while (next < rows.length) {
+          const i = next++;
+          const r = rows[i];
+          const prefix = Buffer.byteLength(r.header_prefix, 'utf8');
+          const end = Math.min(r.size, r.body_start === null ? 256 * 1024 : prefix + Number(r.body_start));
+          const bytes = end > 0
+            ? await readMessageBytes(this.blobs, r.header_prefix, r.blob_hash, r.size - prefix, { start: 0, end: end - 1 })
+            : Buffer.alloc(0);
+          texts[i] = listIdText(parseHeaderBlock(bytes).filter((f) => f.key === 'list-id').map((f) => f.value));
+        }
+      };
+      await Promise.all(Array.from({ length: 8 }, reader));
+      await this.pool.query(
+        `UPDATE message m SET search_fields = CASE WHEN d.list_id IS NULL THEN m.search_fields || '{"x":1}'
+                 ELSE jsonb_set(m.search_fields || '{"x":1}', '{h,list-id}', to_jsonb(d.list_id)) END
+           FROM unnest($1::bigint[], $2::text[]) AS d(id, list_id)
+          WHERE m.id = d.id AND NOT (m.search_fields ? 'x')`,
+        [rows.map((r) => r.id), texts.map((t) => (t === null ? null : stripNul(t)))],
+      );
+      if (rows.length < LATE_FILL_BATCH) return;
     }
   }
 
@@ -856,10 +1025,15 @@ export class PostgresMessageStore implements MessageStore {
       if (!broken) c.off('error', onError);
       c.release(broken);
     }
+    await this.publish(events);
+    return result;
+  }
+
+  /** After commit; a failure is reported and the operation still succeeds. */
+  private async publish(events: Events): Promise<void> {
     for (const { mailboxId, event } of events) {
       await this.notifier.publish(mailboxId, event).catch((err) => this.options.onNotifyError?.(err));
     }
-    return result;
   }
 
   private async findFolder(c: Pool | PoolClient, mailboxId: string, ref: FolderRef): Promise<FolderRow> {
@@ -989,9 +1163,9 @@ export class PostgresMessageStore implements MessageStore {
   }
 }
 
-/** A message row as appendMany inserts it (json_to_recordset column names). */
+/** A message row as appendMany inserts it (json_to_recordset column names); k: its place among the batch's rows of its folder. */
 interface NewMessageRow {
-  mailbox_id: string; folder_id: string; uid: number; modseq: number; flags: string[]; internal_date: Date; size: number;
+  mailbox_id: string; folder_id: string; k: number; flags: string[]; internal_date: Date; size: number;
   blob_hash: string; header_prefix: string; summary: unknown; subject: string | null; base_subject: string | null;
   from_addr: string | null; to_addr: string | null; cc_addr: string | null; sent_date: Date | null; message_id: string | null;
   in_reply_to: string | null; refs: string[]; attachment_names: string[]; search_keys: SearchKeyList | null; spool_id: string | null; delivery_key: string | null;
@@ -1003,12 +1177,15 @@ function imapFormatColumns(summary: unknown): Pick<NewMessageRow, 'imap_envelope
   return { imap_envelope: format?.envelope ?? null, imap_bodystructure: format?.bodyStructure ?? null };
 }
 
-/** appendMany lost a race for a delivery key; it rolls back and tries again. */
-class DeliveryKeyRace extends Error {
+/** What an appendMany attempt was planned on changed before it held its locks; it wrote nothing and tries again. */
+class AppendRace extends Error {
   constructor() {
-    super('a delivery key was stored concurrently');
+    super('a delivery key, folder or mailbox usage changed while the append was planned');
   }
 }
+
+/** Each failed attempt lost to a write that committed, so attempts run out only under a storm of writes to one mailbox. */
+const APPEND_ATTEMPTS = 50;
 
 interface DeliveredRow { delivery_key: string; id: string; folder_id: string; uid: number; modseq: number; size: number; uid_validity: number }
 
@@ -1110,6 +1287,7 @@ const FLAG_CHANGED_SQL: Record<FlagMode, string> = {
 };
 
 const FILL_BATCH = 2000;
+const LATE_FILL_BATCH = 500;
 const DAY_MS = 86_400_000;
 /** The UTC day of the internal date in ms, as search-fields.ts dayOf computes it. */
 const INTERNAL_DAY = `(floor(extract(epoch FROM m.internal_date) * 1000 / ${DAY_MS}) * ${DAY_MS})::bigint`;
@@ -1131,6 +1309,16 @@ const SORT_EXPRESSIONS: Record<SortCriterion['key'], string> = {
 const SYSTEM_FLAG_NAMES = new Map(['\\Seen', '\\Answered', '\\Flagged', '\\Deleted', '\\Draft'].map((f) => [f.toLowerCase(), f]));
 /** Ranges with more parts than this are matched through a hashed set of UIDs rather than a chain of BETWEENs. */
 const MAX_RANGE_TERMS = 16;
+
+function usesLateHeaders(key: StoreSearch): boolean {
+  switch (key.op) {
+    case 'header': return LATE_HEADER_FIELDS.includes(key.field as never);
+    case 'and': return key.keys.some(usesLateHeaders);
+    case 'or': return usesLateHeaders(key.a) || usesLateHeaders(key.b);
+    case 'not': return usesLateHeaders(key.key);
+    default: return false;
+  }
+}
 
 function usesSearchFields(key: StoreSearch): boolean {
   switch (key.op) {
