@@ -50,6 +50,10 @@ export const apiConfigSchema = z.object({
   API_JSON_BODY_MAX_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 * 1024),
   /** Largest CSV import body, after gzip/deflate/br is undone; read only after sign-in, only on the import route. */
   API_IMPORT_BODY_MAX_BYTES: z.coerce.number().int().min(1024).default(64 * 1024 * 1024),
+  /** DNS servers the domain DNS check asks (`127.0.0.1:5353,10.0.0.2`), as the mail nodes' DNS_SERVERS; empty: the system resolver. */
+  DNS_SERVERS: z.string().default(''),
+  /** Milliseconds per DNS try in the domain DNS check (two tries). */
+  DNS_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(2000),
 });
 
 export type ApiConfig = z.infer<typeof apiConfigSchema>;
