@@ -5,13 +5,16 @@
  */
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startUnbound, Unbound } from '@dizi/testing/unbound';
 import { seriousViolations } from './axe';
+import { DEMO_ZONE, DEMO_ZONE_VERDICTS } from './dns-zone';
 import { DEMO_PASSWORD, passwordSignIn, Stack, startStack } from './stack';
 
 const GB = 1024 ** 3;
 // A browser, the API and the portal on two shared cores: pages take seconds, not milliseconds.
 vi.setConfig({ testTimeout: 180_000 });
 let stack: Stack;
+let unbound: Unbound;
 let beacon: { id: string };
 let demoTenantId: string;
 
@@ -26,7 +29,9 @@ async function expectAccessible(page: Page) {
 }
 
 beforeAll(async () => {
-  stack = await startStack();
+  // The resolver the API's DNS check asks: every *.test name is answered locally, demo.test from DEMO_ZONE.
+  unbound = await startUnbound(DEMO_ZONE, ['test']);
+  stack = await startStack({}, { DNS_SERVERS: unbound.server });
   const tenants = await stack.api('GET', '/api/tenants?q=Demo');
   demoTenantId = tenants.body.items[0].id;
   beacon = (await stack.api('POST', '/api/tenants', { name: 'Beacon', plan: 'standard' })).body;
@@ -39,6 +44,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stack?.close();
+  await unbound?.stop();
 });
 
 describe('operator', () => {
@@ -279,6 +285,55 @@ describe('domain admin', () => {
     expect((await page.goto(`${stack.portalUrl}/admin/domains/second.test`))?.status()).toBe(404);
     await page.goto(`${stack.portalUrl}/ops`);
     expect(new URL(page.url()).pathname).toBe('/admin');
+    await context.close();
+  });
+
+  it("checks the domain's DNS through the configured resolver and shows exactly which records are wrong or missing, with the value to set", async () => {
+    const { context, page } = await newPage();
+    await passwordSignIn(page, stack.portalUrl, 'admin@demo.test', DEMO_PASSWORD);
+    await page.goto(`${stack.portalUrl}/admin/domains/demo.test`);
+    await page.getByRole('link', { name: 'DNS records' }).click();
+    await page.getByRole('heading', { level: 1, name: 'DNS records of demo.test' }).waitFor();
+    const rows = page.locator('tr[data-record]');
+    const verdicts = Object.fromEntries(await rows.evaluateAll((trs) => trs.map((tr) => [tr.getAttribute('data-record'), tr.getAttribute('data-status')])));
+    expect(verdicts).toEqual(DEMO_ZONE_VERDICTS);
+    // Each row's tag says the same as its status, in words.
+    for (const [record, status] of Object.entries(DEMO_ZONE_VERDICTS)) {
+      expect(await page.locator(`tr[data-record="${record}"]`).getByTestId('dns-status').textContent(), record).toBe({ found: 'Found', wrong: 'Wrong', missing: 'Missing' }[status]);
+    }
+    expect(await page.getByTestId('dns-summary').textContent()).toBe('2 records are wrong, 3 missing, 5 of 10 found.');
+    // A wrong record shows what is published and what to set instead.
+    const spf = page.locator('tr[data-record="TXT demo.test"]');
+    expect(await spf.getByTestId('dns-found').textContent()).toBe('v=spf1 a -all');
+    expect(await spf.getByTestId('dns-value').textContent()).toBe('v=spf1 mx -all');
+    expect(await spf.textContent()).toContain('Another value is published');
+    const dkim = page.locator('tr[data-record="TXT dizi._domainkey.demo.test"]');
+    const key = (await stack.api('GET', '/api/domains/demo.test/dns')).body.records.find((r: { kind: string }) => r.kind === 'dkim').value;
+    expect(await dkim.getByTestId('dns-value').textContent()).toBe(key);
+    expect(await page.locator('tr[data-record="SRV _pop3s._tcp.demo.test"]').getByTestId('dns-value').textContent()).toBe('0 1 995 mail.demo.test.');
+    await expectAccessible(page);
+
+    // Only the problems; then checking again after the owner fixed nothing gives the same answer.
+    await page.getByText('Only problems').click();
+    expect(await rows.count()).toBe(5);
+    const before = await page.getByTestId('dns-checked-at').textContent();
+    await page.waitForTimeout(1100);
+    await page.getByTestId('dns-recheck').click();
+    await expect.poll(() => page.getByTestId('dns-checked-at').textContent()).not.toBe(before);
+    expect(await rows.count()).toBe(5);
+
+    // In Chinese.
+    await context.addCookies([{ name: 'dizi_locale', value: 'zh-CN', url: stack.portalUrl }]);
+    await page.reload();
+    await page.getByRole('heading', { level: 1, name: 'demo.test 的 DNS 记录' }).waitFor();
+    expect(await page.getByTestId('dns-summary').textContent()).toBe('2 条记录错误，3 条缺失，共 10 条中已找到 5 条。');
+    expect(await page.locator('tr[data-record="TXT demo.test"]').getByTestId('dns-status').textContent()).toBe('错误');
+    await expectAccessible(page);
+
+    // Another domain of the tenant, and another tenant's, are not this admin's to check.
+    expect((await page.goto(`${stack.portalUrl}/admin/domains/second.test/dns`))?.status()).toBe(404);
+    expect((await page.goto(`${stack.portalUrl}/admin/domains/beacon.test/dns`))?.status()).toBe(404);
+    expect(await page.evaluate(() => fetch('/bff/api/domains/beacon.test/dns/check').then((r) => r.status))).toBe(404);
     await context.close();
   });
 });

@@ -1,15 +1,19 @@
 /**
  * Screenshots of every console page at desktop and phone width, in Simplified Chinese and English, for people
- * to look at (not a test). `node -r ./tools/register.cjs apps/portal/e2e/screens.ts [outDir]`; default .dizi/screens.
+ * to look at (not a test). `node -r ./tools/register.cjs apps/portal/e2e/screens.ts [outDir]`; default .dizi/screens;
+ * `SCREENS=dns,mailboxes` for only some pages.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { startUnbound } from '@dizi/testing/unbound';
+import { DEMO_ZONE } from './dns-zone';
 import { DEMO_PASSWORD, passwordSignIn, ROOT, startStack } from './stack';
 
 async function main(): Promise<void> {
   const out = process.argv[2] ?? join(ROOT, '.dizi/screens');
   mkdirSync(out, { recursive: true });
-  const stack = await startStack();
+  const unbound = await startUnbound(DEMO_ZONE, ['test']);
+  const stack = await startStack({}, { DNS_SERVERS: unbound.server });
   try {
     const tenant = (await stack.api('GET', '/api/tenants?q=Demo')).body.items[0];
     await stack.api('PATCH', `/api/tenants/${tenant.id}`, { maxDomains: 5, maxMailboxes: 5000, maxStorageBytes: 50 * 1024 ** 3 });
@@ -34,7 +38,11 @@ async function main(): Promise<void> {
       ['tenant', `/ops/tenants/${tenant.id}`, 'operator'],
       ['domains', '/admin', 'admin'],
       ['mailboxes', '/admin/domains/demo.test', 'admin'],
+      ['dns', '/admin/domains/demo.test/dns', 'admin'],
     ];
+    // SCREENS=dns,mailboxes shoots only those pages.
+    const only = process.env.SCREENS?.split(',').filter(Boolean);
+    if (only) pages.splice(0, pages.length, ...pages.filter((p) => only.includes(p[0])));
     for (const locale of ['zh-CN', 'en']) {
       for (const [device, viewport] of [['desktop', { width: 1366, height: 900 }], ['phone', { width: 390, height: 844 }]] as const) {
         const context = await stack.browser.newContext({ locale, viewport, deviceScaleFactor: 1 });
@@ -63,6 +71,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await stack.close();
+    await unbound.stop();
   }
 }
 

@@ -123,7 +123,8 @@ function stopGroup(child: ChildProcess | undefined): Promise<void> {
   });
 }
 
-export async function startStack(portalEnv: Record<string, string> = {}): Promise<Stack> {
+/** `apiEnv`: more of the API's environment (e.g. DNS_SERVERS pointing at a test resolver). */
+export async function startStack(portalEnv: Record<string, string> = {}, apiEnv: Record<string, string> = {}): Promise<Stack> {
   if (!(await ensurePortalBuild())) throw new Error('next build failed');
   const [apiPort, portalPort, issuerPort] = await Promise.all([freePort(), freePort(), freePort()]);
   const apiUrl = `http://127.0.0.1:${apiPort}`;
@@ -152,6 +153,7 @@ export async function startStack(portalEnv: Record<string, string> = {}): Promis
         OIDC_ISSUER: issuerUrl,
         OIDC_AUDIENCE: API_AUDIENCE,
         OIDC_CLIENT_ID: OIDC_CLIENT,
+        ...apiEnv,
       },
     });
     children.push(api);

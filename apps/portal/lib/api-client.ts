@@ -6,7 +6,7 @@
 import type { z } from 'zod';
 import type { actorView } from '@dizi/contracts/auth.contract';
 import type { errorBody } from '@dizi/contracts/common.contract';
-import type { createDomainRequest, domainListQuery, domainPage, domainView } from '@dizi/contracts/domain.contract';
+import type { createDomainRequest, domainDnsCheckView, domainListQuery, domainPage, domainView } from '@dizi/contracts/domain.contract';
 import type { createdMailboxView, createMailboxRequest, generatedPasswordView, mailboxListQuery, mailboxPage, mailboxView } from '@dizi/contracts/mailbox.contract';
 import type { mailLogPage, mailLogQuery } from '@dizi/contracts/mail-log.contract';
 import type { queueListQuery, queuePage } from '@dizi/contracts/queue.contract';
@@ -18,6 +18,7 @@ export type Tenant = z.infer<typeof tenantView>;
 export type TenantPage = z.infer<typeof tenantPage>;
 export type Domain = z.infer<typeof domainView>;
 export type DomainPage = z.infer<typeof domainPage>;
+export type DomainDnsCheck = z.infer<typeof domainDnsCheckView>;
 export type Mailbox = z.infer<typeof mailboxView>;
 export type MailboxPage = z.infer<typeof mailboxPage>;
 export type Dashboard = z.infer<typeof dashboardView>;
@@ -71,6 +72,7 @@ export function apiClient(transport: Transport) {
       list: (q?: Partial<z.infer<typeof domainListQuery>>) => call<DomainPage>('GET', `/api/domains${qs(q)}`),
       get: (domain: string) => call<Domain>('GET', `/api/domains/${id(domain)}`),
       create: (body: z.input<typeof createDomainRequest>) => call<Domain>('POST', '/api/domains', body),
+      checkDns: (domain: string) => call<DomainDnsCheck>('GET', `/api/domains/${id(domain)}/dns/check`),
     },
     mailboxes: {
       list: (q?: Partial<z.infer<typeof mailboxListQuery>>) => call<MailboxPage>('GET', `/api/mailboxes${qs(q)}`),
