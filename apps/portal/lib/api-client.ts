@@ -7,7 +7,9 @@ import type { z } from 'zod';
 import type { actorView } from '@dizi/contracts/auth.contract';
 import type { errorBody } from '@dizi/contracts/common.contract';
 import type { createDomainRequest, domainDnsCheckView, domainListQuery, domainPage, domainView } from '@dizi/contracts/domain.contract';
-import type { createdMailboxView, createMailboxRequest, generatedPasswordView, mailboxListQuery, mailboxPage, mailboxView } from '@dizi/contracts/mailbox.contract';
+import type {
+  createdMailboxView, createMailboxRequest, generatedPasswordView, importJobView, importRowPage, importRowsQuery, mailboxListQuery, mailboxPage, mailboxView,
+} from '@dizi/contracts/mailbox.contract';
 import type { mailLogPage, mailLogQuery } from '@dizi/contracts/mail-log.contract';
 import type { queueListQuery, queuePage } from '@dizi/contracts/queue.contract';
 import type { dashboardQuery, dashboardView } from '@dizi/contracts/stats.contract';
@@ -21,6 +23,8 @@ export type DomainPage = z.infer<typeof domainPage>;
 export type DomainDnsCheck = z.infer<typeof domainDnsCheckView>;
 export type Mailbox = z.infer<typeof mailboxView>;
 export type MailboxPage = z.infer<typeof mailboxPage>;
+export type ImportJob = z.infer<typeof importJobView>;
+export type ImportRowPage = z.infer<typeof importRowPage>;
 export type Dashboard = z.infer<typeof dashboardView>;
 export type MailLogPage = z.infer<typeof mailLogPage>;
 export type QueuePage = z.infer<typeof queuePage>;
@@ -80,6 +84,10 @@ export function apiClient(transport: Transport) {
       suspend: (mailboxId: string) => call<Mailbox>('POST', `/api/mailboxes/${id(mailboxId)}/suspend`),
       resume: (mailboxId: string) => call<Mailbox>('POST', `/api/mailboxes/${id(mailboxId)}/resume`),
       resetPassword: (mailboxId: string) => call<z.infer<typeof generatedPasswordView>>('POST', `/api/mailboxes/${id(mailboxId)}/password/reset`),
+    },
+    imports: {
+      get: (jobId: string) => call<ImportJob>('GET', `/api/imports/${id(jobId)}`),
+      rows: (jobId: string, q?: Partial<z.infer<typeof importRowsQuery>>) => call<ImportRowPage>('GET', `/api/imports/${id(jobId)}/rows${qs(q)}`),
     },
     mailLog: (q?: Partial<z.infer<typeof mailLogQuery>>) => call<MailLogPage>('GET', `/api/logs/mail${qs(q)}`),
     queue: (q?: Partial<z.infer<typeof queueListQuery>>) => call<QueuePage>('GET', `/api/queue${qs(q)}`),
