@@ -3,11 +3,14 @@
  * role (operator, tenant admin, domain admin) sharing one stack to keep the run short. Every page visited is
  * checked with axe-core for serious and critical violations.
  */
+import { createHash, randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startUnbound, Unbound } from '@dizi/testing/unbound';
 import { seriousViolations } from './axe';
 import { DEMO_ZONE, DEMO_ZONE_VERDICTS } from './dns-zone';
+import { MailNode, smtpDialogue, startMailNode } from './mail-node';
 import { DEMO_PASSWORD, passwordSignIn, Stack, startStack } from './stack';
 
 const GB = 1024 ** 3;
@@ -15,6 +18,7 @@ const GB = 1024 ** 3;
 vi.setConfig({ testTimeout: 180_000 });
 let stack: Stack;
 let unbound: Unbound;
+let mailNode: MailNode | undefined;
 let beacon: { id: string };
 let demoTenantId: string;
 
@@ -43,6 +47,7 @@ beforeAll(async () => {
 }, 900_000);
 
 afterAll(async () => {
+  await mailNode?.stop();
   await stack?.close();
   await unbound?.stop();
 });
@@ -136,6 +141,116 @@ describe('operator', () => {
     await confirm.getByRole('button', { name: 'Suspend tenant' }).click();
     await page.getByTestId('tenant-status').filter({ hasText: 'Suspended' }).waitFor();
     expect((await stack.api('GET', `/api/tenants/${tenantId}`)).body.status).toBe('suspended');
+    await context.close();
+  });
+
+  it("runs the issue's first flow: OIDC sign-in, a tenant with limits, a domain, 1,000 mailboxes from CSV with progress, mail to one in the log, suspension refusing mail at RCPT", async () => {
+    const starting = startMailNode(stack, { DNS_SERVERS: unbound.server });
+    const { context, page } = await newPage();
+    await page.goto(`${stack.portalUrl}/sign-in`);
+    await page.getByTestId('sso').click();
+    await page.locator('input[name="login"]').fill('olga');
+    await page.locator('input[name="password"]').fill('anything');
+    await Promise.all([page.waitForURL(`${stack.portalUrl}/ops`), page.locator('button[type="submit"]').click()]);
+
+    await page.getByRole('link', { name: 'Tenants' }).click();
+    await page.getByRole('button', { name: 'New tenant' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Name').fill('Delta Mail');
+    await dialog.getByLabel('Max domains').fill('1');
+    await dialog.getByLabel('Max mailboxes').fill('1200');
+    await dialog.getByLabel('Max storage (GB)').fill('20');
+    await Promise.all([page.waitForURL(/\/ops\/tenants\/[0-9a-f-]{36}$/), dialog.getByRole('button', { name: 'Create' }).click()]);
+    const tenantUrl = page.url();
+    const tenantId = tenantUrl.split('/').pop()!;
+    await page.getByLabel('Domain name').fill('delta.test');
+    await page.getByRole('button', { name: 'Add domain' }).click();
+    await page.getByRole('link', { name: 'delta.test' }).click();
+    await page.getByRole('link', { name: 'Import CSV' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Import mailboxes into delta.test' }).waitFor();
+    await expectAccessible(page);
+
+    // 1,000 good rows (one in five with a password to hash, the rest with an {SSHA} hash) and two bad ones.
+    const ssha = (password: string) => {
+      const salt = randomBytes(8);
+      return `{SSHA}${Buffer.concat([createHash('sha1').update(password).update(salt).digest(), salt]).toString('base64')}`;
+    };
+    const lines = ['address,display name,quota,password'];
+    for (let n = 1; n <= 1000; n++) {
+      const local = `u${String(n).padStart(4, '0')}`;
+      lines.push(`${local}@delta.test,User ${n},10M,${n % 5 === 0 ? `Pass-word-${n}` : ssha(`Pass-word-${n}`)}`);
+      if (n === 400) lines.push('not an address,Broken,10M,Pass-word-x');
+    }
+    lines.push('outsider@elsewhere.test,Elsewhere,10M,Pass-word-y');
+    await page.getByTestId('import-file').setInputFiles({ name: 'delta.csv', mimeType: 'text/csv', buffer: Buffer.from(lines.join('\n')) });
+    expect(await page.getByTestId('import-file-name').textContent()).toBe('delta.csv: 1,002 rows');
+    expect((await page.getByTestId('import-preview').textContent())!.split('\n')[0]).toMatch(/^u0001@delta\.test,User 1,10M,\{SSHA\}/);
+
+    // Watch the progress bar as the job reports: every value it showed, until done.
+    await page.evaluate(() => {
+      const seen: string[] = [];
+      (window as unknown as { progressSeen: string[] }).progressSeen = seen;
+      new MutationObserver(() => {
+        const bar = document.querySelector('[data-testid="import-progress"]');
+        const v = bar && `${bar.getAttribute('data-processed')}/${bar.getAttribute('data-status')}`;
+        if (v && seen[seen.length - 1] !== v) seen.push(v);
+      }).observe(document.body, { subtree: true, childList: true, attributes: true });
+    });
+    await page.getByTestId('import-start').click();
+    await page.locator('[data-testid="import-progress"][data-status="done"]').waitFor({ timeout: 170_000 });
+    const seen: string[] = await page.evaluate(() => (window as unknown as { progressSeen: string[] }).progressSeen);
+    const during = seen.filter((v) => v.endsWith('/running')).map((v) => Number(v.split('/')[0]));
+    expect(during.some((n) => n > 0 && n < 1002), `progress seen: ${seen.join(' ')}`).toBe(true);
+    expect(during).toEqual([...during].sort((a, b) => a - b));
+    expect(await page.getByTestId('import-counts').textContent()).toBe('Done: 1000 created, 0 skipped, 2 failed.');
+    expect(await page.getByRole('progressbar').getAttribute('aria-valuenow')).toBe('100');
+    // The report lists the two failed lines with why; the download has every line.
+    await page.locator('tr[data-line]').first().waitFor();
+    expect(await page.locator('tr[data-line]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-line')))).toEqual(['402', '1003']);
+    expect(await page.locator('tr[data-line="1003"]').textContent()).toContain('outsider@elsewhere.test');
+    await expectAccessible(page);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('import-download').click()]);
+    const report = (await readFile((await download.path())!, 'utf8')).trim().split('\r\n');
+    expect(report[0]).toBe('line,address,outcome,reason');
+    expect(report).toHaveLength(1 + 1002);
+    expect(report.filter((l) => l.includes(',created,'))).toHaveLength(1000);
+    expect(report.find((l) => l.startsWith('1003,'))).toMatch(/^1003,outsider@elsewhere\.test,failed,.+/);
+    const [{ n }] = await stack.db.dataSource.query(`SELECT count(*)::int AS n FROM mailbox m JOIN domain d ON d.id = m.domain_id WHERE d.name = 'delta.test'`);
+    expect(n).toBe(1000);
+
+    // Mail to one of them over SMTP, then the operator finds it in the mail log.
+    mailNode = await starting;
+    const sent = await smtpDialogue(mailNode.smtpPort, [
+      'EHLO client.partner.test', 'MAIL FROM:<someone@partner.test>', 'RCPT TO:<u0042@delta.test>', 'DATA',
+      'From: someone@partner.test\r\nTo: u0042@delta.test\r\nSubject: welcome\r\n\r\nHello.\r\n.', 'QUIT',
+    ]);
+    expect(sent.slice(1, 5).map((r) => r.slice(0, 3))).toEqual(['250', '250', '250', '354']);
+    expect(sent[5]).toMatch(/^250 /);
+    await page.getByRole('link', { name: 'Mail log' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Mail log' }).waitFor();
+    await expect
+      .poll(
+        async () => {
+          await page.goto(`${stack.portalUrl}/ops/logs?q=u0042%40delta.test`);
+          return page.locator('tbody tr', { hasText: 'u0042@delta.test' }).count();
+        },
+        { timeout: 60_000, interval: 1000 },
+      )
+      .toBeGreaterThan(0);
+    expect(await page.locator('tbody tr', { hasText: 'u0042@delta.test' }).first().textContent()).toContain('someone@partner.test');
+
+    // Suspend the tenant; then the node refuses mail to its addresses at RCPT.
+    await page.goto(tenantUrl);
+    await page.getByRole('button', { name: 'Suspend tenant' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Suspend tenant' }).click();
+    await page.getByTestId('tenant-status').filter({ hasText: 'Suspended' }).waitFor();
+    expect((await stack.api('GET', `/api/tenants/${tenantId}`)).body.status).toBe('suspended');
+    await expect
+      .poll(async () => (await smtpDialogue(mailNode!.smtpPort, ['EHLO client.partner.test', 'MAIL FROM:<someone@partner.test>', 'RCPT TO:<u0043@delta.test>', 'QUIT']))[3], {
+        timeout: 20_000,
+        interval: 500,
+      })
+      .toMatch(/^5\d\d /);
     await context.close();
   });
 

@@ -73,7 +73,34 @@ export function DnsCheckView({ domain, initial }: { domain: Domain; initial: Dom
             : t('allFound', { total: check.records.length })
         }
       />
+      {/* On a phone each record is a card, so the value to set is never off-screen beside a scrolled table. */}
+      <ul className="dns-cards" aria-label={t('title')}>
+        {rows.map((r) => (
+          <li key={`${r.type} ${r.name}`} data-card={`${r.type} ${r.name}`}>
+            <div>
+              <strong>{r.type}</strong> <code style={{ overflowWrap: 'anywhere' }}>{r.name}</code>{' '}
+              <StatusTag tone={TONE[r.status]}>{t(`status_${r.status}`)}</StatusTag>
+            </div>
+            <div className="dns-card-note">{r.reason ? t(`reason.${r.reason}`) : t(`kind.${r.kind}`)}</div>
+            <div className="dns-card-label">{t('valueToSet')}</div>
+            <Typography.Text code copyable={{ text: r.value, tooltips: [t('copy'), t('copied')] }} style={{ overflowWrap: 'anywhere', wordBreak: 'break-all' }}>
+              {r.value}
+            </Typography.Text>
+            <div className="dns-card-label">{t('found')}</div>
+            {r.found.length ? (
+              r.found.map((f) => (
+                <div key={f}>
+                  <code style={{ overflowWrap: 'anywhere', wordBreak: 'break-all' }}>{f}</code>
+                </div>
+              ))
+            ) : (
+              <div>{r.status === 'error' ? t('lookupFailed') : t('nothing')}</div>
+            )}
+          </li>
+        ))}
+      </ul>
       <Table<Checked>
+        className="dns-table"
         rowKey={(r) => `${r.type} ${r.name}`}
         size="small"
         pagination={false}
