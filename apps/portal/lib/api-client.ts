@@ -11,7 +11,7 @@ import type {
   createdMailboxView, createMailboxRequest, generatedPasswordView, importJobView, importRowPage, importRowsQuery, mailboxListQuery, mailboxPage, mailboxView,
 } from '@dizi/contracts/mailbox.contract';
 import type { mailLogPage, mailLogQuery } from '@dizi/contracts/mail-log.contract';
-import type { queueListQuery, queuePage } from '@dizi/contracts/queue.contract';
+import type { queueActionRequest, queueActionResult, queueEntryView, queueListQuery, queuePage } from '@dizi/contracts/queue.contract';
 import type { dashboardQuery, dashboardView } from '@dizi/contracts/stats.contract';
 import type { createTenantRequest, tenantListQuery, tenantPage, tenantView, updateTenantRequest } from '@dizi/contracts/tenant.contract';
 
@@ -28,6 +28,8 @@ export type ImportRowPage = z.infer<typeof importRowPage>;
 export type Dashboard = z.infer<typeof dashboardView>;
 export type MailLogPage = z.infer<typeof mailLogPage>;
 export type QueuePage = z.infer<typeof queuePage>;
+export type QueueEntry = z.infer<typeof queueEntryView>;
+export type QueueActionResult = z.infer<typeof queueActionResult>;
 export type ErrorBody = z.infer<typeof errorBody>;
 
 /** Sends one request to the API (or the portal's relay to it) and returns the raw response. */
@@ -91,6 +93,8 @@ export function apiClient(transport: Transport) {
     },
     mailLog: (q?: Partial<z.infer<typeof mailLogQuery>>) => call<MailLogPage>('GET', `/api/logs/mail${qs(q)}`),
     queue: (q?: Partial<z.infer<typeof queueListQuery>>) => call<QueuePage>('GET', `/api/queue${qs(q)}`),
+    queueEntry: (entryId: string) => call<QueueEntry>('GET', `/api/queue/${id(entryId)}`),
+    queueAction: (body: z.input<typeof queueActionRequest>) => call<QueueActionResult>('POST', '/api/queue/actions', body),
   };
 }
 

@@ -15,6 +15,7 @@ import { MailboxSendAs1765100000000 } from './migrations/1765100000000-mailbox-s
 import { FolderNameRepair1765300000000 } from './migrations/1765300000000-folder-name-repair';
 import { MessageSearchFields1765400000000 } from './migrations/1765400000000-message-search-fields';
 import { BlobSearchKeys1765450000000 } from './migrations/1765450000000-blob-search-keys';
+import { QueueHold1765700000000 } from './migrations/1765700000000-queue-hold';
 
 export const MIGRATIONS = [
   Foundation1764201600000,
@@ -33,4 +34,5 @@ export const MIGRATIONS = [
   FolderNameRepair1765300000000,
   MessageSearchFields1765400000000,
   BlobSearchKeys1765450000000,
+  QueueHold1765700000000,
 ];
