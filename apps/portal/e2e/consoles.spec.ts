@@ -254,6 +254,73 @@ describe('operator', () => {
     await context.close();
   });
 
+  it('acts on the queue: details of an entry, hold and release several, delete one after confirming', async () => {
+    const sql = (text: string, params: unknown[] = []) => stack.db.dataSource.query(text, params);
+    const ids: Record<string, string> = {};
+    for (const [n, address] of ['slow1@far.test', 'slow2@far.test', 'slow3@far.test'].entries()) {
+      const hash = randomBytes(32).toString('hex');
+      await sql(`INSERT INTO blob (hash, size) VALUES ($1, 2048)`, [hash]);
+      const [m] = await sql(
+        `INSERT INTO spool_message (blob_hash, size, mail_from, source, received_at) VALUES ($1, 2048, 'news@partner.test', 'smtp', now() - make_interval(mins => $2)) RETURNING id`,
+        [hash, 120 - n],
+      );
+      const [r] = await sql(
+        `INSERT INTO spool_recipient (message_id, address, kind, domain, status, attempts, last_attempt_at, next_attempt_at, last_error, last_reply)
+         VALUES ($1, $2, 'remote', 'far.test', 'deferred', 4, now(), now() + interval '1 hour', '451 4.4.1 far.test did not answer', '451 4.4.1 no answer') RETURNING id::text`,
+        [m.id, address],
+      );
+      ids[address] = r.id;
+    }
+    const { context, page } = await newPage();
+    await passwordSignIn(page, stack.portalUrl, 'operator', DEMO_PASSWORD, 'operator');
+    await page.goto(`${stack.portalUrl}/ops/queue?domain=far.test`);
+    await page.locator('tr[data-entry="slow1@far.test"]').waitFor();
+    expect(await page.locator('tr[data-entry]').count()).toBe(3);
+    await expectAccessible(page);
+
+    // Details: the envelope, attempts and last error.
+    await page.getByRole('button', { name: 'Details of slow1@far.test' }).click();
+    const detail = page.getByTestId('queue-detail');
+    await detail.waitFor();
+    const text = await detail.textContent();
+    for (const part of ['news@partner.test', 'slow1@far.test', '451 4.4.1 far.test did not answer', 'Attempts4']) expect(text).toContain(part);
+    await expectAccessible(page);
+    await page.getByRole('dialog').getByRole('button', { name: 'Close' }).click();
+
+    // Hold two at once.
+    await page.getByRole('checkbox', { name: 'Select slow1@far.test' }).check();
+    await page.getByRole('checkbox', { name: 'Select slow2@far.test' }).check();
+    expect(await page.getByTestId('queue-bulk').textContent()).toContain('2 entries selected');
+    await page.getByTestId('queue-bulk').getByRole('button', { name: 'Hold' }).click();
+    await page.getByText('2 entries held: not tried until released.').waitFor();
+    await expect.poll(() => page.locator('tr[data-entry]', { hasText: 'Held' }).count()).toBe(2);
+    const held = await sql(`SELECT address FROM spool_recipient WHERE held_at IS NOT NULL AND next_attempt_at = 'infinity' ORDER BY address`);
+    expect(held.map((r: { address: string }) => r.address)).toEqual(['slow1@far.test', 'slow2@far.test']);
+    await page.goto(`${stack.portalUrl}/ops/queue?domain=far.test&held=true`);
+    await expect.poll(() => page.locator('tr[data-entry]').count()).toBe(2);
+
+    // Release one from its details.
+    await page.getByRole('button', { name: 'Details of slow2@far.test' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Release' }).click();
+    await page.getByText('1 entry released and tried again.').waitFor();
+    const [slow2] = await sql(`SELECT held_at, next_attempt_at <= now() AS due FROM spool_recipient WHERE id = $1`, [ids['slow2@far.test']]);
+    expect(slow2).toEqual({ held_at: null, due: true });
+    await page.getByRole('dialog').getByRole('button', { name: 'Close' }).click();
+
+    // Delete one, confirmed.
+    await page.goto(`${stack.portalUrl}/ops/queue?domain=far.test`);
+    await page.getByRole('checkbox', { name: 'Select slow3@far.test' }).check();
+    await page.getByTestId('queue-bulk').getByRole('button', { name: 'Delete' }).click();
+    expect(await page.getByRole('tooltip').textContent()).toContain('no bounce is sent');
+    await page.getByRole('tooltip').getByRole('button', { name: 'Delete' }).click();
+    await page.getByText('1 entry deleted.').waitFor();
+    const [slow3] = await sql(`SELECT status FROM spool_recipient WHERE id = $1`, [ids['slow3@far.test']]);
+    expect(slow3.status).toBe('deleted');
+    const audit = await stack.api('GET', '/api/audit?action=queue.hold');
+    expect(audit.body.items.map((e: { objectId: string }) => e.objectId).sort()).toEqual([ids['slow1@far.test'], ids['slow2@far.test']].sort());
+    await context.close();
+  });
+
   it('refuses an issuer account without a Dizi role, saying why', async () => {
     const { context, page } = await newPage();
     await page.goto(`${stack.portalUrl}/sign-in`);
