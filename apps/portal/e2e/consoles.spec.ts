@@ -318,6 +318,20 @@ describe('operator', () => {
     expect(slow3.status).toBe('deleted');
     const audit = await stack.api('GET', '/api/audit?action=queue.hold');
     expect(audit.body.items.map((e: { objectId: string }) => e.objectId).sort()).toEqual([ids['slow1@far.test'], ids['slow2@far.test']].sort());
+
+    // The same actions on the audit log page, newest first, each with what changed.
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Audit log' }).waitFor();
+    await page.getByLabel('Action', { exact: true }).fill('queue.*');
+    await page.getByLabel('Action', { exact: true }).press('Enter');
+    await page.waitForURL(/action=queue\.\*/);
+    await expect.poll(() => page.locator('tr[data-action]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-action')))).toEqual(['queue.delete', 'queue.release', 'queue.hold', 'queue.hold']);
+    const release = page.locator('tr[data-action="queue.release"]');
+    expect(await release.textContent()).toContain(`spool_recipient ${ids['slow2@far.test']}`);
+    expect(await release.textContent()).toContain('operator (Operator)');
+    await release.getByRole('button', { name: /expand/i }).click();
+    expect(await page.locator('.audit-change').first().textContent()).toContain('heldAt');
+    await expectAccessible(page);
     await context.close();
   });
 
