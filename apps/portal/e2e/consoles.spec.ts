@@ -5,6 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startUnbound, Unbound } from '@dizi/testing/unbound';
@@ -254,6 +255,29 @@ describe('operator', () => {
     await context.close();
   });
 
+  it('shows the mail nodes from their heartbeats: the running node up with its roles and the SMTP connection it holds', async () => {
+    mailNode ??= await startMailNode(stack, { DNS_SERVERS: unbound.server });
+    const { context, page } = await newPage();
+    await passwordSignIn(page, stack.portalUrl, 'operator', DEMO_PASSWORD, 'operator');
+    await page.getByRole('link', { name: 'Mail nodes' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Mail nodes' }).waitFor();
+    const row = page.locator('tr[data-node="mx.dizi.test"]');
+    expect(await row.getAttribute('data-status')).toBe('up');
+    expect(await row.textContent()).toContain('SMTPDelivery');
+    await expectAccessible(page);
+    // A client holds an SMTP connection open: within a heartbeat or two the page counts it.
+    const client = connect(mailNode.smtpPort, '127.0.0.1');
+    await new Promise<void>((r) => client.once('data', () => r()));
+    try {
+      await expect.poll(() => row.getByTestId('connections-smtp').textContent(), { timeout: 30_000, interval: 1000 }).toBe('1');
+    } finally {
+      client.destroy();
+    }
+    await expect.poll(() => row.getByTestId('connections-smtp').textContent(), { timeout: 30_000, interval: 1000 }).toBe('0');
+    expect(await page.getByTestId('nodes-summary').textContent()).toMatch(/^1 of 1 nodes up/);
+    await context.close();
+  });
+
   it('acts on the queue: details of an entry, hold and release several, delete one after confirming', async () => {
     const sql = (text: string, params: unknown[] = []) => stack.db.dataSource.query(text, params);
     const ids: Record<string, string> = {};
@@ -411,6 +435,66 @@ describe('tenant admin', () => {
     expect(await forged(undefined)).toBe(403);
     expect(await forged(stack.portalUrl, 'text/plain')).toBe(403);
     expect((await stack.api('GET', '/api/mailboxes?q=csrf')).body.items).toEqual([]);
+    await context.close();
+  });
+
+  it("cannot check DNS of, import into, export, follow the imports of, or touch the queue of tenant B, by URL or by replaying /bff/api calls", async () => {
+    // Tenant B (Beacon) has an import job and a queued message of its own.
+    const started = await fetch(`${stack.apiUrl}/api/domains/beacon.test/mailboxes/import`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.operatorToken}`, 'content-type': 'text/csv' },
+      body: 'staff@beacon.test,Staff,10M,Staff-password-1\n',
+    });
+    expect(started.status).toBe(202);
+    const { jobId } = (await started.json()) as { jobId: string };
+    await expect.poll(async () => (await stack.api('GET', `/api/imports/${jobId}`)).body.status, { timeout: 30_000 }).toBe('done');
+    const hash = randomBytes(32).toString('hex');
+    await stack.db.dataSource.query(`INSERT INTO blob (hash, size) VALUES ($1, 10)`, [hash]);
+    const [m] = await stack.db.dataSource.query(`INSERT INTO spool_message (blob_hash, size, mail_from, source) VALUES ($1, 10, 'x@partner.test', 'smtp') RETURNING id`, [hash]);
+    const [entry] = await stack.db.dataSource.query(
+      `INSERT INTO spool_recipient (message_id, address, kind, domain, next_attempt_at) VALUES ($1, 'staff@beacon.test', 'local', 'beacon.test', now() + interval '1 hour') RETURNING id::text`,
+      [m.id],
+    );
+    const fingerprint = () =>
+      stack.db.dataSource.query(
+        `SELECT (SELECT count(*)::int FROM mailbox mb JOIN domain d ON d.id = mb.domain_id WHERE d.name = 'beacon.test') AS mailboxes,
+                (SELECT held_at IS NULL AND status = 'queued' FROM spool_recipient WHERE id = $1) AS untouched,
+                (SELECT count(*)::int FROM import_job WHERE tenant_id = $2) AS jobs`,
+        [entry.id, beacon.id],
+      );
+    const before = await fingerprint();
+
+    const { context, page } = await newPage();
+    await passwordSignIn(page, stack.portalUrl, 'tina@demo.test', DEMO_PASSWORD);
+    for (const path of ['/admin/domains/beacon.test/dns', '/admin/domains/beacon.test/import']) {
+      expect((await page.goto(`${stack.portalUrl}${path}`))?.status(), path).toBe(404);
+    }
+    for (const path of ['/ops/queue', '/ops/audit', `/ops/tenants/${beacon.id}`]) {
+      await page.goto(`${stack.portalUrl}${path}`);
+      expect(new URL(page.url()).pathname, path).toBe('/admin');
+    }
+    const replay = await page.evaluate(
+      async ({ jobId, entryId, tenantId }) => {
+        const get = (p: string) => fetch(p).then((r) => r.status);
+        const send = (p: string, body: string, type = 'application/json') => fetch(p, { method: 'POST', headers: { 'content-type': type }, body }).then((r) => r.status);
+        return {
+          dns: await get('/bff/api/domains/beacon.test/dns'),
+          dnsCheck: await get('/bff/api/domains/beacon.test/dns/check'),
+          importInto: await send('/bff/api/domains/beacon.test/mailboxes/import', 'evil@beacon.test,Evil,10M,Evil-password-1\n', 'text/csv'),
+          export: await get('/bff/api/domains/beacon.test/mailboxes/export'),
+          job: await get(`/bff/api/imports/${jobId}`),
+          jobRows: await get(`/bff/api/imports/${jobId}/rows`),
+          queueEntry: await get(`/bff/api/queue/${entryId}`),
+          queueHold: await send(`/bff/api/queue/${entryId}/hold`, ''),
+          queueActions: await send('/bff/api/queue/actions', JSON.stringify({ action: 'delete', ids: [entryId] })),
+          audit: await get(`/bff/api/audit?tenantId=${tenantId}`),
+        };
+      },
+      { jobId, entryId: entry.id, tenantId: beacon.id },
+    );
+    expect(replay).toEqual({ dns: 404, dnsCheck: 404, importInto: 404, export: 404, job: 404, jobRows: 404, queueEntry: 404, queueHold: 404, queueActions: 403, audit: 404 });
+    expect(await fingerprint()).toEqual(before);
+    expect(before).toEqual([{ mailboxes: 2, untouched: true, jobs: 1 }]);
     await context.close();
   });
 });

@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import type { actorView } from '@dizi/contracts/auth.contract';
 import type { auditListQuery, auditPage } from '@dizi/contracts/audit.contract';
+import type { nodeList } from '@dizi/contracts/node.contract';
 import type { errorBody } from '@dizi/contracts/common.contract';
 import type { createDomainRequest, domainDnsCheckView, domainListQuery, domainPage, domainView } from '@dizi/contracts/domain.contract';
 import type {
@@ -33,6 +34,7 @@ export type QueueEntry = z.infer<typeof queueEntryView>;
 export type QueueActionResult = z.infer<typeof queueActionResult>;
 export type ErrorBody = z.infer<typeof errorBody>;
 export type AuditPage = z.infer<typeof auditPage>;
+export type NodeList = z.infer<typeof nodeList>;
 
 /** Sends one request to the API (or the portal's relay to it) and returns the raw response. */
 export type Transport = (method: string, path: string, body?: unknown) => Promise<Response>;
@@ -93,6 +95,7 @@ export function apiClient(transport: Transport) {
       get: (jobId: string) => call<ImportJob>('GET', `/api/imports/${id(jobId)}`),
       rows: (jobId: string, q?: Partial<z.infer<typeof importRowsQuery>>) => call<ImportRowPage>('GET', `/api/imports/${id(jobId)}/rows${qs(q)}`),
     },
+    nodes: () => call<NodeList>('GET', '/api/nodes'),
     audit: (q?: Partial<z.infer<typeof auditListQuery>>) => call<AuditPage>('GET', `/api/audit${qs(q)}`),
     mailLog: (q?: Partial<z.infer<typeof mailLogQuery>>) => call<MailLogPage>('GET', `/api/logs/mail${qs(q)}`),
     queue: (q?: Partial<z.infer<typeof queueListQuery>>) => call<QueuePage>('GET', `/api/queue${qs(q)}`),

@@ -40,11 +40,12 @@ export function AuditTable({ page }: { page: AuditPage }) {
           onSearch={(v) => navigate({ actor: v.trim() || undefined, offset: undefined })}
         />
       </div>
+      {/* Wide tables scroll in this box: antd's own scroll.x adds an aria-hidden row holding focusable checkboxes. */}
+      <div style={{ overflowX: 'auto' }}>
       <Table<Event>
         rowKey="id"
         size="small"
         dataSource={page.items}
-        scroll={{ x: 900 }}
         locale={{ emptyText: t('audit.empty') }}
         onRow={(e) => ({ 'data-action': e.action }) as React.HTMLAttributes<HTMLElement>}
         expandable={{
@@ -78,6 +79,7 @@ export function AuditTable({ page }: { page: AuditPage }) {
           { title: t('audit.ip'), dataIndex: 'ip', width: 130, render: (v: string | null) => v ?? '—' },
         ]}
       />
+      </div>
     </>
   );
 }

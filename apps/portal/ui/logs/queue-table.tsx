@@ -140,11 +140,12 @@ export function QueueTable({ page }: { page: QueuePage }) {
         <span>{t('queue.selected', { count: selected.length })}</span>
         {buttons(selected, '')}
       </div>
+      {/* Wide tables scroll in this box: antd's own scroll.x adds an aria-hidden row holding focusable checkboxes. */}
+      <div style={{ overflowX: 'auto' }}>
       <Table<QueueEntry>
         rowKey="id"
         size="small"
         dataSource={page.items}
-        scroll={{ x: 1000 }}
         locale={{ emptyText: t('queue.empty') }}
         rowSelection={{ selectedRowKeys: selected, onChange: (keys) => setSelected(keys.map(String)), getCheckboxProps: (e) => ({ 'aria-label': t('queue.select', { recipient: e.recipient }) }) }}
         onRow={(e) => ({ 'data-entry': e.recipient }) as React.HTMLAttributes<HTMLElement>}
@@ -174,6 +175,7 @@ export function QueueTable({ page }: { page: QueuePage }) {
           { title: t('queue.lastError'), dataIndex: 'lastError', ellipsis: true },
         ]}
       />
+      </div>
       <Drawer open={!!detail} onClose={() => setDetail(null)} title={detail ? t('queue.detailTitle', { recipient: detail.recipient }) : ''} size="large" destroyOnHidden>
         {detail && (
           <>
