@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startUnbound } from '@dizi/testing/unbound';
 import { DEMO_ZONE } from './dns-zone';
+import { startMailNode } from './mail-node';
 import { DEMO_PASSWORD, passwordSignIn, ROOT, startStack } from './stack';
 
 async function main(): Promise<void> {
@@ -14,6 +15,8 @@ async function main(): Promise<void> {
   mkdirSync(out, { recursive: true });
   const unbound = await startUnbound(DEMO_ZONE, ['test']);
   const stack = await startStack({}, { DNS_SERVERS: unbound.server });
+  // A mail node for the nodes page.
+  const node = await startMailNode(stack, { DNS_SERVERS: unbound.server });
   try {
     const tenant = (await stack.api('GET', '/api/tenants?q=Demo')).body.items[0];
     await stack.api('PATCH', `/api/tenants/${tenant.id}`, { maxDomains: 5, maxMailboxes: 5000, maxStorageBytes: 50 * 1024 ** 3 });
@@ -56,6 +59,7 @@ async function main(): Promise<void> {
       ['mailboxes', '/admin/domains/demo.test', 'admin'],
       ['queue', '/ops/queue', 'operator'],
       ['audit', '/ops/audit', 'operator'],
+      ['nodes', '/ops/nodes', 'operator'],
       ['dns', '/admin/domains/demo.test/dns', 'admin'],
       ['import', '/admin/domains/demo.test/import', 'admin'],
     ];
@@ -99,6 +103,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
+    await node.stop();
     await stack.close();
     await unbound.stop();
   }
