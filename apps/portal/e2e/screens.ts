@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   const node = await startMailNode(stack, { DNS_SERVERS: unbound.server });
   try {
     const tenant = (await stack.api('GET', '/api/tenants?q=Demo')).body.items[0];
-    await stack.api('PATCH', `/api/tenants/${tenant.id}`, { maxDomains: 5, maxMailboxes: 5000, maxStorageBytes: 50 * 1024 ** 3 });
+    await stack.api('PATCH', `/api/tenants/${tenant.id}`, { maxDomains: 5, maxMailboxes: 5000, maxStorageBytes: 5 * 1024 ** 4 });
     for (const name of ['北京海淀科技', 'Acme Hosting', 'Beacon Mail']) await stack.api('POST', '/api/tenants', { name, maxDomains: 3, maxMailboxes: 200 });
     const [alice] = await stack.db.dataSource.query(`SELECT tenant_id, domain_id, password_hash FROM mailbox WHERE address = 'alice@demo.test'`);
     await stack.db.dataSource.query(
@@ -90,10 +90,11 @@ async function main(): Promise<void> {
               const rows = ['address,display name,quota,password'];
               for (let n = 1; n <= 60; n++) rows.push(n % 30 === 0 ? `bad row ${n},x,1M,y` : `import${locale}${device}${n}@demo.test,导入 ${n},100M,Import-pass-${n}`);
               await page.getByTestId('import-file').setInputFiles({ name: 'mailboxes.csv', mimeType: 'text/csv', buffer: Buffer.from(rows.join('\n')) });
+              await page.waitForTimeout(500); // antd's buttons fade from disabled to enabled
               await page.screenshot({ path: join(out, `import-preview-${locale}-${device}.png`), fullPage: true });
               await page.getByTestId('import-start').click();
-              await page.locator('[data-testid="import-progress"][data-status="done"]').waitFor({ timeout: 120_000 });
-              await page.locator('tr[data-line]').first().waitFor();
+              await page.locator('[data-testid="import-progress"]:not([data-status="running"])').waitFor({ timeout: 180_000 });
+              await page.locator('tr[data-line], [role="alert"]').first().waitFor();
             }
             await page.screenshot({ path: file, fullPage: true });
             console.log(file);

@@ -118,7 +118,7 @@ export function MailboxImport({ domain }: { domain: Domain }) {
       </Typography.Title>
       <Typography.Paragraph style={{ maxWidth: 820 }}>{t('format')}</Typography.Paragraph>
       <div className="page-toolbar">
-        <label className="ant-btn ant-btn-default" style={{ cursor: 'pointer' }}>
+        <label className="file-button">
           {t('choose')}
           <input
             type="file"
