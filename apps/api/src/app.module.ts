@@ -26,9 +26,10 @@ import { QueueModule } from './modules/queue/queue.module';
 import { StatsModule } from './modules/stats/stats.module';
 import { SignInAuditModule } from './modules/sign-in-audit/sign-in-audit.module';
 import { JmapModule } from './modules/jmap/jmap.module';
+import { NodesModule } from './modules/nodes/nodes.module';
 
 /** Feature modules, one line each. */
-const FEATURES = [AuthModule, HealthModule, TenantsModule, DomainsModule, AliasesModule, GroupsModule, AddressBooksModule, RegistrationCodesModule, ApiKeysModule, AuditModule, MailboxesModule, SettingsModule, MailLogsModule, MailboxDeliveryModule, QueueModule, MailboxSendAsModule, StatsModule, SignInAuditModule, JmapModule];
+const FEATURES = [AuthModule, HealthModule, TenantsModule, DomainsModule, AliasesModule, GroupsModule, AddressBooksModule, RegistrationCodesModule, ApiKeysModule, AuditModule, MailboxesModule, SettingsModule, MailLogsModule, MailboxDeliveryModule, QueueModule, MailboxSendAsModule, StatsModule, SignInAuditModule, NodesModule, JmapModule];
 
 @Module({})
 export class AppModule {

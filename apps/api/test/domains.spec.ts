@@ -114,6 +114,8 @@ describe('domains', () => {
     expect(dns.status).toBe(200);
     expect(dns.body.records.map((x: { type: string; name: string }) => `${x.type} ${x.name}`)).toEqual([
       'MX quay.test', 'TXT quay.test', 'TXT dizi._domainkey.quay.test', 'TXT _dmarc.quay.test',
+      'SRV _submissions._tcp.quay.test', 'SRV _submission._tcp.quay.test', 'SRV _imaps._tcp.quay.test', 'SRV _pop3s._tcp.quay.test',
+      'SRV _autodiscover._tcp.quay.test', 'TXT _mta-sts.quay.test',
     ]);
   });
 

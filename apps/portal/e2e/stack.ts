@@ -40,10 +40,12 @@ export interface Stack {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test replies are read loosely, like the API harness's
   api<T = any>(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: T }>;
   operatorToken: string;
+  /** Redis key prefix of this stack's API (a mail node joining it uses the same). */
+  redisPrefix: string;
   close(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const s = createServer();
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
   const port = (s.address() as AddressInfo).port;
@@ -104,7 +106,7 @@ function waitForUrl(url: string, child: ChildProcess, name: string, timeoutMs = 
 }
 
 /** Stops a child and everything it started (next start leaves a next-server child behind otherwise). */
-function stopGroup(child: ChildProcess | undefined): Promise<void> {
+export function stopGroup(child: ChildProcess | undefined): Promise<void> {
   if (!child || child.exitCode !== null || child.pid === undefined) return Promise.resolve();
   return new Promise((r) => {
     child.once('exit', () => r());
@@ -123,7 +125,8 @@ function stopGroup(child: ChildProcess | undefined): Promise<void> {
   });
 }
 
-export async function startStack(portalEnv: Record<string, string> = {}): Promise<Stack> {
+/** `apiEnv`: more of the API's environment (e.g. DNS_SERVERS pointing at a test resolver). */
+export async function startStack(portalEnv: Record<string, string> = {}, apiEnv: Record<string, string> = {}): Promise<Stack> {
   if (!(await ensurePortalBuild())) throw new Error('next build failed');
   const [apiPort, portalPort, issuerPort] = await Promise.all([freePort(), freePort(), freePort()]);
   const apiUrl = `http://127.0.0.1:${apiPort}`;
@@ -152,6 +155,7 @@ export async function startStack(portalEnv: Record<string, string> = {}): Promis
         OIDC_ISSUER: issuerUrl,
         OIDC_AUDIENCE: API_AUDIENCE,
         OIDC_CLIENT_ID: OIDC_CLIENT,
+        ...apiEnv,
       },
     });
     children.push(api);
@@ -202,6 +206,7 @@ export async function startStack(portalEnv: Record<string, string> = {}): Promis
     db,
     browser,
     operatorToken: op.body.accessToken,
+    redisPrefix: `dizi-test:${db.name}:`,
     api: (method, path, body, token) => request(method, path, body, token ?? op.body.accessToken),
     async close() {
       await browser.close().catch(() => undefined);

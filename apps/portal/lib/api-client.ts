@@ -5,11 +5,15 @@
  */
 import type { z } from 'zod';
 import type { actorView } from '@dizi/contracts/auth.contract';
+import type { auditListQuery, auditPage } from '@dizi/contracts/audit.contract';
+import type { nodeList } from '@dizi/contracts/node.contract';
 import type { errorBody } from '@dizi/contracts/common.contract';
-import type { createDomainRequest, domainListQuery, domainPage, domainView } from '@dizi/contracts/domain.contract';
-import type { createdMailboxView, createMailboxRequest, generatedPasswordView, mailboxListQuery, mailboxPage, mailboxView } from '@dizi/contracts/mailbox.contract';
+import type { createDomainRequest, domainDnsCheckView, domainListQuery, domainPage, domainView } from '@dizi/contracts/domain.contract';
+import type {
+  createdMailboxView, createMailboxRequest, generatedPasswordView, importJobView, importRowPage, importRowsQuery, mailboxListQuery, mailboxPage, mailboxView,
+} from '@dizi/contracts/mailbox.contract';
 import type { mailLogPage, mailLogQuery } from '@dizi/contracts/mail-log.contract';
-import type { queueListQuery, queuePage } from '@dizi/contracts/queue.contract';
+import type { queueActionRequest, queueActionResult, queueEntryView, queueListQuery, queuePage } from '@dizi/contracts/queue.contract';
 import type { dashboardQuery, dashboardView } from '@dizi/contracts/stats.contract';
 import type { createTenantRequest, tenantListQuery, tenantPage, tenantView, updateTenantRequest } from '@dizi/contracts/tenant.contract';
 
@@ -18,12 +22,19 @@ export type Tenant = z.infer<typeof tenantView>;
 export type TenantPage = z.infer<typeof tenantPage>;
 export type Domain = z.infer<typeof domainView>;
 export type DomainPage = z.infer<typeof domainPage>;
+export type DomainDnsCheck = z.infer<typeof domainDnsCheckView>;
 export type Mailbox = z.infer<typeof mailboxView>;
 export type MailboxPage = z.infer<typeof mailboxPage>;
+export type ImportJob = z.infer<typeof importJobView>;
+export type ImportRowPage = z.infer<typeof importRowPage>;
 export type Dashboard = z.infer<typeof dashboardView>;
 export type MailLogPage = z.infer<typeof mailLogPage>;
 export type QueuePage = z.infer<typeof queuePage>;
+export type QueueEntry = z.infer<typeof queueEntryView>;
+export type QueueActionResult = z.infer<typeof queueActionResult>;
 export type ErrorBody = z.infer<typeof errorBody>;
+export type AuditPage = z.infer<typeof auditPage>;
+export type NodeList = z.infer<typeof nodeList>;
 
 /** Sends one request to the API (or the portal's relay to it) and returns the raw response. */
 export type Transport = (method: string, path: string, body?: unknown) => Promise<Response>;
@@ -71,6 +82,7 @@ export function apiClient(transport: Transport) {
       list: (q?: Partial<z.infer<typeof domainListQuery>>) => call<DomainPage>('GET', `/api/domains${qs(q)}`),
       get: (domain: string) => call<Domain>('GET', `/api/domains/${id(domain)}`),
       create: (body: z.input<typeof createDomainRequest>) => call<Domain>('POST', '/api/domains', body),
+      checkDns: (domain: string) => call<DomainDnsCheck>('GET', `/api/domains/${id(domain)}/dns/check`),
     },
     mailboxes: {
       list: (q?: Partial<z.infer<typeof mailboxListQuery>>) => call<MailboxPage>('GET', `/api/mailboxes${qs(q)}`),
@@ -79,8 +91,16 @@ export function apiClient(transport: Transport) {
       resume: (mailboxId: string) => call<Mailbox>('POST', `/api/mailboxes/${id(mailboxId)}/resume`),
       resetPassword: (mailboxId: string) => call<z.infer<typeof generatedPasswordView>>('POST', `/api/mailboxes/${id(mailboxId)}/password/reset`),
     },
+    imports: {
+      get: (jobId: string) => call<ImportJob>('GET', `/api/imports/${id(jobId)}`),
+      rows: (jobId: string, q?: Partial<z.infer<typeof importRowsQuery>>) => call<ImportRowPage>('GET', `/api/imports/${id(jobId)}/rows${qs(q)}`),
+    },
+    nodes: () => call<NodeList>('GET', '/api/nodes'),
+    audit: (q?: Partial<z.infer<typeof auditListQuery>>) => call<AuditPage>('GET', `/api/audit${qs(q)}`),
     mailLog: (q?: Partial<z.infer<typeof mailLogQuery>>) => call<MailLogPage>('GET', `/api/logs/mail${qs(q)}`),
     queue: (q?: Partial<z.infer<typeof queueListQuery>>) => call<QueuePage>('GET', `/api/queue${qs(q)}`),
+    queueEntry: (entryId: string) => call<QueueEntry>('GET', `/api/queue/${id(entryId)}`),
+    queueAction: (body: z.input<typeof queueActionRequest>) => call<QueueActionResult>('POST', '/api/queue/actions', body),
   };
 }
 

@@ -1,6 +1,6 @@
 'use client';
 /** The API client for client components: through the portal's relay, which adds the session's token. */
-import { apiClient } from './api-client';
+import { apiClient, ApiRequestError } from './api-client';
 
 export const browserApi = apiClient((method, path, body) =>
   fetch(`/bff${path}`, {
@@ -10,3 +10,16 @@ export const browserApi = apiClient((method, path, body) =>
     body: body === undefined ? undefined : JSON.stringify(body),
   }),
 );
+
+/** Starts a CSV import of mailboxes into `domain` (the one request the relay passes as text/csv); returns the job id. */
+export async function startMailboxImport(domain: string, csv: string): Promise<string> {
+  const res = await fetch(`/bff/api/domains/${encodeURIComponent(domain)}/mailboxes/import`, {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { 'content-type': 'text/csv; charset=utf-8' },
+    body: csv,
+  });
+  const body = (await res.json().catch(() => ({}))) as { jobId?: string; message?: string };
+  if (!res.ok || !body.jobId) throw new ApiRequestError(res.status, body);
+  return body.jobId;
+}

@@ -62,6 +62,10 @@ export const apiConfigSchema = z.object({
   JMAP_MAX_SIZE_UPLOAD: z.coerce.number().int().min(1024).default(50_000_000),
   /** JMAP uploads one account may have running at once. */
   JMAP_MAX_CONCURRENT_UPLOAD: z.coerce.number().int().min(1).default(4),
+  /** DNS servers the domain DNS check asks (`127.0.0.1:5353,10.0.0.2`), as the mail nodes' DNS_SERVERS; empty: the system resolver. */
+  DNS_SERVERS: z.string().default(''),
+  /** Milliseconds per DNS try in the domain DNS check (two tries). */
+  DNS_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(2000),
 });
 
 export type ApiConfig = z.infer<typeof apiConfigSchema>;

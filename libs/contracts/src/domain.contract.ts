@@ -77,9 +77,23 @@ export const domainView = z.object({
 export const domainPage = pageOf(domainView);
 
 export const dnsRecord = z.object({
-  type: z.enum(['MX', 'TXT']),
+  kind: z.enum(['mx', 'spf', 'dkim', 'dmarc', 'srv', 'mta-sts']).describe('what the record is for'),
+  type: z.enum(['MX', 'TXT', 'SRV']),
   name: z.string(),
-  value: z.string(),
+  value: z.string().describe('the value to set, as written in a zone file'),
   purpose: z.string(),
 });
 export const domainDnsView = z.object({ domain: z.string(), records: z.array(dnsRecord) });
+
+export const dnsCheckStatus = z.enum(['found', 'missing', 'wrong', 'error']);
+
+export const dnsRecordCheck = dnsRecord.extend({
+  status: dnsCheckStatus.describe('found: published as it should be; missing: nothing at that name; wrong: something else is there (set `value`); error: the lookup failed'),
+  reason: z.enum(['different', 'duplicate', 'weak-policy']).optional().describe('why a record is wrong: another value, two records where one is allowed, or a DMARC policy of none'),
+  found: z.array(z.string()).describe('what the resolver answered at that name, written like `value`'),
+});
+export const domainDnsCheckView = z.object({
+  domain: z.string(),
+  checkedAt: isoDate,
+  records: z.array(dnsRecordCheck),
+});

@@ -21,6 +21,7 @@ import { TemplatePlaceholderNames1765520000000 } from './migrations/176552000000
 import { ExpungedMessageId1765600000000 } from './migrations/1765600000000-expunged-message-id';
 import { MessageThreadId1765610000000 } from './migrations/1765610000000-message-thread-id';
 import { MessageLateHeaders1765650000000 } from './migrations/1765650000000-message-late-headers';
+import { QueueHold1765700000000 } from './migrations/1765700000000-queue-hold';
 
 export const MIGRATIONS = [
   Foundation1764201600000,
@@ -45,4 +46,5 @@ export const MIGRATIONS = [
   ExpungedMessageId1765600000000,
   MessageThreadId1765610000000,
   MessageLateHeaders1765650000000,
+  QueueHold1765700000000,
 ];

@@ -15,8 +15,8 @@ export const UNBOUND_BIN = process.env.UNBOUND_BIN ?? '/usr/sbin/unbound';
 export interface UnboundRecord {
   /** Owner name, e.g. `example.test` or `_dmarc.example.test`. */
   name: string;
-  type: 'A' | 'AAAA' | 'MX' | 'TXT' | 'PTR' | 'CNAME';
-  /** TXT: the text (split into 255-byte strings here); MX: `10 mx.example.test.`; others: the RDATA. */
+  type: 'A' | 'AAAA' | 'MX' | 'TXT' | 'PTR' | 'CNAME' | 'SRV';
+  /** TXT: the text (split into 255-byte strings here); MX: `10 mx.example.test.`; SRV: `0 1 993 mail.example.test.`; others: the RDATA. */
   value: string;
 }
 

@@ -118,8 +118,10 @@ export function MailboxDirectory({ domain, backHref }: { domain: Domain; backHre
 
   return (
     <>
-      <Space style={{ marginBottom: 8 }}>
+      <Space style={{ marginBottom: 8 }} size="large">
         <Link href={backHref}>← {t('domains.title')}</Link>
+        <Link href={`/admin/domains/${encodeURIComponent(domain.name)}/dns`}>{t('dns.link')}</Link>
+        <Link href={`/admin/domains/${encodeURIComponent(domain.name)}/import`}>{t('import.link')}</Link>
       </Space>
       <Typography.Title level={1} style={{ fontSize: 22, marginTop: 0 }}>
         {t('mailboxes.title', { domain: domain.unicodeName })}

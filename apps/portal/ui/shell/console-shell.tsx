@@ -25,6 +25,8 @@ export function ConsoleShell({ actor, children }: { actor: SessionActor; childre
           { href: '/admin', label: t('nav.domains') },
           { href: '/ops/logs', label: t('nav.mailLog') },
           { href: '/ops/queue', label: t('nav.queue') },
+          { href: '/ops/nodes', label: t('nav.nodes') },
+          { href: '/ops/audit', label: t('nav.audit') },
         ]
       : [{ href: '/admin', label: t('nav.domains') }];
   // The longest matching prefix is the current section (/ops/tenants/x → Tenants, not Dashboard).

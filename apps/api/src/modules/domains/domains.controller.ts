@@ -5,7 +5,7 @@ import type { Actor } from '@dizi/domain/policy';
 import { ClientIp, CurrentActor } from '../auth/actor.decorator';
 import { ConfirmBody } from '../tenants/confirm-body.decorator';
 import { DomainsService } from './domains.service';
-import { CreateDomainDto, DeleteDomainDto, DomainDnsDto, DomainDto, DomainListQueryDto, DomainPageDto, UpdateDomainDto } from './dto';
+import { CreateDomainDto, DeleteDomainDto, DomainDnsCheckDto, DomainDnsDto, DomainDto, DomainListQueryDto, DomainPageDto, UpdateDomainDto } from './dto';
 
 @ApiTags('domains')
 @ApiBearerAuth()
@@ -46,10 +46,17 @@ export class DomainsController {
     await this.domains.remove(actor, ip, domain, body.confirm);
   }
 
-  /** DNS records to publish for the domain (MX, SPF, DKIM, DMARC). */
+  /** DNS records to publish for the domain (MX, SPF, DKIM, DMARC, autoconfiguration SRV, MTA-STS). */
   @Get(':domain/dns')
   @ZodResponse({ status: 200, type: DomainDnsDto })
   dns(@CurrentActor() actor: Actor, @Param('domain') domain: string) {
     return this.domains.dns(actor, domain);
+  }
+
+  /** Looks every record to publish up through the configured resolver: found, missing or wrong, with the value to set. */
+  @Get(':domain/dns/check')
+  @ZodResponse({ status: 200, type: DomainDnsCheckDto })
+  checkDns(@CurrentActor() actor: Actor, @Param('domain') domain: string) {
+    return this.domains.checkDns(actor, domain);
   }
 }

@@ -1,14 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { promises as dns } from 'node:dns';
 import { generateKeyPair, randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { DataSource, EntityManager } from 'typeorm';
 import { dkimKeyField } from '@dizi/auth/keys-at-rest';
 import type { SecretBox } from '@dizi/auth/secret-box';
+import type { ApiConfig } from '@dizi/config/api.config';
 import { DomainEntity } from '@dizi/db/entities/domain.entity';
+import { DnsAnswer, DomainDnsFacts, ExpectedDnsRecord, expectedDnsRecords, judgeDnsAnswer } from '@dizi/domain/dns-records';
 import { InvalidDomainNameError, normaliseDomainName, NormalisedDomain } from '@dizi/domain/domain-name';
 import type { Actor } from '@dizi/domain/policy';
 import { badRequest, conflict, forbidden, notFound } from '../../common/api-error';
-import { SECRET_BOX } from '../../common/tokens';
+import { API_CONFIG, SECRET_BOX } from '../../common/tokens';
 import { AuditService } from '../audit/audit.service';
 import { PolicyService } from '../auth/policy.service';
 import { LimitsService } from '../tenants/limits.service';
@@ -32,6 +35,7 @@ export class DomainsService {
     private readonly audit: AuditService,
     private readonly limits: LimitsService,
     @Inject(SECRET_BOX) private readonly secretBox: SecretBox,
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
   ) {}
 
   async list(actor: Actor, query: DomainListQueryDto) {
@@ -142,19 +146,31 @@ export class DomainsService {
     });
   }
 
-  /** The DNS records to publish: MX, SPF, DKIM and DMARC. */
+  /** The DNS records to publish: MX, SPF, DKIM, DMARC, client autoconfiguration SRV records and MTA-STS. */
   async dns(actor: Actor, idOrName: string) {
     const domain = await this.policy.domain(actor, idOrName, 'domain_admin');
-    const mx = domain.heloName ?? `mail.${domain.name}`;
-    return {
-      domain: domain.name,
-      records: [
-        { type: 'MX' as const, name: domain.name, value: `10 ${mx}.`, purpose: 'where mail for the domain is delivered' },
-        { type: 'TXT' as const, name: domain.name, value: `v=spf1 mx -all`, purpose: 'SPF: who may send for the domain' },
-        { type: 'TXT' as const, name: `${domain.dkimSelector}._domainkey.${domain.name}`, value: `v=DKIM1; k=rsa; p=${domain.dkimPublicKey}`, purpose: 'DKIM public key' },
-        { type: 'TXT' as const, name: `_dmarc.${domain.name}`, value: `v=DMARC1; p=quarantine; rua=mailto:postmaster@${domain.name}`, purpose: 'DMARC policy' },
-      ],
+    return { domain: domain.name, records: expectedDnsRecords(dnsFacts(domain)).map(publishedRecord) };
+  }
+
+  /** Looks each record up through the configured resolver (DNS_SERVERS) and says whether it is found, missing or wrong. */
+  async checkDns(actor: Actor, idOrName: string) {
+    const domain = await this.policy.domain(actor, idOrName, 'domain_admin');
+    const facts = dnsFacts(domain);
+    const resolver = new dns.Resolver({ timeout: this.config.DNS_TIMEOUT_MS, tries: 2 });
+    const servers = this.config.DNS_SERVERS.split(',').map((x) => x.trim()).filter(Boolean);
+    if (servers.length) resolver.setServers(servers);
+    const expected = expectedDnsRecords(facts);
+    // One lookup per name and type: SPF and MX share the domain's name.
+    const lookups = new Map<string, Promise<DnsAnswer>>();
+    const answer = (type: 'MX' | 'TXT' | 'SRV', name: string) => {
+      const key = `${type} ${name}`;
+      if (!lookups.has(key)) lookups.set(key, lookUp(resolver, type, name));
+      return lookups.get(key)!;
     };
+    const records = await Promise.all(
+      expected.map(async (e) => ({ ...publishedRecord(e), ...judgeDnsAnswer(e, await answer(e.type, e.name), facts.mailHost) })),
+    );
+    return { domain: domain.name, checkedAt: new Date().toISOString(), records };
   }
 
   async usage(ids: string[], m: EntityManager = this.dataSource.manager): Promise<Map<string, DomainUsage>> {
@@ -173,6 +189,35 @@ export class DomainsService {
     if (d.mailboxMaxQuotaBytes !== null && d.mailboxDefaultQuotaBytes > d.mailboxMaxQuotaBytes) {
       throw badRequest('the default mailbox quota is larger than the maximum mailbox quota', 'mailboxDefaultQuotaBytes');
     }
+  }
+}
+
+function dnsFacts(d: DomainEntity): DomainDnsFacts {
+  return {
+    name: d.name,
+    mailHost: d.heloName ?? `mail.${d.name}`,
+    dkimSelector: d.dkimSelector,
+    dkimPublicKey: d.dkimPublicKey,
+    // RFC 8461 ids are letters and digits: the domain's creation time, which a console user can read back.
+    mtaStsId: d.createdAt.toISOString().replace(/\D/g, '').slice(0, 14),
+  };
+}
+
+function publishedRecord(e: ExpectedDnsRecord) {
+  return { kind: e.kind, type: e.type, name: e.name, value: e.value, purpose: e.purpose };
+}
+
+const NO_DATA = new Set(['ENODATA', 'ENOTFOUND']);
+
+/** One lookup; "no such name" and "no such record" are an answer (missing), anything else a failed lookup. */
+async function lookUp(resolver: dns.Resolver, type: 'MX' | 'TXT' | 'SRV', name: string): Promise<DnsAnswer> {
+  try {
+    if (type === 'MX') return { kind: 'mx', records: await resolver.resolveMx(name) };
+    if (type === 'SRV') return { kind: 'srv', records: await resolver.resolveSrv(name) };
+    return { kind: 'txt', records: await resolver.resolveTxt(name) };
+  } catch (e) {
+    const code = (e as { code?: string }).code ?? 'EUNKNOWN';
+    return NO_DATA.has(code) ? { kind: 'none' } : { kind: 'error', code };
   }
 }
 

@@ -1,6 +1,6 @@
 import { createZodDto } from 'nestjs-zod';
 import {
-  createDomainRequest, deleteDomainRequest, domainDnsView, domainListQuery, domainPage, domainView, updateDomainRequest,
+  createDomainRequest, deleteDomainRequest, domainDnsCheckView, domainDnsView, domainListQuery, domainPage, domainView, updateDomainRequest,
 } from '@dizi/contracts/domain.contract';
 
 export class CreateDomainDto extends createZodDto(createDomainRequest) {}
@@ -10,3 +10,4 @@ export class DeleteDomainDto extends createZodDto(deleteDomainRequest) {}
 export class DomainDto extends createZodDto(domainView) {}
 export class DomainPageDto extends createZodDto(domainPage) {}
 export class DomainDnsDto extends createZodDto(domainDnsView) {}
+export class DomainDnsCheckDto extends createZodDto(domainDnsCheckView) {}

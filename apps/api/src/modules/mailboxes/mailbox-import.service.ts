@@ -30,6 +30,8 @@ export const MAILBOX_IMPORT_KIND = 'mailboxes';
 export const IMPORT_LOCK_CLASS = 716_200_170;
 export const IMPORT_STALE_SECONDS = 60;
 const HEARTBEAT_MS = 5_000;
+/** Rows decided per batch for imports started over HTTP (progress is reported after each). */
+const HTTP_BATCH_ROWS = 100;
 const LOG_EVERY_ROWS = 10_000;
 const HASH_CONCURRENCY = Math.max(2, availableParallelism());
 const EXISTS = 'exists: a mailbox with this address is already there';
@@ -94,7 +96,8 @@ export class MailboxImportService implements OnApplicationBootstrap, BeforeAppli
     const domain = await this.policy.domain(actor, domainRef, 'domain_admin');
     if (typeof body !== 'string') throw badRequest('send the CSV file as the request body with Content-Type: text/csv', 'body');
     if (!body.trim()) throw badRequest('the CSV file is empty', 'body');
-    const { jobId } = await this.start({ actor, ip, domain, source: chunks(body), rehome });
+    // Progress is written after each batch: a batch of 100 rows lets the console's progress bar move in small steps.
+    const { jobId } = await this.start({ actor, ip, domain, source: chunks(body), rehome, batchSize: HTTP_BATCH_ROWS });
     return { jobId };
   }
 

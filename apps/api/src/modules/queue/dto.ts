@@ -1,6 +1,6 @@
 import { createZodDto } from 'nestjs-zod';
 import {
-  createTransportRouteRequest, queueEntryView, queueListQuery, queuePage, transportRouteList, transportRouteView,
+  createTransportRouteRequest, queueActionRequest, queueActionResult, queueEntryView, queueListQuery, queuePage, transportRouteList, transportRouteView,
 } from '@dizi/contracts/queue.contract';
 
 export class QueueListQueryDto extends createZodDto(queueListQuery) {}
@@ -9,3 +9,5 @@ export class QueuePageDto extends createZodDto(queuePage) {}
 export class CreateTransportRouteDto extends createZodDto(createTransportRouteRequest) {}
 export class TransportRouteDto extends createZodDto(transportRouteView) {}
 export class TransportRouteListDto extends createZodDto(transportRouteList) {}
+export class QueueActionDto extends createZodDto(queueActionRequest) {}
+export class QueueActionResultDto extends createZodDto(queueActionResult) {}

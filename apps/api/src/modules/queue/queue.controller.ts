@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
 import type { Actor } from '@dizi/domain/policy';
 import { ClientIp, CurrentActor } from '../auth/actor.decorator';
-import { CreateTransportRouteDto, QueueEntryDto, QueueListQueryDto, QueuePageDto, TransportRouteDto, TransportRouteListDto } from './dto';
+import { CreateTransportRouteDto, QueueActionDto, QueueActionResultDto, QueueEntryDto, QueueListQueryDto, QueuePageDto, TransportRouteDto, TransportRouteListDto } from './dto';
 import { QueueService } from './queue.service';
 
 @ApiTags('queue')
@@ -19,6 +19,14 @@ export class QueueController {
     return this.queue.list(actor, query);
   }
 
+  /** One action (retry, hold, release, delete) over up to 500 entries; each entry gets its outcome. */
+  @Post('actions')
+  @HttpCode(200)
+  @ZodResponse({ status: 200, type: QueueActionResultDto })
+  act(@CurrentActor() actor: Actor, @ClientIp() ip: string, @Body() body: QueueActionDto) {
+    return this.queue.act(actor, ip, body);
+  }
+
   /** One spooled recipient, final or not. */
   @Get(':recipientId')
   @ZodResponse({ status: 200, type: QueueEntryDto })
@@ -32,6 +40,22 @@ export class QueueController {
   @ZodResponse({ status: 200, type: QueueEntryDto })
   retry(@CurrentActor() actor: Actor, @ClientIp() ip: string, @Param('recipientId') recipientId: string) {
     return this.queue.retry(actor, ip, recipientId);
+  }
+
+  /** Stop trying this recipient until it is released; it stays in the queue. */
+  @Post(':recipientId/hold')
+  @HttpCode(200)
+  @ZodResponse({ status: 200, type: QueueEntryDto })
+  hold(@CurrentActor() actor: Actor, @ClientIp() ip: string, @Param('recipientId') recipientId: string) {
+    return this.queue.hold(actor, ip, recipientId);
+  }
+
+  /** Release a held recipient: it is tried again at once. */
+  @Post(':recipientId/release')
+  @HttpCode(200)
+  @ZodResponse({ status: 200, type: QueueEntryDto })
+  release(@CurrentActor() actor: Actor, @ClientIp() ip: string, @Param('recipientId') recipientId: string) {
+    return this.queue.release(actor, ip, recipientId);
   }
 
   /** Stop delivering to this recipient; no bounce is sent. */

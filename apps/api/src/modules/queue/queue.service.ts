@@ -1,17 +1,19 @@
 /**
- * The mail queue as operators see it: spool recipients not yet final, why each waits, retry now, delete;
- * and the transport routes the outbound queue checks before MX lookups. Retrying only moves
- * next_attempt_at: the mail nodes' sweepers hand due work to a worker within seconds, so the API never
- * needs to know the queue's Redis layout. A tenant admin may look at a queue entry of their own tenant.
+ * The mail queue as operators see it: spool recipients not yet final, why each waits, retry now, hold and
+ * release, delete, one or many; and the transport routes the outbound queue checks before MX lookups.
+ * Retrying only moves next_attempt_at: the mail nodes' sweepers hand due work to a worker within seconds, so
+ * the API never needs to know the queue's Redis layout. Holding sets held_at; a trigger then keeps
+ * next_attempt_at at infinity whoever updates the row, so no node tries it (a try already running finishes).
+ * A tenant admin may look at a queue entry of their own tenant.
  */
 import { isIP } from 'node:net';
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import type { CreateTransportRouteRequest, QueueListQuery } from '@dizi/contracts/queue.contract';
+import type { CreateTransportRouteRequest, QueueActionRequest, QueueListQuery } from '@dizi/contracts/queue.contract';
 import { InvalidDomainNameError, normaliseDomainName } from '@dizi/domain/domain-name';
 import { domainKey } from '@dizi/domain/lookup-key';
 import type { Actor } from '@dizi/domain/policy';
-import { badRequest, conflict, forbidden, notFound } from '../../common/api-error';
+import { ApiError, badRequest, conflict, forbidden, notFound } from '../../common/api-error';
 import { AuditService } from '../audit/audit.service';
 import { escapeLike } from '@dizi/db/escape-like';
 
@@ -32,10 +34,12 @@ interface EntryRow {
   size: string;
   attempts: number;
   received_at: Date;
-  next_attempt_at: Date;
+  /** Null while held (infinity in the row). */
+  next_attempt_at: Date | null;
   last_attempt_at: Date | null;
   last_error: string | null;
   last_reply: string | null;
+  held_at: Date | null;
   tenant_id: string | null;
 }
 
@@ -51,7 +55,7 @@ interface RouteRow {
 // The tenant an entry belongs to: the authenticated sender's, else the local recipient domain's.
 const ENTRY_SELECT = `
   SELECT r.id::text, r.message_id, m.mail_from, r.address, r.original_address, r.kind, r.domain, r.status, m.source, m.size::text,
-         r.attempts, m.received_at, r.next_attempt_at, r.last_attempt_at, r.last_error, r.last_reply,
+         r.attempts, m.received_at, NULLIF(r.next_attempt_at, 'infinity') AS next_attempt_at, r.last_attempt_at, r.last_error, r.last_reply, r.held_at,
          COALESCE(sm.tenant_id, rd.tenant_id) AS tenant_id
     FROM spool_recipient r
     JOIN spool_message m ON m.id = r.message_id
@@ -82,6 +86,8 @@ export class QueueService {
     if (query.status) add('r.status = ?', query.status);
     if (query.domain) add('r.domain = ?', domainKey(query.domain));
     if (query.q) add(`(lower(r.address) LIKE ? ESCAPE '\\' OR lower(m.mail_from) LIKE ? ESCAPE '\\')`, `%${escapeLike(query.q.toLowerCase())}%`);
+    if (query.held !== undefined) where.push(query.held ? 'r.held_at IS NOT NULL' : 'r.held_at IS NULL');
+    if (query.olderThanMinutes) add(`m.received_at <= now() - make_interval(mins => ?)`, query.olderThanMinutes);
     const filter = `WHERE ${where.join(' AND ')}`;
     const rows: EntryRow[] = await this.dataSource.query(
       `${ENTRY_SELECT} ${filter} ORDER BY m.received_at, r.id OFFSET $${params.length + 1} LIMIT $${params.length + 2}`,
@@ -104,6 +110,7 @@ export class QueueService {
       if (before.status !== 'queued' && before.status !== 'deferred') {
         throw conflict(`recipient ${before.address} is already ${before.status}; only queued or deferred recipients can be retried`);
       }
+      if (before.held_at) throw conflict(`recipient ${before.address} is held; release it to try again`);
       await m.query(`UPDATE spool_recipient SET next_attempt_at = now() WHERE id = $1`, [before.id]);
       const after = await this.load(m, actor, id, true);
       await this.audit.record(m, actor, ip, {
@@ -112,6 +119,62 @@ export class QueueService {
       });
       return entryView(after);
     });
+  }
+
+  /** Stops trying this recipient until it is released; the mail stays in the queue. */
+  async hold(actor: Actor, ip: string, id: string) {
+    return this.dataSource.transaction(async (m) => {
+      const before = await this.load(m, actor, id, true);
+      if (before.status !== 'queued' && before.status !== 'deferred') {
+        throw conflict(`recipient ${before.address} is already ${before.status}; only queued or deferred recipients can be held`);
+      }
+      if (before.held_at) throw conflict(`recipient ${before.address} is held already`);
+      // The trigger spool_recipient_keep_held sets next_attempt_at to infinity in this same update.
+      await m.query(`UPDATE spool_recipient SET held_at = now() WHERE id = $1`, [before.id]);
+      const after = await this.load(m, actor, id, true);
+      await this.audit.record(m, actor, ip, {
+        action: 'queue.hold', objectType: 'spool_recipient', objectId: before.id, tenantId: before.tenant_id,
+        before: { heldAt: null, nextAttemptAt: before.next_attempt_at }, after: { heldAt: after.held_at },
+      });
+      return entryView(after);
+    });
+  }
+
+  /** Releases a held recipient: it is due at once, and the next sweep hands it to a worker. */
+  async release(actor: Actor, ip: string, id: string) {
+    return this.dataSource.transaction(async (m) => {
+      const before = await this.load(m, actor, id, true);
+      if (!before.held_at) throw conflict(`recipient ${before.address} is not held`);
+      await m.query(`UPDATE spool_recipient SET held_at = NULL, next_attempt_at = now() WHERE id = $1`, [before.id]);
+      const after = await this.load(m, actor, id, true);
+      await this.audit.record(m, actor, ip, {
+        action: 'queue.release', objectType: 'spool_recipient', objectId: before.id, tenantId: before.tenant_id,
+        before: { heldAt: before.held_at }, after: { heldAt: null, nextAttemptAt: after.next_attempt_at },
+      });
+      return entryView(after);
+    });
+  }
+
+  /**
+   * One action over many entries, each in its own transaction (and audit entry), so one entry that moved on
+   * meanwhile does not undo the others; every id gets its outcome.
+   */
+  async act(actor: Actor, ip: string, body: QueueActionRequest) {
+    operatorsOnly(actor, 'act on the mail queue');
+    const results: { id: string; outcome: 'done' | 'not_found' | 'conflict'; message: string | null }[] = [];
+    for (const id of [...new Set(body.ids)]) {
+      try {
+        if (body.action === 'retry') await this.retry(actor, ip, id);
+        else if (body.action === 'hold') await this.hold(actor, ip, id);
+        else if (body.action === 'release') await this.release(actor, ip, id);
+        else await this.remove(actor, ip, id);
+        results.push({ id, outcome: 'done', message: null });
+      } catch (e) {
+        if (!(e instanceof ApiError) || (e.status !== 404 && e.status !== 409)) throw e;
+        results.push({ id, outcome: e.status === 404 ? 'not_found' : 'conflict', message: e.message });
+      }
+    }
+    return { done: results.filter((r) => r.outcome === 'done').length, results };
   }
 
   async remove(actor: Actor, ip: string, id: string): Promise<void> {
@@ -129,7 +192,7 @@ export class QueueService {
       );
       await this.audit.record(m, actor, ip, {
         action: 'queue.delete', objectType: 'spool_recipient', objectId: before.id, tenantId: before.tenant_id,
-        before: { status: before.status, sender: before.mail_from, recipient: before.address }, after: { status: 'deleted' },
+        before: { status: before.status, sender: before.mail_from, recipient: before.address, heldAt: before.held_at }, after: { status: 'deleted' },
       });
     });
   }
@@ -189,7 +252,7 @@ export class QueueService {
     if (!row) throw notFound('queue entry');
     if (actor.role === 'operator') return row;
     if (actor.role !== 'tenant_admin' || !row.tenant_id || row.tenant_id !== actor.tenantId) throw notFound('queue entry');
-    if (change) throw forbidden('only operators retry or delete queued mail');
+    if (change) throw forbidden('only operators retry, hold, release or delete queued mail');
     return row;
   }
 }
@@ -208,10 +271,11 @@ function entryView(r: EntryRow) {
     size: Number(r.size),
     attempts: r.attempts,
     receivedAt: r.received_at.toISOString(),
-    nextAttemptAt: r.next_attempt_at.toISOString(),
+    nextAttemptAt: r.next_attempt_at?.toISOString() ?? null,
     lastAttemptAt: r.last_attempt_at?.toISOString() ?? null,
     lastError: r.last_error,
     lastReply: r.last_reply,
+    heldAt: r.held_at?.toISOString() ?? null,
   };
 }
 

@@ -21,6 +21,13 @@ export const CONNECTION_NODE_TTL_MS = 6000;
 const OPEN_IDLE_TTL_MS = 24 * 3600 * 1000;
 const RATE_WINDOW_MS = 60_000;
 
+/** Connections this process holds open, per namespace (smtp, imap, pop3): what the node heartbeat reports. */
+const openHere = new Map<string, number>();
+
+export function localOpenConnections(): Record<string, number> {
+  return Object.fromEntries(openHere);
+}
+
 // KEYS: rate counter of the IP, open-connection hash of the IP, live-node hash. ARGV: node, per minute, at once, node TTL, idle TTL, window.
 // Returns {1, open} admitted, {0, 0} over the rate, {2, open} over the concurrent limit.
 const ADMIT = `
@@ -121,11 +128,13 @@ export class RedisConnectionLimiter implements ConnectionLimiter {
     if (verdict === 0) return { admitted: false, reason: 'rate' };
     if (verdict === 2) return { admitted: false, reason: 'concurrent' };
     let released = false;
+    openHere.set(this.namespace, (openHere.get(this.namespace) ?? 0) + 1);
     return {
       admitted: true,
       release: async () => {
         if (released) return;
         released = true;
+        openHere.set(this.namespace, Math.max(0, (openHere.get(this.namespace) ?? 0) - 1));
         await this.redis.connRelease(openKey, this.nodeId, OPEN_IDLE_TTL_MS).catch(this.onError);
       },
     };

@@ -11,6 +11,8 @@ export default async function QueuePage({ searchParams }: { searchParams: Promis
   const p = await searchParams;
   const { api } = await requireSession();
   const status = p.status === 'queued' || p.status === 'deferred' ? p.status : undefined;
-  const page = await load(api.queue({ q: p.q || undefined, status, offset: Number(p.offset) || 0, limit: 50 }));
+  const held = p.held === 'true' ? true : p.held === 'false' ? false : undefined;
+  const olderThanMinutes = Number(p.older) > 0 ? Math.min(Number(p.older), 525_600) : undefined;
+  const page = await load(api.queue({ q: p.q || undefined, status, held, olderThanMinutes, domain: p.domain || undefined, offset: Number(p.offset) || 0, limit: 50 }));
   return <QueueTable page={page} />;
 }
