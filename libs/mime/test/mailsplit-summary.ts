@@ -513,6 +513,8 @@ function assemble(root: PartState, size: number, texts: TextPiece[], maxText: nu
     references: messageIds(firstHeader(fields, 'references')),
     attachmentNames,
     hasAttachments,
+    // Raw List-Id values as the header block holds them (kept for SEARCH HEADER List-Id).
+    listIds: fields.filter((f) => f.key === 'list-id').map((f) => f.value),
     searchText: { headers, body: body.join('\n') },
   };
 }
