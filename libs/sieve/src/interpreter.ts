@@ -382,9 +382,8 @@ class Run {
       }
     }
     // RFC 5228 §4.2/§4.4: keeping or filing into the same mailbox twice stores the message once.
-    const same = this.actions.find(
-      (a) => (a.type === 'keep' && (action.type === 'keep' || (action.type === 'fileinto' && isInbox(action.mailbox)))) || (a.type === 'fileinto' && action.type === 'fileinto' && a.mailbox === action.mailbox),
-    );
+    const target = (a: SieveAction) => (a.type === 'keep' ? 'INBOX' : a.type === 'fileinto' ? (isInbox(a.mailbox) ? 'INBOX' : a.mailbox) : null);
+    const same = target(action) === null ? undefined : this.actions.find((a) => target(a) === target(action));
     if (same && (same.type === 'keep' || same.type === 'fileinto') && (action.type === 'keep' || action.type === 'fileinto')) {
       same.flags = normalizeFlags([...same.flags, ...action.flags]);
     } else {

@@ -127,6 +127,11 @@ describe('RFC 5228 control flow and implicit keep', () => {
     ]);
   });
 
+  it('fileinto "INBOX" then keep also stores once, with the flags of both', () => {
+    const r = run('require ["fileinto", "imap4flags"]; fileinto :flags "a" "inbox"; keep :flags "b";', { headers: '' });
+    expect(r.actions).toEqual([{ type: 'fileinto', mailbox: 'inbox', flags: ['a', 'b'], create: false, copy: false }]);
+  });
+
   it('redirect cancels the implicit keep; the same address twice redirects once', () => {
     const r = run('redirect "a@x.test"; redirect "A@x.test";', { headers: '' });
     expect(r.actions).toEqual([{ type: 'redirect', address: 'a@x.test', copy: false }]);
