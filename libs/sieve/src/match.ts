@@ -1,4 +1,5 @@
 /** Comparators (RFC 4790: i;octet, i;ascii-casemap, i;ascii-numeric) and match types :is :contains :matches :regex :count :value. */
+import { translateRegex } from './regex';
 
 export type ComparatorName = 'i;octet' | 'i;ascii-casemap' | 'i;ascii-numeric';
 export type MatchType = 'is' | 'contains' | 'matches' | 'regex' | 'count' | 'value';
@@ -132,7 +133,7 @@ function compileRegex(pattern: string, comparator: ComparatorName): RegExp {
   const key = `${comparator}\u0000${pattern}`;
   let re = regexCache.get(key);
   if (!re) {
-    re = new RegExp(pattern, comparator === 'i;ascii-casemap' ? 'i' : '');
+    re = new RegExp(translateRegex(pattern), comparator === 'i;ascii-casemap' ? 'i' : '');
     if (regexCache.size > 500) regexCache.clear();
     regexCache.set(key, re);
   }

@@ -7,6 +7,7 @@ import { type CommandSpec, COMMANDS, COMPARATORS, DATE_PARTS, DEFAULT_EXTENSIONS
 import { isValidAddress } from './address';
 import { type SourcePosition, validationError } from './sieve-error';
 import { decodeEncodedCharacters } from './variables';
+import { UnsafeRegexError, translateRegex } from './regex';
 
 export interface ValidateOptions {
   /** Extensions this caller offers; a script requiring another is refused. Default: all but editheader. */
@@ -232,9 +233,9 @@ export function validateScript(script: SieveScript, options: ValidateOptions = {
       for (const key of keys?.values ?? []) {
         if (!isConstant(key)) continue;
         try {
-          new RegExp(key);
-        } catch {
-          throw validationError(`invalid regular expression "${key}"`, keys!.position);
+          translateRegex(key);
+        } catch (error) {
+          throw validationError(error instanceof UnsafeRegexError ? error.message : `invalid regular expression "${key}"`, keys!.position);
         }
       }
     }
