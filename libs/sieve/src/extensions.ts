@@ -44,6 +44,7 @@ export const KNOWN_EXTENSIONS = [
   'duplicate',
   'include',
   'encoded-character',
+  'index',
   'comparator-i;octet',
   'comparator-i;ascii-casemap',
   'comparator-i;ascii-numeric',
@@ -69,6 +70,8 @@ const ADDRESS_PART: Record<string, TagSpec> = {
 };
 const FLAGS: Record<string, TagSpec> = { flags: { arg: 'strings', extension: 'imap4flags' } };
 const ZONE: Record<string, TagSpec> = { zone: { arg: 'string', group: 'zone' } };
+/** RFC 5260 §6: which occurrence of the header field, counted from the top or with :last from the bottom. */
+const INDEX: Record<string, TagSpec> = { index: { arg: 'number', extension: 'index' }, last: { extension: 'index' } };
 
 export const COMMANDS: Record<string, CommandSpec> = {
   require: { kind: 'control', tags: {}, positional: ['strings'] },
@@ -136,9 +139,9 @@ export const COMMANDS: Record<string, CommandSpec> = {
 };
 
 export const TESTS: Record<string, CommandSpec> = {
-  address: { kind: 'test', tags: { ...COMPARATOR, ...MATCH, ...ADDRESS_PART }, positional: ['strings', 'strings'] },
+  address: { kind: 'test', tags: { ...COMPARATOR, ...MATCH, ...ADDRESS_PART, ...INDEX }, positional: ['strings', 'strings'] },
   envelope: { kind: 'test', extension: 'envelope', tags: { ...COMPARATOR, ...MATCH, ...ADDRESS_PART }, positional: ['strings', 'strings'] },
-  header: { kind: 'test', tags: { ...COMPARATOR, ...MATCH }, positional: ['strings', 'strings'] },
+  header: { kind: 'test', tags: { ...COMPARATOR, ...MATCH, ...INDEX }, positional: ['strings', 'strings'] },
   exists: { kind: 'test', tags: {}, positional: ['strings'] },
   size: { kind: 'test', tags: { over: { group: 'size' }, under: { group: 'size' } }, positional: ['number'], requiredGroups: ['size'] },
   allof: { kind: 'test', tags: {}, positional: [], tests: 'list' },
@@ -157,7 +160,7 @@ export const TESTS: Record<string, CommandSpec> = {
   date: {
     kind: 'test',
     extension: 'date',
-    tags: { ...ZONE, originalzone: { group: 'zone' }, ...COMPARATOR, ...MATCH },
+    tags: { ...ZONE, originalzone: { group: 'zone' }, ...COMPARATOR, ...MATCH, ...INDEX },
     positional: ['string', 'string', 'strings'],
   },
   currentdate: { kind: 'test', extension: 'date', tags: { ...ZONE, ...COMPARATOR, ...MATCH }, positional: ['string', 'strings'] },

@@ -161,9 +161,13 @@ class Run {
     return outcome.matched;
   }
 
-  private headerValues(name: string): string[] {
+  private headerValues(name: string, r?: ResolvedArguments): string[] {
     const key = asciiLower(name);
-    return this.headers.filter((h) => asciiLower(h.name) === key).map((h) => h.value);
+    const values = this.headers.filter((h) => asciiLower(h.name) === key).map((h) => h.value);
+    const index = r?.tags.get('index') as NumberArgument | undefined;
+    if (!index) return values;
+    const picked = r!.tags.has('last') ? values[values.length - index.value] : values[index.value - 1];
+    return picked === undefined ? [] : [picked];
   }
 
   private test(test: SieveTest, scope: Scope): boolean {
@@ -186,11 +190,11 @@ class Run {
         return r.tags.has('over') ? this.message.size > limit : this.message.size < limit;
       }
       case 'header': {
-        const values = this.list(r.positional[0], scope).flatMap((n) => this.headerValues(n));
+        const values = this.list(r.positional[0], scope).flatMap((n) => this.headerValues(n, r));
         return this.compare(values, this.list(r.positional[1], scope), this.matchSpec(r, scope), test);
       }
       case 'address': {
-        const addresses = this.list(r.positional[0], scope).flatMap((n) => this.headerValues(n).flatMap(parseAddressList));
+        const addresses = this.list(r.positional[0], scope).flatMap((n) => this.headerValues(n, r).flatMap(parseAddressList));
         return this.compare(this.addressParts(addresses, r), this.list(r.positional[1], scope), this.matchSpec(r, scope), test);
       }
       case 'envelope': {
@@ -261,7 +265,8 @@ class Run {
     let instant: { time: number; offset: number } | null;
     if (current) instant = { time: (this.env.now?.() ?? new Date()).getTime(), offset: 0 };
     else {
-      const value = this.headerValues(this.str(r.positional[0], scope))[0];
+      // Without :index the first occurrence counts (RFC 5260 §4).
+      const value = this.headerValues(this.str(r.positional[0], scope), r)[0];
       instant = value === undefined ? null : parseRfc5322Date(value);
     }
     // RFC 5260 §4: a missing or unparsable date makes the test false.

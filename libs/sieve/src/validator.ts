@@ -200,6 +200,9 @@ export function validateScript(script: SieveScript, options: ValidateOptions = {
   function checkTestArguments(test: SieveTest, r: ResolvedArguments) {
     const at = test.position;
     if (test.name in { address: 1, envelope: 1, header: 1, body: 1, string: 1, hasflag: 1, date: 1, currentdate: 1 }) checkMatch(test.name, r, at);
+    if (test.name !== 'duplicate' && r.tags.has('last') && !r.tags.has('index')) throw validationError(`:last needs :index in "${test.name}"`, at);
+    const index = r.tags.get('index');
+    if (index && (index as NumberArgument).value < 1) throw validationError(':index counts from 1', index.position);
     if (test.name === 'date' || test.name === 'currentdate') {
       const part = r.positional[test.name === 'date' ? 1 : 0] as StringListArgument;
       const p = part.values[0].toLowerCase();

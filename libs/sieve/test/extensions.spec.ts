@@ -242,6 +242,27 @@ describe('date and currentdate (RFC 5260)', () => {
   });
 });
 
+describe('index (RFC 5260 §6)', () => {
+  const headers = 'Received: from mx2 by mx3\nReceived: from mx1 by mx2\nReceived: from client by mx1\nDate: Tue, 1 Jul 2003 10:52:37 +0200\nTo: a@x.test\nTo: b@y.test';
+
+  it('picks the nth occurrence from the top, or with :last from the bottom, for header, address and date', () => {
+    const script = `require ["index", "fileinto", "variables", "date"];
+      if header :index 1 :matches "received" "from * by *" { fileinto "top \${1}"; }
+      if header :index 1 :last :matches "received" "from * by *" { fileinto "first-hop \${1}"; }
+      if address :index 2 :domain :is "to" "y.test" { fileinto "second-to"; }
+      if address :index 1 :domain :is "to" "y.test" { fileinto "never"; }
+      if header :index 9 :contains "received" "" { fileinto "never"; }
+      if date :index 1 :originalzone :is "date" "hour" "10" { fileinto "date"; }`;
+    expect(mailboxes(run(script, { headers }))).toEqual(['top mx2', 'first-hop client', 'second-to', 'date']);
+  });
+
+  it('needs the extension, :index for :last, and an index from 1', () => {
+    expect(() => parseSieve('if header :index 1 "a" "b" {}')).toThrow(/":index" needs the "index" extension/);
+    expect(() => parseSieve('require "index"; if header :last "a" "b" {}')).toThrow(/:last needs :index/);
+    expect(() => parseSieve('require "index"; if header :index 0 "a" "b" {}')).toThrow(/:index counts from 1/);
+  });
+});
+
 describe('vacation (RFC 5230)', () => {
   const script = `require "vacation";
     if header :contains "subject" "cyrus" { vacation "I'm out -- send mail to cyrus-bugs"; }
