@@ -344,7 +344,8 @@ class Run {
         return;
       case 'set': {
         const modifiers = new Set([...r.tags.keys()]);
-        this.writeVariable(this.str(r.positional[0], scope), applyModifiers(this.str(r.positional[1], scope), modifiers), scope, command);
+        // The name is a constant (RFC 5229 §4): it is not expanded.
+        this.writeVariable((r.positional[0] as StringListArgument).values[0], applyModifiers(this.str(r.positional[1], scope), modifiers), scope, command);
         return;
       }
       case 'setflag':
@@ -359,7 +360,7 @@ class Run {
         this.include(command, r, scope);
         return;
       case 'global':
-        for (const name of this.list(r.positional[0], scope)) scope.globalNames.add(name.toLowerCase());
+        for (const name of (r.positional[0] as StringListArgument).values) scope.globalNames.add(name.toLowerCase());
         return;
       case 'addheader':
       case 'deleteheader':
@@ -462,6 +463,7 @@ class Run {
 
   private include(command: SieveCommand, r: ResolvedArguments, scope: Scope) {
     const name = this.str(r.positional[0], scope);
+    if (!name || /[/\\]/.test(name)) throw runtimeError(`include needs a script name without "/", not "${name}"`, command.position);
     const location: IncludeLocation = r.tags.has('global') ? 'global' : 'personal';
     const key = `${location}:${name}`;
     if (this.includeStack.includes(key)) throw runtimeError(`include loop: ${[...this.includeStack, key].join(' → ')}`, command.position);

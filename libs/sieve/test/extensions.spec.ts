@@ -1,7 +1,7 @@
 // The extensions run over messages, with the RFCs' examples where they give one.
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_EXTENSIONS } from '../src/extensions';
-import { parseSieve, runSieve } from '../src/sieve';
+import { checkSieve, parseSieve, runSieve } from '../src/sieve';
 import type { DuplicateCheck, SieveEnvironment } from '../src/message';
 import { type TestMessageInput, testMessage } from './sieve-message';
 
@@ -387,6 +387,12 @@ describe('include (RFC 6609)', () => {
     expect(loop.errors[0]).toContain('include loop: personal:loop-a → personal:loop-b → personal:loop-a');
     expect(run('require "include"; include "missing";', { headers: '' }, env).errors[0]).toMatch(/does not exist/);
     expect(run('require "include"; include "bad";', { headers: '' }, env).errors[0]).toMatch(/included personal script "bad": line 1:21: "fileinto" takes 1 positional/);
+  });
+
+  it('refuses a script name built at run time that holds a "/"', () => {
+    const r = run('require ["include", "variables"]; set "n" "../other"; include "${n}";', { headers: '' }, env);
+    expect(r.errors[0]).toMatch(/without "\/"/);
+    expect(checkSieve('require "include"; include "a/b";')).toMatch(/without "\/"/);
   });
 
   it('refuses includes nested beyond the limit', () => {
