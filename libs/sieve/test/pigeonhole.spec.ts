@@ -27,6 +27,21 @@ const SCRIPTS: Record<string, string> = {
   'reject conflicts with fileinto': 'require ["reject", "fileinto"]; fileinto "a"; reject "no";',
   'vacation and implicit keep': 'require ["vacation"]; vacation :days 3 "away";',
   'stop keeps implicitly': 'require "fileinto"; stop; fileinto "never";',
+  'body :text': 'require ["body", "fileinto"]; if body :text :contains "HELLO" { fileinto "b"; }',
+  'i;octet is case-sensitive': 'require "fileinto"; if header :contains :comparator "i;octet" "subject" "ACME" { fileinto "oct"; } else { fileinto "nooct"; }',
+  'header :count': 'require ["fileinto", "relational", "comparator-i;ascii-numeric"]; if header :count "eq" :comparator "i;ascii-numeric" "subject" "1" { fileinto "one"; }',
+  'the same redirect twice, then keep': 'redirect "a@x.test"; redirect "a@x.test"; keep;',
+  'allof, exists, size': 'require "fileinto"; if allof (exists ["from", "date"], not exists "x-nope", size :under 1M) { fileinto "ok"; }',
+  'envelope :localpart': 'require ["envelope", "fileinto", "variables"]; if envelope :localpart :matches "from" "*" { fileinto "lp-${1}"; }',
+  'encoded characters': 'require ["encoded-character", "fileinto"]; fileinto "${hex:61 62}${unicode:20AC}";',
+  'keep :flags': 'require ["imap4flags"]; keep :flags ["\\\\Seen", "$Label1"];',
+  'setflag and hasflag': 'require ["imap4flags", "fileinto"]; setflag "a b"; if hasflag :is "b" { fileinto "hasb"; }',
+  'string test on a match variable': 'require ["fileinto", "variables"]; if header :matches "subject" "*" { set :lower "s" "${0}"; } if string :contains "${s}" "acme" { fileinto "str"; }',
+  'address :domain ignores case': 'require "fileinto"; if address :domain :is "to" "EXAMPLE.com" { fileinto "dom"; }',
+  '"*?*" captures': 'require ["fileinto", "variables"]; if header :matches "subject" "*?*" { fileinto "${1}|${2}"; }',
+  'date :value': 'require ["fileinto","date","relational"]; if date :value "lt" :originalzone "date" "hour" "11" { fileinto "morning"; }',
+  'empty keys against present and absent headers': 'require "fileinto"; if header :is "subject" "" { fileinto "empty"; } if header :contains "x-none" "" { fileinto "absent"; }',
+  'unknown variables and ${00}': 'require ["fileinto","variables"]; set "x" "${unknown}a"; fileinto "${x}${00}";',
 };
 
 const available = existsSync(SIEVE_TEST);
@@ -56,6 +71,8 @@ function pigeonhole(script: string, recipient: string): string[] {
     const redirect = /^ \* redirect message to: <(.*)>$/.exec(line);
     if (redirect) actions.push(`redirect:${redirect[1]}`);
     if (/^ \* send vacation message/.test(line)) actions.push('vacation');
+    const flags = /^\s+\+ add IMAP flags: (.*)$/.exec(line);
+    if (flags) actions.push(`${actions.pop()} flags:${flags[1].toLowerCase().split(' ').sort().join(' ')}`);
   }
   return actions.sort();
 }
@@ -63,7 +80,11 @@ function pigeonhole(script: string, recipient: string): string[] {
 function ours(result: SieveResult): string[] {
   if (result.errors.length) return ['error'];
   return result.actions
-    .map((a) => (a.type === 'keep' ? 'store:INBOX' : a.type === 'fileinto' ? `store:${a.mailbox}` : a.type === 'redirect' ? `redirect:${a.address}` : a.type))
+    .map((a) => {
+      if (a.type !== 'keep' && a.type !== 'fileinto') return a.type === 'redirect' ? `redirect:${a.address}` : a.type;
+      const store = `store:${a.type === 'keep' ? 'INBOX' : a.mailbox}`;
+      return a.flags.length ? `${store} flags:${a.flags.map((f) => f.toLowerCase()).sort().join(' ')}` : store;
+    })
     .sort();
 }
 
