@@ -61,7 +61,12 @@ class Run {
       } catch (signal) {
         if (!(signal instanceof StopSignal) && !(signal instanceof ReturnSignal)) throw signal;
       }
-      if (this.implicitKeep) this.actions.push({ type: 'keep', flags: [...this.flags], implicit: true });
+      if (this.implicitKeep) {
+        // RFC 5228 §4.2: never store twice into INBOX; an explicit "fileinto :copy "INBOX"" takes the implicit keep's flags too.
+        const inbox = this.actions.find((a) => a.type === 'keep' || (a.type === 'fileinto' && isInbox(a.mailbox)));
+        if (inbox && (inbox.type === 'keep' || inbox.type === 'fileinto')) inbox.flags = normalizeFlags([...inbox.flags, ...this.flags]);
+        else this.actions.push({ type: 'keep', flags: [...this.flags], implicit: true });
+      }
       return {
         actions: this.actions,
         errors: [],

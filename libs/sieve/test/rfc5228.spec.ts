@@ -132,6 +132,11 @@ describe('RFC 5228 control flow and implicit keep', () => {
     expect(r.actions).toEqual([{ type: 'fileinto', mailbox: 'inbox', flags: ['a', 'b'], create: false, copy: false }]);
   });
 
+  it('the implicit keep does not store a second copy after fileinto :copy "INBOX"', () => {
+    const r = run('require ["fileinto", "copy", "imap4flags"]; fileinto :copy :flags "a" "INBOX"; addflag "b";', { headers: '' });
+    expect(r.actions).toEqual([{ type: 'fileinto', mailbox: 'INBOX', flags: ['a', 'b'], create: false, copy: true }]);
+  });
+
   it('redirect cancels the implicit keep; the same address twice redirects once', () => {
     const r = run('redirect "a@x.test"; redirect "A@x.test";', { headers: '' });
     expect(r.actions).toEqual([{ type: 'redirect', address: 'a@x.test', copy: false }]);
