@@ -60,6 +60,7 @@ describe('Sieve validation: argument shapes', () => {
     ['require "envelope"; if envelope "subject" "x" {}', 'envelope part "subject" is not supported'],
     ['require "vacation"; vacation :days "3" "x";', 'tag :days must be followed by a number'],
     ['require "imap4flags"; setflag "flagvar" "\\\\Seen";', 'needs the "variables" extension'],
+    ['require "imap4flags"; if hasflag "flagvar" "\\\\Seen" {}', 'needs the "variables" extension'],
     ['require ["variables", "relational"]; set :lower :upper "a" "b";', 'tags :lower and :upper cannot be used together'],
   ])('refuses %j', (script, message) => {
     expect(checkSieve(script)).toContain(message);

@@ -203,6 +203,7 @@ export function validateScript(script: SieveScript, options: ValidateOptions = {
     if (test.name !== 'duplicate' && r.tags.has('last') && !r.tags.has('index')) throw validationError(`:last needs :index in "${test.name}"`, at);
     const index = r.tags.get('index');
     if (index && (index as NumberArgument).value < 1) throw validationError(':index counts from 1', index.position);
+    if (test.name === 'hasflag' && r.positional.length === 2 && !has('variables')) throw missingRequire('hasflag with a variable list', 'variables', at);
     if (test.name === 'date' || test.name === 'currentdate') {
       const part = r.positional[test.name === 'date' ? 1 : 0] as StringListArgument;
       const p = part.values[0].toLowerCase();
