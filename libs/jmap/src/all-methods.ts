@@ -3,6 +3,7 @@ import type { JmapMethod } from './method';
 import { coreEcho } from './methods/core-echo';
 import { emailChanges } from './methods/email-changes';
 import { emailGet } from './methods/email-get';
+import { emailImport } from './methods/email-import';
 import { emailQuery } from './methods/email-query';
 import { emailSet } from './methods/email-set';
 import { mailboxChanges } from './methods/mailbox-changes';
@@ -12,5 +13,5 @@ import { mailboxSet } from './methods/mailbox-set';
 import { threadGet } from './methods/thread-get';
 
 export const ALL_METHODS: readonly JmapMethod[] = [
-  coreEcho, mailboxGet, mailboxChanges, mailboxQuery, mailboxSet, emailGet, emailChanges, emailQuery, emailSet, threadGet,
+  coreEcho, mailboxGet, mailboxChanges, mailboxQuery, mailboxSet, emailGet, emailChanges, emailQuery, emailSet, emailImport, threadGet,
 ];

@@ -8,12 +8,15 @@ import { KNOWN_CAPABILITIES } from './capabilities';
 import { JmapRequestError, MethodError } from './errors';
 import { evaluatePointer, PointerError } from './json-pointer';
 import type { JmapLimits } from './limits';
+import type { JmapUploads } from './uploads';
 import type { Args, JmapAccount, JmapMethod, MethodContext } from './method';
 
 export interface JmapApiOptions {
   store: MessageStore;
   limits: () => JmapLimits;
   methods: readonly JmapMethod[];
+  /** Uploaded blobs (Email/import, attachments); without it no method can use an upload. */
+  uploads?: JmapUploads;
   /** The session resource's state (RFC 8620 §2), given back with every response. */
   sessionState: (account: JmapAccount) => string;
   /** A method that failed unexpectedly (answered serverFail). */
@@ -65,7 +68,7 @@ export class JmapApi {
   }
 
   private async run(account: JmapAccount, request: ParsedRequest, limits: JmapLimits): Promise<JmapResponse> {
-    const ctx: MethodContext = { account, store: this.options.store, limits, createdIds: new Map(Object.entries(request.createdIds ?? {})) };
+    const ctx: MethodContext = { account, store: this.options.store, limits, createdIds: new Map(Object.entries(request.createdIds ?? {})), uploads: this.options.uploads };
     const responses: Invocation[] = [];
     for (const [name, args, callId] of request.methodCalls) {
       const method = this.methods.get(name);

@@ -1,6 +1,7 @@
 /** What a JMAP method is given and what it returns; each method is one file under methods/. */
 import type { MessageStore } from '@dizi/mail-store/ports/message-store';
 import type { JmapLimits } from './limits';
+import type { JmapUploads } from './uploads';
 
 /** The one account a signed-in mailbox user sees: their mailbox. */
 export interface JmapAccount {
@@ -16,6 +17,8 @@ export interface MethodContext {
   limits: JmapLimits;
   /** Creation ids of this request (`#name` references in /set ids) to the ids they became. */
   createdIds: Map<string, string>;
+  /** Blobs the account uploaded (RFC 8620 §6.1). */
+  uploads?: JmapUploads;
 }
 
 export type Args = Record<string, unknown>;

@@ -16,6 +16,8 @@ export interface ApiMailStore {
   notifier: Notifier;
   /** The whole mail runtime (settings, spool, directory) for what the API sends, e.g. submissions. */
   runtime: MailRuntime;
+  /** Commands (installation key prefix), e.g. the uploads of JMAP accounts. */
+  redis: Redis;
   close(): Promise<void>;
 }
 
@@ -31,6 +33,7 @@ export async function createApiMailStore(config: ApiConfig, logger: Logger): Pro
       store: runtime.store,
       notifier: runtime.notifier,
       runtime,
+      redis,
       async close() {
         await runtime.close();
         redis.disconnect();

@@ -1,0 +1,151 @@
+/**
+ * JMAP's sending side end to end, against the real API on PostgreSQL and Redis with the jmap-jam client: blob upload
+ * and Email/import (RFC 8620 §6.1, RFC 8621 §4.8).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { JamClient } from 'jmap-jam';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApi, type TestApi } from './harness';
+import { createTenant, signedInMailbox, type SignedInMailbox } from './mail-admin-fixture';
+
+const MAIL = 'urn:ietf:params:jmap:mail';
+const CORE = 'urn:ietf:params:jmap:core';
+const MAX_UPLOAD = 300_000;
+
+let api: TestApi;
+let alice: SignedInMailbox;
+let bob: SignedInMailbox;
+let blobDir: string;
+let jam: JamClient;
+let accountId: string;
+
+async function call(who: SignedInMailbox, method: string, args: Record<string, unknown>, using = [CORE, MAIL]): Promise<any> {
+  const res = await fetch(`${api.url}/jmap/api`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${who.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ using, methodCalls: [[method, { accountId: who.id, ...args }, 'c']] }),
+  });
+  const body: any = await res.json();
+  expect(res.status, JSON.stringify(body)).toBe(200);
+  const [name, result] = body.methodResponses[0];
+  expect(name, JSON.stringify(result)).toBe(method);
+  return result;
+}
+
+async function upload(who: SignedInMailbox, body: Buffer | string, type = 'message/rfc822'): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${api.url}/jmap/upload/${who.id}`, { method: 'POST', headers: { authorization: `Bearer ${who.token}`, 'content-type': type }, body });
+  return { status: res.status, body: await res.json() };
+}
+
+async function folderId(who: SignedInMailbox, role: string): Promise<string> {
+  const r = await call(who, 'Mailbox/get', { ids: null });
+  return r.list.find((m: { role: string | null }) => m.role === role).id;
+}
+
+const IMPORTED = [
+  'From: Dora <dora@example.org>',
+  'To: alice@jmapsend.test',
+  'Subject: Imported 导入的信',
+  'Date: Mon, 07 Dec 2026 08:00:00 +0000',
+  'Message-ID: <imported.1@example.org>',
+  'MIME-Version: 1.0',
+  'Content-Type: text/plain; charset=utf-8',
+  '',
+  'Uploaded, then imported.',
+  '',
+].join('\r\n');
+
+beforeAll(async () => {
+  blobDir = mkdtempSync(join(tmpdir(), 'dizi-jmap-send-'));
+  api = await startTestApi({ BLOB_DIR: blobDir, JMAP_MAX_SIZE_UPLOAD: String(MAX_UPLOAD) });
+  const op = await api.operatorToken();
+  const [domain] = (await createTenant(api, op, 'JmapSend', ['jmapsend.test'])).domains;
+  alice = await signedInMailbox(api, domain, 'alice', 'user');
+  bob = await signedInMailbox(api, domain, 'bob', 'user');
+  jam = new JamClient({ sessionUrl: `${api.url}/jmap/session`, bearerToken: alice.token });
+  accountId = await jam.getPrimaryAccount();
+});
+
+afterAll(async () => {
+  await api?.close();
+  if (blobDir) rmSync(blobDir, { recursive: true, force: true });
+});
+
+describe('blob upload and Email/import', () => {
+  it('uploads a blob (jmap-jam), downloads it back, and imports it into a mailbox with keywords', async () => {
+    const up = await jam.uploadBlob(accountId, new Blob([IMPORTED], { type: 'message/rfc822' }));
+    expect(up).toMatchObject({ accountId, type: 'message/rfc822', size: Buffer.byteLength(IMPORTED) });
+    expect(up.blobId).toMatch(/^U[0-9a-f]{64}$/);
+
+    const down = await jam.downloadBlob({ accountId, blobId: up.blobId, mimeType: 'message/rfc822', fileName: 'x.eml' });
+    expect(Buffer.from(await down.arrayBuffer()).toString('utf8')).toBe(IMPORTED);
+
+    const archive = await folderId(alice, 'inbox');
+    const [imported] = await jam.api.Email.import({
+      accountId,
+      emails: { one: { blobId: up.blobId, mailboxIds: { [archive]: true }, keywords: { $seen: true, $flagged: true }, receivedAt: '2026-12-07T09:30:00Z' } },
+    });
+    const created = imported.created!.one;
+    expect(created.id).toMatch(/^M\d+$/);
+    expect(created.size).toBe(Buffer.byteLength(IMPORTED));
+    expect(imported.newState).not.toBe(imported.oldState);
+
+    const [got] = await jam.api.Email.get({ accountId, ids: [created.id], properties: ['subject', 'mailboxIds', 'keywords', 'receivedAt', 'from', 'blobId', 'threadId'] });
+    expect(got.list[0]).toMatchObject({
+      subject: 'Imported 导入的信', mailboxIds: { [archive]: true }, keywords: { $seen: true, $flagged: true },
+      receivedAt: '2026-12-07T09:30:00Z', from: [{ name: 'Dora', email: 'dora@example.org' }], blobId: created.blobId, threadId: created.threadId,
+    });
+    // Found by search: the import indexed it like a delivery.
+    const [query] = await jam.api.Email.query({ accountId, filter: { text: '导入' } });
+    expect(query.ids).toContain(created.id);
+  });
+
+  it('keeps uploads to their account, refuses bad imports per record, and enforces maxSizeUpload', async () => {
+    const up = await upload(alice, IMPORTED);
+    expect(up.status).toBe(201);
+    // Bob cannot import (or download) Alice's upload, even knowing its id.
+    const bobInbox = await folderId(bob, 'inbox');
+    const stolen = await call(bob, 'Email/import', { emails: { x: { blobId: up.body.blobId, mailboxIds: { [bobInbox]: true } } } });
+    expect(stolen.notCreated.x).toMatchObject({ type: 'blobNotFound' });
+    const down = await fetch(`${api.url}/jmap/download/${bob.id}/${up.body.blobId}/x.eml`, { headers: { authorization: `Bearer ${bob.token}` } });
+    expect(down.status).toBe(404);
+    // Nor upload into Alice's account.
+    const wrongAccount = await fetch(`${api.url}/jmap/upload/${alice.id}`, { method: 'POST', headers: { authorization: `Bearer ${bob.token}` }, body: 'x' });
+    expect(wrongAccount.status).toBe(404);
+
+    const inbox = await folderId(alice, 'inbox');
+    const bad = await call(alice, 'Email/import', {
+      emails: {
+        noMailbox: { blobId: up.body.blobId, mailboxIds: {} },
+        twoMailboxes: { blobId: up.body.blobId, mailboxIds: { [inbox]: true, [await folderId(alice, 'trash')]: true } },
+        badKeyword: { blobId: up.body.blobId, mailboxIds: { [inbox]: true }, keywords: { 'bad keyword': true } },
+        unknownBlob: { blobId: `U${'0'.repeat(64)}`, mailboxIds: { [inbox]: true } },
+      },
+    });
+    expect(bad.created).toEqual({});
+    expect(bad.notCreated.noMailbox).toMatchObject({ type: 'invalidProperties', properties: ['mailboxIds'] });
+    expect(bad.notCreated.twoMailboxes).toMatchObject({ type: 'invalidProperties' });
+    expect(bad.notCreated.badKeyword).toMatchObject({ type: 'invalidProperties', properties: ['keywords'] });
+    expect(bad.notCreated.unknownBlob).toMatchObject({ type: 'blobNotFound' });
+    expect(bad.newState).toBe(bad.oldState);
+
+    const big = await upload(alice, Buffer.alloc(MAX_UPLOAD + 1, 0x61), 'application/octet-stream');
+    expect(big.status).toBe(413);
+    expect(big.body).toMatchObject({ type: 'urn:ietf:params:jmap:error:limit', limit: 'maxSizeUpload' });
+  });
+
+  it('counts an imported message against the quota (overQuota past it)', async () => {
+    // The test mailboxes have 1 MiB of quota: four 280 kB messages do not fit.
+    const filler = `${IMPORTED.replace('Imported', 'Heavy')}${`${'y'.repeat(998)}\r\n`.repeat(280)}`;
+    const up = await upload(alice, filler);
+    expect(up.status, JSON.stringify(up.body)).toBe(201);
+    const inbox = await folderId(alice, 'inbox');
+    const r = await call(alice, 'Email/import', {
+      emails: Object.fromEntries([1, 2, 3, 4].map((i) => [`h${i}`, { blobId: up.body.blobId, mailboxIds: { [inbox]: true } }])),
+    });
+    expect(Object.keys(r.created).length).toBe(3);
+    expect(r.notCreated.h4).toMatchObject({ type: 'overQuota' });
+  });
+});
