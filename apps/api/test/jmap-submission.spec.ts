@@ -1,6 +1,6 @@
 /**
  * JMAP's sending side end to end, against the real API on PostgreSQL and Redis with the jmap-jam client: blob upload
- * and Email/import (RFC 8620 §6.1, RFC 8621 §4.8).
+ * and Email/import (RFC 8620 §6.1, RFC 8621 §4.8), Identity (RFC 8621 §6).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import { createTenant, signedInMailbox, type SignedInMailbox } from './mail-admi
 
 const MAIL = 'urn:ietf:params:jmap:mail';
 const CORE = 'urn:ietf:params:jmap:core';
+const SUBMISSION = 'urn:ietf:params:jmap:submission';
 const MAX_UPLOAD = 300_000;
 
 let api: TestApi;
@@ -20,6 +21,7 @@ let bob: SignedInMailbox;
 let blobDir: string;
 let jam: JamClient;
 let accountId: string;
+let op: string;
 
 async function call(who: SignedInMailbox, method: string, args: Record<string, unknown>, using = [CORE, MAIL]): Promise<any> {
   const res = await fetch(`${api.url}/jmap/api`, {
@@ -60,7 +62,7 @@ const IMPORTED = [
 beforeAll(async () => {
   blobDir = mkdtempSync(join(tmpdir(), 'dizi-jmap-send-'));
   api = await startTestApi({ BLOB_DIR: blobDir, JMAP_MAX_SIZE_UPLOAD: String(MAX_UPLOAD) });
-  const op = await api.operatorToken();
+  op = await api.operatorToken();
   const [domain] = (await createTenant(api, op, 'JmapSend', ['jmapsend.test'])).domains;
   alice = await signedInMailbox(api, domain, 'alice', 'user');
   bob = await signedInMailbox(api, domain, 'bob', 'user');
@@ -147,5 +149,46 @@ describe('blob upload and Email/import', () => {
     });
     expect(Object.keys(r.created).length).toBe(3);
     expect(r.notCreated.h4).toMatchObject({ type: 'overQuota' });
+  });
+});
+
+describe('identities', () => {
+  it('lists the own address, aliases delivering to the mailbox and send-as grants, and follows them in Identity/changes', async () => {
+    const session = await jam.session;
+    expect(session.capabilities[SUBMISSION]).toEqual({});
+    expect(session.accounts[accountId].accountCapabilities[SUBMISSION]).toMatchObject({ maxDelayedSend: 0 });
+
+    const [first] = await jam.api.Identity.get({ accountId, ids: null });
+    expect(first.list.map((i) => i.email)).toEqual([alice.address]);
+    expect(first.list[0]).toMatchObject({ mayDelete: false, replyTo: null, bcc: null });
+
+    const alias = await api.request('POST', '/api/aliases', { token: op, body: { address: 'sales@jmapsend.test', destinations: [alice.address] } });
+    expect(alias.status, JSON.stringify(alias.body)).toBe(201);
+    // An alias to someone else is not Alice's to send as.
+    expect((await api.request('POST', '/api/aliases', { token: op, body: { address: 'bobs@jmapsend.test', destinations: [bob.address] } })).status).toBe(201);
+    const grant = await api.request('POST', `/api/mailboxes/${encodeURIComponent(alice.address)}/send-as`, { token: op, body: { address: bob.address } });
+    expect(grant.status, JSON.stringify(grant.body)).toBe(201);
+
+    const [changes] = await jam.api.Identity.changes({ accountId, sinceState: first.state });
+    expect(changes.created.length).toBe(2);
+    expect(changes.destroyed).toEqual([]);
+    const [now] = await jam.api.Identity.get({ accountId, ids: null });
+    expect(now.state).toBe(changes.newState);
+    expect(now.list.map((i) => i.email)).toEqual([alice.address, 'sales@jmapsend.test', bob.address]);
+    expect(now.list.map((i) => i.id).sort()).toEqual([now.list[0].id, ...changes.created].sort());
+
+    const [one] = await jam.api.Identity.get({ accountId, ids: [changes.created[0], 'Inobody'], properties: ['email'] });
+    expect(one.list).toHaveLength(1);
+    expect(Object.keys(one.list[0]).sort()).toEqual(['email', 'id']);
+    expect(one.notFound).toEqual(['Inobody']);
+
+    // Revoked: gone from the list, destroyed in the changes.
+    expect((await api.request('DELETE', `/api/mailboxes/${encodeURIComponent(alice.address)}/send-as/${encodeURIComponent(bob.address)}`, { token: op })).status).toBe(204);
+    const [after] = await jam.api.Identity.changes({ accountId, sinceState: now.state });
+    expect(after).toMatchObject({ created: [], updated: [], destroyed: [now.list[2].id] });
+
+    // Bob sees only his own address and the alias delivering to him.
+    const bobs = await call(bob, 'Identity/get', { ids: null }, [CORE, SUBMISSION]);
+    expect(bobs.list.map((i: { email: string }) => i.email)).toEqual([bob.address, 'bobs@jmapsend.test']);
   });
 });

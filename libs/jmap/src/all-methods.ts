@@ -6,6 +6,7 @@ import { emailGet } from './methods/email-get';
 import { emailImport } from './methods/email-import';
 import { emailQuery } from './methods/email-query';
 import { emailSet } from './methods/email-set';
+import { identityChanges, identityGet } from './methods/identity-get';
 import { mailboxChanges } from './methods/mailbox-changes';
 import { mailboxGet } from './methods/mailbox-get';
 import { mailboxQuery } from './methods/mailbox-query';
@@ -13,5 +14,5 @@ import { mailboxSet } from './methods/mailbox-set';
 import { threadGet } from './methods/thread-get';
 
 export const ALL_METHODS: readonly JmapMethod[] = [
-  coreEcho, mailboxGet, mailboxChanges, mailboxQuery, mailboxSet, emailGet, emailChanges, emailQuery, emailSet, emailImport, threadGet,
+  coreEcho, mailboxGet, mailboxChanges, mailboxQuery, mailboxSet, emailGet, emailChanges, emailQuery, emailSet, emailImport, threadGet, identityGet, identityChanges,
 ];

@@ -8,6 +8,7 @@ import { KNOWN_CAPABILITIES } from './capabilities';
 import { JmapRequestError, MethodError } from './errors';
 import { evaluatePointer, PointerError } from './json-pointer';
 import type { JmapLimits } from './limits';
+import type { JmapIdentities } from './identities';
 import type { JmapUploads } from './uploads';
 import type { Args, JmapAccount, JmapMethod, MethodContext } from './method';
 
@@ -17,6 +18,7 @@ export interface JmapApiOptions {
   methods: readonly JmapMethod[];
   /** Uploaded blobs (Email/import, attachments); without it no method can use an upload. */
   uploads?: JmapUploads;
+  identities?: JmapIdentities;
   /** The session resource's state (RFC 8620 §2), given back with every response. */
   sessionState: (account: JmapAccount) => string;
   /** A method that failed unexpectedly (answered serverFail). */
@@ -68,7 +70,7 @@ export class JmapApi {
   }
 
   private async run(account: JmapAccount, request: ParsedRequest, limits: JmapLimits): Promise<JmapResponse> {
-    const ctx: MethodContext = { account, store: this.options.store, limits, createdIds: new Map(Object.entries(request.createdIds ?? {})), uploads: this.options.uploads };
+    const ctx: MethodContext = { account, store: this.options.store, limits, createdIds: new Map(Object.entries(request.createdIds ?? {})), uploads: this.options.uploads, identities: this.options.identities };
     const responses: Invocation[] = [];
     for (const [name, args, callId] of request.methodCalls) {
       const method = this.methods.get(name);

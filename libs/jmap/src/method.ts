@@ -1,6 +1,7 @@
 /** What a JMAP method is given and what it returns; each method is one file under methods/. */
 import type { MessageStore } from '@dizi/mail-store/ports/message-store';
 import type { JmapLimits } from './limits';
+import type { JmapIdentities } from './identities';
 import type { JmapUploads } from './uploads';
 
 /** The one account a signed-in mailbox user sees: their mailbox. */
@@ -19,6 +20,8 @@ export interface MethodContext {
   createdIds: Map<string, string>;
   /** Blobs the account uploaded (RFC 8620 §6.1). */
   uploads?: JmapUploads;
+  /** The addresses the user may send as (Identity/get). */
+  identities?: JmapIdentities;
 }
 
 export type Args = Record<string, unknown>;

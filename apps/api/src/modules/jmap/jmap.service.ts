@@ -75,6 +75,7 @@ export class JmapService implements OnApplicationShutdown {
       limits: () => this.limits,
       methods: ALL_METHODS,
       uploads,
+      identities: { list: (mailboxId) => mail.recipients.senderIdentities(mailboxId) },
       sessionState: (account) => sessionState(account, this.limits),
       onMethodFailure: (method, err) => this.logger.error({ method, err }, 'JMAP method failed'),
     });

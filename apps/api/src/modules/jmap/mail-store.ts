@@ -7,6 +7,7 @@ import Redis from 'ioredis';
 import { Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { ApiConfig } from '@dizi/config/api.config';
+import { PgRecipientDirectory } from '@dizi/delivery/adapters/postgres/pg-recipient-directory';
 import { composeMailRuntime, type MailRuntime } from '@dizi/delivery/compose';
 import type { MessageStore } from '@dizi/mail-store/ports/message-store';
 import type { Notifier } from '@dizi/mail-store/ports/notifier';
@@ -18,6 +19,8 @@ export interface ApiMailStore {
   runtime: MailRuntime;
   /** Commands (installation key prefix), e.g. the uploads of JMAP accounts. */
   redis: Redis;
+  /** Who may send as what, and who receives: what SMTP submission checks against. */
+  recipients: PgRecipientDirectory;
   close(): Promise<void>;
 }
 
@@ -34,6 +37,7 @@ export async function createApiMailStore(config: ApiConfig, logger: Logger): Pro
       notifier: runtime.notifier,
       runtime,
       redis,
+      recipients: new PgRecipientDirectory(pool),
       async close() {
         await runtime.close();
         redis.disconnect();
