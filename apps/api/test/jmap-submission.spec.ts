@@ -1,6 +1,6 @@
 /**
  * JMAP's sending side end to end, against the real API on PostgreSQL and Redis with the jmap-jam client: blob upload
- * and Email/import (RFC 8620 §6.1, RFC 8621 §4.8), Identity (RFC 8621 §6).
+ * and Email/import (RFC 8620 §6.1, RFC 8621 §4.8), Identity (RFC 8621 §6), drafts by Email/set create (§4.6).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -159,7 +159,7 @@ describe('identities', () => {
     expect(session.accounts[accountId].accountCapabilities[SUBMISSION]).toMatchObject({ maxDelayedSend: 0 });
 
     const [first] = await jam.api.Identity.get({ accountId, ids: null });
-    expect(first.list.map((i) => i.email)).toEqual([alice.address]);
+    expect(first.list.map((i: { email: string }) => i.email)).toEqual([alice.address]);
     expect(first.list[0]).toMatchObject({ mayDelete: false, replyTo: null, bcc: null });
 
     const alias = await api.request('POST', '/api/aliases', { token: op, body: { address: 'sales@jmapsend.test', destinations: [alice.address] } });
@@ -174,8 +174,8 @@ describe('identities', () => {
     expect(changes.destroyed).toEqual([]);
     const [now] = await jam.api.Identity.get({ accountId, ids: null });
     expect(now.state).toBe(changes.newState);
-    expect(now.list.map((i) => i.email)).toEqual([alice.address, 'sales@jmapsend.test', bob.address]);
-    expect(now.list.map((i) => i.id).sort()).toEqual([now.list[0].id, ...changes.created].sort());
+    expect(now.list.map((i: { email: string }) => i.email)).toEqual([alice.address, 'sales@jmapsend.test', bob.address]);
+    expect(now.list.map((i: { id: string }) => i.id).sort()).toEqual([now.list[0].id, ...changes.created].sort());
 
     const [one] = await jam.api.Identity.get({ accountId, ids: [changes.created[0], 'Inobody'], properties: ['email'] });
     expect(one.list).toHaveLength(1);
@@ -190,5 +190,70 @@ describe('identities', () => {
     // Bob sees only his own address and the alias delivering to him.
     const bobs = await call(bob, 'Identity/get', { ids: null }, [CORE, SUBMISSION]);
     expect(bobs.list.map((i: { email: string }) => i.email)).toEqual([bob.address, 'bobs@jmapsend.test']);
+  });
+});
+
+describe('drafts (Email/set create)', () => {
+  it('composes a MIME message from the Email object, with an uploaded attachment, stored in Drafts with its keywords', async () => {
+    const drafts = await folderId(alice, 'drafts');
+    const pdf = Buffer.from('%PDF-1.4 draft attachment 附件\n');
+    const up = await jam.uploadBlob(accountId, new Blob([pdf], { type: 'application/pdf' }));
+    const [set] = await jam.api.Email.set({
+      accountId,
+      create: {
+        d1: {
+          mailboxIds: { [drafts]: true },
+          keywords: { $draft: true, $seen: true },
+          from: [{ name: 'Alice 爱丽丝', email: alice.address }],
+          to: [{ name: 'Bob', email: bob.address }],
+          bcc: [{ name: null, email: 'hidden@example.org' }],
+          subject: '草稿 draft one',
+          inReplyTo: ['orig.1@example.org'],
+          'header:X-Draft-Note:asText': 'written over JMAP',
+          textBody: [{ partId: 't', type: 'text/plain' }],
+          htmlBody: [{ partId: 'h', type: 'text/html' }],
+          bodyValues: { t: { value: 'Hello Bob,\n你好。' }, h: { value: '<p>Hello Bob,<br>你好。</p>' } },
+          attachments: [{ blobId: up.blobId, type: 'application/pdf', name: '报告.pdf' }],
+        } as any,
+      },
+    });
+    expect(set.notCreated ?? {}).toEqual({});
+    const id = set.created!.d1.id;
+    const [got] = await jam.api.Email.get({
+      accountId, ids: [id], fetchTextBodyValues: true,
+      properties: ['mailboxIds', 'keywords', 'from', 'to', 'bcc', 'subject', 'inReplyTo', 'textBody', 'bodyValues', 'attachments', 'header:X-Draft-Note:asText'],
+    });
+    const e = got.list[0] as any;
+    expect(e).toMatchObject({
+      mailboxIds: { [drafts]: true }, keywords: { $draft: true, $seen: true }, subject: '草稿 draft one',
+      from: [{ name: 'Alice 爱丽丝', email: alice.address }], to: [{ name: 'Bob', email: bob.address }], bcc: [{ email: 'hidden@example.org' }],
+      inReplyTo: ['orig.1@example.org'], 'header:X-Draft-Note:asText': 'written over JMAP',
+    });
+    // The message is stored with CRLF line ends, and Email/get gives the text as stored.
+    expect(e.bodyValues[e.textBody[0].partId].value).toBe('Hello Bob,\r\n你好。');
+    expect(e.attachments).toHaveLength(1);
+    expect(e.attachments[0]).toMatchObject({ name: '报告.pdf', type: 'application/pdf' });
+    const down = await jam.downloadBlob({ accountId, blobId: e.attachments[0].blobId, mimeType: 'application/pdf', fileName: 'a.pdf' });
+    expect(Buffer.from(await down.arrayBuffer()).equals(pdf)).toBe(true);
+  });
+
+  it('refuses bad create objects per record and stores none of them', async () => {
+    const drafts = await folderId(alice, 'drafts');
+    const r = await call(alice, 'Email/set', {
+      create: {
+        structure: { mailboxIds: { [drafts]: true }, bodyStructure: { type: 'text/plain', partId: 'x' } },
+        noValue: { mailboxIds: { [drafts]: true }, textBody: [{ partId: 'missing' }] },
+        badFrom: { mailboxIds: { [drafts]: true }, from: [{ email: 'not an address' }] },
+        managed: { mailboxIds: { [drafts]: true }, 'header:Subject:asText': 'x' },
+        noBlob: { mailboxIds: { [drafts]: true }, attachments: [{ blobId: `U${'1'.repeat(64)}` }] },
+      },
+    });
+    expect(r.created).toEqual({});
+    expect(r.notCreated.structure).toMatchObject({ type: 'invalidProperties', properties: ['bodyStructure'] });
+    expect(r.notCreated.noValue).toMatchObject({ type: 'invalidProperties', properties: ['bodyValues'] });
+    expect(r.notCreated.badFrom).toMatchObject({ type: 'invalidProperties', properties: ['from'] });
+    expect(r.notCreated.managed).toMatchObject({ type: 'invalidProperties' });
+    expect(r.notCreated.noBlob).toMatchObject({ type: 'blobNotFound' });
+    expect(r.newState).toBe(r.oldState);
   });
 });
