@@ -1,11 +1,12 @@
 /**
  * JMAP's sending side end to end, against the real API on PostgreSQL and Redis with the jmap-jam client: blob upload
- * and Email/import (RFC 8620 §6.1, RFC 8621 §4.8), Identity (RFC 8621 §6), drafts by Email/set create (§4.6).
+ * and Email/import (RFC 8620 §6.1, RFC 8621 §4.8), Identity (RFC 8621 §6), drafts by Email/set create (§4.6), EmailSubmission/set (§7.5) through the submission service into the spool.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JamClient } from 'jmap-jam';
+import { FsBlobStore } from '@dizi/mail-store/adapters/fs-blob-store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from './harness';
 import { createTenant, signedInMailbox, type SignedInMailbox } from './mail-admin-fixture';
@@ -255,5 +256,92 @@ describe('drafts (Email/set create)', () => {
     expect(r.notCreated.managed).toMatchObject({ type: 'invalidProperties' });
     expect(r.notCreated.noBlob).toMatchObject({ type: 'blobNotFound' });
     expect(r.newState).toBe(r.oldState);
+  });
+});
+
+describe('EmailSubmission/set', () => {
+  async function draft(from: string, subject: string): Promise<string> {
+    const drafts = await folderId(alice, 'drafts');
+    const r = await call(alice, 'Email/set', {
+      create: {
+        d: {
+          mailboxIds: { [drafts]: true }, keywords: { $draft: true, $seen: true },
+          from: [{ name: 'Alice', email: from }], to: [{ email: bob.address }], bcc: [{ email: 'sales@jmapsend.test' }],
+          subject, textBody: [{ partId: 't' }], bodyValues: { t: { value: `Body of ${subject}` } },
+        },
+      },
+    });
+    expect(r.notCreated, JSON.stringify(r.notCreated)).toEqual({});
+    return r.created.d.id;
+  }
+  const spooled = async () => (await api.db.dataSource.query(
+    `SELECT m.id, m.mail_from, m.auth_mailbox_id, array_agg(r.address ORDER BY r.address) AS rcpts
+       FROM spool_message m JOIN spool_recipient r ON r.message_id = m.id GROUP BY m.id`,
+  )) as Array<{ id: string; mail_from: string; auth_mailbox_id: string; rcpts: string[] }>;
+
+  it('sends a draft as an identity: spooled for To and Bcc (Bcc: removed), then moved to Sent without $draft (implicit Email/set)', async () => {
+    const emailId = await draft(alice.address, 'Sent over JMAP');
+    const [{ list: [identity] }] = await jam.api.Identity.get({ accountId, ids: null });
+    const sent = await folderId(alice, 'sent');
+    const drafts = await folderId(alice, 'drafts');
+    const before = (await spooled()).length;
+    const res = await fetch(`${api.url}/jmap/api`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${alice.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        using: [CORE, MAIL, SUBMISSION],
+        methodCalls: [['EmailSubmission/set', {
+          accountId,
+          create: { s1: { identityId: identity.id, emailId } },
+          onSuccessUpdateEmail: { '#s1': { [`mailboxIds/${drafts}`]: null, [`mailboxIds/${sent}`]: true, 'keywords/$draft': null } },
+        }, 'c1']],
+      }),
+    });
+    const body: any = await res.json();
+    expect(res.status).toBe(200);
+    const [[name, result, callId], [implicit, emailSet, implicitCallId]] = body.methodResponses;
+    expect([name, callId, implicit, implicitCallId]).toEqual(['EmailSubmission/set', 'c1', 'Email/set', 'c1']);
+    expect(result.notCreated).toEqual({});
+    expect(result.created.s1).toMatchObject({ undoStatus: 'final' });
+    expect(emailSet.updated).toEqual({ [emailId]: null });
+
+    const rows = await spooled();
+    expect(rows.length).toBe(before + 1);
+    const row = rows.find((r) => r.id === result.created.s1.id)!;
+    expect(row).toMatchObject({ mail_from: alice.address, auth_mailbox_id: alice.id, rcpts: [bob.address, 'sales@jmapsend.test'].sort() });
+    const [{ blob_hash }] = await api.db.dataSource.query(`SELECT blob_hash FROM spool_message WHERE id = $1`, [row.id]);
+    const blobs = new FsBlobStore(blobDir);
+    try {
+      const raw = (await blobs.read(blob_hash)).toString('utf8');
+      expect(raw).toMatch(/^Subject: Sent over JMAP/m);
+      expect(raw).toMatch(/^To: bob@jmapsend\.test/m);
+      expect(raw).not.toMatch(/^Bcc:/im);
+    } finally {
+      await blobs.close();
+    }
+
+    const [got] = await jam.api.Email.get({ accountId, ids: [emailId], properties: ['mailboxIds', 'keywords'] });
+    expect(got.list[0]).toMatchObject({ mailboxIds: { [sent]: true }, keywords: { $seen: true } });
+    expect((got.list[0] as any).keywords.$draft).toBeUndefined();
+  });
+
+  it('refuses a From the user does not own (forbiddenFrom) and an unknown local recipient (invalidRecipients); nothing is spooled', async () => {
+    const forged = await draft('ceo@jmapsend.test', 'Forged');
+    const [{ list: [identity] }] = await jam.api.Identity.get({ accountId, ids: null });
+    const before = (await spooled()).length;
+    const r = await call(alice, 'EmailSubmission/set', {
+      create: {
+        forged: { identityId: identity.id, emailId: forged },
+        unknown: { identityId: identity.id, emailId: forged, envelope: { mailFrom: { email: alice.address }, rcptTo: [{ email: 'nobody@jmapsend.test' }] } },
+        notMine: { identityId: 'I' + Buffer.from('ceo@jmapsend.test').toString('base64url'), emailId: forged },
+        badMailFrom: { identityId: identity.id, emailId: forged, envelope: { mailFrom: { email: 'ceo@jmapsend.test' }, rcptTo: [{ email: bob.address }] } },
+      },
+    }, [CORE, MAIL, SUBMISSION]);
+    expect(r.created).toEqual({});
+    expect(r.notCreated.forged).toMatchObject({ type: 'forbiddenFrom' });
+    expect(r.notCreated.unknown).toMatchObject({ type: 'invalidRecipients', invalidRecipients: ['nobody@jmapsend.test'] });
+    expect(r.notCreated.notMine).toMatchObject({ type: 'invalidProperties', properties: ['identityId'] });
+    expect(r.notCreated.badMailFrom).toMatchObject({ type: 'forbiddenMailFrom' });
+    expect((await spooled()).length).toBe(before);
   });
 });

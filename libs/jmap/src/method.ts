@@ -2,6 +2,7 @@
 import type { MessageStore } from '@dizi/mail-store/ports/message-store';
 import type { JmapLimits } from './limits';
 import type { JmapIdentities } from './identities';
+import type { JmapSender } from './submissions';
 import type { JmapUploads } from './uploads';
 
 /** The one account a signed-in mailbox user sees: their mailbox. */
@@ -22,6 +23,10 @@ export interface MethodContext {
   uploads?: JmapUploads;
   /** The addresses the user may send as (Identity/get). */
   identities?: JmapIdentities;
+  /** Sends for EmailSubmission/set. */
+  sender?: JmapSender;
+  /** Implicit responses (RFC 8620 §5.3 onSuccess…) to follow the running method's, with its call id. */
+  followUps?: Array<[string, Args]>;
 }
 
 export type Args = Record<string, unknown>;

@@ -14,6 +14,7 @@ import { AuthenticationService } from '../auth/authentication.service';
 import { LoginThrottleService } from '../auth/login-throttle.service';
 import { createApiMailStore, type ApiMailStore } from './mail-store';
 import { RedisUploads } from './upload-store';
+import { SubmissionSender } from './jmap-sender';
 
 export type Authenticated = { ok: true; account: JmapAccount } | { ok: false; status: 401 | 403 | 429; detail: string };
 
@@ -76,6 +77,7 @@ export class JmapService implements OnApplicationShutdown {
       methods: ALL_METHODS,
       uploads,
       identities: { list: (mailboxId) => mail.recipients.senderIdentities(mailboxId) },
+      sender: new SubmissionSender(mail.submission),
       sessionState: (account) => sessionState(account, this.limits),
       onMethodFailure: (method, err) => this.logger.error({ method, err }, 'JMAP method failed'),
     });
