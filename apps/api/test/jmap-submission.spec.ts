@@ -304,6 +304,12 @@ describe('EmailSubmission/set', () => {
     expect(result.notCreated).toEqual({});
     expect(result.created.s1).toMatchObject({ undoStatus: 'final' });
     expect(emailSet.updated).toEqual({ [emailId]: null });
+    const got0 = await call(alice, 'EmailSubmission/get', { ids: [result.created.s1.id, 'unknown-id'] }, [CORE, MAIL, SUBMISSION]);
+    expect(got0.list).toEqual([expect.objectContaining({
+      id: result.created.s1.id, identityId: identity.id, emailId, undoStatus: 'final',
+      envelope: { mailFrom: { email: alice.address, parameters: null }, rcptTo: expect.arrayContaining([{ email: bob.address, parameters: null }]) },
+    })]);
+    expect(got0.notFound).toEqual(['unknown-id']);
 
     const rows = await spooled();
     expect(rows.length).toBe(before + 1);

@@ -6,6 +6,7 @@ import { emailGet } from './methods/email-get';
 import { emailImport } from './methods/email-import';
 import { emailQuery } from './methods/email-query';
 import { emailSet } from './methods/email-set';
+import { emailSubmissionGet } from './methods/email-submission-get';
 import { emailSubmissionSet } from './methods/email-submission-set';
 import { identityChanges, identityGet } from './methods/identity-get';
 import { mailboxChanges } from './methods/mailbox-changes';
@@ -15,5 +16,5 @@ import { mailboxSet } from './methods/mailbox-set';
 import { threadGet } from './methods/thread-get';
 
 export const ALL_METHODS: readonly JmapMethod[] = [
-  coreEcho, mailboxGet, mailboxChanges, mailboxQuery, mailboxSet, emailGet, emailChanges, emailQuery, emailSet, emailImport, threadGet, identityGet, identityChanges, emailSubmissionSet,
+  coreEcho, mailboxGet, mailboxChanges, mailboxQuery, mailboxSet, emailGet, emailChanges, emailQuery, emailSet, emailImport, threadGet, identityGet, identityChanges, emailSubmissionSet, emailSubmissionGet,
 ];

@@ -2,13 +2,13 @@
  * EmailSubmission/set create (RFC 8621 §7.5): an email of the account sent as one of its identities, the envelope
  * given or taken from the message (From's identity; To, Cc and Bcc), through the submission service: sent at once
  * (undoStatus final, no sendAt). onSuccessUpdateEmail / onSuccessDestroyEmail run as an implicit Email/set whose
- * response follows this one. Submissions are not kept as objects (get/query/changes come later).
+ * response follows this one. What EmailSubmission/get shows is kept for a week (no query/changes yet).
  */
 import { SUBMISSION } from '../capabilities';
 import { checkAccount, optionalObject, optionalStringList, resolveId } from '../args';
 import { MethodError, setError, type SetError } from '../errors';
 import { lastHeader, parseMessage } from '../email-parser';
-import { messageIdOfEmail } from '../email-view';
+import { messageIdOfEmail, threadIdOf } from '../email-view';
 import { addresses } from '../header-forms';
 import { addressOfIdentity } from '../identities';
 import type { Args, JmapMethod, MethodContext } from '../method';
@@ -28,8 +28,8 @@ export const emailSubmissionSet: JmapMethod = {
     const emailOf = new Map<string, string>();
     for (const [cid, object] of request.create) {
       try {
-        const { id, emailId } = await submit(ctx, object);
-        created[cid] = { id, undoStatus: 'final', sendAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z') };
+        const { id, emailId, record } = await submit(ctx, object);
+        created[cid] = { id, undoStatus: 'final', sendAt: record.sendAt };
         ctx.createdIds.set(cid, id);
         emailOf.set(id, emailId);
       } catch (err) {
@@ -59,7 +59,7 @@ export const emailSubmissionSet: JmapMethod = {
   },
 };
 
-async function submit(ctx: MethodContext, o: Record<string, unknown>): Promise<{ id: string; emailId: string }> {
+async function submit(ctx: MethodContext, o: Record<string, unknown>): Promise<{ id: string; emailId: string; record: Record<string, unknown> & { id: string } }> {
   if (!ctx.sender || !ctx.identities) throw new MethodError('accountNotSupportedByMethod', 'this server cannot send mail over JMAP');
   const unknown = Object.keys(o).filter((k) => !['identityId', 'emailId', 'envelope'].includes(k));
   if (unknown.length > 0) throw setError('invalidProperties', `cannot be set: ${unknown.join(', ')}`, unknown);
@@ -93,7 +93,14 @@ async function submit(ctx: MethodContext, o: Record<string, unknown>): Promise<{
   }
   if (rcptTo.length === 0) throw setError('noRecipients', 'the email has no To, Cc or Bcc address and no envelope was given');
   const { id } = await ctx.sender.send({ mailboxId: ctx.account.mailboxId, address: ctx.account.name, mailFrom, rcptTo, message: withoutBcc(source) });
-  return { id, emailId };
+  const submission = {
+    id, identityId: o.identityId, emailId, threadId: threadIdOf(record.threadId ?? record.id),
+    envelope: { mailFrom: { email: mailFrom, parameters: null }, rcptTo: rcptTo.map((email) => ({ email, parameters: null })) },
+    sendAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), undoStatus: 'final', deliveryStatus: null, dsnBlobIds: [], mdnBlobIds: [],
+  };
+  // Sent is sent: a failure to remember it only hides it from EmailSubmission/get.
+  await ctx.sender.remember(ctx.account.accountId, submission).catch(() => undefined);
+  return { id, emailId, record: submission };
 }
 
 /** The message as sent: its Bcc: fields removed (the recipients are in the envelope only). */

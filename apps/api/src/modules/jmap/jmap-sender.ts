@@ -1,14 +1,26 @@
 /**
  * JMAP EmailSubmission through the submission service (libs/delivery): the SMTP refusal it throws becomes the
- * SetError type RFC 8621 §7.5 names for it.
+ * SetError type RFC 8621 §7.5 names for it. What EmailSubmission/get shows of a sent one is kept in Redis for a week.
  */
 import type { Submission } from '@dizi/delivery/submission/submission.service';
 import { setError, type SetError } from '@dizi/jmap/errors';
-import type { JmapSender, JmapSendRequest } from '@dizi/jmap/submissions';
+import type Redis from 'ioredis';
+import { SUBMISSION_TTL_SECONDS, type JmapSender, type JmapSendRequest } from '@dizi/jmap/submissions';
 import { SmtpReplyError } from '@dizi/smtp/inbound/verdict';
 
 export class SubmissionSender implements JmapSender {
-  constructor(private readonly submission: Submission) {}
+  constructor(private readonly submission: Submission, private readonly redis: Redis) {}
+
+  async remember(accountId: string, submission: Record<string, unknown> & { id: string }): Promise<void> {
+    await this.redis.set(key(accountId, submission.id), JSON.stringify(submission), 'EX', SUBMISSION_TTL_SECONDS);
+  }
+
+  async find(accountId: string, ids: string[]): Promise<Array<Record<string, unknown> & { id: string }>> {
+    const valid = ids.filter((id) => /^[0-9a-f-]{36}$/.test(id));
+    if (valid.length === 0) return [];
+    const raw = await this.redis.mget(valid.map((id) => key(accountId, id)));
+    return raw.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as Record<string, unknown> & { id: string });
+  }
 
   async send(req: JmapSendRequest): Promise<{ id: string }> {
     try {
@@ -38,4 +50,8 @@ export function submissionSetError(err: SmtpReplyError): SetError {
   const address = /^([^\s:]+@[^\s:]+):/.exec(text)?.[1];
   if (address) return { ...setError('invalidRecipients', description), invalidRecipients: [address] };
   return setError('forbiddenToSend', description);
+}
+
+function key(accountId: string, id: string): string {
+  return `jmap:submission:${accountId}:${id}`;
 }

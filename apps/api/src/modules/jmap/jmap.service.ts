@@ -77,7 +77,7 @@ export class JmapService implements OnApplicationShutdown {
       methods: ALL_METHODS,
       uploads,
       identities: { list: (mailboxId) => mail.recipients.senderIdentities(mailboxId) },
-      sender: new SubmissionSender(mail.submission),
+      sender: new SubmissionSender(mail.submission, mail.redis),
       sessionState: (account) => sessionState(account, this.limits),
       onMethodFailure: (method, err) => this.logger.error({ method, err }, 'JMAP method failed'),
     });
