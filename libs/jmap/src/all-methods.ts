@@ -3,8 +3,12 @@ import type { JmapMethod } from './method';
 import { coreEcho } from './methods/core-echo';
 import { emailChanges } from './methods/email-changes';
 import { emailGet } from './methods/email-get';
+import { emailImport } from './methods/email-import';
 import { emailQuery } from './methods/email-query';
 import { emailSet } from './methods/email-set';
+import { emailSubmissionGet } from './methods/email-submission-get';
+import { emailSubmissionSet } from './methods/email-submission-set';
+import { identityChanges, identityGet } from './methods/identity-get';
 import { mailboxChanges } from './methods/mailbox-changes';
 import { mailboxGet } from './methods/mailbox-get';
 import { mailboxQuery } from './methods/mailbox-query';
@@ -12,5 +16,5 @@ import { mailboxSet } from './methods/mailbox-set';
 import { threadGet } from './methods/thread-get';
 
 export const ALL_METHODS: readonly JmapMethod[] = [
-  coreEcho, mailboxGet, mailboxChanges, mailboxQuery, mailboxSet, emailGet, emailChanges, emailQuery, emailSet, threadGet,
+  coreEcho, mailboxGet, mailboxChanges, mailboxQuery, mailboxSet, emailGet, emailChanges, emailQuery, emailSet, emailImport, threadGet, identityGet, identityChanges, emailSubmissionSet, emailSubmissionGet,
 ];

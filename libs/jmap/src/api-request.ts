@@ -8,12 +8,19 @@ import { KNOWN_CAPABILITIES } from './capabilities';
 import { JmapRequestError, MethodError } from './errors';
 import { evaluatePointer, PointerError } from './json-pointer';
 import type { JmapLimits } from './limits';
+import type { JmapIdentities } from './identities';
+import type { JmapSender } from './submissions';
+import type { JmapUploads } from './uploads';
 import type { Args, JmapAccount, JmapMethod, MethodContext } from './method';
 
 export interface JmapApiOptions {
   store: MessageStore;
   limits: () => JmapLimits;
   methods: readonly JmapMethod[];
+  /** Uploaded blobs (Email/import, attachments); without it no method can use an upload. */
+  uploads?: JmapUploads;
+  identities?: JmapIdentities;
+  sender?: JmapSender;
   /** The session resource's state (RFC 8620 §2), given back with every response. */
   sessionState: (account: JmapAccount) => string;
   /** A method that failed unexpectedly (answered serverFail). */
@@ -65,7 +72,7 @@ export class JmapApi {
   }
 
   private async run(account: JmapAccount, request: ParsedRequest, limits: JmapLimits): Promise<JmapResponse> {
-    const ctx: MethodContext = { account, store: this.options.store, limits, createdIds: new Map(Object.entries(request.createdIds ?? {})) };
+    const ctx: MethodContext = { account, store: this.options.store, limits, createdIds: new Map(Object.entries(request.createdIds ?? {})), uploads: this.options.uploads, identities: this.options.identities, sender: this.options.sender };
     const responses: Invocation[] = [];
     for (const [name, args, callId] of request.methodCalls) {
       const method = this.methods.get(name);
@@ -75,7 +82,10 @@ export class JmapApi {
       }
       try {
         const resolved = resolveReferences(args, responses);
+        const followUps: Array<[string, Args]> = [];
+        ctx.followUps = followUps;
         responses.push([name, await method.run(resolved, ctx), callId]);
+        for (const [implicit, result] of followUps) responses.push([implicit, result, callId]);
       } catch (err) {
         if (err instanceof MethodError) {
           responses.push(['error', err.response(), callId]);

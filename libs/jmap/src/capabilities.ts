@@ -1,5 +1,6 @@
-/** The capability URNs this server speaks (RFC 8620 §2, RFC 8621 §1.3). */
+/** The capability URNs this server speaks (RFC 8620 §2, RFC 8621 §1.3, §1.3.2). */
 export const CORE = 'urn:ietf:params:jmap:core';
 export const MAIL = 'urn:ietf:params:jmap:mail';
+export const SUBMISSION = 'urn:ietf:params:jmap:submission';
 
-export const KNOWN_CAPABILITIES: readonly string[] = [CORE, MAIL];
+export const KNOWN_CAPABILITIES: readonly string[] = [CORE, MAIL, SUBMISSION];

@@ -1,6 +1,9 @@
 /** What a JMAP method is given and what it returns; each method is one file under methods/. */
 import type { MessageStore } from '@dizi/mail-store/ports/message-store';
 import type { JmapLimits } from './limits';
+import type { JmapIdentities } from './identities';
+import type { JmapSender } from './submissions';
+import type { JmapUploads } from './uploads';
 
 /** The one account a signed-in mailbox user sees: their mailbox. */
 export interface JmapAccount {
@@ -16,6 +19,14 @@ export interface MethodContext {
   limits: JmapLimits;
   /** Creation ids of this request (`#name` references in /set ids) to the ids they became. */
   createdIds: Map<string, string>;
+  /** Blobs the account uploaded (RFC 8620 §6.1). */
+  uploads?: JmapUploads;
+  /** The addresses the user may send as (Identity/get). */
+  identities?: JmapIdentities;
+  /** Sends for EmailSubmission/set. */
+  sender?: JmapSender;
+  /** Implicit responses (RFC 8620 §5.3 onSuccess…) to follow the running method's, with its call id. */
+  followUps?: Array<[string, Args]>;
 }
 
 export type Args = Record<string, unknown>;

@@ -1,6 +1,6 @@
 /** The session resource (RFC 8620 §2): capabilities with their limits, the user's account, and the URLs to use. */
 import { createHash } from 'node:crypto';
-import { CORE, MAIL } from './capabilities';
+import { CORE, MAIL, SUBMISSION } from './capabilities';
 import type { JmapLimits } from './limits';
 import type { JmapAccount } from './method';
 import { EMAIL_SORT_PROPERTIES } from './methods/email-query';
@@ -28,6 +28,7 @@ export function buildSession(account: JmapAccount, limits: JmapLimits, urls: Ses
         collationAlgorithms: ['i;ascii-casemap', 'i;unicode-casemap'],
       },
       [MAIL]: {},
+      [SUBMISSION]: {},
     },
     accounts: {
       [account.accountId]: {
@@ -44,10 +45,12 @@ export function buildSession(account: JmapAccount, limits: JmapLimits, urls: Ses
             emailQuerySortOptions: EMAIL_SORT_PROPERTIES,
             mayCreateTopLevelMailbox: true,
           },
+          // Sent at once; no delayed sending (FUTURERELEASE) yet.
+          [SUBMISSION]: { maxDelayedSend: 0, submissionExtensions: {} },
         },
       },
     },
-    primaryAccounts: { [CORE]: account.accountId, [MAIL]: account.accountId },
+    primaryAccounts: { [CORE]: account.accountId, [MAIL]: account.accountId, [SUBMISSION]: account.accountId },
     username: account.name,
     apiUrl: `${urls.base}/jmap/api`,
     downloadUrl: `${urls.base}/jmap/download/{accountId}/{blobId}/{name}?type={type}`,

@@ -1,6 +1,7 @@
 /**
  * Email/set (RFC 8621 §4.6): keywords (whole or by patch) become IMAP flags, mailboxIds a MOVE (a message is in
  * exactly one folder here), destroy is \Deleted plus EXPUNGE of that one UID, so IMAP sessions see each as their own.
+ * Create composes the message from its properties (email-compose.ts) and stores it like Email/import: drafts.
  */
 import { FolderNotFoundError, MessageNotFoundError, QuotaExceededError, type LocatedMessage } from '@dizi/mail-store/ports/message-store';
 import { MAIL } from '../capabilities';
@@ -9,6 +10,8 @@ import { MethodError, setError, type SetError } from '../errors';
 import { flagOf, isValidKeyword, keywordsOf, messageIdOfEmail } from '../email-view';
 import type { JmapMethod, MethodContext } from '../method';
 import { parseSetRequest } from '../set-request';
+import { composeEmail } from '../email-compose';
+import { blobBytes, flagsOfKeywords, folderOfMailboxIds, storeMessage } from './email-import';
 import { emailState } from '../state';
 
 export const emailSet: JmapMethod = {
@@ -21,8 +24,17 @@ export const emailSet: JmapMethod = {
     const oldState = emailState(await ctx.store.listFolders(mailboxId));
     if (request.ifInState !== undefined && request.ifInState !== oldState) throw new MethodError('stateMismatch', 'the emails changed since ifInState');
 
+    const created: Record<string, Record<string, unknown>> = {};
     const notCreated: Record<string, SetError> = {};
-    for (const [cid] of request.create) notCreated[cid] = setError('forbidden', 'creating emails (drafts) is not supported by this server yet; use IMAP APPEND');
+    for (const [cid, object] of request.create) {
+      try {
+        const email = await createEmail(ctx, object);
+        created[cid] = email;
+        ctx.createdIds.set(cid, email.id as string);
+      } catch (err) {
+        notCreated[cid] = asSetError(err);
+      }
+    }
 
     const updated: Record<string, null> = {};
     const notUpdated: Record<string, SetError> = {};
@@ -56,10 +68,27 @@ export const emailSet: JmapMethod = {
       accountId: ctx.account.accountId,
       oldState,
       newState: emailState(await ctx.store.listFolders(mailboxId)),
-      created: {}, updated, destroyed, notCreated, notUpdated, notDestroyed,
+      created, updated, destroyed, notCreated, notUpdated, notDestroyed,
     };
   },
 };
+
+/** A draft (or any message) from its Email object: composed, stored in its one mailbox with its keywords. */
+async function createEmail(ctx: MethodContext, o: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const folderId = await folderOfMailboxIds(ctx, o.mailboxIds);
+  const flags = flagsOfKeywords(o.keywords);
+  let receivedAt = new Date();
+  if (o.receivedAt !== undefined && o.receivedAt !== null) {
+    const d = typeof o.receivedAt === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(o.receivedAt) ? new Date(o.receivedAt) : null;
+    if (!d || Number.isNaN(d.getTime())) throw setError('invalidProperties', 'receivedAt must be a UTCDate (YYYY-MM-DDThh:mm:ssZ)', ['receivedAt']);
+    receivedAt = d;
+  }
+  const bytes = await composeEmail(o, (blobId) => blobBytes(ctx, resolveId(blobId, ctx)), {
+    maxAttachmentBytes: ctx.limits.maxSizeUpload,
+    fallbackHost: ctx.account.name.split('@')[1] ?? 'localhost',
+  });
+  return storeMessage(ctx, bytes, folderId, flags, receivedAt);
+}
 
 async function find(ctx: MethodContext, id: string): Promise<LocatedMessage> {
   const rowId = messageIdOfEmail(id);

@@ -4,7 +4,9 @@
  * (a bad one is a JMAP problem, not an API error) and answers problem+json in the RFC's types.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BlobTooLargeError } from '@dizi/mail-store/ports/blob-store';
 import { JmapRequestError } from '@dizi/jmap/errors';
+import { isUploadBlobId, uploadBlobIdOf } from '@dizi/jmap/uploads';
 import { parseEventSourceQuery, StateStream } from '@dizi/jmap/event-source';
 import { readBlob } from '@dizi/jmap/blob-download';
 import type { JmapAccount } from '@dizi/jmap/method';
@@ -14,6 +16,7 @@ import type { JmapService } from './jmap.service';
 type Request = IncomingMessage & { ip?: string };
 type Next = (err?: unknown) => void;
 
+const UPLOAD = /^\/jmap\/upload\/([^/]+)\/?$/;
 const DOWNLOAD = /^\/jmap\/download\/([^/]+)\/([^/]+)\/([^/]*)$/;
 
 export function jmapRoutes(jmap: JmapService) {
@@ -60,7 +63,9 @@ async function route(jmap: JmapService, req: Request, res: ServerResponse, url: 
     if (req.method !== 'GET') return methodNotAllowed(res, 'GET');
     const [accountId, blobId, name] = download.slice(1).map(decodeURIComponent);
     if (accountId !== account.accountId) return problem(res, 404, 'about:blank', `no account ${accountId} for this user`);
-    const bytes = await readBlob((await jmap.mail()).store, account, blobId);
+    const uploads = await jmap.uploads();
+    const uploaded = isUploadBlobId(blobId) ? await uploads.find(account.accountId, blobId) : null;
+    const bytes = uploaded ? await uploads.read(uploaded) : await readBlob((await jmap.mail()).store, account, blobId);
     if (!bytes) return problem(res, 404, 'about:blank', `no blob ${blobId}`);
     const type = url.searchParams.get('type') || 'application/octet-stream';
     res.writeHead(200, {
@@ -72,12 +77,53 @@ async function route(jmap: JmapService, req: Request, res: ServerResponse, url: 
     res.end(bytes);
     return;
   }
-  if (path.startsWith('/jmap/upload/')) {
-    drain(req);
-    return problem(res, 501, 'about:blank', 'blob upload is not supported by this server yet');
+  const upload = UPLOAD.exec(path);
+  if (upload) {
+    if (req.method !== 'POST') return methodNotAllowed(res, 'POST');
+    return uploadBlob(jmap, account, decodeURIComponent(upload[1]), req, res);
   }
   drain(req);
   problem(res, 404, 'about:blank', `no JMAP resource at ${path}`);
+}
+
+/** RFC 8620 §6.1: the body, streamed into the blob store, answered {accountId, blobId, type, size}. */
+async function uploadBlob(jmap: JmapService, account: JmapAccount, accountId: string, req: Request, res: ServerResponse): Promise<void> {
+  if (accountId !== account.accountId) {
+    drain(req);
+    return problem(res, 404, 'about:blank', `no account ${accountId} for this user`);
+  }
+  const max = jmap.limits.maxSizeUpload;
+  const tooLarge = () => problem(res, 413, 'urn:ietf:params:jmap:error:limit', `the upload is larger than ${max} bytes (maxSizeUpload)`, undefined, { limit: 'maxSizeUpload' });
+  if (Number(req.headers['content-length'] ?? 0) > max) {
+    drain(req);
+    return tooLarge();
+  }
+  const running = jmap.uploading.get(account.accountId) ?? 0;
+  if (running >= jmap.limits.maxConcurrentUpload) {
+    drain(req);
+    return problem(res, 429, 'urn:ietf:params:jmap:error:limit', `at most ${jmap.limits.maxConcurrentUpload} uploads at once (maxConcurrentUpload)`, undefined, { limit: 'maxConcurrentUpload' });
+  }
+  jmap.uploading.set(account.accountId, running + 1);
+  try {
+    const declared = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    const type = /^[\w.+-]+\/[\w.+-]+$/.test(declared) ? declared : 'application/octet-stream';
+    const mail = await jmap.mail();
+    let blob;
+    try {
+      blob = await mail.store.putBlob(req, { maxBytes: max });
+    } catch (err) {
+      if (!(err instanceof BlobTooLargeError)) throw err;
+      drain(req);
+      return tooLarge();
+    }
+    const blobId = uploadBlobIdOf(blob.hash);
+    await (await jmap.uploads()).remember(account.accountId, { blobId, hash: blob.hash, size: blob.size, type });
+    json(res, 201, { accountId: account.accountId, blobId, type, size: blob.size });
+  } finally {
+    const left = (jmap.uploading.get(account.accountId) ?? 1) - 1;
+    if (left > 0) jmap.uploading.set(account.accountId, left);
+    else jmap.uploading.delete(account.accountId);
+  }
 }
 
 async function api(jmap: JmapService, account: JmapAccount, req: Request, res: ServerResponse): Promise<void> {

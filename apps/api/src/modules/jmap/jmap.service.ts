@@ -13,6 +13,8 @@ import { createRootLogger } from '../../common/pino-logger';
 import { AuthenticationService } from '../auth/authentication.service';
 import { LoginThrottleService } from '../auth/login-throttle.service';
 import { createApiMailStore, type ApiMailStore } from './mail-store';
+import { RedisUploads } from './upload-store';
+import { SubmissionSender } from './jmap-sender';
 
 export type Authenticated = { ok: true; account: JmapAccount } | { ok: false; status: 401 | 403 | 429; detail: string };
 
@@ -22,7 +24,9 @@ export class JmapService implements OnApplicationShutdown {
   readonly logger;
   private readonly logins: MailboxLogin;
   /** Made at the first JMAP request: an API that serves no mail opens no store (no pool, no blob threads). */
-  private served?: Promise<{ mail: ApiMailStore; api: JmapApi }>;
+  private served?: Promise<{ mail: ApiMailStore; api: JmapApi; uploads: RedisUploads }>;
+  /** Uploads running per account (maxConcurrentUpload). */
+  readonly uploading = new Map<string, number>();
 
   constructor(
     @Inject(API_CONFIG) private readonly config: ApiConfig,
@@ -52,7 +56,11 @@ export class JmapService implements OnApplicationShutdown {
     return (await this.serve()).api;
   }
 
-  private serve(): Promise<{ mail: ApiMailStore; api: JmapApi }> {
+  async uploads(): Promise<RedisUploads> {
+    return (await this.serve()).uploads;
+  }
+
+  private serve(): Promise<{ mail: ApiMailStore; api: JmapApi; uploads: RedisUploads }> {
     this.served ??= this.open().catch((e: unknown) => {
       this.served = undefined;
       throw e;
@@ -60,16 +68,20 @@ export class JmapService implements OnApplicationShutdown {
     return this.served;
   }
 
-  private async open(): Promise<{ mail: ApiMailStore; api: JmapApi }> {
+  private async open(): Promise<{ mail: ApiMailStore; api: JmapApi; uploads: RedisUploads }> {
     const mail = await createApiMailStore(this.config, this.logger);
+    const uploads = new RedisUploads(mail.redis, mail.runtime.blobs);
     const api = new JmapApi({
       store: mail.store,
       limits: () => this.limits,
       methods: ALL_METHODS,
+      uploads,
+      identities: { list: (mailboxId) => mail.recipients.senderIdentities(mailboxId) },
+      sender: new SubmissionSender(mail.submission, mail.redis),
       sessionState: (account) => sessionState(account, this.limits),
       onMethodFailure: (method, err) => this.logger.error({ method, err }, 'JMAP method failed'),
     });
-    return { mail, api };
+    return { mail, api, uploads };
   }
 
   /** Only mailbox users have a mail account; operators, admins without a mailbox and API keys do not. */

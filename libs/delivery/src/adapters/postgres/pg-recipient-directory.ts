@@ -90,6 +90,28 @@ export class PgRecipientDirectory implements RecipientDirectory {
     return { local: r.local, owned: r.owned };
   }
 
+  /**
+   * Every address mailbox `mailboxId` may send as, the same three sources resolveSender owns (its own address, enabled
+   * aliases delivering to it, send-as grants), own address first; none for a suspended mailbox. Catch-alls are no
+   * address to send as. Read afresh (JMAP Identity/get).
+   */
+  async senderIdentities(mailboxId: string): Promise<Array<{ address: string; name: string; kind: 'mailbox' | 'alias' | 'send-as' }>> {
+    const { rows } = await this.pool.query<{ address: string; name: string; kind: 'mailbox' | 'alias' | 'send-as' }>(
+      `SELECT DISTINCT ON (address) address, name, kind FROM (
+         SELECT m.address, m.display_name AS name, 'mailbox' AS kind, 0 AS o FROM mailbox m WHERE m.id = $1 AND m.status = 'active'
+         UNION ALL
+         SELECT a.address, '' AS name, 'alias' AS kind, 1 AS o FROM alias a JOIN mailbox m ON m.id = $1
+          WHERE a.enabled AND m.status = 'active' AND m.address = ANY (a.destinations) AND a.address NOT LIKE '*@%'
+         UNION ALL
+         SELECT s.address, '' AS name, 'send-as' AS kind, 2 AS o FROM mailbox_send_as s JOIN mailbox m ON m.id = s.mailbox_id
+          WHERE s.mailbox_id = $1 AND m.status = 'active'
+       ) x ORDER BY address, o`,
+      [mailboxId],
+    );
+    const order = { mailbox: 0, alias: 1, 'send-as': 2 };
+    return rows.sort((a, b) => order[a.kind] - order[b.kind] || a.address.localeCompare(b.address));
+  }
+
   /** The domain of each address with every kind of address that could take its mail; none for a foreign domain. */
   private async lookUpRecipients(addresses: string[]): Promise<Array<RecipientRow | undefined>> {
     const { rows } = await this.pool.query<RecipientRow & { n: string }>(
