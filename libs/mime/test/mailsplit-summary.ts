@@ -102,6 +102,7 @@ export interface MessageSummary {
   references: string[];
   attachmentNames: string[];
   hasAttachments: boolean;
+  listIds?: string[];
   searchText: { headers: string; body: string };
 }
 
