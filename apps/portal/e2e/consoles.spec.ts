@@ -573,7 +573,8 @@ describe('domain admin', () => {
     await passwordSignIn(page, stack.portalUrl, 'admin@demo.test', DEMO_PASSWORD);
     await page.goto(`${stack.portalUrl}/admin/domains/demo.test`);
     await page.getByRole('link', { name: 'DNS records' }).click();
-    await page.getByRole('heading', { level: 1, name: 'DNS records of demo.test' }).waitFor();
+    // The page answers after the server has asked the resolver for every record: give it room on a loaded machine.
+    await page.getByRole('heading', { level: 1, name: 'DNS records of demo.test' }).waitFor({ timeout: 90_000 });
     const rows = page.locator('tr[data-record]');
     const verdicts = Object.fromEntries(await rows.evaluateAll((trs) => trs.map((tr) => [tr.getAttribute('data-record'), tr.getAttribute('data-status')])));
     expect(verdicts).toEqual(DEMO_ZONE_VERDICTS);
