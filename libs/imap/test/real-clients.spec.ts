@@ -109,4 +109,54 @@ m.logout()
       'DONE OK Idle completed',
     ]);
   });
+  it('Python imaplib: under CONDSTORE, STORE +FLAGS.SILENT still reports each changed message with its MODSEQ (RFC 7162 §3.1.3)', async () => {
+    await server.addAccount('carol@example.test', 'pw-carol');
+    const script = `
+import imaplib, sys
+m = imaplib.IMAP4('127.0.0.1', int(sys.argv[1]))
+m.login('carol@example.test', 'pw-carol')
+for i in range(3):
+    m.append('INBOX', None, None, b'From: x@example.test\\r\\nSubject: m%d\\r\\n\\r\\nbody\\r\\n' % i)
+typ, data = m.select('INBOX')
+typ, data = m.store('1:3', '+FLAGS.SILENT', '(\\\\Seen)')
+print('PLAIN', typ, repr(data))
+m.close()
+typ, data = m.enable('CONDSTORE')
+typ, data = m.select('INBOX')
+typ, data = m.uid('STORE', '1:3', '+FLAGS.SILENT', '(\\\\Flagged)')
+print('CONDSTORE', typ, ' | '.join(d.decode() for d in data if d))
+typ, data = m.uid('STORE', '2', '+FLAGS.SILENT', '(\\\\Flagged)')
+print('NOCHANGE', typ, repr(data))
+typ, data = m.uid('FETCH', '1:3', '(MODSEQ)')
+print('FETCH', typ, ' | '.join(d.decode() for d in data))
+m.logout()
+`;
+    const { stdout } = await run('/usr/bin/python3', ['-c', script, String(server.port)], { timeout: 20_000 });
+    const lines = stdout.trim().split('\n');
+    // Without CONDSTORE, .SILENT means silent.
+    expect(lines[0]).toBe('PLAIN OK [None]');
+    const stored = /^CONDSTORE OK (.*)$/.exec(lines[1])?.[1].split(' | ') ?? [];
+    expect(stored).toHaveLength(3);
+    const modseqs = new Map<number, number>();
+    for (const item of stored) {
+      const m = /^(\d) \(UID (\d) MODSEQ \((\d+)\)\)$/.exec(item);
+      expect(m, item).toBeTruthy();
+      if (!m) continue;
+      expect(m[1]).toBe(m[2]);
+      modseqs.set(Number(m[2]), Number(m[3]));
+    }
+    expect([...modseqs.keys()].sort()).toEqual([1, 2, 3]);
+    // A STORE that changes nothing reports nothing.
+    expect(lines[2]).toBe('NOCHANGE OK [None]');
+    // The MODSEQs reported are the messages' current ones.
+    const fetched = /^FETCH OK (.*)$/.exec(lines[3])?.[1].split(' | ') ?? [];
+    expect(fetched).toHaveLength(3);
+    for (const item of fetched) {
+      const m = /UID (\d) MODSEQ \((\d+)\)|MODSEQ \((\d+)\) UID (\d)/.exec(item);
+      expect(m, item).toBeTruthy();
+      if (!m) continue;
+      const uid = Number(m[1] ?? m[4]);
+      expect(Number(m[2] ?? m[3])).toBe(modseqs.get(uid));
+    }
+  });
 });

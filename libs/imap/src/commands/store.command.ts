@@ -6,7 +6,7 @@ import { formatSequenceSet, type SequenceSet } from '../parser/sequence-set';
 import { flagList } from '../wire';
 import { toRanges } from './fetch.command';
 
-/** STORE / UID STORE with CONDSTORE's UNCHANGEDSINCE (failures answer [MODIFIED set]). */
+/** STORE / UID STORE with CONDSTORE's UNCHANGEDSINCE (failures answer [MODIFIED set]); .SILENT still reports new MODSEQs under CONDSTORE. */
 export const storeCommand = defineCommand({
   name: 'STORE',
   uidVariant: true,
@@ -56,7 +56,8 @@ export const storeCommand = defineCommand({
     }
     for (const u of uids) {
       if (failed.has(u)) continue;
-      if (silent && !(unchangedSince !== undefined && changed.has(u))) continue;
+      // RFC 7162 §3.1.3: once CONDSTORE is on, a changed message's FETCH (with MODSEQ) goes out even for .SILENT.
+      if (silent && !(session.condstore && changed.has(u))) continue;
       const now = current.get(u);
       // Expunged meanwhile by another session: its EXPUNGE comes with the next sync.
       if (!now) continue;
