@@ -41,6 +41,8 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const LOGIN_WEIGHT = Number(process.env.BENCH_LOGIN_WEIGHT ?? 0.2);
 /** BENCH_PG_WAITS=1: sample what Dizi's PostgreSQL sessions wait on during its runs (what serialises the load). */
 const PG_WAITS = process.env.BENCH_PG_WAITS === '1';
+/** BENCH_QUERIES=1: count the node's PostgreSQL queries by statement during Dizi's runs (round trips per command). */
+const COUNT_QUERIES = process.env.BENCH_QUERIES === '1';
 /** Messages put in each folder before the runs, so FETCH, STORE and COPY have something to work on. */
 const PRELOAD = Number(process.env.BENCH_PRELOAD ?? 100);
 const PASSWORD = 'Bench-Horse-Battery-9';
@@ -187,6 +189,19 @@ async function main(): Promise<void> {
   const db = await createTestDatabase();
   const pool = new Pool({ connectionString: db.url, max: 20 });
   pool.on('error', () => undefined);
+  const queryCounts = new Map<string, number>();
+  let counting = false;
+  if (COUNT_QUERIES) {
+    const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
+    (pool as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+      if (counting) {
+        const text = typeof args[0] === 'string' ? args[0] : String((args[0] as { text?: string }).text);
+        const key = text.replace(/'[^']*'/g, "'…'").replace(/\s+/g, ' ').slice(0, 90);
+        queryCounts.set(key, (queryCounts.get(key) ?? 0) + 1);
+      }
+      return query(...args);
+    };
+  }
   const prefix = `bench:${randomBytes(4).toString('hex')}:`;
   const redis = new Redis(TEST_REDIS_URL, { keyPrefix: prefix, maxRetriesPerRequest: null });
   const root = await mkdtemp(join(process.env.BENCH_DIR ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir()), 'dizi-bench-mixed-'));
@@ -244,8 +259,17 @@ async function main(): Promise<void> {
       for (const s of order) {
         const sampler = PG_WAITS && s.name === 'Dizi' ? sampleWaits(db.url) : null;
         if (process.env.BENCH_ONLY && process.env.BENCH_ONLY !== s.name) continue;
+        counting = s.name === 'Dizi';
+        queryCounts.clear();
         const report = await clientRun(s.port);
+        counting = false;
         if (sampler) console.log(await sampler.stop());
+        if (COUNT_QUERIES && s.name === 'Dizi') {
+          const commands = STRESS_COMMANDS.reduce((n, k) => n + report.commands[k].count, 0);
+          const total = [...queryCounts.values()].reduce((a, b) => a + b, 0);
+          console.log(`  PostgreSQL queries from the pool: ${total} for ${commands} commands (${(total / commands).toFixed(2)} per command)`);
+          for (const [k, n] of [...queryCounts].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`  ${String(n).padStart(7)}  ${k}`);
+        }
         reports.get(s.name)!.push(report);
         console.log(`\nrun ${run + 1}, ${formatStressReport(s.name, report)}`);
         for (const v of report.violations.slice(0, 5)) console.log(`  violation: session ${v.session} ${v.command}: ${v.problem} — ${v.response}`);

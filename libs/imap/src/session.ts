@@ -106,7 +106,18 @@ export interface SelectedFolder {
   savedResult: number[];
   /** Keywords the client was told in FLAGS (lower case → as told); a FETCH may show no other (RFC 9051 §7.3.5). */
   keywords: Map<string, string>;
+  /**
+   * Detailed change events newer than syncedModseq, by the MODSEQ they start from: when they chain unbroken from
+   * syncedModseq up to notifiedModseq, a sync applies them instead of asking the store (no query per command under load).
+   */
+  chain: Map<number, MailboxEvent>;
 }
+
+/** Most detailed events a selected folder keeps waiting for a sync; past it they are dropped and the sync queries. */
+const MAX_CHAINED_EVENTS = 256;
+
+/** What a sync tells about a message: its flags as of a MODSEQ. */
+type MessageChange = Pick<MessageRecord, 'uid' | 'modseq' | 'flags'>;
 
 export type Capability = string;
 
@@ -299,6 +310,10 @@ export class Session {
     // This session's own changes come back too; those it already told need no query.
     if (event.modseq !== null && event.modseq <= sel.syncedModseq) return;
     sel.dirty = true;
+    if (event.prevModseq !== undefined && event.modseq !== null && (event.type === 'expunge' || event.flags?.length === event.uids.length)) {
+      if (sel.chain.size >= MAX_CHAINED_EVENTS) sel.chain.clear();
+      sel.chain.set(event.prevModseq, event);
+    }
     if (event.modseq !== null && event.modseq > sel.notifiedModseq) sel.notifiedModseq = event.modseq;
     this.idling?.();
   }
@@ -332,6 +347,7 @@ export class Session {
       told: new Map(),
       savedResult: [],
       keywords: new Map(),
+      chain: new Map(),
     };
     for (const k of view.keywords) if (!sel.keywords.has(k.toLowerCase())) sel.keywords.set(k.toLowerCase(), k);
     this.selected = sel;
@@ -441,8 +457,16 @@ export class Session {
   async sync(allowExpunge: boolean, force = false): Promise<void> {
     const sel = this.selected;
     if (!sel) return;
-    let changed: MessageRecord[] = [];
-    if (sel.dirty || force) {
+    let changed: MessageChange[] = [];
+    const local = sel.dirty && !force && !sel.fresh ? this.changesFromEvents(sel) : null;
+    if (local) {
+      sel.dirty = false;
+      for (const uid of local.vanished) if (sel.uids.has(uid)) sel.pendingExpunge.add(uid);
+      changed = local.changed;
+      sel.syncedModseq = local.highestModseq;
+      for (const [uid, modseq] of sel.told) if (modseq <= sel.syncedModseq) sel.told.delete(uid);
+      this.pruneChain(sel);
+    } else if (sel.dirty || force) {
       sel.dirty = false;
       const since = sel.syncedModseq;
       // Only IDLE pushes share a query under way (their dirt comes from notifications alone): after a command of its
@@ -455,11 +479,12 @@ export class Session {
       changed = changes.changed;
       if (changes.highestModseq > sel.syncedModseq) sel.syncedModseq = changes.highestModseq;
       for (const [uid, modseq] of sel.told) if (modseq <= sel.syncedModseq) sel.told.delete(uid);
+      this.pruneChain(sel);
     }
 
     if (allowExpunge && sel.pendingExpunge.size) this.announceExpunges(sel);
 
-    const added: MessageRecord[] = [];
+    const added: MessageChange[] = [];
     for (const r of changed) {
       if (r.uid >= sel.knownUidNext) {
         added.push(r);
@@ -487,6 +512,35 @@ export class Session {
       this.untagged(`${sel.uids.count} EXISTS`);
       if (this.showsRecent) this.untagged(`${sel.recent.count} RECENT`);
     }
+  }
+
+  /**
+   * The changes since syncedModseq from the chained events alone, as the store would answer them (each UID once, with
+   * its latest flags, ascending; expunged ones only as vanished), or null when the chain does not reach every MODSEQ a
+   * notification announced.
+   */
+  private changesFromEvents(sel: SelectedFolder): { changed: MessageChange[]; vanished: number[]; highestModseq: number } | null {
+    let at = sel.syncedModseq;
+    const latest = new Map<number, MessageChange>();
+    const vanished: number[] = [];
+    for (let e = sel.chain.get(at); e; e = sel.chain.get(at)) {
+      const modseq = e.modseq!;
+      if (e.type === 'expunge') {
+        for (const uid of e.uids) {
+          latest.delete(uid);
+          vanished.push(uid);
+        }
+      } else {
+        for (let i = 0; i < e.uids.length; i++) latest.set(e.uids[i], { uid: e.uids[i], modseq, flags: e.flags![i] });
+      }
+      at = modseq;
+    }
+    if (at === sel.syncedModseq || at < sel.notifiedModseq) return null;
+    return { changed: [...latest.values()].sort((a, b) => a.uid - b.uid), vanished, highestModseq: at };
+  }
+
+  private pruneChain(sel: SelectedFolder): void {
+    for (const prev of sel.chain.keys()) if (prev < sel.syncedModseq) sel.chain.delete(prev);
   }
 
   private announceExpunges(sel: SelectedFolder): void {

@@ -14,7 +14,7 @@ import {
   type MessageRecord, type MessageStore, type MoveResult, type NewMessage, type NumberRange, type QuotaUsage,
   type SearchHit, type SetFlagsResult, type SortCriterion, type SortFields, type SpecialUse, type StoreSearch,
 } from '../ports/message-store';
-import type { MailboxEvent, Notifier } from '../ports/notifier';
+import { eventDetail, type MailboxEvent, type Notifier } from '../ports/notifier';
 import {
   DELETED, SEEN, applyFlagMode, hasFlag, inRanges, isSameOrChild, normalizeFlags, normalizeFolderName, normalizeRanges,
   parentNames, sameFlags, servedSize,
@@ -245,7 +245,9 @@ export class MemoryMessageStore implements MessageStore {
       this.addMessage(folder, message);
       mailbox.usedBytes += size;
       mailbox.messageCount += 1;
-      events.push({ mailboxId: folder.mailboxId, event: { type: 'exists', folderId: folder.id, uids: [message.uid], modseq: message.modseq } });
+      events.push({ mailboxId: folder.mailboxId, event: {
+        type: 'exists', folderId: folder.id, uids: [message.uid], modseq: message.modseq, ...eventDetail(message.modseq - 1, [message.uid], [flags]),
+      } });
       return { ok: true, ...this.resultOf(message, false) };
     });
     await this.publish(mergeExists(events));
@@ -323,7 +325,10 @@ export class MemoryMessageStore implements MessageStore {
     }
     if (changed.length === 0) return { changed, failed, highestModseq: folder.highestModseq };
     folder.highestModseq = modseq;
-    await this.publish([{ mailboxId: folder.mailboxId, event: { type: 'flags', folderId, uids: changed.map((x) => x.uid), modseq } }]);
+    const changedUids = changed.map((x) => x.uid);
+    await this.publish([{ mailboxId: folder.mailboxId, event: {
+      type: 'flags', folderId, uids: changedUids, modseq, ...eventDetail(modseq - 1, changedUids, changed.map((x) => x.flags)),
+    } }]);
     return { changed, failed, highestModseq: modseq };
   }
 
@@ -339,6 +344,7 @@ export class MemoryMessageStore implements MessageStore {
       throw new QuotaExceededError(target.mailboxId, bytes, mailbox.usedBytes, mailbox.quotaBytes);
     }
     const modseq = target.highestModseq + 1;
+    const copiedFlags = selected.map((m) => [...m.flags]);
     const map = selected.map((m) => {
       const copy: MessageState = {
         ...structuredClone({ ...m, keys: undefined }), keys: new Set(m.keys),
@@ -349,7 +355,10 @@ export class MemoryMessageStore implements MessageStore {
     });
     mailbox.usedBytes += bytes;
     mailbox.messageCount += selected.length;
-    await this.publish([{ mailboxId: target.mailboxId, event: { type: 'exists', folderId: target.id, uids: map.map((x) => x.targetUid), modseq } }]);
+    const targetUids = map.map((x) => x.targetUid);
+    await this.publish([{ mailboxId: target.mailboxId, event: {
+      type: 'exists', folderId: target.id, uids: targetUids, modseq, ...eventDetail(modseq - 1, targetUids, copiedFlags),
+    } }]);
     return { uidValidity: target.uidValidity, map, modseq };
   }
 
@@ -376,7 +385,7 @@ export class MemoryMessageStore implements MessageStore {
     mailbox.messageCount -= gone.length;
     for (const m of gone) this.dropMessage(m);
     const expunged = gone.map((m) => m.uid);
-    await this.publish([{ mailboxId: folder.mailboxId, event: { type: 'expunge', folderId, uids: expunged, modseq } }]);
+    await this.publish([{ mailboxId: folder.mailboxId, event: { type: 'expunge', folderId, uids: expunged, modseq, ...eventDetail(modseq - 1, expunged) } }]);
     return { uids: expunged, modseq };
   }
 
@@ -623,7 +632,15 @@ function mergeExists(events: Events): Events {
     if (seen) {
       seen.event.uids.push(...e.event.uids);
       seen.event.modseq = e.event.modseq;
-    } else byFolder.set(e.event.folderId!, { mailboxId: e.mailboxId, event: { ...e.event, uids: [...e.event.uids] } });
+      // The merged event still spans its first event's prevModseq to the last one's modseq.
+      if (seen.event.flags && e.event.flags) seen.event.flags.push(...e.event.flags);
+      else {
+        delete seen.event.prevModseq;
+        delete seen.event.flags;
+      }
+    } else {
+      byFolder.set(e.event.folderId!, { mailboxId: e.mailboxId, event: { ...e.event, uids: [...e.event.uids], flags: e.event.flags && [...e.event.flags] } });
+    }
   }
   return [...byFolder.values()];
 }

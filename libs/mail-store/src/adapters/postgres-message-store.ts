@@ -17,7 +17,7 @@ import {
   type MessageRecord, type MessageStore, type MoveResult, type NewMessage, type NumberRange,
   type QuotaUsage, type SearchHit, type SetFlagsResult, type SortCriterion, type SpecialUse, type StoreSearch,
 } from '../ports/message-store';
-import type { MailboxEvent, Notifier } from '../ports/notifier';
+import { eventDetail, type MailboxEvent, type Notifier } from '../ports/notifier';
 import {
   DELETED, SEEN, hasFlag, isSameOrChild, normalizeFlags, normalizeFolderName, normalizeRanges,
   parentNames, servedSize,
@@ -141,18 +141,29 @@ export class PostgresMessageStore implements MessageStore {
     return this.listFolders(mailboxId);
   }
 
+  // A mailbox always has INBOX once it has folders at all, so the bulk-import check (ensureDefaultFolders) runs only
+  // when a read finds nothing: one query per LIST, STATUS or SELECT instead of two.
   async listFolders(mailboxId: string): Promise<Folder[]> {
     if (!UUID.test(mailboxId)) return [];
-    await this.ensureDefaultFolders([mailboxId]);
-    const { rows } = await this.pool.query<FolderRow>(
+    const run = () => this.pool.query<FolderRow>(
       `SELECT ${FOLDER_COLUMNS} FROM folder WHERE mailbox_id = $1 ORDER BY name <> 'INBOX', name`, [mailboxId],
     );
+    let { rows } = await run();
+    if (rows.length === 0) {
+      await this.ensureDefaultFolders([mailboxId]);
+      ({ rows } = await run());
+    }
     return rows.map(toFolder);
   }
 
   async getFolder(mailboxId: string, ref: FolderRef): Promise<Folder> {
-    await this.ensureDefaultFolders([mailboxId]);
-    return toFolder(await this.findFolder(this.pool, mailboxId, ref));
+    try {
+      return toFolder(await this.findFolder(this.pool, mailboxId, ref));
+    } catch (err) {
+      if (!(err instanceof FolderNotFoundError)) throw err;
+      await this.ensureDefaultFolders([mailboxId]);
+      return toFolder(await this.findFolder(this.pool, mailboxId, ref));
+    }
   }
 
   /**
@@ -498,9 +509,12 @@ export class PostgresMessageStore implements MessageStore {
       for (const t of folders) {
         const base = bases.get(t.id)!;
         const mailboxId = folderRows.find((f) => f.id === t.id)!.mailbox_id;
+        const uids = Array.from({ length: t.n }, (_, k) => base.uid + k);
+        // rows holds each folder's messages in k order.
+        const flags = rows.filter((r) => r.folder_id === t.id).map((r) => r.flags);
         events.push({
           mailboxId,
-          event: { type: 'exists', folderId: t.id, uids: Array.from({ length: t.n }, (_, k) => base.uid + k), modseq: base.modseq + t.n },
+          event: { type: 'exists', folderId: t.id, uids, modseq: base.modseq + t.n, ...eventDetail(base.modseq, uids, flags) },
         });
       }
       await this.publish(events);
@@ -635,7 +649,10 @@ export class PostgresMessageStore implements MessageStore {
       ? []
       : (JSON.parse(head.changed) as Array<[number, string[]]>).map(([uid, now]) => ({ uid, modseq, flags: now }));
     if (changed.length === 0) return { changed, failed, highestModseq: before };
-    await this.publish([{ mailboxId: head.mailbox_id, event: { type: 'flags', folderId, uids: changed.map((x) => x.uid), modseq } }]);
+    const changedUids = changed.map((x) => x.uid);
+    await this.publish([{ mailboxId: head.mailbox_id, event: {
+      type: 'flags', folderId, uids: changedUids, modseq, ...eventDetail(before, changedUids, changed.map((x) => x.flags)),
+    } }]);
     return { changed, failed, highestModseq: modseq };
   }
 
@@ -649,10 +666,10 @@ export class PostgresMessageStore implements MessageStore {
     const r = mergeRanges(uids);
     const [row] = await lockedWrite<{
       source: boolean; target: { mailbox_id: string; uid_next: number; highest_modseq: number; uid_validity: number } | null;
-      n: number; bytes: string; used: string | null; quota: string | null; fits: boolean; map: Array<[number, number]> | null;
+      n: number; bytes: string; used: string | null; quota: string | null; fits: boolean; map: Array<[number, number, string[]]> | null;
     }>(this.pool, { folders: [folderId, targetFolderId], mailboxesOfFolders: true },
       `WITH t AS (SELECT id, mailbox_id, uid_next, highest_modseq, uid_validity FROM folder WHERE id = $2::uuid),
-         sel AS (SELECT m.id, m.uid, m.size, NOT '\\Seen' = ANY (m.flags) AS unseen, (row_number() OVER (ORDER BY m.uid))::int - 1 AS k
+         sel AS (SELECT m.id, m.uid, m.size, m.flags, NOT '\\Seen' = ANY (m.flags) AS unseen, (row_number() OVER (ORDER BY m.uid))::int - 1 AS k
                    FROM message m
                   WHERE m.folder_id = $1::uuid AND m.uid BETWEEN $5::int AND $6::int
                     AND EXISTS (SELECT 1 FROM unnest($3::int[], $4::int[]) r(lo, hi) WHERE m.uid BETWEEN r.lo AND r.hi)),
@@ -678,7 +695,7 @@ export class PostgresMessageStore implements MessageStore {
        SELECT EXISTS (SELECT 1 FROM folder WHERE id = $1::uuid) AS source,
               (SELECT row_to_json(t) FROM t) AS target, tot.n, tot.bytes::text AS bytes,
               (SELECT used_bytes::text FROM mb) AS used, (SELECT quota_bytes::text FROM mb) AS quota, (SELECT go FROM ok) AS fits,
-              (SELECT json_agg(json_build_array(s.uid, s.k) ORDER BY s.k) FROM sel s) AS map
+              (SELECT json_agg(json_build_array(s.uid, s.k, s.flags) ORDER BY s.k) FROM sel s) AS map
          FROM tot`,
       [folderId, targetFolderId, r.map((x) => x.from), r.map((x) => x.to), ...uidBounds(r), opts.enforceQuota ?? true],
     ).catch((err: unknown) => { throw mapPgError(err); });
@@ -689,7 +706,11 @@ export class PostgresMessageStore implements MessageStore {
     if (!row.fits) throw new QuotaExceededError(target.mailbox_id, Number(row.bytes), Number(row.used), Number(row.quota));
     const modseq = Number(target.highest_modseq) + 1;
     const map = row.map!.map(([sourceUid, k]) => ({ sourceUid, targetUid: target.uid_next + k }));
-    await this.publish([{ mailboxId: target.mailbox_id, event: { type: 'exists', folderId: targetFolderId, uids: map.map((x) => x.targetUid), modseq } }]);
+    const targetUids = map.map((x) => x.targetUid);
+    await this.publish([{ mailboxId: target.mailbox_id, event: {
+      type: 'exists', folderId: targetFolderId, uids: targetUids, modseq,
+      ...eventDetail(Number(target.highest_modseq), targetUids, row.map!.map((x) => x[2])),
+    } }]);
     return { uidValidity: Number(target.uid_validity), map, modseq };
   }
 
@@ -705,12 +726,12 @@ export class PostgresMessageStore implements MessageStore {
     const [row] = await lockedWrite<{
       source: { mailbox_id: string; highest_modseq: number } | null;
       target: { mailbox_id: string; uid_next: number; highest_modseq: number; uid_validity: number } | null;
-      n: number; bytes: string; used: string | null; quota: string | null; fits: boolean; map: Array<[number, number]> | null;
+      n: number; bytes: string; used: string | null; quota: string | null; fits: boolean; map: Array<[number, number, string[]]> | null;
     }>(this.pool, { folders: [folderId, targetFolderId], mailboxesOfFolders: true },
       `WITH s0 AS (SELECT id, mailbox_id, highest_modseq FROM folder WHERE id = $1::uuid),
          t AS (SELECT id, mailbox_id, uid_next, highest_modseq, uid_validity FROM folder WHERE id = $2::uuid),
          cross_mb AS (SELECT (SELECT mailbox_id FROM s0) IS DISTINCT FROM (SELECT mailbox_id FROM t) AS yes),
-         sel AS (SELECT m.id, m.uid, m.size, NOT '\\Seen' = ANY (m.flags) AS unseen, (row_number() OVER (ORDER BY m.uid))::int - 1 AS k
+         sel AS (SELECT m.id, m.uid, m.size, m.flags, NOT '\\Seen' = ANY (m.flags) AS unseen, (row_number() OVER (ORDER BY m.uid))::int - 1 AS k
                    FROM message m
                   WHERE m.folder_id = $1::uuid AND m.uid BETWEEN $5::int AND $6::int
                     AND EXISTS (SELECT 1 FROM unnest($3::int[], $4::int[]) r(lo, hi) WHERE m.uid BETWEEN r.lo AND r.hi)),
@@ -738,7 +759,7 @@ export class PostgresMessageStore implements MessageStore {
                     AND (SELECT yes FROM cross_mb) AND (SELECT go FROM ok))
        SELECT (SELECT row_to_json(s0) FROM s0) AS source, (SELECT row_to_json(t) FROM t) AS target, tot.n, tot.bytes::text AS bytes,
               (SELECT used_bytes::text FROM mb) AS used, (SELECT quota_bytes::text FROM mb) AS quota, (SELECT go FROM ok) AS fits,
-              (SELECT json_agg(json_build_array(s.uid, s.k) ORDER BY s.k) FROM sel s) AS map
+              (SELECT json_agg(json_build_array(s.uid, s.k, s.flags) ORDER BY s.k) FROM sel s) AS map
          FROM tot`,
       [folderId, targetFolderId, r.map((x) => x.from), r.map((x) => x.to), ...uidBounds(r)],
     ).catch((err: unknown) => { throw mapPgError(err); });
@@ -752,9 +773,16 @@ export class PostgresMessageStore implements MessageStore {
     const sourceModseq = Number(source.highest_modseq) + 1;
     const modseq = Number(target.highest_modseq) + 1;
     const map = row.map!.map(([sourceUid, k]) => ({ sourceUid, targetUid: target.uid_next + k }));
+    const sourceUids = map.map((x) => x.sourceUid);
+    const targetUids = map.map((x) => x.targetUid);
     await this.publish([
-      { mailboxId: source.mailbox_id, event: { type: 'expunge', folderId, uids: map.map((x) => x.sourceUid), modseq: sourceModseq } },
-      { mailboxId: target.mailbox_id, event: { type: 'exists', folderId: targetFolderId, uids: map.map((x) => x.targetUid), modseq } },
+      { mailboxId: source.mailbox_id, event: {
+        type: 'expunge', folderId, uids: sourceUids, modseq: sourceModseq, ...eventDetail(Number(source.highest_modseq), sourceUids),
+      } },
+      { mailboxId: target.mailbox_id, event: {
+        type: 'exists', folderId: targetFolderId, uids: targetUids, modseq,
+        ...eventDetail(Number(target.highest_modseq), targetUids, row.map!.map((x) => x[2])),
+      } },
     ]);
     return { uidValidity: Number(target.uid_validity), map, modseq, sourceModseq };
   }
@@ -791,7 +819,9 @@ export class PostgresMessageStore implements MessageStore {
     const expunged = row.uids ?? [];
     if (expunged.length === 0) return { uids: [], modseq: Number(row.folder.highest_modseq) };
     const modseq = Number(row.folder.highest_modseq) + 1;
-    await this.publish([{ mailboxId: row.folder.mailbox_id, event: { type: 'expunge', folderId, uids: expunged, modseq } }]);
+    await this.publish([{ mailboxId: row.folder.mailbox_id, event: {
+      type: 'expunge', folderId, uids: expunged, modseq, ...eventDetail(Number(row.folder.highest_modseq), expunged),
+    } }]);
     return { uids: expunged, modseq };
   }
 
