@@ -594,11 +594,34 @@ export function describeMessageStore(name: string, setup: () => Promise<MessageS
       const x = await store.expunge(inbox);
       await store.createFolder(mailboxId, 'Notified');
       await waitFor(() => events.length >= 4);
+      // Each folder event is the whole change from prevModseq, with the flags it left: they chain MODSEQ to MODSEQ.
       expect(events).toEqual([
-        { type: 'exists', folderId: inbox, uids: [r.uid], modseq: r.modseq },
-        { type: 'flags', folderId: inbox, uids: [r.uid], modseq: f.highestModseq },
-        { type: 'expunge', folderId: inbox, uids: [r.uid], modseq: x.modseq },
+        { type: 'exists', folderId: inbox, uids: [r.uid], modseq: r.modseq, prevModseq: r.modseq - 1, flags: [[]] },
+        { type: 'flags', folderId: inbox, uids: [r.uid], modseq: f.highestModseq, prevModseq: r.modseq, flags: [['\\Deleted']] },
+        { type: 'expunge', folderId: inbox, uids: [r.uid], modseq: x.modseq, prevModseq: f.highestModseq },
         { type: 'folders', folderId: null, uids: [], modseq: null },
+      ]);
+      await unsubscribe();
+    });
+
+    it('publishes copies and moves with the flags they arrive with, chained from the folders\' MODSEQs before', async () => {
+      const { mailboxId, inbox } = await mailboxWithFolders();
+      const target = (await store.createFolder(mailboxId, 'Chained')).id;
+      const b = await blob('Subject: chained\r\n\r\nx\r\n');
+      const one = await store.append(mailboxId, { id: inbox }, message(b, { flags: ['\\Seen', '$Work'] }), { enforceQuota: true });
+      const two = await store.append(mailboxId, { id: inbox }, message(b), { enforceQuota: true });
+      const events: MailboxEvent[] = [];
+      const unsubscribe = await h.notifier.subscribe(mailboxId, (e) => events.push(e));
+      const before = (await store.folderStatus(target)).highestModseq;
+      const c = await store.copy(inbox, [{ from: one.uid, to: two.uid }], target);
+      const m = await store.move(inbox, [{ from: two.uid, to: two.uid }], target);
+      await waitFor(() => events.length >= 3);
+      expect(events[0]).toEqual({
+        type: 'exists', folderId: target, uids: c.map.map((x) => x.targetUid), modseq: c.modseq, prevModseq: before, flags: [['\\Seen', '$Work'], []],
+      });
+      expect(events.slice(1)).toEqual([
+        { type: 'expunge', folderId: inbox, uids: [two.uid], modseq: m.sourceModseq, prevModseq: two.modseq },
+        { type: 'exists', folderId: target, uids: [m.map[0].targetUid], modseq: m.modseq, prevModseq: c.modseq, flags: [[]] },
       ]);
       await unsubscribe();
     });

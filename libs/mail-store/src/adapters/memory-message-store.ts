@@ -600,8 +600,15 @@ export class MemoryMessageStore implements MessageStore {
       this.blobRows.get(m.blobHash)!.refcount -= 1;
       return { sourceUid, targetUid: m.uid };
     });
-    events.push({ mailboxId: source.mailboxId, event: { type: 'expunge', folderId: source.id, uids: map.map((x) => x.sourceUid), modseq: sourceModseq } });
-    events.push({ mailboxId: target.mailboxId, event: { type: 'exists', folderId: target.id, uids: map.map((x) => x.targetUid), modseq: targetModseq } });
+    const sourceUids = map.map((x) => x.sourceUid);
+    const targetUids = map.map((x) => x.targetUid);
+    events.push({ mailboxId: source.mailboxId, event: {
+      type: 'expunge', folderId: source.id, uids: sourceUids, modseq: sourceModseq, ...eventDetail(sourceModseq - 1, sourceUids),
+    } });
+    events.push({ mailboxId: target.mailboxId, event: {
+      type: 'exists', folderId: target.id, uids: targetUids, modseq: targetModseq,
+      ...eventDetail(targetModseq - 1, targetUids, selected.map((m) => m.flags)),
+    } });
     return { uidValidity: target.uidValidity, map, modseq: targetModseq, sourceModseq };
   }
 
