@@ -159,4 +159,43 @@ m.logout()
       expect(Number(m[2] ?? m[3])).toBe(modseqs.get(uid));
     }
   });
+  it('Python imaplib: LIST marks parents \\HasChildren by hierarchy, not by name prefix, and LIST-STATUS matches STATUS', async () => {
+    await server.addAccount('dave@example.test', 'pw-dave');
+    const script = `
+import imaplib, sys
+m = imaplib.IMAP4('127.0.0.1', int(sys.argv[1]))
+m.login('dave@example.test', 'pw-dave')
+for name in ['a/b/c', 'a/b2', 'ab', 'a/b/c/d/e']:
+    m.create(name)
+m.append('a/b', None, None, b'Subject: one\\r\\n\\r\\nx\\r\\n')
+m.append('a/b', None, None, b'Subject: two\\r\\n\\r\\nx\\r\\n')
+typ, boxes = m.list('""', '"a*"')
+for b in sorted(boxes):
+    print('LIST', b.decode())
+typ, data = m._simple_command('LIST', '""', '"a/*"', 'RETURN', '(STATUS (MESSAGES UIDNEXT))')
+for line in sorted(m.untagged_responses.pop('STATUS', [])):
+    print('LIST-STATUS', line.decode())
+for name in ['a/b', 'a/b/c']:
+    typ, data = m.status(name, '(MESSAGES UIDNEXT)')
+    print('STATUS', data[0].decode())
+m.logout()
+`;
+    const { stdout } = await run('/usr/bin/python3', ['-c', script, String(server.port)], { timeout: 20_000 });
+    const lines = stdout.trim().split('\n');
+    const flagsOf = (name: string) => lines.find((l) => l.startsWith('LIST ') && l.endsWith(` "${name}"`))?.match(/^LIST \(([^)]*)\)/)?.[1].split(' ').sort();
+    expect(flagsOf('a')).toEqual(['\\HasChildren']);
+    expect(flagsOf('a/b')).toEqual(['\\HasChildren']);
+    expect(flagsOf('a/b/c')).toEqual(['\\HasChildren']);
+    expect(flagsOf('a/b/c/d')).toEqual(['\\HasChildren']);
+    expect(flagsOf('a/b/c/d/e')).toEqual(['\\HasNoChildren']);
+    expect(flagsOf('a/b2')).toEqual(['\\HasNoChildren']);
+    // "ab" starts with "a" but is no child of it, nor has it any.
+    expect(flagsOf('ab')).toEqual(['\\HasNoChildren']);
+    const listStatus = lines.filter((l) => l.startsWith('LIST-STATUS ')).map((l) => l.slice('LIST-STATUS '.length));
+    expect(listStatus).toHaveLength(5);
+    for (const status of lines.filter((l) => l.startsWith('STATUS ')).map((l) => l.slice('STATUS '.length))) {
+      expect(listStatus).toContain(status);
+    }
+    expect(listStatus.find((l) => l.startsWith('"a/b" '))).toMatch(/MESSAGES 2 UIDNEXT 3/);
+  });
 });

@@ -107,7 +107,16 @@ export async function runList(ctx: CommandContext, args: ImapArg[], lsub: boolea
   const folders = await session.store.listFolders(session.mailboxId!);
   const names = new Set(folders.map((f) => f.name));
   const matches = (name: string) => regexes.some((r) => r.test(name));
-  const hasChildren = (f: Folder) => folders.some((o) => o.name.startsWith(f.name + FOLDER_DELIMITER));
+  // Every name that is some folder's ancestor, once: a lookup per folder instead of a scan of all (LIST of 500 folders).
+  const parents = new Set<string>();
+  for (const f of folders) {
+    for (let at = f.name.lastIndexOf(FOLDER_DELIMITER); at > 0; at = f.name.lastIndexOf(FOLDER_DELIMITER, at - 1)) {
+      const parent = f.name.slice(0, at);
+      if (parents.has(parent)) break;
+      parents.add(parent);
+    }
+  }
+  const hasChildren = (f: Folder) => parents.has(f.name);
   const emitted = new Set<string>();
   // Subscriptions whose folder is gone (or not created yet) are listed too, as \NonExistent (RFC 5258 §3.1).
   const detached = opts.subscribedOnly ? (await session.store.listDetachedSubscriptions(session.mailboxId!)).filter((n) => !names.has(n)) : [];
@@ -138,7 +147,7 @@ export async function runList(ctx: CommandContext, args: ImapArg[], lsub: boolea
     session.untagged(`${lsub ? 'LSUB' : 'LIST'} (${flags.filter((x) => x !== '\\Marked').join(' ')}) ${quoteString(FOLDER_DELIMITER)} ${session.wireName(f.name)}`);
     emitted.add(f.name);
     if (opts.returnStatus) {
-      const line = await statusLine(session, f.name, opts.returnStatus).catch(() => null);
+      const line = await statusLine(session, f.name, opts.returnStatus, f).catch(() => null);
       if (line) session.untagged(line);
     }
   }

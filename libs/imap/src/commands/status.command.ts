@@ -1,11 +1,12 @@
+import type { Folder } from '@dizi/mail-store/ports/message-store';
 import { AUTHENTICATED, defineCommand } from '../command';
 import { bad } from '../imap-error';
 import { argString, type ImapArg } from '../parser/command-parser';
 import type { Session } from '../session';
 
-/** The `STATUS name (...)` response line for a folder, shared with LIST-STATUS. */
-export async function statusLine(session: Session, name: string, items: ImapArg[]): Promise<string> {
-  const folder = await session.store.getFolder(session.mailboxId!, { name });
+/** The `STATUS name (...)` response line for a folder, shared with LIST-STATUS (which passes the folder it just listed). */
+export async function statusLine(session: Session, name: string, items: ImapArg[], listed?: Folder): Promise<string> {
+  const folder = listed ?? await session.store.getFolder(session.mailboxId!, { name });
   const parts: string[] = [];
   for (const item of items) {
     const key = argString(item)?.toUpperCase();
