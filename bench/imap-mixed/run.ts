@@ -121,8 +121,10 @@ function sampleWaits(url: string): { stop: () => Promise<string> } {
   const loop = (async () => {
     while (running) {
       const { rows } = await pool.query(
-        `SELECT state || ' ' || coalesce(wait_event_type || ':' || wait_event, 'CPU') AS wait, left(regexp_replace(query, '\\s+', ' ', 'g'), 70) AS query
-           FROM pg_stat_activity WHERE datname = current_database() AND state <> 'idle' AND pid <> pg_backend_pid()`);
+        `SELECT state || ' ' || coalesce(wait_event_type || ':' || wait_event, 'CPU')
+                || coalesce(' on ' || (SELECT l.relation::regclass::text FROM pg_locks l WHERE l.pid = a.pid AND NOT l.granted AND l.relation IS NOT NULL LIMIT 1), '') AS wait,
+                left(regexp_replace(query, '\\s+', ' ', 'g'), 70) AS query
+           FROM pg_stat_activity a WHERE datname = current_database() AND state <> 'idle' AND pid <> pg_backend_pid()`);
       samples++;
       for (const r of rows) tally.set(`${r.wait.padEnd(28)} ${r.query}`, (tally.get(`${r.wait.padEnd(28)} ${r.query}`) ?? 0) + 1);
       await new Promise((r) => setTimeout(r, 20));
