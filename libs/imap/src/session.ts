@@ -521,6 +521,8 @@ export class Session {
    */
   private changesFromEvents(sel: SelectedFolder): { changed: MessageChange[]; vanished: number[]; highestModseq: number } | null {
     let at = sel.syncedModseq;
+    // Every change notified is already told (the session's own, whose notification came before its command ended).
+    if (sel.notifiedModseq <= at) return { changed: [], vanished: [], highestModseq: at };
     const latest = new Map<number, MessageChange>();
     const vanished: number[] = [];
     for (let e = sel.chain.get(at); e; e = sel.chain.get(at)) {

@@ -195,6 +195,60 @@ describe('IMAP commands', () => {
     writer.socket.destroy();
   });
 
+  it('brings a session up to date from detailed notifications without asking the store, and asks it after a gap', async () => {
+    await server.addAccount('chain@example.test', 'pw');
+    const login = async () => {
+      const w = await Wire.open(server.port);
+      await w.cmd('l', 'LOGIN chain@example.test pw');
+      return w;
+    };
+    const writer = await login();
+    for (const n of [1, 2, 3]) await writer.cmd(`a${n}`, `APPEND INBOX {16+}\r\nSubject: m${n}\r\n\r\n`);
+    const reader = await login();
+    expect(await reader.cmd('s', 'SELECT INBOX')).toMatch(/\* 3 EXISTS\r\n/);
+    expect(await writer.cmd('ws', 'SELECT INBOX')).toMatch(/ws OK/);
+    const changesSince = server.store.changesSince.bind(server.store);
+    let queries = 0;
+    server.store.changesSince = (...args) => {
+      queries++;
+      return changesSince(...args);
+    };
+    try {
+      // Flags, a new message and an expunge by another session, each notified with its detail.
+      await writer.cmd('w1', 'STORE 2 +FLAGS.SILENT (\\Flagged $Work)');
+      await writer.cmd('w2', 'APPEND INBOX (\\Seen) {16+}\r\nSubject: m4\r\n\r\n');
+      await writer.cmd('w3', 'STORE 1 +FLAGS.SILENT (\\Deleted)');
+      await writer.cmd('w4', 'EXPUNGE');
+      const told = await reader.cmd('r1', 'UID SEARCH ALL');
+      // $Work is announced in FLAGS before the FETCH that shows it; EXPUNGE, FETCH and EXISTS as a query would give them.
+      expect(told).toMatch(new RegExp([
+        '^\\* SEARCH 2 3', '\\* 1 EXPUNGE', '\\* FLAGS \\([^)]*\\$Work[^)]*\\)', '\\* OK \\[PERMANENTFLAGS [^\\r]*',
+        '\\* 1 FETCH \\(FLAGS \\(\\\\Flagged \\$Work( \\\\Recent)?\\)\\)', '\\* 3 EXISTS', '\\* \\d+ RECENT', 'r1 OK[^\\r]*\\r\\n$',
+      ].join('\\r\\n')));
+      expect(queries).toBe(0);
+      expect(await reader.cmd('r2', 'UID FETCH 4 (FLAGS)')).toMatch(/^\* 3 FETCH \(UID 4 FLAGS \(\\Seen( \\Recent)?\)\)\r\nr2 OK/);
+      // A change notified without detail (as a large one is) breaks the chain: the next sync asks the store.
+      const publish = server.notifier.publish.bind(server.notifier);
+      server.notifier.publish = (mailboxId, event) => publish(mailboxId, { ...event, prevModseq: undefined, flags: undefined });
+      try {
+        await writer.cmd('w5', 'UID STORE 3 +FLAGS.SILENT (\\Answered)');
+      } finally {
+        server.notifier.publish = publish;
+      }
+      await writer.cmd('w6', 'UID STORE 2 -FLAGS.SILENT ($Work)');
+      await new Promise((r) => setTimeout(r, 50));
+      expect(await reader.cmd('r3', 'UID SEARCH ALL')).toMatch(new RegExp([
+        '^\\* SEARCH 2 3 4', '\\* 1 FETCH \\(FLAGS \\(\\\\Flagged( \\\\Recent)?\\)\\)', '\\* 2 FETCH \\(FLAGS \\(\\\\Answered( \\\\Recent)?\\)\\)',
+        'r3 OK[^\\r]*\\r\\n$',
+      ].join('\\r\\n')));
+      expect(queries).toBe(1);
+    } finally {
+      server.store.changesSince = changesSince;
+    }
+    reader.socket.destroy();
+    writer.socket.destroy();
+  });
+
   it('speaks DEFLATE after COMPRESS', async () => {
     const s = net.connect(server.port, '127.0.0.1');
     await new Promise((r) => s.once('connect', r));
