@@ -263,8 +263,15 @@ async function main(): Promise<void> {
         if (process.env.BENCH_ONLY && process.env.BENCH_ONLY !== s.name) continue;
         counting = s.name === 'Dizi';
         queryCounts.clear();
+        const cpuBefore = process.cpuUsage();
         const report = await clientRun(s.port);
+        const cpu = process.cpuUsage(cpuBefore);
         counting = false;
+        if (s.name === 'Dizi') {
+          // Steadier than commands per second on a shared machine: the node's own CPU (the imap role runs in this process).
+          const commands = STRESS_COMMANDS.reduce((n, k) => n + report.commands[k].count, 0);
+          console.log(`  Dizi node CPU: ${((cpu.user + cpu.system) / 1000 / commands).toFixed(2)} ms per command (${((cpu.user + cpu.system) / 1000 / report.elapsedMs * 100).toFixed(0)}% of one core)`);
+        }
         if (sampler) console.log(await sampler.stop());
         if (COUNT_QUERIES && s.name === 'Dizi') {
           const commands = STRESS_COMMANDS.reduce((n, k) => n + report.commands[k].count, 0);
