@@ -5,12 +5,15 @@
  */
 import type { z } from 'zod';
 import type { actorView } from '@dizi/contracts/auth.contract';
+import type { aliasListQuery, aliasPage, aliasView, createAliasRequest, updateAliasRequest } from '@dizi/contracts/alias.contract';
 import type { auditListQuery, auditPage } from '@dizi/contracts/audit.contract';
+import type { createGroupRequest, groupListQuery, groupMemberPage, groupMembersChange, groupPage, groupView, updateGroupRequest } from '@dizi/contracts/group.contract';
+import type { sendAsIdentityView, sendAsListView } from '@dizi/contracts/mailbox-send-as.contract';
 import type { nodeList } from '@dizi/contracts/node.contract';
 import type { errorBody } from '@dizi/contracts/common.contract';
 import type { createDomainRequest, domainDnsCheckView, domainListQuery, domainPage, domainView } from '@dizi/contracts/domain.contract';
 import type {
-  createdMailboxView, createMailboxRequest, generatedPasswordView, importJobView, importRowPage, importRowsQuery, mailboxListQuery, mailboxPage, mailboxView,
+  bulkDeleteResult, createdMailboxView, createMailboxRequest, generatedPasswordView, updateMailboxRequest, importJobView, importRowPage, importRowsQuery, mailboxListQuery, mailboxPage, mailboxView,
 } from '@dizi/contracts/mailbox.contract';
 import type { mailLogPage, mailLogQuery } from '@dizi/contracts/mail-log.contract';
 import type { queueActionRequest, queueActionResult, queueEntryView, queueListQuery, queuePage } from '@dizi/contracts/queue.contract';
@@ -25,6 +28,13 @@ export type DomainPage = z.infer<typeof domainPage>;
 export type DomainDnsCheck = z.infer<typeof domainDnsCheckView>;
 export type Mailbox = z.infer<typeof mailboxView>;
 export type MailboxPage = z.infer<typeof mailboxPage>;
+export type Alias = z.infer<typeof aliasView>;
+export type AliasPage = z.infer<typeof aliasPage>;
+export type Group = z.infer<typeof groupView>;
+export type GroupPage = z.infer<typeof groupPage>;
+export type GroupMemberPage = z.infer<typeof groupMemberPage>;
+export type GroupMembersChange = z.infer<typeof groupMembersChange>;
+export type SendAsList = z.infer<typeof sendAsListView>;
 export type ImportJob = z.infer<typeof importJobView>;
 export type ImportRowPage = z.infer<typeof importRowPage>;
 export type Dashboard = z.infer<typeof dashboardView>;
@@ -90,6 +100,27 @@ export function apiClient(transport: Transport) {
       suspend: (mailboxId: string) => call<Mailbox>('POST', `/api/mailboxes/${id(mailboxId)}/suspend`),
       resume: (mailboxId: string) => call<Mailbox>('POST', `/api/mailboxes/${id(mailboxId)}/resume`),
       resetPassword: (mailboxId: string) => call<z.infer<typeof generatedPasswordView>>('POST', `/api/mailboxes/${id(mailboxId)}/password/reset`),
+      update: (mailboxId: string, body: z.input<typeof updateMailboxRequest>) => call<Mailbox>('PATCH', `/api/mailboxes/${id(mailboxId)}`, body),
+      removeMany: (ids: string[]) => call<z.infer<typeof bulkDeleteResult>>('POST', '/api/mailboxes/delete', { ids }),
+      sendAs: (mailbox: string) => call<SendAsList>('GET', `/api/mailboxes/${id(mailbox)}/send-as`),
+      grantSendAs: (mailbox: string, address: string) => call<z.infer<typeof sendAsIdentityView>>('POST', `/api/mailboxes/${id(mailbox)}/send-as`, { address }),
+      revokeSendAs: (mailbox: string, address: string) => call<void>('DELETE', `/api/mailboxes/${id(mailbox)}/send-as/${id(address)}`),
+    },
+    aliases: {
+      list: (q?: Partial<z.infer<typeof aliasListQuery>>) => call<AliasPage>('GET', `/api/aliases${qs(q)}`),
+      create: (body: z.input<typeof createAliasRequest>) => call<Alias>('POST', '/api/aliases', body),
+      update: (alias: string, body: z.input<typeof updateAliasRequest>) => call<Alias>('PATCH', `/api/aliases/${id(alias)}`, body),
+      remove: (alias: string) => call<void>('DELETE', `/api/aliases/${id(alias)}`),
+    },
+    groups: {
+      list: (q?: Partial<z.infer<typeof groupListQuery>>) => call<GroupPage>('GET', `/api/groups${qs(q)}`),
+      get: (group: string) => call<Group>('GET', `/api/groups/${id(group)}`),
+      create: (body: z.input<typeof createGroupRequest>) => call<Group>('POST', '/api/groups', body),
+      update: (group: string, body: z.input<typeof updateGroupRequest>) => call<Group>('PATCH', `/api/groups/${id(group)}`, body),
+      remove: (group: string) => call<void>('DELETE', `/api/groups/${id(group)}`),
+      members: (group: string, q?: { offset?: number; limit?: number }) => call<GroupMemberPage>('GET', `/api/groups/${id(group)}/members${qs(q)}`),
+      addMembers: (group: string, members: string[]) => call<GroupMembersChange>('POST', `/api/groups/${id(group)}/members`, { members }),
+      removeMembers: (group: string, members: string[]) => call<GroupMembersChange>('DELETE', `/api/groups/${id(group)}/members`, { members }),
     },
     imports: {
       get: (jobId: string) => call<ImportJob>('GET', `/api/imports/${id(jobId)}`),
