@@ -8,6 +8,7 @@ import type { actorView } from '@dizi/contracts/auth.contract';
 import type { aliasListQuery, aliasPage, aliasView, createAliasRequest, updateAliasRequest } from '@dizi/contracts/alias.contract';
 import type { auditListQuery, auditPage } from '@dizi/contracts/audit.contract';
 import type { createGroupRequest, groupListQuery, groupMemberPage, groupMembersChange, groupPage, groupView, updateGroupRequest } from '@dizi/contracts/group.contract';
+import type { mailTemplates, mailTemplatesView, SmtpSettingsPatch, smtpSettingsView, templatePreview, TemplatePreviewRequest } from '@dizi/contracts/settings.contract';
 import type { sendAsIdentityView, sendAsListView } from '@dizi/contracts/mailbox-send-as.contract';
 import type { nodeList } from '@dizi/contracts/node.contract';
 import type { errorBody } from '@dizi/contracts/common.contract';
@@ -35,6 +36,9 @@ export type GroupPage = z.infer<typeof groupPage>;
 export type GroupMemberPage = z.infer<typeof groupMemberPage>;
 export type GroupMembersChange = z.infer<typeof groupMembersChange>;
 export type SendAsList = z.infer<typeof sendAsListView>;
+export type SmtpSettingsView = z.infer<typeof smtpSettingsView>;
+export type MailTemplatesView = z.infer<typeof mailTemplatesView>;
+export type TemplatePreview = z.infer<typeof templatePreview>;
 export type ImportJob = z.infer<typeof importJobView>;
 export type ImportRowPage = z.infer<typeof importRowPage>;
 export type Dashboard = z.infer<typeof dashboardView>;
@@ -125,6 +129,13 @@ export function apiClient(transport: Transport) {
     imports: {
       get: (jobId: string) => call<ImportJob>('GET', `/api/imports/${id(jobId)}`),
       rows: (jobId: string, q?: Partial<z.infer<typeof importRowsQuery>>) => call<ImportRowPage>('GET', `/api/imports/${id(jobId)}/rows${qs(q)}`),
+    },
+    settings: {
+      smtp: () => call<SmtpSettingsView>('GET', '/api/settings/smtp'),
+      updateSmtp: (patch: SmtpSettingsPatch) => call<SmtpSettingsView>('PATCH', '/api/settings/smtp', patch),
+      templates: () => call<MailTemplatesView>('GET', '/api/settings/templates'),
+      updateTemplates: (body: z.input<typeof mailTemplates>) => call<MailTemplatesView>('PUT', '/api/settings/templates', body),
+      previewTemplate: (body: TemplatePreviewRequest) => call<TemplatePreview>('POST', '/api/settings/templates/preview', body),
     },
     nodes: () => call<NodeList>('GET', '/api/nodes'),
     audit: (q?: Partial<z.infer<typeof auditListQuery>>) => call<AuditPage>('GET', `/api/audit${qs(q)}`),

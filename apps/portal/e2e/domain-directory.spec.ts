@@ -1,0 +1,242 @@
+/**
+ * A domain admin's directory pages in Chromium against the real API and PostgreSQL: aliases and the catch-all,
+ * groups with members and posting policy, "send as" grants, and bulk actions on selected mailboxes; in English
+ * and Simplified Chinese, checked with axe-core, and at phone width without sideways scrolling.
+ */
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { seriousViolations } from './axe';
+import { DEMO_PASSWORD, passwordSignIn, Stack, startStack } from './stack';
+
+const GB = 1024 ** 3;
+vi.setConfig({ testTimeout: 180_000 });
+let stack: Stack;
+
+const PHONE = { width: 390, height: 844 };
+
+async function adminPage(locale: 'en-US' | 'zh-CN' = 'en-US', viewport = { width: 1280, height: 900 }): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await stack.browser.newContext({ locale, viewport });
+  if (locale === 'zh-CN') await context.addCookies([{ name: 'dizi_locale', value: 'zh-CN', url: stack.portalUrl }]);
+  const page = await context.newPage();
+  await passwordSignIn(page, stack.portalUrl, 'admin@demo.test', DEMO_PASSWORD);
+  return { context, page };
+}
+
+async function expectAccessible(page: Page) {
+  await page.waitForLoadState('networkidle');
+  expect(await seriousViolations(page)).toEqual([]);
+}
+
+/** The page is as wide as the screen: nothing to scroll sideways. */
+async function expectNoSidewaysScroll(page: Page) {
+  await expect.poll(() => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBe(0);
+}
+
+beforeAll(async () => {
+  stack = await startStack();
+  await stack.api('POST', '/api/tenants', { name: 'Beacon', plan: 'standard' }).then(async (t) => {
+    await stack.api('POST', '/api/domains', { name: 'beacon.test', tenantId: t.body.id });
+    await stack.api('POST', '/api/mailboxes', { address: 'boss@beacon.test', password: DEMO_PASSWORD, role: 'tenant_admin' });
+    await stack.api('POST', '/api/groups', { address: 'staff@beacon.test', members: ['boss@beacon.test'] });
+  });
+}, 900_000);
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+describe('aliases', () => {
+  it('creates an alias and the catch-all, refuses a bad destination with the reason, and deletes with confirmation and undo', async () => {
+    const { context, page } = await adminPage();
+    await page.goto(`${stack.portalUrl}/admin/domains/demo.test`);
+    await page.getByTestId('mailbox-address').first().waitFor();
+    await page.getByRole('navigation', { name: 'Domain sections' }).getByRole('link', { name: 'Aliases' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Aliases of demo.test' }).waitFor();
+    await page.getByText('No aliases yet.').waitFor();
+    await expectAccessible(page);
+
+    // A destination that is no address: the API's sentence is shown and nothing is created.
+    await page.getByRole('button', { name: 'New alias' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Name (before @)').fill('sales');
+    await dialog.getByLabel('Delivers to').fill('alice@demo.test\nnot an address');
+    await dialog.getByRole('button', { name: 'Create' }).click();
+    const error = await page.getByTestId('alias-error').textContent();
+    expect(error).toMatch(/^destinations\.1: /);
+    expect((await stack.api('GET', '/api/aliases?domain=demo.test')).body.total).toBe(0);
+
+    await dialog.getByLabel('Delivers to').fill('alice@demo.test, bob@demo.test');
+    await dialog.getByRole('button', { name: 'Create' }).click();
+    await page.getByRole('cell', { name: /sales@demo\.test/ }).waitFor();
+    expect((await stack.api('GET', '/api/aliases/sales@demo.test')).body).toMatchObject({ destinations: ['alice@demo.test', 'bob@demo.test'], enabled: true, catchAll: false });
+
+    // The catch-all: no name to type; once it exists the box cannot be ticked again.
+    await page.getByRole('button', { name: 'New alias' }).click();
+    await dialog.getByLabel('Catch-all for the whole domain').check();
+    expect(await dialog.getByLabel('Name (before @)').isVisible()).toBe(false);
+    await dialog.getByLabel('Delivers to').fill('alice@demo.test');
+    await dialog.getByRole('button', { name: 'Create' }).click();
+    await page.getByRole('cell', { name: /Any address @demo\.test/ }).waitFor();
+    expect((await stack.api('GET', '/api/aliases/*@demo.test')).body).toMatchObject({ catchAll: true, destinations: ['alice@demo.test'] });
+    await page.getByRole('button', { name: 'New alias' }).click();
+    expect(await dialog.getByLabel('Catch-all for the whole domain').isDisabled()).toBe(true);
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+
+    // Turn off, then delete after confirming; Undo puts it back as it was.
+    await page.getByRole('button', { name: 'Turn off sales@demo.test' }).click();
+    await page.getByRole('button', { name: 'Turn on sales@demo.test' }).waitFor();
+    expect((await stack.api('GET', '/api/aliases/sales@demo.test')).body.enabled).toBe(false);
+    await page.getByRole('button', { name: 'Delete sales@demo.test' }).click();
+    await page.getByRole('tooltip').getByRole('button', { name: 'Delete' }).click();
+    await page.getByText('Alias sales@demo.test deleted.').waitFor();
+    expect((await stack.api('GET', '/api/aliases/sales@demo.test')).status).toBe(404);
+    await page.getByRole('button', { name: 'Undo' }).click();
+    await page.getByRole('button', { name: 'Turn on sales@demo.test' }).waitFor();
+    expect((await stack.api('GET', '/api/aliases/sales@demo.test')).body).toMatchObject({ destinations: ['alice@demo.test', 'bob@demo.test'], enabled: false });
+    await expectAccessible(page);
+
+    await page.setViewportSize(PHONE);
+    await expectNoSidewaysScroll(page);
+    await context.close();
+  });
+});
+
+describe('groups', () => {
+  it('creates a group with members in Chinese, sets its posting policy to listed senders, adds and removes members, and deletes it', async () => {
+    const { context, page } = await adminPage('zh-CN');
+    await page.goto(`${stack.portalUrl}/admin/domains/demo.test/groups`);
+    await page.getByRole('heading', { level: 1, name: 'demo.test 的邮件组' }).waitFor();
+    await page.getByText('还没有邮件组。').waitFor();
+    await expectAccessible(page);
+
+    await page.getByRole('button', { name: '新建邮件组' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('地址（@ 之前）').fill('team');
+    await dialog.getByLabel('名称').fill('项目组');
+    await dialog.getByLabel('成员').fill('alice@demo.test\nbob@demo.test');
+    await Promise.all([page.waitForURL(/\/admin\/domains\/demo\.test\/groups\/team%40demo\.test$/), dialog.getByRole('button', { name: /^创\s?建$/ }).click()]);
+    await page.getByRole('heading', { level: 1, name: '邮件组 team@demo.test' }).waitFor();
+    await page.getByRole('heading', { level: 2, name: '2 个成员' }).waitFor();
+    expect((await stack.api('GET', '/api/groups/team@demo.test')).body).toMatchObject({ name: '项目组', postingPolicy: 'members', memberCount: 2 });
+
+    // Listed senders: the list appears only under that policy, and is saved with it.
+    expect(await page.getByLabel('允许的发件人').isVisible()).toBe(false);
+    await page.getByLabel('发信权限').click();
+    await page.locator('.ant-select-item-option[title="仅列出的发件人"]').click();
+    await page.getByText('只有下方列出的发件人。').waitFor();
+    await page.getByLabel('允许的发件人').fill('boss@partner.test\n*@partner2.test');
+    await page.getByLabel('同时在邮件组邮箱中保留一份').check();
+    await page.getByRole('button', { name: /^保\s?存$/ }).click();
+    await page.getByText('已保存').waitFor();
+    expect((await stack.api('GET', '/api/groups/team@demo.test')).body).toMatchObject({ postingPolicy: 'listed', allowedSenders: ['boss@partner.test', '*@partner2.test'], keepCopy: true });
+
+    // A member that is no address is refused with the API's reason; good ones are added.
+    await page.getByLabel('添加成员').fill('carol@demo.test\n@@bad');
+    await page.getByRole('button', { name: /^添\s?加$/ }).click();
+    await page.getByTestId('group-member-error').waitFor();
+    expect((await stack.api('GET', '/api/groups/team@demo.test')).body.memberCount).toBe(2);
+    await page.getByLabel('添加成员').fill('carol@demo.test');
+    await page.getByRole('button', { name: /^添\s?加$/ }).click();
+    await page.getByRole('heading', { level: 2, name: '3 个成员' }).waitFor();
+    await page.getByRole('button', { name: '移除 bob@demo.test' }).click();
+    await page.getByRole('tooltip').getByRole('button', { name: /^移\s?除$/ }).click();
+    await page.getByRole('heading', { level: 2, name: '2 个成员' }).waitFor();
+    const members = (await stack.api('GET', '/api/groups/team@demo.test/members')).body.items;
+    expect(members.sort()).toEqual(['alice@demo.test', 'carol@demo.test']);
+    await expectAccessible(page);
+
+    await page.setViewportSize(PHONE);
+    await expectNoSidewaysScroll(page);
+    await page.setViewportSize({ width: 1280, height: 900 });
+
+    await page.getByRole('button', { name: '删除邮件组' }).click();
+    await Promise.all([page.waitForURL(/\/groups$/), page.getByRole('tooltip').getByRole('button', { name: /^删\s?除$/ }).click()]);
+    expect((await stack.api('GET', '/api/groups/team@demo.test')).status).toBe(404);
+    await context.close();
+  });
+
+  it("is not found for another tenant's group or under another domain's URL", async () => {
+    const { context, page } = await adminPage();
+    expect((await page.goto(`${stack.portalUrl}/admin/domains/beacon.test/groups`))?.status()).toBe(404);
+    expect((await page.goto(`${stack.portalUrl}/admin/domains/beacon.test/aliases`))?.status()).toBe(404);
+    expect((await page.goto(`${stack.portalUrl}/admin/domains/demo.test/groups/staff%40beacon.test`))?.status()).toBe(404);
+    const replay = await page.evaluate(async () => ({
+      list: await fetch('/bff/api/groups?domain=beacon.test').then((r) => r.status),
+      add: await fetch('/bff/api/groups/staff@beacon.test/members', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ members: ['evil@demo.test'] }) }).then((r) => r.status),
+      alias: await fetch('/bff/api/aliases', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ address: 'evil@beacon.test', destinations: ['admin@demo.test'] }) }).then((r) => r.status),
+    }));
+    expect(replay).toEqual({ list: 404, add: 404, alias: 404 });
+    expect((await stack.api('GET', '/api/groups/staff@beacon.test')).body.memberCount).toBe(1);
+    await context.close();
+  });
+});
+
+describe('mailboxes', () => {
+  it('grants and revokes "send as" for a mailbox, showing why a grant is refused', async () => {
+    const { context, page } = await adminPage();
+    await page.goto(`${stack.portalUrl}/admin/domains/demo.test`);
+    await page.getByTestId('mailbox-search').locator('input').fill('alice');
+    await page.getByTestId('mailbox-search').locator('input').press('Enter');
+    await page.getByTestId('mailbox-count').filter({ hasText: '1 mailbox' }).waitFor();
+    await page.getByRole('button', { name: 'Send as alice@demo.test' }).click();
+    const drawer = page.getByRole('dialog', { name: 'alice@demo.test may send as' });
+    await drawer.getByText('No other addresses yet.').waitFor();
+
+    await drawer.getByLabel('Address to allow').fill('someone@elsewhere.example');
+    await drawer.getByRole('button', { name: 'Allow' }).click();
+    expect(await page.getByTestId('send-as-error').textContent()).toContain('elsewhere.example is not a domain hosted here');
+
+    await drawer.getByLabel('Address to allow').fill('info@demo.test');
+    await drawer.getByRole('button', { name: 'Allow' }).click();
+    await drawer.getByText('info@demo.test', { exact: true }).waitFor();
+    expect((await stack.api('GET', '/api/mailboxes/alice@demo.test/send-as')).body.identities.map((i: { address: string }) => i.address)).toEqual(['info@demo.test']);
+    await expectAccessible(page);
+
+    await drawer.getByRole('button', { name: 'Revoke info@demo.test' }).click();
+    await page.getByRole('tooltip').getByRole('button', { name: 'Revoke' }).click();
+    await drawer.getByText('No other addresses yet.').waitFor();
+    expect((await stack.api('GET', '/api/mailboxes/alice@demo.test/send-as')).body.identities).toEqual([]);
+    await context.close();
+  });
+
+  it('suspends, resumes, sets the quota of and deletes several selected mailboxes, with progress and confirmation', async () => {
+    for (let n = 1; n <= 6; n++) await stack.api('POST', '/api/mailboxes', { address: `bulk${n}@demo.test`, password: DEMO_PASSWORD });
+    const status = async () => (await stack.api('GET', '/api/mailboxes?q=bulk&limit=50')).body.items.map((m: { localPart: string; status: string; quotaBytes: number }) => `${m.localPart} ${m.status} ${m.quotaBytes === 2 * GB ? '2 GB' : 'as before'}`);
+    const { context, page } = await adminPage('en-US', PHONE);
+    await page.goto(`${stack.portalUrl}/admin/domains/demo.test`);
+    await page.getByTestId('mailbox-search').locator('input').fill('bulk');
+    await page.getByTestId('mailbox-search').locator('input').press('Enter');
+    await page.getByTestId('mailbox-count').filter({ hasText: '6 mailboxes' }).waitFor();
+    await expectNoSidewaysScroll(page);
+
+    // Select all six, leave bulk6 out, suspend the rest after confirming.
+    await page.getByTestId('select-all').click();
+    await page.getByRole('checkbox', { name: 'Select bulk6@demo.test' }).uncheck();
+    const bar = page.getByTestId('bulk-bar');
+    await bar.getByText('5 selected').waitFor();
+    await expectAccessible(page);
+    await bar.getByRole('button', { name: 'Suspend' }).click();
+    expect(await page.getByRole('tooltip').textContent()).toContain('Suspend 5 mailboxes?');
+    await page.getByRole('tooltip').getByRole('button', { name: 'Suspend' }).click();
+    await page.getByText('5 mailboxes changed.').waitFor();
+    expect(await status()).toEqual(['bulk1 suspended as before', 'bulk2 suspended as before', 'bulk3 suspended as before', 'bulk4 suspended as before', 'bulk5 suspended as before', 'bulk6 active as before']);
+
+    await bar.getByRole('button', { name: 'Set quota' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Quota of 5 mailboxes' });
+    await dialog.getByLabel('Quota (GB)').fill('2');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(status).toEqual(['bulk1 suspended 2 GB', 'bulk2 suspended 2 GB', 'bulk3 suspended 2 GB', 'bulk4 suspended 2 GB', 'bulk5 suspended 2 GB', 'bulk6 active as before']);
+
+    await page.getByRole('checkbox', { name: 'Select bulk1@demo.test' }).uncheck();
+    await bar.getByRole('button', { name: 'Resume' }).click();
+    await expect.poll(status).toEqual(['bulk1 suspended 2 GB', 'bulk2 active 2 GB', 'bulk3 active 2 GB', 'bulk4 active 2 GB', 'bulk5 active 2 GB', 'bulk6 active as before']);
+
+    await bar.getByRole('button', { name: 'Delete' }).click();
+    expect(await page.getByRole('tooltip').textContent()).toContain('Delete 4 mailboxes?');
+    await page.getByRole('tooltip').getByRole('button', { name: 'Delete' }).click();
+    await page.getByText('4 mailboxes deleted.').waitFor();
+    expect(await status()).toEqual(['bulk1 suspended 2 GB', 'bulk6 active as before']);
+    expect(await page.getByTestId('mailbox-address').allTextContents()).toEqual(['bulk1@demo.test', 'bulk6@demo.test']);
+    await context.close();
+  });
+});

@@ -1,0 +1,23 @@
+'use client';
+/** The operator's settings pages: mail nodes, mail templates, registration codes, API keys. */
+import Link from 'next/link';
+import { usePathname } from 'next/navigation';
+import { useTranslations } from 'next-intl';
+
+export function SettingsNav() {
+  const t = useTranslations('opsSettings.nav');
+  const path = usePathname();
+  const links = [
+    { href: '/ops/settings', label: t('mail') },
+    { href: '/ops/settings/templates', label: t('templates') },
+  ];
+  return (
+    <nav aria-label={t('label')} className="domain-nav">
+      {links.map((l) => (
+        <Link key={l.href} href={l.href} aria-current={path === l.href ? 'page' : undefined}>
+          {l.label}
+        </Link>
+      ))}
+    </nav>
+  );
+}
