@@ -55,6 +55,10 @@ function fieldsOf(shape: Record<string, z.ZodType>, prefix = ''): Field[] {
 
 const FIELDS = fieldsOf(smtpSettings.shape as Record<string, z.ZodType>).filter((f) => f.key !== 'relay.password');
 
+function settingOf(path: string): string {
+  return FIELDS.map((f) => f.key).find((k) => path === k || path.startsWith(`${k}.`)) ?? path;
+}
+
 function read(values: Record<string, unknown>, key: string): unknown {
   return key.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], values);
 }
@@ -115,7 +119,8 @@ export function SmtpSettingsForm({ initial }: { initial: SmtpSettingsView }) {
       message.success(t('saved'));
     } catch (e) {
       const fieldErrors: Record<string, string> = {};
-      if (e instanceof ApiRequestError) for (const x of e.body.errors ?? []) fieldErrors[x.field] = x.message;
+      // The API names the part that is wrong (ipBlockList.2, relay.port): shown on the setting it belongs to.
+      if (e instanceof ApiRequestError) for (const x of e.body.errors ?? []) fieldErrors[settingOf(x.field)] = x.message;
       setErrors(fieldErrors);
       setError(errorText(e));
     } finally {

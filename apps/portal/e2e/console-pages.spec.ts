@@ -1,7 +1,8 @@
 /**
- * A domain admin's directory pages in Chromium against the real API and PostgreSQL: aliases and the catch-all,
+ * More console pages in Chromium against the real API and PostgreSQL. A domain admin's: aliases and the catch-all,
  * groups with members and posting policy, "send as" grants, and bulk actions on selected mailboxes; in English
- * and Simplified Chinese, checked with axe-core, and at phone width without sideways scrolling.
+ * and Simplified Chinese, checked with axe-core, and at phone width without sideways scrolling. An operator's: the mail
+ * node settings and the system mail templates.
  */
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -13,14 +14,19 @@ vi.setConfig({ testTimeout: 180_000 });
 let stack: Stack;
 
 const PHONE = { width: 390, height: 844 };
+const DESKTOP = { width: 1280, height: 900 };
 
-async function adminPage(locale: 'en-US' | 'zh-CN' = 'en-US', viewport = { width: 1280, height: 900 }): Promise<{ context: BrowserContext; page: Page }> {
+async function signedIn(as: 'admin' | 'operator', locale: 'en-US' | 'zh-CN', viewport: { width: number; height: number }): Promise<{ context: BrowserContext; page: Page }> {
   const context = await stack.browser.newContext({ locale, viewport });
   if (locale === 'zh-CN') await context.addCookies([{ name: 'dizi_locale', value: 'zh-CN', url: stack.portalUrl }]);
   const page = await context.newPage();
-  await passwordSignIn(page, stack.portalUrl, 'admin@demo.test', DEMO_PASSWORD);
+  if (as === 'admin') await passwordSignIn(page, stack.portalUrl, 'admin@demo.test', DEMO_PASSWORD);
+  else await passwordSignIn(page, stack.portalUrl, 'operator', DEMO_PASSWORD, 'operator');
   return { context, page };
 }
+
+const adminPage = (locale: 'en-US' | 'zh-CN' = 'en-US', viewport = DESKTOP) => signedIn('admin', locale, viewport);
+const operatorPage = (locale: 'en-US' | 'zh-CN' = 'en-US', viewport = DESKTOP) => signedIn('operator', locale, viewport);
 
 async function expectAccessible(page: Page) {
   await page.waitForLoadState('networkidle');
@@ -237,6 +243,83 @@ describe('mailboxes', () => {
     await page.getByText('4 mailboxes deleted.').waitFor();
     expect(await status()).toEqual(['bulk1 suspended 2 GB', 'bulk6 active as before']);
     expect(await page.getByTestId('mailbox-address').allTextContents()).toEqual(['bulk1@demo.test', 'bulk6@demo.test']);
+    await context.close();
+  });
+});
+
+describe('operator settings', () => {
+  it('shows every mail node setting with its default and description, changes one live, shows a refused value on its field, and resets it', async () => {
+    const { context, page } = await operatorPage();
+    await page.goto(`${stack.portalUrl}/ops`);
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Mail node settings' }).waitFor();
+    // Every field of the API's schema is on the page (the relay's as relay.*).
+    const schema = (await stack.api('GET', '/api/settings/smtp')).body;
+    const keys = await page.locator('[data-setting]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-setting')));
+    for (const key of Object.keys(schema.defaults).filter((k) => k !== 'relay')) expect(keys).toContain(key);
+    for (const key of ['relay.mode', 'relay.host', 'relay.port', 'relay.password']) expect(keys).toContain(key);
+    const row = page.locator('[data-setting="maxRecipients"]');
+    expect(await row.textContent()).toContain('recipients per message');
+    expect(await row.textContent()).toContain('Default: 16');
+    await expectAccessible(page);
+
+    await page.getByLabel('maxRecipients', { exact: true }).fill('50');
+    await page.getByText('1 change').waitFor();
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Saved. The mail nodes apply the change within seconds.').waitFor();
+    let now = (await stack.api('GET', '/api/settings/smtp')).body;
+    expect(now.values.maxRecipients).toBe(50);
+    expect(now.overridden).toContain('maxRecipients');
+    await row.getByText('changed', { exact: true }).waitFor();
+
+    // A blocklist entry that is no address: the API's reason under that setting, nothing stored.
+    await page.getByLabel('ipBlockList', { exact: true }).fill('192.0.2.0/24\nnot-an-ip');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByTestId('settings-error').waitFor();
+    expect(await page.locator('[data-setting="ipBlockList"]').getByRole('alert').textContent()).toBe('must be an IP address or a CIDR range like 10.0.0.0/8');
+    now = (await stack.api('GET', '/api/settings/smtp')).body;
+    expect(now.values.ipBlockList).toEqual([]);
+    await page.getByLabel('ipBlockList', { exact: true }).fill('192.0.2.0/24');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await expect.poll(async () => (await stack.api('GET', '/api/settings/smtp')).body.values.ipBlockList).toEqual(['192.0.2.0/24']);
+
+    await page.getByRole('button', { name: 'Reset to default maxRecipients' }).click();
+    await expect.poll(async () => (await stack.api('GET', '/api/settings/smtp')).body.values.maxRecipients).toBe(16);
+    expect((await stack.api('GET', '/api/settings/smtp')).body.overridden).not.toContain('maxRecipients');
+
+    await page.setViewportSize(PHONE);
+    await expectNoSidewaysScroll(page);
+    await context.close();
+  });
+
+  it('edits the system mail templates in Chinese, previews both languages filled with a sample mailbox, refuses an unknown placeholder, and saves', async () => {
+    const { context, page } = await operatorPage('zh-CN');
+    await page.goto(`${stack.portalUrl}/ops/settings/templates`);
+    await page.getByRole('heading', { level: 1, name: '系统邮件模板' }).waitFor();
+    await expectAccessible(page);
+
+    await page.getByLabel('主题 (English)').fill('Hi {{displayName}}, welcome to {{domain}}');
+    await page.getByLabel('正文 (简体中文)').fill('{{displayName}}，您好：{{foo}}');
+    await page.getByRole('button', { name: '预览两种语言' }).click();
+    await page.getByTestId('template-error').waitFor();
+    expect(await page.getByTestId('template-zh-CN').textContent()).toContain('unknown placeholder {{foo}}');
+    expect((await stack.api('GET', '/api/settings/templates')).body.values.welcome.en.subject).toBe('Welcome to your new mailbox {{address}}');
+
+    await page.getByLabel('正文 (简体中文)').fill('{{displayName}}，您好：您的邮箱 {{address}} 已开通，空间 {{quota}}。');
+    await page.getByRole('button', { name: '预览两种语言' }).click();
+    await page.getByTestId('preview-en').waitFor();
+    expect(await page.getByTestId('preview-en').textContent()).toContain('Hi Sam Lee, welcome to example.com');
+    expect(await page.getByTestId('preview-zh-CN').textContent()).toContain('张伟，您好：您的邮箱 zhang.wei@example.com 已开通，空间 1 GB。');
+    await expectAccessible(page);
+
+    await page.getByRole('button', { name: '保存模板' }).click();
+    await page.getByText('模板已保存。').waitFor();
+    const saved = (await stack.api('GET', '/api/settings/templates')).body.values.welcome;
+    expect(saved.en.subject).toBe('Hi {{displayName}}, welcome to {{domain}}');
+    expect(saved['zh-CN'].body).toBe('{{displayName}}，您好：您的邮箱 {{address}} 已开通，空间 {{quota}}。');
+
+    await page.setViewportSize(PHONE);
+    await expectNoSidewaysScroll(page);
     await context.close();
   });
 });
