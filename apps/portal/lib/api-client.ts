@@ -6,7 +6,11 @@
 import type { z } from 'zod';
 import type { actorView } from '@dizi/contracts/auth.contract';
 import type { aliasListQuery, aliasPage, aliasView, createAliasRequest, updateAliasRequest } from '@dizi/contracts/alias.contract';
+import type { apiKeyListQuery, apiKeyPage, apiKeyView, createApiKeyRequest, createdApiKeyView } from '@dizi/contracts/api-key.contract';
 import type { auditListQuery, auditPage } from '@dizi/contracts/audit.contract';
+import type {
+  createRegistrationCodeRequest, issuedRegistrationCodeView, registrationCodeListQuery, registrationCodePage, registrationCodeView,
+} from '@dizi/contracts/registration-code.contract';
 import type { createGroupRequest, groupListQuery, groupMemberPage, groupMembersChange, groupPage, groupView, updateGroupRequest } from '@dizi/contracts/group.contract';
 import type { mailTemplates, mailTemplatesView, SmtpSettingsPatch, smtpSettingsView, templatePreview, TemplatePreviewRequest } from '@dizi/contracts/settings.contract';
 import type { sendAsIdentityView, sendAsListView } from '@dizi/contracts/mailbox-send-as.contract';
@@ -39,6 +43,12 @@ export type SendAsList = z.infer<typeof sendAsListView>;
 export type SmtpSettingsView = z.infer<typeof smtpSettingsView>;
 export type MailTemplatesView = z.infer<typeof mailTemplatesView>;
 export type TemplatePreview = z.infer<typeof templatePreview>;
+export type RegistrationCode = z.infer<typeof registrationCodeView>;
+export type RegistrationCodePage = z.infer<typeof registrationCodePage>;
+export type IssuedRegistrationCode = z.infer<typeof issuedRegistrationCodeView>;
+export type ApiKey = z.infer<typeof apiKeyView>;
+export type ApiKeyPage = z.infer<typeof apiKeyPage>;
+export type CreatedApiKey = z.infer<typeof createdApiKeyView>;
 export type ImportJob = z.infer<typeof importJobView>;
 export type ImportRowPage = z.infer<typeof importRowPage>;
 export type Dashboard = z.infer<typeof dashboardView>;
@@ -136,6 +146,16 @@ export function apiClient(transport: Transport) {
       templates: () => call<MailTemplatesView>('GET', '/api/settings/templates'),
       updateTemplates: (body: z.input<typeof mailTemplates>) => call<MailTemplatesView>('PUT', '/api/settings/templates', body),
       previewTemplate: (body: TemplatePreviewRequest) => call<TemplatePreview>('POST', '/api/settings/templates/preview', body),
+    },
+    registrationCodes: {
+      list: (q?: Partial<z.infer<typeof registrationCodeListQuery>>) => call<RegistrationCodePage>('GET', `/api/registration-codes${qs(q)}`),
+      issue: (body: z.input<typeof createRegistrationCodeRequest>) => call<IssuedRegistrationCode>('POST', '/api/registration-codes', body),
+      revoke: (codeId: string) => call<RegistrationCode>('POST', `/api/registration-codes/${id(codeId)}/revoke`),
+    },
+    apiKeys: {
+      list: (q?: Partial<z.infer<typeof apiKeyListQuery>>) => call<ApiKeyPage>('GET', `/api/api-keys${qs(q)}`),
+      create: (body: z.input<typeof createApiKeyRequest>) => call<CreatedApiKey>('POST', '/api/api-keys', body),
+      revoke: (keyId: string) => call<void>('DELETE', `/api/api-keys/${id(keyId)}`),
     },
     nodes: () => call<NodeList>('GET', '/api/nodes'),
     audit: (q?: Partial<z.infer<typeof auditListQuery>>) => call<AuditPage>('GET', `/api/audit${qs(q)}`),

@@ -10,6 +10,8 @@ export function SettingsNav() {
   const links = [
     { href: '/ops/settings', label: t('mail') },
     { href: '/ops/settings/templates', label: t('templates') },
+    { href: '/ops/settings/codes', label: t('codes') },
+    { href: '/ops/settings/api-keys', label: t('apiKeys') },
   ];
   return (
     <nav aria-label={t('label')} className="domain-nav">
