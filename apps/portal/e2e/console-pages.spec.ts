@@ -16,11 +16,12 @@ let stack: Stack;
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 900 };
 
-async function signedIn(as: 'admin' | 'operator', locale: 'en-US' | 'zh-CN', viewport: { width: number; height: number }): Promise<{ context: BrowserContext; page: Page }> {
+async function signedIn(as: 'admin' | 'operator' | 'tenant',  locale: 'en-US' | 'zh-CN', viewport: { width: number; height: number }): Promise<{ context: BrowserContext; page: Page }> {
   const context = await stack.browser.newContext({ locale, viewport });
   if (locale === 'zh-CN') await context.addCookies([{ name: 'dizi_locale', value: 'zh-CN', url: stack.portalUrl }]);
   const page = await context.newPage();
   if (as === 'admin') await passwordSignIn(page, stack.portalUrl, 'admin@demo.test', DEMO_PASSWORD);
+  else if (as === 'tenant') await passwordSignIn(page, stack.portalUrl, 'tina@demo.test', DEMO_PASSWORD);
   else await passwordSignIn(page, stack.portalUrl, 'operator', DEMO_PASSWORD, 'operator');
   return { context, page };
 }
@@ -45,6 +46,7 @@ beforeAll(async () => {
     await stack.api('POST', '/api/mailboxes', { address: 'boss@beacon.test', password: DEMO_PASSWORD, role: 'tenant_admin' });
     await stack.api('POST', '/api/groups', { address: 'staff@beacon.test', members: ['boss@beacon.test'] });
   });
+  expect((await stack.api('POST', '/api/mailboxes', { address: 'tina@demo.test', password: DEMO_PASSWORD, role: 'tenant_admin' })).status).toBe(201);
 }, 900_000);
 
 afterAll(async () => {
@@ -243,6 +245,51 @@ describe('mailboxes', () => {
     expect(await status()).toEqual(['bulk1 suspended 2 GB', 'bulk6 active as before']);
     expect(await page.getByTestId('mailbox-address').allTextContents()).toEqual(['bulk1@demo.test', 'bulk6@demo.test']);
     await context.close();
+  });
+});
+
+describe('domain settings', () => {
+  it("lets a domain admin change the seed's domain settings, shows a refused HELO name on its field, and offers limits only to tenant admins", async () => {
+    const { context, page } = await adminPage();
+    await page.goto(`${stack.portalUrl}/admin/domains/demo.test/aliases`);
+    await page.getByRole('navigation', { name: 'Domain sections' }).getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Settings of demo.test' }).waitFor();
+    // A domain admin may not change limits or status: the form does not offer them.
+    expect(await page.getByRole('heading', { level: 2 }).allTextContents()).toEqual(['Mail service', 'Mailboxes']);
+    await expectAccessible(page);
+
+    await page.getByLabel('HELO name').fill('not a host!');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByTestId('domain-settings-error').waitFor();
+    expect(await page.locator('#domain-settings_heloName_help').textContent()).toBe('must be a host name like mail.example.com');
+    expect((await stack.api('GET', '/api/domains/demo.test')).body.heloName).toBeNull();
+
+    await page.getByLabel('HELO name').fill('mx.demo.test');
+    await page.getByLabel('POP3').uncheck();
+    await page.getByLabel('Local only').check();
+    await page.getByLabel('Quota of new mailboxes (GB)').fill('2');
+    await page.getByLabel('Messages one mailbox may send per day').fill('500');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Saved', { exact: true }).waitFor();
+    expect((await stack.api('GET', '/api/domains/demo.test')).body).toMatchObject({
+      heloName: 'mx.demo.test', pop3Enabled: false, imapEnabled: true, localOnly: true, mailboxDefaultQuotaBytes: 2 * GB, mailboxDailySendLimit: 500,
+    });
+    await page.setViewportSize(PHONE);
+    await expectNoSidewaysScroll(page);
+    await context.close();
+
+    // A tenant admin also sets the domain's limits, but not the installation's default domain.
+    const tenant = await signedIn('tenant', 'zh-CN', DESKTOP);
+    await tenant.page.goto(`${stack.portalUrl}/admin/domains/demo.test/settings`);
+    await tenant.page.getByRole('heading', { level: 1, name: 'demo.test 的设置' }).waitFor();
+    expect(await tenant.page.getByRole('heading', { level: 2 }).allTextContents()).toEqual(['邮件服务', '邮箱', '限制']);
+    expect(await tenant.page.getByLabel('系统默认域名').count()).toBe(0);
+    await tenant.page.getByLabel('邮箱上限').fill('5000');
+    await tenant.page.getByRole('button', { name: /^保\s?存$/ }).click();
+    await tenant.page.getByText('已保存', { exact: true }).waitFor();
+    expect((await stack.api('GET', '/api/domains/demo.test')).body).toMatchObject({ maxMailboxes: 5000, pop3Enabled: false });
+    await expectAccessible(tenant.page);
+    await tenant.context.close();
   });
 });
 

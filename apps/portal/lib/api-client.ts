@@ -16,7 +16,7 @@ import type { mailTemplates, mailTemplatesView, SmtpSettingsPatch, smtpSettingsV
 import type { sendAsIdentityView, sendAsListView } from '@dizi/contracts/mailbox-send-as.contract';
 import type { nodeList } from '@dizi/contracts/node.contract';
 import type { errorBody } from '@dizi/contracts/common.contract';
-import type { createDomainRequest, domainDnsCheckView, domainListQuery, domainPage, domainView } from '@dizi/contracts/domain.contract';
+import type { createDomainRequest, domainDnsCheckView, domainListQuery, domainPage, domainView, updateDomainRequest } from '@dizi/contracts/domain.contract';
 import type {
   bulkDeleteResult, createdMailboxView, createMailboxRequest, generatedPasswordView, updateMailboxRequest, importJobView, importRowPage, importRowsQuery, mailboxListQuery, mailboxPage, mailboxView,
 } from '@dizi/contracts/mailbox.contract';
@@ -106,6 +106,7 @@ export function apiClient(transport: Transport) {
       list: (q?: Partial<z.infer<typeof domainListQuery>>) => call<DomainPage>('GET', `/api/domains${qs(q)}`),
       get: (domain: string) => call<Domain>('GET', `/api/domains/${id(domain)}`),
       create: (body: z.input<typeof createDomainRequest>) => call<Domain>('POST', '/api/domains', body),
+      update: (domain: string, body: z.input<typeof updateDomainRequest>) => call<Domain>('PATCH', `/api/domains/${id(domain)}`, body),
       checkDns: (domain: string) => call<DomainDnsCheck>('GET', `/api/domains/${id(domain)}/dns/check`),
     },
     mailboxes: {
