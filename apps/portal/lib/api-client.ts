@@ -5,6 +5,9 @@
  */
 import type { z } from 'zod';
 import type { actorView } from '@dizi/contracts/auth.contract';
+import type {
+  addressBookListQuery, addressBookPage, addressBookView, contactListQuery, contactPage, contactView, createAddressBookRequest, createContactRequest, updateContactRequest,
+} from '@dizi/contracts/address-book.contract';
 import type { aliasListQuery, aliasPage, aliasView, createAliasRequest, updateAliasRequest } from '@dizi/contracts/alias.contract';
 import type { apiKeyListQuery, apiKeyPage, apiKeyView, createApiKeyRequest, createdApiKeyView } from '@dizi/contracts/api-key.contract';
 import type { auditListQuery, auditPage } from '@dizi/contracts/audit.contract';
@@ -49,6 +52,10 @@ export type IssuedRegistrationCode = z.infer<typeof issuedRegistrationCodeView>;
 export type ApiKey = z.infer<typeof apiKeyView>;
 export type ApiKeyPage = z.infer<typeof apiKeyPage>;
 export type CreatedApiKey = z.infer<typeof createdApiKeyView>;
+export type AddressBook = z.infer<typeof addressBookView>;
+export type AddressBookPage = z.infer<typeof addressBookPage>;
+export type Contact = z.infer<typeof contactView>;
+export type ContactPage = z.infer<typeof contactPage>;
 export type ImportJob = z.infer<typeof importJobView>;
 export type ImportRowPage = z.infer<typeof importRowPage>;
 export type Dashboard = z.infer<typeof dashboardView>;
@@ -157,6 +164,15 @@ export function apiClient(transport: Transport) {
       list: (q?: Partial<z.infer<typeof apiKeyListQuery>>) => call<ApiKeyPage>('GET', `/api/api-keys${qs(q)}`),
       create: (body: z.input<typeof createApiKeyRequest>) => call<CreatedApiKey>('POST', '/api/api-keys', body),
       revoke: (keyId: string) => call<void>('DELETE', `/api/api-keys/${id(keyId)}`),
+    },
+    addressBooks: {
+      list: (q?: Partial<z.infer<typeof addressBookListQuery>>) => call<AddressBookPage>('GET', `/api/address-books${qs(q)}`),
+      create: (body: z.input<typeof createAddressBookRequest>) => call<AddressBook>('POST', '/api/address-books', body),
+      contacts: (bookId: string, q?: Partial<z.infer<typeof contactListQuery>>) => call<ContactPage>('GET', `/api/address-books/${id(bookId)}/contacts${qs(q)}`),
+      addContact: (bookId: string, body: z.input<typeof createContactRequest>) => call<Contact>('POST', `/api/address-books/${id(bookId)}/contacts`, body),
+      updateContact: (bookId: string, contactId: string, body: z.input<typeof updateContactRequest>) =>
+        call<Contact>('PATCH', `/api/address-books/${id(bookId)}/contacts/${id(contactId)}`, body),
+      removeContact: (bookId: string, contactId: string) => call<void>('DELETE', `/api/address-books/${id(bookId)}/contacts/${id(contactId)}`),
     },
     nodes: () => call<NodeList>('GET', '/api/nodes'),
     audit: (q?: Partial<z.infer<typeof auditListQuery>>) => call<AuditPage>('GET', `/api/audit${qs(q)}`),

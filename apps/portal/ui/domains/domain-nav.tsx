@@ -1,5 +1,5 @@
 'use client';
-/** The sections of one domain's administration (mailboxes, aliases, groups, settings, DNS, import), above each of its pages. */
+/** The sections of one domain's administration (mailboxes, aliases, groups, address book, settings, DNS, import), above each of its pages. */
 import Link from 'next/link';
 import { usePathname } from 'next/navigation';
 import { useTranslations } from 'next-intl';
@@ -12,6 +12,7 @@ export function DomainNav({ domain, backHref = '/admin' }: { domain: { name: str
     { href: base, label: t('domains.nav.mailboxes') },
     { href: `${base}/aliases`, label: t('domains.nav.aliases') },
     { href: `${base}/groups`, label: t('domains.nav.groups') },
+    { href: `${base}/address-book`, label: t('domains.nav.addressBook') },
     { href: `${base}/settings`, label: t('domains.nav.settings') },
     { href: `${base}/dns`, label: t('dns.link') },
     { href: `${base}/import`, label: t('import.link') },
