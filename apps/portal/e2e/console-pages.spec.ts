@@ -4,6 +4,7 @@
  * and Simplified Chinese, checked with axe-core, and at phone width without sideways scrolling. An operator's: the mail
  * node settings and the system mail templates.
  */
+import { readFile } from 'node:fs/promises';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { seriousViolations } from './axe';
@@ -291,6 +292,58 @@ describe('domain settings', () => {
     expect((await stack.api('GET', '/api/domains/demo.test')).body).toMatchObject({ maxMailboxes: 5000, pop3Enabled: false });
     await expectAccessible(tenant.page);
     await tenant.context.close();
+  });
+});
+
+describe('address book', () => {
+  it("creates the domain's public address book, adds, edits, finds, exports and deletes contacts", async () => {
+    const { context, page } = await adminPage();
+    await page.goto(`${stack.portalUrl}/admin/domains/demo.test/address-book`);
+    await page.getByRole('heading', { level: 1, name: 'Address book of demo.test' }).waitFor();
+    await page.getByRole('button', { name: "Create the domain's address book" }).click();
+    await page.getByText('No contacts yet.').waitFor();
+    const books = (await stack.api('GET', '/api/address-books?domain=demo.test')).body.items;
+    expect(books).toMatchObject([{ scope: 'domain', name: 'demo.test address book', contactCount: 0 }]);
+
+    await page.getByRole('button', { name: 'Add contact' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.locator('#contact_displayName').fill('王芳, Sales');
+    await dialog.getByLabel('Email address').fill('wang.fang@partner.test');
+    await dialog.getByLabel('Organization').fill('Partner "East"');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await page.getByTestId('contact').filter({ hasText: '王芳, Sales' }).waitFor();
+    await page.getByRole('button', { name: 'Add contact' }).click();
+    await dialog.locator('#contact_displayName').fill('Li Lei');
+    await dialog.getByLabel('Email address').fill('li.lei@partner.test');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await page.getByTestId('contact').filter({ hasText: 'Li Lei' }).waitFor();
+    await expectAccessible(page);
+
+    await page.getByRole('button', { name: 'Edit li.lei@partner.test' }).click();
+    await dialog.getByLabel('Phone').fill('+86 10 1234 5678');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await page.getByTestId('contact').filter({ hasText: '+86 10 1234 5678' }).waitFor();
+
+    const search = page.getByRole('searchbox', { name: 'Search by name or address' });
+    await search.fill('wang');
+    await search.press('Enter');
+    await expect.poll(() => page.getByTestId('contact').count()).toBe(1);
+    await search.fill('');
+    await search.press('Enter');
+    await expect.poll(() => page.getByTestId('contact').count()).toBe(2);
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+    const csv = (await readFile((await download.path())!, 'utf8')).replace(/^\ufeff/, '').trim().split('\r\n');
+    expect(csv[0]).toBe('displayName,email,phone,organization,title,notes');
+    expect(csv.slice(1).sort()).toEqual(['"王芳, Sales",wang.fang@partner.test,,"Partner ""East""",,', 'Li Lei,li.lei@partner.test,+86 10 1234 5678,,,'].sort());
+
+    await page.getByRole('button', { name: 'Delete li.lei@partner.test' }).click();
+    await page.getByRole('tooltip').getByRole('button', { name: 'Delete' }).click();
+    await expect.poll(() => page.getByTestId('contact').count()).toBe(1);
+    expect((await stack.api('GET', `/api/address-books/${books[0].id}/contacts`)).body.items.map((c: { email: string }) => c.email)).toEqual(['wang.fang@partner.test']);
+    await page.setViewportSize(PHONE);
+    await expectNoSidewaysScroll(page);
+    await context.close();
   });
 });
 
