@@ -140,11 +140,11 @@ describe('groups', () => {
 
     // A member that is no address is refused with the API's reason; good ones are added.
     await page.getByLabel('添加成员').fill('carol@demo.test\n@@bad');
-    await page.getByRole('button', { name: /^添\s?加$/ }).click();
+    await page.getByTestId('add-members').click();
     await page.getByTestId('group-member-error').waitFor();
     expect((await stack.api('GET', '/api/groups/team@demo.test')).body.memberCount).toBe(2);
     await page.getByLabel('添加成员').fill('carol@demo.test');
-    await page.getByRole('button', { name: /^添\s?加$/ }).click();
+    await page.getByTestId('add-members').click();
     await page.getByRole('heading', { level: 2, name: '3 个成员' }).waitFor();
     await page.getByRole('button', { name: '移除 bob@demo.test' }).click();
     await page.getByRole('tooltip').getByRole('button', { name: /^移\s?除$/ }).click();
@@ -445,7 +445,7 @@ describe('operator codes and keys', () => {
     await dialog.getByRole('button', { name: 'Issue code' }).click();
     const code = (await page.getByTestId('issued-code').textContent())!.trim();
     expect(code).toMatch(/^DIZI1-/);
-    await page.getByTestId('code-newco.test').getByText('Issued').waitFor();
+    await page.getByTestId('code-newco.test').getByText('Issued', { exact: true }).waitFor();
     expect((await stack.api('GET', '/api/registration-codes')).body.items[0]).toMatchObject({ domain: 'newco.test', maxDomains: 2, maxMailboxes: 20, status: 'issued' });
 
     // A customer's tenant redeems it; the page shows by whom.
@@ -453,13 +453,13 @@ describe('operator codes and keys', () => {
     expect((await stack.api('POST', '/api/registration-codes/redeem', { code, tenantId: tenant.id })).status).toBe(200);
     await page.reload();
     const row = page.getByTestId('code-newco.test');
-    await row.getByText('Redeemed').waitFor();
+    await row.getByText('Redeemed', { exact: true }).waitFor();
     expect(await row.getByRole('link', { name: 'this tenant' }).getAttribute('href')).toBe(`/ops/tenants/${tenant.id}`);
 
     await page.getByRole('button', { name: 'Revoke newco.test' }).click();
     expect(await page.getByRole('tooltip').textContent()).toContain('The tenant holding it is no longer limited by it.');
     await page.getByRole('tooltip').getByRole('button', { name: 'Revoke' }).click();
-    await row.getByText('Revoked').waitFor();
+    await row.getByText('Revoked', { exact: true }).waitFor();
     expect((await stack.api('GET', '/api/registration-codes')).body.items[0].status).toBe('revoked');
     await expectAccessible(page);
     await page.setViewportSize(PHONE);

@@ -34,8 +34,9 @@ export function GroupDetail({ domain, group: initial }: { domain: Domain; group:
   const [members, setMembers] = useState<{ items: string[]; total: number } | null>(null);
   const [settingsError, setSettingsError] = useState<string | null>(null);
   const [memberError, setMemberError] = useState<string | null>(null);
-  const [adding, setAdding] = useState('');
+  const [newMembers, setNewMembers] = useState('');
   const [busy, setBusy] = useState(false);
+  const [adding, setAdding] = useState(false);
   const [form] = Form.useForm<Settings>();
   const policy = Form.useWatch('postingPolicy', form);
 
@@ -72,20 +73,20 @@ export function GroupDetail({ domain, group: initial }: { domain: Domain; group:
   };
 
   const addMembers = async () => {
-    const list = splitAddresses(adding);
+    const list = splitAddresses(newMembers);
     if (list.length === 0) return setMemberError(t('membersRequired'));
-    setBusy(true);
+    setAdding(true);
     setMemberError(null);
     try {
       const change = await browserApi.groups.addMembers(group.id, list);
       message.success(t('membersAdded', { count: change.added }));
       setGroup((g) => ({ ...g, memberCount: change.memberCount }));
-      setAdding('');
+      setNewMembers('');
       await loadMembers();
     } catch (e) {
       setMemberError(errorText(e));
     } finally {
-      setBusy(false);
+      setAdding(false);
     }
   };
 
@@ -158,11 +159,11 @@ export function GroupDetail({ domain, group: initial }: { domain: Domain; group:
           <label htmlFor="add-members" style={{ display: 'block', marginBottom: 4 }}>
             {t('addMembers')}
           </label>
-          <Input.TextArea id="add-members" rows={3} value={adding} onChange={(e) => setAdding(e.target.value)} autoComplete="off" />
+          <Input.TextArea id="add-members" rows={3} value={newMembers} onChange={(e) => setNewMembers(e.target.value)} autoComplete="off" />
           <Typography.Paragraph type="secondary" style={{ fontSize: 12, margin: '4px 0 8px' }}>
             {t('membersHint')}
           </Typography.Paragraph>
-          <Button onClick={addMembers} loading={busy}>
+          <Button onClick={addMembers} loading={adding} data-testid="add-members">
             {t('add')}
           </Button>
           <List
