@@ -184,6 +184,8 @@ describe('mailboxes', () => {
   it('grants and revokes "send as" for a mailbox, showing why a grant is refused', async () => {
     const { context, page } = await adminPage();
     await page.goto(`${stack.portalUrl}/admin/domains/demo.test`);
+    // Rows come from the browser's first fetch: once they show, the page is hydrated and the search box works.
+    await page.getByTestId('mailbox-address').first().waitFor();
     await page.getByTestId('mailbox-search').locator('input').fill('alice');
     await page.getByTestId('mailbox-search').locator('input').press('Enter');
     await page.getByTestId('mailbox-count').filter({ hasText: '1 mailbox' }).waitFor();
@@ -213,6 +215,8 @@ describe('mailboxes', () => {
     const status = async () => (await stack.api('GET', '/api/mailboxes?q=bulk&limit=50')).body.items.map((m: { localPart: string; status: string; quotaBytes: number }) => `${m.localPart} ${m.status} ${m.quotaBytes === 2 * GB ? '2 GB' : 'as before'}`);
     const { context, page } = await adminPage('en-US', PHONE);
     await page.goto(`${stack.portalUrl}/admin/domains/demo.test`);
+    // Rows come from the browser's first fetch: once they show, the page is hydrated and the search box works.
+    await page.getByTestId('mailbox-address').first().waitFor();
     await page.getByTestId('mailbox-search').locator('input').fill('bulk');
     await page.getByTestId('mailbox-search').locator('input').press('Enter');
     await page.getByTestId('mailbox-count').filter({ hasText: '6 mailboxes' }).waitFor();
