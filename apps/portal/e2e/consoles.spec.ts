@@ -317,7 +317,8 @@ describe('operator', () => {
     expect(await page.getByTestId('queue-bulk').textContent()).toContain('2 entries selected');
     await page.getByTestId('queue-bulk').getByRole('button', { name: 'Hold' }).click();
     await page.getByText('2 entries held: not tried until released.').waitFor();
-    await expect.poll(() => page.locator('tr[data-entry]', { hasText: 'Held' }).count()).toBe(2);
+    // The page re-reads the queue from the server after the action: seconds on a loaded machine.
+    await expect.poll(() => page.locator('tr[data-entry]', { hasText: 'Held' }).count(), { timeout: 60_000 }).toBe(2);
     const held = await sql(`SELECT address FROM spool_recipient WHERE held_at IS NOT NULL AND next_attempt_at = 'infinity' ORDER BY address`);
     expect(held.map((r: { address: string }) => r.address)).toEqual(['slow1@far.test', 'slow2@far.test']);
     await page.goto(`${stack.portalUrl}/ops/queue?domain=far.test&held=true`);

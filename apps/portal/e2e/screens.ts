@@ -49,6 +49,15 @@ async function main(): Promise<void> {
         [m.id, `客户${n}@slow.example`, n],
       );
     }
+    // Aliases, a catch-all, a group with members, a public address book, a registration code and an API key.
+    await stack.api('POST', '/api/aliases', { address: 'sales@demo.test', destinations: ['alice@demo.test', 'bob@demo.test'] });
+    await stack.api('POST', '/api/aliases', { address: '*@demo.test', destinations: ['admin@demo.test'] });
+    await stack.api('POST', '/api/groups', { address: 'team@demo.test', name: '项目组 Project team', postingPolicy: 'members', members: ['alice@demo.test', 'bob@demo.test', 'user1@demo.test'] });
+    const book = (await stack.api('POST', '/api/address-books', { domain: 'demo.test', name: 'demo.test 通讯录' })).body;
+    await stack.api('POST', `/api/address-books/${book.id}/contacts`, { displayName: '王芳', email: 'wang.fang@partner.test', phone: '+86 10 1234 5678', organization: '合作伙伴' });
+    await stack.api('POST', `/api/address-books/${book.id}/contacts`, { displayName: 'Sam Lee', email: 'sam.lee@partner.test', organization: 'Partner Ltd', title: 'Sales' });
+    await stack.api('POST', '/api/registration-codes', { domain: 'newco.example', maxDomains: 2, maxMailboxes: 50 });
+    await stack.api('POST', '/api/api-keys', { name: 'billing-sync', role: 'operator' });
     const queued = (await stack.api('GET', '/api/queue?limit=2')).body.items.map((e: { id: string }) => e.id);
     await stack.api('POST', '/api/queue/actions', { action: 'hold', ids: queued });
     const pages: [string, string, 'operator' | 'admin'][] = [
@@ -62,6 +71,15 @@ async function main(): Promise<void> {
       ['nodes', '/ops/nodes', 'operator'],
       ['dns', '/admin/domains/demo.test/dns', 'admin'],
       ['import', '/admin/domains/demo.test/import', 'admin'],
+      ['aliases', '/admin/domains/demo.test/aliases', 'admin'],
+      ['groups', '/admin/domains/demo.test/groups', 'admin'],
+      ['group', '/admin/domains/demo.test/groups/team%40demo.test', 'admin'],
+      ['address-book', '/admin/domains/demo.test/address-book', 'admin'],
+      ['domain-settings', '/admin/domains/demo.test/settings', 'admin'],
+      ['settings', '/ops/settings', 'operator'],
+      ['templates', '/ops/settings/templates', 'operator'],
+      ['codes', '/ops/settings/codes', 'operator'],
+      ['api-keys', '/ops/settings/api-keys', 'operator'],
     ];
     // SCREENS=dns,mailboxes shoots only those pages.
     const only = process.env.SCREENS?.split(',').filter(Boolean);

@@ -6,7 +6,8 @@ export const browserApi = apiClient((method, path, body) =>
   fetch(`/bff${path}`, {
     method,
     credentials: 'same-origin',
-    headers: body !== undefined ? { 'content-type': 'application/json' } : {},
+    // Every change is declared JSON, even a DELETE without a body (the relay refuses changes of any other type).
+    headers: body !== undefined || method !== 'GET' ? { 'content-type': 'application/json' } : {},
     body: body === undefined ? undefined : JSON.stringify(body),
   }),
 );

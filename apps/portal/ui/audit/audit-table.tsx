@@ -1,22 +1,15 @@
 'use client';
 /** The audit log: who did what to which object, from where, and the object before and after (expand a row). */
-import { Input, Table, Typography } from 'antd';
-import { usePathname, useRouter, useSearchParams } from 'next/navigation';
+import { Input, Typography } from 'antd';
 import { useTranslations } from 'next-intl';
 import type { AuditPage } from '../../lib/api-client';
+import { PagedTable, useUrlFilters } from '../logs/paged-table';
 
 type Event = AuditPage['items'][number];
 
 export function AuditTable({ page }: { page: AuditPage }) {
   const t = useTranslations();
-  const router = useRouter();
-  const path = usePathname();
-  const params = useSearchParams();
-  const navigate = (changes: Record<string, string | undefined>) => {
-    const next = new URLSearchParams(params.toString());
-    for (const [k, v] of Object.entries(changes)) if (v) next.set(k, v); else next.delete(k);
-    router.push(`${path}?${next}`);
-  };
+  const { params, navigate } = useUrlFilters();
   return (
     <>
       <Typography.Title level={1} style={{ fontSize: 22, marginTop: 0 }}>
@@ -40,12 +33,9 @@ export function AuditTable({ page }: { page: AuditPage }) {
           onSearch={(v) => navigate({ actor: v.trim() || undefined, offset: undefined })}
         />
       </div>
-      {/* Wide tables scroll in this box: antd's own scroll.x adds an aria-hidden row holding focusable checkboxes. */}
-      <div style={{ overflowX: 'auto' }}>
-      <Table<Event>
-        rowKey="id"
-        size="small"
-        dataSource={page.items}
+      <PagedTable<Event>
+        page={page}
+        navigate={navigate}
         locale={{ emptyText: t('audit.empty') }}
         onRow={(e) => ({ 'data-action': e.action }) as React.HTMLAttributes<HTMLElement>}
         expandable={{
@@ -63,14 +53,6 @@ export function AuditTable({ page }: { page: AuditPage }) {
             </div>
           ),
         }}
-        pagination={{
-          current: Math.floor(page.offset / page.limit) + 1,
-          pageSize: page.limit,
-          total: page.total,
-          showSizeChanger: false,
-          showTotal: (n) => t('common.total', { count: n }),
-          onChange: (p) => navigate({ offset: String((p - 1) * page.limit) }),
-        }}
         columns={[
           { title: t('audit.at'), dataIndex: 'at', width: 160, render: (v: string) => v.slice(0, 19).replace('T', ' ') },
           { title: t('audit.actor'), key: 'actor', ellipsis: true, render: (_, e) => `${e.actor.name} (${t(`roles.${e.actor.role}`)})` },
@@ -79,7 +61,6 @@ export function AuditTable({ page }: { page: AuditPage }) {
           { title: t('audit.ip'), dataIndex: 'ip', width: 130, render: (v: string | null) => v ?? '—' },
         ]}
       />
-      </div>
     </>
   );
 }

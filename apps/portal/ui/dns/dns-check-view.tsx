@@ -1,11 +1,11 @@
 'use client';
 /** A domain's DNS records: what to publish, and what the configured resolver answers for each (found, missing, wrong). */
 import { useState } from 'react';
-import { Alert, Button, Segmented, Space, Table, Typography } from 'antd';
-import Link from 'next/link';
+import { Alert, Button, Segmented, Table, Typography } from 'antd';
 import { useFormatter, useTranslations } from 'next-intl';
 import type { Domain, DomainDnsCheck } from '../../lib/api-client';
 import { browserApi } from '../../lib/browser-api';
+import { DomainNav } from '../domains/domain-nav';
 import { errorText } from '../errors';
 import { StatusTag } from '../status-tag';
 
@@ -39,9 +39,7 @@ export function DnsCheckView({ domain, initial }: { domain: Domain; initial: Dom
 
   return (
     <>
-      <Space style={{ marginBottom: 8 }} size="large">
-        <Link href={`/admin/domains/${encodeURIComponent(domain.name)}`}>← {domain.unicodeName}</Link>
-      </Space>
+      <DomainNav domain={domain} />
       <Typography.Title level={1} style={{ fontSize: 22, marginTop: 0 }}>
         {t('heading', { domain: domain.unicodeName })}
       </Typography.Title>

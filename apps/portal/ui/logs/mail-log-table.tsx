@@ -1,23 +1,16 @@
 'use client';
 /** The mail log, newest first, with the API's text and kind filters; a message id follows one message through. */
-import { Input, Select, Table, Typography } from 'antd';
-import { usePathname, useRouter, useSearchParams } from 'next/navigation';
+import { Input, Select, Typography } from 'antd';
 import { useTranslations } from 'next-intl';
 import type { MailLogPage } from '../../lib/api-client';
 import { StatusTag } from '../status-tag';
+import { PagedTable, useUrlFilters } from './paged-table';
 
 type Entry = MailLogPage['items'][number];
 
 export function MailLogTable({ page }: { page: MailLogPage }) {
   const t = useTranslations();
-  const router = useRouter();
-  const path = usePathname();
-  const params = useSearchParams();
-  const navigate = (changes: Record<string, string | undefined>) => {
-    const next = new URLSearchParams(params.toString());
-    for (const [k, v] of Object.entries(changes)) if (v) next.set(k, v); else next.delete(k);
-    router.push(`${path}?${next}`);
-  };
+  const { params, navigate } = useUrlFilters();
   return (
     <>
       <Typography.Title level={1} style={{ fontSize: 22, marginTop: 0 }}>
@@ -40,19 +33,10 @@ export function MailLogTable({ page }: { page: MailLogPage }) {
           options={[{ value: '', label: t('common.all') }, ...['session', 'delivery', 'outbound', 'bounce'].map((k) => ({ value: k, label: k }))]}
         />
       </div>
-      <Table<Entry>
-        rowKey="id"
-        size="small"
-        dataSource={page.items}
-        scroll={{ x: 900 }}
-        pagination={{
-          current: Math.floor(page.offset / page.limit) + 1,
-          pageSize: page.limit,
-          total: page.total,
-          showSizeChanger: false,
-          showTotal: (n) => t('common.total', { count: n }),
-          onChange: (p) => navigate({ offset: String((p - 1) * page.limit) }),
-        }}
+      <PagedTable<Entry>
+        page={page}
+        navigate={navigate}
+        minWidth={900}
         columns={[
           { title: t('mailLog.at'), dataIndex: 'at', width: 150, render: (v: string) => v.slice(0, 19).replace('T', ' ') },
           { title: t('mailLog.kind'), dataIndex: 'kind', width: 90 },

@@ -4,14 +4,15 @@
  * address; details of one entry (envelope, attempts, last error); retry, hold, release and delete, for one
  * entry or the selected ones (delete is confirmed first).
  */
-import { useState } from 'react';
-import { App, Button, Descriptions, Drawer, Input, Popconfirm, Select, Space, Table, Typography } from 'antd';
-import { usePathname, useRouter, useSearchParams } from 'next/navigation';
+import { useCallback, useState } from 'react';
+import { App, Button, Descriptions, Drawer, Input, Popconfirm, Select, Space, Typography } from 'antd';
+import { useRouter } from 'next/navigation';
 import { useTranslations } from 'next-intl';
 import type { QueueEntry, QueuePage } from '../../lib/api-client';
 import { browserApi } from '../../lib/browser-api';
 import { errorText } from '../errors';
 import { StatusTag } from '../status-tag';
+import { PagedTable, useUrlFilters } from './paged-table';
 
 type Action = 'retry' | 'hold' | 'release' | 'delete';
 
@@ -21,17 +22,11 @@ export function QueueTable({ page }: { page: QueuePage }) {
   const t = useTranslations();
   const { message } = App.useApp();
   const router = useRouter();
-  const path = usePathname();
-  const params = useSearchParams();
   const [selected, setSelected] = useState<string[]>([]);
   const [busy, setBusy] = useState(false);
   const [detail, setDetail] = useState<QueueEntry | null>(null);
-  const navigate = (changes: Record<string, string | undefined>) => {
-    const next = new URLSearchParams(params.toString());
-    for (const [k, v] of Object.entries(changes)) if (v) next.set(k, v); else next.delete(k);
-    setSelected([]);
-    router.push(`${path}?${next}`);
-  };
+  const clearSelection = useCallback(() => setSelected([]), []);
+  const { params, navigate } = useUrlFilters(clearSelection);
 
   const act = async (action: Action, ids: string[]) => {
     setBusy(true);
@@ -140,23 +135,12 @@ export function QueueTable({ page }: { page: QueuePage }) {
         <span>{t('queue.selected', { count: selected.length })}</span>
         {buttons(selected, '')}
       </div>
-      {/* Wide tables scroll in this box: antd's own scroll.x adds an aria-hidden row holding focusable checkboxes. */}
-      <div style={{ overflowX: 'auto' }}>
-      <Table<QueueEntry>
-        rowKey="id"
-        size="small"
-        dataSource={page.items}
+      <PagedTable<QueueEntry>
+        page={page}
+        navigate={navigate}
         locale={{ emptyText: t('queue.empty') }}
         rowSelection={{ selectedRowKeys: selected, onChange: (keys) => setSelected(keys.map(String)), getCheckboxProps: (e) => ({ 'aria-label': t('queue.select', { recipient: e.recipient }) }) }}
         onRow={(e) => ({ 'data-entry': e.recipient }) as React.HTMLAttributes<HTMLElement>}
-        pagination={{
-          current: Math.floor(page.offset / page.limit) + 1,
-          pageSize: page.limit,
-          total: page.total,
-          showSizeChanger: false,
-          showTotal: (n) => t('common.total', { count: n }),
-          onChange: (p) => navigate({ offset: String((p - 1) * page.limit) }),
-        }}
         columns={[
           {
             title: t('queue.recipient'),
@@ -175,7 +159,6 @@ export function QueueTable({ page }: { page: QueuePage }) {
           { title: t('queue.lastError'), dataIndex: 'lastError', ellipsis: true },
         ]}
       />
-      </div>
       <Drawer open={!!detail} onClose={() => setDetail(null)} title={detail ? t('queue.detailTitle', { recipient: detail.recipient }) : ''} size="large" destroyOnHidden>
         {detail && (
           <>

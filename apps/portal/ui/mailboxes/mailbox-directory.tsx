@@ -2,24 +2,26 @@
 /**
  * The mailboxes of one domain, for domains of 100,000 mailboxes: pages of the API's fast index fetched as
  * the list scrolls, and only the rows in view rendered (@tanstack/react-virtual). Search, initial, status and
- * role filters restart the list.
+ * role filters restart the list. Rows can be selected for bulk suspend, resume, quota and delete.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { Alert, App, Button, Form, Input, Modal, Popconfirm, Progress, Select, Space, Typography } from 'antd';
+import { Alert, App, Button, Checkbox, Form, Input, Modal, Popconfirm, Progress, Select, Space, Typography } from 'antd';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import Link from 'next/link';
 import { useFormatter, useTranslations } from 'next-intl';
 import type { Domain, Mailbox } from '../../lib/api-client';
 import { browserApi } from '../../lib/browser-api';
+import { DomainNav } from '../domains/domain-nav';
 import { errorText } from '../errors';
 import { formatBytes } from '../format';
 import { StatusTag } from '../status-tag';
+import { BulkBar } from './bulk-bar';
+import { SendAsDrawer } from './send-as-drawer';
 
 /** Rows per request: many screenfuls, the API's largest page (few round trips while scrolling fast). */
 const PAGE = 500;
 const ROW_HEIGHT = 64;
 /** On a phone the address takes the whole first line and the status and buttons go under it. */
-const PHONE_ROW_HEIGHT = 104;
+const PHONE_ROW_HEIGHT = 120;
 const PHONE = '(max-width: 600px)';
 const INITIALS = [...'abcdefghijklmnopqrstuvwxyz0123456789'];
 
@@ -41,6 +43,8 @@ export function MailboxDirectory({ domain, backHref }: { domain: Domain; backHre
   const [error, setError] = useState<string | null>(null);
   const [creating, setCreating] = useState(false);
   const [secret, setSecret] = useState<{ address: string; password: string } | null>(null);
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [sendAs, setSendAs] = useState<Mailbox | null>(null);
   const loading = useRef(false);
   const generation = useRef(0);
   const scroller = useRef<HTMLDivElement>(null);
@@ -76,6 +80,7 @@ export function MailboxDirectory({ domain, backHref }: { domain: Domain; backHre
   useEffect(() => {
     const gen = ++generation.current;
     setItems([]);
+    setSelected(new Set());
     setDone(false);
     scroller.current?.scrollTo({ top: 0 });
     void fetchPage(0, gen);
@@ -98,6 +103,14 @@ export function MailboxDirectory({ domain, backHref }: { domain: Domain; backHre
   }, [last, items.length, done, fetchPage, error]);
 
   const replace = (m: Mailbox) => setItems((prev) => prev.map((x) => (x.id === m.id ? m : x)));
+  const toggle = (id: string, on: boolean) =>
+    setSelected((prev) => {
+      const next = new Set(prev);
+      if (on) next.add(id);
+      else next.delete(id);
+      return next;
+    });
+  const allLoaded = items.length > 0 && items.every((m) => selected.has(m.id));
   const act = async (action: () => Promise<void>) => {
     try {
       await action();
@@ -118,11 +131,7 @@ export function MailboxDirectory({ domain, backHref }: { domain: Domain; backHre
 
   return (
     <>
-      <Space style={{ marginBottom: 8 }} size="large">
-        <Link href={backHref}>← {t('domains.title')}</Link>
-        <Link href={`/admin/domains/${encodeURIComponent(domain.name)}/dns`}>{t('dns.link')}</Link>
-        <Link href={`/admin/domains/${encodeURIComponent(domain.name)}/import`}>{t('import.link')}</Link>
-      </Space>
+      <DomainNav domain={domain} backHref={backHref} />
       <Typography.Title level={1} style={{ fontSize: 22, marginTop: 0 }}>
         {t('mailboxes.title', { domain: domain.unicodeName })}
       </Typography.Title>
@@ -170,6 +179,29 @@ export function MailboxDirectory({ domain, backHref }: { domain: Domain; backHre
           {t('mailboxes.new')}
         </Button>
       </div>
+      <div style={{ display: 'flex', flexWrap: 'wrap', alignItems: 'center', gap: 12, marginBottom: 8 }}>
+        <Checkbox
+          checked={allLoaded}
+          indeterminate={selected.size > 0 && !allLoaded}
+          disabled={items.length === 0}
+          onChange={(e) => setSelected(e.target.checked ? new Set(items.map((m) => m.id)) : new Set())}
+          data-testid="select-all"
+        >
+          {t('mailboxes.bulk.selectLoaded', { count: items.length })}
+        </Checkbox>
+      </div>
+      {selected.size > 0 && (
+        <BulkBar
+          selected={items.filter((m) => selected.has(m.id))}
+          onChanged={(changed) => setItems((prev) => prev.map((x) => changed.find((c) => c.id === x.id) ?? x))}
+          onDeleted={(ids) => {
+            setItems((prev) => prev.filter((x) => !ids.includes(x.id)));
+            setSelected(new Set());
+            setTotal((n) => (n && !n.capped ? { ...n, n: n.n - ids.length } : n));
+          }}
+          onClear={() => setSelected(new Set())}
+        />
+      )}
       <Typography.Paragraph type="secondary" aria-live="polite" data-testid="mailbox-count">
         {total === null ? t('common.loading') : total.capped ? t('mailboxes.countCapped') : t('mailboxes.count', { count: total.n })}
       </Typography.Paragraph>
@@ -200,6 +232,7 @@ export function MailboxDirectory({ domain, backHref }: { domain: Domain; backHre
                   <span>{t('common.loading')}</span>
                 ) : (
                   <>
+                    <Checkbox checked={selected.has(m.id)} onChange={(e) => toggle(m.id, e.target.checked)} aria-label={t('mailboxes.bulk.select', { address: m.address })} />
                     <div style={{ flex: '1 1 220px', minWidth: 0 }} className="who">
                       <div style={{ fontWeight: 500, overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }} data-testid="mailbox-address">
                         {m.address}
@@ -215,7 +248,10 @@ export function MailboxDirectory({ domain, backHref }: { domain: Domain; backHre
                       </div>
                     </div>
                     <StatusTag tone={m.status === 'active' ? 'good' : 'bad'}>{m.status === 'active' ? t('common.active') : t('common.suspended')}</StatusTag>
-                    <Space size={4}>
+                    <Space size={4} wrap>
+                      <Button size="small" aria-label={`${t('mailboxes.sendAs.open')} ${m.address}`} onClick={() => setSendAs(m)}>
+                        {t('mailboxes.sendAs.open')}
+                      </Button>
                       {m.status === 'active' ? (
                         <Popconfirm title={t('mailboxes.suspendConfirm', { address: m.address })} okText={t('mailboxes.suspend')} cancelText={t('common.cancel')} onConfirm={() => act(async () => replace(await browserApi.mailboxes.suspend(m.id)))}>
                           <Button size="small" aria-label={`${t('mailboxes.suspend')} ${m.address}`}>
@@ -245,6 +281,7 @@ export function MailboxDirectory({ domain, backHref }: { domain: Domain; backHre
           })}
         </div>
       </div>
+      <SendAsDrawer mailbox={sendAs} onClose={() => setSendAs(null)} />
       <Modal title={t('mailboxes.new')} open={creating} onCancel={() => setCreating(false)} onOk={() => form.submit()} okText={t('common.create')} cancelText={t('common.cancel')} forceRender>
         <Form form={form} layout="vertical" name="create-mailbox" onFinish={create}>
           <Form.Item name="localPart" label={t('mailboxes.localPart')} rules={[{ required: true, whitespace: true }]}>

@@ -4,11 +4,11 @@
  * progress (the job's own count of rows read), then the per-row report of what failed and why, downloadable.
  */
 import { useEffect, useRef, useState } from 'react';
-import { Alert, Button, Progress, Segmented, Space, Table, Typography } from 'antd';
-import Link from 'next/link';
+import { Alert, Button, Progress, Segmented, Table, Typography } from 'antd';
 import { useTranslations } from 'next-intl';
 import type { Domain, ImportJob, ImportRowPage } from '../../lib/api-client';
 import { browserApi, startMailboxImport } from '../../lib/browser-api';
+import { DomainNav } from '../domains/domain-nav';
 import { errorText } from '../errors';
 import { StatusTag } from '../status-tag';
 
@@ -110,9 +110,7 @@ export function MailboxImport({ domain }: { domain: Domain }) {
 
   return (
     <>
-      <Space style={{ marginBottom: 8 }}>
-        <Link href={`/admin/domains/${encodeURIComponent(domain.name)}`}>← {domain.unicodeName}</Link>
-      </Space>
+      <DomainNav domain={domain} />
       <Typography.Title level={1} style={{ fontSize: 22, marginTop: 0 }}>
         {t('title', { domain: domain.unicodeName })}
       </Typography.Title>

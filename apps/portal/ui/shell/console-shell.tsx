@@ -27,6 +27,7 @@ export function ConsoleShell({ actor, children }: { actor: SessionActor; childre
           { href: '/ops/queue', label: t('nav.queue') },
           { href: '/ops/nodes', label: t('nav.nodes') },
           { href: '/ops/audit', label: t('nav.audit') },
+          { href: '/ops/settings', label: t('nav.settings') },
         ]
       : [{ href: '/admin', label: t('nav.domains') }];
   // The longest matching prefix is the current section (/ops/tenants/x → Tenants, not Dashboard).
