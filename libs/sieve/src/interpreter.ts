@@ -45,6 +45,7 @@ class Run {
   private readonly duplicates: DuplicateCheck[] = [];
   private readonly notes: string[] = [];
   private vacationDone = false;
+  private stopped = false;
 
   constructor(
     private readonly message: SieveMessage,
@@ -60,6 +61,7 @@ class Run {
         this.runBlock(script.commands, this.newScope(script));
       } catch (signal) {
         if (!(signal instanceof StopSignal) && !(signal instanceof ReturnSignal)) throw signal;
+        if (signal instanceof StopSignal) this.stopped = true;
       }
       if (this.implicitKeep) {
         // RFC 5228 §4.2: never store twice into INBOX; an explicit "fileinto :copy "INBOX"" takes the implicit keep's flags too.
@@ -73,10 +75,11 @@ class Run {
         headers: this.headersEdited ? this.headers : undefined,
         duplicates: this.duplicates,
         notes: this.notes,
+        stopped: this.stopped,
       };
     } catch (error) {
       if (!(error instanceof SieveError)) throw error;
-      return { actions: [{ type: 'keep', flags: [], implicit: true }], errors: [error.message], duplicates: [], notes: this.notes };
+      return { actions: [{ type: 'keep', flags: [], implicit: true }], errors: [error.message], duplicates: [], notes: this.notes, stopped: false };
     }
   }
 
