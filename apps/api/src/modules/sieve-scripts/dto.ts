@@ -1,0 +1,7 @@
+import { createZodDto } from 'nestjs-zod';
+import { putSieveScriptRequest, sieveScriptDetailView, sieveScriptListView, sieveScriptView } from '@dizi/contracts/sieve-scripts.contract';
+
+export class PutSieveScriptDto extends createZodDto(putSieveScriptRequest) {}
+export class SieveScriptDto extends createZodDto(sieveScriptView) {}
+export class SieveScriptDetailDto extends createZodDto(sieveScriptDetailView) {}
+export class SieveScriptListDto extends createZodDto(sieveScriptListView) {}
