@@ -12,15 +12,20 @@ export class WireClient {
   private waiting: (() => void) | null = null;
   closed = false;
 
-  private constructor(readonly socket: net.Socket) {
-    socket.on('data', (c) => {
+  private constructor(readonly socket: Pick<net.Socket, 'write' | 'destroy'>, input: NodeJS.ReadableStream = socket as net.Socket) {
+    input.on('data', (c: Buffer) => {
       this.buf = Buffer.concat([this.buf, c]);
       this.waiting?.();
     });
-    socket.on('close', () => {
+    input.on('close', () => {
       this.closed = true;
       this.waiting?.();
     });
+  }
+
+  /** Over a child process's stdio (Dovecot's managesieve in pre-authenticated mode). */
+  static overStreams(input: NodeJS.ReadableStream, output: NodeJS.WritableStream & { destroy(): void }): WireClient {
+    return new WireClient({ write: (d: string | Buffer) => output.write(d), destroy: () => output.destroy() } as Pick<net.Socket, 'write' | 'destroy'>, input);
   }
 
   static connect(port: number): Promise<WireClient> {
