@@ -27,7 +27,7 @@ export class Session {
   mailboxId: string | null = null;
   username: string | null = null;
   readonly remoteAddress: string;
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   private waiter: (() => void) | null = null;
   private closed = false;
   private badCommands = 0;

@@ -8,7 +8,7 @@ export interface Reply {
 }
 
 export class WireClient {
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   private waiting: (() => void) | null = null;
   closed = false;
 
