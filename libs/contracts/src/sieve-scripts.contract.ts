@@ -5,9 +5,18 @@
 import { z } from 'zod';
 import { isoDate } from './common.contract';
 
+/** C0 and C1 controls, DEL, and the Unicode line and paragraph separators (RFC 5804 §1.6 forbids them in names). */
+export function hasControlCharacter(text: string): boolean {
+  for (const ch of text) {
+    const c = ch.codePointAt(0)!;
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029) return true;
+  }
+  return false;
+}
+
 /** RFC 5804 §1.6: a script name is UTF-8 without control characters, at most 255 octets here (and not empty). */
 export const sieveScriptName = z.string().min(1).max(255)
-  .refine((n) => !/[\u0000-\u001f\u007f\u0080-\u009f\u2028\u2029]/.test(n) && Buffer.byteLength(n) <= 255, 'a script name has no control characters and at most 255 bytes')
+  .refine((n) => !hasControlCharacter(n) && Buffer.byteLength(n) <= 255, 'a script name has no control characters and at most 255 bytes')
   .describe('the script name, e.g. "filters"');
 
 export const sieveScriptView = z.object({

@@ -26,7 +26,11 @@ export function validScriptName(raw: Argument): string | null {
   if (raw.kind !== 'string') return null;
   const name = raw.value.toString('utf8');
   if (name.length === 0 || raw.value.length > 255 || Buffer.from(name, 'utf8').compare(raw.value) !== 0) return null;
-  return /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(name) ? null : name;
+  for (const ch of name) {
+    const c = ch.codePointAt(0)!;
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029) return null;
+  }
+  return name;
 }
 
 /** The SIEVE capability: what a user's script may require (editheader is for admin scripts only). */
