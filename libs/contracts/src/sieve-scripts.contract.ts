@@ -37,6 +37,15 @@ export const sieveScriptListView = z.object({
 
 export const sieveScriptDetailView = sieveScriptView.extend({ content: z.string() });
 
+export const createSieveScriptRequest = z
+  .object({
+    name: sieveScriptName,
+    content: z.string().max(1024 * 1024).describe('the Sieve script; checked with the same parser delivery uses (errors say line:column)'),
+    final: z.boolean().optional().describe('global and domain scripts only'),
+    activate: z.boolean().optional().describe('make it the active script as well'),
+  })
+  .strict();
+
 export const putSieveScriptRequest = z
   .object({
     content: z.string().max(1024 * 1024).describe('the Sieve script; checked with the same parser delivery uses (errors say line:column)'),

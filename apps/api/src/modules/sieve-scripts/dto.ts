@@ -1,6 +1,7 @@
 import { createZodDto } from 'nestjs-zod';
-import { putSieveScriptRequest, sieveScriptDetailView, sieveScriptListView, sieveScriptView } from '@dizi/contracts/sieve-scripts.contract';
+import { createSieveScriptRequest, putSieveScriptRequest, sieveScriptDetailView, sieveScriptListView, sieveScriptView } from '@dizi/contracts/sieve-scripts.contract';
 
+export class CreateSieveScriptDto extends createZodDto(createSieveScriptRequest) {}
 export class PutSieveScriptDto extends createZodDto(putSieveScriptRequest) {}
 export class SieveScriptDto extends createZodDto(sieveScriptView) {}
 export class SieveScriptDetailDto extends createZodDto(sieveScriptDetailView) {}

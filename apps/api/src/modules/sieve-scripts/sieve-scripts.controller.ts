@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiNoContentResponse, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
 import type { Actor } from '@dizi/domain/policy';
 import { ClientIp, CurrentActor } from '../auth/actor.decorator';
-import { PutSieveScriptDto, SieveScriptDetailDto, SieveScriptDto, SieveScriptListDto } from './dto';
+import { CreateSieveScriptDto, PutSieveScriptDto, SieveScriptDetailDto, SieveScriptDto, SieveScriptListDto } from './dto';
 import { SieveScriptsService, type SieveLevelRef } from './sieve-scripts.service';
 
 const GLOBAL: SieveLevelRef = { level: 'global' };
@@ -11,8 +11,8 @@ const domain = (d: string): SieveLevelRef => ({ level: 'domain', domain: d });
 const mailbox = (m: string): SieveLevelRef => ({ level: 'mailbox', mailbox: m });
 
 /**
- * Sieve scripts at each level, the same verbs at each: list, get, put (create or replace; `activate: true` to make it
- * active), activate, deactivate, delete. Global: operators; a domain's: its admins; a mailbox's: its owner and admins.
+ * Sieve scripts at each level, the same verbs at each: list, get, create (POST), replace (PUT), each with
+ * `activate: true` to make it active too, activate, deactivate, delete. Global: operators; a domain's: its admins; a mailbox's: its owner and admins.
  */
 @ApiTags('sieve')
 @ApiBearerAuth()
@@ -33,10 +33,17 @@ export class SieveScriptsController {
     return this.sieve.get(actor, GLOBAL, name);
   }
 
+  @Post('sieve/global/scripts')
+  @ZodResponse({ status: 201, type: SieveScriptDto })
+  createGlobal(@CurrentActor() actor: Actor, @ClientIp() ip: string, @Body() body: CreateSieveScriptDto) {
+    const { name, ...rest } = body;
+    return this.sieve.put(actor, ip, GLOBAL, name, rest, 'create');
+  }
+
   @Put('sieve/global/scripts/:name')
   @ZodResponse({ status: 200, type: SieveScriptDto })
   putGlobal(@CurrentActor() actor: Actor, @ClientIp() ip: string, @Param('name') name: string, @Body() body: PutSieveScriptDto) {
-    return this.sieve.put(actor, ip, GLOBAL, name, body);
+    return this.sieve.put(actor, ip, GLOBAL, name, body, 'replace');
   }
 
   @Post('sieve/global/scripts/:name/activate')
@@ -73,10 +80,17 @@ export class SieveScriptsController {
     return this.sieve.get(actor, domain(d), name);
   }
 
+  @Post('domains/:domain/sieve/scripts')
+  @ZodResponse({ status: 201, type: SieveScriptDto })
+  createDomain(@CurrentActor() actor: Actor, @ClientIp() ip: string, @Param('domain') d: string, @Body() body: CreateSieveScriptDto) {
+    const { name, ...rest } = body;
+    return this.sieve.put(actor, ip, domain(d), name, rest, 'create');
+  }
+
   @Put('domains/:domain/sieve/scripts/:name')
   @ZodResponse({ status: 200, type: SieveScriptDto })
   putDomain(@CurrentActor() actor: Actor, @ClientIp() ip: string, @Param('domain') d: string, @Param('name') name: string, @Body() body: PutSieveScriptDto) {
-    return this.sieve.put(actor, ip, domain(d), name, body);
+    return this.sieve.put(actor, ip, domain(d), name, body, 'replace');
   }
 
   @Post('domains/:domain/sieve/scripts/:name/activate')
@@ -113,10 +127,17 @@ export class SieveScriptsController {
     return this.sieve.get(actor, mailbox(m), name);
   }
 
+  @Post('mailboxes/:mailbox/sieve/scripts')
+  @ZodResponse({ status: 201, type: SieveScriptDto })
+  createMailbox(@CurrentActor() actor: Actor, @ClientIp() ip: string, @Param('mailbox') m: string, @Body() body: CreateSieveScriptDto) {
+    const { name, ...rest } = body;
+    return this.sieve.put(actor, ip, mailbox(m), name, rest, 'create');
+  }
+
   @Put('mailboxes/:mailbox/sieve/scripts/:name')
   @ZodResponse({ status: 200, type: SieveScriptDto })
   putMailbox(@CurrentActor() actor: Actor, @ClientIp() ip: string, @Param('mailbox') m: string, @Param('name') name: string, @Body() body: PutSieveScriptDto) {
-    return this.sieve.put(actor, ip, mailbox(m), name, body);
+    return this.sieve.put(actor, ip, mailbox(m), name, body, 'replace');
   }
 
   @Post('mailboxes/:mailbox/sieve/scripts/:name/activate')

@@ -18,7 +18,7 @@ import { checkSieve } from '@dizi/sieve/sieve';
 import { badRequest, conflict, forbidden, limitReached, notFound } from '../../common/api-error';
 import { AuditService } from '../audit/audit.service';
 import { PolicyService } from '../auth/policy.service';
-import { PutSieveScriptDto } from './dto';
+import type { PutSieveScriptDto } from './dto';
 
 export type SieveLevelRef = { level: 'global' } | { level: 'domain'; domain: string } | { level: 'mailbox'; mailbox: string };
 
@@ -82,9 +82,13 @@ export class SieveScriptsService {
     return { ...view(script), content: script.content };
   }
 
-  async put(actor: Actor, ip: string, ref: SieveLevelRef, name: string, body: PutSieveScriptDto) {
+  /** `create`: POST, 409 when the name is taken; `replace`: PUT, 404 when there is no such script. */
+  async put(actor: Actor, ip: string, ref: SieveLevelRef, name: string, body: PutSieveScriptDto, mode: 'create' | 'replace') {
     const o = await this.owner(actor, ref);
     SieveScriptsService.checkName(name);
+    const exists = (await this.store.list(o.owner)).some((x) => x.name === name);
+    if (mode === 'replace' && !exists) throw notFound('sieve script');
+    if (mode === 'create' && exists) throw conflict(`a script named "${name}" exists already; PUT …/scripts/{name} replaces it`, 'name');
     if (body.final !== undefined && o.owner.level === 'mailbox') throw badRequest('only global and domain scripts can be final', 'final');
     const s = await this.settings();
     const size = sieveScriptSize(body.content);
