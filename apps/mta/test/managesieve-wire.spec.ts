@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestNode, TEST_MAILBOX_PASSWORD, type TestNode } from './harness';
-import type { SieveRunningRole } from '../src/roles/sieve.role';
+import { startSieveRole, type SieveRunningRole } from '../src/roles/sieve.role';
+import { WireClient } from '@dizi/testing/managesieve-client';
 
 const SIEVE_CONNECT = '/usr/bin/sieve-connect';
 const SWAKS = '/usr/bin/swaks';
@@ -91,6 +92,35 @@ describe.skipIf(!existsSync(SIEVE_CONNECT))('ManageSieve with sieve-connect', ()
     const wrong = await sieve(['--list'], 'not-the-password');
     expect(wrong.code).not.toBe(0);
   }, 180_000);
+
+  it('admits a client address only so many connections at once, across the node (Redis counters)', async () => {
+    const limited = await startSieveRole(node.ctx, { maxConnectionsPerIp: 2, maxConnectionsPerIpPerMinute: 1000 });
+    const open: WireClient[] = [];
+    try {
+      for (let i = 0; i < 2; i++) {
+        const c = await WireClient.connect(limited.port);
+        open.push(c);
+        expect((await c.reply()).status).toMatch(/^OK /);
+      }
+      const third = await WireClient.connect(limited.port);
+      open.push(third);
+      expect((await third.reply()).status).toMatch(/^BYE \(TRYLATER\) "Too many concurrent connections/);
+      open.shift()!.close();
+      // The slot comes back once a connection ends.
+      let admitted = false;
+      for (let i = 0; i < 50 && !admitted; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        const again = await WireClient.connect(limited.port);
+        open.push(again);
+        admitted = (await again.reply()).status.startsWith('OK');
+        if (!admitted) again.close();
+      }
+      expect(admitted).toBe(true);
+    } finally {
+      for (const c of open) c.close();
+      await limited.stop();
+    }
+  }, 60_000);
 
   it('the script it uploaded files mail arriving over SMTP', async () => {
     const sent = await run(SWAKS, ['--server', `127.0.0.1:${node.ports.smtp}`, '--helo', 'client.example.org', '--from', 'boss@example.org',

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createManageSieveServer, type ManageSieveServer } from '../src/server';
 import { MemoryScriptStore } from './memory-script-store';
-import { WireClient, type Reply } from './wire-client';
+import { WireClient, type Reply } from '@dizi/testing/managesieve-client';
 
 const MANAGESIEVE = '/usr/lib/dovecot/managesieve';
 const available = existsSync(MANAGESIEVE);

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createManageSieveServer, type ManageSieveServer } from '../src/server';
 import { MemoryScriptStore } from './memory-script-store';
-import { WireClient } from './wire-client';
+import { WireClient } from '@dizi/testing/managesieve-client';
 
 const plain = (user: string, pass: string) => Buffer.from(`\0${user}\0${pass}`).toString('base64');
 const literal = (s: string) => `{${Buffer.byteLength(s)}+}\r\n${s}`;

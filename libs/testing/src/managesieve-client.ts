@@ -1,4 +1,4 @@
-/** A raw ManageSieve client for tests: sends bytes, reads until the status line (OK/NO/BYE) that ends each reply. */
+/** A raw ManageSieve client for tests (libs/managesieve, the sieve role): sends bytes, reads until the status line (OK/NO/BYE) that ends each reply. */
 import net from 'node:net';
 
 export interface Reply {
