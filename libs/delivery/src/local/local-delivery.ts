@@ -366,8 +366,7 @@ export class LocalDelivery {
     if (plan.redirects.length > 0) {
       // The redirected message: our loop header, then the message as the scripts left it.
       const head = Buffer.concat([Buffer.from(`${SIEVE_REDIRECT_HEADER}: ${t.address}\r\n`), plan.editedHead ?? headers.raw]);
-      const whole = await this.wholeMessage(msg.blob_hash);
-      const blob = await this.o.store.putBlob(Buffer.concat([head, whole.subarray(headers.raw.length)]));
+      const blob = (await this.copyWithHead(msg, headers, head, false)).blob;
       const senders = await forwardingSenders(this.directory, this.o.srs, msg.mail_from, new Map(plan.redirects.map((a) => [a.toLowerCase(), t.address])));
       plan.redirects.forEach((to, i) => work.mail.push({ blob, mailFrom: senders[i] ?? msg.mail_from, to: [to] }));
     }
@@ -464,7 +463,7 @@ export class LocalDelivery {
    * body streamed from the store, content-addressed, so a retry produces the same blob and no extra copy. It costs
    * one blob per member, paid only by groups that ask for rewriting.
    */
-  private async copyWithHead(msg: SpoolRow, headers: DeliveryHeaders, head: Buffer): Promise<{ blob: StoredBlob; indexed: IndexedMessage }> {
+  private async copyWithHead(msg: SpoolRow, headers: DeliveryHeaders, head: Buffer, index = true): Promise<{ blob: StoredBlob; indexed: IndexedMessage | null }> {
     const total = Number(msg.size);
     const body = headers.raw.length < total ? await this.o.blobs.get(msg.blob_hash, { start: headers.raw.length, end: total - 1 }) : null;
     async function* content(): AsyncGenerator<Buffer> {
@@ -472,6 +471,7 @@ export class LocalDelivery {
       if (body) for await (const chunk of body) yield chunk as Buffer;
     }
     const blob = await this.o.store.putBlob(Readable.from(content()));
+    if (!index) return { blob, indexed: null };
     const indexed = indexMessage(await summarise(await this.o.blobs.get(blob.hash), summaryLimitsOf(this.o.settings())));
     return { blob, indexed };
   }
