@@ -23,8 +23,8 @@ function interpretation(): void {
   const raw = message(10 * 1024, 1, 'inbox@bench.test');
   const head = raw.subarray(0, raw.indexOf('\r\n\r\n') + 4);
   const scripts: ActiveSieveScript[] = [
-    { id: 'g', level: 'global', name: 'global', content: globalScript(), final: false, updatedAt: new Date(0) },
-    { id: 'u', level: 'mailbox', name: 'user', content: userScript(), final: false, updatedAt: new Date(0) },
+    { id: 'g', level: 'global', ownerId: null, name: 'global', content: globalScript(), final: false, updatedAt: new Date(0) },
+    { id: 'u', level: 'mailbox', ownerId: 'mb', name: 'user', content: userScript(), final: false, updatedAt: new Date(0) },
   ];
   const ctx = {
     message: { headers: sieveHeaderFields(head), size: raw.length, envelope: { from: 'sender@outside.test', to: 'inbox@bench.test' } },

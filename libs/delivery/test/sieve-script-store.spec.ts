@@ -101,6 +101,9 @@ describe.each(adapters)('SieveScriptStore on %s', (kind, make) => {
     expect(active.get(ids.alice)!.map((s) => [s.level, s.name, s.final])).toEqual([['global', 'ops', true], ['domain', 'a-rules', false], ['mailbox', 'two', false]]);
     expect(active.get(ids.alice)![2].content).toBe('stop;');
     expect(active.get(ids.carol)!.map((s) => s.name)).toEqual(['ops']);
+    expect(active.get(ids.alice)!.map((s) => s.ownerId)).toEqual([null, ids.domainA, ids.alice]);
+    // Every script of an owner, active or not (for include).
+    expect(await store.contents({ level: 'global' })).toEqual(new Map([['ops', 'keep; # v2'], ['spare', 'discard;']]));
     await store.setActive({ level: 'global' }, null);
     expect((await store.activeScripts([ids.carol])).get(ids.carol)).toBeUndefined();
   });

@@ -26,7 +26,7 @@ import { filterFolders } from './filter-folder';
 import { composeMail } from './notice-templates';
 import { RecipientResolver, type Expansion, type MailboxTarget, type SenderIdentity } from './recipient-resolver';
 import { successNotices } from './success-notice';
-import type { SieveScriptStore } from '../ports/sieve-script-store';
+import { ownerOfScript, type SieveScriptStore } from '../ports/sieve-script-store';
 import { SIEVE_REDIRECT_HEADER } from './sieve-filter';
 import { SieveDelivery, sieveBody, sieveHeaderFields, type SievePlan, type SieveVacation } from './sieve-delivery';
 
@@ -349,8 +349,19 @@ export class LocalDelivery {
     const limits = { maxActions: settings.sieveMaxActions, maxRedirects: settings.sieveMaxRedirects, maxScriptSize: settings.sieveMaxScriptSize };
     let body: Awaited<ReturnType<typeof sieveBody>> | undefined;
     if (this.sieve.filter.needsBody(scripts, limits)) body = await sieveBody(await this.wholeMessage(msg.blob_hash));
+    // `include` may name scripts that are not active: those of the including script's owner, and the global ones.
+    let includes: Parameters<SieveDelivery['plan']>[0]['includes'];
+    const including = this.sieve.filter.including(scripts, limits);
+    if (including.length > 0 && this.o.sieveScripts) {
+      const store = this.o.sieveScripts;
+      const global = await store.contents({ level: 'global' });
+      const personal = new Map<string, Map<string, string>>();
+      for (const s of including) if (!personal.has(s.id)) personal.set(s.id, s.level === 'global' ? global : await store.contents(ownerOfScript(s)));
+      includes = (s) => ({ personal: personal.get(s.id) ?? new Map(), global });
+    }
     const plan = await this.sieve.plan({
       scripts,
+      includes,
       mailbox: { mailboxId: t.mailboxId, address: t.address, filterFolder },
       message: { size: Number(msg.size), envelope: { from: msg.mail_from, to: t.address } },
       headers: sieveHeaderFields(headers.raw),

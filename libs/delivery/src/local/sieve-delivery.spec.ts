@@ -276,6 +276,27 @@ describe('Sieve at delivery', () => {
     expect(t.spool.mailLog.at(-1)!.reason).toMatch(/error: mailbox script "rules": .*editheader/);
   });
 
+  it('includes personal scripts of the same owner and global ones, active or not', async () => {
+    const t = await setup();
+    const alice = await t.mailbox('alice@a.test', ['Work', 'Junk2']);
+    await t.scripts.put(user(alice.id), 'work-rules', `require "fileinto"; if header :contains "subject" "project" { fileinto "Work"; }`);
+    await t.scripts.put(GLOBAL, 'shared-spam', `require "fileinto"; if header :contains "subject" "viagra" { fileinto "Junk2"; }`);
+    await t.script(user(alice.id), `require ["include"]; include :global "shared-spam"; include :personal "work-rules"; include :optional "missing";`);
+    await t.delivery.deliverMessage(await t.send(message({ subject: 'project plan' }), ['alice@a.test']));
+    await t.delivery.deliverMessage(await t.send(message({ subject: 'cheap viagra' }), ['alice@a.test']));
+    await t.delivery.deliverMessage(await t.send(message({ subject: 'hello' }), ['alice@a.test']));
+    expect(await t.folder(alice.id, 'Work')).toHaveLength(1);
+    expect(await t.folder(alice.id, 'Junk2')).toHaveLength(1);
+    expect(await t.folder(alice.id)).toHaveLength(1);
+    // Another mailbox's scripts are not "personal" to alice.
+    const bob = await t.mailbox('bob@a.test');
+    await t.scripts.put(user(bob.id), 'bob-only', `discard;`);
+    await t.script(user(alice.id), `require "include"; include :personal "bob-only";`, { name: 'other' });
+    await t.delivery.deliverMessage(await t.send(message({ subject: 'still here' }), ['alice@a.test']));
+    expect(await t.folder(alice.id)).toHaveLength(2);
+    expect(t.spool.mailLog.at(-1)!.reason).toMatch(/error: mailbox script "other": .*bob-only/);
+  });
+
   it('tests the body when a script asks for it', async () => {
     const t = await setup();
     const alice = await t.mailbox('alice@a.test', ['Invoices']);

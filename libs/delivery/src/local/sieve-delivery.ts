@@ -19,7 +19,7 @@ import { decodeHeaderText } from '@dizi/mime/mime-header';
 import libmime from 'libmime';
 import { simpleParser } from 'mailparser';
 import type { ActiveSieveScript } from '../ports/sieve-script-store';
-import { SIEVE_REDIRECT_HEADER, SieveFilter, type SieveDecision, type SieveRunLimits } from './sieve-filter';
+import { SIEVE_REDIRECT_HEADER, SieveFilter, type SieveDecision, type SieveRunContext, type SieveRunLimits } from './sieve-filter';
 
 export interface SieveStore {
   folder: FolderRef;
@@ -96,6 +96,7 @@ export interface SievePlanInput {
   body?: (t: BodyTransform) => string[];
   limits: SieveRunLimits;
   now?: () => Date;
+  includes?: SieveRunContext['includes'];
 }
 
 export class SieveDelivery {
@@ -111,6 +112,7 @@ export class SieveDelivery {
       mailboxExists: exists,
       limits: input.limits,
       now: input.now,
+      includes: input.includes,
     });
     const plan: SievePlan = { stores: [], reject: null, redirects: [], vacation: null, editedHead: null, decision, notes: [] };
     const keepFolder: SieveStore = mailbox.filterFolder ? { folder: mailbox.filterFolder, label: ':filter', flags: [] } : { folder: { name: INBOX }, label: INBOX, flags: [] };

@@ -37,6 +37,8 @@ export interface SieveRunContext {
   mailboxExists: (name: string) => boolean;
   limits: SieveRunLimits;
   now?: () => Date;
+  /** Scripts `include` may name (RFC 6609): `personal`, the including script's owner's; `global`, the operator's. */
+  includes?: (script: ActiveSieveScript) => { personal: ReadonlyMap<string, string>; global: ReadonlyMap<string, string> };
 }
 
 export interface SieveDecision {
@@ -86,6 +88,11 @@ export class SieveFilter {
     return scripts.some((s) => this.parsed(s, limits).script?.requires.has('body') ?? false);
   }
 
+  /** The scripts that `include` others (the caller loads what they may include). */
+  including(scripts: ActiveSieveScript[], limits: SieveRunLimits): ActiveSieveScript[] {
+    return scripts.filter((s) => this.parsed(s, limits).script?.requires.has('include') ?? false);
+  }
+
   run(scripts: ActiveSieveScript[], ctx: SieveRunContext): SieveDecision {
     const decision: SieveDecision = { actions: [], errors: [], notes: [], ran: [] };
     let actionsLeft = ctx.limits.maxActions;
@@ -108,7 +115,10 @@ export class SieveFilter {
         now: ctx.now,
         // Nothing is remembered between messages yet: every id is new.
         duplicate: () => false,
-        loadScript: () => null,
+        loadScript: (name, location) => {
+          const sources = ctx.includes?.(s);
+          return (location === 'global' ? sources?.global : sources?.personal)?.get(name) ?? null;
+        },
       });
       decision.notes.push(...result.notes.map((n) => `${label}: ${n}`));
       if (result.errors.length > 0) {

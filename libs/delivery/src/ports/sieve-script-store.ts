@@ -26,6 +26,8 @@ export interface SieveScriptRecord extends SieveScriptInfo {
 export interface ActiveSieveScript {
   id: string;
   level: SieveLevel;
+  /** Whose script it is: the domain or mailbox id; null for global. */
+  ownerId: string | null;
   name: string;
   content: string;
   final: boolean;
@@ -66,8 +68,13 @@ export interface SieveScriptStore {
   rename(owner: SieveOwner, from: string, to: string): Promise<void>;
   /** SieveScriptNotFoundError, SieveScriptActiveError. */
   delete(owner: SieveOwner, name: string): Promise<void>;
+  /** Every script of an owner, name → content (for `include`, which may name scripts that are not active). */
+  contents(owner: SieveOwner): Promise<Map<string, string>>;
   /** Per mailbox, the active scripts delivery runs, in order: global, the mailbox's domain, the mailbox. */
   activeScripts(mailboxIds: string[]): Promise<Map<string, ActiveSieveScript[]>>;
 }
+
+export const ownerOfScript = (s: Pick<ActiveSieveScript, 'level' | 'ownerId'>): SieveOwner =>
+  s.level === 'global' ? { level: 'global' } : s.level === 'domain' ? { level: 'domain', domainId: s.ownerId! } : { level: 'mailbox', mailboxId: s.ownerId! };
 
 export const sieveScriptSize = (content: string): number => Buffer.byteLength(content, 'utf8');

@@ -72,6 +72,11 @@ export class MemorySieveScriptStore implements SieveScriptStore {
     this.scripts.splice(this.scripts.indexOf(s), 1);
   }
 
+  async contents(owner: SieveOwner): Promise<Map<string, string>> {
+    const key = ownerKey(owner);
+    return new Map(this.scripts.filter((s) => s.owner === key).map((s) => [s.name, s.content]));
+  }
+
   async activeScripts(mailboxIds: string[]): Promise<Map<string, ActiveSieveScript[]>> {
     const active = (key: string) => this.scripts.find((s) => s.owner === key && s.active);
     const out = new Map<string, ActiveSieveScript[]>();
@@ -79,7 +84,9 @@ export class MemorySieveScriptStore implements SieveScriptStore {
       const domainId = this.domainOf(id);
       const found = [active('global'), domainId ? active(`domain:${domainId}`) : undefined, active(`mailbox:${id}`)]
         .filter((s): s is Stored => !!s)
-        .map(({ id: scriptId, level, name, content, final, updatedAt }) => ({ id: scriptId, level, name, content, final, updatedAt }));
+        .map(({ id: scriptId, level, name, content, final, updatedAt }) => ({
+          id: scriptId, level, ownerId: level === 'global' ? null : level === 'domain' ? domainId : id, name, content, final, updatedAt,
+        }));
       if (found.length > 0) out.set(id, found);
     }
     return out;

@@ -107,13 +107,19 @@ export class PgSieveScriptStore implements SieveScriptStore {
     if (!r.deleted) throw new SieveScriptActiveError(name);
   }
 
+  async contents(owner: SieveOwner): Promise<Map<string, string>> {
+    const w = ownerWhere(owner);
+    const { rows } = await this.pool.query<{ name: string; content: string }>(`SELECT name, content FROM sieve_script WHERE ${w.sql}`, w.params);
+    return new Map(rows.map((r) => [r.name, r.content]));
+  }
+
   async activeScripts(mailboxIds: string[]): Promise<Map<string, ActiveSieveScript[]>> {
     const out = new Map<string, ActiveSieveScript[]>();
     if (mailboxIds.length === 0) return out;
     const { rows } = await this.pool.query<{
-      mailbox_id: string; id: string; level: SieveLevel; name: string; content: string; final: boolean; updated_at: Date;
+      mailbox_id: string; id: string; level: SieveLevel; owner_id: string | null; name: string; content: string; final: boolean; updated_at: Date;
     }>(
-      `SELECT m.id AS mailbox_id, s.id, s.level, s.name, s.content, s.final, s.updated_at
+      `SELECT m.id AS mailbox_id, s.id, s.level, coalesce(s.domain_id, s.mailbox_id) AS owner_id, s.name, s.content, s.final, s.updated_at
          FROM mailbox m
          JOIN sieve_script s ON s.active AND (s.level = 'global' OR (s.level = 'domain' AND s.domain_id = m.domain_id)
                                               OR (s.level = 'mailbox' AND s.mailbox_id = m.id))
@@ -121,7 +127,7 @@ export class PgSieveScriptStore implements SieveScriptStore {
         ORDER BY m.id, CASE s.level WHEN 'global' THEN 0 WHEN 'domain' THEN 1 ELSE 2 END`, [mailboxIds]);
     for (const r of rows) {
       const list = out.get(r.mailbox_id) ?? [];
-      list.push({ id: r.id, level: r.level, name: r.name, content: r.content, final: r.final, updatedAt: r.updated_at });
+      list.push({ id: r.id, level: r.level, ownerId: r.owner_id, name: r.name, content: r.content, final: r.final, updatedAt: r.updated_at });
       out.set(r.mailbox_id, list);
     }
     return out;
