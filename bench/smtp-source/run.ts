@@ -109,7 +109,7 @@ async function mtaPid(launcher: number): Promise<number> {
 }
 
 async function startDizi(dataDir: string, name = 'Dizi', root = ROOT, base = BASE): Promise<{ target: Target; stop(): Promise<void> }> {
-  const ports = { API_PORT: base, SMTP_PORT: base + 25, SUBMISSION_PORT: base + 587, SUBMISSIONS_PORT: base + 465, IMAP_PORT: base + 143, IMAPS_PORT: base + 993, POP3_PORT: base + 110, POP3S_PORT: base + 995, EMBEDDED_PG_PORT: base + 433 };
+  const ports = { API_PORT: base, SMTP_PORT: base + 25, SUBMISSION_PORT: base + 587, SUBMISSIONS_PORT: base + 465, IMAP_PORT: base + 143, IMAPS_PORT: base + 993, POP3_PORT: base + 110, POP3S_PORT: base + 995, SIEVE_PORT: base + 190, EMBEDDED_PG_PORT: base + 433 };
   await mkdir(dataDir, { recursive: true });
   const log = openSync(join(dataDir, 'npm-start.log'), 'a');
   const env: NodeJS.ProcessEnv = { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), DIZI_DATA_DIR: dataDir, DIZI_DEMO_PASSWORD: PASSWORD, REDIS_PREFIX: `dizi-bench-${process.pid}-${base}:` };

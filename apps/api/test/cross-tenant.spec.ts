@@ -60,6 +60,8 @@ const PATH_PARAMS: Record<string, ParamKind> = {
   'queue:recipientId': (w) => [{ label: 'queue entry id', value: w.queueEntry.id, missing: '987654321' }],
   'transport-routes:id': () => [byId('transport route', randomUUID())],
   'mailboxes:address': (w) => [{ label: 'send-as address', value: w.alias.address, missing: `nobody@${w.domain.name}` }],
+  'domains:name': (w) => [{ label: 'domain sieve script', value: `rules-${w.domain.name}`, missing: 'no-such-script' }],
+  'mailboxes:name': (w) => [{ label: 'mailbox sieve script', value: `rules-${w.domain.name}`, missing: 'no-such-script' }],
 };
 
 /** Query parameters and body fields that name a tenant's object without being in the path. */
@@ -82,10 +84,13 @@ const ALLOWED: { operation: string; status: number; why: string }[] = [
     why: 'operators only; its `domain` field names the domain a new tenant will register, not an existing object, so nothing is looked up',
   },
   { operation: 'GET /api/queue', status: 403, why: 'operators only; `domain` filters by destination domain and is refused before anything is looked up' },
+  ...['GET', 'PUT', 'DELETE'].map((m) => ({ operation: `${m} /api/domains/{domain}/sieve/scripts/{name}`, status: 403, why: "A's user on A's own domain: refused for its role before the script name is looked up, the same answer whether or not it exists" })),
+  { operation: 'POST /api/domains/{domain}/sieve/scripts/{name}/activate', status: 403, why: "A's user on A's own domain: refused for its role before the script name is looked up" },
   { operation: 'POST /api/transport-routes', status: 403, why: 'operators only; `domain` names a destination domain anywhere, not a tenant object, and is refused before any lookup' },
 ];
 
-const SKIP = (path: string) => path.startsWith('/api/auth/') || path === '/api/health';
+// The global Sieve scripts are the operator's and belong to no tenant (sieve-scripts.spec.ts proves every other role gets 403).
+const SKIP = (path: string) => path.startsWith('/api/auth/') || path === '/api/health' || path.startsWith('/api/sieve/global/');
 
 interface Schema {
   $ref?: string;

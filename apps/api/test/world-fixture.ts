@@ -68,6 +68,9 @@ export async function seedWorld(api: TestApi, tag: string, idn: string): Promise
   const spooled = await q(`INSERT INTO spool_message (blob_hash, size, mail_from, source, auth_mailbox_id) VALUES ($1, 10, $2, 'submission', $3) RETURNING id`, [blobHash, mailboxes.user.address, mailboxes.user.id]);
   // A "send as" grant of the user's mailbox (the alias's address): another tenant may neither see nor revoke it.
   await q(`INSERT INTO mailbox_send_as (tenant_id, mailbox_id, address, granted_by) VALUES ($1, $2, $3, 'walker') RETURNING id`, [tenant.id, mailboxes.user.id, alias.address]);
+  // Sieve scripts of the domain and of the user's mailbox, named after the domain so A's and B's names differ.
+  await q(`INSERT INTO sieve_script (level, domain_id, name, content) VALUES ('domain', $1, $2, 'keep;') RETURNING id`, [domain.id, `rules-${domainName}`]);
+  await q(`INSERT INTO sieve_script (level, mailbox_id, name, content) VALUES ('mailbox', $1, $2, 'keep;') RETURNING id`, [mailboxes.user.id, `rules-${domainName}`]);
   const queueEntry = await q(`INSERT INTO spool_recipient (message_id, address, kind, domain) VALUES ($1, 'far@remote.test', 'remote', 'remote.test') RETURNING id::text`, [spooled.id]);
   return {
     tenant,

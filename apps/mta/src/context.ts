@@ -7,6 +7,7 @@ import { createDataSource, migrate } from '@dizi/db/data-source';
 import { composeMailRuntime } from '@dizi/delivery/compose';
 import type { MailboxNotices } from '@dizi/delivery/local/local-delivery';
 import type { DirectoryStore } from '@dizi/delivery/ports/directory-store';
+import type { SieveScriptStore } from '@dizi/delivery/ports/sieve-script-store';
 import type { SpoolStore } from '@dizi/delivery/ports/spool-store';
 import type { DeliveryHandoff } from '@dizi/delivery/queue/local-first-queues';
 import type { SettingsSource } from '@dizi/delivery/adapters/postgres/settings-source';
@@ -35,6 +36,8 @@ export interface MtaContext {
   spool: SpoolStore;
   directory: DirectoryStore;
   notices: MailboxNotices;
+  /** Sieve scripts at three levels: delivery runs them, the sieve role (ManageSieve) edits them. */
+  sieveScripts: SieveScriptStore;
   /** Rewrites senders of forwarded mail and checks bounces to them; the same secrets on every node. */
   srs?: Srs;
   tls: TlsMaterial;
@@ -70,9 +73,9 @@ export async function createContext(config: MtaConfig): Promise<MtaContext> {
   const mail = await composeMailRuntime({ config, pool, redis, hostname: config.MTA_HOSTNAME, logger, slots });
   const tls = await loadTls(config);
 
-  const { blobs, store, notifier, settings, secretBox, srs, spool, directory, notices } = mail;
+  const { blobs, store, notifier, settings, secretBox, srs, spool, directory, notices, sieveScripts } = mail;
   return {
-    config, logger, pool, redis, blobs, store, notifier, settings, secretBox, srs, spool, directory, notices, tls, deliveryHandoff: null, slots,
+    config, logger, pool, redis, blobs, store, notifier, settings, secretBox, srs, spool, directory, notices, sieveScripts, tls, deliveryHandoff: null, slots,
     async close() {
       await mail.close();
       redis.disconnect();

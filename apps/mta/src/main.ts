@@ -5,6 +5,7 @@ import { startDeliveryRole } from './roles/delivery.role';
 import { startImapRole } from './roles/imap.role';
 import { startOutboundRole } from './roles/outbound.role';
 import { startPop3Role } from './roles/pop3.role';
+import { startSieveRole } from './roles/sieve.role';
 import { NodeHeartbeatWriter } from '@dizi/delivery/adapters/redis/node-heartbeat';
 import type { RoleStarter, RunningRole } from './roles/role';
 import { startSchedulerRole } from './roles/scheduler.role';
@@ -14,6 +15,7 @@ const STARTERS: Record<MtaRole, RoleStarter> = {
   smtp: startSmtpRole,
   imap: startImapRole,
   pop3: startPop3Role,
+  sieve: startSieveRole,
   delivery: startDeliveryRole,
   outbound: startOutboundRole,
   scheduler: startSchedulerRole,

@@ -16,6 +16,7 @@ import { startDeliveryRole } from '../src/roles/delivery.role';
 import { startImapRole } from '../src/roles/imap.role';
 import { startOutboundRole } from '../src/roles/outbound.role';
 import { startPop3Role } from '../src/roles/pop3.role';
+import { startSieveRole } from '../src/roles/sieve.role';
 import type { RunningRole } from '../src/roles/role';
 import { startSchedulerRole } from '../src/roles/scheduler.role';
 import { SmtpRoleOptions, SmtpRunningRole, startSmtpRole } from '../src/roles/smtp.role';
@@ -88,6 +89,7 @@ export interface TestNode {
 const STARTERS: Record<Exclude<MtaRole, 'smtp'>, (ctx: MtaContext) => Promise<RunningRole>> = {
   imap: startImapRole,
   pop3: startPop3Role,
+  sieve: startSieveRole,
   delivery: startDeliveryRole,
   outbound: startOutboundRole,
   scheduler: startSchedulerRole,
@@ -115,6 +117,7 @@ export async function startTestNode(opts: TestNodeOptions = {}): Promise<TestNod
     IMAPS_PORT: '0',
     POP3_PORT: '0',
     POP3S_PORT: '0',
+    SIEVE_PORT: '0',
     DIZI_DATA_DIR: dir,
     BLOB_DIR: join(dir, 'blobs'),
     LOG_LEVEL: 'silent',

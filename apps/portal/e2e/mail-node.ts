@@ -17,7 +17,7 @@ export interface MailNode {
 
 export async function startMailNode(stack: Stack, env: Record<string, string> = {}): Promise<MailNode> {
   const dir = await mkdtemp(join(tmpdir(), 'dizi-e2e-mta-'));
-  const names = ['SMTP_PORT', 'SUBMISSION_PORT', 'SUBMISSIONS_PORT', 'IMAP_PORT', 'IMAPS_PORT', 'POP3_PORT', 'POP3S_PORT'];
+  const names = ['SMTP_PORT', 'SUBMISSION_PORT', 'SUBMISSIONS_PORT', 'IMAP_PORT', 'IMAPS_PORT', 'POP3_PORT', 'POP3S_PORT', 'SIEVE_PORT'];
   const ports = Object.fromEntries(await Promise.all(names.map(async (n) => [n, String(await freePort())] as const)));
   let log = '';
   const child: ChildProcess = spawn(process.execPath, ['-r', join(ROOT, 'tools/register.cjs'), join(ROOT, 'apps/mta/src/main.ts')], {

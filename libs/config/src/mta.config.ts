@@ -3,7 +3,7 @@ import { availableParallelism, hostname } from 'node:os';
 import { z } from 'zod';
 import { mailRuntimeConfigIssues, mailRuntimeConfigShape } from './mail-runtime.config';
 
-export const MTA_ROLES = ['smtp', 'imap', 'pop3', 'delivery', 'outbound', 'scheduler'] as const;
+export const MTA_ROLES = ['smtp', 'imap', 'pop3', 'sieve', 'delivery', 'outbound', 'scheduler'] as const;
 export type MtaRole = (typeof MTA_ROLES)[number];
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -37,6 +37,8 @@ export const mtaConfigSchema = z.object({
   IMAPS_PORT: port.default(2993),
   POP3_PORT: port.default(2110),
   POP3S_PORT: port.default(2995),
+  /** ManageSieve (RFC 5804, STARTTLS), the sieve role; 4190 in production. */
+  SIEVE_PORT: port.default(24190),
   /** PEM files; without them a self-signed pair is made under DIZI_DATA_DIR/tls on first start (development). */
   TLS_CERT_FILE: z.string().optional(),
   TLS_KEY_FILE: z.string().optional(),

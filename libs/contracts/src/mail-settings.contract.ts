@@ -74,6 +74,14 @@ export const smtpSettings = z.object({
     .default({})
     .describe('per destination domain, over outboundTlsPolicy: {"bank.example": "verify"}'),
   logRetentionDays: z.number().int().min(1).max(3650).default(30),
+  sieveMaxScriptSize: z.number().int().min(1024).max(1024 * 1024).default(64 * 1024)
+    .describe('largest Sieve script accepted (API, ManageSieve), in bytes'),
+  sieveMaxScripts: z.number().int().min(1).max(1000).default(16)
+    .describe('most Sieve scripts one mailbox, domain or the operator may keep'),
+  sieveMaxActions: z.number().int().min(1).max(1000).default(32)
+    .describe('most actions (keep, fileinto, redirect, reject, vacation) the Sieve scripts may take for one message, all levels together'),
+  sieveMaxRedirects: z.number().int().min(0).max(100).default(4)
+    .describe('most redirects the Sieve scripts may send one message on to, all levels together'),
   autoReplyPeriodDays: z.number().int().min(1).max(365).default(7)
     .describe('a mailbox auto-replies to one sender at most once in this many days (RFC 3834 suggests days, not minutes)'),
   delayNoticeAfterMinutes: z.number().int().min(5).max(7 * 1440).default(240)

@@ -8,6 +8,7 @@ import { ImportJobEntity, ImportJobRowEntity } from './entities/import-job.entit
 import { MailGroupEntity, MailGroupMemberEntity } from './entities/mail-group.entity';
 import { MailboxEntity } from './entities/mailbox.entity';
 import { MailboxSendAsEntity } from './entities/mailbox-send-as.entity';
+import { SieveScriptEntity } from './entities/sieve-script.entity';
 import { RegistrationCodeEntity } from './entities/registration-code.entity';
 import { SystemSettingEntity } from './entities/system-setting.entity';
 import { TenantEntity } from './entities/tenant.entity';
@@ -21,4 +22,5 @@ export const ENTITIES = [
   AddressBookEntity, ContactEntity, OperatorAccountEntity, RefreshTokenEntity, ApiKeyEntity, SystemKeyEntity,
   AuditEventEntity, RegistrationCodeEntity, ImportJobEntity, ImportJobRowEntity, SystemSettingEntity,
   BlobEntity, FolderEntity, MessageEntity, ExpungedMessageEntity, MailboxSendAsEntity,
+  SieveScriptEntity,
 ];

@@ -23,6 +23,7 @@ import { MessageThreadId1765610000000 } from './migrations/1765610000000-message
 import { MessageLateHeaders1765650000000 } from './migrations/1765650000000-message-late-headers';
 import { QueueHold1765700000000 } from './migrations/1765700000000-queue-hold';
 import { DropMessageMailboxIndex1765800000000 } from './migrations/1765800000000-drop-message-mailbox-index';
+import { SieveScripts1766050000000 } from './migrations/1766050000000-sieve-scripts';
 
 export const MIGRATIONS = [
   Foundation1764201600000,
@@ -49,4 +50,5 @@ export const MIGRATIONS = [
   MessageLateHeaders1765650000000,
   QueueHold1765700000000,
   DropMessageMailboxIndex1765800000000,
+  SieveScripts1766050000000,
 ];

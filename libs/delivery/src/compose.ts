@@ -22,6 +22,7 @@ import { postgresDeliveryStores } from './adapters/postgres/delivery-stores';
 import type { MailboxNotices } from './local/local-delivery';
 import type { DirectoryStore } from './ports/directory-store';
 import type { SpoolStore } from './ports/spool-store';
+import type { SieveScriptStore } from './ports/sieve-script-store';
 import { SettingsSource } from './adapters/postgres/settings-source';
 
 export interface MailRuntimeLogger {
@@ -54,6 +55,7 @@ export interface MailRuntime {
   spool: SpoolStore;
   directory: DirectoryStore;
   notices: MailboxNotices;
+  sieveScripts: SieveScriptStore;
   /** Stops what it started (settings subscription, notifier, blob threads); the pool and Redis stay the caller's. */
   close(): Promise<void>;
 }

@@ -45,6 +45,7 @@ class Run {
   private readonly duplicates: DuplicateCheck[] = [];
   private readonly notes: string[] = [];
   private vacationDone = false;
+  private stopped = false;
 
   constructor(
     private readonly message: SieveMessage,
@@ -60,6 +61,7 @@ class Run {
         this.runBlock(script.commands, this.newScope(script));
       } catch (signal) {
         if (!(signal instanceof StopSignal) && !(signal instanceof ReturnSignal)) throw signal;
+        if (signal instanceof StopSignal) this.stopped = true;
       }
       if (this.implicitKeep) {
         // RFC 5228 §4.2: never store twice into INBOX; an explicit "fileinto :copy "INBOX"" takes the implicit keep's flags too.
@@ -73,10 +75,11 @@ class Run {
         headers: this.headersEdited ? this.headers : undefined,
         duplicates: this.duplicates,
         notes: this.notes,
+        stopped: this.stopped,
       };
     } catch (error) {
       if (!(error instanceof SieveError)) throw error;
-      return { actions: [{ type: 'keep', flags: [], implicit: true }], errors: [error.message], duplicates: [], notes: this.notes };
+      return { actions: [{ type: 'keep', flags: [], implicit: true }], errors: [error.message], duplicates: [], notes: this.notes, stopped: false };
     }
   }
 
@@ -166,9 +169,29 @@ class Run {
     return outcome.matched;
   }
 
+  /** Header values by lower-cased name, built on first use and dropped when editheader changes the fields. */
+  private headerIndex: Map<string, string[]> | null = null;
+
+  /** Parsed address lists by header value: many rules test the same From and To. */
+  private readonly addressLists = new Map<string, string[]>();
+
+  private addresses(value: string): string[] {
+    let list = this.addressLists.get(value);
+    if (!list) this.addressLists.set(value, (list = parseAddressList(value)));
+    return list;
+  }
+
   private headerValues(name: string, r?: ResolvedArguments): string[] {
-    const key = asciiLower(name);
-    const values = this.headers.filter((h) => asciiLower(h.name) === key).map((h) => h.value);
+    if (!this.headerIndex) {
+      this.headerIndex = new Map();
+      for (const h of this.headers) {
+        const k = asciiLower(h.name);
+        const list = this.headerIndex.get(k);
+        if (list) list.push(h.value);
+        else this.headerIndex.set(k, [h.value]);
+      }
+    }
+    const values = this.headerIndex.get(asciiLower(name)) ?? [];
     const index = r?.tags.get('index') as NumberArgument | undefined;
     if (!index) return values;
     const picked = r!.tags.has('last') ? values[values.length - index.value] : values[index.value - 1];
@@ -199,7 +222,7 @@ class Run {
         return this.compare(values, this.list(r.positional[1], scope), this.matchSpec(r, scope), test);
       }
       case 'address': {
-        const addresses = this.list(r.positional[0], scope).flatMap((n) => this.headerValues(n, r).flatMap(parseAddressList));
+        const addresses = this.list(r.positional[0], scope).flatMap((n) => this.headerValues(n, r).flatMap((v) => this.addresses(v)));
         return this.compare(this.addressParts(addresses, r), this.list(r.positional[1], scope), this.matchSpec(r, scope), test);
       }
       case 'envelope': {
@@ -511,6 +534,7 @@ class Run {
       if (r.tags.has('last')) this.headers.push({ name: field, value });
       else this.headers.unshift({ name: field, value });
       this.headersEdited = true;
+      this.headerIndex = null;
       return;
     }
     const key = asciiLower(field);
@@ -530,6 +554,7 @@ class Run {
     const drop = new Set(targets.map((t) => t.i));
     this.headers = this.headers.filter((_, i) => !drop.has(i));
     this.headersEdited = true;
+    this.headerIndex = null;
   }
 }
 

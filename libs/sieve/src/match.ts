@@ -19,7 +19,8 @@ export interface MatchOutcome {
 }
 
 /** ASCII-only case folding: i;ascii-casemap leaves non-ASCII characters alone, and keeps string length (captures map back). */
-export const asciiLower = (s: string) => s.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32));
+/** Lower-cases A-Z only (i;ascii-casemap); runs of capitals at once, and strings without any returned as they are. */
+export const asciiLower = (s: string) => (/[A-Z]/.test(s) ? s.replace(/[A-Z]+/g, (run) => run.toLowerCase()) : s);
 const fold = (s: string, comparator: ComparatorName) => (comparator === 'i;ascii-casemap' ? asciiLower(s) : s);
 
 /** RFC 4790 §9.1: the value of the leading digits; a string not starting with a digit is positive infinity. */

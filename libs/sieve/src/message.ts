@@ -88,4 +88,6 @@ export interface SieveResult {
   duplicates: DuplicateCheck[];
   /** Why an action was left out (vacation not sent to a list, ...), for the delivery log. */
   notes: string[];
+  /** The script ended with `stop` (the caller decides whether later scripts of other levels still run). */
+  stopped: boolean;
 }

@@ -22,6 +22,7 @@ export async function startDeliveryRole(ctx: MtaContext): Promise<RunningRole> {
     queues,
     logger,
     srs: ctx.srs,
+    sieveScripts: ctx.sieveScripts,
   });
   const worker = startDeliveryWorker({
     redis: ctx.redis,

@@ -13,7 +13,7 @@
 import { Readable } from 'node:stream';
 import type { SmtpSettings } from '@dizi/contracts/mail-settings.contract';
 import type { BlobStore, StoredBlob } from '@dizi/mail-store/ports/blob-store';
-import { INBOX, QuotaExceededError, type Delivery, type DeliveryOutcome, type MessageStore } from '@dizi/mail-store/ports/message-store';
+import { INBOX, QuotaExceededError, type Delivery, type DeliveryOutcome, type FolderRef, type MessageStore } from '@dizi/mail-store/ports/message-store';
 import { buildDsn, readHeaderBlock, type DsnRecipient } from '@dizi/smtp/dsn';
 import type { Srs } from '@dizi/smtp/srs/srs';
 import type { MailLogEntry } from '../ports/mail-log';
@@ -26,6 +26,9 @@ import { filterFolders } from './filter-folder';
 import { composeMail } from './notice-templates';
 import { RecipientResolver, type Expansion, type MailboxTarget, type SenderIdentity } from './recipient-resolver';
 import { successNotices } from './success-notice';
+import { ownerOfScript, type SieveScriptStore } from '../ports/sieve-script-store';
+import { SIEVE_REDIRECT_HEADER } from './sieve-filter';
+import { SieveDelivery, sieveBody, sieveHeaderFields, type SievePlan, type SieveVacation } from './sieve-delivery';
 
 /** RET=FULL returns the whole message only up to this size; bigger ones return their headers. */
 const MAX_RETURNED_BYTES = 10 * 1024 * 1024;
@@ -66,6 +69,10 @@ export interface LocalDeliveryOptions {
   afterStore?: (spoolMessageId: string) => Promise<void>;
   /** Rewrites the envelope sender of copies forwarded to remote addresses (forward-sender.ts); none: sent as received. */
   srs?: Srs;
+  /** The Sieve scripts (global, domain, mailbox); none: every copy goes to INBOX (or the content filter's folder). */
+  sieveScripts?: SieveScriptStore;
+  /** The clock of Sieve's currentdate and vacation; injectable for tests. */
+  now?: () => Date;
 }
 
 type SpoolRow = SpoolMessageRow;
@@ -109,6 +116,20 @@ interface MessageWork {
   deliveries: Delivery[];
   /** By mailbox id. */
   outcomes: Map<string, DeliveryOutcome>;
+  sieve: SieveWork;
+}
+
+/** What the Sieve scripts decided for a message's mailboxes, beyond the copies (sieve-delivery.ts). */
+interface SieveWork {
+  /** Mailboxes whose scripts disposed of the message without a copy (discard, redirect): delivered all the same. */
+  done: Set<string>;
+  /** Mailbox id → the reject reason. */
+  rejects: Map<string, string>;
+  /** Redirected messages, spooled in the transaction that settles the recipients. */
+  mail: Array<{ blob: StoredBlob; mailFrom: string; to: string[] }>;
+  vacations: Array<{ target: MailboxTarget; action: SieveVacation }>;
+  /** Mail log lines: which scripts ran, their errors and notes. */
+  log: string[];
 }
 
 interface Settlement {
@@ -128,8 +149,10 @@ export class LocalDelivery {
   private readonly logger: DeliveryLogger;
   private readonly directory: DirectoryStore;
   private readonly spool: SpoolStore;
+  private readonly sieve: SieveDelivery;
 
   constructor(private readonly o: LocalDeliveryOptions) {
+    this.sieve = new SieveDelivery(o.store);
     this.directory = o.directory;
     this.spool = o.spool;
     this.notices = o.notices;
@@ -212,7 +235,7 @@ export class LocalDelivery {
     const finals: Array<{ w: MessageWork; spooled: SpooledSystemMail[]; finished: number }> = [];
     for (const { w, spooled } of live) {
       const outcome = settlementOf(w, settings);
-      if (outcome.deferred.length === 0 && outcome.bounced.length === 0 && outcome.successes.length === 0) complete.push({ w, spooled, outcome });
+      if (outcome.deferred.length === 0 && outcome.bounced.length === 0 && outcome.successes.length === 0 && w.sieve.mail.length === 0) complete.push({ w, spooled, outcome });
       else {
         try {
           const mixed = await this.settleMixed(w, outcome, settings);
@@ -285,12 +308,22 @@ export class LocalDelivery {
     }
     const deliveries: Delivery[] = [];
     const filed = await filterFolders(this.directory, msg.filter_folder, [...copies.keys()]);
+    const sieve: SieveWork = { done: new Set(), rejects: new Map(), mail: [], vacations: [], log: [] };
+    const scripts = this.o.sieveScripts && copies.size > 0 ? await this.o.sieveScripts.activeScripts([...copies.keys()]) : new Map();
     for (const t of copies.values()) {
-      const variant = t.rewriteTo ? await this.rewrittenCopy(msg, headers, t.rewriteTo) : null;
+      const sievePlan = scripts.has(t.mailboxId) ? await this.sievePlan(msg, headers, t, scripts.get(t.mailboxId)!, filed.get(t.mailboxId) ?? null, settings, sieve) : null;
+      if (sievePlan && sievePlan.stores.length === 0) {
+        if (sievePlan.reject !== null) sieve.rejects.set(t.mailboxId, sievePlan.reject);
+        else sieve.done.add(t.mailboxId);
+        continue;
+      }
+      const head = sievePlan?.editedHead ? t.rewriteTo ? rewriteToHeader(sievePlan.editedHead, t.rewriteTo) : sievePlan.editedHead : t.rewriteTo ? rewriteToHeader(headers.raw, t.rewriteTo) : null;
+      const variant = head ? await this.copyWithHead(msg, headers, head) : null;
       const index = variant?.indexed ?? indexed;
-      deliveries.push({
+      const stores = sievePlan?.stores ?? [{ folder: filed.get(t.mailboxId) ?? { name: INBOX }, label: '', flags: [] as string[] }];
+      stores.forEach((place, i) => deliveries.push({
         mailboxId: t.mailboxId,
-        folder: filed.get(t.mailboxId) ?? { name: INBOX },
+        folder: place.folder,
         enforceQuota: true,
         message: {
           blobHash: variant?.blob.hash ?? msg.blob_hash,
@@ -299,11 +332,62 @@ export class LocalDelivery {
           summary: index.summary,
           sortFields: index.sortFields,
           searchKeys: index.searchKeys,
-          deliveryKey: `${msg.id}:${t.mailboxId}`,
+          ...(place.flags.length > 0 ? { flags: place.flags } : {}),
+          // The first copy keeps the key it had before Sieve; more copies (fileinto :copy) are keyed by folder.
+          deliveryKey: i === 0 ? `${msg.id}:${t.mailboxId}` : `${msg.id}:${t.mailboxId}:${place.label}`,
         },
-      });
+      }));
     }
-    return { msg, due, headers, plans, remote, loopBlocked, deliveries, outcomes: new Map() };
+    return { msg, due, headers, plans, remote, loopBlocked, deliveries, outcomes: new Map(), sieve };
+  }
+
+  /** Runs the mailbox's scripts and prepares what they asked for beyond the copies (redirects, vacation, log). */
+  private async sievePlan(
+    msg: SpoolRow, headers: DeliveryHeaders, t: MailboxTarget, scripts: Parameters<SieveDelivery['plan']>[0]['scripts'],
+    filterFolder: FolderRef | null, settings: SmtpSettings, work: SieveWork,
+  ): Promise<SievePlan> {
+    const limits = { maxActions: settings.sieveMaxActions, maxRedirects: settings.sieveMaxRedirects, maxScriptSize: settings.sieveMaxScriptSize };
+    let body: Awaited<ReturnType<typeof sieveBody>> | undefined;
+    if (this.sieve.filter.needsBody(scripts, limits)) body = await sieveBody(await this.wholeMessage(msg.blob_hash));
+    // `include` may name scripts that are not active: those of the including script's owner, and the global ones.
+    let includes: Parameters<SieveDelivery['plan']>[0]['includes'];
+    const including = this.sieve.filter.including(scripts, limits);
+    if (including.length > 0 && this.o.sieveScripts) {
+      const store = this.o.sieveScripts;
+      const global = await store.contents({ level: 'global' });
+      const personal = new Map<string, Map<string, string>>();
+      for (const s of including) if (!personal.has(s.id)) personal.set(s.id, s.level === 'global' ? global : await store.contents(ownerOfScript(s)));
+      includes = (s) => ({ personal: personal.get(s.id) ?? new Map(), global });
+    }
+    const plan = await this.sieve.plan({
+      scripts,
+      includes,
+      mailbox: { mailboxId: t.mailboxId, address: t.address, filterFolder },
+      message: { size: Number(msg.size), envelope: { from: msg.mail_from, to: t.address } },
+      headers: sieveHeaderFields(headers.raw),
+      body,
+      limits,
+      now: this.o.now,
+    });
+    const d = plan.decision;
+    const line = [`${t.address}: sieve ${d.ran.join(', ') || '(none ran)'}`, ...d.errors.map((e) => `error: ${e}`), ...d.notes, ...plan.notes].join('; ');
+    work.log.push(line);
+    if (d.errors.length > 0) this.logger.warn({ mailboxId: t.mailboxId, spoolMessageId: msg.id, errors: d.errors }, 'sieve script failed; message kept');
+    if (plan.vacation) work.vacations.push({ target: t, action: plan.vacation });
+    if (plan.redirects.length > 0) {
+      // The redirected message: our loop header, then the message as the scripts left it.
+      const head = Buffer.concat([Buffer.from(`${SIEVE_REDIRECT_HEADER}: ${t.address}\r\n`), plan.editedHead ?? headers.raw]);
+      const blob = (await this.copyWithHead(msg, headers, head, false)).blob;
+      const senders = await forwardingSenders(this.directory, this.o.srs, msg.mail_from, new Map(plan.redirects.map((a) => [a.toLowerCase(), t.address])));
+      plan.redirects.forEach((to, i) => work.mail.push({ blob, mailFrom: senders[i] ?? msg.mail_from, to: [to] }));
+    }
+    return plan;
+  }
+
+  private async wholeMessage(blobHash: string): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of await this.o.blobs.get(blobHash)) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
   }
 
   /** The message's header block: usually within its first bytes, read in one go; else streamed as far as it goes. */
@@ -317,7 +401,13 @@ export class LocalDelivery {
   private async storeCopies(work: MessageWork[], fail: (w: MessageWork, err: unknown) => Promise<null>): Promise<MessageWork[]> {
     const record = (ws: MessageWork[], results: DeliveryOutcome[]) => {
       let k = 0;
-      for (const w of ws) for (const d of w.deliveries) w.outcomes.set(d.mailboxId, results[k++]);
+      for (const w of ws) {
+        for (const d of w.deliveries) {
+          // A mailbox with several copies (fileinto :copy) counts as its worst copy: a failed one is retried.
+          const r = results[k++];
+          if (!w.outcomes.get(d.mailboxId) || !r.ok) w.outcomes.set(d.mailboxId, r);
+        }
+      }
     };
     const all = work.flatMap((w) => w.deliveries);
     if (all.length === 0) return work;
@@ -357,6 +447,15 @@ export class LocalDelivery {
         if (reply) spooled.push(reply);
       }
     }
+    for (const v of w.sieve.vacations) {
+      if (replied.has(`sieve:${v.target.mailboxId}`) || v.target.viaGroup) continue;
+      replied.add(`sieve:${v.target.mailboxId}`);
+      const reply = await this.vacationReply(v.target, v.action, w.msg, w.headers).catch((err) => {
+        this.logger.warn({ err, mailboxId: v.target.mailboxId }, 'sieve vacation reply failed');
+        return null;
+      });
+      if (reply) spooled.push(reply);
+    }
     return spooled;
   }
 
@@ -369,14 +468,13 @@ export class LocalDelivery {
   }
 
   /**
-   * The message with its To header naming the member. The blob is shared and the per-copy header prefix can only
+   * The message with another header block: its To header naming the member, or as editheader left it. The blob is shared and the per-copy header prefix can only
    * add lines, and a second To header is invalid (RFC 5322 allows one) and shown differently by each client: so
    * the cheapest correct way is a variant blob per member — the rewritten header block followed by the original
    * body streamed from the store, content-addressed, so a retry produces the same blob and no extra copy. It costs
    * one blob per member, paid only by groups that ask for rewriting.
    */
-  private async rewrittenCopy(msg: SpoolRow, headers: DeliveryHeaders, to: string): Promise<{ blob: StoredBlob; indexed: IndexedMessage }> {
-    const head = rewriteToHeader(headers.raw, to);
+  private async copyWithHead(msg: SpoolRow, headers: DeliveryHeaders, head: Buffer, index = true): Promise<{ blob: StoredBlob; indexed: IndexedMessage | null }> {
     const total = Number(msg.size);
     const body = headers.raw.length < total ? await this.o.blobs.get(msg.blob_hash, { start: headers.raw.length, end: total - 1 }) : null;
     async function* content(): AsyncGenerator<Buffer> {
@@ -384,6 +482,7 @@ export class LocalDelivery {
       if (body) for await (const chunk of body) yield chunk as Buffer;
     }
     const blob = await this.o.store.putBlob(Readable.from(content()));
+    if (!index) return { blob, indexed: null };
     const indexed = indexMessage(await summarise(await this.o.blobs.get(blob.hash), summaryLimitsOf(this.o.settings())));
     return { blob, indexed };
   }
@@ -417,6 +516,36 @@ export class LocalDelivery {
     const blob = await this.o.store.putBlob(Readable.from([mail.raw]));
     return this.spool.transaction(async (tx) => {
       // The claim and the reply commit together: one reply per period, never none and never two.
+      if (!(await tx.claimAutoReply(t.mailboxId, sender, periodDays))) return null;
+      return tx.spoolSystemMail(blob, '', [sender]);
+    });
+  }
+
+  /**
+   * A Sieve vacation reply (RFC 5230), on the same rules and the same once-per-sender memory as the auto-reply
+   * setting: never to robots, lists, bulk or auto-submitted mail, nor mail the content filter filed as spam; :days
+   * (rounded up to whole days) is the period.
+   */
+  private async vacationReply(t: MailboxTarget, v: SieveVacation, msg: SpoolRow, headers: DeliveryHeaders): Promise<SpooledSystemMail | null> {
+    if (msg.filter_folder) return null;
+    const sender = msg.mail_from.toLowerCase();
+    if (!sender || sender === t.address || isRobotSender(sender)) return null;
+    if (headers.autoReplyBlocker || headers.xLoop.has(t.address)) return null;
+    const periodDays = Math.max(1, Math.ceil(v.periodSeconds / 86_400));
+    if (await this.spool.autoReplySentWithin(t.mailboxId, sender, periodDays)) return null;
+    const mail = await composeMail({
+      // :from is not honoured: a reply leaves from the mailbox's own address, never one the script names.
+      from: { name: t.displayName, address: t.address },
+      to: sender,
+      subject: v.subject.trim() || `Auto: ${headers.subject}`.trim(),
+      text: v.reason,
+      hostname: this.o.hostname,
+      headers: { 'Auto-Submitted': 'auto-replied', 'X-Loop': t.address },
+      inReplyTo: headers.messageId,
+      references: headers.messageId ? [...headers.references, headers.messageId] : headers.references,
+    });
+    const blob = await this.o.store.putBlob(Readable.from([mail.raw]));
+    return this.spool.transaction(async (tx) => {
       if (!(await tx.claimAutoReply(t.mailboxId, sender, periodDays))) return null;
       return tx.spoolSystemMail(blob, '', [sender]);
     });
@@ -490,6 +619,8 @@ export class LocalDelivery {
       finished += bouncedNow;
       // Only the job that moved the recipients to a final state sends the DSN (a concurrent re-run finds nothing to move).
       if (dsnBlob && finished > 0) spooled.push(await tx.spoolSystemMail(dsnBlob, '', [msg.mail_from]));
+      // Sieve redirects commit with the recipients they came from: a retry finds nothing to move and sends none.
+      if (finished > 0) for (const m of w.sieve.mail) spooled.push(await tx.spoolSystemMail(m.blob, m.mailFrom, m.to));
       await tx.markDoneIfFinal([msg.id]);
     });
     return { finished, spooled };
@@ -501,7 +632,10 @@ export class LocalDelivery {
       ...plans.filter((_, i) => s.verdicts[i].state === 'delivered').map((p): MailLogEntry => ({
         level: 'info', kind: 'delivery', node: this.o.hostname, result: 'delivered', messageId: msg.id, mailFrom: msg.mail_from,
         recipients: [p.row.address, ...p.targets.filter((t) => t.store).map((t) => t.address)].filter((a, i, all) => all.indexOf(a) === i),
-        size: Number(msg.size), reason: (s.verdicts[plans.indexOf(p)] as { notes: Failure[] }).notes.map((n) => `${n.address}: ${n.status} ${n.reason}`).join('; '),
+        size: Number(msg.size), reason: [
+          ...(s.verdicts[plans.indexOf(p)] as { notes: Failure[] }).notes.map((n) => `${n.address}: ${n.status} ${n.reason}`),
+          ...w.sieve.log.filter((l) => p.targets.some((t) => l.startsWith(`${t.address}: `))),
+        ].join('; '),
       })),
       ...s.deferred.map((d): MailLogEntry => ({
         level: 'warn', kind: 'delivery', node: this.o.hostname, result: 'deferred', messageId: msg.id, mailFrom: msg.mail_from,
@@ -561,7 +695,7 @@ function smtpCodeOf(status: string): number {
   return 550;
 }
 
-function verdictOf(p: RecipientPlan, outcomes: Map<string, DeliveryOutcome>, loopBlocked: Set<string>): Verdict {
+function verdictOf(p: RecipientPlan, outcomes: Map<string, DeliveryOutcome>, loopBlocked: Set<string>, sieve: SieveWork): Verdict {
   if (p.failure) return { state: 'bounced', failure: p.failure, notes: [] };
   const exp = p.expansion!;
   const failures: Failure[] = [...exp.failures];
@@ -570,6 +704,15 @@ function verdictOf(p: RecipientPlan, outcomes: Map<string, DeliveryOutcome>, loo
   for (const t of p.targets) {
     if (!t.store) {
       ok += 1; // forwarded without a copy: the forward is the delivery
+      continue;
+    }
+    const rejected = sieve.rejects.get(t.mailboxId);
+    if (rejected !== undefined) {
+      failures.push({ address: t.address, status: '5.7.1', reason: `rejected by the recipient's filter: ${rejected || 'no reason given'}` });
+      continue;
+    }
+    if (sieve.done.has(t.mailboxId)) {
+      ok += 1; // discarded or redirected by the recipient's own filter: that is its delivery
       continue;
     }
     if (loopBlocked.has(t.mailboxId)) {
@@ -590,7 +733,7 @@ function verdictOf(p: RecipientPlan, outcomes: Map<string, DeliveryOutcome>, loo
 /** What becomes of each due recipient of a message, from its copies' outcomes. */
 function settlementOf(w: MessageWork, settings: SmtpSettings): Settlement {
   const { plans, msg } = w;
-  const verdicts = plans.map((p) => verdictOf(p, w.outcomes, w.loopBlocked));
+  const verdicts = plans.map((p) => verdictOf(p, w.outcomes, w.loopBlocked, w.sieve));
   const delivered = plans.filter((_, i) => verdicts[i].state === 'delivered').map((p) => p.row.id);
   const deferred: Settlement['deferred'] = [];
   const bounced: Settlement['bounced'] = [];
