@@ -11,6 +11,7 @@ import {
   InvalidFolderNameError, MailboxNotFoundError, MessageNotFoundError, QuotaExceededError,
   type AppendOptions, type AppendResult, type ChangesSince, type CopyResult, type Delivery, type DeliveryOutcome,
   type ExpungeResult, type FlagMode, type Folder, type FolderRef, type FolderView, type GarbageCollection, type ImapFormat, type ListMessagesQuery, type LocatedMessage,
+  type MailboxHit, type MailboxQuery, type MailboxSearch,
   type MessageRecord, type MessageStore, type MoveResult, type NewMessage, type NumberRange, type QuotaUsage,
   type SearchHit, type SetFlagsResult, type SortCriterion, type SortFields, type SpecialUse, type StoreSearch,
 } from '../ports/message-store';
@@ -21,7 +22,7 @@ import {
 } from '../message-rules';
 import { composeMessageSource, readMessageBytes } from '../message-source';
 import { searchFieldsOf, type SearchFields } from '../search-fields';
-import { matchesStoreSearch, sortRows } from '../store-search';
+import { matchesMailboxSearch, matchesStoreSearch, sortMailboxRows, sortRows, type MailboxSearchableRow } from '../store-search';
 import { renderImapFormat } from '../stored-imap-format';
 
 export interface MemoryMessageStoreOptions {
@@ -408,6 +409,24 @@ export class MemoryMessageStore implements MessageStore {
     const vanished = [...folder.tombstones].filter(([, m]) => m > modseq).map(([uid]) => uid).sort((a, b) => a - b);
     const vanishedMessages = vanished.map((uid) => ({ uid, messageId: folder.tombstoneIds.get(uid) ?? null, modseq: folder.tombstones.get(uid)! }));
     return { changed, vanished, vanishedMessages, highestModseq: folder.highestModseq };
+  }
+
+  async queryMessages(mailboxId: string, query: MailboxQuery): Promise<MailboxHit[]> {
+    const ordered = sortMailboxRows(this.mailboxRows(mailboxId, query.filter), query.sort);
+    const start = Math.max(0, query.offset);
+    const window = query.limit === null ? ordered.slice(start) : ordered.slice(start, start + Math.max(0, query.limit));
+    return window.map((r) => ({ id: r.id, threadId: r.threadId }));
+  }
+
+  async countMessages(mailboxId: string, filter: MailboxSearch, opts: { threads?: boolean } = {}): Promise<number> {
+    const rows = this.mailboxRows(mailboxId, filter);
+    return opts.threads ? new Set(rows.map((r) => r.threadId)).size : rows.length;
+  }
+
+  private mailboxRows(mailboxId: string, filter: MailboxSearch): MailboxSearchableRow[] {
+    return this.folderList(mailboxId).flatMap((f) => f.messages.map((m): MailboxSearchableRow => ({
+      ...m, threadId: m.threadId ?? m.id, attachmentCount: m.sortFields.attachmentNames?.length ?? 0,
+    }))).filter((r) => matchesMailboxSearch(r, filter));
   }
 
   async threadMessages(mailboxId: string, threadIds: string[]): Promise<Array<{ threadId: string; messageIds: string[] }>> {

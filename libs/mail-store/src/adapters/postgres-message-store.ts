@@ -13,7 +13,7 @@ import {
   BlobNotStoredError, DEFAULT_FOLDERS, FolderExistsError, FolderNotFoundError, FolderOperationError, INBOX,
   InvalidFolderNameError, MailboxNotFoundError, MessageNotFoundError, QuotaExceededError,
   type AppendOptions, type AppendResult, type ChangesSince, type CopyResult, type Delivery, type DeliveryOutcome,
-  type ExpungeResult, type FlagMode, type LocatedMessage, type Folder, type FolderRef, type FolderView, type GarbageCollection, type ListMessagesQuery,
+  type ExpungeResult, type FlagMode, type LocatedMessage, type MailboxHit, type MailboxQuery, type MailboxSearch, type MailboxSort, type Folder, type FolderRef, type FolderView, type GarbageCollection, type ListMessagesQuery,
   type MessageRecord, type MessageStore, type MoveResult, type NewMessage, type NumberRange,
   type QuotaUsage, type SearchHit, type SetFlagsResult, type SortCriterion, type SpecialUse, type StoreSearch,
 } from '../ports/message-store';
@@ -937,6 +937,52 @@ export class PostgresMessageStore implements MessageStore {
     return { changed, vanished, vanishedMessages, highestModseq: Number(rows[0].modseq) };
   }
 
+  async queryMessages(mailboxId: string, query: MailboxQuery): Promise<MailboxHit[]> {
+    if (!UUID.test(mailboxId)) return [];
+    await this.fillMailboxFields(mailboxId, query.filter, query.sort);
+    const params: unknown[] = [mailboxId];
+    const where = compileMailboxSearch(query.filter, params);
+    const order = mailboxOrder(query.sort, params);
+    if (query.limit === null) {
+      // Every match (an anchor is looked for): one text, as searchMessages sends its hits.
+      const { rows: [r] } = await this.pool.query<{ hits: string | null }>(
+        `SELECT string_agg(m.id || ' ' || m.thread_id, ' ' ORDER BY ${order}) AS hits
+           FROM message m WHERE m.mailbox_id = $1 AND (${where})`, params);
+      if (!r.hits) return [];
+      const parts = r.hits.split(' ');
+      const out: MailboxHit[] = [];
+      for (let i = Math.max(0, query.offset); 2 * i < parts.length; i++) out.push({ id: parts[2 * i], threadId: parts[2 * i + 1] });
+      return out;
+    }
+    params.push(Math.max(0, query.limit), Math.max(0, query.offset));
+    const { rows } = await this.pool.query<{ id: string; thread_id: string }>(
+      `SELECT m.id, m.thread_id FROM message m WHERE m.mailbox_id = $1 AND (${where})
+        ORDER BY ${order} LIMIT $${params.length - 1} OFFSET $${params.length}`, params);
+    return rows.map((r) => ({ id: String(r.id), threadId: String(r.thread_id) }));
+  }
+
+  async countMessages(mailboxId: string, filter: MailboxSearch, opts: { threads?: boolean } = {}): Promise<number> {
+    if (!UUID.test(mailboxId)) return 0;
+    await this.fillMailboxFields(mailboxId, filter, []);
+    const params: unknown[] = [mailboxId];
+    const where = compileMailboxSearch(filter, params);
+    const { rows: [r] } = await this.pool.query<{ n: string }>(
+      `SELECT ${opts.threads ? 'count(DISTINCT m.thread_id)' : 'count(*)'} AS n FROM message m WHERE m.mailbox_id = $1 AND (${where})`, params);
+    return Number(r.n);
+  }
+
+  /** search_fields of the mailbox's older rows, when the filter or the sort reads them (see fillSearchFields). */
+  private async fillMailboxFields(mailboxId: string, filter: MailboxSearch, sort: MailboxSort[]): Promise<void> {
+    const fields = mailboxUsesSearchFields(filter) || sort.some((c) => ['from', 'to', 'subject', 'sent'].includes(c.key));
+    const late = mailboxUsesLateHeaders(filter);
+    if (!fields && !late) return;
+    const { rows } = await this.pool.query<{ id: string }>(`SELECT id FROM folder WHERE mailbox_id = $1`, [mailboxId]);
+    for (const f of rows) {
+      await this.fillSearchFields(f.id);
+      if (late) await this.fillLateHeaders(f.id);
+    }
+  }
+
   async threadMessages(mailboxId: string, threadIds: string[]): Promise<Array<{ threadId: string; messageIds: string[] }>> {
     const wanted = threadIds.filter((id) => /^[1-9][0-9]{0,17}$/.test(id));
     if (!UUID.test(mailboxId) || wanted.length === 0) return [];
@@ -1376,6 +1422,71 @@ function compileSearch(key: StoreSearch, params: unknown[]): string {
       return `coalesce(strpos(${FIELDS}->'h'->>${field}, ${param(key.value, '::text')}) > 0, FALSE)`;
     }
   }
+}
+
+function mailboxUsesSearchFields(key: MailboxSearch): boolean {
+  switch (key.op) {
+    case 'and': case 'or': return key.keys.some(mailboxUsesSearchFields);
+    case 'not': return mailboxUsesSearchFields(key.key);
+    case 'header': return true;
+    default: return false;
+  }
+}
+
+function mailboxUsesLateHeaders(key: MailboxSearch): boolean {
+  switch (key.op) {
+    case 'and': case 'or': return key.keys.some(mailboxUsesLateHeaders);
+    case 'not': return mailboxUsesLateHeaders(key.key);
+    case 'header': return usesLateHeaders(key);
+    default: return false;
+  }
+}
+
+/** A MailboxSearch as a boolean SQL expression over `message m` of one mailbox, never NULL; values go to params. */
+function compileMailboxSearch(key: MailboxSearch, params: unknown[]): string {
+  const param = (value: unknown, cast = '') => {
+    params.push(value);
+    return `$${params.length}${cast}`;
+  };
+  switch (key.op) {
+    case 'all': return 'TRUE';
+    case 'and': return key.keys.length ? key.keys.map((k) => `(${compileMailboxSearch(k, params)})`).join(' AND ') : 'TRUE';
+    case 'or': return key.keys.length ? key.keys.map((k) => `(${compileMailboxSearch(k, params)})`).join(' OR ') : 'FALSE';
+    case 'not': return `NOT (${compileMailboxSearch(key.key, params)})`;
+    case 'flag': case 'size': case 'header': return compileSearch(key, params);
+    case 'folders': {
+      const ids = key.ids.filter((id) => UUID.test(id));
+      if (ids.length === 0) return 'FALSE';
+      // One folder as an equality, so the (folder_id, internal_date, id) index gives the order.
+      return ids.length === 1 ? `m.folder_id = ${param(ids[0], '::uuid')}` : `m.folder_id = ANY (${param(ids, '::uuid[]')})`;
+    }
+    case 'received': return `m.internal_date ${key.cmp === 'before' ? '<' : '>='} ${param(key.at, '::timestamptz')}`;
+    case 'attachment': return key.has ? 'cardinality(m.attachment_names) > 0' : 'cardinality(m.attachment_names) = 0';
+    case 'text': {
+      const keys = searchKeys(key.tokens);
+      if (keys.length === 0) return 'TRUE';
+      return `m.blob_hash IN (SELECT blob_search_match(${param([...keys], '::int8[]')}))`;
+    }
+  }
+}
+
+/** ORDER BY of a mailbox query (store-search.ts sortValue for the shared keys); ties by id in the first key's direction. */
+function mailboxOrder(sort: MailboxSort[], params: unknown[]): string {
+  const parts = sort.map((c) => {
+    let expression: string;
+    switch (c.key) {
+      case 'received': expression = 'm.internal_date'; break;
+      case 'size': expression = 'm.size'; break;
+      case 'from': expression = SORT_EXPRESSIONS.displayfrom; break;
+      case 'to': expression = SORT_EXPRESSIONS.displayto; break;
+      case 'subject': expression = SORT_EXPRESSIONS.subject; break;
+      case 'sent': expression = SORT_EXPRESSIONS.date; break;
+      case 'flag': expression = `(${compileSearch({ op: 'flag', flag: c.flag ?? '', set: true }, params)})`; break;
+    }
+    return `${expression}${c.reverse ? ' DESC' : ''}`;
+  });
+  parts.push(sort[0]?.reverse ? 'm.id DESC' : 'm.id');
+  return parts.join(', ');
 }
 
 function foldersEvent(): MailboxEvent {
