@@ -478,3 +478,60 @@ describe('request errors (raw HTTP)', () => {
     expect(after.list.map((m: { name: string }) => m.name)).not.toContain('Never');
   });
 });
+
+describe('Email/query as the webmail pages a folder', () => {
+  it('filters, sorts, collapses threads and pages by position and anchor with totals', async () => {
+    const client = await imapClient();
+    const subjects = ['Alpha', 'Bravo', 'Charlie', 'Delta', 'Echo', 'Foxtrot'];
+    try {
+      await client.mailboxCreate('Paging');
+      for (const [i, s] of subjects.entries()) {
+        const extra = s === 'Delta' ? 'In-Reply-To: <Bravo.thread@example.org>' : '';
+        const fruit = ['apple', 'banana', 'cherry', 'damson', 'elderberry', 'fig'][i];
+        const raw = message(s, `${fruit} body ${'x'.repeat(i * 200)}`, extra)
+          .replace(/Message-ID: <[^>]+>/, `Message-ID: <${s}.thread@example.org>`);
+        await client.append('Paging', raw, i % 2 === 0 ? ['\\Seen'] : [], new Date(Date.UTC(2026, 10, 1 + i, 8)));
+      }
+    } finally {
+      await client.logout();
+    }
+    const pagingId = (await jam.api.Mailbox.get({ accountId, ids: null }))[0].list.find((m: any) => m.name === 'Paging')!.id;
+    const [{ list }] = await jam.api.Email.get({ accountId, ids: (await call('Email/query', { filter: { inMailbox: pagingId } })).ids, properties: ['subject'] });
+    const id = new Map(list.map((e: any) => [e.subject as string, e.id as string]));
+    const ids = (...names: string[]) => names.map((n) => id.get(n));
+    const query = (args: Record<string, unknown>) => call('Email/query', { filter: { inMailbox: pagingId }, ...args });
+
+    // Newest first by default, a window at a time, the total beside it.
+    expect(await query({ limit: 2, calculateTotal: true })).toMatchObject({ position: 0, ids: ids('Foxtrot', 'Echo'), total: 6 });
+    expect(await query({ position: 2, limit: 2 })).toMatchObject({ position: 2, ids: ids('Delta', 'Charlie') });
+    expect(await query({ position: -2 })).toMatchObject({ position: 4, ids: ids('Bravo', 'Alpha') });
+    expect(await query({ position: 10, calculateTotal: true })).toMatchObject({ position: 6, ids: [], total: 6 });
+    expect(await query({ anchor: id.get('Delta'), anchorOffset: -1, limit: 3 })).toMatchObject({ position: 1, ids: ids('Echo', 'Delta', 'Charlie') });
+    expect(await query({ limit: 100 })).toMatchObject({ limit: 40 });
+
+    // Delta answers Bravo: collapsed, Delta (newer) stands for the thread and Bravo is left out.
+    const collapsed = await query({ collapseThreads: true, calculateTotal: true });
+    expect(collapsed).toMatchObject({ ids: ids('Foxtrot', 'Echo', 'Delta', 'Charlie', 'Alpha'), total: 5 });
+    expect(await query({ collapseThreads: true, position: 3, limit: 5 })).toMatchObject({ ids: ids('Charlie', 'Alpha') });
+
+    const filtered = async (filter: Record<string, unknown>, sort?: unknown[]) =>
+      (await call('Email/query', { filter: { operator: 'AND', conditions: [{ inMailbox: pagingId }, filter] }, ...(sort ? { sort } : {}) })).ids;
+    expect(await filtered({ notKeyword: '$seen' })).toEqual(ids('Foxtrot', 'Delta', 'Bravo'));
+    expect(await filtered({ hasKeyword: '$seen' })).toEqual(ids('Echo', 'Charlie', 'Alpha'));
+    expect(await filtered({ after: '2026-11-03T00:00:00Z', before: '2026-11-05T00:00:00Z' })).toEqual(ids('Delta', 'Charlie'));
+    expect(await filtered({ subject: 'echo' })).toEqual(ids('Echo'));
+    expect(await filtered({ to: 'alice@jmap.test', body: 'banana' })).toEqual(ids('Bravo'));
+    expect(await filtered({ text: 'charlie' })).toEqual(ids('Charlie'));
+    expect(await filtered({ text: 'cherry' })).toEqual(ids('Charlie'));
+    expect(await filtered({ from: 'bob@example.org', hasAttachment: false, minSize: 1 })).toHaveLength(6);
+    expect(await filtered({ header: ['In-Reply-To', 'bravo.thread'] })).toEqual(ids('Delta'));
+    expect(await filtered({}, [{ property: 'subject', isAscending: false }])).toEqual(ids('Foxtrot', 'Echo', 'Delta', 'Charlie', 'Bravo', 'Alpha'));
+    expect(await filtered({}, [{ property: 'size', isAscending: true }])).toEqual(ids('Alpha', 'Bravo', 'Charlie', 'Delta', 'Echo', 'Foxtrot'));
+    expect(await filtered({}, [{ property: 'receivedAt', isAscending: true }])).toEqual(ids('Alpha', 'Bravo', 'Charlie', 'Delta', 'Echo', 'Foxtrot'));
+    expect(await filtered({}, [{ property: 'hasKeyword', keyword: '$seen', isAscending: false }, { property: 'receivedAt', isAscending: false }]))
+      .toEqual(ids('Echo', 'Charlie', 'Alpha', 'Foxtrot', 'Delta', 'Bravo'));
+
+    const missing = await raw({ using: [CORE, MAIL], methodCalls: [['Email/query', { accountId, filter: { inMailbox: pagingId }, anchor: 'M999999' }, 'a']] });
+    expect(missing.body.methodResponses[0]).toMatchObject(['error', { type: 'anchorNotFound' }, 'a']);
+  });
+});
