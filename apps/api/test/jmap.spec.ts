@@ -416,6 +416,39 @@ describe('one store, two protocols', () => {
   });
 });
 
+describe('SearchSnippet/get', () => {
+  it('marks the words in the subject and a body excerpt, Chinese included, and escapes the rest', async () => {
+    const client = await imapClient();
+    try {
+      await client.append('INBOX', message('Quarterly <draft> & 预算', `Intro line.\r\n${'filler words '.repeat(40)}the 预算报告 is due & <b>late</b>; budget meeting next.`), []);
+    } finally {
+      await client.logout();
+    }
+    const [{ ids: [found] }] = (await jam.api.Email.query({ accountId, filter: { text: '预算' } } as never)) as any;
+    const [{ ids: [multi] }] = (await jam.api.Email.query({ accountId, filter: { hasAttachment: true } } as never)) as any;
+    const snippet = (filter: unknown, emailIds: string[]) => call('SearchSnippet/get', { filter, emailIds });
+
+    const zh = await snippet({ text: '预算' }, [found, multi, 'M999999']);
+    expect(zh.notFound).toEqual(['M999999']);
+    const [mine, other] = zh.list;
+    expect(mine.subject).toBe('Quarterly &lt;draft&gt; &amp; <mark>预算</mark>');
+    expect(mine.preview.startsWith('words filler words')).toBe(true);
+    expect(mine.preview).toContain('the <mark>预算</mark>报告 is due &amp; &lt;b&gt;late&lt;/b&gt;; budget meeting next.');
+    expect(Buffer.byteLength(mine.preview.replace(/<\/?mark>/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&'))).toBeLessThanOrEqual(255);
+    expect(other).toEqual({ emailId: multi, subject: null, preview: null });
+
+    // body conditions mark the body only; NOT's words are not marked; no words: nothing to mark.
+    const body = await snippet({ operator: 'AND', conditions: [{ body: 'BUDGET' }, { operator: 'NOT', conditions: [{ text: 'intro' }] }] }, [found]);
+    expect(body.list[0].subject).toBeNull();
+    expect(body.list[0].preview).toContain('<mark>budget</mark> meeting');
+    expect(body.list[0].preview).not.toContain('<mark>Intro');
+    const meeting = await snippet({ text: '会议' }, [multi]);
+    expect(meeting.list[0]).toEqual({ emailId: multi, subject: '<mark>会议</mark>纪要', preview: 'Minutes of the meeting <mark>会议</mark>, see attached.' });
+    expect((await snippet(null, [found])).list[0]).toEqual({ emailId: found, subject: null, preview: null });
+    await jam.api.Email.set({ accountId, destroy: [found] } as never);
+  });
+});
+
 describe('request errors (raw HTTP)', () => {
   it('answers bad requests with the RFC problem types, never 500', async () => {
     const notJson = await raw('{"using": [');
@@ -531,6 +564,14 @@ describe('Email/query as the webmail pages a folder', () => {
     expect(await filtered({}, [{ property: 'hasKeyword', keyword: '$seen', isAscending: false }, { property: 'receivedAt', isAscending: false }]))
       .toEqual(ids('Echo', 'Charlie', 'Alpha', 'Foxtrot', 'Delta', 'Bravo'));
 
+    // Search results with their snippets, as the webmail shows them: the words marked, the rest escaped.
+    const snippets = await raw({ using: [CORE, MAIL], methodCalls: [
+      ['Email/query', { accountId, filter: { operator: 'AND', conditions: [{ inMailbox: pagingId }, { text: 'cherry charlie' }] } }, 'q'],
+      ['SearchSnippet/get', { accountId, filter: { text: 'cherry charlie' }, '#emailIds': { resultOf: 'q', name: 'Email/query', path: '/ids' } }, 's'],
+    ] });
+    expect(snippets.body.methodResponses[1][1]).toMatchObject({
+      list: [{ emailId: id.get('Charlie'), subject: '<mark>Charlie</mark>', preview: expect.stringMatching(/^<mark>cherry<\/mark> body x+$/) }], notFound: [],
+    });
     const missing = await raw({ using: [CORE, MAIL], methodCalls: [['Email/query', { accountId, filter: { inMailbox: pagingId }, anchor: 'M999999' }, 'a']] });
     expect(missing.body.methodResponses[0]).toMatchObject(['error', { type: 'anchorNotFound' }, 'a']);
   });

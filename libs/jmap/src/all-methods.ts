@@ -13,8 +13,10 @@ import { mailboxChanges } from './methods/mailbox-changes';
 import { mailboxGet } from './methods/mailbox-get';
 import { mailboxQuery } from './methods/mailbox-query';
 import { mailboxSet } from './methods/mailbox-set';
+import { searchSnippetGet } from './methods/search-snippet-get';
 import { threadGet } from './methods/thread-get';
 
 export const ALL_METHODS: readonly JmapMethod[] = [
   coreEcho, mailboxGet, mailboxChanges, mailboxQuery, mailboxSet, emailGet, emailChanges, emailQuery, emailSet, emailImport, threadGet, identityGet, identityChanges, emailSubmissionSet, emailSubmissionGet,
+  searchSnippetGet,
 ];

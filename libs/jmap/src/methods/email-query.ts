@@ -2,7 +2,7 @@
  * Email/query (RFC 8621 §4.4): filter and sort answered by the store over the whole mailbox from its rows and
  * indexes, a window at a time (position/limit), so a first page of a large mailbox reads about one page of rows.
  */
-import type { MailboxHit, MailboxSort, MessageStore, MailboxSearch } from '@dizi/mail-store/ports/message-store';
+import type { Folder, MailboxHit, MailboxSort, MessageStore, MailboxSearch } from '@dizi/mail-store/ports/message-store';
 import { MAIL } from '../capabilities';
 import { checkAccount, optionalBoolean, optionalInt, optionalString, optionalUnsigned, resolveId } from '../args';
 import { MethodError } from '../errors';
@@ -35,7 +35,8 @@ export const emailQuery: JmapMethod = {
       throw new MethodError('unsupportedFilter', `no mailbox ${String(filter.inMailbox)}`);
     }
     const search = toMailboxSearch(filter);
-    const results = new QueryResults(ctx.store, mailboxId, search, sort, collapseThreads);
+    const queryState = emailState(folders);
+    const results = new QueryResults(ctx.store, mailboxId, search, sort, collapseThreads, queryState, folders);
 
     let start: number;
     let ids: string[];
@@ -65,7 +66,7 @@ export const emailQuery: JmapMethod = {
     }
     const out: Record<string, unknown> = {
       accountId: ctx.account.accountId,
-      queryState: emailState(folders),
+      queryState,
       canCalculateChanges: false,
       position: start,
       ids: ids.map(emailIdOf),
@@ -88,6 +89,8 @@ class QueryResults {
     private readonly filter: MailboxSearch,
     private readonly sort: MailboxSort[],
     private readonly collapse: boolean,
+    private readonly queryState: string,
+    private readonly folders: readonly Folder[],
   ) {}
 
   async window(start: number, count: number): Promise<MailboxHit[]> {
@@ -118,10 +121,34 @@ class QueryResults {
     return hits.filter((h) => !seen.has(h.threadId) && Boolean(seen.add(h.threadId)));
   }
 
-  total(): Promise<number> {
-    return this.store.countMessages(this.mailboxId, this.filter, { threads: this.collapse });
+  /**
+   * A whole folder's count is its counter; other totals are counted once per query and state (a client paging a
+   * large folder asks for the same total with every page; any change of the mailbox changes the state).
+   */
+  async total(): Promise<number> {
+    const f = this.filter;
+    if (!this.collapse && f.op === 'folders' && f.ids.length === 1) {
+      const folder = this.folders.find((x) => x.id === f.ids[0]);
+      if (folder) return folder.messageCount;
+    }
+    const key = `${this.mailboxId} ${this.queryState} ${this.collapse} ${JSON.stringify(f)}`;
+    const known = TOTALS.get(key);
+    if (known !== undefined) {
+      // Most recently used last: the oldest entry is the first to go.
+      TOTALS.delete(key);
+      TOTALS.set(key, known);
+      return known;
+    }
+    const n = await this.store.countMessages(this.mailboxId, f, { threads: this.collapse });
+    TOTALS.set(key, n);
+    if (TOTALS.size > TOTALS_KEPT) TOTALS.delete(TOTALS.keys().next().value!);
+    return n;
   }
 }
+
+/** Totals of recent queries by mailbox, state and filter, in this process. */
+const TOTALS = new Map<string, number>();
+const TOTALS_KEPT = 2000;
 
 /** The sort as the store's keys; newest first by default. Ties: by id in the first key's direction (the store's). */
 function sortOf(sort: unknown): MailboxSort[] {

@@ -967,7 +967,10 @@ export class PostgresMessageStore implements MessageStore {
     const params: unknown[] = [mailboxId];
     const where = compileMailboxSearch(filter, params);
     const { rows: [r] } = await this.pool.query<{ n: string }>(
-      `SELECT ${opts.threads ? 'count(DISTINCT m.thread_id)' : 'count(*)'} AS n FROM message m WHERE m.mailbox_id = $1 AND (${where})`, params);
+      // Threads by grouping (a hash), not count(DISTINCT), which sorts every match.
+      opts.threads
+        ? `SELECT count(*) AS n FROM (SELECT m.thread_id FROM message m WHERE m.mailbox_id = $1 AND (${where}) GROUP BY m.thread_id) t`
+        : `SELECT count(*) AS n FROM message m WHERE m.mailbox_id = $1 AND (${where})`, params);
     return Number(r.n);
   }
 
