@@ -150,6 +150,7 @@ async function main(): Promise<void> {
       ['sort size + get', page({ filter: inMailbox, sort: [{ property: 'size', isAscending: false }] })],
       ['query only (50 newest, collapsed)', [page({ filter: inMailbox, sort: [newest], collapseThreads: true })[0]]],
       ['get only (50 by id, with preview)', []],
+      ['floor: Core/echo (HTTP, auth, JSON)', [['Core/echo', { hello: 1 }, 'e']]],
     ];
     const firstIds = (await jmap(page({ filter: inMailbox, sort: [newest], collapseThreads: true })))[0][1].ids as string[];
     scenarios[scenarios.length - 1][1] = [['Email/get', { accountId, ids: firstIds, properties: LIST_PROPERTIES }, 'g']];

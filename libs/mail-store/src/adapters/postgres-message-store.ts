@@ -1468,7 +1468,8 @@ function compileMailboxSearch(key: MailboxSearch, params: unknown[]): string {
     case 'text': {
       const keys = searchKeys(key.tokens);
       if (keys.length === 0) return 'TRUE';
-      return `m.blob_hash IN (SELECT blob_search_match(${param([...keys], '::int8[]')}))`;
+      // Kept a (hashed) subplan: pulled up into a semi join, the blob list is scanned once per row read.
+      return `coalesce(m.blob_hash IN (SELECT blob_search_match(${param([...keys], '::int8[]')})), FALSE)`;
     }
   }
 }
