@@ -449,6 +449,76 @@ describe('SearchSnippet/get', () => {
   });
 });
 
+describe('Thread/changes, Email/parse, queryChanges', () => {
+  it('reports threads created, updated and destroyed since a state, destroyed emails included', async () => {
+    const [{ state }] = await jam.api.Email.get({ accountId, ids: [] });
+    const [{ ids: [hello] }] = (await jam.api.Email.query({ accountId, filter: { subject: '会议纪要' } } as never)) as any;
+    const [{ list: [root] }] = await jam.api.Email.get({ accountId, ids: [hello], properties: ['threadId', 'messageId'] });
+    const client = await imapClient();
+    try {
+      await client.append('INBOX', message('Re: minutes', 'Agreed.', `In-Reply-To: <${(root as any).messageId[0]}>`), []);
+      await client.append('INBOX', message('Standalone thread', 'alone'), []);
+    } finally {
+      await client.logout();
+    }
+    const [{ ids: [alone] }] = (await jam.api.Email.query({ accountId, filter: { subject: 'Standalone thread' } } as never)) as any;
+    const [{ list: [aloneEmail] }] = await jam.api.Email.get({ accountId, ids: [alone], properties: ['threadId'] });
+    const first = await call('Thread/changes', { sinceState: state });
+    expect(first).toMatchObject({ oldState: state, hasMoreChanges: false, destroyed: [] });
+    expect(first.updated).toEqual([(root as any).threadId]);
+    expect(first.created).toEqual([(aloneEmail as any).threadId]);
+
+    await jam.api.Email.set({ accountId, destroy: [alone] } as never);
+    const second = await call('Thread/changes', { sinceState: first.newState });
+    expect(second).toMatchObject({ created: [], updated: [], destroyed: [(aloneEmail as any).threadId] });
+    const [{ ids: [reply] }] = (await jam.api.Email.query({ accountId, filter: { subject: 'Re: minutes' } } as never)) as any;
+    await jam.api.Email.set({ accountId, destroy: [reply] } as never);
+    const third = await call('Thread/changes', { sinceState: second.newState });
+    expect(third).toMatchObject({ created: [], updated: [(root as any).threadId], destroyed: [] });
+    expect((await call('Thread/changes', { sinceState: third.newState }))).toMatchObject({ created: [], updated: [], destroyed: [] });
+    const bad = await raw({ using: [CORE, MAIL], methodCalls: [['Thread/changes', { accountId, sinceState: 'nonsense' }, 't']] });
+    expect(bad.body.methodResponses[0]).toMatchObject(['error', { type: 'cannotCalculateChanges' }, 't']);
+  });
+
+  it('parses an uploaded message and a stored one without storing anything, refusing non-messages', async () => {
+    const eml = message('Parsed only', 'Never stored.\r\nSecond line.', 'Cc: "王五" <wang@example.org>');
+    const up = await fetch(`${api.url}/jmap/upload/${accountId}`, { method: 'POST', headers: { authorization: `Bearer ${alice.token}`, 'content-type': 'message/rfc822' }, body: eml });
+    expect(up.status).toBe(201);
+    const { blobId } = (await up.json()) as { blobId: string };
+    const [{ ids: [multi] }] = (await jam.api.Email.query({ accountId, filter: { hasAttachment: true } } as never)) as any;
+    const [{ list: [stored] }] = await jam.api.Email.get({ accountId, ids: [multi], properties: ['blobId', 'attachments'] });
+    const [{ state }] = await jam.api.Email.get({ accountId, ids: [] });
+
+    const r = await call('Email/parse', { blobIds: [blobId, (stored as any).blobId, (stored as any).attachments[0].blobId, 'B999999'], fetchTextBodyValues: true });
+    expect(r.notFound).toEqual(['B999999']);
+    expect(r.notParsable).toEqual([(stored as any).attachments[0].blobId]);
+    const parsed = r.parsed[blobId];
+    expect(parsed).toMatchObject({ subject: 'Parsed only', cc: [{ name: '王五', email: 'wang@example.org' }], hasAttachment: false, preview: 'Never stored. Second line.' });
+    expect(parsed.bodyValues[parsed.textBody[0].partId].value).toBe('Never stored.\r\nSecond line.\r\n');
+    expect(parsed.textBody[0].blobId).toBeNull();
+    expect(r.parsed[(stored as any).blobId]).toMatchObject({ subject: '会议纪要', hasAttachment: true });
+    expect(r.parsed[(stored as any).blobId].attachments.map((a: any) => a.name)).toEqual(['minutes.pdf']);
+    const withIds = await call('Email/parse', { blobIds: [blobId], properties: ['id', 'blobId', 'threadId', 'size', 'subject'] });
+    expect(withIds.parsed[blobId]).toEqual({ id: null, blobId, threadId: null, size: Buffer.byteLength(eml), subject: 'Parsed only' });
+    // Nothing was stored.
+    const [{ state: after }] = await jam.api.Email.get({ accountId, ids: [] });
+    expect(after).toBe(state);
+  });
+
+  it('answers Email/queryChanges and Mailbox/queryChanges with cannotCalculateChanges, as canCalculateChanges says', async () => {
+    const q = await call('Email/query', {});
+    expect(q.canCalculateChanges).toBe(false);
+    const r = await raw({ using: [CORE, MAIL], methodCalls: [
+      ['Email/queryChanges', { accountId, sinceQueryState: q.queryState }, 'e'],
+      ['Mailbox/queryChanges', { accountId, sinceQueryState: 'x' }, 'm'],
+      ['Email/queryChanges', { accountId }, 'n'],
+    ] });
+    expect(r.body.methodResponses.map((x: any[]) => [x[0], x[1].type])).toEqual([
+      ['error', 'cannotCalculateChanges'], ['error', 'cannotCalculateChanges'], ['error', 'invalidArguments'],
+    ]);
+  });
+});
+
 describe('request errors (raw HTTP)', () => {
   it('answers bad requests with the RFC problem types, never 500', async () => {
     const notJson = await raw('{"using": [');

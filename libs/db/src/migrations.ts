@@ -23,6 +23,7 @@ import { MessageThreadId1765610000000 } from './migrations/1765610000000-message
 import { MessageLateHeaders1765650000000 } from './migrations/1765650000000-message-late-headers';
 import { QueueHold1765700000000 } from './migrations/1765700000000-queue-hold';
 import { MessageMailboxQueryIndexes1765850000000 } from './migrations/1765850000000-message-mailbox-query-indexes';
+import { ExpungedMessageThread1765850000100 } from './migrations/1765850000100-expunged-message-thread';
 
 export const MIGRATIONS = [
   Foundation1764201600000,
@@ -49,4 +50,5 @@ export const MIGRATIONS = [
   MessageLateHeaders1765650000000,
   QueueHold1765700000000,
   MessageMailboxQueryIndexes1765850000000,
+  ExpungedMessageThread1765850000100,
 ];

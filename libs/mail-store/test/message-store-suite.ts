@@ -363,12 +363,13 @@ export function describeMessageStore(name: string, setup: () => Promise<MessageS
       const changes = await store.changesSince(inbox, since);
       expect(changes.highestModseq).toBe(added.modseq);
       expect(changes.vanished).toEqual([3]);
-      expect(changes.vanishedMessages).toEqual([{ uid: 3, messageId: expunged3Id, modseq: since + 3 }]);
+      // An expunged message's tombstone keeps its thread (here its own: it names no other message).
+      expect(changes.vanishedMessages).toEqual([{ uid: 3, messageId: expunged3Id, modseq: since + 3, threadId: expunged3Id }]);
       expect(changes.changed.map((r) => ({ uid: r.uid, flags: r.flags, modseq: r.modseq }))).toEqual([
         { uid: 2, flags: ['\\Seen'], modseq: since + 1 },
         { uid: 5, flags: ['$New'], modseq: added.modseq },
       ]);
-      expect(changes.changed[1]).toMatchObject({ id: added.messageId, size: added.size, blobHash: b.hash });
+      expect(changes.changed[1]).toMatchObject({ id: added.messageId, size: added.size, blobHash: b.hash, threadId: added.messageId });
       expect((await store.changesSince(inbox, added.modseq)).changed).toEqual([]);
       await expect(store.changesSince('00000000-0000-4000-8000-000000000000', 0)).rejects.toBeInstanceOf(FolderNotFoundError);
     });
@@ -470,6 +471,8 @@ export function describeMessageStore(name: string, setup: () => Promise<MessageS
       const trashRows = await store.listMessages(trash, { withSummary: false });
       expect(changes.vanishedMessages.slice(0, 3).map((v) => v.messageId)).toEqual(trashRows.map((r) => r.id));
       expect(changes.vanishedMessages.map((v) => v.modseq)).toEqual([moved.sourceModseq, moved.sourceModseq, moved.sourceModseq, gone.modseq]);
+      // Moved ones are still in their threads: only the expunged one's tombstone names its thread.
+      expect(changes.vanishedMessages.map((v) => v.threadId)).toEqual([null, null, null, changes.vanishedMessages[3].messageId]);
       const located = await store.messagesById(mailboxId, [trashRows[1].id, changes.vanishedMessages[3].messageId!, 'x', trashRows[0].id], { withSource: true });
       expect(located.map((r) => [r.id, r.folderId, r.uid])).toEqual([[trashRows[1].id, trash, 2], [trashRows[0].id, trash, 1]]);
       expect(located[0].headerPrefix).toBe('');

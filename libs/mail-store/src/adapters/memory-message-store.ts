@@ -42,7 +42,11 @@ interface MessageState {
   threadId?: string;
 }
 /** tombstoneIds: the message id of each tombstone, by UID (JMAP Email/changes). */
-interface FolderState extends Folder { messages: MessageState[]; tombstones: Map<number, number>; tombstoneIds: Map<number, string> }
+interface FolderState extends Folder {
+  messages: MessageState[]; tombstones: Map<number, number>; tombstoneIds: Map<number, string>;
+  /** The thread of each expunged message's tombstone (moves leave none). */
+  tombstoneThreads: Map<number, string>;
+}
 interface BlobState { size: number; refcount: number; touchedAt: number }
 type Events = Array<{ mailboxId: string; event: MailboxEvent }>;
 
@@ -371,7 +375,7 @@ export class MemoryMessageStore implements MessageStore {
     const gone = folder.messages.filter((m) => hasFlag(m.flags, DELETED) && (!ranges || inRanges(m.uid, ranges)));
     if (gone.length === 0) return { uids: [], modseq: folder.highestModseq };
     const modseq = folder.highestModseq + 1;
-    this.removeMessages(folder, gone, modseq);
+    this.removeMessages(folder, gone, modseq, true);
     const mailbox = this.mailbox(folder.mailboxId);
     mailbox.usedBytes -= gone.reduce((s, m) => s + m.size, 0);
     mailbox.messageCount -= gone.length;
@@ -405,9 +409,11 @@ export class MemoryMessageStore implements MessageStore {
 
   async changesSince(folderId: string, modseq: number): Promise<ChangesSince> {
     const folder = this.folderById(folderId);
-    const changed = await this.listMessages(folderId, { changedSince: modseq, withSummary: false });
+    const changed = await this.listMessages(folderId, { changedSince: modseq, withSummary: false, withThreadId: true });
     const vanished = [...folder.tombstones].filter(([, m]) => m > modseq).map(([uid]) => uid).sort((a, b) => a - b);
-    const vanishedMessages = vanished.map((uid) => ({ uid, messageId: folder.tombstoneIds.get(uid) ?? null, modseq: folder.tombstones.get(uid)! }));
+    const vanishedMessages = vanished.map((uid) => ({
+      uid, messageId: folder.tombstoneIds.get(uid) ?? null, modseq: folder.tombstones.get(uid)!, threadId: folder.tombstoneThreads.get(uid) ?? null,
+    }));
     return { changed, vanished, vanishedMessages, highestModseq: folder.highestModseq };
   }
 
@@ -522,7 +528,7 @@ export class MemoryMessageStore implements MessageStore {
     const wasSubscribed = this.detachedSubscriptions.get(mailboxId)?.delete(name) ?? false;
     const folder: FolderState = {
       id: randomUUID(), mailboxId, name, specialUse, subscribed: subscribed || wasSubscribed, uidValidity: mailbox.lastUidValidity, uidNext: 1, highestModseq: 1,
-      messageCount: 0, unseenCount: 0, sizeBytes: 0, messages: [], tombstones: new Map(), tombstoneIds: new Map(),
+      messageCount: 0, unseenCount: 0, sizeBytes: 0, messages: [], tombstones: new Map(), tombstoneIds: new Map(), tombstoneThreads: new Map(),
     };
     this.folders.set(folder.id, folder);
     return folder;
@@ -561,12 +567,15 @@ export class MemoryMessageStore implements MessageStore {
     return found?.threadId ?? m.id;
   }
 
-  private removeMessages(folder: FolderState, gone: MessageState[], modseq: number): void {
+  /** `expunged`: the messages are gone (their tombstones keep their threads), not moved. */
+  private removeMessages(folder: FolderState, gone: MessageState[], modseq: number, expunged = false): void {
     const set = new Set(gone);
     folder.messages = folder.messages.filter((m) => !set.has(m));
     for (const m of gone) {
       folder.tombstones.set(m.uid, modseq);
       folder.tombstoneIds.set(m.uid, m.id);
+      if (expunged && m.threadId) folder.tombstoneThreads.set(m.uid, m.threadId);
+      else folder.tombstoneThreads.delete(m.uid);
     }
     folder.highestModseq = modseq;
     folder.messageCount -= gone.length;
@@ -626,7 +635,7 @@ export class MemoryMessageStore implements MessageStore {
 }
 
 function publicFolder(f: FolderState): Folder {
-  const { messages: _m, tombstones: _t, tombstoneIds: _i, ...folder } = f;
+  const { messages: _m, tombstones: _t, tombstoneIds: _i, tombstoneThreads: _h, ...folder } = f;
   return { ...folder };
 }
 

@@ -723,7 +723,7 @@ export class PostgresMessageStore implements MessageStore {
                   FROM sel s CROSS JOIN t WHERE m.id = s.id AND (SELECT go FROM ok) RETURNING s.uid, s.id),
          ts AS (INSERT INTO expunged_message (folder_id, uid, modseq, message_id)
                   SELECT $1::uuid, mv.uid, (SELECT highest_modseq + 1 FROM s0), mv.id FROM mv
-                  ON CONFLICT (folder_id, uid) DO UPDATE SET modseq = EXCLUDED.modseq, message_id = EXCLUDED.message_id),
+                  ON CONFLICT (folder_id, uid) DO UPDATE SET modseq = EXCLUDED.modseq, message_id = EXCLUDED.message_id, thread_id = NULL),
          fu AS (UPDATE folder f SET
                   uid_next = f.uid_next + CASE WHEN f.id = $2::uuid THEN tot.n ELSE 0 END,
                   highest_modseq = f.highest_modseq + 1,
@@ -774,11 +774,12 @@ export class PostgresMessageStore implements MessageStore {
       this.pool, { folders: [folderId] },
       `WITH fo AS (SELECT mailbox_id, highest_modseq FROM folder WHERE id = $1::uuid),
          del AS (DELETE FROM message WHERE folder_id = $1::uuid AND $2::text = ANY(flags) ${rangeFilter}
-                 RETURNING id, uid, size, NOT '\\Seen' = ANY (flags) AS unseen),
+                 RETURNING id, uid, size, thread_id, NOT '\\Seen' = ANY (flags) AS unseen),
          tot AS (SELECT count(*)::int AS n, coalesce(sum(size), 0)::bigint AS bytes, count(*) FILTER (WHERE unseen)::int AS unseen FROM del),
-         ts AS (INSERT INTO expunged_message (folder_id, uid, modseq, message_id)
-                  SELECT $1::uuid, del.uid, fo.highest_modseq + 1, del.id FROM del CROSS JOIN fo
-                  ON CONFLICT (folder_id, uid) DO UPDATE SET modseq = EXCLUDED.modseq, message_id = EXCLUDED.message_id),
+         ts AS (INSERT INTO expunged_message (folder_id, uid, modseq, message_id, thread_id)
+                  SELECT $1::uuid, del.uid, fo.highest_modseq + 1, del.id, del.thread_id FROM del CROSS JOIN fo
+                  ON CONFLICT (folder_id, uid) DO UPDATE SET modseq = EXCLUDED.modseq, message_id = EXCLUDED.message_id,
+                    thread_id = EXCLUDED.thread_id),
          fu AS (UPDATE folder f SET highest_modseq = f.highest_modseq + 1, message_count = f.message_count - tot.n,
                   unseen_count = f.unseen_count - tot.unseen, size_bytes = f.size_bytes - tot.bytes
                   FROM tot WHERE f.id = $1::uuid AND tot.n > 0),
@@ -910,12 +911,12 @@ export class PostgresMessageStore implements MessageStore {
     // One statement, one snapshot: the folder's HIGHESTMODSEQ (kind 0), tombstones (1) and changed messages (2).
     const { rows } = await this.pool.query<ChangeRow>(
       `SELECT 0 AS kind, NULL::bigint AS id, 0 AS uid, highest_modseq AS modseq, NULL::text[] AS flags, NULL::integer AS size,
-              NULL::timestamptz AS internal_date, NULL::text AS blob_hash
+              NULL::timestamptz AS internal_date, NULL::text AS blob_hash, NULL::bigint AS thread_id
          FROM folder WHERE id = $1
        UNION ALL
-       SELECT 1, message_id, uid, modseq, NULL, NULL, NULL, NULL FROM expunged_message WHERE folder_id = $1 AND modseq > $2
+       SELECT 1, message_id, uid, modseq, NULL, NULL, NULL, NULL, thread_id FROM expunged_message WHERE folder_id = $1 AND modseq > $2
        UNION ALL
-       SELECT 2, id, uid, modseq, flags, size, internal_date, blob_hash FROM message WHERE folder_id = $1 AND modseq > $2
+       SELECT 2, id, uid, modseq, flags, size, internal_date, blob_hash, thread_id FROM message WHERE folder_id = $1 AND modseq > $2
        ORDER BY kind, uid`,
       [folderId, modseq],
     );
@@ -927,10 +928,11 @@ export class PostgresMessageStore implements MessageStore {
       const r = rows[i];
       if (r.kind === 1) {
         vanished.push(r.uid);
-        vanishedMessages.push({ uid: r.uid, messageId: r.id, modseq: Number(r.modseq) });
+        vanishedMessages.push({ uid: r.uid, messageId: r.id, modseq: Number(r.modseq), threadId: r.thread_id === null ? null : String(r.thread_id) });
       } else {
         changed.push({
           id: r.id!, uid: r.uid, modseq: Number(r.modseq), flags: r.flags!, size: r.size!, internalDate: r.internal_date!, blobHash: r.blob_hash!,
+          threadId: String(r.thread_id),
         });
       }
     }
@@ -1198,7 +1200,7 @@ export class PostgresMessageStore implements MessageStore {
   private async tombstone(c: PoolClient, folderId: string, gone: Array<{ id: string; uid: number }>, modseq: number): Promise<void> {
     await c.query(
       `INSERT INTO expunged_message (folder_id, uid, modseq, message_id) SELECT $1, u, $3, i FROM unnest($2::int[], $4::bigint[]) g(u, i)
-        ON CONFLICT (folder_id, uid) DO UPDATE SET modseq = EXCLUDED.modseq, message_id = EXCLUDED.message_id`,
+        ON CONFLICT (folder_id, uid) DO UPDATE SET modseq = EXCLUDED.modseq, message_id = EXCLUDED.message_id, thread_id = NULL`,
       [folderId, gone.map((r) => r.uid), modseq, gone.map((r) => r.id)],
     );
   }
@@ -1264,7 +1266,7 @@ interface ListedRow {
 
 interface ChangeRow {
   kind: number; id: string | null; uid: number; modseq: string; flags: string[] | null; size: number | null;
-  internal_date: Date | null; blob_hash: string | null;
+  internal_date: Date | null; blob_hash: string | null; thread_id: string | null;
 }
 
 interface FolderViewRow extends FolderRow { lo: number | null; hi: number | null; runs: string | null; first_unseen: number | null; keywords: string[] }

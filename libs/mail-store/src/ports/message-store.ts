@@ -243,6 +243,7 @@ export interface FolderView {
 }
 
 export interface ChangesSince {
+  /** With their thread ids. */
   changed: MessageRecord[];
   /** Expunged (or moved away) UIDs whose tombstone is newer than the given MODSEQ: QRESYNC VANISHED. */
   vanished: number[];
@@ -258,6 +259,8 @@ export interface VanishedMessage {
   uid: number;
   messageId: string | null;
   modseq: number;
+  /** The thread of an expunged message; null for a message moved away (it is in its thread still) and older tombstones. */
+  threadId?: string | null;
 }
 
 /** A message found by id (JMAP): the record and the folder it is in now. */
