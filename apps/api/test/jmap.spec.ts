@@ -519,6 +519,77 @@ describe('Thread/changes, Email/parse, queryChanges', () => {
   });
 });
 
+describe('VacationResponse and Quota', () => {
+  const VACATION = 'urn:ietf:params:jmap:vacationresponse';
+  const QUOTA = 'urn:ietf:params:jmap:quota';
+  const with_ = async (capability: string, method: string, args: Record<string, unknown>) => {
+    const r = await raw({ using: [CORE, MAIL, capability], methodCalls: [[method, { accountId, ...args }, 'c']] });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    return r.body.methodResponses[0] as [string, any, string];
+  };
+
+  it('is the mailbox auto-reply the API and the delivery workers use, changed only by valid updates', async () => {
+    const session = await jam.session;
+    expect(session.capabilities).toHaveProperty(VACATION);
+    expect((session.accounts as any)[accountId].accountCapabilities).toHaveProperty(VACATION);
+    const [, first] = await with_(VACATION, 'VacationResponse/get', { ids: null });
+    expect(first.list).toEqual([{ id: 'singleton', isEnabled: false, fromDate: null, toDate: null, subject: null, textBody: null, htmlBody: null }]);
+
+    const [, set] = await with_(VACATION, 'VacationResponse/set', {
+      ifInState: first.state,
+      update: { singleton: { isEnabled: true, subject: '休假中 Out of office', textBody: '我在休假，1 月 5 日回来。\nBack on 5 January.', fromDate: '2026-12-20T00:00:00Z', toDate: '2027-01-05T00:00:00Z' } },
+      create: { again: { isEnabled: true } },
+      destroy: ['singleton'],
+    });
+    expect(set.updated).toEqual({ singleton: null });
+    expect(set.notCreated.again.type).toBe('singleton');
+    expect(set.notDestroyed.singleton.type).toBe('singleton');
+    expect(set.newState).not.toBe(first.state);
+    // The same settings through the API the portal uses, forwarding untouched.
+    const delivery = await api.request('GET', `/api/mailboxes/${alice.id}/delivery`, { token: alice.token });
+    expect(delivery.status).toBe(200);
+    expect(delivery.body).toMatchObject({ keepCopy: true, forwardTo: [], autoReply: {
+      enabled: true, subject: '休假中 Out of office', body: '我在休假，1 月 5 日回来。\nBack on 5 January.', startsAt: '2026-12-20T00:00:00.000Z', endsAt: '2027-01-05T00:00:00.000Z',
+    } });
+
+    const refused = async (patch: Record<string, unknown>) => (await with_(VACATION, 'VacationResponse/set', { update: { singleton: patch } }))[1].notUpdated.singleton;
+    expect(await refused({ textBody: '' })).toMatchObject({ type: 'invalidProperties', properties: ['textBody'] });
+    expect(await refused({ htmlBody: '<p>away</p>' })).toMatchObject({ type: 'invalidProperties', properties: ['htmlBody'] });
+    expect(await refused({ toDate: '2026-12-01T00:00:00Z' })).toMatchObject({ type: 'invalidProperties', properties: ['toDate'] });
+    expect(await refused({ fromDate: 'tomorrow' })).toMatchObject({ type: 'invalidProperties', properties: ['fromDate'] });
+    expect(await refused({ subject: 'x'.repeat(201) })).toMatchObject({ type: 'invalidProperties', properties: ['subject'] });
+    const [, after] = await with_(VACATION, 'VacationResponse/get', { ids: ['singleton', 'other'], properties: ['isEnabled', 'subject'] });
+    expect(after).toMatchObject({ state: set.newState, list: [{ id: 'singleton', isEnabled: true, subject: '休假中 Out of office' }], notFound: ['other'] });
+    const [name, stale] = await with_(VACATION, 'VacationResponse/set', { ifInState: first.state, update: { singleton: { isEnabled: false } } });
+    expect([name, stale.type]).toEqual(['error', 'stateMismatch']);
+    const [, off] = await with_(VACATION, 'VacationResponse/set', { update: { singleton: { isEnabled: false } } });
+    expect(off.updated).toEqual({ singleton: null });
+    const unknown = await raw({ using: [CORE, MAIL], methodCalls: [['VacationResponse/get', { accountId }, 'v']] });
+    expect(unknown.body.methodResponses[0][1].type).toBe('unknownMethod');
+  });
+
+  it('shows the mailbox quota and its usage, and reports a change after new mail', async () => {
+    const [, got] = await with_(QUOTA, 'Quota/get', { ids: null });
+    const [{ used_bytes: used, quota_bytes: limit }] = await api.db.dataSource.query(`SELECT used_bytes, quota_bytes FROM mailbox WHERE id = $1`, [alice.id]);
+    expect(got.list).toEqual([{
+      id: 'octets', resourceType: 'octets', used: Number(used), hardLimit: Number(limit), scope: 'account', name: `${alice.address} storage`,
+      types: ['Email'], warnLimit: null, softLimit: null, description: null,
+    }]);
+    const [, query] = await with_(QUOTA, 'Quota/query', { filter: { resourceType: 'octets', type: 'Email' }, calculateTotal: true });
+    expect(query).toMatchObject({ ids: ['octets'], total: 1 });
+    expect((await with_(QUOTA, 'Quota/query', { filter: { resourceType: 'count' } }))[1].ids).toEqual([]);
+    expect((await with_(QUOTA, 'Quota/changes', { sinceState: got.state }))[1]).toMatchObject({ updated: [], newState: got.state });
+    const client = await imapClient();
+    await client.append('Drafts', message('Quota', 'counts'), []);
+    await client.logout();
+    const [, changes] = await with_(QUOTA, 'Quota/changes', { sinceState: got.state });
+    expect(changes).toMatchObject({ created: [], updated: ['octets'], destroyed: [] });
+    const [, now] = await with_(QUOTA, 'Quota/get', { ids: ['octets'], properties: ['used'] });
+    expect(now.list[0].used).toBeGreaterThan(got.list[0].used);
+    expect(now.state).toBe(changes.newState);
+  });
+});
+
 describe('request errors (raw HTTP)', () => {
   it('answers bad requests with the RFC problem types, never 500', async () => {
     const notJson = await raw('{"using": [');

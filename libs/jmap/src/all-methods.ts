@@ -16,11 +16,18 @@ import { mailboxGet } from './methods/mailbox-get';
 import { mailboxQuery } from './methods/mailbox-query';
 import { mailboxQueryChanges } from './methods/mailbox-query-changes';
 import { mailboxSet } from './methods/mailbox-set';
+import { quotaChanges } from './methods/quota-changes';
+import { quotaGet } from './methods/quota-get';
+import { quotaQuery } from './methods/quota-query';
+import { quotaQueryChanges } from './methods/quota-query-changes';
 import { searchSnippetGet } from './methods/search-snippet-get';
 import { threadChanges } from './methods/thread-changes';
 import { threadGet } from './methods/thread-get';
+import { vacationResponseGet } from './methods/vacation-response-get';
+import { vacationResponseSet } from './methods/vacation-response-set';
 
 export const ALL_METHODS: readonly JmapMethod[] = [
   coreEcho, mailboxGet, mailboxChanges, mailboxQuery, mailboxSet, emailGet, emailChanges, emailQuery, emailSet, emailImport, threadGet, identityGet, identityChanges, emailSubmissionSet, emailSubmissionGet,
   searchSnippetGet, threadChanges, emailParse, emailQueryChanges, mailboxQueryChanges,
+  vacationResponseGet, vacationResponseSet, quotaGet, quotaChanges, quotaQuery, quotaQueryChanges,
 ];

@@ -15,6 +15,8 @@ import { LoginThrottleService } from '../auth/login-throttle.service';
 import { createApiMailStore, type ApiMailStore } from './mail-store';
 import { RedisUploads } from './upload-store';
 import { SubmissionSender } from './jmap-sender';
+import { DeliveryVacation } from './jmap-vacation';
+import { MailboxDeliveryService } from '../mailbox-delivery/mailbox-delivery.service';
 
 export type Authenticated = { ok: true; account: JmapAccount } | { ok: false; status: 401 | 403 | 429; detail: string };
 
@@ -33,6 +35,7 @@ export class JmapService implements OnApplicationShutdown {
     private readonly authentication: AuthenticationService,
     throttle: LoginThrottleService,
     dataSource: DataSource,
+    private readonly delivery: MailboxDeliveryService,
   ) {
     this.logger = createRootLogger(config.LOG_LEVEL).child({ module: 'jmap' });
     this.limits = {
@@ -78,6 +81,7 @@ export class JmapService implements OnApplicationShutdown {
       uploads,
       identities: { list: (mailboxId) => mail.recipients.senderIdentities(mailboxId) },
       sender: new SubmissionSender(mail.submission, mail.redis),
+      vacation: new DeliveryVacation(this.delivery, (mailboxId) => this.authentication.mailboxActor(mailboxId)),
       sessionState: (account) => sessionState(account, this.limits),
       onMethodFailure: (method, err) => this.logger.error({ method, err }, 'JMAP method failed'),
     });
