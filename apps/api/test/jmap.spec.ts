@@ -717,3 +717,34 @@ describe('Email/query as the webmail pages a folder', () => {
     expect(missing.body.methodResponses[0]).toMatchObject(['error', { type: 'anchorNotFound' }, 'a']);
   });
 });
+
+describe('JMAP limits as operator settings', () => {
+  it('are the JMAP_MAX_* variables until an operator changes one, then announced and enforced by the API', async () => {
+    const op = await api.operatorToken('jmap-op');
+    const first = await api.request('GET', '/api/settings/jmap', { token: op });
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ values: { maxCallsInRequest: 6, maxObjectsInGet: 40, maxSizeRequest: 20000 }, defaults: { maxCallsInRequest: 6 }, overridden: [] });
+    expect((await api.request('GET', '/api/settings/jmap', { token: alice.token })).status).toBe(403);
+    for (const body of [{ maxCallsInRequest: 0 }, { maxCallsInRequest: 2.5 }, { maxCalls: 3 }, { maxSizeRequest: 10 }]) {
+      const bad = await api.request('PATCH', '/api/settings/jmap', { token: op, body });
+      expect(bad.status, JSON.stringify(body)).toBe(400);
+    }
+
+    const changed = await api.request('PATCH', '/api/settings/jmap', { token: op, body: { maxCallsInRequest: 2 } });
+    expect(changed.status).toBe(200);
+    expect(changed.body).toMatchObject({ values: { maxCallsInRequest: 2, maxObjectsInGet: 40 }, defaults: { maxCallsInRequest: 6 }, overridden: ['maxCallsInRequest'] });
+    const session = async () => (await (await fetch(`${api.url}/jmap/session`, { headers: { authorization: `Bearer ${alice.token}` } })).json()) as any;
+    await until('the session to announce the new limit', async () => (await session()).capabilities[CORE].maxCallsInRequest === 2, { timeoutMs: 10_000 });
+    const echo = (n: number) => raw({ using: [CORE], methodCalls: Array.from({ length: n }, (_, i) => ['Core/echo', { i }, `e${i}`]) });
+    const tooMany = await echo(3);
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body).toMatchObject({ type: 'urn:ietf:params:jmap:error:limit', limit: 'maxCallsInRequest' });
+    expect((await echo(2)).status).toBe(200);
+
+    const reset = await api.request('PATCH', '/api/settings/jmap', { token: op, body: { maxCallsInRequest: null } });
+    expect(reset.body).toMatchObject({ values: { maxCallsInRequest: 6 }, overridden: [] });
+    await until('the session to announce the default again', async () => (await session()).capabilities[CORE].maxCallsInRequest === 6, { timeoutMs: 10_000 });
+    const [audit] = await api.db.dataSource.query(`SELECT before, after FROM audit_event WHERE action = 'settings.jmap.update' ORDER BY id LIMIT 1`);
+    expect(audit).toEqual({ before: {}, after: { maxCallsInRequest: 2 } });
+  });
+});
