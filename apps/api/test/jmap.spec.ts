@@ -713,6 +713,23 @@ describe('Email/query as the webmail pages a folder', () => {
     expect(snippets.body.methodResponses[1][1]).toMatchObject({
       list: [{ emailId: id.get('Charlie'), subject: '<mark>Charlie</mark>', preview: expect.stringMatching(/^<mark>cherry<\/mark> body x+$/) }], notFound: [],
     });
+    // Totals are kept per state: new mail changes the state, and the next total counts it.
+    const unseen = { filter: { operator: 'AND', conditions: [{ inMailbox: pagingId }, { notKeyword: '$seen' }] }, collapseThreads: true, calculateTotal: true };
+    const before = await call('Email/query', unseen);
+    // Foxtrot, Delta and Bravo are unread; Delta and Bravo are one thread.
+    expect(before.total).toBe(2);
+    const adder = await imapClient();
+    try {
+      await adder.append('Paging', message('Golf', 'grape body'), []);
+    } finally {
+      await adder.logout();
+    }
+    const after = await call('Email/query', unseen);
+    expect(after.queryState).not.toBe(before.queryState);
+    expect(after.total).toBe(3);
+    expect((await query({ calculateTotal: true })).total).toBe(7);
+    await jam.api.Email.set({ accountId, destroy: [after.ids[0]] } as never);
+    expect((await call('Email/query', unseen)).total).toBe(2);
     const missing = await raw({ using: [CORE, MAIL], methodCalls: [['Email/query', { accountId, filter: { inMailbox: pagingId }, anchor: 'M999999' }, 'a']] });
     expect(missing.body.methodResponses[0]).toMatchObject(['error', { type: 'anchorNotFound' }, 'a']);
   });
