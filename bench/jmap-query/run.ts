@@ -10,7 +10,7 @@
  */
 import 'reflect-metadata';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
@@ -20,7 +20,7 @@ import { storedParts } from '@dizi/imap/commands/append.command';
 import { FsBlobStore } from '@dizi/mail-store/adapters/fs-blob-store';
 import { MemoryNotifier } from '@dizi/mail-store/adapters/memory-notifier';
 import { PostgresMessageStore } from '@dizi/mail-store/adapters/postgres-message-store';
-import type { Delivery } from '@dizi/mail-store/ports/message-store';
+import type { Delivery, MailboxSearch } from '@dizi/mail-store/ports/message-store';
 import { summariseMessage } from '@dizi/mime/message-summary';
 import { startTestApi } from '../../apps/api/test/harness';
 
@@ -172,6 +172,29 @@ async function main(): Promise<void> {
       times.sort((a, b) => a - b);
       console.log(`  ${name.padEnd(44)} n=${String(runs).padEnd(4)} p50 ${percentile(times, 50).toFixed(1).padStart(6)} ms  p95 ${percentile(times, 95).toFixed(1).padStart(6)} ms  (${hits} emails)`);
     }
+
+    // The store's statements alone (no HTTP, no JMAP processing, no blob reads): what the indexes answer.
+    console.log(`\nthe message store alone (${RUNS} calls each, in-process, the bench's own pool):`);
+    const inboxOnly: MailboxSearch = { op: 'folders', ids: [inbox.id] };
+    const storeCalls: Array<[string, () => Promise<unknown>]> = [
+      ['queryMessages inbox newest, 100 rows', () => store.queryMessages(mailbox.id, { filter: inboxOnly, sort: [{ key: 'received', reverse: true }], offset: 0, limit: 100 })],
+      ['queryMessages inbox by subject, 100 rows', () => store.queryMessages(mailbox.id, { filter: inboxOnly, sort: [{ key: 'subject', reverse: false }], offset: 0, limit: 100 })],
+      ['queryMessages inbox text "invoice", 100 rows', () => store.queryMessages(mailbox.id, { filter: { op: 'and', keys: [inboxOnly, { op: 'text', tokens: ['invoice'] }] }, sort: [{ key: 'received', reverse: true }], offset: 0, limit: 100 })],
+      ['countMessages inbox (threads)', () => store.countMessages(mailbox.id, inboxOnly, { threads: true })],
+      ['messagesById 50 (Email/get rows)', () => store.messagesById(mailbox.id, firstIds.map((id) => id.slice(1)), { withSummary: false, withSortFields: true, withSource: true })],
+    ];
+    for (const [name, run] of storeCalls) {
+      for (let i = 0; i < 3; i++) await run();
+      const times: number[] = [];
+      for (let i = 0; i < RUNS; i++) {
+        t = performance.now();
+        await run();
+        times.push(performance.now() - t);
+      }
+      times.sort((a, b) => a - b);
+      console.log(`  ${name.padEnd(44)} p50 ${percentile(times, 50).toFixed(1).padStart(6)} ms  p95 ${percentile(times, 95).toFixed(1).padStart(6)} ms`);
+    }
+    console.log(`(load average while measuring: ${loadavg().map((l) => l.toFixed(1)).join(' ')}; ${availableParallelism()} cores)`);
   } finally {
     await blobs.close();
     await pool.end();
