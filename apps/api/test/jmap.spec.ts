@@ -505,16 +505,19 @@ describe('Thread/changes, Email/parse, queryChanges', () => {
     expect(after).toBe(state);
   });
 
-  it('answers Email/queryChanges and Mailbox/queryChanges with cannotCalculateChanges, as canCalculateChanges says', async () => {
+  it('answers Email/queryChanges and Mailbox/queryChanges with cannotCalculateChanges, as canCalculateChanges says, and Email/copy from another account with fromAccountNotFound', async () => {
     const q = await call('Email/query', {});
     expect(q.canCalculateChanges).toBe(false);
     const r = await raw({ using: [CORE, MAIL], methodCalls: [
       ['Email/queryChanges', { accountId, sinceQueryState: q.queryState }, 'e'],
       ['Mailbox/queryChanges', { accountId, sinceQueryState: 'x' }, 'm'],
       ['Email/queryChanges', { accountId }, 'n'],
+      ['Email/copy', { accountId, fromAccountId: 'someone-else', create: {} }, 'c'],
+      ['Email/copy', { accountId, fromAccountId: accountId, create: {} }, 's'],
     ] });
     expect(r.body.methodResponses.map((x: any[]) => [x[0], x[1].type])).toEqual([
       ['error', 'cannotCalculateChanges'], ['error', 'cannotCalculateChanges'], ['error', 'invalidArguments'],
+      ['error', 'fromAccountNotFound'], ['error', 'invalidArguments'],
     ]);
   });
 });

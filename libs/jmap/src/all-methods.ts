@@ -2,6 +2,7 @@
 import type { JmapMethod } from './method';
 import { coreEcho } from './methods/core-echo';
 import { emailChanges } from './methods/email-changes';
+import { emailCopy } from './methods/email-copy';
 import { emailGet } from './methods/email-get';
 import { emailImport } from './methods/email-import';
 import { emailParse } from './methods/email-parse';
@@ -29,5 +30,5 @@ import { vacationResponseSet } from './methods/vacation-response-set';
 export const ALL_METHODS: readonly JmapMethod[] = [
   coreEcho, mailboxGet, mailboxChanges, mailboxQuery, mailboxSet, emailGet, emailChanges, emailQuery, emailSet, emailImport, threadGet, identityGet, identityChanges, emailSubmissionSet, emailSubmissionGet,
   searchSnippetGet, threadChanges, emailParse, emailQueryChanges, mailboxQueryChanges,
-  vacationResponseGet, vacationResponseSet, quotaGet, quotaChanges, quotaQuery, quotaQueryChanges,
+  emailCopy, vacationResponseGet, vacationResponseSet, quotaGet, quotaChanges, quotaQuery, quotaQueryChanges,
 ];
