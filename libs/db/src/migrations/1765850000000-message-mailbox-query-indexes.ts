@@ -15,9 +15,14 @@ export class MessageMailboxQueryIndexes1765850000000 implements MigrationInterfa
     await q.query(`CREATE INDEX message_folder_subject_idx ON message (folder_id, ((search_fields->'s'->>'subject') COLLATE "C"), id)`);
     await q.query(`CREATE INDEX message_folder_from_idx ON message (folder_id, ((search_fields->'s'->>'dfrom') COLLATE "C"), id)`);
     await q.query(`CREATE INDEX message_folder_size_idx ON message (folder_id, size, id)`);
+    // The threads of one folder are counted (collapseThreads' total) from this index alone, not from the rows.
+    await q.query(`DROP INDEX message_mailbox_thread_idx`);
+    await q.query(`CREATE INDEX message_mailbox_thread_idx ON message (mailbox_id, thread_id) INCLUDE (folder_id)`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP INDEX message_mailbox_thread_idx`);
+    await q.query(`CREATE INDEX message_mailbox_thread_idx ON message (mailbox_id, thread_id)`);
     await q.query(`DROP INDEX message_folder_size_idx`);
     await q.query(`DROP INDEX message_folder_from_idx`);
     await q.query(`DROP INDEX message_folder_subject_idx`);

@@ -981,10 +981,15 @@ export class PostgresMessageStore implements MessageStore {
     const fields = mailboxUsesSearchFields(filter) || sort.some((c) => ['from', 'to', 'subject', 'sent'].includes(c.key));
     const late = mailboxUsesLateHeaders(filter);
     if (!fields && !late) return;
-    const { rows } = await this.pool.query<{ id: string }>(`SELECT id FROM folder WHERE mailbox_id = $1`, [mailboxId]);
+    // One round trip: a probe of each folder in the partial indexes of rows still missing them (none, once filled).
+    const { rows } = await this.pool.query<{ id: string; fields: boolean; late: boolean }>(
+      `SELECT f.id,
+              EXISTS (SELECT 1 FROM message m WHERE m.folder_id = f.id AND m.search_fields IS NULL) AS fields,
+              EXISTS (SELECT 1 FROM message m WHERE m.folder_id = f.id AND NOT (m.search_fields ? 'x')) AS late
+         FROM folder f WHERE f.mailbox_id = $1`, [mailboxId]);
     for (const f of rows) {
-      await this.fillSearchFields(f.id);
-      if (late) await this.fillLateHeaders(f.id);
+      if (f.fields) await this.fillSearchFields(f.id);
+      if (late && f.late) await this.fillLateHeaders(f.id);
     }
   }
 
