@@ -416,6 +416,183 @@ describe('one store, two protocols', () => {
   });
 });
 
+describe('SearchSnippet/get', () => {
+  it('marks the words in the subject and a body excerpt, Chinese included, and escapes the rest', async () => {
+    const client = await imapClient();
+    try {
+      await client.append('INBOX', message('Quarterly <draft> & 预算', `Intro line.\r\n${'filler words '.repeat(40)}the 预算报告 is due & <b>late</b>; budget meeting next.`), []);
+    } finally {
+      await client.logout();
+    }
+    const [{ ids: [found] }] = (await jam.api.Email.query({ accountId, filter: { text: '预算' } } as never)) as any;
+    const [{ ids: [multi] }] = (await jam.api.Email.query({ accountId, filter: { hasAttachment: true } } as never)) as any;
+    const snippet = (filter: unknown, emailIds: string[]) => call('SearchSnippet/get', { filter, emailIds });
+
+    const zh = await snippet({ text: '预算' }, [found, multi, 'M999999']);
+    expect(zh.notFound).toEqual(['M999999']);
+    const [mine, other] = zh.list;
+    expect(mine.subject).toBe('Quarterly &lt;draft&gt; &amp; <mark>预算</mark>');
+    expect(mine.preview.startsWith('words filler words')).toBe(true);
+    expect(mine.preview).toContain('the <mark>预算</mark>报告 is due &amp; &lt;b&gt;late&lt;/b&gt;; budget meeting next.');
+    expect(Buffer.byteLength(mine.preview.replace(/<\/?mark>/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&'))).toBeLessThanOrEqual(255);
+    expect(other).toEqual({ emailId: multi, subject: null, preview: null });
+
+    // body conditions mark the body only; NOT's words are not marked; no words: nothing to mark.
+    const body = await snippet({ operator: 'AND', conditions: [{ body: 'BUDGET' }, { operator: 'NOT', conditions: [{ text: 'intro' }] }] }, [found]);
+    expect(body.list[0].subject).toBeNull();
+    expect(body.list[0].preview).toContain('<mark>budget</mark> meeting');
+    expect(body.list[0].preview).not.toContain('<mark>Intro');
+    const meeting = await snippet({ text: '会议' }, [multi]);
+    expect(meeting.list[0]).toEqual({ emailId: multi, subject: '<mark>会议</mark>纪要', preview: 'Minutes of the meeting <mark>会议</mark>, see attached.' });
+    expect((await snippet(null, [found])).list[0]).toEqual({ emailId: found, subject: null, preview: null });
+    await jam.api.Email.set({ accountId, destroy: [found] } as never);
+  });
+});
+
+describe('Thread/changes, Email/parse, queryChanges', () => {
+  it('reports threads created, updated and destroyed since a state, destroyed emails included', async () => {
+    const [{ state }] = await jam.api.Email.get({ accountId, ids: [] });
+    const [{ ids: [hello] }] = (await jam.api.Email.query({ accountId, filter: { subject: '会议纪要' } } as never)) as any;
+    const [{ list: [root] }] = await jam.api.Email.get({ accountId, ids: [hello], properties: ['threadId', 'messageId'] });
+    const client = await imapClient();
+    try {
+      await client.append('INBOX', message('Re: minutes', 'Agreed.', `In-Reply-To: <${(root as any).messageId[0]}>`), []);
+      await client.append('INBOX', message('Standalone thread', 'alone'), []);
+    } finally {
+      await client.logout();
+    }
+    const [{ ids: [alone] }] = (await jam.api.Email.query({ accountId, filter: { subject: 'Standalone thread' } } as never)) as any;
+    const [{ list: [aloneEmail] }] = await jam.api.Email.get({ accountId, ids: [alone], properties: ['threadId'] });
+    const first = await call('Thread/changes', { sinceState: state });
+    expect(first).toMatchObject({ oldState: state, hasMoreChanges: false, destroyed: [] });
+    expect(first.updated).toEqual([(root as any).threadId]);
+    expect(first.created).toEqual([(aloneEmail as any).threadId]);
+
+    await jam.api.Email.set({ accountId, destroy: [alone] } as never);
+    const second = await call('Thread/changes', { sinceState: first.newState });
+    expect(second).toMatchObject({ created: [], updated: [], destroyed: [(aloneEmail as any).threadId] });
+    const [{ ids: [reply] }] = (await jam.api.Email.query({ accountId, filter: { subject: 'Re: minutes' } } as never)) as any;
+    await jam.api.Email.set({ accountId, destroy: [reply] } as never);
+    const third = await call('Thread/changes', { sinceState: second.newState });
+    expect(third).toMatchObject({ created: [], updated: [(root as any).threadId], destroyed: [] });
+    expect((await call('Thread/changes', { sinceState: third.newState }))).toMatchObject({ created: [], updated: [], destroyed: [] });
+    const bad = await raw({ using: [CORE, MAIL], methodCalls: [['Thread/changes', { accountId, sinceState: 'nonsense' }, 't']] });
+    expect(bad.body.methodResponses[0]).toMatchObject(['error', { type: 'cannotCalculateChanges' }, 't']);
+  });
+
+  it('parses an uploaded message and a stored one without storing anything, refusing non-messages', async () => {
+    const eml = message('Parsed only', 'Never stored.\r\nSecond line.', 'Cc: "王五" <wang@example.org>');
+    const up = await fetch(`${api.url}/jmap/upload/${accountId}`, { method: 'POST', headers: { authorization: `Bearer ${alice.token}`, 'content-type': 'message/rfc822' }, body: eml });
+    expect(up.status).toBe(201);
+    const { blobId } = (await up.json()) as { blobId: string };
+    const [{ ids: [multi] }] = (await jam.api.Email.query({ accountId, filter: { hasAttachment: true } } as never)) as any;
+    const [{ list: [stored] }] = await jam.api.Email.get({ accountId, ids: [multi], properties: ['blobId', 'attachments'] });
+    const [{ state }] = await jam.api.Email.get({ accountId, ids: [] });
+
+    const r = await call('Email/parse', { blobIds: [blobId, (stored as any).blobId, (stored as any).attachments[0].blobId, 'B999999'], fetchTextBodyValues: true });
+    expect(r.notFound).toEqual(['B999999']);
+    expect(r.notParsable).toEqual([(stored as any).attachments[0].blobId]);
+    const parsed = r.parsed[blobId];
+    expect(parsed).toMatchObject({ subject: 'Parsed only', cc: [{ name: '王五', email: 'wang@example.org' }], hasAttachment: false, preview: 'Never stored. Second line.' });
+    expect(parsed.bodyValues[parsed.textBody[0].partId].value).toBe('Never stored.\r\nSecond line.\r\n');
+    expect(parsed.textBody[0].blobId).toBeNull();
+    expect(r.parsed[(stored as any).blobId]).toMatchObject({ subject: '会议纪要', hasAttachment: true });
+    expect(r.parsed[(stored as any).blobId].attachments.map((a: any) => a.name)).toEqual(['minutes.pdf']);
+    const withIds = await call('Email/parse', { blobIds: [blobId], properties: ['id', 'blobId', 'threadId', 'size', 'subject'] });
+    expect(withIds.parsed[blobId]).toEqual({ id: null, blobId, threadId: null, size: Buffer.byteLength(eml), subject: 'Parsed only' });
+    // Nothing was stored.
+    const [{ state: after }] = await jam.api.Email.get({ accountId, ids: [] });
+    expect(after).toBe(state);
+  });
+
+  it('answers Email/queryChanges and Mailbox/queryChanges with cannotCalculateChanges, as canCalculateChanges says, and Email/copy from another account with fromAccountNotFound', async () => {
+    const q = await call('Email/query', {});
+    expect(q.canCalculateChanges).toBe(false);
+    const r = await raw({ using: [CORE, MAIL], methodCalls: [
+      ['Email/queryChanges', { accountId, sinceQueryState: q.queryState }, 'e'],
+      ['Mailbox/queryChanges', { accountId, sinceQueryState: 'x' }, 'm'],
+      ['Email/queryChanges', { accountId }, 'n'],
+      ['Email/copy', { accountId, fromAccountId: 'someone-else', create: {} }, 'c'],
+      ['Email/copy', { accountId, fromAccountId: accountId, create: {} }, 's'],
+    ] });
+    expect(r.body.methodResponses.map((x: any[]) => [x[0], x[1].type])).toEqual([
+      ['error', 'cannotCalculateChanges'], ['error', 'cannotCalculateChanges'], ['error', 'invalidArguments'],
+      ['error', 'fromAccountNotFound'], ['error', 'invalidArguments'],
+    ]);
+  });
+});
+
+describe('VacationResponse and Quota', () => {
+  const VACATION = 'urn:ietf:params:jmap:vacationresponse';
+  const QUOTA = 'urn:ietf:params:jmap:quota';
+  const with_ = async (capability: string, method: string, args: Record<string, unknown>) => {
+    const r = await raw({ using: [CORE, MAIL, capability], methodCalls: [[method, { accountId, ...args }, 'c']] });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    return r.body.methodResponses[0] as [string, any, string];
+  };
+
+  it('is the mailbox auto-reply the API and the delivery workers use, changed only by valid updates', async () => {
+    const session = await jam.session;
+    expect(session.capabilities).toHaveProperty(VACATION);
+    expect((session.accounts as any)[accountId].accountCapabilities).toHaveProperty(VACATION);
+    const [, first] = await with_(VACATION, 'VacationResponse/get', { ids: null });
+    expect(first.list).toEqual([{ id: 'singleton', isEnabled: false, fromDate: null, toDate: null, subject: null, textBody: null, htmlBody: null }]);
+
+    const [, set] = await with_(VACATION, 'VacationResponse/set', {
+      ifInState: first.state,
+      update: { singleton: { isEnabled: true, subject: '休假中 Out of office', textBody: '我在休假，1 月 5 日回来。\nBack on 5 January.', fromDate: '2026-12-20T00:00:00Z', toDate: '2027-01-05T00:00:00Z' } },
+      create: { again: { isEnabled: true } },
+      destroy: ['singleton'],
+    });
+    expect(set.updated).toEqual({ singleton: null });
+    expect(set.notCreated.again.type).toBe('singleton');
+    expect(set.notDestroyed.singleton.type).toBe('singleton');
+    expect(set.newState).not.toBe(first.state);
+    // The same settings through the API the portal uses, forwarding untouched.
+    const delivery = await api.request('GET', `/api/mailboxes/${alice.id}/delivery`, { token: alice.token });
+    expect(delivery.status).toBe(200);
+    expect(delivery.body).toMatchObject({ keepCopy: true, forwardTo: [], autoReply: {
+      enabled: true, subject: '休假中 Out of office', body: '我在休假，1 月 5 日回来。\nBack on 5 January.', startsAt: '2026-12-20T00:00:00.000Z', endsAt: '2027-01-05T00:00:00.000Z',
+    } });
+
+    const refused = async (patch: Record<string, unknown>) => (await with_(VACATION, 'VacationResponse/set', { update: { singleton: patch } }))[1].notUpdated.singleton;
+    expect(await refused({ textBody: '' })).toMatchObject({ type: 'invalidProperties', properties: ['textBody'] });
+    expect(await refused({ htmlBody: '<p>away</p>' })).toMatchObject({ type: 'invalidProperties', properties: ['htmlBody'] });
+    expect(await refused({ toDate: '2026-12-01T00:00:00Z' })).toMatchObject({ type: 'invalidProperties', properties: ['toDate'] });
+    expect(await refused({ fromDate: 'tomorrow' })).toMatchObject({ type: 'invalidProperties', properties: ['fromDate'] });
+    expect(await refused({ subject: 'x'.repeat(201) })).toMatchObject({ type: 'invalidProperties', properties: ['subject'] });
+    const [, after] = await with_(VACATION, 'VacationResponse/get', { ids: ['singleton', 'other'], properties: ['isEnabled', 'subject'] });
+    expect(after).toMatchObject({ state: set.newState, list: [{ id: 'singleton', isEnabled: true, subject: '休假中 Out of office' }], notFound: ['other'] });
+    const [name, stale] = await with_(VACATION, 'VacationResponse/set', { ifInState: first.state, update: { singleton: { isEnabled: false } } });
+    expect([name, stale.type]).toEqual(['error', 'stateMismatch']);
+    const [, off] = await with_(VACATION, 'VacationResponse/set', { update: { singleton: { isEnabled: false } } });
+    expect(off.updated).toEqual({ singleton: null });
+    const unknown = await raw({ using: [CORE, MAIL], methodCalls: [['VacationResponse/get', { accountId }, 'v']] });
+    expect(unknown.body.methodResponses[0][1].type).toBe('unknownMethod');
+  });
+
+  it('shows the mailbox quota and its usage, and reports a change after new mail', async () => {
+    const [, got] = await with_(QUOTA, 'Quota/get', { ids: null });
+    const [{ used_bytes: used, quota_bytes: limit }] = await api.db.dataSource.query(`SELECT used_bytes, quota_bytes FROM mailbox WHERE id = $1`, [alice.id]);
+    expect(got.list).toEqual([{
+      id: 'octets', resourceType: 'octets', used: Number(used), hardLimit: Number(limit), scope: 'account', name: `${alice.address} storage`,
+      types: ['Email'], warnLimit: null, softLimit: null, description: null,
+    }]);
+    const [, query] = await with_(QUOTA, 'Quota/query', { filter: { resourceType: 'octets', type: 'Email' }, calculateTotal: true });
+    expect(query).toMatchObject({ ids: ['octets'], total: 1 });
+    expect((await with_(QUOTA, 'Quota/query', { filter: { resourceType: 'count' } }))[1].ids).toEqual([]);
+    expect((await with_(QUOTA, 'Quota/changes', { sinceState: got.state }))[1]).toMatchObject({ updated: [], newState: got.state });
+    const client = await imapClient();
+    await client.append('Drafts', message('Quota', 'counts'), []);
+    await client.logout();
+    const [, changes] = await with_(QUOTA, 'Quota/changes', { sinceState: got.state });
+    expect(changes).toMatchObject({ created: [], updated: ['octets'], destroyed: [] });
+    const [, now] = await with_(QUOTA, 'Quota/get', { ids: ['octets'], properties: ['used'] });
+    expect(now.list[0].used).toBeGreaterThan(got.list[0].used);
+    expect(now.state).toBe(changes.newState);
+  });
+});
+
 describe('request errors (raw HTTP)', () => {
   it('answers bad requests with the RFC problem types, never 500', async () => {
     const notJson = await raw('{"using": [');
@@ -476,5 +653,118 @@ describe('request errors (raw HTTP)', () => {
     expect(stale.body.methodResponses[0]).toMatchObject(['error', { type: 'stateMismatch' }, 's']);
     const after = await call('Mailbox/get', { ids: null, properties: ['name'] });
     expect(after.list.map((m: { name: string }) => m.name)).not.toContain('Never');
+  });
+});
+
+describe('Email/query as the webmail pages a folder', () => {
+  it('filters, sorts, collapses threads and pages by position and anchor with totals', async () => {
+    const client = await imapClient();
+    const subjects = ['Alpha', 'Bravo', 'Charlie', 'Delta', 'Echo', 'Foxtrot'];
+    try {
+      await client.mailboxCreate('Paging');
+      for (const [i, s] of subjects.entries()) {
+        const extra = s === 'Delta' ? 'In-Reply-To: <Bravo.thread@example.org>' : '';
+        const fruit = ['apple', 'banana', 'cherry', 'damson', 'elderberry', 'fig'][i];
+        const raw = message(s, `${fruit} body ${'x'.repeat(i * 200)}`, extra)
+          .replace(/Message-ID: <[^>]+>/, `Message-ID: <${s}.thread@example.org>`);
+        await client.append('Paging', raw, i % 2 === 0 ? ['\\Seen'] : [], new Date(Date.UTC(2026, 10, 1 + i, 8)));
+      }
+    } finally {
+      await client.logout();
+    }
+    const pagingId = (await jam.api.Mailbox.get({ accountId, ids: null }))[0].list.find((m: any) => m.name === 'Paging')!.id;
+    const [{ list }] = await jam.api.Email.get({ accountId, ids: (await call('Email/query', { filter: { inMailbox: pagingId } })).ids, properties: ['subject'] });
+    const id = new Map(list.map((e: any) => [e.subject as string, e.id as string]));
+    const ids = (...names: string[]) => names.map((n) => id.get(n));
+    const query = (args: Record<string, unknown>) => call('Email/query', { filter: { inMailbox: pagingId }, ...args });
+
+    // Newest first by default, a window at a time, the total beside it.
+    expect(await query({ limit: 2, calculateTotal: true })).toMatchObject({ position: 0, ids: ids('Foxtrot', 'Echo'), total: 6 });
+    expect(await query({ position: 2, limit: 2 })).toMatchObject({ position: 2, ids: ids('Delta', 'Charlie') });
+    expect(await query({ position: -2 })).toMatchObject({ position: 4, ids: ids('Bravo', 'Alpha') });
+    expect(await query({ position: 10, calculateTotal: true })).toMatchObject({ position: 6, ids: [], total: 6 });
+    expect(await query({ anchor: id.get('Delta'), anchorOffset: -1, limit: 3 })).toMatchObject({ position: 1, ids: ids('Echo', 'Delta', 'Charlie') });
+    expect(await query({ limit: 100 })).toMatchObject({ limit: 40 });
+
+    // Delta answers Bravo: collapsed, Delta (newer) stands for the thread and Bravo is left out.
+    const collapsed = await query({ collapseThreads: true, calculateTotal: true });
+    expect(collapsed).toMatchObject({ ids: ids('Foxtrot', 'Echo', 'Delta', 'Charlie', 'Alpha'), total: 5 });
+    expect(await query({ collapseThreads: true, position: 3, limit: 5 })).toMatchObject({ ids: ids('Charlie', 'Alpha') });
+
+    const filtered = async (filter: Record<string, unknown>, sort?: unknown[]) =>
+      (await call('Email/query', { filter: { operator: 'AND', conditions: [{ inMailbox: pagingId }, filter] }, ...(sort ? { sort } : {}) })).ids;
+    expect(await filtered({ notKeyword: '$seen' })).toEqual(ids('Foxtrot', 'Delta', 'Bravo'));
+    expect(await filtered({ hasKeyword: '$seen' })).toEqual(ids('Echo', 'Charlie', 'Alpha'));
+    expect(await filtered({ after: '2026-11-03T00:00:00Z', before: '2026-11-05T00:00:00Z' })).toEqual(ids('Delta', 'Charlie'));
+    expect(await filtered({ subject: 'echo' })).toEqual(ids('Echo'));
+    expect(await filtered({ to: 'alice@jmap.test', body: 'banana' })).toEqual(ids('Bravo'));
+    expect(await filtered({ text: 'charlie' })).toEqual(ids('Charlie'));
+    expect(await filtered({ text: 'cherry' })).toEqual(ids('Charlie'));
+    expect(await filtered({ from: 'bob@example.org', hasAttachment: false, minSize: 1 })).toHaveLength(6);
+    expect(await filtered({ header: ['In-Reply-To', 'bravo.thread'] })).toEqual(ids('Delta'));
+    expect(await filtered({}, [{ property: 'subject', isAscending: false }])).toEqual(ids('Foxtrot', 'Echo', 'Delta', 'Charlie', 'Bravo', 'Alpha'));
+    expect(await filtered({}, [{ property: 'size', isAscending: true }])).toEqual(ids('Alpha', 'Bravo', 'Charlie', 'Delta', 'Echo', 'Foxtrot'));
+    expect(await filtered({}, [{ property: 'receivedAt', isAscending: true }])).toEqual(ids('Alpha', 'Bravo', 'Charlie', 'Delta', 'Echo', 'Foxtrot'));
+    expect(await filtered({}, [{ property: 'hasKeyword', keyword: '$seen', isAscending: false }, { property: 'receivedAt', isAscending: false }]))
+      .toEqual(ids('Echo', 'Charlie', 'Alpha', 'Foxtrot', 'Delta', 'Bravo'));
+
+    // Search results with their snippets, as the webmail shows them: the words marked, the rest escaped.
+    const snippets = await raw({ using: [CORE, MAIL], methodCalls: [
+      ['Email/query', { accountId, filter: { operator: 'AND', conditions: [{ inMailbox: pagingId }, { text: 'cherry charlie' }] } }, 'q'],
+      ['SearchSnippet/get', { accountId, filter: { text: 'cherry charlie' }, '#emailIds': { resultOf: 'q', name: 'Email/query', path: '/ids' } }, 's'],
+    ] });
+    expect(snippets.body.methodResponses[1][1]).toMatchObject({
+      list: [{ emailId: id.get('Charlie'), subject: '<mark>Charlie</mark>', preview: expect.stringMatching(/^<mark>cherry<\/mark> body x+$/) }], notFound: [],
+    });
+    // Totals are kept per state: new mail changes the state, and the next total counts it.
+    const unseen = { filter: { operator: 'AND', conditions: [{ inMailbox: pagingId }, { notKeyword: '$seen' }] }, collapseThreads: true, calculateTotal: true };
+    const before = await call('Email/query', unseen);
+    // Foxtrot, Delta and Bravo are unread; Delta and Bravo are one thread.
+    expect(before.total).toBe(2);
+    const adder = await imapClient();
+    try {
+      await adder.append('Paging', message('Golf', 'grape body'), []);
+    } finally {
+      await adder.logout();
+    }
+    const after = await call('Email/query', unseen);
+    expect(after.queryState).not.toBe(before.queryState);
+    expect(after.total).toBe(3);
+    expect((await query({ calculateTotal: true })).total).toBe(7);
+    await jam.api.Email.set({ accountId, destroy: [after.ids[0]] } as never);
+    expect((await call('Email/query', unseen)).total).toBe(2);
+    const missing = await raw({ using: [CORE, MAIL], methodCalls: [['Email/query', { accountId, filter: { inMailbox: pagingId }, anchor: 'M999999' }, 'a']] });
+    expect(missing.body.methodResponses[0]).toMatchObject(['error', { type: 'anchorNotFound' }, 'a']);
+  });
+});
+
+describe('JMAP limits as operator settings', () => {
+  it('are the JMAP_MAX_* variables until an operator changes one, then announced and enforced by the API', async () => {
+    const op = await api.operatorToken('jmap-op');
+    const first = await api.request('GET', '/api/settings/jmap', { token: op });
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ values: { maxCallsInRequest: 6, maxObjectsInGet: 40, maxSizeRequest: 20000 }, defaults: { maxCallsInRequest: 6 }, overridden: [] });
+    expect((await api.request('GET', '/api/settings/jmap', { token: alice.token })).status).toBe(403);
+    for (const body of [{ maxCallsInRequest: 0 }, { maxCallsInRequest: 2.5 }, { maxCalls: 3 }, { maxSizeRequest: 10 }]) {
+      const bad = await api.request('PATCH', '/api/settings/jmap', { token: op, body });
+      expect(bad.status, JSON.stringify(body)).toBe(400);
+    }
+
+    const changed = await api.request('PATCH', '/api/settings/jmap', { token: op, body: { maxCallsInRequest: 2 } });
+    expect(changed.status).toBe(200);
+    expect(changed.body).toMatchObject({ values: { maxCallsInRequest: 2, maxObjectsInGet: 40 }, defaults: { maxCallsInRequest: 6 }, overridden: ['maxCallsInRequest'] });
+    const session = async () => (await (await fetch(`${api.url}/jmap/session`, { headers: { authorization: `Bearer ${alice.token}` } })).json()) as any;
+    await until('the session to announce the new limit', async () => (await session()).capabilities[CORE].maxCallsInRequest === 2, { timeoutMs: 10_000 });
+    const echo = (n: number) => raw({ using: [CORE], methodCalls: Array.from({ length: n }, (_, i) => ['Core/echo', { i }, `e${i}`]) });
+    const tooMany = await echo(3);
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body).toMatchObject({ type: 'urn:ietf:params:jmap:error:limit', limit: 'maxCallsInRequest' });
+    expect((await echo(2)).status).toBe(200);
+
+    const reset = await api.request('PATCH', '/api/settings/jmap', { token: op, body: { maxCallsInRequest: null } });
+    expect(reset.body).toMatchObject({ values: { maxCallsInRequest: 6 }, overridden: [] });
+    await until('the session to announce the default again', async () => (await session()).capabilities[CORE].maxCallsInRequest === 6, { timeoutMs: 10_000 });
+    const [audit] = await api.db.dataSource.query(`SELECT before, after FROM audit_event WHERE action = 'settings.jmap.update' ORDER BY id LIMIT 1`);
+    expect(audit).toEqual({ before: {}, after: { maxCallsInRequest: 2 } });
   });
 });

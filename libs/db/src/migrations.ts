@@ -23,6 +23,8 @@ import { MessageThreadId1765610000000 } from './migrations/1765610000000-message
 import { MessageLateHeaders1765650000000 } from './migrations/1765650000000-message-late-headers';
 import { QueueHold1765700000000 } from './migrations/1765700000000-queue-hold';
 import { DropMessageMailboxIndex1765800000000 } from './migrations/1765800000000-drop-message-mailbox-index';
+import { MessageMailboxQueryIndexes1765850000000 } from './migrations/1765850000000-message-mailbox-query-indexes';
+import { ExpungedMessageThread1765850000100 } from './migrations/1765850000100-expunged-message-thread';
 import { SieveScripts1766050000000 } from './migrations/1766050000000-sieve-scripts';
 
 export const MIGRATIONS = [
@@ -50,5 +52,7 @@ export const MIGRATIONS = [
   MessageLateHeaders1765650000000,
   QueueHold1765700000000,
   DropMessageMailboxIndex1765800000000,
+  MessageMailboxQueryIndexes1765850000000,
+  ExpungedMessageThread1765850000100,
   SieveScripts1766050000000,
 ];

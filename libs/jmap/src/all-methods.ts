@@ -2,9 +2,12 @@
 import type { JmapMethod } from './method';
 import { coreEcho } from './methods/core-echo';
 import { emailChanges } from './methods/email-changes';
+import { emailCopy } from './methods/email-copy';
 import { emailGet } from './methods/email-get';
 import { emailImport } from './methods/email-import';
+import { emailParse } from './methods/email-parse';
 import { emailQuery } from './methods/email-query';
+import { emailQueryChanges } from './methods/email-query-changes';
 import { emailSet } from './methods/email-set';
 import { emailSubmissionGet } from './methods/email-submission-get';
 import { emailSubmissionSet } from './methods/email-submission-set';
@@ -12,9 +15,20 @@ import { identityChanges, identityGet } from './methods/identity-get';
 import { mailboxChanges } from './methods/mailbox-changes';
 import { mailboxGet } from './methods/mailbox-get';
 import { mailboxQuery } from './methods/mailbox-query';
+import { mailboxQueryChanges } from './methods/mailbox-query-changes';
 import { mailboxSet } from './methods/mailbox-set';
+import { quotaChanges } from './methods/quota-changes';
+import { quotaGet } from './methods/quota-get';
+import { quotaQuery } from './methods/quota-query';
+import { quotaQueryChanges } from './methods/quota-query-changes';
+import { searchSnippetGet } from './methods/search-snippet-get';
+import { threadChanges } from './methods/thread-changes';
 import { threadGet } from './methods/thread-get';
+import { vacationResponseGet } from './methods/vacation-response-get';
+import { vacationResponseSet } from './methods/vacation-response-set';
 
 export const ALL_METHODS: readonly JmapMethod[] = [
   coreEcho, mailboxGet, mailboxChanges, mailboxQuery, mailboxSet, emailGet, emailChanges, emailQuery, emailSet, emailImport, threadGet, identityGet, identityChanges, emailSubmissionSet, emailSubmissionGet,
+  searchSnippetGet, threadChanges, emailParse, emailQueryChanges, mailboxQueryChanges,
+  emailCopy, vacationResponseGet, vacationResponseSet, quotaGet, quotaChanges, quotaQuery, quotaQueryChanges,
 ];

@@ -11,6 +11,7 @@ import type { JmapLimits } from './limits';
 import type { JmapIdentities } from './identities';
 import type { JmapSender } from './submissions';
 import type { JmapUploads } from './uploads';
+import type { JmapVacation } from './vacation';
 import type { Args, JmapAccount, JmapMethod, MethodContext } from './method';
 
 export interface JmapApiOptions {
@@ -21,6 +22,7 @@ export interface JmapApiOptions {
   uploads?: JmapUploads;
   identities?: JmapIdentities;
   sender?: JmapSender;
+  vacation?: JmapVacation;
   /** The session resource's state (RFC 8620 §2), given back with every response. */
   sessionState: (account: JmapAccount) => string;
   /** A method that failed unexpectedly (answered serverFail). */
@@ -72,7 +74,7 @@ export class JmapApi {
   }
 
   private async run(account: JmapAccount, request: ParsedRequest, limits: JmapLimits): Promise<JmapResponse> {
-    const ctx: MethodContext = { account, store: this.options.store, limits, createdIds: new Map(Object.entries(request.createdIds ?? {})), uploads: this.options.uploads, identities: this.options.identities, sender: this.options.sender };
+    const ctx: MethodContext = { account, store: this.options.store, limits, createdIds: new Map(Object.entries(request.createdIds ?? {})), uploads: this.options.uploads, identities: this.options.identities, sender: this.options.sender, vacation: this.options.vacation };
     const responses: Invocation[] = [];
     for (const [name, args, callId] of request.methodCalls) {
       const method = this.methods.get(name);

@@ -1,8 +1,8 @@
 /**
- * Email/query filters (RFC 8621 §4.4.1) evaluated over one folder: text conditions are answered by the store's
- * indexes (header fields and the full-text index) as UID sets, the rest from the message rows.
+ * Email/query filters (RFC 8621 §4.4.1): checked, then handed to the store as one MailboxSearch over the whole
+ * mailbox (header fields, the full-text index, the message columns), so no message is read to answer them.
  */
-import type { MessageRecord, MessageStore, StoreSearch } from '@dizi/mail-store/ports/message-store';
+import type { MailboxSearch } from '@dizi/mail-store/ports/message-store';
 import { searchQueryTokens } from '@dizi/mime/search-tokens';
 import { MethodError } from './errors';
 import { flagOf } from './email-view';
@@ -39,78 +39,58 @@ export function checkFilter(filter: unknown): void {
   }
 }
 
-/** The folder ids a filter can match at all: an inMailbox at the top (or ANDed there) narrows the folders read. */
-export function folderScope(filter: Filter | null, folderIds: string[]): string[] {
-  if (!filter) return folderIds;
-  if (typeof filter.inMailbox === 'string') return folderIds.filter((id) => id === filter.inMailbox);
-  if (filter.operator === 'AND') {
-    let scope = folderIds;
-    for (const c of filter.conditions as Filter[]) scope = folderScope(c, scope);
-    return scope;
-  }
-  return folderIds;
-}
-
-/** A predicate over the folder's records; text conditions are looked up in the store first. */
-export async function compileFilter(filter: Filter | null, folderId: string, store: MessageStore): Promise<(r: MessageRecord) => boolean> {
-  if (!filter) return () => true;
+/**
+ * The filter as the store's MailboxSearch, answered from the rows and indexes of the whole mailbox. Thread keyword
+ * conditions are answered for the message itself (a message is its thread's only copy in most mailboxes).
+ */
+export function toMailboxSearch(filter: Filter | null): MailboxSearch {
+  if (!filter) return { op: 'all' };
   if ('operator' in filter) {
-    const parts = await Promise.all((filter.conditions as Filter[]).map((c) => compileFilter(c, folderId, store)));
-    if (filter.operator === 'AND') return (r) => parts.every((p) => p(r));
-    if (filter.operator === 'OR') return (r) => parts.some((p) => p(r));
-    return (r) => !parts.some((p) => p(r));
+    const keys = (filter.conditions as Filter[]).map(toMailboxSearch);
+    if (filter.operator === 'AND') return { op: 'and', keys };
+    if (filter.operator === 'OR') return { op: 'or', keys };
+    return { op: 'not', key: { op: 'or', keys } };
   }
-  const tests: Array<(r: MessageRecord) => boolean> = [];
+  const keys: MailboxSearch[] = [];
   for (const [key, value] of Object.entries(filter)) {
     switch (key) {
-      case 'inMailbox': tests.push(() => value === folderId); break;
-      case 'inMailboxOtherThan': tests.push(() => !(value as string[]).includes(folderId)); break;
-      case 'before': { const t = Date.parse(value as string); tests.push((r) => r.internalDate.getTime() < t); break; }
-      case 'after': { const t = Date.parse(value as string); tests.push((r) => r.internalDate.getTime() >= t); break; }
-      case 'minSize': tests.push((r) => r.size >= (value as number)); break;
-      case 'maxSize': tests.push((r) => r.size < (value as number)); break;
-      // The thread conditions are answered for the message itself, not yet across its thread.
+      case 'inMailbox': keys.push({ op: 'folders', ids: [value as string] }); break;
+      case 'inMailboxOtherThan': keys.push({ op: 'not', key: { op: 'folders', ids: value as string[] } }); break;
+      case 'before': keys.push({ op: 'received', cmp: 'before', at: new Date(Date.parse(value as string)) }); break;
+      case 'after': keys.push({ op: 'received', cmp: 'since', at: new Date(Date.parse(value as string)) }); break;
+      // minSize: size >= n; maxSize: size < n.
+      case 'minSize': keys.push({ op: 'size', larger: true, n: (value as number) - 1 }); break;
+      case 'maxSize': keys.push({ op: 'size', larger: false, n: value as number }); break;
       case 'hasKeyword': case 'allInThreadHaveKeyword': case 'someInThreadHaveKeyword':
-        tests.push(hasFlag(value as string)); break;
-      case 'notKeyword': case 'noneInThreadHaveKeyword': { const has = hasFlag(value as string); tests.push((r) => !has(r)); break; }
-      case 'hasAttachment': tests.push((r) => ((r.sortFields?.attachmentNames?.length ?? 0) > 0) === value); break;
-      case 'from': case 'to': case 'cc': case 'bcc': case 'subject': tests.push(inSet(await headerUids(store, folderId, key, value as string))); break;
-      case 'body': tests.push(inSet(await bodyUids(store, folderId, value as string))); break;
-      case 'text': {
-        const sets = await Promise.all([...ADDRESS_FIELDS.map((f) => headerUids(store, folderId, f, value as string)), bodyUids(store, folderId, value as string)]);
-        tests.push(inSet(new Set(sets.flatMap((s) => [...s])))); break;
-      }
+        keys.push({ op: 'flag', flag: flagOf(value as string), set: true }); break;
+      case 'notKeyword': case 'noneInThreadHaveKeyword': keys.push({ op: 'flag', flag: flagOf(value as string), set: false }); break;
+      case 'hasAttachment': keys.push({ op: 'attachment', has: value as boolean }); break;
+      case 'from': case 'to': case 'cc': case 'bcc': case 'subject': keys.push(headerKey(key, value as string)); break;
+      case 'body': keys.push(bodyKey(value as string)); break;
+      case 'text': keys.push({ op: 'or', keys: [...ADDRESS_FIELDS.map((f) => headerKey(f, value as string)), bodyKey(value as string)] }); break;
       case 'header': {
         const [name, text] = value as string[];
         const field = name.toLowerCase();
-        if (!['from', 'sender', 'reply-to', 'to', 'cc', 'bcc', 'subject', 'message-id', 'in-reply-to', 'references'].includes(field)) {
+        if (!HEADER_FIELDS.includes(field)) {
           throw new MethodError('unsupportedFilter', `header conditions are answered for From, Sender, Reply-To, To, Cc, Bcc, Subject, Message-ID, In-Reply-To and References, not ${name}`);
         }
-        tests.push(inSet(await headerUids(store, folderId, field, text ?? '')));
+        keys.push(headerKey(field, text ?? ''));
         break;
       }
     }
   }
-  return (r) => tests.every((t) => t(r));
+  return keys.length === 1 ? keys[0] : { op: 'and', keys };
 }
 
-function hasFlag(keyword: string): (r: MessageRecord) => boolean {
-  const flag = flagOf(keyword).toLowerCase();
-  return (r) => r.flags.some((f) => f.toLowerCase() === flag);
-}
+const HEADER_FIELDS = ['from', 'sender', 'reply-to', 'to', 'cc', 'bcc', 'subject', 'message-id', 'in-reply-to', 'references'];
 
-function inSet(uids: Set<number>): (r: MessageRecord) => boolean {
-  return (r) => uids.has(r.uid);
-}
-
-async function headerUids(store: MessageStore, folderId: string, field: string, value: string): Promise<Set<number>> {
-  const query: StoreSearch = { op: 'header', field, value: value.toLowerCase() };
-  return new Set((await store.searchMessages(folderId, query)).map((h) => h.uid));
+function headerKey(field: string, value: string): MailboxSearch {
+  return { op: 'header', field, value: value.toLowerCase() };
 }
 
 /** Words of the query, each in the message (the full-text index): JMAP leaves the matching to the server. */
-async function bodyUids(store: MessageStore, folderId: string, value: string): Promise<Set<number>> {
+function bodyKey(value: string): MailboxSearch {
   const tokens = searchQueryTokens(value);
-  if (tokens.length === 0) return new Set();
-  return new Set(await store.search(folderId, tokens));
+  // Nothing to look for (punctuation only): no message matches, as before.
+  return tokens.length === 0 ? { op: 'or', keys: [] } : { op: 'text', tokens };
 }

@@ -182,9 +182,14 @@ function truncateUtf8(text: string, bytes: number): string {
 }
 
 function preview(lists: ReturnType<typeof bodyLists>, source: Buffer): string {
+  return [...bodyText(lists, source)].slice(0, PREVIEW_LENGTH).join('');
+}
+
+/** The text a reader sees first: the first plain (else HTML, as text) part of textBody, whitespace collapsed. */
+export function bodyText(lists: ReturnType<typeof bodyLists>, source: Buffer): string {
   const part = lists.textBody.find((p) => p.type === 'text/plain') ?? lists.textBody.find((p) => p.type === 'text/html');
   if (!part) return '';
   const { text } = decodedText(source, part);
   const plain = part.type === 'text/html' ? htmlToText(text) : text;
-  return [...plain.replace(/\s+/g, ' ').trim()].slice(0, PREVIEW_LENGTH).join('');
+  return plain.replace(/\s+/g, ' ').trim();
 }

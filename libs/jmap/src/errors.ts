@@ -23,7 +23,8 @@ export class JmapRequestError extends Error {
 export type MethodErrorType =
   | 'serverUnavailable' | 'serverFail' | 'serverPartialFail' | 'unknownMethod' | 'invalidArguments' | 'invalidResultReference'
   | 'forbidden' | 'accountNotFound' | 'accountNotSupportedByMethod' | 'accountReadOnly' | 'requestTooLarge'
-  | 'cannotCalculateChanges' | 'stateMismatch' | 'anchorNotFound' | 'unsupportedSort' | 'unsupportedFilter' | 'tooManyChanges';
+  | 'cannotCalculateChanges' | 'stateMismatch' | 'anchorNotFound' | 'unsupportedSort' | 'unsupportedFilter' | 'tooManyChanges'
+  | 'fromAccountNotFound';
 
 /** Answered as the `error` response of the one method call; the calls before and after it still run. */
 export class MethodError extends Error {

@@ -4,6 +4,7 @@ import type { JmapLimits } from './limits';
 import type { JmapIdentities } from './identities';
 import type { JmapSender } from './submissions';
 import type { JmapUploads } from './uploads';
+import type { JmapVacation } from './vacation';
 
 /** The one account a signed-in mailbox user sees: their mailbox. */
 export interface JmapAccount {
@@ -25,6 +26,8 @@ export interface MethodContext {
   identities?: JmapIdentities;
   /** Sends for EmailSubmission/set. */
   sender?: JmapSender;
+  /** The mailbox's auto-reply (VacationResponse). */
+  vacation?: JmapVacation;
   /** Implicit responses (RFC 8620 §5.3 onSuccess…) to follow the running method's, with its call id. */
   followUps?: Array<[string, Args]>;
 }

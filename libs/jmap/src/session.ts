@@ -1,6 +1,6 @@
 /** The session resource (RFC 8620 §2): capabilities with their limits, the user's account, and the URLs to use. */
 import { createHash } from 'node:crypto';
-import { CORE, MAIL, SUBMISSION } from './capabilities';
+import { CORE, MAIL, QUOTA, SUBMISSION, VACATION } from './capabilities';
 import type { JmapLimits } from './limits';
 import type { JmapAccount } from './method';
 import { EMAIL_SORT_PROPERTIES } from './methods/email-query';
@@ -29,6 +29,8 @@ export function buildSession(account: JmapAccount, limits: JmapLimits, urls: Ses
       },
       [MAIL]: {},
       [SUBMISSION]: {},
+      [VACATION]: {},
+      [QUOTA]: {},
     },
     accounts: {
       [account.accountId]: {
@@ -47,10 +49,14 @@ export function buildSession(account: JmapAccount, limits: JmapLimits, urls: Ses
           },
           // Sent at once; no delayed sending (FUTURERELEASE) yet.
           [SUBMISSION]: { maxDelayedSend: 0, submissionExtensions: {} },
+          [VACATION]: {},
+          [QUOTA]: {},
         },
       },
     },
-    primaryAccounts: { [CORE]: account.accountId, [MAIL]: account.accountId, [SUBMISSION]: account.accountId },
+    primaryAccounts: {
+      [CORE]: account.accountId, [MAIL]: account.accountId, [SUBMISSION]: account.accountId, [VACATION]: account.accountId, [QUOTA]: account.accountId,
+    },
     username: account.name,
     apiUrl: `${urls.base}/jmap/api`,
     downloadUrl: `${urls.base}/jmap/download/{accountId}/{blobId}/{name}?type={type}`,

@@ -2,7 +2,8 @@
  * StoreSearch and SORT over rows in memory: the memory store's answer, and the definition the PostgreSQL store's
  * statements must agree with (the same columns, the same comparisons).
  */
-import type { NumberRange, SortCriterion, StoreSearch } from './ports/message-store';
+import { searchKeys } from '@dizi/domain/search-key';
+import type { MailboxSearch, MailboxSort, NumberRange, SortCriterion, StoreSearch } from './ports/message-store';
 import { dayOf, isIndexedHeaderField, type SearchFields } from './search-fields';
 
 export interface SearchableRow {
@@ -91,4 +92,54 @@ function compareValues(x: string | number, y: string | number): number {
     const d = ca.value.codePointAt(0)! - cb.value.codePointAt(0)!;
     if (d) return d;
   }
+}
+
+/** A message as a mailbox query reads it: its row, folder, thread, attachment names and full-text keys. */
+export interface MailboxSearchableRow extends SearchableRow {
+  id: string;
+  folderId: string;
+  threadId: string;
+  attachmentCount: number;
+  keys: Set<number>;
+}
+
+/** MailboxSearch over a row in memory: the memory store's answer and the PostgreSQL store's definition. */
+export function matchesMailboxSearch(row: MailboxSearchableRow, key: MailboxSearch): boolean {
+  switch (key.op) {
+    case 'all': return true;
+    case 'and': return key.keys.every((k) => matchesMailboxSearch(row, k));
+    case 'or': return key.keys.some((k) => matchesMailboxSearch(row, k));
+    case 'not': return !matchesMailboxSearch(row, key.key);
+    case 'flag': case 'size': case 'header': return matchesStoreSearch(row, key);
+    case 'folders': return key.ids.includes(row.folderId);
+    case 'received': return key.cmp === 'before' ? row.internalDate.getTime() < key.at.getTime() : row.internalDate.getTime() >= key.at.getTime();
+    case 'attachment': return (row.attachmentCount > 0) === key.has;
+    case 'text': return searchKeys(key.tokens).every((k) => row.keys.has(k));
+  }
+}
+
+/** Rows in a mailbox query's order: its keys, then the id in the first key's direction. */
+export function sortMailboxRows<T extends MailboxSearchableRow>(rows: T[], sort: MailboxSort[]): T[] {
+  const value = (r: T, c: MailboxSort): string | number => {
+    switch (c.key) {
+      case 'received': return r.internalDate.getTime();
+      case 'size': return r.size;
+      case 'from': return r.fields.s.dfrom;
+      case 'to': return r.fields.s.dto;
+      case 'subject': return r.fields.s.subject;
+      case 'sent': return r.fields.dt ?? r.internalDate.getTime();
+      case 'flag': return matchesStoreSearch(r, { op: 'flag', flag: c.flag ?? '', set: true }) ? 1 : 0;
+    }
+  };
+  const keyed = rows.map((r) => ({ r, v: sort.map((c) => value(r, c)) }));
+  const idReverse = sort[0]?.reverse ?? false;
+  keyed.sort((a, b) => {
+    for (let i = 0; i < sort.length; i++) {
+      const cmp = compareValues(a.v[i], b.v[i]);
+      if (cmp) return sort[i].reverse ? -cmp : cmp;
+    }
+    const d = Number(BigInt(a.r.id) - BigInt(b.r.id));
+    return idReverse ? -d : d;
+  });
+  return keyed.map((k) => k.r);
 }

@@ -8,7 +8,7 @@ import { summariseMessage } from '@dizi/mime/message-summary';
 import type { BlobStore, StoredBlob } from '../src/ports/blob-store';
 import {
   BlobNotStoredError, FolderExistsError, FolderNotFoundError, FolderOperationError, InvalidFolderNameError, QuotaExceededError,
-  type MessageStore, type NewMessage,
+  type MailboxSearch, type MailboxSort, type MessageStore, type NewMessage,
 } from '../src/ports/message-store';
 import type { MailboxEvent, Notifier } from '../src/ports/notifier';
 import { readAll } from './blob-store-suite';
@@ -363,12 +363,13 @@ export function describeMessageStore(name: string, setup: () => Promise<MessageS
       const changes = await store.changesSince(inbox, since);
       expect(changes.highestModseq).toBe(added.modseq);
       expect(changes.vanished).toEqual([3]);
-      expect(changes.vanishedMessages).toEqual([{ uid: 3, messageId: expunged3Id, modseq: since + 3 }]);
+      // An expunged message's tombstone keeps its thread (here its own: it names no other message).
+      expect(changes.vanishedMessages).toEqual([{ uid: 3, messageId: expunged3Id, modseq: since + 3, threadId: expunged3Id }]);
       expect(changes.changed.map((r) => ({ uid: r.uid, flags: r.flags, modseq: r.modseq }))).toEqual([
         { uid: 2, flags: ['\\Seen'], modseq: since + 1 },
         { uid: 5, flags: ['$New'], modseq: added.modseq },
       ]);
-      expect(changes.changed[1]).toMatchObject({ id: added.messageId, size: added.size, blobHash: b.hash });
+      expect(changes.changed[1]).toMatchObject({ id: added.messageId, size: added.size, blobHash: b.hash, threadId: added.messageId });
       expect((await store.changesSince(inbox, added.modseq)).changed).toEqual([]);
       await expect(store.changesSince('00000000-0000-4000-8000-000000000000', 0)).rejects.toBeInstanceOf(FolderNotFoundError);
     });
@@ -470,6 +471,8 @@ export function describeMessageStore(name: string, setup: () => Promise<MessageS
       const trashRows = await store.listMessages(trash, { withSummary: false });
       expect(changes.vanishedMessages.slice(0, 3).map((v) => v.messageId)).toEqual(trashRows.map((r) => r.id));
       expect(changes.vanishedMessages.map((v) => v.modseq)).toEqual([moved.sourceModseq, moved.sourceModseq, moved.sourceModseq, gone.modseq]);
+      // Moved ones are still in their threads: only the expunged one's tombstone names its thread.
+      expect(changes.vanishedMessages.map((v) => v.threadId)).toEqual([null, null, null, changes.vanishedMessages[3].messageId]);
       const located = await store.messagesById(mailboxId, [trashRows[1].id, changes.vanishedMessages[3].messageId!, 'x', trashRows[0].id], { withSource: true });
       expect(located.map((r) => [r.id, r.folderId, r.uid])).toEqual([[trashRows[1].id, trash, 2], [trashRows[0].id, trash, 1]]);
       expect(located[0].headerPrefix).toBe('');
@@ -514,6 +517,68 @@ export function describeMessageStore(name: string, setup: () => Promise<MessageS
       expect((await store.quota(mailboxId)).messageCount).toBe(1);
       await expect(store.folderStatus(folder.id)).rejects.toBeInstanceOf(FolderNotFoundError);
       await expectConsistent(mailboxId);
+    });
+
+    it('answers a mailbox query (JMAP Email/query) across folders: filters, sorts, windows, counts and threads', async () => {
+      const { mailboxId, inbox, byName } = await mailboxWithFolders();
+      const sent = await byName('Sent');
+      const other = await mailboxWithFolders();
+      const at = (day: number) => new Date(Date.UTC(2026, 2, day, 12));
+      const add = async (mb: string, folder: string, o: { from: string; subject: string; day: number; body: string; tokens: string[]; flags?: string[];
+        messageId: string; inReplyTo?: string; attachments?: string[] }) => {
+        const b = await blob(`Subject: ${o.subject}\r\n\r\n${o.body}\r\n`);
+        const [name, mailbox] = o.from.split(' ');
+        const r = await store.append(mb, { id: folder }, {
+          blobHash: b.hash, flags: o.flags ?? [], internalDate: at(o.day), searchKeys: searchKeyList(o.tokens),
+          summary: { envelope: { subject: o.subject, from: [{ name, mailbox, host: 'example.org' }], to: [{ name: null, mailbox: 'me', host: 'example.org' }] }, subject: o.subject },
+          sortFields: { subject: o.subject, messageId: o.messageId, inReplyTo: o.inReplyTo ?? null, references: o.inReplyTo ? [o.inReplyTo] : [], attachmentNames: o.attachments ?? [] },
+        }, { enforceQuota: true });
+        return r.messageId;
+      };
+      const budget = await add(mailboxId, inbox, { from: 'Alice alice', subject: 'Budget 2026', day: 1, body: 'x'.repeat(300), tokens: ['budget', '金笛'], messageId: 'root@q', attachments: ['plan.pdf'] });
+      const reply = await add(mailboxId, inbox, { from: 'Bob bob', subject: 'Re: Budget 2026', day: 2, body: 'y', tokens: ['budget'], flags: ['\\Seen'], messageId: 'reply@q', inReplyTo: 'root@q' });
+      const lunch = await add(mailboxId, sent, { from: 'Carol carol', subject: 'Lunch', day: 3, body: 'z'.repeat(100), tokens: ['lunch'], flags: ['\\Flagged', '$Work'], messageId: 'lunch@q' });
+      const apples = await add(mailboxId, inbox, { from: 'Dave dave', subject: 'Apples', day: 4, body: 'w'.repeat(30), tokens: ['apples'], messageId: 'apples@q' });
+      await add(other.mailboxId, other.inbox, { from: 'Eve eve', subject: 'Budget elsewhere', day: 5, body: 'v', tokens: ['budget'], messageId: 'other@q' });
+
+      const newest = [{ key: 'received' as const, reverse: true }];
+      const ids = async (filter: MailboxSearch, sort: MailboxSort[] = newest, offset = 0, limit: number | null = 50) =>
+        (await store.queryMessages(mailboxId, { filter, sort, offset, limit })).map((hit) => hit.id);
+      expect(await ids({ op: 'all' })).toEqual([apples, lunch, reply, budget]);
+      expect(await ids({ op: 'folders', ids: [inbox] })).toEqual([apples, reply, budget]);
+      expect(await ids({ op: 'folders', ids: [inbox] }, newest, 1, 1)).toEqual([reply]);
+      expect(await ids({ op: 'all' }, newest, 1, null)).toEqual([lunch, reply, budget]);
+      expect(await ids({ op: 'all' }, newest, 9, 5)).toEqual([]);
+      expect(await ids({ op: 'not', key: { op: 'folders', ids: [inbox] } })).toEqual([lunch]);
+      expect(await ids({ op: 'folders', ids: ['not-a-folder'] })).toEqual([]);
+      expect(await ids({ op: 'flag', flag: '\\Seen', set: false })).toEqual([apples, lunch, budget]);
+      expect(await ids({ op: 'flag', flag: '$work', set: true })).toEqual([lunch]);
+      expect(await ids({ op: 'header', field: 'from', value: 'bob' })).toEqual([reply]);
+      expect(await ids({ op: 'header', field: 'subject', value: 'budget' })).toEqual([reply, budget]);
+      expect(await ids({ op: 'text', tokens: ['budget'] })).toEqual([reply, budget]);
+      expect(await ids({ op: 'text', tokens: ['金笛'] })).toEqual([budget]);
+      expect(await ids({ op: 'attachment', has: true })).toEqual([budget]);
+      expect(await ids({ op: 'received', cmp: 'since', at: at(3) })).toEqual([apples, lunch]);
+      expect(await ids({ op: 'received', cmp: 'before', at: at(2) })).toEqual([budget]);
+      expect(await ids({ op: 'or', keys: [{ op: 'header', field: 'from', value: 'dave' }, { op: 'text', tokens: ['lunch'] }] })).toEqual([apples, lunch]);
+      expect(await ids({ op: 'or', keys: [] })).toEqual([]);
+      expect(await ids({ op: 'and', keys: [{ op: 'folders', ids: [inbox] }, { op: 'size', larger: true, n: 100 }] })).toEqual([budget]);
+
+      // Base subjects upper-cased ("Re: Budget 2026" sorts as "BUDGET 2026"), ties by id in the first key's direction.
+      expect(await ids({ op: 'all' }, [{ key: 'subject', reverse: false }])).toEqual([apples, budget, reply, lunch]);
+      expect(await ids({ op: 'all' }, [{ key: 'subject', reverse: true }])).toEqual([lunch, reply, budget, apples]);
+      expect(await ids({ op: 'all' }, [{ key: 'from', reverse: false }])).toEqual([budget, reply, lunch, apples]);
+      expect(await ids({ op: 'all' }, [{ key: 'size', reverse: true }])).toEqual([budget, lunch, apples, reply]);
+      expect(await ids({ op: 'all' }, [{ key: 'flag', flag: '\\Flagged', reverse: true }, { key: 'received', reverse: false }])).toEqual([lunch, budget, reply, apples]);
+
+      const hits = await store.queryMessages(mailboxId, { filter: { op: 'all' }, sort: newest, offset: 0, limit: 10 });
+      const threadOf = new Map(hits.map((hit) => [hit.id, hit.threadId]));
+      expect(threadOf.get(reply)).toBe(threadOf.get(budget));
+      expect(new Set(threadOf.values()).size).toBe(3);
+      expect(await store.countMessages(mailboxId, { op: 'all' })).toBe(4);
+      expect(await store.countMessages(mailboxId, { op: 'all' }, { threads: true })).toBe(3);
+      expect(await store.countMessages(mailboxId, { op: 'text', tokens: ['budget'] }, { threads: true })).toBe(1);
+      expect(await store.countMessages(other.mailboxId, { op: 'text', tokens: ['budget'] })).toBe(1);
     });
 
     it('searches lexemes ANDed, case-insensitively, Chinese bigrams and odd characters included', async () => {

@@ -18,6 +18,8 @@ interface Change {
   gone: boolean;
   isNew: boolean;
   uid: number;
+  /** The thread the message is (or, expunged, was) in; null when a tombstone does not say. */
+  threadId: string | null;
 }
 
 export const emailChanges: JmapMethod = {
@@ -28,8 +30,8 @@ export const emailChanges: JmapMethod = {
     const sinceState = requiredString(args, 'sinceState');
     const maxChanges = optionalUnsigned(args, 'maxChanges');
     if (maxChanges === 0) throw new MethodError('invalidArguments', 'maxChanges must be greater than 0', { arguments: ['maxChanges'] });
-    const result = await changesSince(ctx, sinceState, maxChanges ?? Infinity);
-    return { accountId: ctx.account.accountId, oldState: sinceState, ...result };
+    const { newState, hasMoreChanges, created, updated, destroyed } = await changesSince(ctx, sinceState, maxChanges ?? Infinity);
+    return { accountId: ctx.account.accountId, oldState: sinceState, newState, hasMoreChanges, created, updated, destroyed };
   },
 };
 
@@ -39,6 +41,8 @@ export interface EmailChanges {
   created: string[];
   updated: string[];
   destroyed: string[];
+  /** The threads of the emails in these changes (Thread/changes); null where a destroyed email's thread is not known. */
+  threads: Array<string | null>;
 }
 
 export async function changesSince(ctx: MethodContext, sinceState: string, maxChanges: number): Promise<EmailChanges> {
@@ -60,8 +64,8 @@ export async function changesSince(ctx: MethodContext, sinceState: string, maxCh
       throw new MethodError('cannotCalculateChanges', 'messages expunged before ids were kept: fetch the emails again');
     }
     const changes: Change[] = [
-      ...ch.changed.map((r) => ({ messageId: r.id, modseq: r.modseq, gone: false, isNew: !mark || r.uid >= mark.uidNext, uid: r.uid })),
-      ...ch.vanishedMessages.map((v) => ({ messageId: v.messageId!, modseq: v.modseq, gone: true, isNew: false, uid: v.uid })),
+      ...ch.changed.map((r) => ({ messageId: r.id, modseq: r.modseq, gone: false, isNew: !mark || r.uid >= mark.uidNext, uid: r.uid, threadId: r.threadId ?? null })),
+      ...ch.vanishedMessages.map((v) => ({ messageId: v.messageId!, modseq: v.modseq, gone: true, isNew: false, uid: v.uid, threadId: v.threadId ?? null })),
     ].sort((a, b) => a.modseq - b.modseq);
     perFolder.push({ folder, mark, changes, highestModseq: ch.highestModseq });
   }
@@ -111,6 +115,8 @@ export async function changesSince(ctx: MethodContext, sinceState: string, maxCh
     created: [...created].map(emailIdOf),
     updated: [...updated].map(emailIdOf),
     destroyed: destroyed.map(emailIdOf),
+    // A moved email shows as gone from one folder (no thread) and present in another (its thread).
+    threads: [...new Set(taken.filter((c) => !c.gone || !present.has(c.messageId)).map((c) => c.threadId))],
   };
 }
 

@@ -10,6 +10,9 @@ import {
 import type { JmapMethod, MethodContext } from '../method';
 import { emailState } from '../state';
 
+/** Messages read at once for one Email/get. */
+const SOURCE_READS = 8;
+
 export const emailGet: JmapMethod = {
   name: 'Email/get',
   capability: MAIL,
@@ -33,11 +36,19 @@ export const emailGet: JmapMethod = {
     const state = emailState(folders);
     const records = ids ? await byIds(ids, ctx) : await everything(ctx, folders.map((f) => f.id));
     const withSource = needsSource(properties);
-    const list: Array<Record<string, unknown>> = [];
-    for (const record of records) {
-      const source = withSource ? await ctx.store.readMessage(record) : null;
-      list.push(toEmail(record, source, options));
+    // The messages are read a few at a time (blob reads wait on the disk or S3, not on this process).
+    const sources: Array<Buffer | null> = new Array(records.length).fill(null);
+    if (withSource) {
+      let next = 0;
+      const reader = async () => {
+        while (next < records.length) {
+          const i = next++;
+          sources[i] = await ctx.store.readMessage(records[i]);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(SOURCE_READS, records.length) }, reader));
     }
+    const list = records.map((record, i) => toEmail(record, sources[i], options));
     const found = new Set(list.map((e) => e.id));
     const notFound = ids ? [...new Set(ids.filter((id) => !found.has(id)))] : [];
     return { accountId: ctx.account.accountId, state, list, notFound };

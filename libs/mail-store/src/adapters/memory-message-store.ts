@@ -11,6 +11,7 @@ import {
   InvalidFolderNameError, MailboxNotFoundError, MessageNotFoundError, QuotaExceededError,
   type AppendOptions, type AppendResult, type ChangesSince, type CopyResult, type Delivery, type DeliveryOutcome,
   type ExpungeResult, type FlagMode, type Folder, type FolderRef, type FolderView, type GarbageCollection, type ImapFormat, type ListMessagesQuery, type LocatedMessage,
+  type MailboxHit, type MailboxQuery, type MailboxSearch,
   type MessageRecord, type MessageStore, type MoveResult, type NewMessage, type NumberRange, type QuotaUsage,
   type SearchHit, type SetFlagsResult, type SortCriterion, type SortFields, type SpecialUse, type StoreSearch,
 } from '../ports/message-store';
@@ -21,7 +22,7 @@ import {
 } from '../message-rules';
 import { composeMessageSource, readMessageBytes } from '../message-source';
 import { searchFieldsOf, type SearchFields } from '../search-fields';
-import { matchesStoreSearch, sortRows } from '../store-search';
+import { matchesMailboxSearch, matchesStoreSearch, sortMailboxRows, sortRows, type MailboxSearchableRow } from '../store-search';
 import { renderImapFormat } from '../stored-imap-format';
 
 export interface MemoryMessageStoreOptions {
@@ -41,7 +42,11 @@ interface MessageState {
   threadId?: string;
 }
 /** tombstoneIds: the message id of each tombstone, by UID (JMAP Email/changes). */
-interface FolderState extends Folder { messages: MessageState[]; tombstones: Map<number, number>; tombstoneIds: Map<number, string> }
+interface FolderState extends Folder {
+  messages: MessageState[]; tombstones: Map<number, number>; tombstoneIds: Map<number, string>;
+  /** The thread of each expunged message's tombstone (moves leave none). */
+  tombstoneThreads: Map<number, string>;
+}
 interface BlobState { size: number; refcount: number; touchedAt: number }
 type Events = Array<{ mailboxId: string; event: MailboxEvent }>;
 
@@ -379,7 +384,7 @@ export class MemoryMessageStore implements MessageStore {
     const gone = folder.messages.filter((m) => hasFlag(m.flags, DELETED) && (!ranges || inRanges(m.uid, ranges)));
     if (gone.length === 0) return { uids: [], modseq: folder.highestModseq };
     const modseq = folder.highestModseq + 1;
-    this.removeMessages(folder, gone, modseq);
+    this.removeMessages(folder, gone, modseq, true);
     const mailbox = this.mailbox(folder.mailboxId);
     mailbox.usedBytes -= gone.reduce((s, m) => s + m.size, 0);
     mailbox.messageCount -= gone.length;
@@ -413,10 +418,30 @@ export class MemoryMessageStore implements MessageStore {
 
   async changesSince(folderId: string, modseq: number): Promise<ChangesSince> {
     const folder = this.folderById(folderId);
-    const changed = await this.listMessages(folderId, { changedSince: modseq, withSummary: false });
+    const changed = await this.listMessages(folderId, { changedSince: modseq, withSummary: false, withThreadId: true });
     const vanished = [...folder.tombstones].filter(([, m]) => m > modseq).map(([uid]) => uid).sort((a, b) => a - b);
-    const vanishedMessages = vanished.map((uid) => ({ uid, messageId: folder.tombstoneIds.get(uid) ?? null, modseq: folder.tombstones.get(uid)! }));
+    const vanishedMessages = vanished.map((uid) => ({
+      uid, messageId: folder.tombstoneIds.get(uid) ?? null, modseq: folder.tombstones.get(uid)!, threadId: folder.tombstoneThreads.get(uid) ?? null,
+    }));
     return { changed, vanished, vanishedMessages, highestModseq: folder.highestModseq };
+  }
+
+  async queryMessages(mailboxId: string, query: MailboxQuery): Promise<MailboxHit[]> {
+    const ordered = sortMailboxRows(this.mailboxRows(mailboxId, query.filter), query.sort);
+    const start = Math.max(0, query.offset);
+    const window = query.limit === null ? ordered.slice(start) : ordered.slice(start, start + Math.max(0, query.limit));
+    return window.map((r) => ({ id: r.id, threadId: r.threadId }));
+  }
+
+  async countMessages(mailboxId: string, filter: MailboxSearch, opts: { threads?: boolean } = {}): Promise<number> {
+    const rows = this.mailboxRows(mailboxId, filter);
+    return opts.threads ? new Set(rows.map((r) => r.threadId)).size : rows.length;
+  }
+
+  private mailboxRows(mailboxId: string, filter: MailboxSearch): MailboxSearchableRow[] {
+    return this.folderList(mailboxId).flatMap((f) => f.messages.map((m): MailboxSearchableRow => ({
+      ...m, threadId: m.threadId ?? m.id, attachmentCount: m.sortFields.attachmentNames?.length ?? 0,
+    }))).filter((r) => matchesMailboxSearch(r, filter));
   }
 
   async threadMessages(mailboxId: string, threadIds: string[]): Promise<Array<{ threadId: string; messageIds: string[] }>> {
@@ -512,7 +537,7 @@ export class MemoryMessageStore implements MessageStore {
     const wasSubscribed = this.detachedSubscriptions.get(mailboxId)?.delete(name) ?? false;
     const folder: FolderState = {
       id: randomUUID(), mailboxId, name, specialUse, subscribed: subscribed || wasSubscribed, uidValidity: mailbox.lastUidValidity, uidNext: 1, highestModseq: 1,
-      messageCount: 0, unseenCount: 0, sizeBytes: 0, messages: [], tombstones: new Map(), tombstoneIds: new Map(),
+      messageCount: 0, unseenCount: 0, sizeBytes: 0, messages: [], tombstones: new Map(), tombstoneIds: new Map(), tombstoneThreads: new Map(),
     };
     this.folders.set(folder.id, folder);
     return folder;
@@ -551,12 +576,15 @@ export class MemoryMessageStore implements MessageStore {
     return found?.threadId ?? m.id;
   }
 
-  private removeMessages(folder: FolderState, gone: MessageState[], modseq: number): void {
+  /** `expunged`: the messages are gone (their tombstones keep their threads), not moved. */
+  private removeMessages(folder: FolderState, gone: MessageState[], modseq: number, expunged = false): void {
     const set = new Set(gone);
     folder.messages = folder.messages.filter((m) => !set.has(m));
     for (const m of gone) {
       folder.tombstones.set(m.uid, modseq);
       folder.tombstoneIds.set(m.uid, m.id);
+      if (expunged && m.threadId) folder.tombstoneThreads.set(m.uid, m.threadId);
+      else folder.tombstoneThreads.delete(m.uid);
     }
     folder.highestModseq = modseq;
     folder.messageCount -= gone.length;
@@ -623,7 +651,7 @@ export class MemoryMessageStore implements MessageStore {
 }
 
 function publicFolder(f: FolderState): Folder {
-  const { messages: _m, tombstones: _t, tombstoneIds: _i, ...folder } = f;
+  const { messages: _m, tombstones: _t, tombstoneIds: _i, tombstoneThreads: _h, ...folder } = f;
   return { ...folder };
 }
 

@@ -13,7 +13,7 @@ import {
   BlobNotStoredError, DEFAULT_FOLDERS, FolderExistsError, FolderNotFoundError, FolderOperationError, INBOX,
   InvalidFolderNameError, MailboxNotFoundError, MessageNotFoundError, QuotaExceededError,
   type AppendOptions, type AppendResult, type ChangesSince, type CopyResult, type Delivery, type DeliveryOutcome,
-  type ExpungeResult, type FlagMode, type LocatedMessage, type Folder, type FolderRef, type FolderView, type GarbageCollection, type ListMessagesQuery,
+  type ExpungeResult, type FlagMode, type LocatedMessage, type MailboxHit, type MailboxQuery, type MailboxSearch, type MailboxSort, type Folder, type FolderRef, type FolderView, type GarbageCollection, type ListMessagesQuery,
   type MessageRecord, type MessageStore, type MoveResult, type NewMessage, type NumberRange,
   type QuotaUsage, type SearchHit, type SetFlagsResult, type SortCriterion, type SpecialUse, type StoreSearch,
 } from '../ports/message-store';
@@ -744,7 +744,7 @@ export class PostgresMessageStore implements MessageStore {
                   FROM sel s CROSS JOIN t WHERE m.id = s.id AND (SELECT go FROM ok) RETURNING s.uid, s.id),
          ts AS (INSERT INTO expunged_message (folder_id, uid, modseq, message_id)
                   SELECT $1::uuid, mv.uid, (SELECT highest_modseq + 1 FROM s0), mv.id FROM mv
-                  ON CONFLICT (folder_id, uid) DO UPDATE SET modseq = EXCLUDED.modseq, message_id = EXCLUDED.message_id),
+                  ON CONFLICT (folder_id, uid) DO UPDATE SET modseq = EXCLUDED.modseq, message_id = EXCLUDED.message_id, thread_id = NULL),
          fu AS (UPDATE folder f SET
                   uid_next = f.uid_next + CASE WHEN f.id = $2::uuid THEN tot.n ELSE 0 END,
                   highest_modseq = f.highest_modseq + 1,
@@ -802,11 +802,12 @@ export class PostgresMessageStore implements MessageStore {
       this.pool, { folders: [folderId] },
       `WITH fo AS (SELECT mailbox_id, highest_modseq FROM folder WHERE id = $1::uuid),
          del AS (DELETE FROM message WHERE folder_id = $1::uuid AND $2::text = ANY(flags) ${rangeFilter}
-                 RETURNING id, uid, size, NOT '\\Seen' = ANY (flags) AS unseen),
+                 RETURNING id, uid, size, thread_id, NOT '\\Seen' = ANY (flags) AS unseen),
          tot AS (SELECT count(*)::int AS n, coalesce(sum(size), 0)::bigint AS bytes, count(*) FILTER (WHERE unseen)::int AS unseen FROM del),
-         ts AS (INSERT INTO expunged_message (folder_id, uid, modseq, message_id)
-                  SELECT $1::uuid, del.uid, fo.highest_modseq + 1, del.id FROM del CROSS JOIN fo
-                  ON CONFLICT (folder_id, uid) DO UPDATE SET modseq = EXCLUDED.modseq, message_id = EXCLUDED.message_id),
+         ts AS (INSERT INTO expunged_message (folder_id, uid, modseq, message_id, thread_id)
+                  SELECT $1::uuid, del.uid, fo.highest_modseq + 1, del.id, del.thread_id FROM del CROSS JOIN fo
+                  ON CONFLICT (folder_id, uid) DO UPDATE SET modseq = EXCLUDED.modseq, message_id = EXCLUDED.message_id,
+                    thread_id = EXCLUDED.thread_id),
          fu AS (UPDATE folder f SET highest_modseq = f.highest_modseq + 1, message_count = f.message_count - tot.n,
                   unseen_count = f.unseen_count - tot.unseen, size_bytes = f.size_bytes - tot.bytes
                   FROM tot WHERE f.id = $1::uuid AND tot.n > 0),
@@ -940,12 +941,12 @@ export class PostgresMessageStore implements MessageStore {
     // One statement, one snapshot: the folder's HIGHESTMODSEQ (kind 0), tombstones (1) and changed messages (2).
     const { rows } = await this.pool.query<ChangeRow>(
       `SELECT 0 AS kind, NULL::bigint AS id, 0 AS uid, highest_modseq AS modseq, NULL::text[] AS flags, NULL::integer AS size,
-              NULL::timestamptz AS internal_date, NULL::text AS blob_hash
+              NULL::timestamptz AS internal_date, NULL::text AS blob_hash, NULL::bigint AS thread_id
          FROM folder WHERE id = $1
        UNION ALL
-       SELECT 1, message_id, uid, modseq, NULL, NULL, NULL, NULL FROM expunged_message WHERE folder_id = $1 AND modseq > $2
+       SELECT 1, message_id, uid, modseq, NULL, NULL, NULL, NULL, thread_id FROM expunged_message WHERE folder_id = $1 AND modseq > $2
        UNION ALL
-       SELECT 2, id, uid, modseq, flags, size, internal_date, blob_hash FROM message WHERE folder_id = $1 AND modseq > $2
+       SELECT 2, id, uid, modseq, flags, size, internal_date, blob_hash, thread_id FROM message WHERE folder_id = $1 AND modseq > $2
        ORDER BY kind, uid`,
       [folderId, modseq],
     );
@@ -957,14 +958,69 @@ export class PostgresMessageStore implements MessageStore {
       const r = rows[i];
       if (r.kind === 1) {
         vanished.push(r.uid);
-        vanishedMessages.push({ uid: r.uid, messageId: r.id, modseq: Number(r.modseq) });
+        vanishedMessages.push({ uid: r.uid, messageId: r.id, modseq: Number(r.modseq), threadId: r.thread_id === null ? null : String(r.thread_id) });
       } else {
         changed.push({
           id: r.id!, uid: r.uid, modseq: Number(r.modseq), flags: r.flags!, size: r.size!, internalDate: r.internal_date!, blobHash: r.blob_hash!,
+          threadId: String(r.thread_id),
         });
       }
     }
     return { changed, vanished, vanishedMessages, highestModseq: Number(rows[0].modseq) };
+  }
+
+  async queryMessages(mailboxId: string, query: MailboxQuery): Promise<MailboxHit[]> {
+    if (!UUID.test(mailboxId)) return [];
+    await this.fillMailboxFields(mailboxId, query.filter, query.sort);
+    const params: unknown[] = [mailboxId];
+    const where = compileMailboxSearch(query.filter, params);
+    const order = mailboxOrder(query.sort, params);
+    if (query.limit === null) {
+      // Every match (an anchor is looked for): one text, as searchMessages sends its hits.
+      const { rows: [r] } = await this.pool.query<{ hits: string | null }>(
+        `SELECT string_agg(m.id || ' ' || m.thread_id, ' ' ORDER BY ${order}) AS hits
+           FROM message m WHERE m.mailbox_id = $1 AND (${where})`, params);
+      if (!r.hits) return [];
+      const parts = r.hits.split(' ');
+      const out: MailboxHit[] = [];
+      for (let i = Math.max(0, query.offset); 2 * i < parts.length; i++) out.push({ id: parts[2 * i], threadId: parts[2 * i + 1] });
+      return out;
+    }
+    params.push(Math.max(0, query.limit), Math.max(0, query.offset));
+    const { rows } = await this.pool.query<{ id: string; thread_id: string }>(
+      `SELECT m.id, m.thread_id FROM message m WHERE m.mailbox_id = $1 AND (${where})
+        ORDER BY ${order} LIMIT $${params.length - 1} OFFSET $${params.length}`, params);
+    return rows.map((r) => ({ id: String(r.id), threadId: String(r.thread_id) }));
+  }
+
+  async countMessages(mailboxId: string, filter: MailboxSearch, opts: { threads?: boolean } = {}): Promise<number> {
+    if (!UUID.test(mailboxId)) return 0;
+    await this.fillMailboxFields(mailboxId, filter, []);
+    const params: unknown[] = [mailboxId];
+    const where = compileMailboxSearch(filter, params);
+    const { rows: [r] } = await this.pool.query<{ n: string }>(
+      // Threads by grouping (a hash), not count(DISTINCT), which sorts every match.
+      opts.threads
+        ? `SELECT count(*) AS n FROM (SELECT m.thread_id FROM message m WHERE m.mailbox_id = $1 AND (${where}) GROUP BY m.thread_id) t`
+        : `SELECT count(*) AS n FROM message m WHERE m.mailbox_id = $1 AND (${where})`, params);
+    return Number(r.n);
+  }
+
+  /** search_fields of the mailbox's older rows, when the filter or the sort reads them (see fillSearchFields). */
+  private async fillMailboxFields(mailboxId: string, filter: MailboxSearch, sort: MailboxSort[]): Promise<void> {
+    const fields = mailboxUsesSearchFields(filter) || sort.some((c) => ['from', 'to', 'subject', 'sent'].includes(c.key));
+    const late = mailboxUsesLateHeaders(filter);
+    if (!fields && !late) return;
+    // One round trip: a probe of each folder in the partial indexes of rows still missing them (none, once filled).
+    const { rows } = await this.pool.query<{ id: string; fields: boolean; late: boolean }>(
+      `SELECT f.id,
+              EXISTS (SELECT 1 FROM message m WHERE m.folder_id = f.id AND m.search_fields IS NULL) AS fields,
+              EXISTS (SELECT 1 FROM message m WHERE m.folder_id = f.id AND NOT (m.search_fields ? 'x')) AS late
+         FROM folder f WHERE f.mailbox_id = $1`, [mailboxId]);
+    for (const f of rows) {
+      if (f.fields) await this.fillSearchFields(f.id);
+      if (late && f.late) await this.fillLateHeaders(f.id);
+    }
   }
 
   async threadMessages(mailboxId: string, threadIds: string[]): Promise<Array<{ threadId: string; messageIds: string[] }>> {
@@ -1179,7 +1235,7 @@ export class PostgresMessageStore implements MessageStore {
   private async tombstone(c: PoolClient, folderId: string, gone: Array<{ id: string; uid: number }>, modseq: number): Promise<void> {
     await c.query(
       `INSERT INTO expunged_message (folder_id, uid, modseq, message_id) SELECT $1, u, $3, i FROM unnest($2::int[], $4::bigint[]) g(u, i)
-        ON CONFLICT (folder_id, uid) DO UPDATE SET modseq = EXCLUDED.modseq, message_id = EXCLUDED.message_id`,
+        ON CONFLICT (folder_id, uid) DO UPDATE SET modseq = EXCLUDED.modseq, message_id = EXCLUDED.message_id, thread_id = NULL`,
       [folderId, gone.map((r) => r.uid), modseq, gone.map((r) => r.id)],
     );
   }
@@ -1245,7 +1301,7 @@ interface ListedRow {
 
 interface ChangeRow {
   kind: number; id: string | null; uid: number; modseq: string; flags: string[] | null; size: number | null;
-  internal_date: Date | null; blob_hash: string | null;
+  internal_date: Date | null; blob_hash: string | null; thread_id: string | null;
 }
 
 interface FolderViewRow extends FolderRow { lo: number | null; hi: number | null; runs: string | null; first_unseen: number | null; keywords: string[] }
@@ -1406,6 +1462,72 @@ function compileSearch(key: StoreSearch, params: unknown[]): string {
       return `coalesce(strpos(${FIELDS}->'h'->>${field}, ${param(key.value, '::text')}) > 0, FALSE)`;
     }
   }
+}
+
+function mailboxUsesSearchFields(key: MailboxSearch): boolean {
+  switch (key.op) {
+    case 'and': case 'or': return key.keys.some(mailboxUsesSearchFields);
+    case 'not': return mailboxUsesSearchFields(key.key);
+    case 'header': return true;
+    default: return false;
+  }
+}
+
+function mailboxUsesLateHeaders(key: MailboxSearch): boolean {
+  switch (key.op) {
+    case 'and': case 'or': return key.keys.some(mailboxUsesLateHeaders);
+    case 'not': return mailboxUsesLateHeaders(key.key);
+    case 'header': return usesLateHeaders(key);
+    default: return false;
+  }
+}
+
+/** A MailboxSearch as a boolean SQL expression over `message m` of one mailbox, never NULL; values go to params. */
+function compileMailboxSearch(key: MailboxSearch, params: unknown[]): string {
+  const param = (value: unknown, cast = '') => {
+    params.push(value);
+    return `$${params.length}${cast}`;
+  };
+  switch (key.op) {
+    case 'all': return 'TRUE';
+    case 'and': return key.keys.length ? key.keys.map((k) => `(${compileMailboxSearch(k, params)})`).join(' AND ') : 'TRUE';
+    case 'or': return key.keys.length ? key.keys.map((k) => `(${compileMailboxSearch(k, params)})`).join(' OR ') : 'FALSE';
+    case 'not': return `NOT (${compileMailboxSearch(key.key, params)})`;
+    case 'flag': case 'size': case 'header': return compileSearch(key, params);
+    case 'folders': {
+      const ids = key.ids.filter((id) => UUID.test(id));
+      if (ids.length === 0) return 'FALSE';
+      // One folder as an equality, so the (folder_id, internal_date, id) index gives the order.
+      return ids.length === 1 ? `m.folder_id = ${param(ids[0], '::uuid')}` : `m.folder_id = ANY (${param(ids, '::uuid[]')})`;
+    }
+    case 'received': return `m.internal_date ${key.cmp === 'before' ? '<' : '>='} ${param(key.at, '::timestamptz')}`;
+    case 'attachment': return key.has ? 'cardinality(m.attachment_names) > 0' : 'cardinality(m.attachment_names) = 0';
+    case 'text': {
+      const keys = searchKeys(key.tokens);
+      if (keys.length === 0) return 'TRUE';
+      // Kept a (hashed) subplan: pulled up into a semi join, the blob list is scanned once per row read.
+      return `coalesce(m.blob_hash IN (SELECT blob_search_match(${param([...keys], '::int8[]')})), FALSE)`;
+    }
+  }
+}
+
+/** ORDER BY of a mailbox query (store-search.ts sortValue for the shared keys); ties by id in the first key's direction. */
+function mailboxOrder(sort: MailboxSort[], params: unknown[]): string {
+  const parts = sort.map((c) => {
+    let expression: string;
+    switch (c.key) {
+      case 'received': expression = 'm.internal_date'; break;
+      case 'size': expression = 'm.size'; break;
+      case 'from': expression = SORT_EXPRESSIONS.displayfrom; break;
+      case 'to': expression = SORT_EXPRESSIONS.displayto; break;
+      case 'subject': expression = SORT_EXPRESSIONS.subject; break;
+      case 'sent': expression = SORT_EXPRESSIONS.date; break;
+      case 'flag': expression = `(${compileSearch({ op: 'flag', flag: c.flag ?? '', set: true }, params)})`; break;
+    }
+    return `${expression}${c.reverse ? ' DESC' : ''}`;
+  });
+  parts.push(sort[0]?.reverse ? 'm.id DESC' : 'm.id');
+  return parts.join(', ');
 }
 
 function foldersEvent(): MailboxEvent {

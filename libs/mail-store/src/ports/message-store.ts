@@ -243,6 +243,7 @@ export interface FolderView {
 }
 
 export interface ChangesSince {
+  /** With their thread ids. */
   changed: MessageRecord[];
   /** Expunged (or moved away) UIDs whose tombstone is newer than the given MODSEQ: QRESYNC VANISHED. */
   vanished: number[];
@@ -258,6 +259,8 @@ export interface VanishedMessage {
   uid: number;
   messageId: string | null;
   modseq: number;
+  /** The thread of an expunged message; null for a message moved away (it is in its thread still) and older tombstones. */
+  threadId?: string | null;
 }
 
 /** A message found by id (JMAP): the record and the folder it is in now. */
@@ -269,6 +272,51 @@ export interface QuotaUsage {
   usedBytes: number;
   messageCount: number;
   quotaBytes: number;
+}
+
+/**
+ * A JMAP Email/query filter over a whole mailbox, answered from the message rows and indexes. The SEARCH keys that
+ * mean the same across folders (flags, size, indexed headers) plus: the folders a message is in, exact received
+ * instants, having an attachment, and full-text lexemes (as `search` takes them).
+ */
+export type MailboxSearch =
+  | { op: 'all' }
+  | { op: 'and'; keys: MailboxSearch[] }
+  | { op: 'or'; keys: MailboxSearch[] }
+  | { op: 'not'; key: MailboxSearch }
+  | Extract<StoreSearch, { op: 'flag' | 'size' | 'header' }>
+  | { op: 'folders'; ids: string[] }
+  /** `before`: internal date < at; `since`: internal date >= at. */
+  | { op: 'received'; cmp: 'before' | 'since'; at: Date }
+  | { op: 'attachment'; has: boolean }
+  /** Messages holding the keys of every lexeme (the full-text index); no lexeme matches every message. */
+  | { op: 'text'; tokens: string[] };
+
+/**
+ * Sort keys of a mailbox query: received (internal date), size, the RFC 5256 / SORT=DISPLAY forms of from, to and
+ * subject (search-fields.ts `s`), sent (Date header, else the internal date), and having a flag.
+ */
+export type MailboxSortKey = 'received' | 'size' | 'from' | 'to' | 'subject' | 'sent' | 'flag';
+export interface MailboxSort {
+  key: MailboxSortKey;
+  /** With `flag`. */
+  flag?: string;
+  reverse: boolean;
+}
+
+export interface MailboxQuery {
+  filter: MailboxSearch;
+  /** Ties by message id, in the direction of the first key (newest first when it is reversed). */
+  sort: MailboxSort[];
+  offset: number;
+  /** null: every match (ids only are sent, but prefer a window). */
+  limit: number | null;
+}
+
+/** One match of a mailbox query: the message's id and its thread's. */
+export interface MailboxHit {
+  id: string;
+  threadId: string;
 }
 
 export interface GarbageCollection {
@@ -337,6 +385,14 @@ export interface MessageStore {
   messagesById(mailboxId: string, ids: string[], query?: Pick<ListMessagesQuery, 'withSummary' | 'withSortFields' | 'withSource'>): Promise<LocatedMessage[]>;
   /** The messages of each thread (JMAP Thread/get), oldest first by internal date; threads without messages are left out. */
   threadMessages(mailboxId: string, threadIds: string[]): Promise<Array<{ threadId: string; messageIds: string[] }>>;
+
+  /**
+   * JMAP Email/query: a window of the mailbox's messages matching `filter`, in `sort` order, answered from the rows
+   * and indexes (a first page of a large mailbox reads about one page of rows).
+   */
+  queryMessages(mailboxId: string, query: MailboxQuery): Promise<MailboxHit[]>;
+  /** How many messages match, or how many threads they fall in. */
+  countMessages(mailboxId: string, filter: MailboxSearch, opts?: { threads?: boolean }): Promise<number>;
 
   /** Deletes blobs unreferenced for longer than the grace period. */
   collectGarbage(): Promise<GarbageCollection>;

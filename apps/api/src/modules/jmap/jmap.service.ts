@@ -15,13 +15,23 @@ import { LoginThrottleService } from '../auth/login-throttle.service';
 import { createApiMailStore, type ApiMailStore } from './mail-store';
 import { RedisUploads } from './upload-store';
 import { SubmissionSender } from './jmap-sender';
+import { DeliveryVacation } from './jmap-vacation';
+import { MailboxDeliveryService } from '../mailbox-delivery/mailbox-delivery.service';
+import { jmapDefaults, storedJmap } from '../settings/settings.service';
+
+/** How long the stored JMAP limits are used before they are read again. */
+const LIMITS_TTL_MS = 1000;
 
 export type Authenticated = { ok: true; account: JmapAccount } | { ok: false; status: 401 | 403 | 429; detail: string };
 
 @Injectable()
 export class JmapService implements OnApplicationShutdown {
-  readonly limits: JmapLimits;
   readonly logger;
+  /** The JMAP_MAX_* variables with the operator's stored limits over them (GET/PATCH /api/settings/jmap). */
+  private current: JmapLimits;
+  private readonly defaults: JmapLimits;
+  private limitsReadAt = 0;
+  private limitsReading?: Promise<void>;
   private readonly logins: MailboxLogin;
   /** Made at the first JMAP request: an API that serves no mail opens no store (no pool, no blob threads). */
   private served?: Promise<{ mail: ApiMailStore; api: JmapApi; uploads: RedisUploads }>;
@@ -32,19 +42,37 @@ export class JmapService implements OnApplicationShutdown {
     @Inject(API_CONFIG) private readonly config: ApiConfig,
     private readonly authentication: AuthenticationService,
     throttle: LoginThrottleService,
-    dataSource: DataSource,
+    private readonly dataSource: DataSource,
+    private readonly delivery: MailboxDeliveryService,
   ) {
     this.logger = createRootLogger(config.LOG_LEVEL).child({ module: 'jmap' });
-    this.limits = {
-      maxSizeUpload: config.JMAP_MAX_SIZE_UPLOAD,
-      maxConcurrentUpload: config.JMAP_MAX_CONCURRENT_UPLOAD,
-      maxSizeRequest: config.JMAP_MAX_SIZE_REQUEST,
-      maxConcurrentRequests: config.JMAP_MAX_CONCURRENT_REQUESTS,
-      maxCallsInRequest: config.JMAP_MAX_CALLS_IN_REQUEST,
-      maxObjectsInGet: config.JMAP_MAX_OBJECTS_IN_GET,
-      maxObjectsInSet: config.JMAP_MAX_OBJECTS_IN_SET,
-    };
+    this.defaults = jmapDefaults(config);
+    this.current = this.defaults;
     this.logins = new MailboxLogin(dataSource, throttle, { failureDelayMs: config.LOGIN_FAILURE_DELAY_MS });
+  }
+
+  get limits(): JmapLimits {
+    return this.current;
+  }
+
+  /**
+   * Reads the stored limits again when the last read is older than a second (one small query per second at most;
+   * concurrent requests share it). A failed read keeps the limits in force.
+   */
+  private async refreshLimits(): Promise<void> {
+    if (Date.now() - this.limitsReadAt < LIMITS_TTL_MS) return;
+    this.limitsReading ??= (async () => {
+      try {
+        const [row] = await this.dataSource.query(`SELECT value FROM system_setting WHERE key = 'jmap'`);
+        this.current = { ...this.defaults, ...storedJmap(row?.value) };
+      } catch (err) {
+        this.logger.warn({ err }, 'could not read the JMAP limits; the ones in force stay');
+      } finally {
+        this.limitsReadAt = Date.now();
+        this.limitsReading = undefined;
+      }
+    })();
+    await this.limitsReading;
   }
 
   /** The mail store, opened at the first JMAP request (a failed opening is tried again at the next). */
@@ -78,6 +106,7 @@ export class JmapService implements OnApplicationShutdown {
       uploads,
       identities: { list: (mailboxId) => mail.recipients.senderIdentities(mailboxId) },
       sender: new SubmissionSender(mail.submission, mail.redis),
+      vacation: new DeliveryVacation(this.delivery, (mailboxId) => this.authentication.mailboxActor(mailboxId)),
       sessionState: (account) => sessionState(account, this.limits),
       onMethodFailure: (method, err) => this.logger.error({ method, err }, 'JMAP method failed'),
     });
@@ -86,6 +115,7 @@ export class JmapService implements OnApplicationShutdown {
 
   /** Only mailbox users have a mail account; operators, admins without a mailbox and API keys do not. */
   async authenticate(headers: Record<string, string | string[] | undefined>, ip: string): Promise<Authenticated> {
+    await this.refreshLimits();
     const auth = headers.authorization;
     if (typeof auth === 'string' && /^Basic /i.test(auth)) {
       const decoded = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8');

@@ -42,7 +42,8 @@ export class MailboxDeliveryService {
     return view(mailbox, await this.row(this.dataSource.manager, mailbox.id));
   }
 
-  async put(actor: Actor, ip: string, ref: string, body: MailboxDeliverySettingsDto) {
+  /** `ip`: null when the change does not come from an HTTP client's own request (JMAP VacationResponse/set names none). */
+  async put(actor: Actor, ip: string | null, ref: string, body: MailboxDeliverySettingsDto) {
     return this.dataSource.transaction(async (m) => {
       // Its owner, or an admin who may manage its role: forwarding is a way to read someone's mail.
       const mailbox = await this.policy.manageableMailbox(actor, ref, true, m);

@@ -3,7 +3,9 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
 import type { Actor } from '@dizi/domain/policy';
 import { ClientIp, CurrentActor } from '../auth/actor.decorator';
-import { MailTemplatesDto, MailTemplatesViewDto, SmtpSettingsDto, SmtpSettingsPatchDto, TemplatePreviewDto, TemplatePreviewRequestDto } from './dto';
+import {
+  JmapSettingsDto, JmapSettingsPatchDto, MailTemplatesDto, MailTemplatesViewDto, SmtpSettingsDto, SmtpSettingsPatchDto, TemplatePreviewDto, TemplatePreviewRequestDto,
+} from './dto';
 import { SettingsService } from './settings.service';
 
 @ApiTags('settings')
@@ -24,6 +26,20 @@ export class SettingsController {
   @ZodResponse({ status: 200, type: SmtpSettingsDto })
   updateSmtp(@CurrentActor() actor: Actor, @ClientIp() ip: string, @Body() body: SmtpSettingsPatchDto) {
     return this.settings.updateSmtp(actor, ip, body);
+  }
+
+  /** The JMAP server's limits in force, each default (the API's JMAP_MAX_* variable) beside it (operators). */
+  @Get('jmap')
+  @ZodResponse({ status: 200, type: JmapSettingsDto })
+  jmap(@CurrentActor() actor: Actor) {
+    return this.settings.jmap(actor);
+  }
+
+  /** Changes the named limits only; every API process applies them within a second and announces them in the JMAP session. */
+  @Patch('jmap')
+  @ZodResponse({ status: 200, type: JmapSettingsDto })
+  updateJmap(@CurrentActor() actor: Actor, @ClientIp() ip: string, @Body() body: JmapSettingsPatchDto) {
+    return this.settings.updateJmap(actor, ip, body);
   }
 
   /** Welcome and quota-warning mails, in Chinese and English, with their placeholders (operators). */

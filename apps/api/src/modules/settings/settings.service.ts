@@ -9,6 +9,7 @@ import Redis from 'ioredis';
 import { DataSource, EntityManager } from 'typeorm';
 import { isSealed, SecretBox } from '@dizi/auth/secret-box';
 import type { ApiConfig } from '@dizi/config/api.config';
+import { jmapSettings, type JmapSettings, type JmapSettingsPatch } from '@dizi/contracts/jmap-settings.contract';
 import { DEFAULT_SMTP_SETTINGS, SmtpSettings, smtpSettings } from '@dizi/contracts/mail-settings.contract';
 import {
   DEFAULT_MAIL_TEMPLATES, MailTemplates, mailTemplatesFromStored, noticeValues, renderMailTemplate, SmtpSettingsPatch, SmtpSettingsValues,
@@ -101,6 +102,34 @@ export class SettingsService implements OnModuleInit {
       return smtpView(after, saved.updatedAt);
     });
     await this.announce('smtp');
+    return view;
+  }
+
+  async jmap(actor: Actor) {
+    operatorsOnly(actor);
+    const row = await this.read(this.dataSource.manager, 'jmap');
+    return jmapView(jmapDefaults(this.config), storedJmap(row?.value), row?.updatedAt ?? null);
+  }
+
+  async updateJmap(actor: Actor, ip: string, patch: JmapSettingsPatch) {
+    operatorsOnly(actor);
+    const defaults = jmapDefaults(this.config);
+    const view = await this.dataSource.transaction(async (m) => {
+      const row = await this.lock(m, 'jmap');
+      const before = storedJmap(row.value);
+      const after: Partial<JmapSettings> = { ...before };
+      for (const [key, value] of Object.entries(patch) as Array<[keyof JmapSettings, number | null | undefined]>) {
+        if (value === null) delete after[key];
+        else if (value !== undefined) after[key] = value;
+      }
+      const [[saved]]: [{ updatedAt: Date }[], number] = await m.query(
+        `UPDATE system_setting SET value = $1::jsonb, updated_at = now() WHERE key = 'jmap' RETURNING updated_at AS "updatedAt"`,
+        [JSON.stringify(after)],
+      );
+      await this.audit.record(m, actor, ip, { action: 'settings.jmap.update', objectType: 'system_setting', objectId: 'jmap', before, after });
+      return jmapView(defaults, after, saved.updatedAt);
+    });
+    await this.announce('jmap');
     return view;
   }
 
@@ -261,6 +290,39 @@ function templatesView(values: MailTemplates, updatedAt: Date | null) {
     values,
     defaults: DEFAULT_MAIL_TEMPLATES,
     placeholders: TEMPLATE_PLACEHOLDERS,
+    updatedAt: updatedAt ? new Date(updatedAt).toISOString() : null,
+  };
+}
+
+/** The API's JMAP_MAX_* variables: the defaults an operator's stored limits replace. */
+export function jmapDefaults(config: ApiConfig): JmapSettings {
+  return {
+    maxSizeUpload: config.JMAP_MAX_SIZE_UPLOAD,
+    maxConcurrentUpload: config.JMAP_MAX_CONCURRENT_UPLOAD,
+    maxSizeRequest: config.JMAP_MAX_SIZE_REQUEST,
+    maxConcurrentRequests: config.JMAP_MAX_CONCURRENT_REQUESTS,
+    maxCallsInRequest: config.JMAP_MAX_CALLS_IN_REQUEST,
+    maxObjectsInGet: config.JMAP_MAX_OBJECTS_IN_GET,
+    maxObjectsInSet: config.JMAP_MAX_OBJECTS_IN_SET,
+  };
+}
+
+/** The stored limits that still validate (an older release's value that does not is left to its default). */
+export function storedJmap(value: unknown): Partial<JmapSettings> {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return {};
+  const out: Partial<JmapSettings> = {};
+  for (const [key, field] of Object.entries(jmapSettings.shape)) {
+    const v = (value as Record<string, unknown>)[key];
+    if (v !== undefined && field.safeParse(v).success) out[key as keyof JmapSettings] = v as number;
+  }
+  return out;
+}
+
+function jmapView(defaults: JmapSettings, stored: Partial<JmapSettings>, updatedAt: Date | null) {
+  return {
+    values: { ...defaults, ...stored },
+    defaults,
+    overridden: Object.keys(stored).sort(),
     updatedAt: updatedAt ? new Date(updatedAt).toISOString() : null,
   };
 }
