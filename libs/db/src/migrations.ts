@@ -22,6 +22,7 @@ import { ExpungedMessageId1765600000000 } from './migrations/1765600000000-expun
 import { MessageThreadId1765610000000 } from './migrations/1765610000000-message-thread-id';
 import { MessageLateHeaders1765650000000 } from './migrations/1765650000000-message-late-headers';
 import { QueueHold1765700000000 } from './migrations/1765700000000-queue-hold';
+import { Billing1766000000000 } from './migrations/1766000000000-billing';
 
 export const MIGRATIONS = [
   Foundation1764201600000,
@@ -47,4 +48,5 @@ export const MIGRATIONS = [
   MessageThreadId1765610000000,
   MessageLateHeaders1765650000000,
   QueueHold1765700000000,
+  Billing1766000000000,
 ];
