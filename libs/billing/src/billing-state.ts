@@ -57,7 +57,7 @@ export async function readTenantBilling(db: Queryable, tenantId: string): Promis
 export async function recordAudit(db: Queryable, actor: BillingActor, tenantId: string, action: string, before: unknown, after: unknown): Promise<void> {
   await db.query(
     `INSERT INTO audit_event (actor_kind, actor_id, actor_name, actor_role, ip, tenant_id, action, object_type, object_id, before, after)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, 'tenant_billing', $6, $8, $9)`,
+     VALUES ($1, $2, $3, $4, $5, $6::uuid, $7, 'tenant_billing', $6::text, $8, $9)`,
     [actor.kind, actor.id, actor.name, actor.role, actor.ip ?? null, tenantId, action, before === undefined ? null : JSON.stringify(before), after === undefined ? null : JSON.stringify(after)],
   );
 }
