@@ -117,7 +117,7 @@ export async function changeTenantBilling(m: EntityManager | Queryable, actor: B
 /** The tenant's suspension as the operator's suspend does it: status, sign-in tokens and refresh tokens. */
 async function suspendTenant(m: Queryable, tenantId: string): Promise<string[]> {
   await m.query(`UPDATE tenant SET status = 'suspended', updated_at = now() WHERE id = $1`, [tenantId]);
-  const rows: { id: string }[] = await m.query(`UPDATE mailbox SET token_version = token_version + 1 WHERE tenant_id = $1 RETURNING id`, [tenantId]);
+  const rows: { id: string }[] = await m.query(`WITH u AS (UPDATE mailbox SET token_version = token_version + 1 WHERE tenant_id = $1 RETURNING id) SELECT id FROM u`, [tenantId]);
   await m.query(
     `UPDATE refresh_token SET revoked_at = now() WHERE revoked_at IS NULL AND subject_kind = 'mailbox'
        AND subject_id IN (SELECT id FROM mailbox WHERE tenant_id = $1)`,

@@ -53,7 +53,8 @@ export async function syncPlan(db: Queryable, stripe: Stripe, code: string): Pro
   if (plan.billing !== 'stripe') return plan;
   const r = await syncPlanToStripe(stripe, plan);
   const [updated] = await db.query(
-    `UPDATE plan SET stripe_product_id = $2, stripe_price_month_id = $3, stripe_price_year_id = $4, stripe_synced_at = now() WHERE code = $1 RETURNING *`,
+    // Wrapped in a SELECT: TypeORM answers a bare UPDATE ... RETURNING with [rows, count].
+    `WITH u AS (UPDATE plan SET stripe_product_id = $2, stripe_price_month_id = $3, stripe_price_year_id = $4, stripe_synced_at = now() WHERE code = $1 RETURNING *) SELECT * FROM u`,
     [code, r.productId, r.priceMonthId, r.priceYearId],
   );
   return planFromRow(updated);

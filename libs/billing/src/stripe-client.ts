@@ -1,10 +1,10 @@
 /** The Stripe SDK client from billing config, or null when no key is configured (manual billing only). */
 import Stripe from 'stripe';
-import type { BillingConfig } from '@dizi/config/billing.config';
+import type { StripeConfig } from '@dizi/config/billing.config';
 
 export type StripeClient = Stripe;
 
-export function createStripeClient(config: BillingConfig): Stripe | null {
+export function createStripeClient(config: StripeConfig): Stripe | null {
   if (!config.STRIPE_SECRET_KEY) return null;
   return new Stripe(config.STRIPE_SECRET_KEY, {
     host: config.STRIPE_API_HOST,

@@ -6,21 +6,31 @@ import { z } from 'zod';
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
 
+/** What the API needs of Stripe too (Checkout and Customer Portal links, plan changes), the same variables as apps/billing. */
+export const stripeConfigShape = {
+  /** Stripe secret key (`sk_live_…`/`sk_test_…`); unset: manual billing only, nothing is sent to Stripe. */
+  STRIPE_SECRET_KEY: z.string().min(1).optional(),
+  /** Another Stripe API host (tests point it at a local stand-in); unset: api.stripe.com. */
+  STRIPE_API_HOST: z.string().optional(),
+  STRIPE_API_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  STRIPE_API_PROTOCOL: z.enum(['http', 'https']).optional(),
+  /** Where Checkout and the Customer Portal send the admin back (the portal's billing page). */
+  BILLING_RETURN_URL: z.string().url().default('http://127.0.0.1:3001/admin/billing'),
+};
+
+const stripeConfigSchema = z.object(stripeConfigShape);
+export type StripeConfig = z.infer<typeof stripeConfigSchema>;
+
 export const billingConfigSchema = z.object({
+  ...stripeConfigShape,
   DATABASE_URL: z.string().url().optional(),
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   REDIS_PREFIX: z.string().default('dizi:'),
   BILLING_HOST: z.string().default('127.0.0.1'),
   BILLING_PORT: z.coerce.number().int().min(0).max(65535).default(3002),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** Stripe secret key (`sk_live_…`/`sk_test_…`); unset: manual billing only, nothing is sent to Stripe. */
-  STRIPE_SECRET_KEY: z.string().min(1).optional(),
   /** The webhook endpoint's signing secret (`whsec_…`); without it /billing/webhooks/stripe answers 503. */
   STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
-  /** Another Stripe API host (tests point it at a local stand-in); unset: api.stripe.com. */
-  STRIPE_API_HOST: z.string().optional(),
-  STRIPE_API_PORT: z.coerce.number().int().min(1).max(65535).optional(),
-  STRIPE_API_PROTOCOL: z.enum(['http', 'https']).optional(),
   /** Billing Meter event names for metered prices (create the meters in Stripe with these names). */
   STRIPE_METER_MAILBOXES: z.string().default('dizi_mailboxes'),
   STRIPE_METER_STORAGE_GB_DAYS: z.string().default('dizi_storage_gb_days'),
@@ -29,8 +39,6 @@ export const billingConfigSchema = z.object({
   BILLING_GRACE_DAYS: z.coerce.number().min(0).max(365).default(7),
   /** How often the metering and dunning jobs run. */
   BILLING_JOB_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(300),
-  /** Where Checkout and the Customer Portal send the admin back (the portal's billing page). */
-  BILLING_RETURN_URL: z.string().url().default('http://127.0.0.1:3001/admin/billing'),
   /** Run the metering and dunning jobs in this process (one billing process of a cluster is enough; both are safe twice). */
   BILLING_JOBS: bool.default(true),
 });
@@ -46,4 +54,3 @@ export function loadBillingConfig(env: NodeJS.ProcessEnv = process.env): Billing
   return parsed.data;
 }
 
-export const stripeConfigured = (c: BillingConfig): c is BillingConfig & { STRIPE_SECRET_KEY: string } => !!c.STRIPE_SECRET_KEY;

@@ -5,6 +5,26 @@ import { byteLimit, countLimit, isoDate } from './common.contract';
 export const planProtocol = z.enum(['smtp', 'imap', 'pop3', 'jmap']);
 const cents = z.number().int().min(0).max(100_000_000).nullable();
 
+/** Without defaults: what a PATCH leaves out stays as it is. */
+const planFieldsBare = z.object({
+  code: z.string().trim().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'the plan code is lowercase letters, digits, - and _ (what tenant.plan names)'),
+  name: z.string().trim().min(1, 'the plan name is empty').max(200),
+  currency: z.string().trim().regex(/^[a-z]{3}$/, 'an ISO 4217 currency code in lowercase, e.g. usd, cny'),
+  priceMonthCents: cents.describe('price per month in the currency\'s smallest unit; null: not sold monthly'),
+  priceYearCents: cents,
+  includedMailboxes: countLimit,
+  includedStorageBytes: byteLimit,
+  pricePerMailboxCents: cents.describe('per mailbox above the included ones, per month'),
+  pricePerStorageGbCents: cents.describe('per GB above the included storage, per month'),
+  maxDomains: countLimit.describe('null: no limit'),
+  maxMailboxes: countLimit,
+  maxStorageBytes: byteLimit,
+  maxDailySends: countLimit,
+  protocols: z.array(planProtocol),
+  trialDays: z.number().int().min(0).max(730),
+  billing: z.enum(['stripe', 'manual']).describe('manual: billed outside Stripe (bank transfer), never synced'),
+});
+
 export const planFields = z.object({
   code: z.string().trim().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'the plan code is lowercase letters, digits, - and _ (what tenant.plan names)'),
   name: z.string().trim().min(1, 'the plan name is empty').max(200),
@@ -25,7 +45,7 @@ export const planFields = z.object({
 });
 
 export const createPlanRequest = planFields;
-export const updatePlanRequest = planFields.omit({ code: true }).partial().strict();
+export const updatePlanRequest = planFieldsBare.omit({ code: true }).partial().strict();
 
 export const planView = planFields.extend({
   id: z.string(),
