@@ -18,7 +18,7 @@ export const stripeConfigShape = {
   BILLING_RETURN_URL: z.string().url().default('http://127.0.0.1:3001/admin/billing'),
 };
 
-const stripeConfigSchema = z.object(stripeConfigShape);
+export const stripeConfigSchema = z.object(stripeConfigShape);
 export type StripeConfig = z.infer<typeof stripeConfigSchema>;
 
 export const billingConfigSchema = z.object({
