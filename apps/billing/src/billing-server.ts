@@ -15,6 +15,7 @@ import { handleStripeWebhook } from '@dizi/billing/stripe-webhook';
 import { suspendOverdueTenants } from '@dizi/billing/dunning';
 import { syncAllPlans } from '@dizi/billing/plan-sync';
 import { closeUsageDays, reportUsageToStripe, sampleUsage } from '@dizi/billing/usage-meter';
+import { sendDueBillingEvents } from '@dizi/billing/outgoing-webhooks';
 
 /** Stripe's event payloads are small; anything larger is not Stripe. */
 const MAX_WEBHOOK_BYTES = 1024 * 1024;
@@ -33,6 +34,8 @@ export interface JobsResult {
   closedDays: string[];
   meterEvents: number;
   suspended: string[];
+  webhooksDelivered: number;
+  webhooksFailed: number;
 }
 
 export async function startBillingServer(config: BillingConfig, db: DataSource, redis: Redis, log: Logger): Promise<BillingServer> {
@@ -71,7 +74,7 @@ export async function startBillingServer(config: BillingConfig, db: DataSource, 
   const url = `http://${config.BILLING_HOST}:${address.port}`;
 
   const runJobs = async (now = new Date()): Promise<JobsResult> => {
-    const result: JobsResult = { plansSynced: 0, sampled: 0, closedDays: [], meterEvents: 0, suspended: [] };
+    const result: JobsResult = { plansSynced: 0, sampled: 0, closedDays: [], meterEvents: 0, suspended: [], webhooksDelivered: 0, webhooksFailed: 0 };
     if (stripe) result.plansSynced = await syncAllPlans(db, stripe);
     result.sampled = await sampleUsage(db, now);
     result.closedDays = (await closeUsageDays(db, now)).days;
@@ -83,6 +86,11 @@ export async function startBillingServer(config: BillingConfig, db: DataSource, 
     if (dunning.endSessionsOf.length) await endSessions(dunning.endSessionsOf);
     result.suspended = dunning.suspended;
     if (result.suspended.length) log.warn({ tenants: result.suspended }, 'tenants suspended: past due longer than the grace period');
+    const target = config.BILLING_WEBHOOK_URL ? { url: config.BILLING_WEBHOOK_URL, secret: config.BILLING_WEBHOOK_SECRET! } : null;
+    const sent = await sendDueBillingEvents(db, target, now);
+    result.webhooksDelivered = sent.delivered;
+    result.webhooksFailed = sent.failed + sent.gaveUp;
+    if (sent.failed + sent.gaveUp) log.warn({ ...sent }, 'outgoing billing webhooks not delivered; retried with backoff');
     return result;
   };
 

@@ -6,6 +6,7 @@
  */
 import type { EntityManager } from 'typeorm';
 import type { Queryable } from './plan-catalogue';
+import { enqueueBillingEvent } from './outgoing-webhooks';
 
 export type BillingStatus = 'none' | 'trialing' | 'active' | 'past_due' | 'suspended' | 'canceled';
 
@@ -111,6 +112,9 @@ export async function changeTenantBilling(m: EntityManager | Queryable, actor: B
     [tenantId, after.mode, after.status, after.stripeCustomerId, after.stripeSubscriptionId, after.subscriptionStatus, after.currentPeriodEnd, after.trialEnd, after.pastDueSince, after.suspendedByBilling],
   );
   await recordAudit(m, actor, tenantId, after.status !== before.status ? `billing.${after.status}` : 'billing.update', before, after);
+  if (after.status !== before.status) {
+    await enqueueBillingEvent(m, 'tenant.billing_status', tenantId, { from: before.status, to: after.status, mode: after.mode, pastDueSince: after.pastDueSince, suspended: after.suspendedByBilling });
+  }
   return { before, after, endSessionsOf };
 }
 

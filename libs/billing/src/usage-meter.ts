@@ -77,6 +77,14 @@ export async function closeUsageDays(db: DataSource, now: Date = new Date(), cat
           WHERE u.day = $1::date AND u.tenant_id = c.tenant_id AND u.closed_at IS NULL`,
         [day, next],
       );
+      // For ISPs' own billing: one signed outgoing webhook per tenant and closed day (outgoing-webhooks.ts).
+      await q(
+        `INSERT INTO billing_outbox (type, tenant_id, payload)
+         SELECT 'usage.day_closed', tenant_id, jsonb_build_object('day', to_char(day, 'YYYY-MM-DD'), 'mailboxesPeak', mailboxes_peak,
+                'storageGbDays', round(storage_bytes_peak / 1e9, 3), 'sentOutside', sent_outside, 'received', received)
+           FROM usage_daily WHERE day = $1::date AND closed_at = now()`,
+        [day],
+      );
       await q(`INSERT INTO usage_close (id, last_closed_day) VALUES (true, $1::date) ON CONFLICT (id) DO UPDATE SET last_closed_day = EXCLUDED.last_closed_day`, [day]);
       days.push(day);
     }

@@ -75,7 +75,7 @@ describe('usage metering', () => {
     const [day2] = await q(`SELECT mailboxes_peak, storage_bytes_peak, received FROM usage_daily WHERE tenant_id = $1 AND day = '2026-03-02'`, [tenant]);
     // Never sampled that day: the mailboxes that existed then, today's storage.
     expect(day2).toEqual({ mailboxes_peak: 1, storage_bytes_peak: '2500000000', received: 1 });
-    expect(r.queries).toBe(2 + 3 * 3);
+    expect(r.queries).toBe(2 + 3 * 4);
     expect(gbDays(2_500_000_000)).toBe(3);
   });
 });

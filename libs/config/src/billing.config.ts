@@ -39,6 +39,10 @@ export const billingConfigSchema = z.object({
   BILLING_GRACE_DAYS: z.coerce.number().min(0).max(365).default(7),
   /** How often the metering and dunning jobs run. */
   BILLING_JOB_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(300),
+  /** The ISP's own billing system: signed POSTs of `tenant.billing_status` and `usage.day_closed` (HMAC-SHA256, Dizi-Signature header); unset: none. */
+  BILLING_WEBHOOK_URL: z.string().url().optional(),
+  /** The shared secret those POSTs are signed with; required with BILLING_WEBHOOK_URL. */
+  BILLING_WEBHOOK_SECRET: z.string().min(16).optional(),
   /** Run the metering and dunning jobs in this process (one billing process of a cluster is enough; both are safe twice). */
   BILLING_JOBS: bool.default(true),
 });
@@ -51,6 +55,7 @@ export function loadBillingConfig(env: NodeJS.ProcessEnv = process.env): Billing
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
+  if (parsed.data.BILLING_WEBHOOK_URL && !parsed.data.BILLING_WEBHOOK_SECRET) throw new Error('Invalid configuration:\n  BILLING_WEBHOOK_SECRET: required with BILLING_WEBHOOK_URL');
   return parsed.data;
 }
 

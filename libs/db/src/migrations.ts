@@ -23,6 +23,7 @@ import { MessageThreadId1765610000000 } from './migrations/1765610000000-message
 import { MessageLateHeaders1765650000000 } from './migrations/1765650000000-message-late-headers';
 import { QueueHold1765700000000 } from './migrations/1765700000000-queue-hold';
 import { Billing1766000000000 } from './migrations/1766000000000-billing';
+import { BillingOutbox1766000100000 } from './migrations/1766000100000-billing-outbox';
 
 export const MIGRATIONS = [
   Foundation1764201600000,
@@ -49,4 +50,5 @@ export const MIGRATIONS = [
   MessageLateHeaders1765650000000,
   QueueHold1765700000000,
   Billing1766000000000,
+  BillingOutbox1766000100000,
 ];

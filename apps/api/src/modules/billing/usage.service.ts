@@ -27,8 +27,9 @@ export class UsageService {
   ) {}
 
   async list(actor: Actor, query: UsageQueryDto): Promise<UsageRow[]> {
-    if (actor.role !== 'operator' && actor.role !== 'tenant_admin') throw forbidden('only operators and tenant admins read usage');
+    // Another tenant's id answers 404 whatever the role, before the role is checked (nothing is revealed).
     this.policy.assertTenantReference(actor, query.tenantId);
+    if (actor.role !== 'operator' && actor.role !== 'tenant_admin') throw forbidden('only operators and tenant admins read usage');
     const tenantId = actor.role === 'operator' ? query.tenantId : actor.tenantId;
     const today = new Date().toISOString().slice(0, 10);
     const to = query.to ?? today;
