@@ -5,6 +5,7 @@
  */
 import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listenForSessionEnds } from '@dizi/auth/session-ends';
 import { TEST_REDIS_URL } from '@dizi/testing/test-database';
 import type { StripeEventRecord } from '@dizi/testing/stripe-stand-in';
 import { insertPlan, MAILBOX_PASSWORD, startBillingWorld, type BillingWorld } from './billing-fixture';
@@ -146,12 +147,17 @@ describe('billing lifecycle on Stripe', () => {
     expect(await rcpt()).toMatch(/^250 /);
     expect(await imapLogin()).toBe('ok');
 
+    const ended: string[] = [];
+    const stopListening = await listenForSessionEnds(w.redis, w.redisPrefix, (ids) => ended.push(...ids), () => undefined);
     // Two days in: still within the three days' grace.
     expect((await w.billing.runJobs(new Date(Date.now() + 2 * DAY))).suspended).toEqual([]);
     const late = await w.billing.runJobs(new Date(Date.now() + 4 * DAY));
     expect(late.suspended).toEqual([tenant.tenantId]);
     expect(await billingRow()).toMatchObject({ status: 'suspended', suspended_by_billing: true });
     expect((await tenantRow()).status).toBe('suspended');
+    // Open IMAP/POP3/SMTP sessions of its mailboxes are told to end, as when an operator suspends.
+    expect(await eventually(async () => ended, (e) => e.length > 0)).toEqual([tenant.mailboxId]);
+    await stopListening();
     expect(await eventually(rcpt, (r) => r.startsWith('450'))).toBe('450 4.2.1 Recipient address temporarily unavailable, try again later');
     const refused = await imapLogin();
     expect(refused).toMatch(/CONTACTADMIN/);
