@@ -31,11 +31,11 @@ async function main(): Promise<void> {
   const q = (sql: string, params: unknown[] = []) => db.dataSource.query(sql, params);
   try {
     let t = performance.now();
-    await q(`INSERT INTO tenant (name, plan) SELECT 'bench-' || i, 'standard' FROM generate_series(1, $1) i`, [TENANTS]);
+    await q(`INSERT INTO tenant (name, plan, created_at) SELECT 'bench-' || i, 'standard', now() - interval '30 days' FROM generate_series(1, $1) i`, [TENANTS]);
     await q(`INSERT INTO domain (tenant_id, name, unicode_name) SELECT id, name || '.test', name || '.test' FROM tenant`);
     await q(
-      `INSERT INTO mailbox (tenant_id, domain_id, local_part, address, password_hash, quota_bytes, used_bytes)
-       SELECT d.tenant_id, d.id, 'u' || i, 'u' || i || '@' || d.name, 'x', 1073741824, (i * 7919) % 1073741824
+      `INSERT INTO mailbox (tenant_id, domain_id, local_part, address, password_hash, quota_bytes, used_bytes, created_at)
+       SELECT d.tenant_id, d.id, 'u' || i, 'u' || i || '@' || d.name, 'x', 1073741824, (i * 7919) % 1073741824, now() - interval '30 days'
          FROM domain d, generate_series(1, $1) i`,
       [PER_TENANT],
     );

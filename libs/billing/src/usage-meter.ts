@@ -63,18 +63,19 @@ export async function closeUsageDays(db: DataSource, now: Date = new Date(), cat
          ON CONFLICT (tenant_id, day) DO NOTHING`,
         [day, next],
       );
+      // Each count once for the whole day (MATERIALIZED: never re-planned per tenant row), then one join to the day's rows.
       await q(
-        `UPDATE usage_daily u SET sent_outside = c.sent, received = c.received, closed_at = now()
-           FROM (SELECT u2.tenant_id, coalesce(s.n, 0) AS sent, coalesce(r.n, 0) AS received
-                   FROM usage_daily u2
-                   LEFT JOIN (SELECT mb.tenant_id, count(DISTINCT sm.id)::int AS n
-                                FROM spool_message sm JOIN spool_recipient sr ON sr.message_id = sm.id JOIN mailbox mb ON mb.id = sm.auth_mailbox_id
-                               WHERE sr.kind = 'remote' AND sm.received_at >= $1::date AND sm.received_at < $2::date GROUP BY mb.tenant_id) s ON s.tenant_id = u2.tenant_id
-                   LEFT JOIN (SELECT d.tenant_id, count(DISTINCT sm.id)::int AS n
-                                FROM spool_message sm JOIN spool_recipient sr ON sr.message_id = sm.id JOIN domain d ON d.name = sr.domain
-                               WHERE sr.kind = 'local' AND sm.source <> 'system' AND sm.received_at >= $1::date AND sm.received_at < $2::date GROUP BY d.tenant_id) r ON r.tenant_id = u2.tenant_id
-                  WHERE u2.day = $1::date) c
-          WHERE u.day = $1::date AND u.tenant_id = c.tenant_id AND u.closed_at IS NULL`,
+        `WITH s AS MATERIALIZED (
+                SELECT mb.tenant_id, count(DISTINCT sm.id)::int AS n
+                  FROM spool_message sm JOIN spool_recipient sr ON sr.message_id = sm.id JOIN mailbox mb ON mb.id = sm.auth_mailbox_id
+                 WHERE sr.kind = 'remote' AND sm.received_at >= $1::date AND sm.received_at < $2::date GROUP BY mb.tenant_id),
+              r AS MATERIALIZED (
+                SELECT d.tenant_id, count(DISTINCT sm.id)::int AS n
+                  FROM spool_message sm JOIN spool_recipient sr ON sr.message_id = sm.id JOIN domain d ON d.name = sr.domain
+                 WHERE sr.kind = 'local' AND sm.source <> 'system' AND sm.received_at >= $1::date AND sm.received_at < $2::date GROUP BY d.tenant_id)
+         UPDATE usage_daily u SET sent_outside = coalesce(s.n, 0), received = coalesce(r.n, 0), closed_at = now()
+           FROM usage_daily u0 LEFT JOIN s ON s.tenant_id = u0.tenant_id LEFT JOIN r ON r.tenant_id = u0.tenant_id
+          WHERE u0.day = $1::date AND u.day = $1::date AND u.tenant_id = u0.tenant_id AND u.closed_at IS NULL`,
         [day, next],
       );
       // For ISPs' own billing: one signed outgoing webhook per tenant and closed day (outgoing-webhooks.ts).
