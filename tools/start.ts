@@ -56,6 +56,8 @@ async function main(): Promise<void> {
   };
   run('api', 'apps/api/src/main.ts');
   run('mta', 'apps/mta/src/main.ts');
+  // Billing on :3002 (BILLING_PORT): Stripe webhooks and the metering/dunning jobs; without STRIPE_SECRET_KEY manual billing only.
+  run('billing', 'apps/billing/src/main.ts');
 
   // The portal: Next's production server (reliable, fast pages), built first when its sources changed.
   const portal = loadPortalConfig(env);
@@ -86,7 +88,8 @@ async function main(): Promise<void> {
     `\nPortal / 管理控制台: ${url}\n` +
       `  operator console (/ops):  operator          password: ${env.DIZI_DEMO_PASSWORD ? '$DIZI_DEMO_PASSWORD' : 'as printed by the API above'}\n` +
       `  domain admin (/admin):    admin@demo.test   password: ${env.DIZI_DEMO_PASSWORD ? '$DIZI_DEMO_PASSWORD' : 'as printed by the API above'}\n` +
-      (portal.OIDC_ISSUER ? `  single sign-on through ${portal.OIDC_ISSUER}\n` : ''),
+      (portal.OIDC_ISSUER ? `  single sign-on through ${portal.OIDC_ISSUER}\n` : '') +
+      `Billing / 计费: http://127.0.0.1:${env.BILLING_PORT ?? 3002} (Stripe webhooks at /billing/webhooks/stripe; ${env.STRIPE_SECRET_KEY ? 'Stripe enabled' : 'no STRIPE_SECRET_KEY: manual billing only'})\n`,
   );
 }
 

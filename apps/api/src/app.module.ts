@@ -28,9 +28,10 @@ import { StatsModule } from './modules/stats/stats.module';
 import { SignInAuditModule } from './modules/sign-in-audit/sign-in-audit.module';
 import { JmapModule } from './modules/jmap/jmap.module';
 import { NodesModule } from './modules/nodes/nodes.module';
+import { BillingModule } from './modules/billing/billing.module';
 
 /** Feature modules, one line each. */
-const FEATURES = [AuthModule, HealthModule, TenantsModule, DomainsModule, AliasesModule, GroupsModule, AddressBooksModule, RegistrationCodesModule, ApiKeysModule, AuditModule, MailboxesModule, SettingsModule, MailLogsModule, MailboxDeliveryModule, QueueModule, MailboxSendAsModule, StatsModule, SignInAuditModule, NodesModule, JmapModule, SieveScriptsModule];
+const FEATURES = [AuthModule, HealthModule, TenantsModule, DomainsModule, AliasesModule, GroupsModule, AddressBooksModule, RegistrationCodesModule, ApiKeysModule, AuditModule, MailboxesModule, SettingsModule, MailLogsModule, MailboxDeliveryModule, QueueModule, MailboxSendAsModule, StatsModule, SignInAuditModule, NodesModule, JmapModule, SieveScriptsModule, BillingModule];
 
 @Module({})
 export class AppModule {

@@ -89,8 +89,9 @@ const ALLOWED: { operation: string; status: number; why: string }[] = [
   { operation: 'POST /api/transport-routes', status: 403, why: 'operators only; `domain` names a destination domain anywhere, not a tenant object, and is refused before any lookup' },
 ];
 
-// The global Sieve scripts are the operator's and belong to no tenant (sieve-scripts.spec.ts proves every other role gets 403).
-const SKIP = (path: string) => path.startsWith('/api/auth/') || path === '/api/health' || path.startsWith('/api/sieve/global/');
+// The global Sieve scripts are the operator's and belong to no tenant (sieve-scripts.spec.ts proves every other role gets 403);
+// the plan catalogue is shared by every tenant, not one tenant's object (its writes are operators' only: billing.spec.ts).
+const SKIP = (path: string) => path.startsWith('/api/auth/') || path === '/api/health' || path.startsWith('/api/sieve/global/') || path.startsWith('/api/plans');
 
 interface Schema {
   $ref?: string;

@@ -33,7 +33,9 @@ export interface MailboxIdentity {
 export type LoginOutcome =
   | { ok: true; mailbox: MailboxIdentity }
   | { ok: false; reason: 'throttled'; waitMs: number }
-  | { ok: false; reason: 'invalid' };
+  | { ok: false; reason: 'invalid' }
+  /** The password was right but billing suspended the tenant (unpaid): said plainly, the user can do something about it. */
+  | { ok: false; reason: 'unpaid' };
 
 const CHANNEL_COLUMN: Record<LoginChannel, string | null> = { api: null, smtp: 'smtp_enabled', imap: 'imap_enabled', pop3: 'pop3_enabled' };
 
@@ -62,12 +64,17 @@ export class MailboxLogin {
     const [row] = await this.db.query(
       `SELECT m.id, m.address, m.tenant_id, m.domain_id, d.name AS domain, m.role, m.display_name, m.may_send_outside,
               m.token_version, m.password_hash,
-              (m.status = 'active' AND d.status = 'active' AND t.status = 'active' ${column ? `AND d.${column}` : ''}) AS usable
+              (m.status = 'active' AND d.status = 'active' AND t.status = 'active' ${column ? `AND d.${column}` : ''}) AS usable,
+              (t.status <> 'active' AND EXISTS (SELECT 1 FROM tenant_billing b WHERE b.tenant_id = t.id AND b.suspended_by_billing)) AS unpaid
          FROM mailbox m JOIN domain d ON d.id = m.domain_id JOIN tenant t ON t.id = m.tenant_id
         WHERE m.address = $1`,
       [address],
     );
     const passwordOk = await this.checkPassword(password, row?.password_hash);
+    if (passwordOk && !row.usable && row.unpaid) {
+      await this.throttle.recordSuccess(address, ip);
+      return { ok: false, reason: 'unpaid' };
+    }
     if (!passwordOk || !row.usable) {
       await this.throttle.recordFailure(address, ip);
       await sleep(this.options.failureDelayMs);

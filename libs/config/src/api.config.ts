@@ -1,12 +1,15 @@
 /** The API's configuration: every variable, its default and its check, in one place. Bad config stops the boot. */
 import { z } from 'zod';
 import { mailRuntimeConfigIssues, mailRuntimeConfigShape } from './mail-runtime.config';
+import { stripeConfigShape } from './billing.config';
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
 
 export const apiConfigSchema = z.object({
   /** Blob store, SRS and settings secrets: the same variables as the mail nodes' (mail-runtime.config.ts), for serving mail. */
   ...mailRuntimeConfigShape,
+  /** Stripe, for Checkout and Customer Portal links and plan changes (billing.config.ts); unset: manual billing only. */
+  ...stripeConfigShape,
   /** PostgreSQL; when absent, `npm start` runs an embedded PostgreSQL under DIZI_DATA_DIR. */
   DATABASE_URL: z.string().url().optional(),
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),

@@ -25,6 +25,8 @@ import { QueueHold1765700000000 } from './migrations/1765700000000-queue-hold';
 import { DropMessageMailboxIndex1765800000000 } from './migrations/1765800000000-drop-message-mailbox-index';
 import { MessageMailboxQueryIndexes1765850000000 } from './migrations/1765850000000-message-mailbox-query-indexes';
 import { ExpungedMessageThread1765850000100 } from './migrations/1765850000100-expunged-message-thread';
+import { Billing1766000000000 } from './migrations/1766000000000-billing';
+import { BillingOutbox1766000100000 } from './migrations/1766000100000-billing-outbox';
 import { SieveScripts1766050000000 } from './migrations/1766050000000-sieve-scripts';
 
 export const MIGRATIONS = [
@@ -54,5 +56,7 @@ export const MIGRATIONS = [
   DropMessageMailboxIndex1765800000000,
   MessageMailboxQueryIndexes1765850000000,
   ExpungedMessageThread1765850000100,
+  Billing1766000000000,
+  BillingOutbox1766000100000,
   SieveScripts1766050000000,
 ];

@@ -12,6 +12,7 @@ export class Pop3MailboxAuthenticator implements Authenticator {
       // RFC 3206: a temporary refusal, so the client retries later instead of asking for a new password.
       return { ok: false, code: 'SYS/TEMP', text: `Too many failed logins; try again in ${Math.ceil(outcome.waitMs / 1000)} seconds` };
     }
+    if (outcome.reason === 'unpaid') return { ok: false, code: 'AUTH', text: 'Account suspended: the subscription is unpaid, contact your administrator' };
     // Suspended, disabled for POP3 or a wrong password all read the same, so none of them is revealed.
     return { ok: false, code: 'AUTH', text: 'Authentication failed' };
   }

@@ -37,6 +37,9 @@ export class MailboxImapAuthenticator implements Authenticator {
     if (outcome.reason === 'throttled') {
       return { ok: false, code: 'UNAVAILABLE', text: `Too many failed logins; try again in ${Math.ceil(outcome.waitMs / 1000)} s` };
     }
+    if (outcome.reason === 'unpaid') {
+      return { ok: false, code: 'CONTACTADMIN', text: 'Account suspended: the subscription is unpaid, contact your administrator / 账户因欠费已暂停，请联系管理员' };
+    }
     // Wrong password, unknown mailbox, suspended or IMAP switched off: one answer, so none can be told apart.
     return { ok: false, code: 'AUTHENTICATIONFAILED', text: 'Invalid credentials' };
   }

@@ -57,8 +57,11 @@ export interface Authenticator {
 
 export type RecipientTarget = 'mailbox' | 'alias' | 'catch-all' | 'group';
 
-/** Why a local address takes no mail; every reason is answered the same way so nothing is revealed. */
-export type UnavailableReason = 'unknown-user' | 'domain-disabled' | 'smtp-disabled' | 'tenant-suspended' | 'mailbox-suspended';
+/**
+ * Why a local address takes no mail; every reason is answered the same way so nothing is revealed, except
+ * `tenant-unpaid` (billing suspended the tenant until it pays): a temporary refusal, so senders retry.
+ */
+export type UnavailableReason = 'unknown-user' | 'domain-disabled' | 'smtp-disabled' | 'tenant-suspended' | 'tenant-unpaid' | 'mailbox-suspended';
 
 export type RecipientResolution =
   | { kind: 'remote'; address: string; domain: string }

@@ -6,7 +6,7 @@ import { MailboxLogin } from '@dizi/auth/mailbox-login';
 import { hashPassword, needsRehash } from '@dizi/auth/password-hash';
 import type { ApiConfig } from '@dizi/config/api.config';
 import type { Actor } from '@dizi/domain/policy';
-import { tooManyRequests, unauthorized } from '../../common/api-error';
+import { forbidden, tooManyRequests, unauthorized } from '../../common/api-error';
 import { API_CONFIG } from '../../common/tokens';
 import { AuditService } from '../audit/audit.service';
 import { AuthenticationService } from './authentication.service';
@@ -44,6 +44,7 @@ export class AuthService {
     const outcome = await this.mailboxes.login(username, password, ip, 'api');
     if (!outcome.ok) {
       if (outcome.reason === 'throttled') throw tooManyRequests(`too many failed sign-ins; try again in ${Math.ceil(outcome.waitMs / 1000)} s`);
+      if (outcome.reason === 'unpaid') throw forbidden('the account is suspended because its subscription is unpaid; contact your administrator or your provider');
       throw unauthorized(BAD_CREDENTIALS);
     }
     const actor = await this.authentication.mailboxActor(outcome.mailbox.mailboxId);

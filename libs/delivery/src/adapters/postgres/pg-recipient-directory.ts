@@ -15,6 +15,8 @@ interface RecipientRow {
   domain_status: string;
   smtp_enabled: boolean;
   tenant_status: string;
+  /** The suspension is billing's (unpaid): mail is refused for now, not for good. */
+  tenant_unpaid: boolean;
   mailbox_id: string | null;
   mailbox_status: string | null;
   quota_bytes: string | null;
@@ -70,7 +72,7 @@ export class PgRecipientDirectory implements RecipientDirectory {
     const r = await this.recipientCache.get(address, () => this.recipients.submit(address), takesMail);
     if (!r) return { kind: 'remote', address, domain };
     const unavailable = (reason: Extract<RecipientResolution, { kind: 'unavailable' }>['reason']): RecipientResolution => ({ kind: 'unavailable', address, domain, reason });
-    if (r.tenant_status !== 'active') return unavailable('tenant-suspended');
+    if (r.tenant_status !== 'active') return unavailable(r.tenant_unpaid ? 'tenant-unpaid' : 'tenant-suspended');
     if (r.domain_status !== 'active') return unavailable('domain-disabled');
     if (!r.smtp_enabled) return unavailable('smtp-disabled');
     const local = { kind: 'local' as const, address, domain, tenantId: r.tenant_id };
@@ -116,11 +118,13 @@ export class PgRecipientDirectory implements RecipientDirectory {
   private async lookUpRecipients(addresses: string[]): Promise<Array<RecipientRow | undefined>> {
     const { rows } = await this.pool.query<RecipientRow & { n: string }>(
       `SELECT q.n, d.tenant_id, d.status AS domain_status, d.smtp_enabled, t.status AS tenant_status,
+              coalesce(tb.suspended_by_billing, false) AS tenant_unpaid,
               m.id AS mailbox_id, m.status AS mailbox_status, m.quota_bytes, m.used_bytes,
               a.id AS alias_id, g.id AS group_id, c.id AS catch_all_id
          FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS q(address, domain, n)
          JOIN domain d ON d.name = q.domain
          JOIN tenant t ON t.id = d.tenant_id
+         LEFT JOIN tenant_billing tb ON tb.tenant_id = t.id
          LEFT JOIN mailbox m ON m.address = q.address
          LEFT JOIN alias a ON a.address = q.address AND a.enabled
          LEFT JOIN mail_group g ON g.address = q.address
