@@ -261,3 +261,33 @@ describe('greylisting (injected clock)', () => {
     expect(String(r.stdout)).toMatch(/<~ +250 .*queued as/);
   });
 });
+
+describe('automatic whitelist', () => {
+  it('trusts for alice the addresses she wrote to: their mail is neither put in Junk nor greylisted for her, others\' still is', async () => {
+    await settings({ dnsLists: [{ zone: 'bl.test', type: 'ip', action: 'score', weight: 8, answers: [] }] });
+    const r = await run('swaks', [
+      '--server', '127.0.0.1', '--port', String(node.ports.submission), '--tls', '--auth', 'PLAIN',
+      '--auth-user', 'alice@acme.test', '--auth-password', TEST_MAILBOX_PASSWORD, '--from', 'alice@acme.test', '--to', 'Friend@Pen-Pal.test',
+    ], { encoding: 'utf8' }).catch((e: { stdout?: string }) => e);
+    expect(String(r.stdout)).toMatch(/<~ +250 .*queued as/);
+    await until('the whitelist entry', async () =>
+      (await sql(`SELECT 1 FROM mailbox_trusted_sender t JOIN mailbox m ON m.id = t.mailbox_id WHERE m.address = 'alice@acme.test' AND t.address = 'friend@pen-pal.test'`))[0]);
+
+    const friend = await send({ from: 'friend@pen-pal.test' });
+    const copy = await delivered(spoolId(friend.data)!);
+    expect(copy.special_use).toBe('inbox');
+    expect(copy.header_prefix).not.toContain('X-Spam-Flag');
+    expect(copy.header_prefix).toContain('X-Spam-Score: 8.0');
+    // Bob never wrote to the friend: the same message to him goes to Junk.
+    const toBob = await send({ from: 'friend@pen-pal.test', to: 'bob@acme.test' });
+    expect((await delivered(spoolId(toBob.data)!)).special_use).toBe('junk');
+    const stranger = await send({ from: 'stranger@pen-pal.test' });
+    expect((await delivered(spoolId(stranger.data)!)).special_use).toBe('junk');
+
+    await settings({ greylistEnabled: true, greylistAutoPassAfter: 0 });
+    expect((await send({ from: 'friend@pen-pal.test' })).data).toMatch(/^250 /);
+    expect((await send({ from: 'stranger2@pen-pal.test' })).rcpt).toMatch(/^451 4\.7\.1 Greylisted/);
+    await settings({ greylistEnabled: true, greylistAutoPassAfter: 0, autoWhitelistEnabled: false });
+    expect((await send({ from: 'friend@pen-pal.test' })).rcpt).toMatch(/^451 4\.7\.1 Greylisted/);
+  });
+});

@@ -167,6 +167,8 @@ export const smtpSettings = z.object({
   reverseDnsMissingScore: z.number().min(0).max(100).default(1.5),
   reverseDnsMismatchAction: z.enum(['reject', 'score', 'off']).default('off').describe('no name of the PTR record resolves back to the client address'),
   reverseDnsMismatchScore: z.number().min(0).max(100).default(1),
+  autoWhitelistEnabled: z.boolean().default(true)
+    .describe('addresses a user wrote to (submission, webmail) are trusted for that user: their mail is never tagged, put in Junk or greylisted (a score at the reject threshold is still refused)'),
   greylistEnabled: z.boolean().default(false).describe('answer 451 4.7.1 to the first attempt of each (client network, sender, recipient) triplet'),
   greylistDelaySeconds: z.number().int().min(0).max(86_400).default(300).describe('a retry is accepted only this long after the first attempt'),
   greylistRetryWindowHours: z.number().int().min(1).max(24 * 30).default(48).describe('a triplet not retried within this time is forgotten'),

@@ -22,6 +22,7 @@ import { ExpungedMessageId1765600000000 } from './migrations/1765600000000-expun
 import { MessageThreadId1765610000000 } from './migrations/1765610000000-message-thread-id';
 import { MessageLateHeaders1765650000000 } from './migrations/1765650000000-message-late-headers';
 import { QueueHold1765700000000 } from './migrations/1765700000000-queue-hold';
+import { TrustedSender1766100000000 } from './migrations/1766100000000-trusted-sender';
 
 export const MIGRATIONS = [
   Foundation1764201600000,
@@ -47,4 +48,5 @@ export const MIGRATIONS = [
   MessageThreadId1765610000000,
   MessageLateHeaders1765650000000,
   QueueHold1765700000000,
+  TrustedSender1766100000000,
 ];

@@ -8,6 +8,7 @@ import { RedisGreylistStore } from '@dizi/delivery/adapters/redis/redis-greylist
 import { MailboxAuthenticator } from '@dizi/delivery/adapters/postgres/mailbox-authenticator';
 import { MailLogSessionLog } from '@dizi/delivery/adapters/postgres/mail-log-session-log';
 import { PgRecipientDirectory } from '@dizi/delivery/adapters/postgres/pg-recipient-directory';
+import { PgTrustedSenders } from '@dizi/delivery/adapters/postgres/pg-trusted-senders';
 import { PgSpoolWriter } from '@dizi/delivery/adapters/postgres/pg-spool-writer';
 import { RedisConnectionLimiter } from '@dizi/delivery/adapters/redis/redis-connection-limiter';
 import { RedisGreetingPassList } from '@dizi/delivery/adapters/redis/redis-greeting-pass';
@@ -63,6 +64,7 @@ export async function startSmtpRole(ctx: MtaContext, options: SmtpRoleOptions = 
     reputation: new DnsReputationResolver(dnsServers),
     greylist: new RedisGreylistStore(counters),
     now: options.now,
+    trust: new PgTrustedSenders(ctx.pool),
     authFailureDelayMs: options.authFailureDelayMs ?? 1000,
     tarpitStepMs: options.tarpitStepMs ?? 1000,
     srs: ctx.srs,

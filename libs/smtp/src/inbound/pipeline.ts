@@ -52,6 +52,7 @@ import { greylistCheck } from './checks/greylist.check';
 import { senderDomainListCheck } from './checks/sender-domain-list.check';
 import type {
   AuthenticatedUser, Authenticator, ConnectionLimiter, DomainResolver, GreylistStore, RecipientDirectory, RecipientResolution, ReputationResolver,
+  TrustedSenders,
 } from './ports';
 import type { InboundSession } from './session';
 import type { Srs } from '../srs/srs';
@@ -76,6 +77,8 @@ export interface PolicyDeps {
   greylist?: GreylistStore;
   /** The clock greylisting reads (tests move it instead of waiting). */
   now?: () => number;
+  /** The automatic whitelist; none: nobody is trusted. */
+  trust?: TrustedSenders;
 }
 
 export interface StageInput {

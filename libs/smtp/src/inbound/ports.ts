@@ -231,3 +231,9 @@ export interface GreylistStore {
   attempt(o: { triplet: string; network: string; now: number; delayMs: number; retryWindowMs: number; passMs: number; autoPassAfter: number }):
     Promise<{ pass: boolean; reason: 'new' | 'early' | 'delayed' | 'known' | 'network'; waitMs: number }>;
 }
+
+/** The automatic whitelist: addresses each mailbox has written to (through submission) are trusted by it. */
+export interface TrustedSenders {
+  /** Of `recipients` (stored form, mailbox addresses), those whose mailbox has written to `sender`. Failures throw. */
+  trustedBy(sender: string, recipients: string[]): Promise<string[]>;
+}

@@ -2,7 +2,8 @@
  * RCPT (MX only, last): greylisting. The first attempt of a (client network, sender, recipient) triplet is answered
  * 451 4.7.1; a retry after greylistDelaySeconds passes, and so does the triplet for greylistPassDays after. A network
  * that passed greylistAutoPassAfter triplets is not greylisted any more (postgrey's auto-whitelist). Signed-in users
- * and allow-listed clients (ipAllowList, a DNSWL hit) are never greylisted; a store that fails lets the mail through.
+ * and allow-listed clients (ipAllowList, a DNSWL hit), and senders the recipient wrote to (automatic whitelist), are
+ * never greylisted; a store that fails lets the mail through.
  */
 import { createHash } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
@@ -22,6 +23,17 @@ export function greylistNetwork(ip: string): string {
   }
 }
 
+/** The recipient wrote to this sender before (automatic whitelist); a store that fails trusts nobody. */
+async function trusts(deps: RcptInput['deps'], settings: RcptInput['settings'], sender: string, recipient: string, session: RcptInput['session']): Promise<boolean> {
+  if (!settings.autoWhitelistEnabled || !deps.trust || !sender) return false;
+  try {
+    return (await deps.trust.trustedBy(sender, [recipient])).length > 0;
+  } catch (err) {
+    session.reputation.findings.push(`automatic whitelist unavailable: ${String(err).slice(0, 80)}`);
+    return false;
+  }
+}
+
 export const greylistCheck: Check<RcptInput> = {
   name: 'greylist',
   async run({ session, settings, deps, recipient }) {
@@ -29,6 +41,7 @@ export const greylistCheck: Check<RcptInput> = {
     if (session.reputation.allowListed || ipInList(session.clientIp, settings.ipAllowList)) return CONTINUE;
     const network = greylistNetwork(session.clientIp);
     const sender = session.transaction?.mailFrom ?? '';
+    if (await trusts(deps, settings, sender, recipient, session)) return CONTINUE;
     const triplet = createHash('sha256').update(`${network}\0${sender}\0${recipient}`).digest('base64url').slice(0, 32);
     const hour = 3_600_000;
     let outcome;

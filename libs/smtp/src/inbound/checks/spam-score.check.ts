@@ -5,7 +5,8 @@
  * message is refused with 550 5.7.1 before it is ever accepted; at or above the Junk score it is flagged and delivered
  * to the Junk folder; at or above the tag score it is flagged (X-Spam-Flag: YES) and delivered as usual; X-Spam-*
  * headers go on every copy from the header score up. A scanner that is down or too slow defers with 451 4.7.1 unless
- * the settings say to accept it unscored (then said in a header, and the reputation score alone decides).
+ * the settings say to accept it unscored (then said in a header, and the reputation score alone decides). Senders every
+ * recipient wrote to before (automatic whitelist) are never tagged or put in Junk; the reject score still applies.
  */
 import type { SmtpSettings } from '@dizi/contracts/mail-settings.contract';
 import { formatScore, spamHeaders, spamNotScannedHeader } from '../content/filter-headers';
@@ -29,19 +30,32 @@ export function spamThresholds(settings: SmtpSettings, domains: readonly string[
 }
 
 /** The reputation checks' score and findings for this session's current sender. */
-export function reputationOf(session: InboundSession): { score: number; findings: string[] } {
+export function reputationOf(session: InboundSession): { score: number; findings: string[]; problems: string[] } {
   const rep = session.reputation;
   const sender = session.transaction?.mailFrom ?? '';
   const domain = rep.domainScores.get(sender.slice(sender.lastIndexOf('@') + 1));
-  const findings = [...rep.findings, ...(domain?.findings ?? [])].filter((f) => !f.startsWith('dns list unavailable'));
-  return { score: rep.score + (domain?.score ?? 0), findings };
+  const all = [...rep.findings, ...(domain?.findings ?? [])];
+  return { score: rep.score + (domain?.score ?? 0), findings: all.filter((f) => !f.includes('unavailable')), problems: all.filter((f) => f.includes('unavailable')) };
+}
+
+/** Every local recipient wrote to the sender before (automatic whitelist); a store that fails trusts nobody. */
+async function trustedByAll(session: InboundSession, settings: SmtpSettings, deps: ContentInput['deps']): Promise<boolean> {
+  const sender = session.transaction?.mailFrom ?? '';
+  const locals = (session.transaction?.recipients ?? []).filter((r) => r.kind === 'local').map((r) => r.address);
+  if (!settings.autoWhitelistEnabled || !deps.trust || !sender || session.listener !== 'mx' || locals.length === 0) return false;
+  try {
+    return (await deps.trust.trustedBy(sender, locals)).length === new Set(locals).size;
+  } catch {
+    return false;
+  }
 }
 
 export const spamScoreCheck: Check<ContentInput> = {
   name: 'spam-score',
-  run({ report, settings, marks, session }) {
+  async run({ report, settings, marks, session, deps }) {
     const finding = report.spam;
     const own = reputationOf(session);
+    marks.notes.push(...own.problems);
     let score: number | null = own.findings.length ? own.score : null;
     let symbols: string[] = [];
     switch (finding?.status) {
@@ -72,9 +86,10 @@ export const spamScoreCheck: Check<ContentInput> = {
       marks.notes.push(`spam: score ${formatScore(score)}${tests}, rejected`);
       return reject(550, '5.7.1', 'Message rejected as spam');
     }
-    const junk = score >= limits.junk;
-    const flagged = junk || score >= limits.tag;
-    marks.notes.push(`spam: score ${formatScore(score)}${tests}${junk ? ', Junk' : flagged ? ', tagged' : ''}`);
+    const trusted = score >= limits.tag && (await trustedByAll(session, settings, deps));
+    const junk = !trusted && score >= limits.junk;
+    const flagged = junk || (!trusted && score >= limits.tag);
+    marks.notes.push(`spam: score ${formatScore(score)}${tests}${junk ? ', Junk' : flagged ? ', tagged' : trusted ? ', trusted sender (automatic whitelist)' : ''}`);
     if (junk) marks.folder ??= 'junk';
     if (flagged || score >= settings.antispamHeaderScore) {
       // A message not scanned already carries X-Spam-Status: Unknown; the reputation score then goes in X-Spam-Score only.

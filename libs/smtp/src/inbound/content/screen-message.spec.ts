@@ -87,11 +87,16 @@ describe('screenMessage', () => {
     expect((out as { marks: { headers: string } }).marks.headers.split('\r\n')).toHaveLength(3);
   });
 
-  it('sends spam at or above the Junk score to Junk, flagged, and refuses it at or above the reject score with 550 5.7.1', async () => {
-    expect(await screen(scanner(clean, score(4.9)))).toMatchObject({ kind: 'deliver', marks: { folder: null } });
-    const junk = await screen(scanner(clean, score(5)));
-    expect(junk).toMatchObject({ kind: 'deliver', marks: { folder: 'junk', spamScore: 5 } });
-    expect((junk as { marks: { headers: string } }).marks.headers).toContain('X-Spam-Flag: YES\r\nX-Spam-Score: 5.0\r\nX-Spam-Level: *****\r\nX-Spam-Status: Yes, score=5.0 required=5.0 tests=DIZI_TEST_SPAM\r\n');
+  it('tags spam at or above the tag score, sends it to Junk from the Junk score, and refuses it at or above the reject score with 550 5.7.1', async () => {
+    const ham49 = await screen(scanner(clean, score(4.9)));
+    expect(ham49).toMatchObject({ kind: 'deliver', marks: { folder: null } });
+    expect((ham49 as { marks: { headers: string } }).marks.headers).not.toContain('X-Spam-Flag');
+    const tagged = await screen(scanner(clean, score(6.9)));
+    expect(tagged).toMatchObject({ kind: 'deliver', marks: { folder: null, spamScore: 6.9 } });
+    expect((tagged as { marks: { headers: string } }).marks.headers).toContain('X-Spam-Flag: YES\r\nX-Spam-Score: 6.9\r\n');
+    const junk = await screen(scanner(clean, score(7)));
+    expect(junk).toMatchObject({ kind: 'deliver', marks: { folder: 'junk', spamScore: 7 } });
+    expect((junk as { marks: { headers: string } }).marks.headers).toContain('X-Spam-Flag: YES\r\nX-Spam-Score: 7.0\r\nX-Spam-Level: *******\r\nX-Spam-Status: Yes, score=7.0 required=5.0 tests=DIZI_TEST_SPAM\r\n');
     expect(await screen(scanner(clean, score(15)))).toMatchObject({ kind: 'refuse', refusal: { code: 550, enhanced: '5.7.1', text: 'Message rejected as spam' } });
     expect(await screen(scanner(clean, score(15)), { antispamRejectScore: 1000 })).toMatchObject({ kind: 'deliver', marks: { folder: 'junk' } });
   });
