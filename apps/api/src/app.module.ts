@@ -22,6 +22,7 @@ import { SettingsModule } from './modules/settings/settings.module';
 import { MailLogsModule } from './modules/mail-logs/mail-logs.module';
 import { MailboxDeliveryModule } from './modules/mailbox-delivery/mailbox-delivery.module';
 import { MailboxSendAsModule } from './modules/mailbox-send-as/mailbox-send-as.module';
+import { QuarantineModule } from './modules/quarantine/quarantine.module';
 import { QueueModule } from './modules/queue/queue.module';
 import { StatsModule } from './modules/stats/stats.module';
 import { SignInAuditModule } from './modules/sign-in-audit/sign-in-audit.module';
@@ -29,7 +30,7 @@ import { JmapModule } from './modules/jmap/jmap.module';
 import { NodesModule } from './modules/nodes/nodes.module';
 
 /** Feature modules, one line each. */
-const FEATURES = [AuthModule, HealthModule, TenantsModule, DomainsModule, AliasesModule, GroupsModule, AddressBooksModule, RegistrationCodesModule, ApiKeysModule, AuditModule, MailboxesModule, SettingsModule, MailLogsModule, MailboxDeliveryModule, QueueModule, MailboxSendAsModule, StatsModule, SignInAuditModule, NodesModule, JmapModule];
+const FEATURES = [AuthModule, HealthModule, TenantsModule, DomainsModule, AliasesModule, GroupsModule, AddressBooksModule, RegistrationCodesModule, ApiKeysModule, AuditModule, MailboxesModule, SettingsModule, MailLogsModule, MailboxDeliveryModule, QueueModule, MailboxSendAsModule, StatsModule, SignInAuditModule, NodesModule, JmapModule, QuarantineModule];
 
 @Module({})
 export class AppModule {

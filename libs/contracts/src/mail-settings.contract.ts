@@ -90,8 +90,8 @@ export const smtpSettings = z.object({
   // points it at running daemons; once on, a scanner that fails defers the message unless scannerFailureAction says accept.
   antivirusEnabled: z.boolean().default(false).describe('scan incoming mail with ClamAV (clamd INSTREAM) before answering DATA'),
   antivirusAddress: scannerAddress.default('127.0.0.1:3310').describe('clamd: host:port, or a unix socket path such as /run/clamav/clamd.ctl'),
-  antivirusAction: z.enum(['reject', 'virus_folder', 'discard']).default('reject')
-    .describe('infected mail: refuse with 554 5.7.1 naming the virus, deliver to the Virus folder, or accept and drop it'),
+  antivirusAction: z.enum(['reject', 'virus_folder', 'quarantine', 'discard']).default('reject')
+    .describe('infected mail: refuse with 554 5.7.1 naming the virus, deliver to the Virus folder, hold it in quarantine, or accept and drop it'),
   antivirusMaxBytes: z.number().int().min(1024).max(2048 * MB).default(25 * MB)
     .describe('larger messages are not virus-scanned (X-Virus-Status says so); keep clamd StreamMaxLength at least this big'),
   antivirusOnSubmission: z.boolean().default(true).describe('virus-scan mail from signed-in users (submission ports) too'),
@@ -100,6 +100,9 @@ export const smtpSettings = z.object({
   antispamHeaderScore: z.number().min(-1000).max(1000).default(-1000).describe('X-Spam-* headers are added at or above this score (-1000: always)'),
   antispamTagScore: z.number().min(-1000).max(1000).default(5).describe('at or above this score the message is flagged as spam (X-Spam-Flag: YES) and still delivered to the INBOX'),
   antispamJunkScore: z.number().min(-1000).max(1000).default(7).describe('at or above this score the message is flagged as spam and delivered to Junk'),
+  antispamQuarantineScore: z.number().min(-1000).max(1000).default(9)
+    .describe('at or above this score (the seed\'s "delete") the message is held in quarantine, not delivered; users and admins release or delete it (1000: never)'),
+  quarantineRetentionDays: z.number().int().min(1).max(365).default(30).describe('quarantined messages not released are deleted after this many days'),
   antispamRejectScore: z.number().min(-1000).max(1000).default(15).describe('at or above this score the message is refused with 550 5.7.1 (1000: never)'),
   antispamMaxBytes: z.number().int().min(1024).max(100 * MB).default(1 * MB).describe('larger messages are not spam-scanned (X-Spam-Status says so)'),
   antispamDomainOverrides: z
@@ -108,6 +111,7 @@ export const smtpSettings = z.object({
       z.object({
         tagScore: z.number().min(-1000).max(1000).optional(),
         junkScore: z.number().min(-1000).max(1000).optional(),
+        quarantineScore: z.number().min(-1000).max(1000).optional(),
         rejectScore: z.number().min(-1000).max(1000).optional(),
       }).strict(),
     )

@@ -23,6 +23,7 @@ import { MessageThreadId1765610000000 } from './migrations/1765610000000-message
 import { MessageLateHeaders1765650000000 } from './migrations/1765650000000-message-late-headers';
 import { QueueHold1765700000000 } from './migrations/1765700000000-queue-hold';
 import { TrustedSender1766100000000 } from './migrations/1766100000000-trusted-sender';
+import { Quarantine1766100100000 } from './migrations/1766100100000-quarantine';
 
 export const MIGRATIONS = [
   Foundation1764201600000,
@@ -49,4 +50,5 @@ export const MIGRATIONS = [
   MessageLateHeaders1765650000000,
   QueueHold1765700000000,
   TrustedSender1766100000000,
+  Quarantine1766100100000,
 ];

@@ -52,7 +52,7 @@ import { greylistCheck } from './checks/greylist.check';
 import { senderDomainListCheck } from './checks/sender-domain-list.check';
 import type {
   AuthenticatedUser, Authenticator, ConnectionLimiter, DomainResolver, GreylistStore, RecipientDirectory, RecipientResolution, ReputationResolver,
-  TrustedSenders,
+  Quarantined, TrustedSenders,
 } from './ports';
 import type { InboundSession } from './session';
 import type { Srs } from '../srs/srs';
@@ -122,6 +122,8 @@ export interface ContentMarks {
   spamScore: number | null;
   /** Set (to the signature) when an infected message is to be accepted and dropped. */
   discard: string | null;
+  /** Set when the message is to be held in quarantine instead of delivered. */
+  quarantine: Quarantined | null;
   /** Short findings for the mail log. */
   notes: string[];
 }

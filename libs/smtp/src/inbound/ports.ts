@@ -164,6 +164,14 @@ export interface SpoolMarks {
   /** Deliver to this special-use folder instead of INBOX. */
   folder: 'junk' | 'virus' | null;
   spamScore: number | null;
+  /** Held in quarantine instead of delivered (a virus under antivirusAction `quarantine`, spam from antispamQuarantineScore). */
+  quarantine?: Quarantined | null;
+}
+
+export interface Quarantined {
+  reason: 'spam' | 'virus';
+  /** The signature, or `score 12.3`. */
+  detail: string;
 }
 
 export interface SpoolReceipt {

@@ -90,7 +90,8 @@ export class PgSpoolWriter implements SpoolWriter {
       rememberCorrespondents(this.deps.pool, req.authMailboxId, req.recipients.map((r) => r.address))
         .catch((err: unknown) => this.deps.logger.warn({ err: String(err), id: req.id }, 'automatic whitelist not updated'));
     }
-    return { id: req.id, size: blob.size, enqueue: () => this.enqueue(req) };
+    // A quarantined message waits, held, for a user or admin to release it: nothing to hand to the queues now.
+    return { id: req.id, size: blob.size, enqueue: () => (marks?.quarantine ? Promise.resolve() : this.enqueue(req)) };
   }
 
   /** Ends the summary workers; messages still being summarised are spooled without one. */

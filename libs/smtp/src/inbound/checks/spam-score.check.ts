@@ -3,7 +3,7 @@
  * (DNS lists, HELO, reverse DNS, the sender domain's lists) — against the operators' thresholds, the recipient domain's
  * own when every recipient is in one domain that has them (antispamDomainOverrides). At or above the reject score the
  * message is refused with 550 5.7.1 before it is ever accepted; at or above the Junk score it is flagged and delivered
- * to the Junk folder; at or above the tag score it is flagged (X-Spam-Flag: YES) and delivered as usual; X-Spam-*
+ * to the Junk folder (from the quarantine score, the seed's "delete", it is held in quarantine instead); at or above the tag score it is flagged (X-Spam-Flag: YES) and delivered as usual; X-Spam-*
  * headers go on every copy from the header score up. A scanner that is down or too slow defers with 451 4.7.1 unless
  * the settings say to accept it unscored (then said in a header, and the reputation score alone decides). Senders every
  * recipient wrote to before (automatic whitelist) are never tagged or put in Junk; the reject score still applies.
@@ -17,16 +17,21 @@ import { CONTINUE, defer, reject } from '../verdict';
 export interface SpamThresholds {
   tag: number;
   junk: number;
+  quarantine: number;
   reject: number;
 }
 
 /** The thresholds for a message to these recipient domains. */
 export function spamThresholds(settings: SmtpSettings, domains: readonly string[]): SpamThresholds {
-  const base = { tag: settings.antispamTagScore, junk: settings.antispamJunkScore, reject: settings.antispamRejectScore };
+  const base = {
+    tag: settings.antispamTagScore, junk: settings.antispamJunkScore, quarantine: settings.antispamQuarantineScore, reject: settings.antispamRejectScore,
+  };
   const unique = [...new Set(domains)];
   const own = unique.length === 1 ? settings.antispamDomainOverrides[unique[0]] : undefined;
   if (!own) return base;
-  return { tag: own.tagScore ?? base.tag, junk: own.junkScore ?? base.junk, reject: own.rejectScore ?? base.reject };
+  return {
+    tag: own.tagScore ?? base.tag, junk: own.junkScore ?? base.junk, quarantine: own.quarantineScore ?? base.quarantine, reject: own.rejectScore ?? base.reject,
+  };
 }
 
 /** The reputation checks' score and findings for this session's current sender. */
@@ -87,9 +92,12 @@ export const spamScoreCheck: Check<ContentInput> = {
       return reject(550, '5.7.1', 'Message rejected as spam');
     }
     const trusted = score >= limits.tag && (await trustedByAll(session, settings, deps));
-    const junk = !trusted && score >= limits.junk;
-    const flagged = junk || (!trusted && score >= limits.tag);
-    marks.notes.push(`spam: score ${formatScore(score)}${tests}${junk ? ', Junk' : flagged ? ', tagged' : trusted ? ', trusted sender (automatic whitelist)' : ''}`);
+    const held = !trusted && score >= limits.quarantine;
+    const junk = !trusted && !held && score >= limits.junk;
+    const flagged = held || junk || (!trusted && score >= limits.tag);
+    const outcome = held ? ', quarantined' : junk ? ', Junk' : flagged ? ', tagged' : trusted ? ', trusted sender (automatic whitelist)' : '';
+    marks.notes.push(`spam: score ${formatScore(score)}${tests}${outcome}`);
+    if (held) marks.quarantine ??= { reason: 'spam', detail: `score ${formatScore(score)}` };
     if (junk) marks.folder ??= 'junk';
     if (flagged || score >= settings.antispamHeaderScore) {
       // A message not scanned already carries X-Spam-Status: Unknown; the reputation score then goes in X-Spam-Score only.

@@ -61,7 +61,7 @@ const NO_SCAN: ContentScanReport = { virus: null, spam: null, elapsedMs: 0 };
 export async function screenMessage(i: ScreenInput): Promise<ScreenOutcome | null> {
   const request = i.scanner ? scanPlan(i.settings, i.session.listener !== 'mx', i.message) : null;
   const [report, auth] = await Promise.all([request ? i.scanner!.scan(request) : NO_SCAN, i.auth ?? null]);
-  const marks: ContentMarks = { headers: [], folder: null, spamScore: null, discard: null, notes: [] };
+  const marks: ContentMarks = { headers: [], folder: null, spamScore: null, discard: null, quarantine: null, notes: [] };
   const verdict = await runStage(CONTENT_CHECKS, {
     session: i.session, settings: i.settings, deps: i.deps, report, marks, auth,
     header: i.header ?? { from: [], fromTruncated: false }, random: i.random ?? Math.random,
@@ -70,5 +70,5 @@ export async function screenMessage(i: ScreenInput): Promise<ScreenOutcome | nul
   const log = `${marks.notes.join('; ')}${request ? ` (scanned in ${Math.round(report.elapsedMs)} ms)` : ''}`;
   if (isRefusal(verdict)) return { kind: 'refuse', refusal: verdict, log };
   if (marks.discard !== null) return { kind: 'discard', signature: marks.discard, log };
-  return { kind: 'deliver', marks: { headers: marks.headers.join(''), folder: marks.folder, spamScore: marks.spamScore }, log };
+  return { kind: 'deliver', marks: { headers: marks.headers.join(''), folder: marks.folder, spamScore: marks.spamScore, quarantine: marks.quarantine }, log };
 }
