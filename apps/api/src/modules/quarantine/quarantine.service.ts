@@ -11,7 +11,7 @@ import { DEFAULT_SMTP_SETTINGS } from '@dizi/contracts/mail-settings.contract';
 import type { QuarantineListQuery } from '@dizi/contracts/quarantine.contract';
 import { escapeLike } from '@dizi/db/escape-like';
 import { type Actor, canAccess, canSee } from '@dizi/domain/policy';
-import { conflict, forbidden, notFound } from '../../common/api-error';
+import { forbidden, notFound } from '../../common/api-error';
 import { AuditService } from '../audit/audit.service';
 import { JmapService } from '../jmap/jmap.service';
 
