@@ -198,7 +198,7 @@ describe('settings API', () => {
     for (const [body, field] of [
       [{ antivirusAddress: 'clamd' }, 'antivirusAddress'],
       [{ antispamAddress: 'http://spamd:783' }, 'antispamAddress'],
-      [{ antivirusAction: 'quarantine' }, 'antivirusAction'],
+      [{ antivirusAction: 'bounce' }, 'antivirusAction'],
       [{ scannerFailureAction: 'ignore' }, 'scannerFailureAction'],
       [{ scannerTimeoutSeconds: 0 }, 'scannerTimeoutSeconds'],
       // Junk is 6.5 now: a reject score at or below it would leave Junk unreachable.

@@ -95,8 +95,11 @@ export const smtpSettings = z.object({
   antivirusMaxBytes: z.number().int().min(1024).max(2048 * MB).default(25 * MB)
     .describe('larger messages are not virus-scanned (X-Virus-Status says so); keep clamd StreamMaxLength at least this big'),
   antivirusOnSubmission: z.boolean().default(true).describe('virus-scan mail from signed-in users (submission ports) too'),
-  antispamEnabled: z.boolean().default(false).describe('score incoming mail with SpamAssassin (spamd) before answering DATA'),
+  antispamEnabled: z.boolean().default(false).describe('score incoming mail with SpamAssassin (spamd) or Rspamd (antispamScanner) before answering DATA'),
   antispamAddress: scannerAddress.default('127.0.0.1:783').describe('spamd: host:port, or a unix socket path'),
+  antispamScanner: z.enum(['spamassassin', 'rspamd']).default('spamassassin')
+    .describe('which scanner scores spam: SpamAssassin spamd at antispamAddress, or Rspamd (HTTP /checkv2) at rspamdAddress'),
+  rspamdAddress: scannerAddress.default('127.0.0.1:11333').describe('rspamd normal worker: host:port, or a unix socket path'),
   antispamHeaderScore: z.number().min(-1000).max(1000).default(-1000).describe('X-Spam-* headers are added at or above this score (-1000: always)'),
   antispamTagScore: z.number().min(-1000).max(1000).default(5).describe('at or above this score the message is flagged as spam (X-Spam-Flag: YES) and still delivered to the INBOX'),
   antispamJunkScore: z.number().min(-1000).max(1000).default(7).describe('at or above this score the message is flagged as spam and delivered to Junk'),

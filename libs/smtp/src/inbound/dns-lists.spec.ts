@@ -47,8 +47,8 @@ describe('greylisting networks and spam thresholds', () => {
 
   it('uses a domain\'s thresholds only when every recipient is in it', () => {
     const settings = { ...DEFAULT_SMTP_SETTINGS, antispamDomainOverrides: { 'acme.test': { junkScore: 4 } } };
-    expect(spamThresholds(settings, ['acme.test', 'acme.test'])).toEqual({ tag: 5, junk: 4, reject: 15 });
-    expect(spamThresholds(settings, ['acme.test', 'other.test'])).toEqual({ tag: 5, junk: 7, reject: 15 });
-    expect(spamThresholds(DEFAULT_SMTP_SETTINGS, [])).toEqual({ tag: 5, junk: 7, reject: 15 });
+    expect(spamThresholds(settings, ['acme.test', 'acme.test'])).toEqual({ tag: 5, junk: 4, quarantine: 9, reject: 15 });
+    expect(spamThresholds(settings, ['acme.test', 'other.test'])).toEqual({ tag: 5, junk: 7, quarantine: 9, reject: 15 });
+    expect(spamThresholds(DEFAULT_SMTP_SETTINGS, [])).toEqual({ tag: 5, junk: 7, quarantine: 9, reject: 15 });
   });
 });

@@ -38,8 +38,11 @@ describe('scanPlan', () => {
 
   it('scans MX mail with both, and signed-in submissions for viruses only unless told otherwise', () => {
     expect(scanPlan(settings(), false, message)).toEqual({
-      message, virus: { address: '127.0.0.1:3310', maxBytes: 25 * 1024 * 1024 }, spam: { address: '127.0.0.1:783', maxBytes: 1024 * 1024 }, timeoutMs: 30_000,
+      message, virus: { address: '127.0.0.1:3310', maxBytes: 25 * 1024 * 1024 }, spam: { address: '127.0.0.1:783', maxBytes: 1024 * 1024, engine: 'spamassassin' },
+      timeoutMs: 30_000,
     });
+    expect(scanPlan(settings({ antispamScanner: 'rspamd' }), false, message))
+      .toMatchObject({ spam: { address: '127.0.0.1:11333', maxBytes: 1024 * 1024, engine: 'rspamd' } });
     expect(scanPlan(settings(), true, message)).toMatchObject({ virus: { address: '127.0.0.1:3310' }, spam: null });
     expect(scanPlan(settings({ antispamOnSubmission: true, antivirusOnSubmission: false }), true, message)).toMatchObject({ virus: null, spam: { address: '127.0.0.1:783' } });
     expect(scanPlan(settings({ antispamEnabled: false }), true, message)).toMatchObject({ virus: {}, spam: null });
@@ -56,6 +59,7 @@ describe('screenMessage', () => {
           + 'X-Spam-Score: 1.3\r\nX-Spam-Level: *\r\nX-Spam-Status: No, score=1.3 required=5.0 tests=MISSING_DATE,NO_RELAYS\r\n',
         folder: null,
         spamScore: 1.25,
+        quarantine: null,
       },
       log: 'virus: clean; spam: score 1.3 (MISSING_DATE,NO_RELAYS) (scanned in 12 ms)',
     });
@@ -98,7 +102,11 @@ describe('screenMessage', () => {
     expect(junk).toMatchObject({ kind: 'deliver', marks: { folder: 'junk', spamScore: 7 } });
     expect((junk as { marks: { headers: string } }).marks.headers).toContain('X-Spam-Flag: YES\r\nX-Spam-Score: 7.0\r\nX-Spam-Level: *******\r\nX-Spam-Status: Yes, score=7.0 required=5.0 tests=DIZI_TEST_SPAM\r\n');
     expect(await screen(scanner(clean, score(15)))).toMatchObject({ kind: 'refuse', refusal: { code: 550, enhanced: '5.7.1', text: 'Message rejected as spam' } });
-    expect(await screen(scanner(clean, score(15)), { antispamRejectScore: 1000 })).toMatchObject({ kind: 'deliver', marks: { folder: 'junk' } });
+    // From the quarantine score (the seed's "delete", 9) up to the reject score it is held, not filed.
+    expect(await screen(scanner(clean, score(15)), { antispamRejectScore: 1000 }))
+      .toMatchObject({ kind: 'deliver', marks: { folder: null, quarantine: { reason: 'spam', detail: 'score 15.0' } } });
+    expect(await screen(scanner(clean, score(8.9)))).toMatchObject({ kind: 'deliver', marks: { folder: 'junk', quarantine: null } });
+    expect(await screen(scanner(clean, score(15)), { antispamRejectScore: 1000, antispamQuarantineScore: 1000 })).toMatchObject({ kind: 'deliver', marks: { folder: 'junk' } });
   });
 
   it('adds the spam headers only from the header score up, except on flagged mail', async () => {

@@ -36,7 +36,11 @@ export function scanPlan(settings: SmtpSettings, submission: boolean, message: S
   return {
     message,
     virus: virus ? { address: settings.antivirusAddress, maxBytes: settings.antivirusMaxBytes } : null,
-    spam: spam ? { address: settings.antispamAddress, maxBytes: settings.antispamMaxBytes } : null,
+    spam: spam
+      ? settings.antispamScanner === 'rspamd'
+        ? { address: settings.rspamdAddress, maxBytes: settings.antispamMaxBytes, engine: 'rspamd' }
+        : { address: settings.antispamAddress, maxBytes: settings.antispamMaxBytes, engine: 'spamassassin' }
+      : null,
     timeoutMs: settings.scannerTimeoutSeconds * 1000,
   };
 }
@@ -59,7 +63,11 @@ const NO_SCAN: ContentScanReport = { virus: null, spam: null, elapsedMs: 0 };
 
 /** null when no content check had anything to say (no scanner, no authentication report, From: fine). */
 export async function screenMessage(i: ScreenInput): Promise<ScreenOutcome | null> {
-  const request = i.scanner ? scanPlan(i.settings, i.session.listener !== 'mx', i.message) : null;
+  const plan = i.scanner ? scanPlan(i.settings, i.session.listener !== 'mx', i.message) : null;
+  const tx = i.session.transaction;
+  const request = plan && tx
+    ? { ...plan, envelope: { ip: i.session.clientIp, helo: i.session.helo, from: tx.mailFrom, rcpt: tx.recipients.map((r) => r.address) } }
+    : plan;
   const [report, auth] = await Promise.all([request ? i.scanner!.scan(request) : NO_SCAN, i.auth ?? null]);
   const marks: ContentMarks = { headers: [], folder: null, spamScore: null, discard: null, quarantine: null, notes: [] };
   const verdict = await runStage(CONTENT_CHECKS, {
