@@ -3,12 +3,14 @@
  * DNS block and allow lists, a domain list and PTR records, with a raw SMTP client and swaks: a listed client address
  * refused at connect naming the list or scored into Junk, an allowlist overriding a block list, a listed sender domain
  * refused at MAIL, HELO and reverse-DNS checks, and greylisting (451 4.7.1, then accepted once the injected clock has
- * passed the delay; auto-pass of a network; signed-in users exempt).
+ * passed the delay; auto-pass of a network; signed-in users exempt), the automatic whitelist, and a real rspamd as the
+ * spam scanner.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SmtpSettings } from '@dizi/contracts/mail-settings.contract';
+import { type Rspamd, SPAM_MARKER, SPAM_MARKER_RULE, SPAM_MARKER_SCORE, startRspamd } from '@dizi/testing/scanner-daemons';
 import { startUnbound, type Unbound } from '@dizi/testing/unbound';
 import { until } from '@dizi/testing/until';
 import { startTestNode, TEST_MAILBOX_PASSWORD, type TestNode } from './harness';
@@ -289,5 +291,41 @@ describe('automatic whitelist', () => {
     expect((await send({ from: 'stranger2@pen-pal.test' })).rcpt).toMatch(/^451 4\.7\.1 Greylisted/);
     await settings({ greylistEnabled: true, greylistAutoPassAfter: 0, autoWhitelistEnabled: false });
     expect((await send({ from: 'friend@pen-pal.test' })).rcpt).toMatch(/^451 4\.7\.1 Greylisted/);
+  });
+});
+
+describe('Rspamd as the spam scanner (real rspamd)', () => {
+  let rspamd: Rspamd;
+  beforeAll(async () => {
+    rspamd = await startRspamd();
+  }, 320_000);
+  afterAll(async () => {
+    await rspamd?.stop();
+  });
+
+  it('scores with rspamd when chosen in the settings: its symbols in X-Spam-Status, its score against our thresholds plus the DNS lists\'', async () => {
+    const scanner = { antispamEnabled: true, antispamScanner: 'rspamd' as const, rspamdAddress: rspamd.address, antispamRejectScore: 1000, antispamQuarantineScore: 1000 };
+    await settings({ ...scanner, dnsLists: [{ zone: 'bl.test', type: 'ip', action: 'score', weight: 3, answers: [] }] });
+    const talk = await SmtpTalk.open(node.ports.smtp);
+    await talk.cmd('EHLO mail.sender.test');
+    expect((await talk.cmd('MAIL FROM:<pat@sender.test>')).code).toBe(250);
+    expect((await talk.cmd('RCPT TO:<alice@acme.test>')).code).toBe(250);
+    const reply = await talk.data(message('pat@sender.test', 'offer').replace('Hello there.', `Hello there. ${SPAM_MARKER}`));
+    await talk.quit();
+    expect(reply.line).toMatch(/^250 /);
+    const copy = await delivered(spoolId(reply.line)!);
+    expect(copy.special_use).toBe('junk');
+    const status = /X-Spam-Status: Yes, score=(\d+\.\d) [^\r\n]*(?:\r\n\t[^\r\n]*)*/.exec(copy.header_prefix);
+    expect(status?.[0].replace(/\r\n\t/g, '')).toContain(SPAM_MARKER_RULE);
+    expect(status?.[0].replace(/\r\n\t/g, '')).toContain('DIZI_dnsbl:bl.test');
+    expect(Number(status?.[1])).toBeGreaterThanOrEqual(SPAM_MARKER_SCORE + 3);
+    // Refused at the reject score, before anything is accepted.
+    await settings({ ...scanner, antispamRejectScore: 15 });
+    const refused = await SmtpTalk.open(node.ports.smtp);
+    await refused.cmd('EHLO mail.sender.test');
+    await refused.cmd('MAIL FROM:<pat@sender.test>');
+    await refused.cmd('RCPT TO:<alice@acme.test>');
+    expect((await refused.data(message('pat@sender.test', 'offer').replace('Hello there.', SPAM_MARKER))).line).toBe('550 5.7.1 Message rejected as spam');
+    await refused.quit();
   });
 });
