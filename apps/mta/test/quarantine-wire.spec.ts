@@ -2,11 +2,13 @@
  * Quarantine through a whole node (smtp, delivery and scheduler roles) and the real API in its own process: spam at or
  * above the quarantine score (here from a DNS list served by a local unbound) and a virus (real clamd, EICAR) under
  * antivirusAction `quarantine` are answered 250 but held, listed to the recipient and the domain admin (never to
- * another user), previewed as text, released to INBOX or deleted, and deleted after the retention period.
+ * another user), previewed as text, released to INBOX or deleted, deleted after the retention period, and listed in a
+ * daily digest mail.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SmtpSettings } from '@dizi/contracts/mail-settings.contract';
 import { expireQuarantine } from '@dizi/delivery/adapters/postgres/quarantine-retention';
+import { SystemNotices } from '@dizi/delivery/local/system-notices';
 import { type Clamd, EICAR, EICAR_SIGNATURE, startClamd } from '@dizi/testing/scanner-daemons';
 import { startUnbound, type Unbound } from '@dizi/testing/unbound';
 import { until } from '@dizi/testing/until';
@@ -143,5 +145,27 @@ describe('quarantine', () => {
     const states = await sql(`SELECT message_id, status FROM spool_recipient WHERE message_id = ANY($1::uuid[]) ORDER BY status`, [[old, recent]]);
     expect(states).toEqual([{ message_id: old, status: 'deleted' }, { message_id: recent, status: 'queued' }]);
     expect((await api.request('GET', '/api/quarantine', { token: tokens.admin })).body.items.map((e: { subject: string }) => e.subject)).toEqual(['recent']);
+  });
+
+  it('sends each user with newly held mail one digest a day, in both languages, listing it', async () => {
+    const notices = new SystemNotices(node.ctx.pool, node.ctx.store, 'mx.dizi.test');
+    // Bob's 'recent' entry (above) is held and in no digest yet; alice has none left.
+    expect(await notices.sendQuarantineDigests(30, new Date('2026-12-01T08:00:00Z'))).toBe(1);
+    const [digest] = await sql(
+      `SELECT m.summary->>'subject' AS subject, m.blob_hash, mb.address FROM message m JOIN folder f ON f.id = m.folder_id JOIN mailbox mb ON mb.id = f.mailbox_id
+        WHERE m.delivery_key LIKE 'quarantine-digest:%'`,
+    );
+    expect(digest.address).toBe('bob@acme.test');
+    expect(digest.subject).toBe('隔离区中有 1 封新邮件 / 1 new messages in quarantine');
+    const chunks: Buffer[] = [];
+    for await (const c of await node.ctx.blobs.get(digest.blob_hash)) chunks.push(c as Buffer);
+    const { simpleParser } = await import('mailparser');
+    const text = (await simpleParser(Buffer.concat(chunks))).text ?? '';
+    expect(text).toMatch(/pat@sender\.test {2}recent \(spam, score 10\.0\)/);
+    expect(text).toContain('隔离的邮件 30 天后自动删除');
+    expect(text).toContain('held messages are deleted after 30 days');
+    // Listed once: the same day (or the next) brings no second digest for it.
+    expect(await notices.sendQuarantineDigests(30, new Date('2026-12-01T09:00:00Z'))).toBe(0);
+    expect(await notices.sendQuarantineDigests(30, new Date('2026-12-02T09:00:00Z'))).toBe(0);
   });
 });

@@ -106,6 +106,7 @@ export const smtpSettings = z.object({
   antispamQuarantineScore: z.number().min(-1000).max(1000).default(9)
     .describe('at or above this score (the seed\'s "delete") the message is held in quarantine, not delivered; users and admins release or delete it (1000: never)'),
   quarantineRetentionDays: z.number().int().min(1).max(365).default(30).describe('quarantined messages not released are deleted after this many days'),
+  quarantineDigestEnabled: z.boolean().default(true).describe('once a day, users with newly quarantined mail get a digest listing it (template quarantineDigest)'),
   antispamRejectScore: z.number().min(-1000).max(1000).default(15).describe('at or above this score the message is refused with 550 5.7.1 (1000: never)'),
   antispamMaxBytes: z.number().int().min(1024).max(100 * MB).default(1 * MB).describe('larger messages are not spam-scanned (X-Spam-Status says so)'),
   antispamDomainOverrides: z

@@ -55,6 +55,7 @@ export async function startSchedulerRole(ctx: MtaContext): Promise<RunningRole> 
     every(HOUSEKEEPING_EVERY_MS, 'housekeeping', async () => {
       await purgeMailLogs(ctx.pool, ctx.settings.smtp.logRetentionDays);
       await expireQuarantine(ctx.pool, ctx.settings.smtp.quarantineRetentionDays);
+      if (ctx.settings.smtp.quarantineDigestEnabled) await notices.sendQuarantineDigests(ctx.settings.smtp.quarantineRetentionDays);
       await ctx.store.collectGarbage();
     }),
   ];
