@@ -124,6 +124,8 @@ export class SystemNotices {
         [id],
       );
       if (entries.length === 0) continue;
+      // Senders write subjects: no control characters (line breaks would forge lines of the list).
+      // eslint-disable-next-line no-control-regex
       const clean = (t: string, max: number) => t.replace(/[\x00-\x1f\x7f]+/g, ' ').slice(0, max);
       const list = entries
         .map((e) => `${e.created_at.toISOString().slice(0, 16).replace('T', ' ')}  ${clean(e.mail_from || '<>', 80)}  ${clean(e.subject ?? '', 100)} (${e.reason}, ${clean(e.detail, 60)})`)
