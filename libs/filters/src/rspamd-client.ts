@@ -13,7 +13,10 @@ export interface RspamdVerdict {
   /** rspamd's own required score and action (our thresholds are the settings', not these). */
   required: number;
   action: string;
+  /** Names of the symbols that hit, strongest first. */
   symbols: string[];
+  /** Each symbol's score. */
+  scores: Record<string, number>;
 }
 
 export interface RspamdEnvelope {
@@ -80,11 +83,11 @@ export async function rspamdCheck(address: string, source: Readable, size: numbe
     throw new ScannerError('rspamd: the answer is not JSON');
   }
   if (typeof json.score !== 'number' || !Number.isFinite(json.score)) throw new ScannerError('rspamd: the answer has no score');
-  const symbols = Object.values(json.symbols ?? {})
+  const hits = Object.values(json.symbols ?? {})
     .filter((s) => typeof s?.name === 'string')
-    .sort((a, b) => Math.abs(b.score ?? 0) - Math.abs(a.score ?? 0))
-    .map((s) => s.name as string);
-  return { score: json.score, required: Number(json.required_score ?? 0), action: String(json.action ?? ''), symbols };
+    .sort((a, b) => Math.abs(b.score ?? 0) - Math.abs(a.score ?? 0));
+  const scores = Object.fromEntries(hits.map((s) => [s.name as string, Number(s.score ?? 0)]));
+  return { score: json.score, required: Number(json.required_score ?? 0), action: String(json.action ?? ''), symbols: hits.map((s) => s.name as string), scores };
 }
 
 /** Teaches rspamd's Bayes classifier that the message is spam or ham (controller worker, default port 11334). */

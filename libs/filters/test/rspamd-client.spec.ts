@@ -39,14 +39,17 @@ const check = (msg: Buffer, chunk = 1000) => {
 };
 
 describe('rspamdCheck', () => {
-  it("scores an ordinary message without the test's marker rule, and the same message with the marker by that rule's score more, strongest symbol first", async () => {
+  it("scores an ordinary message without the test's marker rule, and the same message with the marker with that rule's score, strongest symbol first", async () => {
     const ham = await check(mail('Hi Alice,\r\n\r\nShall we meet for lunch on Friday at noon?\r\n\r\nBob'));
     // Offline, rspamd adds a few points of its own (DNS checks that fail): the marker rule is what tells them apart.
     expect(ham.symbols).not.toContain(SPAM_MARKER_RULE);
     expect(ham.symbols.length).toBeGreaterThan(0);
     for (const s of ham.symbols) expect(s).toMatch(/^[A-Z0-9_]+$/);
     const spam = await check(mail(`Hi Alice,\r\n\r\nShall we meet for lunch on Friday at noon?\r\n${SPAM_MARKER}\r\nBob`), 7);
-    expect(spam.score - ham.score).toBeCloseTo(SPAM_MARKER_SCORE, 0);
+    // Its other symbols vary with how fast the (absent) DNS fails; the marker's own score is exact.
+    expect(spam.scores[SPAM_MARKER_RULE]).toBe(SPAM_MARKER_SCORE);
+    expect(spam.score).toBeGreaterThanOrEqual(SPAM_MARKER_SCORE);
+    expect(ham.scores[SPAM_MARKER_RULE]).toBeUndefined();
     expect(spam.symbols[0]).toBe(SPAM_MARKER_RULE);
     expect(spam.action).not.toBe('no action');
   });
