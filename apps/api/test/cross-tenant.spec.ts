@@ -58,6 +58,7 @@ const PATH_PARAMS: Record<string, ParamKind> = {
   'imports:id': (w) => [byId('import job', w.importJob.id)],
   'import-jobs:id': (w) => [byId('import job', w.importJob.id)],
   'queue:recipientId': (w) => [{ label: 'queue entry id', value: w.queueEntry.id, missing: '987654321' }],
+  'quarantine:id': (w) => [{ label: 'quarantine entry id', value: w.quarantineEntry.id, missing: '987654321' }],
   'transport-routes:id': () => [byId('transport route', randomUUID())],
   'mailboxes:address': (w) => [{ label: 'send-as address', value: w.alias.address, missing: `nobody@${w.domain.name}` }],
   'domains:name': (w) => [{ label: 'domain sieve script', value: `rules-${w.domain.name}`, missing: 'no-such-script' }],

@@ -152,11 +152,40 @@ describe('settings API', () => {
     await api.request('PATCH', '/api/settings/smtp', { token: op, body: { outboundTlsPolicy: null } });
   });
 
+  it('takes DNS lists, HELO/reverse-DNS actions, greylisting and per-domain spam thresholds, off by default, refusing bad ones', async () => {
+    const defaults = (await api.request('GET', '/api/settings/smtp', { token: op })).body.defaults;
+    expect(defaults).toMatchObject({
+      dnsLists: [], heloBareIpAction: 'off', heloNotFqdnAction: 'off', reverseDnsMissingAction: 'off', reverseDnsMismatchAction: 'off',
+      greylistEnabled: false, greylistDelaySeconds: 300, greylistAutoPassAfter: 5, antispamDomainOverrides: {},
+    });
+    const r = await api.request('PATCH', '/api/settings/smtp', {
+      token: op,
+      body: { dnsLists: [{ zone: ' ZEN.Spamhaus.org ', action: 'reject' }, { zone: 'dbl.example', type: 'domain', weight: 4 }], greylistEnabled: true,
+        antispamDomainOverrides: { 'acme.example': { junkScore: 4 } } },
+    });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.values.dnsLists).toEqual([
+      { zone: 'zen.spamhaus.org', type: 'ip', action: 'reject', weight: 3, answers: [] },
+      { zone: 'dbl.example', type: 'domain', action: 'score', weight: 4, answers: [] },
+    ]);
+    for (const [body, field] of [
+      [{ dnsLists: [{ zone: 'not a zone' }] }, 'dnsLists.0.zone'],
+      [{ dnsLists: [{ zone: 'bl.example', answers: ['10.0.0.2'] }] }, 'dnsLists.0.answers.0'],
+      [{ heloNotFqdnAction: 'tarpit' }, 'heloNotFqdnAction'],
+      [{ antispamDomainOverrides: { 'acme.example': { junk: 4 } } }, 'antispamDomainOverrides.acme.example'],
+    ] as const) {
+      const bad = await api.request('PATCH', '/api/settings/smtp', { token: op, body });
+      expect(bad.status, JSON.stringify(body)).toBe(400);
+      expect(bad.body.field).toBe(field);
+    }
+    await api.request('PATCH', '/api/settings/smtp', { token: op, body: { dnsLists: null, greylistEnabled: null, antispamDomainOverrides: null } });
+  });
+
   it('takes the virus and spam filter settings, off by default, refusing bad addresses and actions', async () => {
     const defaults = (await api.request('GET', '/api/settings/smtp', { token: op })).body.defaults;
     expect(defaults).toMatchObject({
       antivirusEnabled: false, antivirusAddress: '127.0.0.1:3310', antivirusAction: 'reject', antivirusOnSubmission: true,
-      antispamEnabled: false, antispamAddress: '127.0.0.1:783', antispamJunkScore: 5, antispamRejectScore: 15, antispamOnSubmission: false,
+      antispamEnabled: false, antispamAddress: '127.0.0.1:783', antispamTagScore: 5, antispamJunkScore: 7, antispamRejectScore: 15, antispamOnSubmission: false,
       scannerFailureAction: 'defer', scannerTimeoutSeconds: 30,
     });
     const r = await api.request('PATCH', '/api/settings/smtp', {
@@ -169,7 +198,7 @@ describe('settings API', () => {
     for (const [body, field] of [
       [{ antivirusAddress: 'clamd' }, 'antivirusAddress'],
       [{ antispamAddress: 'http://spamd:783' }, 'antispamAddress'],
-      [{ antivirusAction: 'quarantine' }, 'antivirusAction'],
+      [{ antivirusAction: 'bounce' }, 'antivirusAction'],
       [{ scannerFailureAction: 'ignore' }, 'scannerFailureAction'],
       [{ scannerTimeoutSeconds: 0 }, 'scannerTimeoutSeconds'],
       // Junk is 6.5 now: a reject score at or below it would leave Junk unreachable.

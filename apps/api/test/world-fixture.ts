@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { hashPassword } from '@dizi/auth/password-hash';
 import { ApiKeyService } from '../src/modules/auth/api-key.service';
+import { JmapService } from '../src/modules/jmap/jmap.service';
 import { TEST_PASSWORD, TestApi } from './harness';
 
 export interface World {
@@ -19,6 +20,8 @@ export interface World {
   importJob: { id: string };
   /** A spooled recipient of mail sent by the tenant's user (the operators' queue). */
   queueEntry: { id: string };
+  /** A message held in quarantine for the tenant's user (its blob really stored, for the preview). */
+  quarantineEntry: { id: string };
 }
 
 export async function seedWorld(api: TestApi, tag: string, idn: string): Promise<World> {
@@ -72,6 +75,21 @@ export async function seedWorld(api: TestApi, tag: string, idn: string): Promise
   await q(`INSERT INTO sieve_script (level, domain_id, name, content) VALUES ('domain', $1, $2, 'keep;') RETURNING id`, [domain.id, `rules-${domainName}`]);
   await q(`INSERT INTO sieve_script (level, mailbox_id, name, content) VALUES ('mailbox', $1, $2, 'keep;') RETURNING id`, [mailboxes.user.id, `rules-${domainName}`]);
   const queueEntry = await q(`INSERT INTO spool_recipient (message_id, address, kind, domain) VALUES ($1, 'far@remote.test', 'remote', 'remote.test') RETURNING id::text`, [spooled.id]);
+  const held = await (await api.app.get(JmapService).mail()).store.putBlob(
+    Buffer.from(`From: <promo@remote.test>\r\nTo: <${mailboxes.user.address}>\r\nSubject: ${tag} offer\r\n\r\nBuy now.\r\n`),
+  );
+  const heldMessage = await q(
+    `INSERT INTO spool_message (blob_hash, size, mail_from, source) VALUES ($1, $2, 'promo@remote.test', 'smtp') RETURNING id`, [held.hash, held.size],
+  );
+  const quarantineEntry = await q(
+    `INSERT INTO spool_recipient (message_id, address, kind, domain, held_at, next_attempt_at) VALUES ($1, $2, 'local', $3, now(), 'infinity') RETURNING id::text`,
+    [heldMessage.id, mailboxes.user.address, domainName],
+  );
+  await q(
+    `INSERT INTO quarantine (recipient_id, message_id, address, mailbox_id, domain_id, tenant_id, reason, detail, spam_score)
+     VALUES ($1, $2, $3, $4, $5, $6, 'spam', 'score 12.0', 12) RETURNING recipient_id`,
+    [quarantineEntry.id, heldMessage.id, mailboxes.user.address, mailboxes.user.id, domain.id, tenant.id],
+  );
   return {
     tenant,
     domain,
@@ -85,5 +103,6 @@ export async function seedWorld(api: TestApi, tag: string, idn: string): Promise
     apiKey: { id: apiKey.id, key: minted.key },
     importJob,
     queueEntry,
+    quarantineEntry,
   };
 }

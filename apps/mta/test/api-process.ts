@@ -39,6 +39,8 @@ export async function startApiProcess(node: TestNode): Promise<ApiProcess> {
       API_PORT: String(port),
       DIZI_DEMO: 'false',
       DIZI_DATA_DIR: dataDir,
+      // The node's blobs, for what the API reads of messages (JMAP, quarantine previews).
+      ...(node.ctx.config.BLOB_DIR ? { BLOB_DIR: node.ctx.config.BLOB_DIR } : {}),
       LOG_LEVEL: 'warn',
       LOGIN_FAILURE_DELAY_MS: '0',
     },

@@ -39,6 +39,8 @@ function base(): Partial<SmtpSettings> {
     antivirusAction: 'reject',
     antispamRejectScore: 15,
     antispamJunkScore: 5,
+    // Quarantine (the seed's "delete" threshold) has its own spec, quarantine-wire.spec.ts.
+    antispamQuarantineScore: 1000,
     antispamHeaderScore: -1000,
     antispamMaxBytes: 1024 * 1024,
     antivirusOnSubmission: true,

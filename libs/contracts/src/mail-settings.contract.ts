@@ -98,17 +98,37 @@ export const smtpSettings = z.object({
   // points it at running daemons; once on, a scanner that fails defers the message unless scannerFailureAction says accept.
   antivirusEnabled: z.boolean().default(false).describe('scan incoming mail with ClamAV (clamd INSTREAM) before answering DATA'),
   antivirusAddress: scannerAddress.default('127.0.0.1:3310').describe('clamd: host:port, or a unix socket path such as /run/clamav/clamd.ctl'),
-  antivirusAction: z.enum(['reject', 'virus_folder', 'discard']).default('reject')
-    .describe('infected mail: refuse with 554 5.7.1 naming the virus, deliver to the Virus folder, or accept and drop it'),
+  antivirusAction: z.enum(['reject', 'virus_folder', 'quarantine', 'discard']).default('reject')
+    .describe('infected mail: refuse with 554 5.7.1 naming the virus, deliver to the Virus folder, hold it in quarantine, or accept and drop it'),
   antivirusMaxBytes: z.number().int().min(1024).max(2048 * MB).default(25 * MB)
     .describe('larger messages are not virus-scanned (X-Virus-Status says so); keep clamd StreamMaxLength at least this big'),
   antivirusOnSubmission: z.boolean().default(true).describe('virus-scan mail from signed-in users (submission ports) too'),
-  antispamEnabled: z.boolean().default(false).describe('score incoming mail with SpamAssassin (spamd) before answering DATA'),
+  antispamEnabled: z.boolean().default(false).describe('score incoming mail with SpamAssassin (spamd) or Rspamd (antispamScanner) before answering DATA'),
   antispamAddress: scannerAddress.default('127.0.0.1:783').describe('spamd: host:port, or a unix socket path'),
+  antispamScanner: z.enum(['spamassassin', 'rspamd']).default('spamassassin')
+    .describe('which scanner scores spam: SpamAssassin spamd at antispamAddress, or Rspamd (HTTP /checkv2) at rspamdAddress'),
+  rspamdAddress: scannerAddress.default('127.0.0.1:11333').describe('rspamd normal worker: host:port, or a unix socket path'),
   antispamHeaderScore: z.number().min(-1000).max(1000).default(-1000).describe('X-Spam-* headers are added at or above this score (-1000: always)'),
-  antispamJunkScore: z.number().min(-1000).max(1000).default(5).describe('at or above this score the message is flagged as spam and delivered to Junk'),
+  antispamTagScore: z.number().min(-1000).max(1000).default(5).describe('at or above this score the message is flagged as spam (X-Spam-Flag: YES) and still delivered to the INBOX'),
+  antispamJunkScore: z.number().min(-1000).max(1000).default(7).describe('at or above this score the message is flagged as spam and delivered to Junk'),
+  antispamQuarantineScore: z.number().min(-1000).max(1000).default(9)
+    .describe('at or above this score (the seed\'s "delete") the message is held in quarantine, not delivered; users and admins release or delete it (1000: never)'),
+  quarantineRetentionDays: z.number().int().min(1).max(365).default(30).describe('quarantined messages not released are deleted after this many days'),
+  quarantineDigestEnabled: z.boolean().default(true).describe('once a day, users with newly quarantined mail get a digest listing it (template quarantineDigest)'),
   antispamRejectScore: z.number().min(-1000).max(1000).default(15).describe('at or above this score the message is refused with 550 5.7.1 (1000: never)'),
   antispamMaxBytes: z.number().int().min(1024).max(100 * MB).default(1 * MB).describe('larger messages are not spam-scanned (X-Spam-Status says so)'),
+  antispamDomainOverrides: z
+    .record(
+      z.string().trim().toLowerCase().regex(/^[a-z0-9.-]+\.[a-z0-9-]+$/, 'keys must be recipient domain names'),
+      z.object({
+        tagScore: z.number().min(-1000).max(1000).optional(),
+        junkScore: z.number().min(-1000).max(1000).optional(),
+        quarantineScore: z.number().min(-1000).max(1000).optional(),
+        rejectScore: z.number().min(-1000).max(1000).optional(),
+      }).strict(),
+    )
+    .default({})
+    .describe('per recipient domain, thresholds over the antispam*Score ones when every recipient of a message is in that domain: {"acme.example": {"junkScore": 4}}'),
   antispamOnSubmission: z.boolean().default(false).describe('spam-score mail from signed-in users (submission ports) too'),
   scannerTimeoutSeconds: z.number().int().min(1).max(600).default(30).describe('how long one scanner may take for one message'),
   scannerFailureAction: z.enum(['defer', 'accept']).default('defer')
@@ -137,6 +157,39 @@ export const smtpSettings = z.object({
     .describe('DMARC could not be checked (DNS failing or too slow): deliver with dmarc=temperror, or answer 451 4.7.5 so the sender retries'),
   arcTrustedSealers: z.array(z.string().trim().toLowerCase().regex(/^[a-z0-9.-]+\.[a-z0-9-]+$/, 'must be a domain name')).max(1000).default([])
     .describe('forwarders (ARC-Seal d= domains) whose passing ARC chain with dmarc=pass excuses a DMARC failure (mailing lists, forwarding services)'),
+  // Reputation checks of MX clients (libs/smtp/src/inbound/checks/dns-list.check.ts, client-identity.check.ts,
+  // greylist.check.ts): each adds its weight to the message's spam score or refuses outright; signed-in users are exempt.
+  dnsLists: z
+    .array(
+      z.object({
+        zone: z.string().trim().toLowerCase().regex(/^[a-z0-9_-]+(\.[a-z0-9_-]+)+$/, 'must be a DNS list zone like zen.spamhaus.org'),
+        type: z.enum(['ip', 'domain']).default('ip').describe('ip: the client address is looked up (DNSBL/DNSWL); domain: the sender domain (RHSBL)'),
+        action: z.enum(['score', 'reject', 'allow']).default('score')
+          .describe('score: add the weight; reject: refuse (554 at connect for ip lists, 550 at MAIL for domain lists) naming the list; allow: an allowlist (exempt from greylisting and the other lists\' refusals; its weight, usually negative, is added)'),
+        weight: z.number().min(-100).max(100).default(3),
+        /** Only these answers count (e.g. 127.0.0.2); empty: any 127.0.0.0/8 answer. */
+        answers: z.array(z.string().trim().regex(/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/, 'answers are 127.x.y.z addresses')).max(32).default([]),
+      }),
+    )
+    .max(50)
+    .default([])
+    .describe('DNS block and allow lists checked through DNS_SERVERS: [{"zone":"zen.spamhaus.org","type":"ip","action":"reject"},{"zone":"dbl.example","type":"domain","weight":4}]'),
+  dnsListCacheSeconds: z.number().int().min(0).max(86_400).default(300).describe('how long a DNS list answer is kept per node'),
+  heloBareIpAction: z.enum(['reject', 'score', 'off']).default('off').describe('HELO/EHLO is an address literal or bare IP instead of a host name'),
+  heloBareIpScore: z.number().min(0).max(100).default(1.5),
+  heloNotFqdnAction: z.enum(['reject', 'score', 'off']).default('off').describe('HELO/EHLO is not a fully-qualified domain name (no dot)'),
+  heloNotFqdnScore: z.number().min(0).max(100).default(1),
+  reverseDnsMissingAction: z.enum(['reject', 'score', 'off']).default('off').describe('the client address has no PTR record'),
+  reverseDnsMissingScore: z.number().min(0).max(100).default(1.5),
+  reverseDnsMismatchAction: z.enum(['reject', 'score', 'off']).default('off').describe('no name of the PTR record resolves back to the client address'),
+  reverseDnsMismatchScore: z.number().min(0).max(100).default(1),
+  autoWhitelistEnabled: z.boolean().default(true)
+    .describe('addresses a user wrote to (submission, webmail) are trusted for that user: their mail is never tagged, put in Junk or greylisted (a score at the reject threshold is still refused)'),
+  greylistEnabled: z.boolean().default(false).describe('answer 451 4.7.1 to the first attempt of each (client network, sender, recipient) triplet'),
+  greylistDelaySeconds: z.number().int().min(0).max(86_400).default(300).describe('a retry is accepted only this long after the first attempt'),
+  greylistRetryWindowHours: z.number().int().min(1).max(24 * 30).default(48).describe('a triplet not retried within this time is forgotten'),
+  greylistPassDays: z.number().int().min(1).max(365).default(35).describe('a triplet that passed is accepted at once for this many days after its last message'),
+  greylistAutoPassAfter: z.number().int().min(0).max(10_000).default(5).describe('a client network with this many passed triplets is no longer greylisted (0: never)'),
 });
 
 export type SmtpSettings = z.infer<typeof smtpSettings>;

@@ -48,7 +48,7 @@ export type SmtpSettingsValues = z.infer<typeof smtpSettingsValues>;
 // ---- system mail templates ----
 
 export const TEMPLATE_LANGUAGES = ['zh-CN', 'en'] as const;
-export const TEMPLATE_KINDS = ['welcome', 'quotaWarning'] as const;
+export const TEMPLATE_KINDS = ['welcome', 'quotaWarning', 'quarantineDigest'] as const;
 export type TemplateLanguage = (typeof TEMPLATE_LANGUAGES)[number];
 export type TemplateKind = (typeof TEMPLATE_KINDS)[number];
 
@@ -70,6 +70,19 @@ export const TEMPLATE_PLACEHOLDERS: Record<TemplateKind, Record<string, string>>
     used: 'storage used, e.g. 912 MB',
     quota: 'the storage quota, e.g. 1 GB',
   },
+  quarantineDigest: {
+    address: 'the mailbox address',
+    displayName: "the mailbox owner's display name (the address when empty)",
+    count: 'how many messages were held since the last digest',
+    list: 'one line per held message: date, sender, subject and why',
+    retentionDays: 'days a held message is kept before it is deleted',
+  },
+};
+
+/** Sample values of the placeholders only some templates have, for the preview. */
+export const TEMPLATE_SAMPLE_EXTRAS: Record<TemplateLanguage, Record<string, string | number>> = {
+  'zh-CN': { count: 2, list: '2026-03-02 08:15  promo@shop.example  限时特价（垃圾邮件，评分 11.2）\n2026-03-02 09:40  billing@pay.example  发票（病毒 Eicar-Test）', retentionDays: 30 },
+  en: { count: 2, list: '2026-03-02 08:15  promo@shop.example  Special offer (spam, score 11.2)\n2026-03-02 09:40  billing@pay.example  Invoice (virus Eicar-Test)', retentionDays: 30 },
 };
 
 /**
@@ -145,7 +158,7 @@ function templateOf(kind: TemplateKind) {
 }
 
 export const mailTemplates = z
-  .object({ welcome: templateOf('welcome'), quotaWarning: templateOf('quotaWarning') })
+  .object({ welcome: templateOf('welcome'), quotaWarning: templateOf('quotaWarning'), quarantineDigest: templateOf('quarantineDigest') })
   .strict()
   .describe('subject and body per language; placeholders like {{address}} are listed in `placeholders`');
 export type MailTemplates = z.infer<typeof mailTemplates>;
@@ -169,6 +182,16 @@ export const DEFAULT_MAIL_TEMPLATES: MailTemplates = {
     en: {
       subject: 'Your mailbox is almost full ({{usedPercent}}% used)',
       body: 'Hello {{displayName}},\n\nyour mailbox {{address}} uses {{used}} of {{quota}} ({{usedPercent}}%).\nOnce it is full, new mail will be returned to its senders. Please delete mail you no longer need (and empty Trash), or ask your administrator for more space.\n',
+    },
+  },
+  quarantineDigest: {
+    'zh-CN': {
+      subject: '隔离区中有 {{count}} 封新邮件',
+      body: '{{displayName}}，您好：\n\n以下发给 {{address}} 的邮件被判定为垃圾邮件或带有病毒，已放入隔离区，没有投递到收件箱：\n\n{{list}}\n\n如果其中有您需要的邮件，请登录网页邮箱在“隔离区”中放行；隔离的邮件 {{retentionDays}} 天后自动删除。\n',
+    },
+    en: {
+      subject: '{{count}} new messages in quarantine',
+      body: 'Hello {{displayName}},\n\nthese messages to {{address}} were judged spam or found to carry a virus, and were held in quarantine instead of your INBOX:\n\n{{list}}\n\nIf you need one of them, release it from the quarantine in webmail; held messages are deleted after {{retentionDays}} days.\n',
     },
   },
 };

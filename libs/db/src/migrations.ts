@@ -28,6 +28,8 @@ import { ExpungedMessageThread1765850000100 } from './migrations/1765850000100-e
 import { Billing1766000000000 } from './migrations/1766000000000-billing';
 import { BillingOutbox1766000100000 } from './migrations/1766000100000-billing-outbox';
 import { SieveScripts1766050000000 } from './migrations/1766050000000-sieve-scripts';
+import { TrustedSender1766100000000 } from './migrations/1766100000000-trusted-sender';
+import { Quarantine1766100100000 } from './migrations/1766100100000-quarantine';
 
 export const MIGRATIONS = [
   Foundation1764201600000,
@@ -59,4 +61,6 @@ export const MIGRATIONS = [
   Billing1766000000000,
   BillingOutbox1766000100000,
   SieveScripts1766050000000,
+  TrustedSender1766100000000,
+  Quarantine1766100100000,
 ];

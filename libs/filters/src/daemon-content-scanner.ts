@@ -1,5 +1,5 @@
 /**
- * The ContentScanner port (libs/smtp/src/inbound/content) on clamd and spamd: both read the spooled copy from
+ * The ContentScanner port (libs/smtp/src/inbound/content) on clamd and spamd (or rspamd): both read the spooled copy from
  * the blob store at once, each within the settings' timeout. Whatever goes wrong becomes that scanner's `failed`
  * finding; the content checks decide what it means (451 by default).
  */
@@ -9,6 +9,7 @@ import type {
   ContentScanner, ContentScanReport, ContentScanRequest, SpamFinding, VirusFinding,
 } from '@dizi/smtp/inbound/content/content-scanner';
 import { clamdScan } from './clamd-client';
+import { rspamdCheck } from './rspamd-client';
 import { spamdSymbols } from './spamd-client';
 
 export interface DaemonContentScannerOptions {
@@ -41,7 +42,10 @@ export class DaemonContentScanner implements ContentScanner {
   private async spam(r: ContentScanRequest, s: NonNullable<ContentScanRequest['spam']>): Promise<SpamFinding> {
     if (r.message.size > s.maxBytes) return { status: 'skipped', reason: `larger than ${s.maxBytes} bytes` };
     try {
-      const verdict = await spamdSymbols(s.address, await this.o.openMessage(r.message.hash), r.message.size, { timeoutMs: r.timeoutMs });
+      const source = await this.o.openMessage(r.message.hash);
+      const verdict = s.engine === 'rspamd'
+        ? await rspamdCheck(s.address, source, r.message.size, { timeoutMs: r.timeoutMs, envelope: r.envelope })
+        : await spamdSymbols(s.address, source, r.message.size, { timeoutMs: r.timeoutMs });
       return { status: 'scanned', score: verdict.score, symbols: verdict.symbols };
     } catch (err) {
       return { status: 'failed', error: errorText(err) };

@@ -2,14 +2,15 @@
  * Real virus and spam scanners for tests, started as child processes on loopback with a temp config:
  * ClamAV's clamd (apt package `clamav-daemon`) with a tiny signature database written here (no internet, so no
  * official signatures), and SpamAssassin's spamd (apt package `spamassassin`) with the rules the package ships
- * plus the test's own, offline (no DNS, no network tests, no Bayes) so scores are deterministic.
+ * plus the test's own, offline (no DNS, no network tests, no Bayes) so scores are deterministic; and Rspamd (apt package
+ * `rspamd`) with its shipped rules, the same test marker rule, and DNS pointed at nothing.
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 export const CLAMD_BIN = process.env.CLAMD_BIN ?? '/usr/sbin/clamd';
 export const SPAMD_BIN = process.env.SPAMD_BIN ?? '/usr/sbin/spamd';
@@ -192,4 +193,67 @@ export async function startSpamd(o: SpamdOptions = {}): Promise<ScannerDaemon> {
     throw err;
   }
   return { address, startMs: Date.now() - t0, log, stop };
+}
+
+export const RSPAMD_BIN = process.env.RSPAMD_BIN ?? '/usr/bin/rspamd';
+/** Rspamd compiles its rules with Hyperscan at the first start (a minute under load): the compiled files are kept here. */
+const RSPAMD_HS_CACHE = resolve(__dirname, '../../../.dizi/cache/rspamd-hs');
+
+export interface Rspamd extends ScannerDaemon {
+  /** The controller worker (learning), `127.0.0.1:<port>`. */
+  controller: string;
+}
+
+function httpPing(port: number): Promise<boolean> {
+  return ping('127.0.0.1', port, 'GET /ping HTTP/1.0\r\n\r\n', 'pong');
+}
+
+export async function startRspamd(): Promise<Rspamd> {
+  if (!existsSync(RSPAMD_BIN)) throw new Error(`${RSPAMD_BIN} is missing: install the Debian package "rspamd" (apt-get install rspamd)`);
+  const dir = await mkdtemp(join(tmpdir(), 'dizi-rspamd-'));
+  const local = join(dir, 'local');
+  const db = join(dir, 'db');
+  for (const d of [join(local, 'local.d'), join(local, 'override.d'), db, join(dir, 'run'), join(dir, 'log')]) await mkdir(d, { recursive: true });
+  await mkdir(RSPAMD_HS_CACHE, { recursive: true });
+  const cached = await readdir(RSPAMD_HS_CACHE);
+  for (const f of cached) await copyFile(join(RSPAMD_HS_CACHE, f), join(db, f));
+  const [normal, controller, proxy] = [await freeTcpPort(), await freeTcpPort(), await freeTcpPort()];
+  await writeFile(join(local, 'override.d', 'worker-normal.inc'), `bind_socket = "127.0.0.1:${normal}";\ncount = 1;\n`);
+  await writeFile(join(local, 'override.d', 'worker-controller.inc'), `bind_socket = "127.0.0.1:${controller}";\ncount = 1;\n`);
+  await writeFile(join(local, 'override.d', 'worker-proxy.inc'), `bind_socket = "127.0.0.1:${proxy}";\ncount = 0;\nenabled = false;\n`);
+  await writeFile(join(local, 'override.d', 'logging.inc'), 'type = "console";\nlevel = "error";\n');
+  // No DNS here: a resolver that answers nothing at once, instead of every check waiting for timeouts.
+  await writeFile(join(local, 'local.d', 'options.inc'), 'dns {\n  nameserver = ["127.0.0.1:1"];\n  timeout = 0.1s;\n  retransmits = 0;\n}\n');
+  await writeFile(join(local, 'rspamd.local.lua'), [
+    `rspamd_config.${SPAM_MARKER_RULE} = {`,
+    '  callback = function(task)',
+    `    return tostring(task:get_content()):find('${SPAM_MARKER}', 1, true) ~= nil`,
+    '  end,',
+    `  score = ${SPAM_MARKER_SCORE.toFixed(1)},`,
+    "  description = 'Dizi test marker',",
+    '}',
+    '',
+  ].join('\n'));
+  await chmod(dir, 0o755);
+  const user = process.getuid?.() === 0 ? ['-u', 'root', '-g', 'root'] : [];
+  const args = [
+    '-f', ...user, '-c', '/etc/rspamd/rspamd.conf', `--var=LOCAL_CONFDIR=${local}`, `--var=DBDIR=${db}`,
+    `--var=RUNDIR=${join(dir, 'run')}`, `--var=LOGDIR=${join(dir, 'log')}`,
+  ];
+  const t0 = Date.now();
+  const child = spawn(RSPAMD_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const log = track(child);
+  const stop = stopper(child, dir);
+  try {
+    await waitReady('rspamd', child, log, () => httpPing(normal), 300_000);
+    await waitReady('rspamd controller', child, log, () => httpPing(controller), 60_000);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  // The first start compiled the rules: keep them for the next.
+  if (cached.length === 0) {
+    for (const f of await readdir(db)) if (/\.hs/.test(f)) await copyFile(join(db, f), join(RSPAMD_HS_CACHE, f)).catch(() => undefined);
+  }
+  return { address: `127.0.0.1:${normal}`, controller: `127.0.0.1:${controller}`, startMs: Date.now() - t0, log, stop };
 }

@@ -1,5 +1,6 @@
 import { SystemNotices } from '@dizi/delivery/local/system-notices';
 import { purgeMailLogs } from '@dizi/delivery/adapters/postgres/mail-log';
+import { expireQuarantine } from '@dizi/delivery/adapters/postgres/quarantine-retention';
 import { MailQueues } from '@dizi/delivery/queue/mail-queues';
 import { SpoolSweeper } from '@dizi/delivery/queue/sweeper';
 import type { MtaContext } from '../context';
@@ -14,7 +15,7 @@ const HOUSEKEEPING_EVERY_MS = 3600_000;
  * Periodic work of the mail flow: the spool sweeper every few seconds (re-enqueues what no job finished, closes and
  * purges finished messages), the welcome mails the API asked for and the search index's bulk merge every two seconds,
  * and hourly housekeeping (mail log
- * retention, blob garbage collection). Every step is idempotent, so several nodes may run this role at once.
+ * retention, quarantine retention, blob garbage collection). Every step is idempotent, so several nodes may run this role at once.
  */
 export async function startSchedulerRole(ctx: MtaContext): Promise<RunningRole> {
   const logger = ctx.logger.child({ role: 'scheduler' });
@@ -53,6 +54,8 @@ export async function startSchedulerRole(ctx: MtaContext): Promise<RunningRole> 
     }),
     every(HOUSEKEEPING_EVERY_MS, 'housekeeping', async () => {
       await purgeMailLogs(ctx.pool, ctx.settings.smtp.logRetentionDays);
+      await expireQuarantine(ctx.pool, ctx.settings.smtp.quarantineRetentionDays);
+      if (ctx.settings.smtp.quarantineDigestEnabled) await notices.sendQuarantineDigests(ctx.settings.smtp.quarantineRetentionDays);
       await ctx.store.collectGarbage();
     }),
   ];

@@ -3,9 +3,12 @@ import { LoginThrottle } from '@dizi/auth/login-throttle';
 import { MailauthMessageAuthenticator } from '@dizi/delivery/auth-results/mailauth-authenticator';
 import { MailboxLogin } from '@dizi/auth/mailbox-login';
 import { DnsDomainResolver } from '@dizi/delivery/adapters/dns/dns-domain-resolver';
+import { DnsReputationResolver } from '@dizi/delivery/adapters/dns/dns-reputation-resolver';
+import { RedisGreylistStore } from '@dizi/delivery/adapters/redis/redis-greylist';
 import { MailboxAuthenticator } from '@dizi/delivery/adapters/postgres/mailbox-authenticator';
 import { MailLogSessionLog } from '@dizi/delivery/adapters/postgres/mail-log-session-log';
 import { PgRecipientDirectory } from '@dizi/delivery/adapters/postgres/pg-recipient-directory';
+import { PgTrustedSenders } from '@dizi/delivery/adapters/postgres/pg-trusted-senders';
 import { PgSpoolWriter } from '@dizi/delivery/adapters/postgres/pg-spool-writer';
 import { RedisConnectionLimiter } from '@dizi/delivery/adapters/redis/redis-connection-limiter';
 import { RedisGreetingPassList } from '@dizi/delivery/adapters/redis/redis-greeting-pass';
@@ -26,6 +29,8 @@ export interface SmtpRoleOptions {
   tarpitStepMs?: number;
   /** DATA may run below the minimum rate for this long before it is judged (default 10 s). */
   dataRateGraceMs?: number;
+  /** The clock greylisting reads (tests move it instead of waiting). */
+  now?: () => number;
 }
 
 export interface SmtpRunningRole extends RunningRole {
@@ -49,11 +54,17 @@ export async function startSmtpRole(ctx: MtaContext, options: SmtpRoleOptions = 
   const counters = ctx.redis.duplicate({ enableAutoPipelining: true });
   counters.on('error', (e) => logger.warn({ err: e.message }, 'Redis connection error (connection counters)'));
   const limiter = new RedisConnectionLimiter(counters, (err) => logger.warn({ err: String(err) }, 'connection limiter unavailable; admitting'));
+  const dnsServers = ctx.config.DNS_SERVERS.split(',').map((s) => s.trim()).filter(Boolean);
   const deps = {
     directory: new PgRecipientDirectory(ctx.pool),
     limiter,
     authenticator: new MailboxAuthenticator(login, ctx.pool),
-    resolver: new DnsDomainResolver(ctx.config.DNS_SERVERS.split(',').map((s) => s.trim()).filter(Boolean)),
+    resolver: new DnsDomainResolver(dnsServers),
+    // DNS lists and reverse DNS of MX clients, and greylisting, when the settings turn them on (off by default).
+    reputation: new DnsReputationResolver(dnsServers),
+    greylist: new RedisGreylistStore(counters),
+    now: options.now,
+    trust: new PgTrustedSenders(ctx.pool),
     authFailureDelayMs: options.authFailureDelayMs ?? 1000,
     tarpitStepMs: options.tarpitStepMs ?? 1000,
     srs: ctx.srs,

@@ -1,6 +1,6 @@
 /**
- * Notices the system puts straight into a user's INBOX (no SMTP, no spool): the welcome mail of a new mailbox and the
- * quota warning. Each has a delivery key, so calling again (a retry, a crash, two nodes at once) never makes a second.
+ * Notices the system puts straight into a user's INBOX (no SMTP, no spool): the welcome mail of a new mailbox, the
+ * quota warning and the daily quarantine digest. Each has a delivery key, so calling again (a retry, a crash, two nodes at once) never makes a second.
  */
 import { Readable } from 'node:stream';
 import type { Pool } from 'pg';
@@ -97,6 +97,45 @@ export class SystemNotices {
     }
   }
 
+  /**
+   * The daily quarantine digest (template quarantineDigest): each mailbox with entries not yet in a digest gets one
+   * mail listing them, at most one a day (UTC; the delivery key names the day), and the entries are marked. Run by the
+   * scheduler role's housekeeping; entries arriving after today's digest go into tomorrow's. Returns how many were sent.
+   */
+  async sendQuarantineDigests(retentionDays: number, now = new Date()): Promise<number> {
+    const day = now.toISOString().slice(0, 10);
+    const { rows: due } = await this.pool.query<{ mailbox_id: string }>(
+      `SELECT DISTINCT q.mailbox_id FROM quarantine q JOIN spool_recipient r ON r.id = q.recipient_id
+        WHERE q.mailbox_id IS NOT NULL AND q.digest_sent_at IS NULL AND q.released_at IS NULL AND q.deleted_at IS NULL
+          AND r.held_at IS NOT NULL AND r.status IN ('queued', 'deferred')`,
+    );
+    let sent = 0;
+    for (const { mailbox_id: id } of due) {
+      const key = `quarantine-digest:${id}:${day}`;
+      if ((await this.pool.query(`SELECT 1 FROM message WHERE delivery_key = $1`, [key])).rows.length > 0) continue;
+      const mb = await this.mailbox(id);
+      if (!mb) continue;
+      const { rows: entries } = await this.pool.query<{ recipient_id: string; created_at: Date; mail_from: string; subject: string | null; reason: string; detail: string }>(
+        `SELECT q.recipient_id::text, q.created_at, m.mail_from, m.summary->>'subject' AS subject, q.reason, q.detail
+           FROM quarantine q JOIN spool_recipient r ON r.id = q.recipient_id JOIN spool_message m ON m.id = q.message_id
+          WHERE q.mailbox_id = $1 AND q.digest_sent_at IS NULL AND q.released_at IS NULL AND q.deleted_at IS NULL
+            AND r.held_at IS NOT NULL AND r.status IN ('queued', 'deferred')
+          ORDER BY q.created_at LIMIT 200`,
+        [id],
+      );
+      if (entries.length === 0) continue;
+      // Senders write subjects: no control characters (line breaks would forge lines of the list).
+      // eslint-disable-next-line no-control-regex
+      const clean = (t: string, max: number) => t.replace(/[\x00-\x1f\x7f]+/g, ' ').slice(0, max);
+      const list = entries
+        .map((e) => `${e.created_at.toISOString().slice(0, 16).replace('T', ' ')}  ${clean(e.mail_from || '<>', 80)}  ${clean(e.subject ?? '', 100)} (${e.reason}, ${clean(e.detail, 60)})`)
+        .join('\n');
+      if (await this.deliver(mb, 'quarantineDigest', key, { count: entries.length, list, retentionDays })) sent++;
+      await this.pool.query(`UPDATE quarantine SET digest_sent_at = now() WHERE recipient_id = ANY($1::bigint[])`, [entries.map((e) => e.recipient_id)]);
+    }
+    return sent;
+  }
+
   private async mailbox(id: string): Promise<MailboxRow | null> {
     const { rows } = await this.pool.query<MailboxRow>(
       `SELECT m.id, m.address, m.display_name, d.name AS domain, m.used_bytes, m.quota_bytes
@@ -106,14 +145,14 @@ export class SystemNotices {
     return rows[0] ?? null;
   }
 
-  private async deliver(mb: MailboxRow, kind: TemplateKind, deliveryKey: string): Promise<boolean> {
-    const values = noticeValues({
+  private async deliver(mb: MailboxRow, kind: TemplateKind, deliveryKey: string, extra: Record<string, string | number> = {}): Promise<boolean> {
+    const values = { ...extra, ...noticeValues({
       address: mb.address,
       displayName: mb.display_name,
       domain: mb.domain,
       usedBytes: Number(mb.used_bytes),
       quotaBytes: Number(mb.quota_bytes),
-    });
+    }) };
     const notice = bilingualNotice(await loadMailTemplates(this.pool), kind, values);
     const mail = await composeMail({
       from: { name: 'Postmaster', address: `postmaster@${mb.domain}` },

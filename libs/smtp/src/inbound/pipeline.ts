@@ -2,11 +2,11 @@
  * The inbound policy pipeline (ARCHITECTURE.md "Inbound mail, step by step"): the checks of each SMTP
  * stage in the order they run. This file is the only place the order is written down.
  *
- *   connect  client-address → connection-rate
+ *   connect  client-address → connection-rate → dns-list
  *   AUTH     auth-failures → credentials            (submission ports only; see auth.ts)
  *   MAIL     helo-name → null-sender → sender-login → sender-blocklist → declared-size → local-sender → sender-domain
- *            → daily-send-limit
- *   RCPT     recipient-count → srs-bounce → relay → recipient-exists → recipient-quota → recipient-expansion
+ *            → daily-send-limit → client-identity → sender-domain-list
+ *   RCPT     recipient-count → srs-bounce → relay → recipient-exists → recipient-quota → recipient-expansion → greylist
  *   DATA     while streaming (data/message-scanner.ts): NUL / bare CR → size → hop count; then (data/header-filter.ts)
  *            incoming Authentication-Results claiming our authserv-id and X-Spam-* fields are removed; MX mail is
  *            read by the SPF/DKIM/DMARC/ARC checks (content/message-auth.ts) as it streams; session deadline and
@@ -46,7 +46,14 @@ import { spamScoreCheck } from './checks/spam-score.check';
 import { virusScanCheck } from './checks/virus-scan.check';
 import type { ContentScanReport } from './content/content-scanner';
 import { srsBounceCheck } from './checks/srs-bounce.check';
-import type { AuthenticatedUser, Authenticator, ConnectionLimiter, DomainResolver, RecipientDirectory, RecipientResolution } from './ports';
+import { clientIdentityCheck } from './checks/client-identity.check';
+import { dnsListCheck } from './checks/dns-list.check';
+import { greylistCheck } from './checks/greylist.check';
+import { senderDomainListCheck } from './checks/sender-domain-list.check';
+import type {
+  AuthenticatedUser, Authenticator, ConnectionLimiter, DomainResolver, GreylistStore, RecipientDirectory, RecipientResolution, ReputationResolver,
+  Quarantined, TrustedSenders,
+} from './ports';
 import type { InboundSession } from './session';
 import type { Srs } from '../srs/srs';
 import { ACCEPT, Verdict } from './verdict';
@@ -64,6 +71,14 @@ export interface PolicyDeps {
   tarpitStepMs: number;
   /** Turns bounces to our SRS addresses back into the original sender; none: SRS addresses are ordinary ones. */
   srs?: Srs;
+  /** DNS lists and reverse DNS through the configured resolver; none: those checks are skipped. */
+  reputation?: ReputationResolver;
+  /** Greylisting triplets; none: no greylisting whatever the settings say. */
+  greylist?: GreylistStore;
+  /** The clock greylisting reads (tests move it instead of waiting). */
+  now?: () => number;
+  /** The automatic whitelist; none: nobody is trusted. */
+  trust?: TrustedSenders;
 }
 
 export interface StageInput {
@@ -107,6 +122,8 @@ export interface ContentMarks {
   spamScore: number | null;
   /** Set (to the signature) when an infected message is to be accepted and dropped. */
   discard: string | null;
+  /** Set when the message is to be held in quarantine instead of delivered. */
+  quarantine: Quarantined | null;
   /** Short findings for the mail log. */
   notes: string[];
 }
@@ -134,14 +151,14 @@ export interface Check<I> {
   run(input: I): Verdict | Promise<Verdict>;
 }
 
-export const CONNECT_CHECKS: ReadonlyArray<Check<ConnectInput>> = [clientAddressCheck, connectionRateCheck];
+export const CONNECT_CHECKS: ReadonlyArray<Check<ConnectInput>> = [clientAddressCheck, connectionRateCheck, dnsListCheck];
 export const AUTH_CHECKS: ReadonlyArray<Check<AuthInput>> = [authFailuresCheck, credentialsCheck];
 export const MAIL_CHECKS: ReadonlyArray<Check<MailInput>> = [
   heloNameCheck, nullSenderCheck, senderLoginCheck, senderBlocklistCheck, declaredSizeCheck, localSenderCheck, senderDomainCheck,
-  dailySendLimitCheck,
+  dailySendLimitCheck, clientIdentityCheck, senderDomainListCheck,
 ];
 export const RCPT_CHECKS: ReadonlyArray<Check<RcptInput>> = [
-  recipientCountCheck, srsBounceCheck, relayCheck, recipientExistsCheck, recipientQuotaCheck, recipientExpansionCheck,
+  recipientCountCheck, srsBounceCheck, relayCheck, recipientExistsCheck, recipientQuotaCheck, recipientExpansionCheck, greylistCheck,
 ];
 /** Who the message claims to be from comes first; then a virus verdict, which decides over any spam score. */
 export const CONTENT_CHECKS: ReadonlyArray<Check<ContentInput>> = [fromHeaderCheck, dmarcPolicyCheck, virusScanCheck, spamScoreCheck];

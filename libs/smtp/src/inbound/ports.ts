@@ -167,6 +167,14 @@ export interface SpoolMarks {
   /** Deliver to this special-use folder instead of INBOX. */
   folder: 'junk' | 'virus' | null;
   spamScore: number | null;
+  /** Held in quarantine instead of delivered (a virus under antivirusAction `quarantine`, spam from antispamQuarantineScore). */
+  quarantine?: Quarantined | null;
+}
+
+export interface Quarantined {
+  reason: 'spam' | 'virus';
+  /** The signature, or `score 12.3`. */
+  detail: string;
 }
 
 export interface SpoolReceipt {
@@ -211,4 +219,32 @@ export interface InboundLogger {
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
   debug(obj: object, msg?: string): void;
+}
+
+/**
+ * DNS lookups of the reputation checks (DNS lists, reverse DNS), through the configured resolver and cached by the
+ * adapter. `unknown`: DNS failed or timed out; the checks then decide nothing.
+ */
+export interface ReputationResolver {
+  /** A (or with `family` 6, AAAA) records of `name`; [] when there are none (NXDOMAIN, NODATA). */
+  addresses(name: string, cacheSeconds: number, family?: 4 | 6): Promise<string[] | 'unknown'>;
+  /** PTR names of `ip`; [] when there is none. */
+  reverse(ip: string, cacheSeconds: number): Promise<string[] | 'unknown'>;
+}
+
+/** Greylisting's memory of (client network, sender, recipient) triplets, shared by every node. */
+export interface GreylistStore {
+  /**
+   * Records an attempt of `triplet` from `network` at `now` (ms) and says whether it passes: a triplet first seen
+   * at least `delayMs` ago (and retried within `retryWindowMs`), one that passed before (within `passMs`), or any
+   * triplet of a network that passed `autoPassAfter` triplets (0: never) within `passMs`.
+   */
+  attempt(o: { triplet: string; network: string; now: number; delayMs: number; retryWindowMs: number; passMs: number; autoPassAfter: number }):
+    Promise<{ pass: boolean; reason: 'new' | 'early' | 'delayed' | 'known' | 'network'; waitMs: number }>;
+}
+
+/** The automatic whitelist: addresses each mailbox has written to (through submission) are trusted by it. */
+export interface TrustedSenders {
+  /** Of `recipients` (stored form, mailbox addresses), those whose mailbox has written to `sender`. Failures throw. */
+  trustedBy(sender: string, recipients: string[]): Promise<string[]>;
 }

@@ -32,11 +32,28 @@ export interface InboundSession {
   /** A session log row was already written for this connection. */
   logged: boolean;
   release?: () => Promise<void>;
+  /** What the reputation checks found (DNS lists, HELO, reverse DNS), added to the spam score of each message. */
+  reputation: Reputation;
+}
+
+export interface Reputation {
+  score: number;
+  /** Short findings, `dnsbl:bl.example(+3)`, for the mail log and X-Spam-Status. */
+  findings: string[];
+  /** On an allowlist (DNSWL): exempt from greylisting and from the DNS lists' refusals. */
+  allowListed: boolean;
+  /** The HELO/reverse-DNS checks ran for this HELO name (they run once per name, with the first MAIL). */
+  identityCheckedFor: string | null;
+  /** The client address's PTR was looked up (once per session). */
+  reverseChecked: boolean;
+  /** Sender domains already looked up on the domain lists, with their score (a session may send several messages). */
+  domainScores: Map<string, { score: number; findings: string[] }>;
 }
 
 export function newSession(id: string, listener: ListenerKind, clientIp: string, clientHostname: string, now: number): InboundSession {
   return {
     id, listener, clientIp, clientHostname, helo: '', user: null, authFailures: 0, unknownRecipients: 0,
     startedAt: now, transaction: null, lastRefusal: null, logged: false,
+    reputation: { score: 0, findings: [], allowListed: false, identityCheckedFor: null, reverseChecked: false, domainScores: new Map() },
   };
 }

@@ -13,7 +13,7 @@ import { jmapSettings, type JmapSettings, type JmapSettingsPatch } from '@dizi/c
 import { DEFAULT_SMTP_SETTINGS, SmtpSettings, smtpSettings } from '@dizi/contracts/mail-settings.contract';
 import {
   DEFAULT_MAIL_TEMPLATES, MailTemplates, mailTemplatesFromStored, noticeValues, renderMailTemplate, SmtpSettingsPatch, SmtpSettingsValues,
-  TEMPLATE_LANGUAGES, TEMPLATE_PLACEHOLDERS, TEMPLATE_SAMPLE_MAILBOX, TemplatePreviewRequest,
+  TEMPLATE_LANGUAGES, TEMPLATE_PLACEHOLDERS, TEMPLATE_SAMPLE_EXTRAS, TEMPLATE_SAMPLE_MAILBOX, TemplatePreviewRequest,
 } from '@dizi/contracts/settings.contract';
 import { RELAY_PASSWORD_FIELD, settingsChangedChannel } from '@dizi/delivery/adapters/postgres/settings-source';
 import type { Actor } from '@dizi/domain/policy';
@@ -170,7 +170,7 @@ export class SettingsService implements OnModuleInit {
       kind: req.kind,
       items: languages.map((language) => {
         const text = req.draft ?? saved[language];
-        const values = noticeValues(TEMPLATE_SAMPLE_MAILBOX[language]);
+        const values = { ...noticeValues(TEMPLATE_SAMPLE_MAILBOX[language]), ...TEMPLATE_SAMPLE_EXTRAS[language] };
         return { language, subject: renderMailTemplate(text.subject, values), body: renderMailTemplate(text.body, values), values };
       }),
     };

@@ -22,6 +22,7 @@ import { reject, SmtpReplyError } from '@dizi/smtp/inbound/verdict';
 import { summaryLimitsOf } from '../../local/message-index';
 import type { MailQueues } from '../../queue/mail-queues';
 import { InlineSummaries, type SpoolSummariser, type SpoolSummary } from '../../inbound/spool-summary';
+import { rememberCorrespondents } from './pg-trusted-senders';
 import { insertSpoolRows, type SpoolRow } from './spool-rows';
 import { SummaryWorkers } from '../../inbound/summary-workers';
 
@@ -84,7 +85,13 @@ export class PgSpoolWriter implements SpoolWriter {
 
     // Committed together with whatever other sessions finished DATA meanwhile: one statement, one WAL flush.
     await this.commits.submit({ req, blobHash: blob.hash, size: blob.size, summary, marks });
-    return { id: req.id, size: blob.size, enqueue: () => this.enqueue(req) };
+    // The automatic whitelist: whom a signed-in user writes to is trusted by that user (best effort, after the commit).
+    if (req.source === 'submission' && req.authMailboxId && (settings?.autoWhitelistEnabled ?? true)) {
+      rememberCorrespondents(this.deps.pool, req.authMailboxId, req.recipients.map((r) => r.address))
+        .catch((err: unknown) => this.deps.logger.warn({ err: String(err), id: req.id }, 'automatic whitelist not updated'));
+    }
+    // A quarantined message waits, held, for a user or admin to release it: nothing to hand to the queues now.
+    return { id: req.id, size: blob.size, enqueue: () => (marks?.quarantine ? Promise.resolve() : this.enqueue(req)) };
   }
 
   /** Ends the summary workers; messages still being summarised are spooled without one. */

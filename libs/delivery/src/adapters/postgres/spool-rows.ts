@@ -33,9 +33,11 @@ export async function insertSpoolRows(pool: Pick<Pool, 'query'>, rows: readonly 
     return `${columns.slice(0, -1)},"summary":${r.summary?.json ?? 'null'}}`;
   }).join(',')}]`;
   const keys = rows.map((r, n) => `(${n}, $${5 + n}::int8[])`).join(', ');
+  // A quarantined message's recipients are held from the start (no node delivers them) and get a quarantine row each.
   const recipients = rows.flatMap((r) => r.req.recipients.map((rcpt) => ({
     message_id: r.req.id, address: rcpt.address, original_address: rcpt.originalAddress, kind: rcpt.kind, domain: rcpt.domain,
     dsn_notify: rcpt.dsnNotify,
+    ...(r.marks?.quarantine ? { q_reason: r.marks.quarantine.reason, q_detail: r.marks.quarantine.detail, q_score: r.marks.spamScore } : {}),
   })));
   await pool.query(
     `WITH m AS (
@@ -49,9 +51,19 @@ export async function insertSpoolRows(pool: Pick<Pool, 'query'>, rows: readonly 
          JOIN (VALUES ${keys}) AS k(n, keys) ON k.n = m.n
        RETURNING id),
      r AS (
-       INSERT INTO spool_recipient (message_id, address, original_address, kind, domain, dsn_notify)
-       SELECT message_id, address, original_address, kind, domain, dsn_notify
-         FROM json_to_recordset($2::json) AS r(message_id uuid, address text, original_address text, kind text, domain text, dsn_notify text)),
+       INSERT INTO spool_recipient (message_id, address, original_address, kind, domain, dsn_notify, held_at, next_attempt_at)
+       SELECT message_id, address, original_address, kind, domain, dsn_notify,
+              CASE WHEN q_reason IS NULL THEN NULL ELSE now() END, CASE WHEN q_reason IS NULL THEN now() ELSE 'infinity'::timestamptz END
+         FROM json_to_recordset($2::json) AS r(message_id uuid, address text, original_address text, kind text, domain text, dsn_notify text,
+                q_reason text)
+       RETURNING id, message_id, address, kind, domain),
+     q AS (
+       INSERT INTO quarantine (recipient_id, message_id, address, mailbox_id, domain_id, tenant_id, reason, detail, spam_score)
+       SELECT r.id, r.message_id, r.address, mb.id, d.id, d.tenant_id, j.q_reason, j.q_detail, j.q_score
+         FROM r JOIN json_to_recordset($2::json) AS j(message_id uuid, address text, q_reason text, q_detail text, q_score real)
+                  ON j.q_reason IS NOT NULL AND j.message_id = r.message_id AND j.address = r.address
+         LEFT JOIN mailbox mb ON mb.address = r.address
+         LEFT JOIN domain d ON r.kind = 'local' AND d.name = r.domain),
      s AS (
        INSERT INTO send_count (mailbox_id, day, messages)
        SELECT id, ${SEND_DAY_SQL}, n FROM unnest($3::uuid[], $4::int[]) AS t(id, n)

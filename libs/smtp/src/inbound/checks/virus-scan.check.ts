@@ -1,6 +1,6 @@
 /**
  * DATA (content): ClamAV's finding. An infected message is refused with 554 5.7.1 naming the signature (so the
- * sender's MTA bounces it and we never send backscatter), filed to the Virus folder, or silently dropped — as the
+ * sender's MTA bounces it and we never send backscatter), filed to the Virus folder, held in quarantine, or silently dropped — as the
  * operators chose. A scanner that is down or too slow defers with 451 4.7.1 (the sender retries) unless the
  * settings say to accept unscanned mail, which then says so in X-Virus-Status.
  */
@@ -37,6 +37,10 @@ export const virusScanCheck: Check<ContentInput> = {
           return ACCEPT;
         }
         headers(`Infected (${signature})`);
+        if (settings.antivirusAction === 'quarantine') {
+          marks.quarantine = { reason: 'virus', detail: signature };
+          return ACCEPT;
+        }
         marks.folder = 'virus';
         // Filed as a virus: no spam verdict can change where it goes.
         return ACCEPT;

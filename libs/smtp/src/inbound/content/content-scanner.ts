@@ -14,7 +14,10 @@ export interface ContentScanRequest {
   message: SpooledContent;
   /** null: not asked for (off, or a submission the settings exempt). */
   virus: { address: string; maxBytes: number } | null;
-  spam: { address: string; maxBytes: number } | null;
+  /** `engine`: SpamAssassin's spamd or Rspamd (HTTP /checkv2) at `address`. */
+  spam: { address: string; maxBytes: number; engine?: 'spamassassin' | 'rspamd' } | null;
+  /** The SMTP envelope, for scanners that use it (rspamd's IP, HELO, From and Rcpt checks). */
+  envelope?: { ip: string; helo: string; from: string; rcpt: string[] };
   /** Each scanner's whole exchange (connect, send, verdict) must fit in this. */
   timeoutMs: number;
 }

@@ -38,8 +38,11 @@ describe('scanPlan', () => {
 
   it('scans MX mail with both, and signed-in submissions for viruses only unless told otherwise', () => {
     expect(scanPlan(settings(), false, message)).toEqual({
-      message, virus: { address: '127.0.0.1:3310', maxBytes: 25 * 1024 * 1024 }, spam: { address: '127.0.0.1:783', maxBytes: 1024 * 1024 }, timeoutMs: 30_000,
+      message, virus: { address: '127.0.0.1:3310', maxBytes: 25 * 1024 * 1024 }, spam: { address: '127.0.0.1:783', maxBytes: 1024 * 1024, engine: 'spamassassin' },
+      timeoutMs: 30_000,
     });
+    expect(scanPlan(settings({ antispamScanner: 'rspamd' }), false, message))
+      .toMatchObject({ spam: { address: '127.0.0.1:11333', maxBytes: 1024 * 1024, engine: 'rspamd' } });
     expect(scanPlan(settings(), true, message)).toMatchObject({ virus: { address: '127.0.0.1:3310' }, spam: null });
     expect(scanPlan(settings({ antispamOnSubmission: true, antivirusOnSubmission: false }), true, message)).toMatchObject({ virus: null, spam: { address: '127.0.0.1:783' } });
     expect(scanPlan(settings({ antispamEnabled: false }), true, message)).toMatchObject({ virus: {}, spam: null });
@@ -56,6 +59,7 @@ describe('screenMessage', () => {
           + 'X-Spam-Score: 1.3\r\nX-Spam-Level: *\r\nX-Spam-Status: No, score=1.3 required=5.0 tests=MISSING_DATE,NO_RELAYS\r\n',
         folder: null,
         spamScore: 1.25,
+        quarantine: null,
       },
       log: 'virus: clean; spam: score 1.3 (MISSING_DATE,NO_RELAYS) (scanned in 12 ms)',
     });
@@ -87,13 +91,22 @@ describe('screenMessage', () => {
     expect((out as { marks: { headers: string } }).marks.headers.split('\r\n')).toHaveLength(3);
   });
 
-  it('sends spam at or above the Junk score to Junk, flagged, and refuses it at or above the reject score with 550 5.7.1', async () => {
-    expect(await screen(scanner(clean, score(4.9)))).toMatchObject({ kind: 'deliver', marks: { folder: null } });
-    const junk = await screen(scanner(clean, score(5)));
-    expect(junk).toMatchObject({ kind: 'deliver', marks: { folder: 'junk', spamScore: 5 } });
-    expect((junk as { marks: { headers: string } }).marks.headers).toContain('X-Spam-Flag: YES\r\nX-Spam-Score: 5.0\r\nX-Spam-Level: *****\r\nX-Spam-Status: Yes, score=5.0 required=5.0 tests=DIZI_TEST_SPAM\r\n');
+  it('tags spam at or above the tag score, sends it to Junk from the Junk score, and refuses it at or above the reject score with 550 5.7.1', async () => {
+    const ham49 = await screen(scanner(clean, score(4.9)));
+    expect(ham49).toMatchObject({ kind: 'deliver', marks: { folder: null } });
+    expect((ham49 as { marks: { headers: string } }).marks.headers).not.toContain('X-Spam-Flag');
+    const tagged = await screen(scanner(clean, score(6.9)));
+    expect(tagged).toMatchObject({ kind: 'deliver', marks: { folder: null, spamScore: 6.9 } });
+    expect((tagged as { marks: { headers: string } }).marks.headers).toContain('X-Spam-Flag: YES\r\nX-Spam-Score: 6.9\r\n');
+    const junk = await screen(scanner(clean, score(7)));
+    expect(junk).toMatchObject({ kind: 'deliver', marks: { folder: 'junk', spamScore: 7 } });
+    expect((junk as { marks: { headers: string } }).marks.headers).toContain('X-Spam-Flag: YES\r\nX-Spam-Score: 7.0\r\nX-Spam-Level: *******\r\nX-Spam-Status: Yes, score=7.0 required=5.0 tests=DIZI_TEST_SPAM\r\n');
     expect(await screen(scanner(clean, score(15)))).toMatchObject({ kind: 'refuse', refusal: { code: 550, enhanced: '5.7.1', text: 'Message rejected as spam' } });
-    expect(await screen(scanner(clean, score(15)), { antispamRejectScore: 1000 })).toMatchObject({ kind: 'deliver', marks: { folder: 'junk' } });
+    // From the quarantine score (the seed's "delete", 9) up to the reject score it is held, not filed.
+    expect(await screen(scanner(clean, score(15)), { antispamRejectScore: 1000 }))
+      .toMatchObject({ kind: 'deliver', marks: { folder: null, quarantine: { reason: 'spam', detail: 'score 15.0' } } });
+    expect(await screen(scanner(clean, score(8.9)))).toMatchObject({ kind: 'deliver', marks: { folder: 'junk', quarantine: null } });
+    expect(await screen(scanner(clean, score(15)), { antispamRejectScore: 1000, antispamQuarantineScore: 1000 })).toMatchObject({ kind: 'deliver', marks: { folder: 'junk' } });
   });
 
   it('adds the spam headers only from the header score up, except on flagged mail', async () => {

@@ -36,7 +36,11 @@ export function scanPlan(settings: SmtpSettings, submission: boolean, message: S
   return {
     message,
     virus: virus ? { address: settings.antivirusAddress, maxBytes: settings.antivirusMaxBytes } : null,
-    spam: spam ? { address: settings.antispamAddress, maxBytes: settings.antispamMaxBytes } : null,
+    spam: spam
+      ? settings.antispamScanner === 'rspamd'
+        ? { address: settings.rspamdAddress, maxBytes: settings.antispamMaxBytes, engine: 'rspamd' }
+        : { address: settings.antispamAddress, maxBytes: settings.antispamMaxBytes, engine: 'spamassassin' }
+      : null,
     timeoutMs: settings.scannerTimeoutSeconds * 1000,
   };
 }
@@ -59,9 +63,13 @@ const NO_SCAN: ContentScanReport = { virus: null, spam: null, elapsedMs: 0 };
 
 /** null when no content check had anything to say (no scanner, no authentication report, From: fine). */
 export async function screenMessage(i: ScreenInput): Promise<ScreenOutcome | null> {
-  const request = i.scanner ? scanPlan(i.settings, i.session.listener !== 'mx', i.message) : null;
+  const plan = i.scanner ? scanPlan(i.settings, i.session.listener !== 'mx', i.message) : null;
+  const tx = i.session.transaction;
+  const request = plan && tx
+    ? { ...plan, envelope: { ip: i.session.clientIp, helo: i.session.helo, from: tx.mailFrom, rcpt: tx.recipients.map((r) => r.address) } }
+    : plan;
   const [report, auth] = await Promise.all([request ? i.scanner!.scan(request) : NO_SCAN, i.auth ?? null]);
-  const marks: ContentMarks = { headers: [], folder: null, spamScore: null, discard: null, notes: [] };
+  const marks: ContentMarks = { headers: [], folder: null, spamScore: null, discard: null, quarantine: null, notes: [] };
   const verdict = await runStage(CONTENT_CHECKS, {
     session: i.session, settings: i.settings, deps: i.deps, report, marks, auth,
     header: i.header ?? { from: [], fromTruncated: false }, random: i.random ?? Math.random,
@@ -70,5 +78,5 @@ export async function screenMessage(i: ScreenInput): Promise<ScreenOutcome | nul
   const log = `${marks.notes.join('; ')}${request ? ` (scanned in ${Math.round(report.elapsedMs)} ms)` : ''}`;
   if (isRefusal(verdict)) return { kind: 'refuse', refusal: verdict, log };
   if (marks.discard !== null) return { kind: 'discard', signature: marks.discard, log };
-  return { kind: 'deliver', marks: { headers: marks.headers.join(''), folder: marks.folder, spamScore: marks.spamScore }, log };
+  return { kind: 'deliver', marks: { headers: marks.headers.join(''), folder: marks.folder, spamScore: marks.spamScore, quarantine: marks.quarantine }, log };
 }
