@@ -16,7 +16,12 @@ const BODIES: Record<string, (target: string, self: string) => unknown> = {
   'PUT /api/mailboxes/{mailbox}/password': () => ({ password: 'Taken-over-123' }),
   'PUT /api/mailboxes/{mailbox}/delivery': (_t, self) => ({ forwardTo: [self], keepCopy: true, autoReply: { enabled: false } }),
   'POST /api/mailboxes/{mailbox}/send-as': (_t, self) => ({ address: self }),
+  'POST /api/mailboxes/{mailbox}/sieve/scripts': () => ({ name: 'edges-new', content: 'keep;' }),
+  'PUT /api/mailboxes/{mailbox}/sieve/scripts/{name}': () => ({ content: 'keep;' }),
 };
+
+/** The Sieve script the {name} routes name (the positive control creates it first for its mailbox). */
+const SCRIPT = 'edges';
 
 /**
  * Reading a mailbox's directory entry (address, name, role, quota) stays open to its domain's
@@ -70,7 +75,7 @@ describe("a domain admin against a tenant admin's mailbox", () => {
     for (const op of operations) {
       for (const ref of [boss.address, boss.id]) {
         const body = BODIES[op.key]?.(boss.address, address('dana'));
-        const path = op.path.replace('{mailbox}', encodeURIComponent(ref)).replace('{address}', encodeURIComponent(address('ulf')));
+        const path = op.path.replace('{mailbox}', encodeURIComponent(ref)).replace('{address}', encodeURIComponent(address('ulf'))).replace('{name}', SCRIPT);
         const res = await api.request(op.method, path, { token: dadmin, ...(body ? { body } : {}) });
         const expected = READABLE.has(op.key) ? 200 : 403;
         answers.push(`${op.key} ${ref === boss.id ? 'by id' : 'by address'} → ${res.status}${res.status === expected ? '' : ` (expected ${expected}: ${JSON.stringify(res.body)})`}`);
@@ -86,10 +91,12 @@ describe("a domain admin against a tenant admin's mailbox", () => {
   it("goes through for a user's mailbox (positive control)", async () => {
     const uma = t.mailboxes.find((m) => m.address === address('uma'))!;
     const failures: string[] = [];
+    const seeded = await api.request('POST', `/api/mailboxes/${encodeURIComponent(uma.address)}/sieve/scripts`, { token: dadmin, body: { name: SCRIPT, content: 'keep;' } });
+    expect(seeded.status).toBe(201);
     for (const op of operations) {
       if (op.method === 'DELETE') continue;
       const body = BODIES[op.key]?.(uma.address, address('dana'));
-      const res = await api.request(op.method, op.path.replace('{mailbox}', encodeURIComponent(uma.address)), { token: dadmin, ...(body ? { body } : {}) });
+      const res = await api.request(op.method, op.path.replace('{mailbox}', encodeURIComponent(uma.address)).replace('{name}', SCRIPT), { token: dadmin, ...(body ? { body } : {}) });
       if (res.status >= 300) failures.push(`${op.key} → ${res.status} ${JSON.stringify(res.body)}`);
     }
     expect(failures).toEqual([]);

@@ -1511,6 +1511,11 @@ function compileMailboxSearch(key: MailboxSearch, params: unknown[]): string {
   }
 }
 
+/** The first 256 characters of a sort field, as the JMAP query indexes hold them (a btree entry has a size limit). */
+function sortPrefix(field: 'subject' | 'dfrom', reverse: boolean | undefined): string {
+  return `left(${FIELDS}->'s'->>'${field}', 256) COLLATE "C"${reverse ? ' DESC' : ''}`;
+}
+
 /** ORDER BY of a mailbox query (store-search.ts sortValue for the shared keys); ties by id in the first key's direction. */
 function mailboxOrder(sort: MailboxSort[], params: unknown[]): string {
   const parts = sort.map((c) => {
@@ -1518,9 +1523,10 @@ function mailboxOrder(sort: MailboxSort[], params: unknown[]): string {
     switch (c.key) {
       case 'received': expression = 'm.internal_date'; break;
       case 'size': expression = 'm.size'; break;
-      case 'from': expression = SORT_EXPRESSIONS.displayfrom; break;
+      // By the indexed prefix first (message_folder_from_idx, message_folder_subject_idx), then the whole value.
+      case 'from': expression = `${sortPrefix('dfrom', c.reverse)}, ${SORT_EXPRESSIONS.displayfrom}`; break;
       case 'to': expression = SORT_EXPRESSIONS.displayto; break;
-      case 'subject': expression = SORT_EXPRESSIONS.subject; break;
+      case 'subject': expression = `${sortPrefix('subject', c.reverse)}, ${SORT_EXPRESSIONS.subject}`; break;
       case 'sent': expression = SORT_EXPRESSIONS.date; break;
       case 'flag': expression = `(${compileSearch({ op: 'flag', flag: c.flag ?? '', set: true }, params)})`; break;
     }

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExtraModels, ApiOkResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
 import type { Response } from 'express';
 import type { Actor } from '@dizi/domain/policy';
@@ -108,8 +108,11 @@ export class UsageController {
   constructor(private readonly usage: UsageService) {}
 
   @Get()
-  @ApiProduces('application/json', 'text/csv')
-  @ApiOkResponse({ type: UsageListDto })
+  @ApiExtraModels(UsageListDto)
+  @ApiOkResponse({
+    description: 'JSON by default; CSV (one row per tenant and period) with `format=csv`',
+    content: { 'application/json': { schema: { $ref: getSchemaPath(UsageListDto) } }, 'text/csv': { schema: { type: 'string' } } },
+  })
   async list(@CurrentActor() actor: Actor, @Query() query: UsageQueryDto, @Res({ passthrough: true }) res: Response) {
     const items = await this.usage.list(actor, query);
     if (query.format === 'csv') {
