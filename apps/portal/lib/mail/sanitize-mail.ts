@@ -30,25 +30,37 @@ const COMMON_ATTRS = ['style', 'class', 'align', 'valign', 'dir', 'lang', 'title
 /** Whose content goes with them, not only the tag (script text must not turn into visible text, nor a form's options). */
 const DROP_WITH_CONTENT = ['script', 'noscript', 'template', 'textarea', 'option', 'select', 'title', 'iframe', 'frame', 'frameset', 'object', 'embed', 'applet', 'svg', 'math', 'head', 'xmp', 'noembed', 'noframes', 'plaintext'];
 
-/** CSS functions and rules that fetch something. */
-const CSS_FETCH = /(url|image-set|-webkit-image-set|image|src|cross-fade|element)\s*\(|@import|@font-face|behaviou?r\s*:|expression\s*\(|-moz-binding/gi;
+/** CSS functions that fetch something (or ran script in old browsers), with their arguments. */
+const CSS_FETCH_FN = /(url|image-set|-webkit-image-set|image|cross-fade|element|src|expression)\s*\((?:[^()]|\([^()]*\))*\)?/gi;
+/** Rules that fetch: @import to the end of its statement, @font-face with its block. */
+const CSS_FETCH_RULE = /@import[^;]*;?|@font-face\s*\{[^}]*\}?/gi;
 
-/** CSS with every way to load a resource neutralised; escapes and comments first, so `u\72l(` cannot hide one. */
+/** CSS escapes decoded (`u\72l(` is `url(`), so no fetch can hide behind one. */
+function decodeCssEscapes(css: string): string {
+  return css.replace(/\\([0-9a-f]{1,6})\s?|\\(.)/gis, (_m, hex: string | undefined, ch: string | undefined) => {
+    if (hex) {
+      const code = parseInt(hex, 16);
+      return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : '';
+    }
+    return ch ?? '';
+  });
+}
+
+/** CSS with every way to load a resource taken out (or, when the reader allows remote images, only http(s)/data ones kept). */
 function inertCss(css: string, allowRemote: boolean): { css: string; blocked: number } {
   let blocked = 0;
-  let out = css.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/\\[0-9a-f]{1,6}\s?|\\/gi, '');
-  out = out.replace(/[<>]/g, '');
-  if (allowRemote) {
-    // Remote backgrounds are allowed now; still never script-ish ones, and never another scheme than http(s)/data.
-    out = out.replace(/expression\s*\(|behaviou?r\s*:|-moz-binding|@import/gi, () => 'blocked-');
-    out = out.replace(/url\s*\(\s*(['"]?)\s*([a-z][\w+.-]*):/gi, (m, _q, scheme: string) => (/^(https?|data)$/i.test(scheme) ? m : 'blocked-('));
-    return { css: out, blocked };
-  }
-  out = out.replace(CSS_FETCH, () => {
+  let out = decodeCssEscapes(css.replace(/\/\*[\s\S]*?\*\//g, ' ')).replace(/[<>\\]/g, '');
+  out = out.replace(/behaviou?r\s*:|-moz-binding/gi, 'x-blocked:');
+  out = out.replace(CSS_FETCH_RULE, () => {
     blocked++;
-    return 'blocked-(';
+    return '';
   });
-  return { css: out, blocked };
+  out = out.replace(CSS_FETCH_FN, (m, fn: string) => {
+    if (allowRemote && /^url$/i.test(fn) && /^url\s*\(\s*['"]?\s*(https?|data):/i.test(m)) return m;
+    blocked++;
+    return 'none';
+  });
+  return { css: out, blocked: allowRemote ? 0 : blocked };
 }
 
 function escapeAttr(s: string): string {
