@@ -254,7 +254,12 @@ describe('hostile mail', () => {
     for (let n = 1; n <= corpus.length; n++) {
       await openMessage(page, `Hostile ${n}:`);
       const frame = page.frameLocator('[data-testid="mail-frame"]');
-      await frame.locator('body').waitFor({ state: 'attached' });
+      await frame
+        .locator('body')
+        .waitFor({ state: 'attached' })
+        .catch(async (e) => {
+          throw new Error(`Hostile ${n}: ${await page.locator('.wm-reader-col').innerText()}\n${e}`);
+        });
       // Hovering and clicking inside the message triggers nothing.
       await page.getByTestId('mail-frame').hover();
       await page.getByTestId('mail-frame').click({ position: { x: 20, y: 20 } });
@@ -269,7 +274,7 @@ describe('hostile mail', () => {
 
     // The pixel message: images blocked, then allowed by the reader.
     await openMessage(page, 'Hostile 14:');
-    await page.getByText(/remote images were blocked/).waitFor();
+    await page.getByText('1 remote image was blocked to protect your privacy.').waitFor();
     expect(beaconHits).toEqual([]);
     await page.getByRole('button', { name: 'Show images' }).click();
     await expect.poll(() => beaconHits.some((h) => h.startsWith('/pixel.gif')), { timeout: 30_000 }).toBe(true);

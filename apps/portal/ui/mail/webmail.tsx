@@ -370,7 +370,7 @@ export function Webmail({ name }: { name: string }) {
           </form>
         </Space>
       </header>
-      <div className="wm-body-grid">
+      <main className="wm-body-grid">
         <aside className="wm-side">
           {folders}
           {(folder?.role === 'trash' || folder?.role === 'junk') && (
@@ -509,7 +509,7 @@ export function Webmail({ name }: { name: string }) {
             <p className="wm-nothing">{t('reader.nothing')}</p>
           )}
         </section>
-      </div>
+      </main>
       <Modal open={help} onCancel={() => setHelp(false)} footer={null} title={t('shortcuts.title')}>
         <dl className="wm-shortcuts">
           {(['j', 'k', 'r', 'a', 'f', '#', '/', 'c', '?'] as const).map((k) => (
