@@ -190,9 +190,14 @@ describe('a mailbox user', () => {
     await openMessage(page, '季度财务报告');
     await page.getByRole('toolbar', { name: 'Message actions' }).getByRole('button', { name: 'Move to…' }).click();
     await page.getByRole('menuitem', { name: 'Projects' }).click();
-    await page.getByText(/Moved 1 message to Projects/).waitFor();
-    const projects = await jmapAs(stack, alice, [['Email/query', { accountId: alice.accountId, filter: { inMailbox: alice.folders.Projects, text: '财务' } }, 'q']]);
-    expect(projects.q.ids).toHaveLength(1);
+    const inProjects = async () => (await jmapAs(stack, alice, [['Email/query', { accountId: alice.accountId, filter: { inMailbox: alice.folders.Projects, text: '财务' } }, 'q']])).q.ids.length;
+    await expect.poll(inProjects, { timeout: 60_000 }).toBe(1);
+    await page
+      .getByText(/Moved 1 message to Projects/)
+      .waitFor()
+      .catch(async (e) => {
+        throw new Error(`no confirmation; the page says: ${await page.locator('.ant-message').innerText().catch(() => '(no message)')}\n${e}`);
+      });
     await page.getByRole('searchbox', { name: 'Search mail' }).fill('');
     await pickFolder(page, 'Projects');
     await row(page, '季度财务报告').waitFor();
@@ -344,6 +349,19 @@ describe('phone', () => {
     await page.getByRole('dialog').getByRole('button', { name: /^Sent/ }).click();
     await page.getByRole('heading', { level: 1, name: /^Sent/ }).waitFor();
     expect(await seriousViolations(page)).toEqual([]);
+    await context.close();
+  });
+});
+
+describe('live', () => {
+  it('shows new mail without a reload (JMAP push through the relay) and counts it in the tab title', async () => {
+    const { context, page } = await newPage();
+    const stream = page.waitForResponse((r) => r.url().includes('/bff/jmap/eventsource'), { timeout: 60_000 });
+    await signInAlice(page);
+    expect((await stream).headers()['content-type']).toContain('text/event-stream');
+    await importMail(stack, alice, plainMessage({ from: 'Dan <dan@partner.test>', to: 'alice@demo.test', subject: 'Pushed 推送的邮件', text: 'live' }));
+    await row(page, 'Pushed 推送的邮件').waitFor({ timeout: 60_000 });
+    await page.waitForFunction(() => /^\(\d+\) /.test(document.title));
     await context.close();
   });
 });
