@@ -238,6 +238,47 @@ describe('a mailbox user', () => {
   });
 });
 
+describe('folders', () => {
+  it('creates a folder inside another, renames it, and deletes it only once it is empty', async () => {
+    const { context, page } = await newPage();
+    await signInAlice(page);
+    await page.getByRole('button', { name: 'New folder' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Folder name').fill('Clients 客户');
+    await dialog.getByLabel('Inside').click();
+    await page.getByTitle('Projects', { exact: true }).click();
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await page.locator('.wm-side').getByRole('button', { name: /^Clients 客户/ }).waitFor();
+    const created = await jmapAs(stack, alice, [['Mailbox/get', { accountId: alice.accountId, ids: null }, 'm']]);
+    const folder = created.m.list.find((m: { name: string }) => m.name === 'Clients 客户');
+    expect(folder.parentId).toBe(alice.folders.Projects);
+
+    await page.getByRole('button', { name: 'Folder actions: Clients 客户' }).click();
+    await page.getByRole('menuitem', { name: 'Rename' }).click();
+    await page.getByRole('dialog').getByLabel('Folder name').fill('Customers 客户');
+    await page.getByRole('dialog').getByRole('button', { name: 'Save' }).click();
+    await page.locator('.wm-side').getByRole('button', { name: /^Customers 客户/ }).waitFor();
+
+    // Not empty: refused with the reason; empty: deleted.
+    await importMail(stack, alice, plainMessage({ from: 'x@partner.test', to: 'alice@demo.test', subject: 'Filed', text: 'x' }), 'inbox');
+    alice.folders['Customers 客户'] = folder.id;
+    const filed = await jmapAs(stack, alice, [['Email/query', { accountId: alice.accountId, filter: { inMailbox: alice.folders.inbox, subject: 'Filed' } }, 'q']]);
+    await jmapAs(stack, alice, [['Email/set', { accountId: alice.accountId, update: { [filed.q.ids[0]]: { mailboxIds: { [folder.id]: true } } } }, 's']]);
+    await page.getByRole('button', { name: 'Folder actions: Customers 客户' }).click();
+    await page.getByRole('menuitem', { name: 'Delete folder' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete folder' }).click();
+    await page.getByText('The folder still has messages: move or delete them first.').waitFor();
+    await page.keyboard.press('Escape');
+    await jmapAs(stack, alice, [['Email/set', { accountId: alice.accountId, destroy: [filed.q.ids[0]] }, 'd']]);
+    await page.getByRole('button', { name: 'Folder actions: Customers 客户' }).click();
+    await page.getByRole('menuitem', { name: 'Delete folder' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete folder' }).click();
+    await page.locator('.wm-side').getByRole('button', { name: /^Customers 客户/ }).waitFor({ state: 'detached' });
+    expect(await seriousViolations(page)).toEqual([]);
+    await context.close();
+  });
+});
+
 describe('hostile mail', () => {
   it('opens every message of the corpus: no script runs, nothing is fetched from another host until images are allowed, and the page stays usable', async () => {
     const { context, page } = await newPage();

@@ -9,6 +9,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { Alert, Button, Checkbox, Input, Progress, Select, Space } from 'antd';
 import { useFormatter, useTranslations } from 'next-intl';
 import { EmailAddress, Identity, jmap, JmapError, uploadBlob, type Mailbox } from '../../lib/mail/jmap-browser';
+import { browserTimeZone } from '../../lib/mail/time-zone';
 import { formatBytes } from '../format';
 
 export interface ComposeAttachment {
@@ -288,7 +289,7 @@ export function Compose({ accountId, identities, mailboxes, seed, onClose }: Pro
         </Space>
         {savedAt && (
           <span className="wm-saved" role="status">
-            {t('savedAt', { time: format.dateTime(savedAt, { timeStyle: 'short' }) })}
+            {t('savedAt', { time: format.dateTime(savedAt, { timeStyle: 'short', timeZone: browserTimeZone() }) })}
           </span>
         )}
       </div>

@@ -9,6 +9,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { Checkbox, Empty, Spin } from 'antd';
 import { useFormatter, useTranslations } from 'next-intl';
 import { EmailSummary, jmap, SUMMARY_PROPERTIES } from '../../lib/mail/jmap-browser';
+import { browserTimeZone } from '../../lib/mail/time-zone';
 
 const PAGE = 50;
 const ROW_HEIGHT = 68;
@@ -231,7 +232,7 @@ export const MessageList = forwardRef<MessageListHandle, Props>(function Message
                     {unread && <span className="visually-hidden">{t('list.unread')} </span>}
                     {who}
                   </span>
-                  <span className="wm-row-date">{format.dateTime(new Date(email.receivedAt), sameDay(email.receivedAt) ? { timeStyle: 'short' } : { dateStyle: 'short' })}</span>
+                  <span className="wm-row-date">{format.dateTime(new Date(email.receivedAt), sameDay(email.receivedAt) ? { timeStyle: 'short', timeZone: browserTimeZone() } : { dateStyle: 'short', timeZone: browserTimeZone() })}</span>
                 </span>
                 <span className="wm-row-subject">
                   {flagged && (

@@ -4,6 +4,7 @@ import { useEffect, useState } from 'react';
 import { Alert, Button, Dropdown, Space, Spin, Tooltip } from 'antd';
 import { useFormatter, useTranslations } from 'next-intl';
 import { downloadUrl, EmailAddress, EmailDetail, jmap, DETAIL_PROPERTIES, type Mailbox } from '../../lib/mail/jmap-browser';
+import { browserTimeZone } from '../../lib/mail/time-zone';
 import { formatBytes } from '../format';
 import { useFolderName } from './folder-tree';
 import { HtmlFrame, PlainText } from './mail-body';
@@ -127,7 +128,7 @@ export function ReadingPane({ accountId, emailId, mailboxes, version, onReply, o
             </>
           )}
           <dt>{t('reader.date')}</dt>
-          <dd>{format.dateTime(new Date(email.sentAt ?? email.receivedAt), { dateStyle: 'medium', timeStyle: 'short' })}</dd>
+          <dd>{format.dateTime(new Date(email.sentAt ?? email.receivedAt), { dateStyle: 'medium', timeStyle: 'short', timeZone: browserTimeZone() })}</dd>
         </dl>
       </header>
       {body && body.blockedRemote > 0 && !images && (

@@ -9,7 +9,7 @@ import { useTranslations } from 'next-intl';
 import { EmailDetail, EmailSummary, Identity, jmap, jmapSession, type Mailbox } from '../../lib/mail/jmap-browser';
 import { LanguageSwitch } from '../shell/language-switch';
 import { Compose, ComposeSeed } from './compose';
-import { FolderTree, useFolderName } from './folder-tree';
+import { FolderChanges, FolderTree, useFolderName } from './folder-tree';
 import { ListQuery, MessageList, MessageListHandle } from './message-list';
 import { addressList, ReadingPane, ReplyMode } from './reading-pane';
 
@@ -46,7 +46,13 @@ export function Webmail({ name }: { name: string }) {
   const [loadError, setLoadError] = useState(false);
   const listRef = useRef<MessageListHandle>(null);
   const searchRef = useRef<HTMLInputElement>(null);
-  const lastMove = useRef<{ ids: string[]; from: string } | null>(null);
+  /** What the last move did, with its undo; stays until the next one or a while later. */
+  const [notice, setNotice] = useState<{ text: string; undo?: () => void } | null>(null);
+  useEffect(() => {
+    if (!notice) return;
+    const timer = setTimeout(() => setNotice(null), 20_000);
+    return () => clearTimeout(timer);
+  }, [notice]);
 
   const loadMailboxes = useCallback(async (account: string) => {
     const r = await jmap([['Mailbox/get', { accountId: account, ids: null, properties: MAILBOX_PROPERTIES }, 'm']]);
@@ -122,38 +128,13 @@ export function Webmail({ name }: { name: string }) {
         failed();
         return;
       }
-      lastMove.current = { ids, from };
       setSelected(new Set());
       if (openId && ids.includes(openId)) setOpenId(null);
       refresh();
       const to = mailboxes.find((m) => m.id === target);
-      if (undoable) {
-        const key = `moved-${Date.now()}`;
-        message.open({
-          key,
-          type: 'success',
-          duration: 8,
-          content: (
-            <span role="status">
-              {t('moved', { count: ids.length, folder: to ? folderName(to) : '' })}{' '}
-              <Button
-                size="small"
-                type="link"
-                onClick={() => {
-                  message.destroy(key);
-                  const last = lastMove.current;
-                  if (last) void move(last.ids, last.from, false);
-                  lastMove.current = null;
-                }}
-              >
-                {t('undo')}
-              </Button>
-            </span>
-          ),
-        });
-      }
+      setNotice({ text: t('moved', { count: ids.length, folder: to ? folderName(to) : '' }), undo: undoable ? () => void move(ids, from, false) : undefined });
     },
-    [accountId, folderId, openId, mailboxes, refresh, failed, message, t, folderName],
+    [accountId, folderId, openId, mailboxes, refresh, failed, t, folderName],
   );
 
   const remove = useCallback(
@@ -294,6 +275,14 @@ export function Webmail({ name }: { name: string }) {
     return () => window.removeEventListener('keydown', onKey);
   }, [compose, openId, help, openDetail, reply, remove, targets]);
 
+  /** A Mailbox/set; a refusal is thrown with the server's words (e.g. the folder is not empty, the name is taken). */
+  const mailboxSet = async (args: Record<string, unknown>) => {
+    const r = await jmap([['Mailbox/set', { accountId, ...args }, 's']]);
+    const refused = [r.s.notCreated, r.s.notUpdated, r.s.notDestroyed].flatMap((x) => Object.values((x as Record<string, { type: string; description?: string }> | null) ?? {}));
+    if (refused.length) throw new Error(refused[0].type === 'mailboxHasEmail' ? t('folders.notEmpty') : refused[0].description ?? refused[0].type);
+    await loadMailboxes(accountId!);
+  };
+
   const pickFolder = (id: string) => {
     setFolderId(id);
     setOpenId(null);
@@ -306,7 +295,15 @@ export function Webmail({ name }: { name: string }) {
   const junk = mailboxes.find((m) => m.role === 'junk');
   const inJunk = folder?.role === 'junk';
   const many = targets();
-  const folders = <FolderTree mailboxes={mailboxes} current={folderId} onPick={pickFolder} onDropEmails={(ids, to) => void move(ids, to)} />;
+  const folderChanges: FolderChanges = {
+    create: (folderName, parentId) => mailboxSet({ create: { f: { name: folderName, parentId } } }),
+    rename: (id, folderName) => mailboxSet({ update: { [id]: { name: folderName } } }),
+    remove: async (id) => {
+      await mailboxSet({ destroy: [id] });
+      if (id === folderId && inbox) pickFolder(inbox.id);
+    },
+  };
+  const folders = <FolderTree mailboxes={mailboxes} current={folderId} onPick={pickFolder} onDropEmails={(ids, to) => void move(ids, to)} changes={folderChanges} />;
 
   if (loadError) {
     return (
@@ -422,6 +419,26 @@ export function Webmail({ name }: { name: string }) {
                 {t('list.threads')}
               </Checkbox>
             </div>
+            {notice && (
+              <div className="wm-notice" role="status">
+                <span>{notice.text}</span>
+                {notice.undo && (
+                  <Button
+                    size="small"
+                    type="link"
+                    onClick={() => {
+                      notice.undo?.();
+                      setNotice(null);
+                    }}
+                  >
+                    {t('undo')}
+                  </Button>
+                )}
+                <Button size="small" type="text" aria-label={t('dismiss')} onClick={() => setNotice(null)}>
+                  ×
+                </Button>
+              </div>
+            )}
             {selected.size > 1 && (
               <div className="wm-bulk" role="toolbar" aria-label={t('bulk.label')}>
                 <span role="status">{t('bulk.selected', { count: selected.size })}</span>
