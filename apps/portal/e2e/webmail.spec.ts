@@ -177,6 +177,9 @@ describe('a mailbox user', () => {
     } finally {
       await imap.logout().catch(() => undefined);
     }
+    // The same copy seen over JMAP by bob: one message, in his INBOX.
+    const bobs = await jmapAs(stack, bob, [['Email/query', { accountId: bob.accountId, filter: { inMailbox: bob.folders.inbox, subject: 'Re: 季度财务报告' } }, 'q']]);
+    expect(bobs.q.ids).toHaveLength(1);
 
     // Search in Chinese, from the inbox.
     await pickFolder(page, 'Inbox');

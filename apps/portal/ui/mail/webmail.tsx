@@ -123,7 +123,8 @@ export function Webmail({ name }: { name: string }) {
       const from = folderId!;
       try {
         const r = await jmap([['Email/set', { accountId, update: Object.fromEntries(ids.map((id) => [id, { mailboxIds: { [target]: true } }])) }, 'm']]);
-        if (r.m.notUpdated) throw new Error('notUpdated');
+        // notUpdated is null or {} when every update went through.
+        if (Object.keys(r.m.notUpdated ?? {}).length > 0) throw new Error('notUpdated');
       } catch {
         failed();
         return;
