@@ -211,6 +211,7 @@ describe('a mailbox user', () => {
     await page.locator('.wm-side').getByRole('button', { name: /^收件箱/ }).waitFor();
     // antd spaces out a two-character Chinese label (写 信).
     await page.getByRole('button', { name: /^写\s?信$/ }).waitFor();
+    await page.locator('.ant-select-dropdown').waitFor({ state: 'hidden' });
     expect(await seriousViolations(page)).toEqual([]);
     await context.close();
   });
