@@ -42,10 +42,11 @@ async function main() {
     ).map((c: { column_name: string }) => c.column_name as string).filter((c: string) => !['id', 'uid', 'modseq', 'internal_date', 'subject', 'message_id', 'delivery_key', 'thread_id'].includes(c));
     const [{ id: messageRowId }] = await stack.db.dataSource.query(`SELECT id FROM message WHERE folder_id = $1 ORDER BY uid DESC LIMIT 1`, [alice.folders.inbox]);
     const n = MESSAGES - 1;
+    // thread_id given (each copy its own thread): the trigger that would look each one up by Message-ID is skipped.
     await stack.db.dataSource.query(
-      `INSERT INTO message (${columns.join(', ')}, uid, modseq, internal_date, subject, message_id)
+      `INSERT INTO message (${columns.join(', ')}, uid, modseq, internal_date, subject, message_id, thread_id)
        SELECT ${columns.map((c: string) => `s.${c}`).join(', ')}, f.uid_next + g, f.highest_modseq + g, s.internal_date - g * interval '1 minute',
-              'Bench message ' || g, 'bench.' || g || '@partner.test'
+              'Bench message ' || g, 'bench.' || g || '@partner.test', 9000000000 + g
          FROM message s JOIN folder f ON f.id = s.folder_id, generate_series(1, $2::int) g WHERE s.id = $1`,
       [messageRowId, n],
     );
