@@ -58,6 +58,15 @@ async function main() {
 
     const context = await stack.browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
+    // Each page of the list as it is asked for and answered (position, milliseconds).
+    const asked = new Map<string, number>();
+    page.on('request', (r) => r.url().endsWith('/bff/jmap/api') && r.postData()?.includes('"Email/query"') && asked.set(r.postData()!, Date.now()));
+    page.on('requestfinished', (r) => {
+      const body = r.postData();
+      if (!body || !asked.has(body)) return;
+      const position = JSON.parse(body).methodCalls[0][1].position;
+      if (process.env.BENCH_VERBOSE) console.log(`  Email/query position ${position}: ${Date.now() - asked.get(body)!} ms`);
+    });
     for (const round of ['cold', 'warm'] as const) {
       const { cdp, t } = await watchTransfer(page);
       let t0 = Date.now();
@@ -92,7 +101,11 @@ async function main() {
       console.log(`${round}: message open after ${toOpen} ms`);
       // Scrolling to the middle of the folder: the rows there come from one page fetched by position.
       const t2 = Date.now();
-      await page.getByTestId('message-list').evaluate((el) => (el.scrollTop = el.scrollHeight / 2));
+      const scrolled = await page.getByTestId('message-list').evaluate((el) => {
+        el.scrollTop = el.scrollHeight / 2;
+        return `${el.scrollTop} of ${el.scrollHeight}`;
+      });
+      if (process.env.BENCH_VERBOSE) console.log(`  scrolled to ${scrolled}`);
       await page.waitForFunction(`[...document.querySelectorAll('[data-testid="message-list"] [data-email-id]')].some((el) => Number(el.style.transform.match(/\\d+/)?.[0]) > 1000000)`, null, { timeout: 300_000 });
       const toMiddle = Date.now() - t2;
       console.log(
