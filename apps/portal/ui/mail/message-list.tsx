@@ -48,6 +48,8 @@ export const MessageList = forwardRef<MessageListHandle, Props>(function Message
   const generation = useRef(0);
   const anchor = useRef<number | null>(null);
   const [total, setTotal] = useState<number | null>(null);
+  const totalRef = useRef<number | null>(null);
+  totalRef.current = total;
   const [failed, setFailed] = useState(false);
   const [, redraw] = useReducer((n: number) => n + 1, 0);
   const queryKey = JSON.stringify(query);
@@ -64,9 +66,14 @@ export const MessageList = forwardRef<MessageListHandle, Props>(function Message
           ['Email/query', { accountId, ...query, position: page * PAGE, limit: PAGE, calculateTotal: true }, 'q'],
           ['Email/get', { accountId, '#ids': { resultOf: 'q', name: 'Email/query', path: '/ids' }, properties: SUMMARY_PROPERTIES }, 'g'],
         ]);
-        if (g !== generation.current) return;
         const byId = new Map((r.g.list as EmailSummary[]).map((e) => [e.id, e]));
-        pages.current.set(page, (r.q.ids as string[]).map((id) => byId.get(id)).filter((e): e is EmailSummary => !!e));
+        const rows = (r.q.ids as string[]).map((id) => byId.get(id)).filter((e): e is EmailSummary => !!e);
+        // Answered after the list changed again: still better than an empty row while the newer page comes.
+        if (g !== generation.current) {
+          if (r.q.total === totalRef.current && !pages.current.has(page)) stale.current.set(page, rows);
+          return;
+        }
+        pages.current.set(page, rows);
         stale.current.delete(page);
         setFailed(false);
         setTotal(r.q.total as number);

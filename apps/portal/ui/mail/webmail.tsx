@@ -81,7 +81,18 @@ export function Webmail({ name }: { name: string }) {
     if (!accountId) return;
     const source = new EventSource('/bff/jmap/eventsource?types=*&closeafter=no&ping=60');
     let timer: ReturnType<typeof setTimeout> | undefined;
-    source.addEventListener('state', () => {
+    // The same states announced twice (a reconnection, a split burst) are one change.
+    let last: string | null = null;
+    source.addEventListener('state', (e) => {
+      let states = (e as MessageEvent<string>).data;
+      try {
+        const changed = (JSON.parse(states) as { changed?: Record<string, Record<string, string>> }).changed?.[accountId] ?? {};
+        states = JSON.stringify([changed.Email, changed.Mailbox, changed.Thread]);
+      } catch {
+        /* not JSON: compare the raw text */
+      }
+      if (states === last) return;
+      last = states;
       clearTimeout(timer);
       timer = setTimeout(refresh, 300);
     });
