@@ -279,6 +279,7 @@ describe('folders', () => {
     await page.getByRole('menuitem', { name: 'Delete folder' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Delete folder' }).click();
     await page.locator('.wm-side').getByRole('button', { name: /^Customers 客户/ }).waitFor({ state: 'detached' });
+    await page.locator('.ant-modal-confirm').waitFor({ state: 'detached' });
     expect(await seriousViolations(page)).toEqual([]);
     await context.close();
   });

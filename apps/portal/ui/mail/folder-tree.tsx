@@ -1,7 +1,7 @@
 'use client';
 /** The folder tree with unread counts; messages dragged from the list are moved onto the folder they are dropped on. */
 import { useState } from 'react';
-import { Button, Dropdown, Input, Modal, Select } from 'antd';
+import { App, Button, Dropdown, Input, Modal, Select } from 'antd';
 import { useTranslations } from 'next-intl';
 import type { Mailbox } from '../../lib/mail/jmap-browser';
 
@@ -46,6 +46,7 @@ interface Props {
 export function FolderTree({ mailboxes, current, onPick, onDropEmails, changes }: Props) {
   const t = useTranslations('mail');
   const name = useFolderName();
+  const { modal } = App.useApp();
   const [over, setOver] = useState<string | null>(null);
   /** The folder form: a new folder (id null) or a rename. */
   const [editing, setEditing] = useState<{ id: string | null; name: string; parentId: string | null } | null>(null);
@@ -105,12 +106,15 @@ export function FolderTree({ mailboxes, current, onPick, onDropEmails, changes }
                   onClick: ({ key }) => {
                     if (key === 'rename') setEditing({ id: m.id, name: m.name, parentId: m.parentId });
                     else
-                      Modal.confirm({
+                      modal.confirm({
                         title: t('folders.confirmDelete', { folder: m.name }),
                         okText: t('folders.delete'),
                         okButtonProps: { danger: true },
                         cancelText: t('cancel'),
-                        onOk: () => changes.remove(m.id).catch((e: Error) => Modal.error({ title: t('folders.deleteFailed'), content: e.message })),
+                        onOk: () =>
+                          changes.remove(m.id).catch((e: Error) => {
+                            modal.error({ title: t('folders.deleteFailed'), content: e.message });
+                          }),
                       });
                   },
                 }}

@@ -58,12 +58,21 @@ export function ReadingPane({ accountId, emailId, mailboxes, version, onReply, o
   useEffect(() => {
     let live = true;
     setBody(null);
-    fetch(`/bff/mail/body/${encodeURIComponent(emailId)}?account=${encodeURIComponent(accountId)}${images ? '&images=1' : ''}`, { credentials: 'same-origin' })
-      .then(async (res) => {
+    const url = `/bff/mail/body/${encodeURIComponent(emailId)}?account=${encodeURIComponent(accountId)}${images ? '&images=1' : ''}`;
+    // A body that does not come within 15 s is asked for again (twice), before the reader is told.
+    const attempt = async (left: number): Promise<Body> => {
+      try {
+        const res = await fetch(url, { credentials: 'same-origin', signal: AbortSignal.timeout(15_000) });
         if (!res.ok) throw new Error(String(res.status));
-        const b = (await res.json()) as Body;
-        if (live) setBody(b);
-      })
+        return (await res.json()) as Body;
+      } catch (e) {
+        if (left <= 0 || !live || (e instanceof Error && e.message === '404')) throw e;
+        await new Promise((r) => setTimeout(r, 1000));
+        return attempt(left - 1);
+      }
+    };
+    attempt(2)
+      .then((b) => live && setBody(b))
       .catch(() => live && setError(t('errors.network')));
     return () => {
       live = false;
