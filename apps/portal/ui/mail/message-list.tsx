@@ -13,6 +13,8 @@ import { browserTimeZone } from '../../lib/mail/time-zone';
 
 const PAGE = 50;
 const ROW_HEIGHT = 68;
+/** Pause before a page that failed (server busy, network) is asked for again. */
+const RETRY_MS = 2_000;
 
 export interface ListQuery {
   filter: Record<string, unknown>;
@@ -44,7 +46,10 @@ export const MessageList = forwardRef<MessageListHandle, Props>(function Message
   const scrollRef = useRef<HTMLDivElement>(null);
   const pages = useRef(new Map<number, EmailSummary[]>());
   const stale = useRef(new Map<number, EmailSummary[]>());
-  const loading = useRef(new Set<number>());
+  /** Pages being fetched, with the generation that asked: one request per page at a time, whatever changes meanwhile. */
+  const loading = useRef(new Map<number, number>());
+  /** When a page last failed: it is asked for again after a pause, not in a tight loop. */
+  const failedAt = useRef(new Map<number, number>());
   const generation = useRef(0);
   const anchor = useRef<number | null>(null);
   const [total, setTotal] = useState<number | null>(null);
@@ -53,24 +58,29 @@ export const MessageList = forwardRef<MessageListHandle, Props>(function Message
   const [failed, setFailed] = useState(false);
   const [, redraw] = useReducer((n: number) => n + 1, 0);
   const queryKey = JSON.stringify(query);
+  /** The list on screen (a late answer for another folder or search is dropped). */
+  const shownQuery = useRef(queryKey);
+  shownQuery.current = queryKey;
 
   const virtualizer = useVirtualizer({ count: total ?? 0, getScrollElement: () => scrollRef.current, estimateSize: () => ROW_HEIGHT, overscan: 12 });
 
   const load = useCallback(
     async (page: number) => {
       if (loading.current.has(page) || pages.current.has(page)) return;
+      if (Date.now() - (failedAt.current.get(page) ?? 0) < RETRY_MS) return;
       const g = generation.current;
-      loading.current.add(page);
+      loading.current.set(page, g);
       try {
         const r = await jmap([
           ['Email/query', { accountId, ...query, position: page * PAGE, limit: PAGE, calculateTotal: true }, 'q'],
           ['Email/get', { accountId, '#ids': { resultOf: 'q', name: 'Email/query', path: '/ids' }, properties: SUMMARY_PROPERTIES }, 'g'],
         ]);
+        failedAt.current.delete(page);
         const byId = new Map((r.g.list as EmailSummary[]).map((e) => [e.id, e]));
         const rows = (r.q.ids as string[]).map((id) => byId.get(id)).filter((e): e is EmailSummary => !!e);
-        // Answered after the list changed again: still better than an empty row while the newer page comes.
+        // Answered after the list changed again: shown until the newer copy comes (asked for on the next render).
         if (g !== generation.current) {
-          if (r.q.total === totalRef.current && !pages.current.has(page)) stale.current.set(page, rows);
+          if (shownQuery.current === queryKey && r.q.total === totalRef.current && !pages.current.has(page)) stale.current.set(page, rows);
           return;
         }
         pages.current.set(page, rows);
@@ -79,9 +89,11 @@ export const MessageList = forwardRef<MessageListHandle, Props>(function Message
         setTotal(r.q.total as number);
         onTotal(r.q.total as number);
       } catch {
+        failedAt.current.set(page, Date.now());
+        setTimeout(redraw, RETRY_MS);
         if (g === generation.current) setFailed(true);
       } finally {
-        if (g === generation.current) loading.current.delete(page);
+        if (loading.current.get(page) === g) loading.current.delete(page);
         redraw();
       }
     },
@@ -94,7 +106,8 @@ export const MessageList = forwardRef<MessageListHandle, Props>(function Message
     generation.current++;
     pages.current = new Map();
     stale.current = new Map();
-    loading.current = new Set();
+    loading.current = new Map();
+    failedAt.current = new Map();
     anchor.current = null;
     setTotal(null);
     scrollRef.current?.scrollTo({ top: 0 });
@@ -108,7 +121,6 @@ export const MessageList = forwardRef<MessageListHandle, Props>(function Message
     generation.current++;
     stale.current = new Map([...stale.current, ...pages.current]);
     pages.current = new Map();
-    loading.current = new Set();
     redraw();
   }, [version]);
 
