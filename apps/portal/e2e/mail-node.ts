@@ -12,6 +12,8 @@ import { freePort, ROOT, Stack, stopGroup } from './stack';
 
 export interface MailNode {
   smtpPort: number;
+  /** IMAP with STARTTLS (when the node runs the imap role). */
+  imapPort: number;
   stop(): Promise<void>;
 }
 
@@ -52,6 +54,7 @@ export async function startMailNode(stack: Stack, env: Record<string, string> = 
   }
   return {
     smtpPort,
+    imapPort: Number(ports.IMAP_PORT),
     async stop() {
       await stopGroup(child);
       await rm(dir, { recursive: true, force: true });

@@ -33,9 +33,10 @@ describe('console session', () => {
     expect(session.sessionExpiry({ ...s, signedInAt: now - 13 * 3_600_000, lastSeenAt: now }, now)).toBe('expired');
   });
 
-  it('sends each role home and keeps mailbox users out', () => {
+  it('sends each role home: operators and admins to their consoles, mailbox users to the webmail', () => {
     expect(session.homeOf({ ...base.actor })).toBe('/ops');
     expect(session.homeOf({ ...base.actor, role: 'domain_admin' })).toBe('/admin');
+    expect(session.homeOf({ ...base.actor, role: 'user' })).toBe('/mail');
     expect(session.isConsoleRole('user')).toBe(false);
   });
 });

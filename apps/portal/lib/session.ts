@@ -61,6 +61,7 @@ export function cookieOptions(maxAgeSeconds?: number) {
 
 /** Where each role lands after sign-in. */
 export function homeOf(actor: SessionActor): string {
+  if (actor.role === 'user') return '/mail';
   return actor.role === 'operator' ? '/ops' : '/admin';
 }
 

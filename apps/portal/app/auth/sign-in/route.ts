@@ -1,10 +1,10 @@
-/** Password sign-in (local operator or admin mailbox): a plain form POST, so it works before any script has loaded. */
+/** Password sign-in (local operator, or a mailbox: admins land in their console, users in the webmail): a plain form POST, so it works before any script has loaded. */
 import { NextRequest, NextResponse } from 'next/server';
 import type { TokenResponse } from '../../../lib/auth-types';
 import { isSameOrigin, portalHref } from '../../../lib/origin';
 import { portalConfig } from '../../../lib/portal-config';
 import { safeNext } from '../../../lib/safe-next';
-import { cookieOptions, homeOf, isConsoleRole, seal, Session, SESSION_COOKIE } from '../../../lib/session';
+import { cookieOptions, homeOf, seal, Session, SESSION_COOKIE } from '../../../lib/session';
 
 export async function POST(req: NextRequest): Promise<NextResponse> {
   if (!isSameOrigin(req)) return NextResponse.json({ statusCode: 403, error: 'forbidden', message: 'cross-site request refused' }, { status: 403 });
@@ -33,11 +33,6 @@ export async function POST(req: NextRequest): Promise<NextResponse> {
   if (res.status === 429) return back('throttled');
   if (!res.ok) return back('credentials');
   const tokens = (await res.json()) as TokenResponse;
-  if (!isConsoleRole(tokens.actor.role)) {
-    // A mailbox user has nothing to administer: end the session the API just opened.
-    await fetch(`${api}/api/auth/logout`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refreshToken: tokens.refreshToken }) }).catch(() => undefined);
-    return back('not_admin');
-  }
   const now = Date.now();
   const session: Session = { via: 'local', accessToken: tokens.accessToken, refreshToken: tokens.refreshToken, accessExpiresAt: now + tokens.expiresIn * 1000, actor: tokens.actor, signedInAt: now, lastSeenAt: now };
   const out = NextResponse.redirect(portalHref(req, next ?? homeOf(tokens.actor)), 303);
