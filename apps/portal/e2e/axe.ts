@@ -5,6 +5,10 @@ import type { Page } from 'playwright-core';
 const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 export async function seriousViolations(page: Page): Promise<string[]> {
+  // Colours mid-transition (a tag turning from one state to the next) are no page's real contrast: let them end first.
+  await page.evaluate(() =>
+    Promise.race([Promise.allSettled(document.getAnimations().map((a) => a.finished)), new Promise((r) => setTimeout(r, 5000))]),
+  );
   await page.addScriptTag({ content: axeSource });
   const results = await page.evaluate(async () => {
     const axe = (window as unknown as { axe: { run: (ctx: Document, opts: unknown) => Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[]; html: string }[] }[] }> } }).axe;
