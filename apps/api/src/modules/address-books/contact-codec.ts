@@ -247,7 +247,7 @@ const restoreCell = (v: string) => (/^'[=+\-@\t\r]/.test(v) ? v.slice(1) : v);
 export function parseContactCsv(input: string): SourceRow[] {
   let records: { record: string[]; info: { lines: number } }[];
   try {
-    records = parse(input.replace(/^\uFEFF/, ''), { info: true, relax_column_count: true, skip_empty_lines: true, bom: true, trim: false });
+    records = parse(input.replace(/^\uFEFF/, ''), { info: true, relax_column_count: true, skip_empty_lines: true, bom: true, trim: false }) as unknown as typeof records;
   } catch (e) {
     const err = e as { message?: string; lines?: number };
     return [{ line: err.lines ?? 1, error: `the CSV file cannot be read: ${err.message ?? String(e)}` }];
