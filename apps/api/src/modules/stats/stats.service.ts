@@ -23,6 +23,9 @@ import {
 } from '@dizi/delivery/adapters/postgres/mail-log-rollup';
 
 
+// Every mail_log row before this instant is counted in the rollup tables.
+const WATERMARK = `SELECT coalesce(max(rolled_until), '-infinity'::timestamptz)::text AS until FROM mail_rollup_state`;
+
 interface BucketRow {
   at: Date;
   inbound: number;
@@ -52,7 +55,7 @@ export class StatsService {
     // The rollups' watermark: log rows before it are counted in the rollup tables, rows from it on only in mail_log.
     // Passed as a parameter so PostgreSQL plans the raw part as the short index range it is.
     const [{ until }]: { until: string }[] = await timed('watermark', () =>
-      this.dataSource.query(`SELECT coalesce(max(rolled_until), '-infinity'::timestamptz)::text AS until FROM mail_rollup_state`),
+      this.dataSource.query(WATERMARK),
     );
     const [perHour, perDay, refusals, queueNow, queuePerHour, storage, senders] = await Promise.all([
       timed('mailPerHour', () => this.mailBuckets('hour', query.hours, until)),
@@ -73,7 +76,7 @@ export class StatsService {
           [query.top],
         ),
       ),
-      timed('topSenders', () => this.topSenders(query.days, query.top, until)),
+      timed('topSenders', () => this.topSenders(query.days, query.top)),
     ]);
     const view: DashboardView = {
       generatedAt: new Date().toISOString(),
@@ -129,17 +132,25 @@ export class StatsService {
     );
   }
 
-  /** Senders of accepted mail over the last `days` UTC days (the rollup is per day, the window whole days). */
-  private topSenders(days: number, top: number, until: string): Promise<{ sender: string; messages: number }[]> {
-    return this.dataSource.query(
-      `WITH w AS (SELECT date_trunc('day', now(), 'UTC') - ($1::int - 1) * interval '1 day' AS start, $3::timestamptz AS until),
-       counts AS (
-         SELECT d.sender, d.count FROM mail_sender_daily d, w WHERE d.day >= w.start AND d.day < w.until
-         UNION ALL
-         SELECT ${SENDER}, count(*) FROM mail_log, w WHERE at >= greatest(w.start, w.until) AND ${INBOUND} GROUP BY 1)
-       SELECT sender, sum(count)::int AS messages FROM counts GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT $2`,
-      [days, top, until],
-    );
+  /**
+   * Senders of accepted mail over the last `days` UTC days (the rollup is per day, the window whole days). A day's
+   * row grows while the rollup passes its hours, so the watermark is read again here in the same snapshot as the
+   * rows: a rollup committing meanwhile cannot count an hour twice. (The hourly tables need no such care: the other
+   * charts only read hours before the watermark they were given, and those never change.)
+   */
+  private topSenders(days: number, top: number): Promise<{ sender: string; messages: number }[]> {
+    return this.dataSource.transaction('REPEATABLE READ', async (m) => {
+      const [{ until }]: { until: string }[] = await m.query(WATERMARK);
+      return m.query(
+        `WITH w AS (SELECT date_trunc('day', now(), 'UTC') - ($1::int - 1) * interval '1 day' AS start, $3::timestamptz AS until),
+         counts AS (
+           SELECT d.sender, d.count FROM mail_sender_daily d, w WHERE d.day >= w.start AND d.day < w.until
+           UNION ALL
+           SELECT ${SENDER}, count(*) FROM mail_log, w WHERE at >= greatest(w.start, w.until) AND ${INBOUND} GROUP BY 1)
+         SELECT sender, sum(count)::int AS messages FROM counts GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT $2`,
+        [days, top, until],
+      );
+    });
   }
 
   /**
