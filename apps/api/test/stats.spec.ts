@@ -2,6 +2,7 @@
 import { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeMailLog } from '@dizi/delivery/adapters/postgres/mail-log';
+import { rollUpMailLog } from '@dizi/delivery/adapters/postgres/mail-log-rollup';
 import { startTestApi, TEST_PASSWORD, TestApi } from './harness';
 import { seedTenant, SeededTenant } from './tenancy-fixture';
 
@@ -109,6 +110,43 @@ describe('operator dashboard', () => {
     expect((await api.request('GET', '/api/stats/dashboard')).status).toBe(401);
     expect((await dashboard(op, '?hours=0')).status).toBe(400);
     expect(acme.id).toBeTruthy();
+  });
+
+  it('gives the same figures from the rollups as from the raw log, however often the rollup runs', async () => {
+    const figures = async (query: string) => {
+      const r = await dashboard(op, query);
+      expect(r.status).toBe(200);
+      const { generatedAt: _, ...rest } = r.body;
+      return rest;
+    };
+    const queries = ['?hours=4', '?hours=200&days=30', '?days=3&top=2', ''];
+    const raw = await Promise.all(queries.map(figures));
+    const state = async () => (await pool.query(`SELECT rolled_until FROM mail_rollup_state`)).rows[0].rolled_until as Date | null;
+    expect(await state()).toBeNull();
+
+    // Two runs at once (two scheduler nodes), small chunks so a day spans several passes, then a third run.
+    const [a, b] = await Promise.all([rollUpMailLog(pool, { graceMs: 0, chunkHours: 5 }), rollUpMailLog(pool, { graceMs: 0, chunkHours: 5 })]);
+    const currentHour = Math.floor(Date.now() / hour) * hour;
+    // From the hour of the oldest row (5 days ago) to the current one, each hour once between the two runs.
+    expect(a.hours + b.hours).toBe((currentHour - (Math.floor(base / hour) * hour - 24 * 5 * hour)) / hour);
+    expect((await rollUpMailLog(pool, { graceMs: 0 })).hours).toBe(0);
+    expect((await state())?.getTime()).toBe(currentHour);
+    const rolled = await pool.query(`SELECT sum(inbound)::int AS inbound, sum(outbound)::int AS outbound, sum(refused)::int AS refused FROM mail_hourly`);
+    // Everything but the current hour's two accepted sessions is in the rollup now.
+    expect(rolled.rows[0]).toEqual({ inbound: 2, outbound: 1, refused: 3 });
+    expect((await pool.query(`SELECT sum(count)::int AS n FROM mail_sender_daily`)).rows[0].n).toBe(2);
+
+    expect(await Promise.all(queries.map(figures))).toEqual(raw);
+
+    // A row logged in the current hour is read from the raw log, on top of the rollup.
+    await writeMailLog(pool, { level: 'info', kind: 'session', node: 'mx1', result: 'rejected', mailFrom: 'late@spam.test', recipients: ['lee@acme.test'], reason: '554 5.7.1 blocked by DNSBL', at: new Date(base) });
+    const after = await dashboard(op, '?hours=4');
+    expect(after.body.mailPerHour.map((h: any) => h.refused)).toEqual([0, 2, 1, 1]);
+    expect(after.body.refusalsByReason).toEqual([
+      { reason: '550 5.1.1 unknown recipient', count: 2 },
+      { reason: '554 5.7.1 blocked by DNSBL', count: 2 },
+    ]);
+    expect(after.headers.get('server-timing')).toMatch(/mailPerHour;dur=[\d.]+/);
   });
 
   it('is described in the OpenAPI document', () => {

@@ -349,6 +349,56 @@ describe('address book', () => {
     await expectNoSidewaysScroll(page);
     await context.close();
   });
+
+  it('imports a vCard file and a CSV file in Chinese with a per-row report, and exports vCard that reads back', async () => {
+    const { context, page } = await adminPage('zh-CN');
+    await page.goto(`${stack.portalUrl}/admin/domains/demo.test/address-book`);
+    await page.getByTestId('contact').first().waitFor();
+    const [book] = (await stack.api('GET', '/api/address-books?domain=demo.test')).body.items;
+
+    await page.getByRole('button', { name: '导入联系人' }).click();
+    const dialog = page.getByRole('dialog', { name: '导入联系人' });
+    const vcf = ['BEGIN:VCARD', 'VERSION:4.0', 'FN:赵敏', 'EMAIL:zhao.min@partner.test', 'TITLE:采购', 'END:VCARD', 'BEGIN:VCARD', 'VERSION:3.0', 'FN:No mail', 'END:VCARD'].join('\r\n');
+    await dialog.getByTestId('contact-import-file').setInputFiles({ name: 'partners.vcf', mimeType: 'text/vcard', buffer: Buffer.from(vcf) });
+    await dialog.getByTestId('contact-import-file-name').filter({ hasText: 'partners.vcf（vCard）' }).waitFor();
+    await dialog.getByTestId('contact-import-start').click();
+    await dialog.getByTestId('contact-import-summary').filter({ hasText: '新建 1 个，更新 0 个，跳过 0 个，失败 1 个。' }).waitFor();
+    const failedRow = dialog.locator('tr[data-line="7"]');
+    await expect.poll(() => failedRow.textContent()).toContain('失败');
+    expect(await failedRow.textContent()).toContain('no email address');
+    await expectAccessible(page);
+    const [report] = await Promise.all([page.waitForEvent('download'), dialog.getByTestId('contact-import-download').click()]);
+    const reportLines = (await readFile((await report.path())!, 'utf8')).replace(/^\ufeff/, '').trim().split('\r\n');
+    expect(reportLines[0]).toBe('line,email,name,outcome,reason');
+    expect(reportLines.slice(1)).toEqual(['1,zhao.min@partner.test,赵敏,created,', '7,,No mail,failed,no email address: every contact needs one']);
+    await dialog.getByTestId('contact-import-close').click();
+    await page.getByTestId('contact').filter({ hasText: '赵敏' }).waitFor();
+
+    // CSV with a Chinese header, updating the contact already there.
+    await page.getByRole('button', { name: '导入联系人' }).click();
+    const csv = '姓名,电子邮件,电话\n王芳,wang.fang@partner.test,+86 21 5555\n新人,new.one@partner.test,\n';
+    await dialog.getByTestId('contact-import-file').setInputFiles({ name: '联系人.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await dialog.getByRole('radio', { name: '用文件中填写的字段更新' }).check();
+    await dialog.getByTestId('contact-import-start').click();
+    await dialog.getByTestId('contact-import-summary').filter({ hasText: '新建 1 个，更新 1 个，跳过 0 个，失败 0 个。' }).waitFor();
+    await dialog.getByTestId('contact-import-close').click();
+    await page.getByTestId('contact').filter({ hasText: '+86 21 5555' }).waitFor();
+    const contacts = (await stack.api('GET', `/api/address-books/${book.id}/contacts`)).body.items;
+    expect(contacts.map((c: { email: string; phone: string }) => [c.email, c.phone]).sort()).toEqual([
+      ['new.one@partner.test', ''],
+      ['wang.fang@partner.test', '+86 21 5555'],
+      ['zhao.min@partner.test', ''],
+    ]);
+
+    await page.getByRole('button', { name: '导出 vCard' }).click();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('menuitem', { name: 'vCard 3.0（较旧的客户端）' }).click()]);
+    expect(download.suggestedFilename()).toBe('demo.test-address-book-v3.vcf');
+    const exported = await readFile((await download.path())!, 'utf8');
+    expect(exported.match(/BEGIN:VCARD\r\nVERSION:3\.0\r\n/g)).toHaveLength(3);
+    expect(exported).toContain('FN:赵敏\r\n');
+    expect(exported).toContain('EMAIL;TYPE=INTERNET:wang.fang@partner.test\r\n');
+    await context.close();
+  });
 });
 
 describe('operator settings', () => {
@@ -393,6 +443,30 @@ describe('operator settings', () => {
 
     await page.setViewportSize(PHONE);
     await expectNoSidewaysScroll(page);
+    await context.close();
+  });
+
+  it('describes every setting in Chinese in the zh-CN view, and finds settings by their Chinese description', async () => {
+    const { context, page } = await operatorPage('zh-CN');
+    await page.goto(`${stack.portalUrl}/ops/settings`);
+    await page.getByRole('heading', { level: 1, name: '邮件节点设置' }).waitFor();
+    const rows = await page.locator('[data-setting]').evaluateAll((els) =>
+      els.map((el) => [el.getAttribute('data-setting'), el.querySelector('[data-testid="setting-description"]')?.textContent ?? ''] as const),
+    );
+    expect(rows.length).toBeGreaterThan(80);
+    // relay.password explains itself with the password-set line; every other setting has a Chinese description.
+    const untranslated = rows.filter(([key, text]) => key !== 'relay.password' && !/[\u4e00-\u9fff]/.test(text)).map(([key]) => key);
+    expect(untranslated).toEqual([]);
+    const row = page.locator('[data-setting="maxRecipients"]');
+    expect(await row.getByTestId('setting-description').textContent()).toBe('每封邮件的收件人数上限。');
+    expect(await row.textContent()).not.toContain('recipients per message');
+    await page.getByRole('searchbox', { name: '查找设置' }).fill('灰名单');
+    // (The relay password's row is always shown.)
+    await expect.poll(() => page.locator('[data-setting]:not([data-setting="relay.password"])').evaluateAll((els) => els.map((el) => el.getAttribute('data-setting')))).toEqual(
+      ['autoWhitelistEnabled', 'greylistEnabled', 'greylistDelaySeconds', 'greylistRetryWindowHours', 'greylistPassDays', 'greylistAutoPassAfter'],
+    );
+    expect(await page.locator('[data-setting="maxRecipients"]').count()).toBe(0);
+    await expectAccessible(page);
     await context.close();
   });
 

@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import type { actorView } from '@dizi/contracts/auth.contract';
 import type {
   addressBookListQuery, addressBookPage, addressBookView, contactListQuery, contactPage, contactView, createAddressBookRequest, createContactRequest, updateContactRequest,
+  importContactsReport, importContactsRequest,
 } from '@dizi/contracts/address-book.contract';
 import type { aliasListQuery, aliasPage, aliasView, createAliasRequest, updateAliasRequest } from '@dizi/contracts/alias.contract';
 import type { apiKeyListQuery, apiKeyPage, apiKeyView, createApiKeyRequest, createdApiKeyView } from '@dizi/contracts/api-key.contract';
@@ -56,6 +57,7 @@ export type AddressBook = z.infer<typeof addressBookView>;
 export type AddressBookPage = z.infer<typeof addressBookPage>;
 export type Contact = z.infer<typeof contactView>;
 export type ContactPage = z.infer<typeof contactPage>;
+export type ContactImportReport = z.infer<typeof importContactsReport>;
 export type ImportJob = z.infer<typeof importJobView>;
 export type ImportRowPage = z.infer<typeof importRowPage>;
 export type Dashboard = z.infer<typeof dashboardView>;
@@ -173,6 +175,15 @@ export function apiClient(transport: Transport) {
       updateContact: (bookId: string, contactId: string, body: z.input<typeof updateContactRequest>) =>
         call<Contact>('PATCH', `/api/address-books/${id(bookId)}/contacts/${id(contactId)}`, body),
       removeContact: (bookId: string, contactId: string) => call<void>('DELETE', `/api/address-books/${id(bookId)}/contacts/${id(contactId)}`),
+      importContacts: (bookId: string, body: z.input<typeof importContactsRequest>) =>
+        call<ContactImportReport>('POST', `/api/address-books/${id(bookId)}/contacts/import`, body),
+      /** The book as a vCard file's text. */
+      exportVCards: async (bookId: string, version: '3.0' | '4.0') => {
+        const res = await transport('GET', `/api/address-books/${id(bookId)}/contacts/export${qs({ version })}`);
+        const text = await res.text();
+        if (!res.ok) throw new ApiRequestError(res.status, (res.headers.get('content-type') ?? '').includes('json') && text ? JSON.parse(text) : { message: text || res.statusText });
+        return text;
+      },
     },
     nodes: () => call<NodeList>('GET', '/api/nodes'),
     audit: (q?: Partial<z.infer<typeof auditListQuery>>) => call<AuditPage>('GET', `/api/audit${qs(q)}`),

@@ -60,3 +60,29 @@ export const directoryQuery = pageQuery.extend({
 
 export const directoryEntry = z.object({ address: z.string(), displayName: z.string() });
 export const directoryPage = pageOf(directoryEntry);
+
+export const importContactsRequest = z.object({
+  format: z.enum(['csv', 'vcard']).describe('csv: a header row naming an email column (or the export order: name, email, phone, organization, title, notes); vcard: vCard 3.0 or 4.0'),
+  content: z.string().min(1, 'the file is empty').max(1_900_000, 'the file is larger than 1.9 MB; split it').describe('the file as text (UTF-8)'),
+  existing: z.enum(['skip', 'update']).default('skip').describe('a contact whose email is already in the book: leave it (skip) or overwrite the fields the file fills (update)'),
+});
+
+export const importContactsRow = z.object({
+  line: z.number().int().describe('line of the file the record starts on'),
+  email: z.string().nullable(),
+  displayName: z.string().nullable(),
+  status: z.enum(['created', 'updated', 'skipped', 'failed']),
+  message: z.string().describe('why the row failed or was skipped; empty otherwise'),
+});
+
+export const importContactsReport = z.object({
+  created: z.number().int(),
+  updated: z.number().int(),
+  skipped: z.number().int(),
+  failed: z.number().int(),
+  rows: z.array(importContactsRow),
+});
+
+export const exportContactsQuery = z.object({
+  version: z.enum(['3.0', '4.0']).default('4.0').describe('vCard version'),
+});

@@ -30,6 +30,7 @@ import { BillingOutbox1766000100000 } from './migrations/1766000100000-billing-o
 import { SieveScripts1766050000000 } from './migrations/1766050000000-sieve-scripts';
 import { TrustedSender1766100000000 } from './migrations/1766100000000-trusted-sender';
 import { Quarantine1766100100000 } from './migrations/1766100100000-quarantine';
+import { MailLogRollup1766150000000 } from './migrations/1766150000000-mail-log-rollup';
 
 export const MIGRATIONS = [
   Foundation1764201600000,
@@ -63,4 +64,5 @@ export const MIGRATIONS = [
   SieveScripts1766050000000,
   TrustedSender1766100000000,
   Quarantine1766100100000,
+  MailLogRollup1766150000000,
 ];

@@ -1,5 +1,6 @@
 import { SystemNotices } from '@dizi/delivery/local/system-notices';
 import { purgeMailLogs } from '@dizi/delivery/adapters/postgres/mail-log';
+import { purgeMailRollups, rollUpMailLog } from '@dizi/delivery/adapters/postgres/mail-log-rollup';
 import { expireQuarantine } from '@dizi/delivery/adapters/postgres/quarantine-retention';
 import { MailQueues } from '@dizi/delivery/queue/mail-queues';
 import { SpoolSweeper } from '@dizi/delivery/queue/sweeper';
@@ -10,11 +11,12 @@ const SWEEP_EVERY_MS = 3_000;
 const WELCOME_EVERY_MS = 2_000;
 const SEARCH_MERGE_EVERY_MS = 2_000;
 const HOUSEKEEPING_EVERY_MS = 3600_000;
+const ROLLUP_EVERY_MS = 60_000;
 
 /**
  * Periodic work of the mail flow: the spool sweeper every few seconds (re-enqueues what no job finished, closes and
  * purges finished messages), the welcome mails the API asked for and the search index's bulk merge every two seconds,
- * and hourly housekeeping (mail log
+ * the dashboard's mail-log rollups every minute (each closed hour once, catching up after downtime), and hourly housekeeping (mail log
  * retention, quarantine retention, blob garbage collection). Every step is idempotent, so several nodes may run this role at once.
  */
 export async function startSchedulerRole(ctx: MtaContext): Promise<RunningRole> {
@@ -52,8 +54,13 @@ export async function startSchedulerRole(ctx: MtaContext): Promise<RunningRole> 
       const pages = await ctx.store.mergeSearchIndex();
       if (pages > 0) logger.debug({ pages }, 'search index merged');
     }),
+    every(ROLLUP_EVERY_MS, 'mail-log-rollup', async () => {
+      const r = await rollUpMailLog(ctx.pool);
+      if (r.hours > 0) logger.debug(r, 'mail log rolled up');
+    }),
     every(HOUSEKEEPING_EVERY_MS, 'housekeeping', async () => {
       await purgeMailLogs(ctx.pool, ctx.settings.smtp.logRetentionDays);
+      await purgeMailRollups(ctx.pool, ctx.settings.smtp.logRetentionDays);
       await expireQuarantine(ctx.pool, ctx.settings.smtp.quarantineRetentionDays);
       if (ctx.settings.smtp.quarantineDigestEnabled) await notices.sendQuarantineDigests(ctx.settings.smtp.quarantineRetentionDays);
       await ctx.store.collectGarbage();

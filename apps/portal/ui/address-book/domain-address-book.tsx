@@ -1,15 +1,17 @@
 'use client';
 /**
  * The domain's public address book (the domain's users see it when they write mail):
- * create it, search, add, edit and delete contacts (delete after confirming), and export it as CSV.
+ * create it, search, add, edit and delete contacts (delete after confirming), import CSV or vCard files with a per-row
+ * report, and export it as CSV or vCard (4.0, or 3.0 for older clients).
  */
 import { useCallback, useEffect, useState } from 'react';
-import { Alert, App, Button, Form, Input, Modal, Popconfirm, Select, Space, Table, Typography } from 'antd';
+import { Alert, App, Button, Dropdown, Form, Input, Modal, Popconfirm, Select, Space, Table, Typography } from 'antd';
 import { useTranslations } from 'next-intl';
 import type { AddressBook, Contact, Domain } from '../../lib/api-client';
 import { browserApi } from '../../lib/browser-api';
 import { DomainNav } from '../domains/domain-nav';
 import { errorText } from '../errors';
+import { ContactImport } from './contact-import';
 
 type ContactForm = Pick<Contact, 'displayName' | 'email' | 'phone' | 'organization' | 'title' | 'notes'>;
 const COLUMNS: (keyof ContactForm)[] = ['displayName', 'email', 'phone', 'organization', 'title', 'notes'];
@@ -29,6 +31,7 @@ export function DomainAddressBook({ domain, initialBooks }: { domain: Domain; in
   const [editing, setEditing] = useState<Contact | 'new' | null>(null);
   const [formError, setFormError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [importing, setImporting] = useState(false);
   const [form] = Form.useForm<ContactForm>();
   const book = books.find((b) => b.id === bookId) ?? null;
 
@@ -114,6 +117,22 @@ export function DomainAddressBook({ domain, initialBooks }: { domain: Domain; in
     }
   };
 
+  /** The book as a vCard file, written by the API. */
+  const exportVCard = async (version: '3.0' | '4.0') => {
+    if (!bookId) return;
+    try {
+      const text = await browserApi.addressBooks.exportVCards(bookId, version);
+      const url = URL.createObjectURL(new Blob([text], { type: 'text/vcard;charset=utf-8' }));
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `${domain.name}-address-book${version === '3.0' ? '-v3' : ''}.vcf`;
+      a.click();
+      URL.revokeObjectURL(url);
+    } catch (e) {
+      message.error(tc('error', { message: errorText(e) }));
+    }
+  };
+
   return (
     <>
       <DomainNav domain={domain} />
@@ -138,7 +157,20 @@ export function DomainAddressBook({ domain, initialBooks }: { domain: Domain; in
             <Button type="primary" onClick={() => open('new')}>
               {t('add')}
             </Button>
+            <Button onClick={() => setImporting(true)}>{t('importButton')}</Button>
             <Button onClick={exportCsv}>{t('export')}</Button>
+            <Dropdown
+              trigger={['click']}
+              menu={{
+                items: [
+                  { key: '4.0', label: t('vcard4') },
+                  { key: '3.0', label: t('vcard3') },
+                ],
+                onClick: ({ key }) => void exportVCard(key as '3.0' | '4.0'),
+              }}
+            >
+              <Button>{t('exportVcard')}</Button>
+            </Dropdown>
           </div>
           <Table<Contact>
             rowKey="id"
@@ -179,6 +211,7 @@ export function DomainAddressBook({ domain, initialBooks }: { domain: Domain; in
           />
         </>
       )}
+      {bookId && <ContactImport bookId={bookId} open={importing} onClose={() => setImporting(false)} onImported={() => void reload()} />}
       <Modal
         title={editing === 'new' ? t('add') : editing ? t('editTitle', { name: editing.displayName || editing.email }) : ''}
         open={editing !== null}

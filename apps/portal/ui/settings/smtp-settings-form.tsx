@@ -1,7 +1,8 @@
 'use client';
 /**
  * Every setting of the mail nodes (SMTP limits, filters, sign-in limits, relay, TLS policy), drawn from the API's own
- * schema (libs/contracts mail-settings): each with its description, default and the value in force. Only what
+ * schema (libs/contracts mail-settings): each with its description (the locale's from messages
+ * opsSettings.descriptions.<setting>, else the schema's English), default and the value in force. Only what
  * changed is sent (PATCH); the nodes apply it without restarting. The API's validation errors are shown on the field.
  */
 import { useMemo, useState } from 'react';
@@ -97,10 +98,17 @@ export function SmtpSettingsForm({ initial }: { initial: SmtpSettingsView }) {
 
   const values = view.values as unknown as Record<string, unknown>;
   const defaults = view.defaults as unknown as Record<string, unknown>;
+  // The description in the page's language where the messages have one, else the API schema's English text.
+  const described = useMemo(
+    () => new Map(FIELDS.map((f) => [f.key, t.has(`descriptions.${f.key}`) ? t(`descriptions.${f.key}`) : f.description])),
+    [t],
+  );
   const visible = useMemo(() => {
     const needle = q.trim().toLowerCase();
-    return FIELDS.filter((f) => !needle || f.key.toLowerCase().includes(needle) || f.description.toLowerCase().includes(needle));
-  }, [q]);
+    return FIELDS.filter(
+      (f) => !needle || f.key.toLowerCase().includes(needle) || f.description.toLowerCase().includes(needle) || (described.get(f.key) ?? '').toLowerCase().includes(needle),
+    );
+  }, [q, described]);
   const changed = Object.keys(draft).filter((k) => !k.endsWith('#text')).length + (password !== null ? 1 : 0);
 
   const send = async (patch: Record<string, unknown>) => {
@@ -192,7 +200,7 @@ export function SmtpSettingsForm({ initial }: { initial: SmtpSettingsView }) {
                 {overridden && <Tag color="#1557b0">{t('overridden')}</Tag>}
                 {f.key in draft && <Tag color="#b26a00">{t('unsaved')}</Tag>}
                 <div id={`setting-${f.key}-help`} className="settings-help">
-                  {f.description && <span>{f.description}. </span>}
+                  {described.get(f.key) && <span data-testid="setting-description">{described.get(f.key)}{t('descriptionEnd')}</span>}
                   <span>
                     {t('default', { value: shown(f.kind, read(defaults, f.key)) })}
                     {f.kind === 'number' && f.min !== undefined && f.max !== undefined && ` · ${t('range', { min: f.min, max: f.max })}`}

@@ -1,12 +1,12 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, StreamableFile } from '@nestjs/common';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
 import type { Actor } from '@dizi/domain/policy';
 import { ClientIp, CurrentActor } from '../auth/actor.decorator';
 import { AddressBooksService } from './address-books.service';
 import {
   AddressBookDto, AddressBookListQueryDto, AddressBookPageDto, ContactDto, ContactListQueryDto, ContactPageDto, CreateAddressBookDto,
-  CreateContactDto, UpdateAddressBookDto, UpdateContactDto,
+  CreateContactDto, ExportContactsQueryDto, ImportContactsDto, ImportContactsReportDto, UpdateAddressBookDto, UpdateContactDto,
 } from './dto';
 
 /** Public address books: system-wide (operators write, everyone reads) and per domain (admins write, the domain's users read). */
@@ -60,6 +60,26 @@ export class AddressBooksController {
   @ZodResponse({ status: 201, type: ContactDto })
   createContact(@CurrentActor() actor: Actor, @ClientIp() ip: string, @Param('id') id: string, @Body() body: CreateContactDto) {
     return this.books.createContact(actor, ip, id, body);
+  }
+
+  /** Adds the contacts of a CSV or vCard (3.0/4.0) file; the report has one row per record with what became of it. */
+  @Post(':id/contacts/import')
+  @HttpCode(200)
+  @ZodResponse({ status: 200, type: ImportContactsReportDto })
+  importContacts(@CurrentActor() actor: Actor, @ClientIp() ip: string, @Param('id') id: string, @Body() body: ImportContactsDto) {
+    return this.books.importContacts(actor, ip, id, body);
+  }
+
+  /** The book's contacts as a vCard file (`version` 3.0 or 4.0, default 4.0). */
+  @Get(':id/contacts/export')
+  @ApiProduces('text/vcard')
+  @ApiOkResponse({ description: 'a vCard file, one card per contact', schema: { type: 'string' } })
+  async exportContacts(@CurrentActor() actor: Actor, @Param('id') id: string, @Query() query: ExportContactsQueryDto): Promise<StreamableFile> {
+    const { filename, body } = await this.books.exportContacts(actor, id, query.version);
+    return new StreamableFile(Buffer.from(body, 'utf8'), {
+      type: 'text/vcard; charset=utf-8',
+      disposition: `attachment; filename="${filename.replace(/[^\x20-\x7e]|"/g, '_')}"; filename*=UTF-8''${encodeURIComponent(filename)}`,
+    });
   }
 
   @Patch(':id/contacts/:contactId')

@@ -8,9 +8,23 @@ import { badRequest, conflict, forbidden, notFound } from '../../common/api-erro
 import { AuditService } from '../audit/audit.service';
 import { domainKey, isUuid, PolicyService } from '../auth/policy.service';
 import { escapeLike } from '@dizi/db/escape-like';
+import { createContactRequest } from '@dizi/contracts/address-book.contract';
+import { ContactRecord, parseContactCsv, parseVCards, writeVCards } from './contact-codec';
 import {
-  AddressBookListQueryDto, ContactListQueryDto, CreateAddressBookDto, CreateContactDto, DirectoryQueryDto, UpdateAddressBookDto, UpdateContactDto,
+  AddressBookListQueryDto, ContactListQueryDto, CreateAddressBookDto, CreateContactDto, DirectoryQueryDto, ImportContactsDto, UpdateAddressBookDto,
+  UpdateContactDto,
 } from './dto';
+
+/** Records one import may carry (the JSON body is capped at about 2 MB anyway). */
+export const MAX_IMPORT_ROWS = 10_000;
+
+interface ImportRow {
+  line: number;
+  email: string | null;
+  displayName: string | null;
+  status: 'created' | 'updated' | 'skipped' | 'failed';
+  message: string;
+}
 
 type Access = 'read' | 'write';
 
@@ -155,6 +169,122 @@ export class AddressBooksService {
       await m.getRepository(ContactEntity).delete(contact.id);
       await this.audit.record(m, actor, ip, { action: 'contact.delete', objectType: 'contact', objectId: contact.id, tenantId: book.tenantId, before: contact });
     });
+  }
+
+  /**
+   * Adds the contacts of a CSV or vCard file. Every record gets a row in the report: created, updated, skipped (its
+   * email is already in the book or earlier in the file) or failed with what to fix. The good rows are saved in one
+   * transaction whatever the bad ones say; an unreadable file or one over MAX_IMPORT_ROWS records changes nothing.
+   */
+  async importContacts(actor: Actor, ip: string, id: string, body: ImportContactsDto) {
+    return this.dataSource.transaction(async (m) => {
+      const book = await this.load(actor, id, 'write', m, true);
+      const source = body.format === 'csv' ? parseContactCsv(body.content) : parseVCards(body.content);
+      if (source.length === 0) throw badRequest(body.format === 'csv' ? 'the CSV file has no contacts' : 'the file has no vCard (BEGIN:VCARD … END:VCARD)', 'content');
+      if (source.length > MAX_IMPORT_ROWS) throw badRequest(`the file has ${source.length} records; import at most ${MAX_IMPORT_ROWS} at a time`, 'content');
+      if (source.length === 1 && source[0].error?.startsWith('the CSV file cannot be read')) throw badRequest(`${source[0].error} (line ${source[0].line})`, 'content');
+
+      const rows: ImportRow[] = [];
+      const valid: { row: ImportRow; fields: ContactRecord }[] = [];
+      const seen = new Map<string, number>();
+      for (const s of source) {
+        const row: ImportRow = { line: s.line, email: s.fields?.email || null, displayName: s.fields?.displayName || null, status: 'failed', message: '' };
+        rows.push(row);
+        if (!s.fields) {
+          row.message = s.error ?? 'the record cannot be read';
+          continue;
+        }
+        if (!s.fields.email) {
+          row.message = 'no email address: every contact needs one';
+          continue;
+        }
+        const checked = createContactRequest.safeParse(s.fields);
+        if (!checked.success) {
+          const issue = checked.error.issues[0];
+          row.message = `${issue.path.join('.')}: ${issue.message}`;
+          continue;
+        }
+        let email: string;
+        try {
+          email = parseAddress(s.fields.email).address;
+        } catch (e) {
+          if (!(e instanceof InvalidAddressError)) throw e;
+          row.message = e.message;
+          continue;
+        }
+        row.email = email;
+        const earlier = seen.get(email);
+        if (earlier !== undefined) {
+          row.status = 'skipped';
+          row.message = `${email} is also on line ${earlier} of this file; that one was used`;
+          continue;
+        }
+        seen.set(email, s.line);
+        valid.push({ row, fields: { ...checked.data, displayName: checked.data.displayName ?? '', phone: checked.data.phone ?? '', organization: checked.data.organization ?? '', title: checked.data.title ?? '', notes: checked.data.notes ?? '', email } });
+      }
+
+      const existing = new Set<string>(
+        valid.length
+          ? (await m.query(`SELECT email FROM contact WHERE book_id = $1 AND email = ANY($2)`, [book.id, valid.map((v) => v.fields.email)])).map((r: { email: string }) => r.email)
+          : [],
+      );
+      const inserts = valid.filter((v) => !existing.has(v.fields.email));
+      const updates = valid.filter((v) => existing.has(v.fields.email));
+      const columns = (list: typeof valid) =>
+        (['email', 'displayName', 'phone', 'organization', 'title', 'notes'] as const).map((k) => list.map((v) => v.fields[k]));
+      if (inserts.length) {
+        // ON CONFLICT: a contact added by someone else since the check above is left as it is, and reported so.
+        const added: { email: string }[] = await m.query(
+          `INSERT INTO contact (book_id, email, display_name, phone, organization, title, notes)
+           SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+           ON CONFLICT (book_id, email) DO NOTHING RETURNING email`,
+          [book.id, ...columns(inserts)],
+        );
+        const done = new Set(added.map((r) => r.email));
+        for (const v of inserts) {
+          if (done.has(v.fields.email)) v.row.status = 'created';
+          else Object.assign(v.row, { status: 'skipped', message: `${v.fields.email} was added to the address book meanwhile` });
+        }
+      }
+      if (updates.length && body.existing === 'update') {
+        // Only the fields the file fills replace what the contact has.
+        await m.query(
+          `UPDATE contact c SET
+             display_name = CASE WHEN u.display_name <> '' THEN u.display_name ELSE c.display_name END,
+             phone = CASE WHEN u.phone <> '' THEN u.phone ELSE c.phone END,
+             organization = CASE WHEN u.organization <> '' THEN u.organization ELSE c.organization END,
+             title = CASE WHEN u.title <> '' THEN u.title ELSE c.title END,
+             notes = CASE WHEN u.notes <> '' THEN u.notes ELSE c.notes END,
+             updated_at = now()
+            FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) u(email, display_name, phone, organization, title, notes)
+           WHERE c.book_id = $1 AND c.email = u.email`,
+          [book.id, ...columns(updates)],
+        );
+        for (const v of updates) v.row.status = 'updated';
+      } else {
+        for (const v of updates) Object.assign(v.row, { status: 'skipped', message: `${v.fields.email} is already in the address book (choose "update existing" to overwrite it)` });
+      }
+      const count = (status: ImportRow['status']) => rows.filter((r) => r.status === status).length;
+      const report = { created: count('created'), updated: count('updated'), skipped: count('skipped'), failed: count('failed'), rows };
+      await this.audit.record(m, actor, ip, {
+        action: 'contact.import',
+        objectType: 'address_book',
+        objectId: book.id,
+        tenantId: book.tenantId,
+        after: { format: body.format, existing: body.existing, created: report.created, updated: report.updated, skipped: report.skipped, failed: report.failed },
+      });
+      return report;
+    });
+  }
+
+  /** Every contact of the book as one vCard file (3.0 or 4.0), in the list's order. */
+  async exportContacts(actor: Actor, id: string, version: '3.0' | '4.0'): Promise<{ filename: string; body: string }> {
+    const m = this.dataSource.manager;
+    const book = await this.load(actor, id, 'read', m);
+    const contacts = await m.getRepository(ContactEntity).createQueryBuilder('c').where('c.book_id = :id', { id: book.id }).orderBy('lower(c.display_name)').addOrderBy('c.email').getMany();
+    const [domain] = book.domainId ? await m.query(`SELECT name FROM domain WHERE id = $1`, [book.domainId]) : [];
+    const base = `${domain?.name ?? 'system'}-${book.name}`.replace(/[^\w.@-]+/g, '-').replace(/-+/g, '-');
+    return { filename: `${base}.vcf`, body: writeVCards(contacts, version) };
   }
 
   /** The domain's global address list: its active mailboxes, readable by the domain's users and the admins above. */

@@ -1,7 +1,8 @@
 import { createZodDto } from 'nestjs-zod';
 import {
   addressBookListQuery, addressBookPage, addressBookView, contactListQuery, contactPage, contactView, createAddressBookRequest,
-  createContactRequest, directoryPage, directoryQuery, updateAddressBookRequest, updateContactRequest,
+  createContactRequest, directoryPage, directoryQuery, exportContactsQuery, importContactsReport, importContactsRequest, updateAddressBookRequest,
+  updateContactRequest,
 } from '@dizi/contracts/address-book.contract';
 
 export class CreateAddressBookDto extends createZodDto(createAddressBookRequest) {}
@@ -16,3 +17,6 @@ export class ContactDto extends createZodDto(contactView) {}
 export class ContactPageDto extends createZodDto(contactPage) {}
 export class DirectoryQueryDto extends createZodDto(directoryQuery) {}
 export class DirectoryPageDto extends createZodDto(directoryPage) {}
+export class ImportContactsDto extends createZodDto(importContactsRequest) {}
+export class ImportContactsReportDto extends createZodDto(importContactsReport) {}
+export class ExportContactsQueryDto extends createZodDto(exportContactsQuery) {}
