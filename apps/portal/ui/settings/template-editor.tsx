@@ -88,12 +88,15 @@ export function TemplateEditor({ initial }: { initial: MailTemplatesView }) {
         {t('intro')}
       </Typography.Paragraph>
       <div className="page-toolbar">
-        <Segmented<TemplateKind>
-          value={kind}
-          onChange={(k) => (setKind(k), setPreviews({}), setErrors({}), setError(null))}
-          options={TEMPLATE_KINDS.map((k) => ({ value: k, label: t(`kinds.${k}`) }))}
-          aria-label={t('kind')}
-        />
+        {/* Three templates are wider than a phone: the choice scrolls in its own box, not the page. */}
+        <div style={{ maxWidth: '100%', minWidth: 0, overflowX: 'auto' }}>
+          <Segmented<TemplateKind>
+            value={kind}
+            onChange={(k) => (setKind(k), setPreviews({}), setErrors({}), setError(null))}
+            options={TEMPLATE_KINDS.map((k) => ({ value: k, label: t(`kinds.${k}`) }))}
+            aria-label={t('kind')}
+          />
+        </div>
         <Space wrap>
           <Button onClick={preview} loading={busy}>
             {t('preview')}
