@@ -1,41 +1,22 @@
 /** The migration of search keys from message rows to blob_search, on a database that holds messages keyed per row. */
-import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDataSource, migrate } from '../src/data-source';
+import { migrate } from '../src/data-source';
 import type { MigrationProgress } from '../src/migration-progress';
-import { MIGRATIONS } from '../src/migrations';
 import { BlobSearchKeys1765450000000 } from '../src/migrations/1765450000000-blob-search-keys';
+import { schemaBefore, seedMailbox, type SchemaBefore } from './schema-before';
 
-// As @dizi/testing reads it (which this lib's tests cannot import: testing builds on db).
-const TEST_PG_ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const name = `dizi_test_${randomBytes(6).toString('hex')}`;
-const url = Object.assign(new URL(TEST_PG_ADMIN_URL), { pathname: `/${name}` }).toString();
-
-async function admin(sql: string): Promise<void> {
-  const c = new Client({ connectionString: TEST_PG_ADMIN_URL });
-  await c.connect();
-  await c.query(sql);
-  await c.end();
-}
 
 const hash = (g: number) => g.toString(16).padStart(64, '0');
 
 describe('BlobSearchKeys migration', () => {
+  let schema: SchemaBefore;
   let db: DataSource;
 
   beforeAll(async () => {
-    await admin(`CREATE DATABASE ${name}`);
-    const before = MIGRATIONS.slice(0, MIGRATIONS.indexOf(BlobSearchKeys1765450000000));
-    const old = new DataSource({ type: 'postgres', url, migrations: before, synchronize: false, logging: ['error'] });
-    await old.initialize();
-    await old.runMigrations({ transaction: 'each' });
-    await old.query(`
-      WITH t AS (INSERT INTO tenant (name) VALUES ('t') RETURNING id),
-           d AS (INSERT INTO domain (tenant_id, name, unicode_name) SELECT id, 'blobkeys.test', 'blobkeys.test' FROM t RETURNING id, tenant_id)
-      INSERT INTO mailbox (tenant_id, domain_id, local_part, address, password_hash, quota_bytes)
-      SELECT tenant_id, id, 'u', 'u@blobkeys.test', 'x', 1e9 FROM d`);
+    schema = await schemaBefore(BlobSearchKeys1765450000000);
+    const { old } = schema;
+    await seedMailbox(old, 'blobkeys.test');
     // 1,100 blobs, two copies of each (INBOX and Trash), as the old code kept them: the keys in every row. Blob 1,000's
     // Trash copy was stored without keys (the longest set wins); blob 1,100 has none at all (no row).
     await old.query(`INSERT INTO blob (hash, size) SELECT lpad(to_hex(g), 64, '0'), 10 FROM generate_series(1, 1100) g`);
@@ -45,14 +26,11 @@ describe('BlobSearchKeys migration', () => {
              CASE WHEN g = 1100 OR (g = 1000 AND f.special_use = 'trash') THEN '{}'::int8[]
                   ELSE ARRAY[g, 7] || CASE WHEN g % 2 = 0 THEN ARRAY[2::int8] ELSE '{}' END END
         FROM folder f, generate_series(1, 1100) g WHERE f.special_use IN ('inbox', 'trash')`);
-    await old.destroy();
-    db = createDataSource(url, { poolSize: 2 });
-    await db.initialize();
+    db = await schema.reopen();
   });
 
   afterAll(async () => {
-    if (db?.isInitialized) await db.destroy();
-    await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await schema?.drop();
   });
 
   it('moves the keys to one row per blob in batches, reporting progress, and drops them from the message rows', async () => {

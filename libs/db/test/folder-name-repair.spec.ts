@@ -1,57 +1,34 @@
 /** The migration renaming stored folder names that point outside a synchronising client's mail directory. */
-import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDataSource, migrate } from '../src/data-source';
+import { migrate } from '../src/data-source';
 import type { MigrationProgress } from '../src/migration-progress';
-import { MIGRATIONS } from '../src/migrations';
 import { FolderNameRepair1765300000000, repairFolderNames } from '../src/migrations/1765300000000-folder-name-repair';
+import { schemaBefore, seedMailbox, type SchemaBefore } from './schema-before';
 
-// As @dizi/testing reads it (which this lib's tests cannot import: testing builds on db).
-const TEST_PG_ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const name = `dizi_test_${randomBytes(6).toString('hex')}`;
-const url = Object.assign(new URL(TEST_PG_ADMIN_URL), { pathname: `/${name}` }).toString();
-
-async function admin(sql: string): Promise<void> {
-  const c = new Client({ connectionString: TEST_PG_ADMIN_URL });
-  await c.connect();
-  await c.query(sql);
-  await c.end();
-}
 
 const BAD = ['../escape', '..', '../escape/inner', 'a/../../x', '~/x', '~', '.', 'a//b', '/lead', 'trail/', 'ctl\u0001name', '_..'];
 const GOOD = ['Projects', 'Projects/2026', '.hidden', 'a..b', 'x~', '工作/项目'];
 
 describe('FolderNameRepair migration', () => {
+  let schema: SchemaBefore;
   let db: DataSource;
   let mailboxId: string;
 
   beforeAll(async () => {
-    await admin(`CREATE DATABASE ${name}`);
-    const before = MIGRATIONS.slice(0, MIGRATIONS.indexOf(FolderNameRepair1765300000000));
-    const old = new DataSource({ type: 'postgres', url, migrations: before, synchronize: false, logging: ['error'] });
-    await old.initialize();
-    await old.runMigrations({ transaction: 'each' });
-    const [row] = await old.query(`
-      WITH t AS (INSERT INTO tenant (name) VALUES ('t') RETURNING id),
-           d AS (INSERT INTO domain (tenant_id, name, unicode_name) SELECT id, 'names.test', 'names.test' FROM t RETURNING id, tenant_id)
-      INSERT INTO mailbox (tenant_id, domain_id, local_part, address, password_hash, quota_bytes)
-      SELECT tenant_id, id, 'u', 'u@names.test', 'x', 1e9 FROM d RETURNING id`);
-    mailboxId = row.id;
+    schema = await schemaBefore(FolderNameRepair1765300000000);
+    const { old } = schema;
+    mailboxId = await seedMailbox(old, 'names.test');
     // As the old CREATE and RENAME stored them.
     for (const [i, folder] of [...BAD, ...GOOD].entries()) {
       await old.query(`INSERT INTO folder (mailbox_id, name, uid_validity) VALUES ($1, $2, $3)`, [mailboxId, folder, 1000 + i]);
     }
     await old.query(`INSERT INTO folder_subscription (mailbox_id, name) VALUES ($1, '../gone'), ($1, 'Fine')`, [mailboxId]);
-    await old.destroy();
-    db = createDataSource(url, { poolSize: 2 });
-    await db.initialize();
+    db = await schema.reopen();
   });
 
   afterAll(async () => {
-    if (db?.isInitialized) await db.destroy();
-    await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await schema?.drop();
   });
 
   it('renames every folder with a bad name (children follow their parent), keeps the good ones, and logs each rename', async () => {

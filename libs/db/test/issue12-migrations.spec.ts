@@ -2,26 +2,13 @@
  * Issue 12's data migrations on rows written by the code before them: the mail log's domain of each delivery,
  * bounce and outbound record (domain admins read their own), and stored templates with the old placeholder names.
  */
-import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDataSource, migrate } from '../src/data-source';
-import { MIGRATIONS } from '../src/migrations';
+import { migrate } from '../src/data-source';
 import { MailLogDomain1765500000000 } from '../src/migrations/1765500000000-mail-log-domain';
 import { renamePlaceholders } from '../src/migrations/1765520000000-template-placeholder-names';
+import { schemaBefore, type SchemaBefore } from './schema-before';
 
-// As @dizi/testing reads it (which this lib's tests cannot import: testing builds on db).
-const TEST_PG_ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const name = `dizi_test_${randomBytes(6).toString('hex')}`;
-const url = Object.assign(new URL(TEST_PG_ADMIN_URL), { pathname: `/${name}` }).toString();
-
-async function admin(sql: string): Promise<void> {
-  const c = new Client({ connectionString: TEST_PG_ADMIN_URL });
-  await c.connect();
-  await c.query(sql);
-  await c.end();
-}
 
 /** As an operator could store them before: delivery's names, each followed by its unit. */
 const OLD_TEMPLATES = {
@@ -36,15 +23,13 @@ const OLD_TEMPLATES = {
 };
 
 describe("issue 12's migrations", () => {
+  let schema: SchemaBefore;
   let db: DataSource;
   let domains: Record<string, string>;
 
   beforeAll(async () => {
-    await admin(`CREATE DATABASE ${name}`);
-    const before = MIGRATIONS.slice(0, MIGRATIONS.indexOf(MailLogDomain1765500000000));
-    const old = new DataSource({ type: 'postgres', url, migrations: before, synchronize: false, logging: ['error'] });
-    await old.initialize();
-    await old.runMigrations({ transaction: 'each' });
+    schema = await schemaBefore(MailLogDomain1765500000000);
+    const { old } = schema;
     const [t] = await old.query(`INSERT INTO tenant (name) VALUES ('t') RETURNING id`);
     domains = {};
     for (const d of ['a.test', 'b.test']) {
@@ -66,15 +51,12 @@ describe("issue 12's migrations", () => {
     await old.query(`INSERT INTO system_setting (key, value) VALUES ('templates', $1::jsonb) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`, [
       JSON.stringify(OLD_TEMPLATES),
     ]);
-    await old.destroy();
-    db = createDataSource(url, { poolSize: 2 });
-    await db.initialize();
+    db = await schema.reopen();
     await migrate(db);
   });
 
   afterAll(async () => {
-    if (db?.isInitialized) await db.destroy();
-    await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await schema?.drop();
   });
 
   it("gives each delivery, bounce and outbound record its recipient's domain, else its sender's; sessions none", async () => {

@@ -1,41 +1,21 @@
 /** The migration from tsvector lexemes to search keys, on a database that holds messages indexed the old way. */
-import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
-import { DataSource, type DataSourceOptions } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { searchKey, searchKeyList } from '@dizi/domain/search-key';
-import { createDataSource, migrate } from '../src/data-source';
+import { migrate } from '../src/data-source';
 import type { MigrationProgress } from '../src/migration-progress';
-import { MIGRATIONS } from '../src/migrations';
 import { MessageSearchKeys1764940000000 } from '../src/migrations/1764940000000-message-search-keys';
-
-// As @dizi/testing reads it (which this lib's tests cannot import: testing builds on db).
-const TEST_PG_ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const name = `dizi_test_${randomBytes(6).toString('hex')}`;
-const url = Object.assign(new URL(TEST_PG_ADMIN_URL), { pathname: `/${name}` }).toString();
-
-async function admin(sql: string): Promise<void> {
-  const c = new Client({ connectionString: TEST_PG_ADMIN_URL });
-  await c.connect();
-  await c.query(sql);
-  await c.end();
-}
+import { schemaBefore, seedMailbox, type SchemaBefore } from './schema-before';
 
 describe('MessageSearchKeys migration', () => {
+  let schema: SchemaBefore;
   let db: DataSource;
 
   beforeAll(async () => {
-    await admin(`CREATE DATABASE ${name}`);
-    const before = MIGRATIONS.slice(0, MIGRATIONS.indexOf(MessageSearchKeys1764940000000));
-    const old = new DataSource({ type: 'postgres', url, migrations: before, synchronize: false, logging: ['error'] });
-    await old.initialize();
-    await old.runMigrations({ transaction: 'each' });
+    schema = await schemaBefore(MessageSearchKeys1764940000000);
+    const { old } = schema;
     // 1,203 messages as the old code stored them: three batches of the migration, and one message with no lexemes.
-    await old.query(`
-      WITH t AS (INSERT INTO tenant (name) VALUES ('t') RETURNING id),
-           d AS (INSERT INTO domain (tenant_id, name, unicode_name) SELECT id, 'keys.test', 'keys.test' FROM t RETURNING id, tenant_id)
-      INSERT INTO mailbox (tenant_id, domain_id, local_part, address, password_hash, quota_bytes)
-      SELECT tenant_id, id, 'u', 'u@keys.test', 'x', 1e9 FROM d`);
+    await seedMailbox(old, 'keys.test');
     await old.query(`INSERT INTO blob (hash, size, refcount) VALUES (repeat('a', 64), 10, 1203)`);
     // The mailbox's folders came with it (a trigger of that schema); the messages go in its INBOX.
     await old.query(`
@@ -45,17 +25,12 @@ describe('MessageSearchKeys migration', () => {
                   ELSE array_to_tsvector(ARRAY['word' || g, 'shared', '金笛', 'it''s', 'a&b'] || CASE WHEN g % 2 = 0 THEN ARRAY['even'] ELSE ARRAY[]::text[] END)
              END
         FROM folder f, generate_series(1, 1203) g WHERE f.special_use = 'inbox'`);
-    await old.destroy();
     // Up to this migration only: its outcome is checked as it left it (later ones move the keys, see blob-search-keys.spec.ts).
-    const through = MIGRATIONS.slice(0, MIGRATIONS.indexOf(MessageSearchKeys1764940000000) + 1);
-    const now = new DataSource({ ...createDataSource(url, { poolSize: 2 }).options, migrations: through } as DataSourceOptions);
-    await now.initialize();
-    db = now;
+    db = await schema.reopen(MessageSearchKeys1764940000000);
   });
 
   afterAll(async () => {
-    if (db?.isInitialized) await db.destroy();
-    await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await schema?.drop();
   });
 
   it('rekeys every stored message in batches, reporting progress, and indexes the keys', async () => {

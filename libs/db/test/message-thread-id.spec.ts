@@ -1,41 +1,21 @@
 /** The migration giving every stored message its thread id, in batches, replies after the messages they answer. */
-import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDataSource, migrate } from '../src/data-source';
-import { MIGRATIONS } from '../src/migrations';
+import { migrate } from '../src/data-source';
 import { MessageThreadId1765610000000 } from '../src/migrations/1765610000000-message-thread-id';
-
-const TEST_PG_ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const name = `dizi_test_${randomBytes(6).toString('hex')}`;
-const url = Object.assign(new URL(TEST_PG_ADMIN_URL), { pathname: `/${name}` }).toString();
-
-async function admin(sql: string): Promise<void> {
-  const c = new Client({ connectionString: TEST_PG_ADMIN_URL });
-  await c.connect();
-  await c.query(sql);
-  await c.end();
-}
+import { schemaBefore, seedMailbox, type SchemaBefore } from './schema-before';
 
 describe('MessageThreadId migration', () => {
+  let schema: SchemaBefore;
   let db: DataSource;
   const ids: Record<string, string> = {};
 
   beforeAll(async () => {
-    await admin(`CREATE DATABASE ${name}`);
-    const before = MIGRATIONS.slice(0, MIGRATIONS.indexOf(MessageThreadId1765610000000));
-    const old = new DataSource({ type: 'postgres', url, migrations: before, synchronize: false, logging: ['error'] });
-    await old.initialize();
-    await old.runMigrations({ transaction: 'each' });
+    schema = await schemaBefore(MessageThreadId1765610000000);
+    const { old } = schema;
     const mailboxes: string[] = [];
     for (const local of ['a', 'b']) {
-      const [row] = await old.query(`
-        WITH t AS (INSERT INTO tenant (name) VALUES ($1) RETURNING id),
-             d AS (INSERT INTO domain (tenant_id, name, unicode_name) SELECT id, $1 || '.test', $1 || '.test' FROM t RETURNING id, tenant_id)
-        INSERT INTO mailbox (tenant_id, domain_id, local_part, address, password_hash, quota_bytes)
-        SELECT tenant_id, id, 'u', 'u@' || $1 || '.test', 'x', 1e9 FROM d RETURNING id`, [local]);
-      mailboxes.push(row.id);
+      mailboxes.push(await seedMailbox(old, `${local}.test`));
     }
     await old.query(`INSERT INTO blob (hash, size) VALUES ($1, 10)`, ['a'.repeat(64)]);
     const folders: string[] = [];
@@ -61,14 +41,11 @@ describe('MessageThreadId migration', () => {
       );
       ids[key] = m.id;
     }
-    await old.destroy();
-    db = createDataSource(url, { poolSize: 2 });
-    await db.initialize();
+    db = await schema.reopen();
   });
 
   afterAll(async () => {
-    if (db?.isInitialized) await db.destroy();
-    await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await schema?.drop();
   });
 
   it('threads every existing message across batches, and new ones by the trigger', async () => {
