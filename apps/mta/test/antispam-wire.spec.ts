@@ -13,7 +13,7 @@ import type { SmtpSettings } from '@dizi/contracts/mail-settings.contract';
 import { type Rspamd, SPAM_MARKER, SPAM_MARKER_RULE, SPAM_MARKER_SCORE, startRspamd } from '@dizi/testing/scanner-daemons';
 import { startUnbound, type Unbound } from '@dizi/testing/unbound';
 import { until } from '@dizi/testing/until';
-import { startTestNode, TEST_MAILBOX_PASSWORD, type TestNode } from './harness';
+import { startTestNode, storedCopies, TEST_MAILBOX_PASSWORD, type TestNode } from './harness';
 import { SmtpTalk } from './smtp-talk';
 
 const run = promisify(execFile);
@@ -58,21 +58,7 @@ async function send(o: { helo?: string; from: string; to?: string }): Promise<{ 
   }
 }
 
-interface Stored {
-  folder: string;
-  special_use: string | null;
-  header_prefix: string;
-}
-
-async function delivered(spoolId: string): Promise<Stored> {
-  return until(`delivery of ${spoolId}`, async () => {
-    const rows: Stored[] = await sql(
-      `SELECT f.name AS folder, f.special_use, m.header_prefix FROM message m JOIN folder f ON f.id = m.folder_id WHERE m.delivery_key LIKE $1`,
-      [`${spoolId}:%`],
-    );
-    return rows[0] ?? null;
-  });
-}
+const delivered = async (spoolId: string) => (await storedCopies(node, spoolId))[0];
 
 const spoolId = (reply?: string) => (reply ? (new RegExp(`queued as (${UUID.source})`).exec(reply)?.[1] ?? null) : null);
 

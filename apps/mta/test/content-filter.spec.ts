@@ -10,7 +10,7 @@ import type { SmtpSettings } from '@dizi/contracts/mail-settings.contract';
 import {
   Clamd, EICAR, EICAR_SIGNATURE, ScannerDaemon, SPAM_MARKER, SPAM_MARKER_RULE, startClamd, startSpamd,
 } from '@dizi/testing/scanner-daemons';
-import { startTestNode, TEST_MAILBOX_PASSWORD, type TestNode } from './harness';
+import { startTestNode, storedCopies, TEST_MAILBOX_PASSWORD, type TestNode } from './harness';
 import { until } from '@dizi/testing/until';
 
 let node: TestNode;
@@ -110,28 +110,8 @@ async function send(o: { raw: string; from?: string; to?: string[]; submission?:
   }
 }
 
-interface Stored {
-  address: string;
-  folder: string;
-  special_use: string | null;
-  header_prefix: string;
-  id: string;
-}
-
 /** The delivered copies of one spooled message, once its local recipients are settled (side effects such as auto-replies done). */
-async function delivered(spoolId: string, copies = 1): Promise<Stored[]> {
-  return until(`delivery of ${spoolId}`, async () => {
-    const [open] = await sql(`SELECT count(*)::int AS n FROM spool_recipient WHERE message_id = $1 AND status IN ('queued', 'deferred')`, [spoolId]);
-    if (open.n > 0) return null;
-    const rows: Stored[] = await sql(
-      `SELECT mb.address, f.name AS folder, f.special_use, m.header_prefix, m.id::text AS id
-         FROM message m JOIN folder f ON f.id = m.folder_id JOIN mailbox mb ON mb.id = m.mailbox_id
-        WHERE m.delivery_key LIKE $1 ORDER BY mb.address`,
-      [`${spoolId}:%`],
-    );
-    return rows.length >= copies ? rows : null;
-  });
-}
+const delivered = (spoolId: string, copies = 1) => storedCopies(node, spoolId, copies);
 
 const counts = async () => {
   const [r] = await sql(`SELECT (SELECT count(*)::int FROM spool_message) AS spooled, (SELECT count(*)::int FROM message) AS stored`);

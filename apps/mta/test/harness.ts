@@ -11,6 +11,7 @@ import { loadMtaConfig, MtaRole } from '@dizi/config/mta.config';
 import type { SmtpSettings } from '@dizi/contracts/mail-settings.contract';
 import { settingsChangedChannel } from '@dizi/delivery/adapters/postgres/settings-source';
 import { createTestDatabase, TEST_REDIS_URL, TestDatabase } from '@dizi/testing/test-database';
+import { until } from '@dizi/testing/until';
 import { createContext, MtaContext } from '../src/context';
 import { startDeliveryRole } from '../src/roles/delivery.role';
 import { startImapRole } from '../src/roles/imap.role';
@@ -229,4 +230,32 @@ async function writeSettings(sql: (text: string, params?: unknown[]) => Promise<
      ON CONFLICT (key) DO UPDATE SET value = system_setting.value || EXCLUDED.value, updated_at = now()`,
     [JSON.stringify(patch)],
   );
+}
+
+/** A stored copy of a spooled message, as the wire tests look at it. */
+export interface StoredCopy {
+  address: string;
+  folder: string;
+  special_use: string | null;
+  header_prefix: string;
+  id: string;
+}
+
+/**
+ * The stored copies of spool message `spoolId`, once at least `copies` exist and none of its recipients is still
+ * queued or deferred (so side effects such as auto-replies are done); sorted by mailbox address.
+ */
+export async function storedCopies(node: TestNode, spoolId: string, copies = 1): Promise<StoredCopy[]> {
+  const sql = (text: string, params: unknown[]) => node.db.dataSource.query(text, params);
+  return until(`delivery of ${spoolId}`, async () => {
+    const [open] = await sql(`SELECT count(*)::int AS n FROM spool_recipient WHERE message_id = $1 AND status IN ('queued', 'deferred')`, [spoolId]);
+    if (open.n > 0) return null;
+    const rows: StoredCopy[] = await sql(
+      `SELECT mb.address, f.name AS folder, f.special_use, m.header_prefix, m.id::text AS id
+         FROM message m JOIN folder f ON f.id = m.folder_id JOIN mailbox mb ON mb.id = m.mailbox_id
+        WHERE m.delivery_key LIKE $1 ORDER BY mb.address`,
+      [`${spoolId}:%`],
+    );
+    return rows.length >= copies ? rows : null;
+  });
 }

@@ -16,8 +16,7 @@ import { dkimSign, sealMessage } from 'mailauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SmtpSettings } from '@dizi/contracts/mail-settings.contract';
 import { startUnbound, type Unbound } from '@dizi/testing/unbound';
-import { until } from '@dizi/testing/until';
-import { startTestNode, TEST_MAILBOX_PASSWORD, type TestNode } from './harness';
+import { startTestNode, storedCopies, TEST_MAILBOX_PASSWORD, type TestNode } from './harness';
 
 const run = promisify(execFile);
 const HOST = 'mx.dizi.test';
@@ -87,21 +86,7 @@ async function swaks(data: Buffer, o: { from: string; to?: string; port?: number
   return { reply, spoolId: new RegExp(`queued as (${UUID.source})`).exec(reply)?.[1] ?? null, output };
 }
 
-interface Stored {
-  folder: string;
-  special_use: string | null;
-  header_prefix: string;
-}
-
-async function delivered(spoolId: string): Promise<Stored> {
-  return until(`delivery of ${spoolId}`, async () => {
-    const rows: Stored[] = await sql(
-      `SELECT f.name AS folder, f.special_use, m.header_prefix FROM message m JOIN folder f ON f.id = m.folder_id WHERE m.delivery_key LIKE $1`,
-      [`${spoolId}:%`],
-    );
-    return rows[0] ?? null;
-  });
-}
+const delivered = async (spoolId: string) => (await storedCopies(node, spoolId))[0];
 
 async function blobOf(spoolId: string): Promise<string> {
   const [m] = await sql(`SELECT blob_hash FROM spool_message WHERE id = $1`, [spoolId]);
