@@ -6,7 +6,7 @@ const lib = (name: string) => ({ find: new RegExp(`^@dizi/${name}/(.*)$`), repla
 
 export default defineConfig({
   plugins: [swc.vite({ module: { type: 'es6' } })],
-  resolve: { alias: ['domain', 'contracts', 'config', 'db', 'auth', 'testing', 'mail-store', 'mime', 'smtp', 'delivery', 'imap', 'jmap', 'pop3', 'filters', 'sieve', 'billing'].map(lib) },
+  resolve: { alias: ['domain', 'contracts', 'config', 'db', 'auth', 'testing', 'mail-store', 'mime', 'smtp', 'delivery', 'imap', 'jmap', 'pop3', 'listener', 'filters', 'sieve', 'billing'].map(lib) },
   test: {
     include: ['apps/*/src/**/*.spec.ts', 'apps/*/test/**/*.spec.ts', 'libs/*/src/**/*.spec.ts', 'libs/*/test/**/*.spec.ts', 'apps/portal/e2e/**/*.spec.ts', 'apps/portal/lib/**/*.spec.ts'],
     testTimeout: 60_000,

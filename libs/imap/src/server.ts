@@ -2,8 +2,10 @@
  * IMAP server factory: one Session per socket, plain (STARTTLS, LOGINDISABLED until then) or implicit TLS.
  * Storage, notifications and logins arrive as ports, so the same server runs on the memory store in tests.
  */
-import net, { type Socket } from 'node:net';
-import tls, { type SecureContextOptions } from 'node:tls';
+import type net from 'node:net';
+import type { Socket } from 'node:net';
+import { createListener, tlsUpgrade, type AdmitConnection } from '@dizi/listener/listener';
+import type { SecureContextOptions } from 'node:tls';
 import type { MessageStore } from '@dizi/mail-store/ports/message-store';
 import type { Notifier } from '@dizi/mail-store/ports/notifier';
 import { ALL_COMMANDS } from './commands/all-commands';
@@ -29,11 +31,8 @@ export interface ImapServerOptions {
   /** Key and certificate: enables STARTTLS on the plain port, and `implicitTls` uses them from the first byte. */
   tls?: SecureContextOptions;
   implicitTls?: boolean;
-  /**
-   * Per-IP connection policy (the mail node counts in Redis): a release function when admitted, null to
-   * refuse with BYE before the greeting.
-   */
-  admitConnection?: (remoteAddress: string) => Promise<(() => void) | null>;
+  /** Per-IP connection policy (the mail node counts in Redis), asked before the greeting; refused clients get BYE. */
+  admitConnection?: AdmitConnection;
   onError?: (err: unknown) => void;
 }
 
@@ -49,9 +48,7 @@ export interface ImapServer {
 export function createImapServer(options: ImapServerOptions): ImapServer {
   const settings: ImapSettings = { ...DEFAULT_IMAP_SETTINGS, ...options.settings };
   const registry = new CommandRegistry(ALL_COMMANDS);
-  const secureContext = options.tls ? tls.createSecureContext(options.tls) : null;
   const recent = options.recent ?? new MemoryRecentTracker();
-  const live = new Set<Socket>();
   const open = new Set<Session>();
   const services: SessionServices = {
     store: options.store,
@@ -60,67 +57,25 @@ export function createImapServer(options: ImapServerOptions): ImapServer {
     authenticator: options.authenticator,
     recent,
     settings,
-    startTls: secureContext
-      ? (socket) =>
-          new Promise<Socket>((resolve, reject) => {
-            const secure = new tls.TLSSocket(socket, { isServer: true, secureContext });
-            secure.once('secure', () => resolve(secure));
-            secure.once('error', reject);
-          })
-      : undefined,
+    startTls: tlsUpgrade(options.tls),
   };
   const onError = options.onError ?? (() => undefined);
 
-  const handle = (socket: Socket, secure: boolean) => {
-    // Replies are corked per command; Nagle's algorithm would only hold a tagged line for the client's delayed ACK.
-    socket.setNoDelay(true);
-    live.add(socket);
-    socket.on('close', () => live.delete(socket));
-    socket.on('error', () => undefined);
-    const admit = options.admitConnection ? options.admitConnection(socket.remoteAddress ?? '') : Promise.resolve(() => undefined);
-    admit.then(
-      (release) => {
-        if (!release) {
-          socket.end('* BYE Too many connections from your address\r\n');
-          live.delete(socket);
-          return;
-        }
-        runSession(socket, secure, services, registry, open).catch(onError).finally(() => {
-          release();
-          live.delete(socket);
-          socket.destroy();
-        });
-      },
-      (err: unknown) => {
-        onError(err);
-        live.delete(socket);
-        socket.destroy();
-      },
-    );
-  };
-
-  // tls.createServer takes the key and certificate themselves (a `secureContext` option is ignored there).
-  const server = options.implicitTls && options.tls
-    ? tls.createServer(options.tls, (socket) => handle(socket, true))
-    : net.createServer((socket) => handle(socket, false));
-  server.on('error', onError);
-  if (server instanceof tls.Server) server.on('tlsClientError', () => undefined);
+  const listener = createListener({
+    tls: options.tls,
+    implicitTls: options.implicitTls,
+    admitConnection: options.admitConnection,
+    refusal: (reason) =>
+      reason === 'rate' ? '* BYE Too many connections from your address this minute, try again later\r\n' : '* BYE Too many connections from your address\r\n',
+    onError,
+    serve: (socket, secure) => runSession(socket, secure, services, registry, open),
+  });
 
   return {
-    server,
-    listen: (port, host = '127.0.0.1') =>
-      new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          resolve((server.address() as net.AddressInfo).port);
-        });
-      }),
-    close: async () => {
-      for (const s of live) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-    sessions: () => live.size,
+    server: listener.server,
+    listen: listener.listen,
+    close: listener.close,
+    sessions: listener.connections,
     endSessionsOf: (mailboxId, reason) => {
       let ended = 0;
       for (const session of open) {
@@ -137,7 +92,7 @@ export function createImapServer(options: ImapServerOptions): ImapServer {
   };
 }
 
-async function runSession(socket: Socket, secure: boolean, services: SessionServices, registry: CommandRegistry, open: Set<Session>): Promise<void> {
+async function runSession(socket: Socket, secure: boolean, services: SessionServices, registry: CommandRegistry, open: Set<Session>): Promise<Socket> {
   const session = new Session(socket, services, secure);
   open.add(session);
   socket.once('close', () => open.delete(session));
@@ -218,7 +173,7 @@ async function runSession(socket: Socket, secure: boolean, services: SessionServ
     if (timer) clearTimeout(timer);
     session.uncork();
     await session.close();
-    if (!socket.destroyed) socket.end();
   }
+  return session.socket;
 }
 

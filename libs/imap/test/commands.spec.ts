@@ -267,4 +267,18 @@ describe('IMAP commands', () => {
     expect(await w.until(/c OK.*\r\n/)).toMatch(/\* NAMESPACE \(\("" "\/"\)\) NIL NIL/);
     s.destroy();
   });
+  it('ends a compressed session whose client vanishes (closing the server waits for no one)', async () => {
+    const own = await startTestImapServer();
+    await own.addAccount('carol@example.test', 'pw');
+    const s = net.connect(own.port, '127.0.0.1');
+    await new Promise((r) => s.once('connect', r));
+    const w = new Wire(s);
+    await w.until(/\* OK .*\r\n/);
+    await w.cmd('a', 'LOGIN carol@example.test pw');
+    expect(await w.cmd('b', 'COMPRESS DEFLATE')).toMatch(/b OK/);
+    s.resetAndDestroy();
+    // close() waits for every session to finish; before the fix the inflater outlived the socket and this never settled.
+    const closed = await Promise.race([own.close().then(() => 'closed'), new Promise((r) => setTimeout(() => r('still open'), 3000))]);
+    expect(closed).toBe('closed');
+  });
 });

@@ -50,5 +50,4 @@ export interface ManageSieveLimits {
   maxRedirects: number;
 }
 
-export type ConnectionAdmission = { admitted: true; release(): void } | { admitted: false; reason: 'rate' | 'concurrent' };
-export type AdmitConnection = (remoteAddress: string) => Promise<ConnectionAdmission>;
+export type { AdmitConnection, ConnectionAdmission } from '@dizi/listener/listener';

@@ -2,7 +2,8 @@
  * ManageSieve server factory (RFC 5804): one Session per socket, STARTTLS on the plain port, per-IP admission before
  * the greeting. Storage and logins arrive as ports, so the same server runs on memory stand-ins in tests.
  */
-import net, { type Socket } from 'node:net';
+import type net from 'node:net';
+import { createListener } from '@dizi/listener/listener';
 import tls, { type SecureContextOptions } from 'node:tls';
 import type { AdmitConnection, ManageSieveAuthenticator, ManageSieveLimits, ManageSieveStore } from './ports';
 import { statusLine } from './response';
@@ -35,9 +36,7 @@ export interface ManageSieveServer {
 export function createManageSieveServer(options: ManageSieveServerOptions): ManageSieveServer {
   const settings: ManageSieveSettings = { ...DEFAULT_MANAGESIEVE_SETTINGS, ...options.settings };
   const secureContext = options.tls ? tls.createSecureContext(options.tls) : null;
-  const live = new Set<Socket>();
   const open = new Set<Session>();
-  const running = new Set<Promise<void>>();
   const onError = options.onError ?? (() => undefined);
   const services = {
     store: options.store,
@@ -49,60 +48,24 @@ export function createManageSieveServer(options: ManageSieveServerOptions): Mana
     onLogin: options.onLogin,
   };
 
-  const start = (socket: Socket, release: () => void) => {
-    const session = new Session(socket, services, false);
-    open.add(session);
-    const run = session.run().catch(onError).finally(() => {
-      open.delete(session);
-      release();
-      running.delete(run);
-      session.socket.end();
-      setTimeout(() => {
-        session.socket.destroy();
-        socket.destroy();
-      }, 2000).unref();
-    });
-    running.add(run);
-  };
-
-  const server = net.createServer((socket) => {
-    socket.setNoDelay(true);
-    live.add(socket);
-    socket.on('close', () => live.delete(socket));
-    socket.on('error', () => undefined);
-    const admission = options.admitConnection ? options.admitConnection(socket.remoteAddress ?? '') : Promise.resolve({ admitted: true as const, release: () => undefined });
-    admission.then(
-      (verdict) => {
-        if (!verdict.admitted) {
-          socket.end(statusLine('BYE', verdict.reason === 'rate' ? 'Too many connections from your address this minute, try again later.' : 'Too many concurrent connections from your address.', 'TRYLATER'));
-          setTimeout(() => socket.destroy(), 2000).unref();
-        } else if (socket.destroyed) verdict.release();
-        else start(socket, verdict.release);
-      },
-      (err: unknown) => {
-        onError(err);
-        socket.destroy();
-      },
-    );
+  const listener = createListener({
+    admitConnection: options.admitConnection,
+    refusal: (reason) =>
+      statusLine('BYE', reason === 'rate' ? 'Too many connections from your address this minute, try again later.' : 'Too many concurrent connections from your address.', 'TRYLATER'),
+    onError,
+    serve: async (socket) => {
+      const session = new Session(socket, services, false);
+      open.add(session);
+      await session.run().catch(onError).finally(() => open.delete(session));
+      return session.socket;
+    },
   });
-  server.on('error', onError);
 
   return {
-    server,
-    listen: (port, host = '127.0.0.1') =>
-      new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          resolve((server.address() as net.AddressInfo).port);
-        });
-      }),
-    close: async () => {
-      for (const s of live) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await Promise.allSettled([...running]);
-    },
-    sessions: () => live.size,
+    server: listener.server,
+    listen: listener.listen,
+    close: listener.close,
+    sessions: listener.connections,
     endSessionsOf: (mailboxId) => {
       let ended = 0;
       for (const session of open) {

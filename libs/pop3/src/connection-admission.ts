@@ -2,9 +2,7 @@
  * The per-IP connection policy a POP3 listener applies before its greeting: connections per minute and connections
  * open at once from one client address (the mail node counts them in Redis, across nodes).
  */
-export type ConnectionAdmission = { admitted: true; release(): void } | { admitted: false; reason: 'rate' | 'concurrent' };
-
-export type AdmitConnection = (remoteAddress: string) => Promise<ConnectionAdmission>;
+export type { AdmitConnection, ConnectionAdmission } from '@dizi/listener/listener';
 
 /** The refusal sent instead of the greeting (RFC 3206 SYS/TEMP: try again later), then the connection closes. */
 export function refusalLine(reason: 'rate' | 'concurrent'): string {

@@ -2,12 +2,13 @@
  * POP3 server factory: one Session per socket, plain (STLS; no credentials before it) or implicit TLS.
  * Storage, logins and the mailbox lock arrive as ports, so the same server runs on the memory store in tests.
  */
-import net, { type Socket } from 'node:net';
-import tls, { type SecureContextOptions } from 'node:tls';
+import type net from 'node:net';
+import type { SecureContextOptions } from 'node:tls';
+import { createListener, tlsUpgrade } from '@dizi/listener/listener';
 import type { MessageStore } from '@dizi/mail-store/ports/message-store';
 import type { Authenticator } from './authenticator';
 import { ALL_COMMANDS } from './commands/all-commands';
-import { refusalLine, type AdmitConnection, type ConnectionAdmission } from './connection-admission';
+import { refusalLine, type AdmitConnection } from './connection-admission';
 import { CommandRegistry, dispatch } from './dispatcher';
 import type { MailboxLock } from './mailbox-lock';
 import { Session, type SessionServices } from './session';
@@ -26,8 +27,6 @@ export interface Pop3ServerOptions {
   onError?: (err: unknown) => void;
 }
 
-const ADMITTED: ConnectionAdmission = { admitted: true, release: () => undefined };
-
 export interface Pop3Server {
   server: net.Server;
   listen(port: number, host?: string): Promise<number>;
@@ -40,89 +39,35 @@ export interface Pop3Server {
 export function createPop3Server(options: Pop3ServerOptions): Pop3Server {
   const settings: Pop3Settings = { ...DEFAULT_POP3_SETTINGS, ...options.settings };
   const registry = new CommandRegistry(ALL_COMMANDS);
-  const secureContext = options.tls ? tls.createSecureContext(options.tls) : null;
-  const live = new Set<Socket>();
   const open = new Set<Session>();
-  const running = new Set<Promise<void>>();
   const services: SessionServices = {
     store: options.store,
     authenticator: options.authenticator,
     lock: options.lock,
     settings,
-    startTls: secureContext && !options.implicitTls
-      ? (socket) =>
-          new Promise<Socket>((resolve, reject) => {
-            const secure = new tls.TLSSocket(socket, { isServer: true, secureContext });
-            secure.once('secure', () => resolve(secure));
-            secure.once('error', reject);
-          })
-      : undefined,
+    startTls: options.implicitTls ? undefined : tlsUpgrade(options.tls),
   };
   const onError = options.onError ?? (() => undefined);
 
-  const handle = (socket: Socket, secure: boolean) => {
-    // Every reply is one write (multi-line ones corked): nothing gains from Nagle's algorithm but its delays.
-    socket.setNoDelay(true);
-    live.add(socket);
-    socket.on('close', () => live.delete(socket));
-    socket.on('error', () => undefined);
-    const admission = options.admitConnection ? options.admitConnection(socket.remoteAddress ?? '') : Promise.resolve(ADMITTED);
-    admission.then(
-      (verdict) => {
-        if (!verdict.admitted) {
-          socket.end(refusalLine(verdict.reason));
-          setTimeout(() => socket.destroy(), 2000).unref();
-        } else if (socket.destroyed) verdict.release();
-        else start(socket, secure, verdict.release);
-      },
-      (err: unknown) => {
-        onError(err);
-        socket.destroy();
-      },
-    );
-  };
-
-  const start = (socket: Socket, secure: boolean, release: () => void) => {
-    const session = new Session(socket, services, secure);
-    open.add(session);
-    const run = runSession(session, registry).catch(onError).finally(() => {
-      open.delete(session);
-      release();
-      running.delete(run);
-      // end() lets the last answer (and TLS close_notify) go out; a peer that never reads is cut off shortly after.
-      session.socket.end();
-      setTimeout(() => {
-        session.socket.destroy();
-        socket.destroy();
-      }, 2000).unref();
-    });
-    running.add(run);
-  };
-
-  // The server takes the key material itself; a prebuilt secureContext is only honoured by TLSSocket.
-  const server = options.implicitTls && options.tls
-    ? tls.createServer(options.tls, (socket) => handle(socket, true))
-    : net.createServer((socket) => handle(socket, false));
-  server.on('error', onError);
-  if (server instanceof tls.Server) server.on('tlsClientError', () => undefined);
+  const listener = createListener({
+    tls: options.tls,
+    implicitTls: options.implicitTls,
+    admitConnection: options.admitConnection,
+    refusal: refusalLine,
+    onError,
+    serve: async (socket, secure) => {
+      const session = new Session(socket, services, secure);
+      open.add(session);
+      await runSession(session, registry).catch(onError).finally(() => open.delete(session));
+      return session.socket;
+    },
+  });
 
   return {
-    server,
-    listen: (port, host = '127.0.0.1') =>
-      new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          resolve((server.address() as net.AddressInfo).port);
-        });
-      }),
-    close: async () => {
-      for (const s of live) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      // Sessions release their mailbox locks on the way out.
-      await Promise.allSettled([...running]);
-    },
-    sessions: () => live.size,
+    server: listener.server,
+    listen: listener.listen,
+    close: listener.close,
+    sessions: listener.connections,
     endSessionsOf: (mailboxId) => {
       let ended = 0;
       for (const session of open) {

@@ -5,6 +5,7 @@ import { RedisConnectionLimiter } from '@dizi/delivery/adapters/redis/redis-conn
 import type { Authenticator, LoginRequest, LoginVerdict } from '@dizi/imap/authenticator';
 import { ChangeFeed } from '@dizi/imap/change-feed';
 import { createImapServer, type ImapServer } from '@dizi/imap/server';
+import type { AdmitConnection } from '@dizi/listener/listener';
 import { closeSessionsOnAnnouncement } from '../adapters/session-ends';
 import type { MtaContext } from '../context';
 import { loginLimits } from './login-limits';
@@ -59,13 +60,13 @@ export async function startImapRole(ctx: MtaContext, options: ImapRoleOptions = 
     perMinute: options.maxConnectionsPerIpPerMinute ?? MAX_IMAP_CONNECTIONS_PER_IP_PER_MINUTE,
     concurrent: options.maxConnectionsPerIp ?? MAX_IMAP_CONNECTIONS_PER_IP,
   };
-  const admitConnection = async (ip: string): Promise<(() => void) | null> => {
+  const admitConnection: AdmitConnection = async (ip) => {
     const admission = await limiter.admit(ip, limits);
     if (!admission.admitted) {
       logger.info({ ip, reason: admission.reason }, 'IMAP connection refused: per-address limit');
-      return null;
+      return admission;
     }
-    return () => void admission.release();
+    return { admitted: true, release: () => void admission.release() };
   };
   const onError = (err: unknown) => logger.error({ err }, 'IMAP session failed');
 

@@ -19,6 +19,8 @@ export const compressCommand = defineCommand({
       const inflate = createInflateRaw();
       inflate.on('error', () => session.socket.destroy());
       session.socket.pipe(inflate);
+      // pipe() ends the inflater only on the socket's clean end: a reset or a destroyed socket must end the session too.
+      session.socket.once('close', () => inflate.destroy());
       session.detachInput = feedReader(session, inflate);
     };
     return 'DEFLATE active';
