@@ -29,10 +29,11 @@ import { StatsModule } from './modules/stats/stats.module';
 import { SignInAuditModule } from './modules/sign-in-audit/sign-in-audit.module';
 import { JmapModule } from './modules/jmap/jmap.module';
 import { NodesModule } from './modules/nodes/nodes.module';
+import { ClientConfigModule } from './modules/client-config/client-config.module';
 import { BillingModule } from './modules/billing/billing.module';
 
 /** Feature modules, one line each. */
-const FEATURES = [AuthModule, HealthModule, TenantsModule, DomainsModule, AliasesModule, GroupsModule, AddressBooksModule, RegistrationCodesModule, ApiKeysModule, AuditModule, MailboxesModule, SettingsModule, MailLogsModule, MailboxDeliveryModule, QueueModule, MailboxSendAsModule, StatsModule, SignInAuditModule, NodesModule, JmapModule, SieveScriptsModule, BillingModule, QuarantineModule];
+const FEATURES = [AuthModule, HealthModule, TenantsModule, DomainsModule, AliasesModule, GroupsModule, AddressBooksModule, RegistrationCodesModule, ApiKeysModule, AuditModule, MailboxesModule, SettingsModule, MailLogsModule, MailboxDeliveryModule, QueueModule, MailboxSendAsModule, StatsModule, SignInAuditModule, NodesModule, JmapModule, SieveScriptsModule, BillingModule, QuarantineModule, ClientConfigModule];
 
 @Module({})
 export class AppModule {

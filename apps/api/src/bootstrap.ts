@@ -18,6 +18,8 @@ import { PinoNestLogger } from './common/pino-logger';
 import { rateLimitMiddleware } from './common/rate-limit.middleware';
 import { securityHeaders } from './common/security-headers.middleware';
 import { REDIS } from './common/tokens';
+import { clientConfigRoutes } from './modules/client-config/client-config.routes';
+import { ClientConfigService } from './modules/client-config/client-config.service';
 import { jmapRoutes } from './modules/jmap/jmap-routes';
 import { JmapService } from './modules/jmap/jmap.service';
 
@@ -38,6 +40,8 @@ export async function createApiApp(config: ApiConfig, dataSource: DataSource, lo
   app.use(rateLimitMiddleware(app.get<Redis>(REDIS), config.API_RATE_LIMIT_PER_MINUTE));
   // JMAP reads its own bodies and answers its own errors (RFC 8620 problem types), so it goes before the parsers.
   app.use(jmapRoutes(app.get(JmapService)));
+  // Mail clients' autoconfig/autodiscover and the MTA-STS policy: XML and text for any caller, hosted domains only.
+  app.use(clientConfigRoutes(app.get(ClientConfigService), logger));
   app.useBodyParser('json', { limit: config.API_JSON_BODY_MAX_BYTES });
   app.setGlobalPrefix('api');
   app.enableShutdownHooks();

@@ -74,6 +74,9 @@ export const smtpSettings = z.object({
     .default({})
     .describe('per destination domain, over outboundTlsPolicy: {"bank.example": "verify"}'),
   logRetentionDays: z.number().int().min(1).max(3650).default(30),
+  mtaStsMode: z.enum(['enforce', 'testing', 'none']).default('testing')
+    .describe('MTA-STS policy served at https://mta-sts.<domain>/.well-known/mta-sts.txt: enforce (senders must reach the MX over verified TLS), testing (they only report), none (withdraw the policy)'),
+  mtaStsMaxAgeDays: z.number().int().min(1).max(365).default(7).describe('how long senders may cache the MTA-STS policy, in days'),
   sieveMaxScriptSize: z.number().int().min(1024).max(1024 * 1024).default(64 * 1024)
     .describe('largest Sieve script accepted (API, ManageSieve), in bytes'),
   sieveMaxScripts: z.number().int().min(1).max(1000).default(16)

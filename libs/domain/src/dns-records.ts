@@ -50,13 +50,16 @@ export interface DnsCheckResult {
   found: string[];
 }
 
+/** The public ports mail clients are told to use (SRV records, autoconfig, autodiscover). */
+export const CLIENT_PORTS = { submissions: 465, submission: 587, imaps: 993, pop3s: 995, https: 443 } as const;
+
 /** RFC 6186 / RFC 8314 service records mail clients use to configure themselves, and Outlook's autodiscover. */
 const SERVICES: { label: string; port: number; purpose: string }[] = [
-  { label: '_submissions._tcp', port: 465, purpose: 'client autoconfiguration: mail submission over TLS (RFC 8314)' },
-  { label: '_submission._tcp', port: 587, purpose: 'client autoconfiguration: mail submission with STARTTLS (RFC 6186)' },
-  { label: '_imaps._tcp', port: 993, purpose: 'client autoconfiguration: IMAP over TLS (RFC 6186)' },
-  { label: '_pop3s._tcp', port: 995, purpose: 'client autoconfiguration: POP3 over TLS (RFC 6186)' },
-  { label: '_autodiscover._tcp', port: 443, purpose: 'Outlook autodiscover' },
+  { label: '_submissions._tcp', port: CLIENT_PORTS.submissions, purpose: 'client autoconfiguration: mail submission over TLS (RFC 8314)' },
+  { label: '_submission._tcp', port: CLIENT_PORTS.submission, purpose: 'client autoconfiguration: mail submission with STARTTLS (RFC 6186)' },
+  { label: '_imaps._tcp', port: CLIENT_PORTS.imaps, purpose: 'client autoconfiguration: IMAP over TLS (RFC 6186)' },
+  { label: '_pop3s._tcp', port: CLIENT_PORTS.pop3s, purpose: 'client autoconfiguration: POP3 over TLS (RFC 6186)' },
+  { label: '_autodiscover._tcp', port: CLIENT_PORTS.https, purpose: 'Outlook autodiscover (served at /autodiscover/autodiscover.xml)' },
 ];
 
 const bare = (host: string) => host.toLowerCase().replace(/\.$/, '');
@@ -69,7 +72,7 @@ export function expectedDnsRecords(d: DomainDnsFacts): ExpectedDnsRecord[] {
     { kind: 'dkim', type: 'TXT', name: `${d.dkimSelector}._domainkey.${d.name}`, value: `v=DKIM1; k=rsa; p=${d.dkimPublicKey ?? ''}`, purpose: 'DKIM public key' },
     { kind: 'dmarc', type: 'TXT', name: `_dmarc.${d.name}`, value: `v=DMARC1; p=quarantine; rua=mailto:postmaster@${d.name}`, purpose: 'DMARC policy' },
     ...SERVICES.map((s) => ({ kind: 'srv' as const, type: 'SRV' as const, name: `${s.label}.${d.name}`, value: `0 1 ${s.port} ${host}.`, port: s.port, purpose: s.purpose })),
-    { kind: 'mta-sts', type: 'TXT', name: `_mta-sts.${d.name}`, value: `v=STSv1; id=${d.mtaStsId}`, purpose: 'MTA-STS: senders must use TLS to the MX (policy served at mta-sts.<domain>)' },
+    { kind: 'mta-sts', type: 'TXT', name: `_mta-sts.${d.name}`, value: `v=STSv1; id=${d.mtaStsId}`, purpose: 'MTA-STS: senders must use TLS to the MX (policy served at https://mta-sts.<domain>/.well-known/mta-sts.txt)' },
   ];
 }
 

@@ -16,6 +16,7 @@ import { AuditService } from '../audit/audit.service';
 import { PolicyService } from '../auth/policy.service';
 import { LimitsService } from '../tenants/limits.service';
 import { escapeLike } from '@dizi/db/escape-like';
+import { mailHostOf } from './mail-host';
 import { CreateDomainDto, DomainListQueryDto, UpdateDomainDto } from './dto';
 
 const generateRsa = promisify(generateKeyPair);
@@ -195,7 +196,7 @@ export class DomainsService {
 function dnsFacts(d: DomainEntity): DomainDnsFacts {
   return {
     name: d.name,
-    mailHost: d.heloName ?? `mail.${d.name}`,
+    mailHost: mailHostOf(d.name, d.heloName),
     dkimSelector: d.dkimSelector,
     dkimPublicKey: d.dkimPublicKey,
     // RFC 8461 ids are letters and digits: the domain's creation time, which a console user can read back.
