@@ -33,8 +33,20 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       if (dataSource.isInitialized) await dataSource.destroy();
       const c = new Client({ connectionString: TEST_PG_ADMIN_URL });
       await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
+      try {
+        // pg's Pool.end() resolves once it has asked its connections to close, not once they are closed: a FORCE drop
+        // in that gap terminates them (57P01), which their clients report as an error nobody listens for any more.
+        // So wait (briefly) for the test's own pools to be gone; whatever is still there after that is terminated.
+        const deadline = Date.now() + 2000;
+        while (Date.now() < deadline) {
+          const { rows } = await c.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1`, [name]);
+          if (rows[0].n === 0) break;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await c.end();
+      }
     },
   };
 }
