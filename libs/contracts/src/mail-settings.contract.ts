@@ -150,6 +150,8 @@ export const smtpSettings = z.object({
   mailAuthTimeoutSeconds: z.number().int().min(1).max(300).default(20)
     .describe('how long the SPF/DKIM/DMARC/ARC lookups of one message may take after its DATA ends; past it the results are temperror'),
   dnsQueryTimeoutMs: z.number().int().min(100).max(30_000).default(2000).describe('one DNS query of the authentication checks (tried twice)'),
+  dnsCacheSeconds: z.number().int().min(0).max(3600).default(60)
+    .describe('how long the authentication checks (SPF, DKIM, DMARC, ARC) reuse a DNS answer or "no such record" on a node; concurrent sessions asking the same share one query; 0 asks every time'),
   dmarcEnforce: z.boolean().default(true)
     .describe('apply the sender domain\'s DMARC policy: reject → 550 5.7.1, quarantine → Junk (off: results are only recorded)'),
   dmarcPolicyOverrides: z

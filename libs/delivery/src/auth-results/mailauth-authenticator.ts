@@ -10,8 +10,8 @@ import { checkMessageAuth } from './check-message';
 import { createDnsResolver } from './dns-resolver';
 
 export class MailauthMessageAuthenticator implements MessageAuthenticator {
-  /** One resolver per query timeout (a setting that may change at runtime). */
-  private readonly resolvers = new Map<number, DNSResolver>();
+  /** One resolver (and its cache) per query timeout and cache time (settings that may change at runtime). */
+  private readonly resolvers = new Map<string, DNSResolver>();
 
   constructor(private readonly servers: string | readonly string[]) {}
 
@@ -30,7 +30,7 @@ export class MailauthMessageAuthenticator implements MessageAuthenticator {
       helo: req.helo,
       mailFrom: req.mailFrom,
       hostname: req.authservId,
-      resolver: this.resolver(req.dnsTimeoutMs),
+      resolver: this.resolver(req.dnsTimeoutMs, req.dnsCacheMs ?? 0),
     });
     try {
       const r = await Promise.race([checking, timedOut]);
@@ -53,11 +53,12 @@ export class MailauthMessageAuthenticator implements MessageAuthenticator {
     }
   }
 
-  private resolver(timeoutMs: number): DNSResolver {
-    let r = this.resolvers.get(timeoutMs);
+  private resolver(timeoutMs: number, cacheMs: number): DNSResolver {
+    const key = `${timeoutMs}/${cacheMs}`;
+    let r = this.resolvers.get(key);
     if (!r) {
-      r = createDnsResolver(this.servers, { timeoutMs, tries: 2 });
-      this.resolvers.set(timeoutMs, r);
+      r = createDnsResolver(this.servers, { timeoutMs, tries: 2, cacheMs });
+      this.resolvers.set(key, r);
     }
     return r;
   }

@@ -383,7 +383,7 @@ export function createInboundServer(o: InboundServerOptions): InboundServer {
     const authenticating: Promise<MessageAuthReport> | null = authStream && o.messageAuth
       ? o.messageAuth.check({
           message: authStream, clientIp: st.clientIp, helo: st.helo, mailFrom: tx.mailFrom, authservId: ourId,
-          timeoutMs: settings.mailAuthTimeoutSeconds * 1000, dnsTimeoutMs: settings.dnsQueryTimeoutMs,
+          timeoutMs: settings.mailAuthTimeoutSeconds * 1000, dnsTimeoutMs: settings.dnsQueryTimeoutMs, dnsCacheMs: settings.dnsCacheSeconds * 1000,
         })
       : null;
     // Once the checks are done (or gave up early), nobody reads the copy any more: let it flow away, never stall DATA.

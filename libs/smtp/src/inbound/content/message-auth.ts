@@ -22,6 +22,8 @@ export interface MessageAuthRequest {
   timeoutMs: number;
   /** Per DNS query. */
   dnsTimeoutMs: number;
+  /** How long an answer may be reused for later messages (0: ask every time). */
+  dnsCacheMs?: number;
 }
 
 export interface MessageAuthReport {
