@@ -4,7 +4,8 @@
  */
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import { INBOX, type MessageStore, type NumberRange } from '@dizi/mail-store/ports/message-store';
+import { BlobNotFoundError } from '@dizi/mail-store/ports/blob-store';
+import { INBOX, MessageNotFoundError, type MessageStore, type NumberRange } from '@dizi/mail-store/ports/message-store';
 import type { Authenticator } from './authenticator';
 import { DotStuffer } from './dot-stuffer';
 import { LineReader } from './line-reader';
@@ -159,10 +160,14 @@ export class Session {
     return bytes;
   }
 
+  /** From the record listed at login: a blob read, no query (a blob gone since counts as the message gone). */
   private async readWhole(m: MaildropMessage): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of await this.store.getMessageSource(m.id)) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks);
+    try {
+      return await this.store.readMessage(m.record);
+    } catch (err) {
+      if (err instanceof BlobNotFoundError) throw new MessageNotFoundError(m.id);
+      throw err;
+    }
   }
 
   async drained(): Promise<void> {
@@ -192,7 +197,7 @@ export class Session {
     if (!lease) throw refuse('Mailbox is in use by another POP3 session', 'IN-USE');
     try {
       const folder = await this.store.getFolder(verdict.mailboxId, { name: INBOX });
-      const records = await this.store.listMessages(folder.id, { withSummary: false });
+      const records = await this.store.listMessages(folder.id, { withSummary: false, withSource: true });
       this.maildrop = new Maildrop(folder, records);
     } catch (err) {
       await lease.release();
