@@ -24,6 +24,8 @@ interface Entry {
 export class LoginCache {
   private readonly key = randomBytes(32);
   private readonly entries = new Map<string, Entry>();
+  /** Checks running now, by address: a client opening several connections at once pays argon2id once. */
+  private readonly running = new Map<string, { proof: Buffer; result: Promise<boolean> }>();
   private readonly now: () => number;
 
   constructor(private readonly options: LoginCacheOptions) {
@@ -65,6 +67,26 @@ export class LoginCache {
       this.entries.delete(oldest);
     }
     this.entries.set(address, { proof: this.proof(address, storedHash, password), expiresAt: this.now() + this.options.ttlMs });
+  }
+
+  /**
+   * Runs `check` (the argon2id verification of `password` against `storedHash`), or joins the one running for the
+   * same address, stored hash and password. A failure is shared only with attempts made while it ran, never kept.
+   */
+  async verifyOnce(address: string, storedHash: string, password: string, check: () => Promise<boolean>): Promise<boolean> {
+    if (!this.enabled) return check();
+    const proof = this.proof(address, storedHash, password);
+    const running = this.running.get(address);
+    if (running && timingSafeEqual(running.proof, proof)) return running.result;
+    const result = check();
+    if (!running) {
+      this.running.set(address, { proof, result });
+      const done = () => {
+        if (this.running.get(address)?.result === result) this.running.delete(address);
+      };
+      result.then(done, done);
+    }
+    return result;
   }
 
   forget(address: string): void {

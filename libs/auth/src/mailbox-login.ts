@@ -78,7 +78,9 @@ export class MailboxLogin {
     // The row is read on every sign-in: status and the protocol switch are never cached, and the cached proof is bound
     // to the stored hash, so a password change, suspension or delete takes effect on the next sign-in.
     const cached = typeof row?.password_hash === 'string' && this.cache.matches(address, row.password_hash, password);
-    const passwordOk = cached || (await this.checkPassword(password, row?.password_hash));
+    const passwordOk = cached || (typeof row?.password_hash === 'string'
+      ? await this.cache.verifyOnce(address, row.password_hash, password, () => this.checkPassword(password, row.password_hash))
+      : await this.checkPassword(password, row?.password_hash));
     if (!row || (passwordOk && !row.usable)) this.cache.forget(address);
     if (passwordOk && !row.usable && row.unpaid) {
       await this.throttle.recordSuccess(address, ip);

@@ -137,6 +137,22 @@ describe('MailboxLogin with the verified-sign-in cache', () => {
     expect(checks.n).toBe(4);
   });
 
+  it('runs one check for sign-ins that arrive together with the same password, and none is let in by a wrong one', async () => {
+    await mailbox('gus', 'gus password 3');
+    const { checks, signIn } = counted();
+    const together = await Promise.all([
+      ...Array.from({ length: 5 }, () => signIn('gus@cache.test', 'gus password 3')),
+      signIn('gus@cache.test', 'gus password 4'),
+    ]);
+    expect(together).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'invalid']);
+    expect(checks.n).toBe(2);
+    const wrong = await Promise.all(Array.from({ length: 3 }, () => signIn('gus@cache.test', 'not gus password')));
+    expect(wrong).toEqual(['invalid', 'invalid', 'invalid']);
+    expect(await signIn('gus@cache.test', 'not gus password')).toBe('invalid');
+    expect(await signIn('gus@cache.test', 'gus password 3')).toBe('ok');
+    expect(checks.n).toBe(4);
+  });
+
   it('does nothing when turned off (TTL 0)', async () => {
     await mailbox('fay', 'fay password 5');
     const { checks, signIn } = counted({ ttlMs: 0, maxEntries: 100, now: () => clock });
