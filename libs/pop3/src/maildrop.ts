@@ -12,8 +12,6 @@ export interface MaildropMessage {
   deleted: boolean;
   /** RETR or TOP served it: flagged \Seen at QUIT. */
   retrieved: boolean;
-  /** As listed at login, with its header prefix, so RETR/TOP read the blob with no query of their own. */
-  record: MessageRecord;
 }
 
 export class Maildrop {
@@ -22,7 +20,7 @@ export class Maildrop {
   constructor(readonly folder: Folder, records: MessageRecord[]) {
     this.messages = [...records]
       .sort((a, b) => a.uid - b.uid)
-      .map((r, i) => ({ number: i + 1, id: r.id, uid: r.uid, size: r.size, deleted: false, retrieved: false, record: r }));
+      .map((r, i) => ({ number: i + 1, id: r.id, uid: r.uid, size: r.size, deleted: false, retrieved: false }));
   }
 
   /** A message number the client may still use; deleted ones are gone for the session (RFC 1939 §5). */
