@@ -225,7 +225,7 @@ async function main(): Promise<void> {
     await store.createDefaultFolders(mailbox.id);
 
     const pems = await selfsigned.generate([{ name: 'commonName', value: 'localhost' }], { keySize: 2048, algorithm: 'sha256' });
-    const config = { ...loadMtaConfig({ DATABASE_URL: db.url }), IMAP_PORT: 0, IMAPS_PORT: 0, MTA_BIND: '127.0.0.1' };
+    const config = { ...loadMtaConfig({ DATABASE_URL: db.url, AUTH_CACHE_TTL_SECONDS: process.env.AUTH_CACHE_TTL_SECONDS }), IMAP_PORT: 0, IMAPS_PORT: 0, MTA_BIND: '127.0.0.1' };
     const ctx: MtaContext = {
       config,
       logger: pino({ level: process.env.BENCH_LOG_LEVEL ?? 'silent' }),

@@ -6,6 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { addressKey } from '@dizi/domain/lookup-key';
 import type { MailboxRole } from '@dizi/domain/roles';
+import { LoginCache, type LoginCacheOptions } from './login-cache';
 import { LoginThrottle } from './login-throttle';
 import { hashPassword, needsRehash, UnsupportedHashError, verifyPassword } from './password-hash';
 
@@ -41,12 +42,16 @@ const CHANNEL_COLUMN: Record<LoginChannel, string | null> = { api: null, smtp: '
 
 export class MailboxLogin {
   private dummyHash?: Promise<string>;
+  /** Verified sign-ins (keyed hashes, never passwords); off unless `options.cache` is given. */
+  readonly cache: LoginCache;
 
   constructor(
     private readonly db: SqlRunner,
     private readonly throttle: LoginThrottle,
-    private readonly options: { failureDelayMs: number; onUnreadableHash?: (reason: string) => void },
-  ) {}
+    private readonly options: { failureDelayMs: number; onUnreadableHash?: (reason: string) => void; cache?: LoginCacheOptions },
+  ) {
+    this.cache = new LoginCache(options.cache ?? { ttlMs: 0, maxEntries: 0 });
+  }
 
   /** `alice` means alice@<default domain>; addresses are compared in their stored form. */
   async resolveAddress(username: string): Promise<string> {
@@ -70,7 +75,13 @@ export class MailboxLogin {
         WHERE m.address = $1`,
       [address],
     );
-    const passwordOk = await this.checkPassword(password, row?.password_hash);
+    // The row is read on every sign-in: status and the protocol switch are never cached, and the cached proof is bound
+    // to the stored hash, so a password change, suspension or delete takes effect on the next sign-in.
+    const cached = typeof row?.password_hash === 'string' && this.cache.matches(address, row.password_hash, password);
+    const passwordOk = cached || (typeof row?.password_hash === 'string'
+      ? await this.cache.verifyOnce(address, row.password_hash, password, () => this.checkPassword(password, row.password_hash))
+      : await this.checkPassword(password, row?.password_hash));
+    if (!row || (passwordOk && !row.usable)) this.cache.forget(address);
     if (passwordOk && !row.usable && row.unpaid) {
       await this.throttle.recordSuccess(address, ip);
       return { ok: false, reason: 'unpaid' };
@@ -81,6 +92,7 @@ export class MailboxLogin {
       return { ok: false, reason: 'invalid' };
     }
     await this.throttle.recordSuccess(address, ip);
+    if (!cached) this.cache.remember(address, row.password_hash, password);
     if (needsRehash(row.password_hash)) {
       // Only if nobody changed the password meanwhile.
       await this.db.query(`UPDATE mailbox SET password_hash = $2 WHERE id = $1 AND password_hash = $3`, [row.id, await hashPassword(password), row.password_hash]);

@@ -23,6 +23,14 @@ export const mailRuntimeConfigShape = {
   SRS_SECRETS: z.string().optional(),
   /** Days a bounce to an SRS address we made is accepted. */
   SRS_MAX_AGE_DAYS: z.coerce.number().int().min(1).max(365).default(21),
+  /**
+   * Seconds a verified mailbox sign-in (IMAP, POP3, SMTP AUTH, ManageSieve, API, JMAP) is trusted without running
+   * argon2id again (Dovecot's auth_cache_ttl). Kept in memory as a keyed hash bound to the stored password hash, never
+   * the password; a password change, suspension or delete counts at the next sign-in. 0: off.
+   */
+  AUTH_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(3600).default(120),
+  /** Verified sign-ins kept per process at most (Dovecot's auth_cache_size); the least recently used go first. */
+  AUTH_CACHE_SIZE: z.coerce.number().int().min(0).max(10_000_000).default(100_000),
 };
 
 export const mailRuntimeConfigSchema = z.object(mailRuntimeConfigShape);

@@ -4,7 +4,8 @@
  */
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import { INBOX, type MessageStore, type NumberRange } from '@dizi/mail-store/ports/message-store';
+import { BlobNotFoundError } from '@dizi/mail-store/ports/blob-store';
+import { INBOX, MessageNotFoundError, type MessageRecord, type MessageStore, type NumberRange } from '@dizi/mail-store/ports/message-store';
 import type { Authenticator } from './authenticator';
 import { DotStuffer } from './dot-stuffer';
 import { LineReader } from './line-reader';
@@ -12,6 +13,9 @@ import type { MailboxLease, MailboxLock } from './mailbox-lock';
 import { Maildrop, type MaildropMessage } from './maildrop';
 import { refuse } from './pop3-error';
 import type { Pop3Settings } from './settings';
+
+/** Messages whose header prefixes RETR/TOP list in one query. */
+const SOURCE_BATCH = 200;
 
 export type SessionState = 'authorization' | 'transaction' | 'update';
 
@@ -42,6 +46,9 @@ export class Session {
   private lease: MailboxLease | null = null;
   /** The next message's bytes, read while the client takes the current one (RETR/TOP in a row). */
   private ahead: { number: number; bytes: Promise<Buffer> } | null = null;
+  /** Records with their header prefix for the next messages RETR/TOP will likely read, by message number. */
+  private readonly sources = new Map<number, MessageRecord>();
+  private sourcesLoading: { from: number; to: number; done: Promise<void> } | null = null;
 
   constructor(
     public socket: Socket,
@@ -159,10 +166,50 @@ export class Session {
     return bytes;
   }
 
+  /**
+   * A blob read with no query of its own: the header prefixes of this and the next SOURCE_BATCH - 1 messages come in
+   * one listing, kept only until each is served (a 100,000-message maildrop never holds them all). A message missing
+   * from the listing is read as before (getMessageSource: MessageNotFoundError when it was expunged meanwhile).
+   */
   private async readWhole(m: MaildropMessage): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of await this.store.getMessageSource(m.id)) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks);
+    if (!this.sources.has(m.number)) {
+      const pending = this.sourcesLoading;
+      if (pending && m.number >= pending.from && m.number <= pending.to) await pending.done;
+      else await this.loadSources(m);
+    }
+    const record = this.sources.get(m.number);
+    this.sources.delete(m.number);
+    if (!record) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of await this.store.getMessageSource(m.id)) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    }
+    try {
+      return await this.store.readMessage(record);
+    } catch (err) {
+      if (err instanceof BlobNotFoundError) throw new MessageNotFoundError(m.id);
+      throw err;
+    }
+  }
+
+  private loadSources(m: MaildropMessage): Promise<void> {
+    const batch = this.maildrop!.messages.slice(m.number - 1, m.number - 1 + SOURCE_BATCH).filter((x) => !x.deleted);
+    const last = batch[batch.length - 1];
+    const done = this.store
+      .listMessages(this.maildrop!.folder.id, { uids: [{ from: m.uid, to: last.uid }], withSummary: false, withSource: true })
+      .then((records) => {
+        const byUid = new Map(batch.map((x) => [x.uid, x.number]));
+        this.sources.clear();
+        for (const r of records) {
+          const number = byUid.get(r.uid);
+          if (number !== undefined && r.headerPrefix !== undefined) this.sources.set(number, r);
+        }
+      })
+      .finally(() => {
+        if (this.sourcesLoading?.done === done) this.sourcesLoading = null;
+      });
+    this.sourcesLoading = { from: m.number, to: last.number, done };
+    return done;
   }
 
   async drained(): Promise<void> {

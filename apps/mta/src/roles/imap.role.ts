@@ -8,7 +8,7 @@ import { createImapServer, type ImapServer } from '@dizi/imap/server';
 import type { AdmitConnection } from '@dizi/listener/listener';
 import { closeSessionsOnAnnouncement } from '../adapters/session-ends';
 import type { MtaContext } from '../context';
-import { loginLimits } from './login-limits';
+import { loginCacheOptions, loginLimits } from './login-limits';
 import type { RunningRole } from './role';
 
 /** Connections one client address may hold open at once, across every node. */
@@ -52,6 +52,7 @@ export async function startImapRole(ctx: MtaContext, options: ImapRoleOptions = 
   const login = new MailboxLogin(rows, new LoginThrottle(ctx.redis, () => loginLimits(ctx)), {
     failureDelayMs: options.loginFailureDelayMs ?? 1000,
     onUnreadableHash: (reason) => logger.warn({ reason }, 'stored password hash cannot be read'),
+    cache: loginCacheOptions(ctx),
   });
   const authenticator = new MailboxImapAuthenticator(login);
   // Counted in Redis under imap:*, shared by every node; Redis trouble admits (and is logged), as for SMTP and POP3.

@@ -9,7 +9,7 @@ import { Pop3MailboxAuthenticator } from '../adapters/pop3-mailbox-authenticator
 import { RedisMailboxLock } from '../adapters/pop3-redis-lock';
 import { closeSessionsOnAnnouncement } from '../adapters/session-ends';
 import type { MtaContext } from '../context';
-import { loginLimits } from './login-limits';
+import { loginCacheOptions, loginLimits } from './login-limits';
 import type { RunningRole } from './role';
 
 /** Connections one client address may hold open at once, across every node (as for IMAP). */
@@ -35,6 +35,7 @@ export async function startPop3Role(ctx: MtaContext, options: Pop3RoleOptions = 
   const login = new MailboxLogin(rows, new LoginThrottle(ctx.redis, () => loginLimits(ctx)), {
     failureDelayMs: 1000,
     onUnreadableHash: (reason) => logger.warn({ reason }, 'stored password hash cannot be read'),
+    cache: loginCacheOptions(ctx),
   });
   // Counted in Redis under pop3:*; Redis trouble admits (and is logged), as for SMTP and IMAP.
   const limiter = new RedisConnectionLimiter(ctx.redis, (err) => logger.warn({ err: String(err) }, 'connection limiter unavailable; admitting'), 'pop3');

@@ -13,7 +13,7 @@ import type { ManageSieveSettings } from '@dizi/managesieve/settings';
 import { MailboxSieveScripts } from '../adapters/managesieve-store';
 import { closeSessionsOnAnnouncement } from '../adapters/session-ends';
 import type { MtaContext } from '../context';
-import { loginLimits } from './login-limits';
+import { loginCacheOptions, loginLimits } from './login-limits';
 import type { RunningRole } from './role';
 
 /** Connections one client address may hold open at once, across every node. */
@@ -38,6 +38,7 @@ export async function startSieveRole(ctx: MtaContext, options: SieveRoleOptions 
   const login = new MailboxLogin(rows, new LoginThrottle(ctx.redis, () => loginLimits(ctx)), {
     failureDelayMs: 1000,
     onUnreadableHash: (reason) => logger.warn({ reason }, 'stored password hash cannot be read'),
+    cache: loginCacheOptions(ctx),
   });
   const authenticator: ManageSieveAuthenticator = {
     async login({ username, password, remoteAddress }) {

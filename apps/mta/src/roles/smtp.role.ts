@@ -19,7 +19,7 @@ import { createInboundServer, InboundServer } from '@dizi/smtp/inbound/inbound-s
 import type { ListenerKind } from '@dizi/smtp/inbound/session';
 import { closeSessionsOnAnnouncement } from '../adapters/session-ends';
 import type { MtaContext } from '../context';
-import { loginLimits } from './login-limits';
+import { loginCacheOptions, loginLimits } from './login-limits';
 import type { RunningRole } from './role';
 
 export interface SmtpRoleOptions {
@@ -46,6 +46,7 @@ export async function startSmtpRole(ctx: MtaContext, options: SmtpRoleOptions = 
     // The SMTP session adds its own growing pause per failure (settings.maxAuthFailures).
     failureDelayMs: 0,
     onUnreadableHash: (reason) => logger.warn({ reason }, 'stored password hash cannot be read'),
+    cache: loginCacheOptions(ctx),
   });
   const queues = new MailQueues(ctx.redis, ctx.config.REDIS_PREFIX);
 

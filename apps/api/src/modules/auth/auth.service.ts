@@ -37,6 +37,7 @@ export class AuthService {
     this.mailboxes = new MailboxLogin(dataSource, throttle, {
       failureDelayMs: config.LOGIN_FAILURE_DELAY_MS,
       onUnreadableHash: (reason) => this.logger.warn(`stored password hash cannot be read: ${reason}`),
+      cache: { ttlMs: config.AUTH_CACHE_TTL_SECONDS * 1000, maxEntries: config.AUTH_CACHE_SIZE },
     });
   }
 

@@ -48,7 +48,10 @@ export class JmapService implements OnApplicationShutdown {
     this.logger = createRootLogger(config.LOG_LEVEL).child({ module: 'jmap' });
     this.defaults = jmapDefaults(config);
     this.current = this.defaults;
-    this.logins = new MailboxLogin(dataSource, throttle, { failureDelayMs: config.LOGIN_FAILURE_DELAY_MS });
+    this.logins = new MailboxLogin(dataSource, throttle, {
+      failureDelayMs: config.LOGIN_FAILURE_DELAY_MS,
+      cache: { ttlMs: config.AUTH_CACHE_TTL_SECONDS * 1000, maxEntries: config.AUTH_CACHE_SIZE },
+    });
   }
 
   get limits(): JmapLimits {
