@@ -157,7 +157,7 @@ describe('identities', () => {
   it('lists the own address, aliases delivering to the mailbox and send-as grants, and follows them in Identity/changes', async () => {
     const session = await jam.session;
     expect(session.capabilities[SUBMISSION]).toEqual({});
-    expect(session.accounts[accountId].accountCapabilities[SUBMISSION]).toMatchObject({ maxDelayedSend: 0 });
+    expect(session.accounts[accountId].accountCapabilities[SUBMISSION]).toMatchObject({ maxDelayedSend: 30 * 86_400 });
 
     const [first] = await jam.api.Identity.get({ accountId, ids: null });
     expect(first.list.map((i: { email: string }) => i.email)).toEqual([alice.address]);
