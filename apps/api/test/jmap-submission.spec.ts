@@ -157,7 +157,7 @@ describe('identities', () => {
   it('lists the own address, aliases delivering to the mailbox and send-as grants, and follows them in Identity/changes', async () => {
     const session = await jam.session;
     expect(session.capabilities[SUBMISSION]).toEqual({});
-    expect(session.accounts[accountId].accountCapabilities[SUBMISSION]).toMatchObject({ maxDelayedSend: 0 });
+    expect(session.accounts[accountId].accountCapabilities[SUBMISSION]).toMatchObject({ maxDelayedSend: 30 * 86_400 });
 
     const [first] = await jam.api.Identity.get({ accountId, ids: null });
     expect(first.list.map((i: { email: string }) => i.email)).toEqual([alice.address]);
@@ -238,11 +238,82 @@ describe('drafts (Email/set create)', () => {
     expect(Buffer.from(await down.arrayBuffer()).equals(pdf)).toBe(true);
   });
 
+  it('composes a draft from bodyStructure: nested multiparts, text parts from bodyValues, blob parts with cid and name', async () => {
+    const drafts = await folderId(alice, 'drafts');
+    const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+    const pdf = Buffer.from('%PDF-1.4 结构 structure\n');
+    const image = await jam.uploadBlob(accountId, new Blob([png], { type: 'image/png' }));
+    const doc = await jam.uploadBlob(accountId, new Blob([pdf], { type: 'application/pdf' }));
+    const r = await call(alice, 'Email/set', {
+      create: {
+        s1: {
+          mailboxIds: { [drafts]: true }, from: [{ email: alice.address }], to: [{ email: bob.address }], subject: '结构 structure',
+          bodyValues: { t: { value: 'Plain 你好\nline two' }, h: { value: '<p>Rich <img src="cid:logo@x"></p>' } },
+          bodyStructure: {
+            type: 'multipart/mixed',
+            subParts: [
+              {
+                type: 'multipart/related',
+                subParts: [
+                  { type: 'multipart/alternative', subParts: [{ partId: 't', type: 'text/plain' }, { partId: 'h', type: 'text/html' }] },
+                  { blobId: image.blobId, type: 'image/png', disposition: 'inline', cid: 'logo@x' },
+                ],
+              },
+              { blobId: doc.blobId, type: 'application/pdf', name: '结构.pdf' },
+            ],
+          },
+        },
+      },
+    });
+    expect(r.notCreated, JSON.stringify(r.notCreated)).toEqual({});
+    const id = r.created.s1.id;
+    const got = await call(alice, 'Email/get', { ids: [id], fetchAllBodyValues: true, properties: ['subject', 'bodyStructure', 'textBody', 'htmlBody', 'attachments', 'bodyValues'],
+      bodyProperties: ['partId', 'blobId', 'type', 'name', 'disposition', 'cid', 'subParts'] });
+    const e = got.list[0];
+    expect(e.subject).toBe('结构 structure');
+    const shape = (part: any): any => (part.subParts ? { type: part.type, subParts: part.subParts.map(shape) } : part.type);
+    expect(shape(e.bodyStructure)).toEqual({
+      type: 'multipart/mixed',
+      subParts: [
+        { type: 'multipart/related', subParts: [{ type: 'multipart/alternative', subParts: ['text/plain', 'text/html'] }, 'image/png'] },
+        'application/pdf',
+      ],
+    });
+    expect(e.bodyValues[e.textBody[0].partId].value).toBe('Plain 你好\r\nline two');
+    expect(e.bodyValues[e.htmlBody[0].partId].value).toContain('cid:logo@x');
+    const pdfPart = e.attachments.find((a: any) => a.type === 'application/pdf');
+    expect(pdfPart).toMatchObject({ name: '结构.pdf', disposition: 'attachment' });
+    const pngPart = e.bodyStructure.subParts[0].subParts[1];
+    expect(pngPart).toMatchObject({ cid: 'logo@x', disposition: 'inline' });
+    const down = await jam.downloadBlob({ accountId, blobId: pdfPart.blobId, mimeType: 'application/pdf', fileName: 'a.pdf' });
+    expect(Buffer.from(await down.arrayBuffer()).equals(pdf)).toBe(true);
+    const img = await jam.downloadBlob({ accountId, blobId: pngPart.blobId, mimeType: 'image/png', fileName: 'a.png' });
+    expect(Buffer.from(await img.arrayBuffer()).equals(png)).toBe(true);
+
+    // Bad trees: refused per record with the part's path, nothing stored.
+    const bad = await call(alice, 'Email/set', {
+      create: {
+        both: { mailboxIds: { [drafts]: true }, bodyValues: { t: { value: 'x' } }, bodyStructure: { partId: 't', blobId: image.blobId } },
+        emptyMulti: { mailboxIds: { [drafts]: true }, bodyValues: { t: { value: 'x' } }, bodyStructure: { type: 'multipart/mixed', subParts: [{ partId: 't' }, { type: 'multipart/alternative' }] } },
+        noValue: { mailboxIds: { [drafts]: true }, bodyStructure: { type: 'multipart/mixed', subParts: [{ partId: 'nope' }] } },
+        htmlBlobAsText: { mailboxIds: { [drafts]: true }, bodyValues: { t: { value: 'x' } }, bodyStructure: { partId: 't', type: 'image/png' } },
+        noBlob: { mailboxIds: { [drafts]: true }, bodyStructure: { type: 'multipart/mixed', subParts: [{ blobId: `U${'2'.repeat(64)}` }] } },
+      },
+    });
+    expect(bad.created).toEqual({});
+    expect(bad.notCreated.both).toMatchObject({ type: 'invalidProperties', properties: ['bodyStructure'] });
+    expect(bad.notCreated.emptyMulti).toMatchObject({ type: 'invalidProperties', properties: ['bodyStructure/subParts/1/subParts'] });
+    expect(bad.notCreated.noValue).toMatchObject({ type: 'invalidProperties', properties: ['bodyValues'] });
+    expect(bad.notCreated.htmlBlobAsText).toMatchObject({ type: 'invalidProperties', properties: ['bodyStructure/type'] });
+    expect(bad.notCreated.noBlob).toMatchObject({ type: 'blobNotFound', properties: ['bodyStructure/subParts/0/blobId'] });
+    expect(bad.newState).toBe(bad.oldState);
+  });
+
   it('refuses bad create objects per record and stores none of them', async () => {
     const drafts = await folderId(alice, 'drafts');
     const r = await call(alice, 'Email/set', {
       create: {
-        structure: { mailboxIds: { [drafts]: true }, bodyStructure: { type: 'text/plain', partId: 'x' } },
+        structure: { mailboxIds: { [drafts]: true }, bodyStructure: { type: 'text/plain', partId: 'x' }, textBody: [{ partId: 'x' }] },
         noValue: { mailboxIds: { [drafts]: true }, textBody: [{ partId: 'missing' }] },
         badFrom: { mailboxIds: { [drafts]: true }, from: [{ email: 'not an address' }] },
         managed: { mailboxIds: { [drafts]: true }, 'header:Subject:asText': 'x' },
@@ -250,7 +321,7 @@ describe('drafts (Email/set create)', () => {
       },
     });
     expect(r.created).toEqual({});
-    expect(r.notCreated.structure).toMatchObject({ type: 'invalidProperties', properties: ['bodyStructure'] });
+    expect(r.notCreated.structure).toMatchObject({ type: 'invalidProperties', properties: ['textBody'] });
     expect(r.notCreated.noValue).toMatchObject({ type: 'invalidProperties', properties: ['bodyValues'] });
     expect(r.notCreated.badFrom).toMatchObject({ type: 'invalidProperties', properties: ['from'] });
     expect(r.notCreated.managed).toMatchObject({ type: 'invalidProperties' });

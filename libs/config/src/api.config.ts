@@ -59,6 +59,8 @@ export const apiConfigSchema = z.object({
   JMAP_MAX_OBJECTS_IN_GET: z.coerce.number().int().min(1).default(500),
   /** Records one JMAP /set may create, update and destroy together. */
   JMAP_MAX_OBJECTS_IN_SET: z.coerce.number().int().min(1).default(500),
+  /** Seconds ahead a JMAP EmailSubmission may be held for later sending (maxDelayedSend); 0 turns it off. */
+  JMAP_MAX_DELAYED_SEND: z.coerce.number().int().min(0).max(31_536_000).default(30 * 86_400),
   /** JMAP requests one account may have running at once (per API process). */
   JMAP_MAX_CONCURRENT_REQUESTS: z.coerce.number().int().min(1).default(4),
   /** Largest JMAP blob upload in bytes. */

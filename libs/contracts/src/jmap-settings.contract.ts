@@ -15,6 +15,7 @@ export const jmapSettings = z.object({
   maxCallsInRequest: count(1000, 'method calls in one request'),
   maxObjectsInGet: count(100_000, 'objects one /get (and Email/query page) may ask for'),
   maxObjectsInSet: count(100_000, 'records one /set may create, update and destroy together'),
+  maxDelayedSend: z.number().int().min(0).max(31_536_000).describe('seconds ahead an EmailSubmission may be held for later sending (sendAt, HOLDFOR/HOLDUNTIL); 0 turns delayed sending off'),
 }).strict();
 
 export type JmapSettings = z.infer<typeof jmapSettings>;

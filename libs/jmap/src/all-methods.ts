@@ -9,7 +9,9 @@ import { emailParse } from './methods/email-parse';
 import { emailQuery } from './methods/email-query';
 import { emailQueryChanges } from './methods/email-query-changes';
 import { emailSet } from './methods/email-set';
+import { emailSubmissionChanges } from './methods/email-submission-changes';
 import { emailSubmissionGet } from './methods/email-submission-get';
+import { emailSubmissionQuery } from './methods/email-submission-query';
 import { emailSubmissionSet } from './methods/email-submission-set';
 import { identityChanges, identityGet } from './methods/identity-get';
 import { mailboxChanges } from './methods/mailbox-changes';
@@ -28,7 +30,7 @@ import { vacationResponseGet } from './methods/vacation-response-get';
 import { vacationResponseSet } from './methods/vacation-response-set';
 
 export const ALL_METHODS: readonly JmapMethod[] = [
-  coreEcho, mailboxGet, mailboxChanges, mailboxQuery, mailboxSet, emailGet, emailChanges, emailQuery, emailSet, emailImport, threadGet, identityGet, identityChanges, emailSubmissionSet, emailSubmissionGet,
+  coreEcho, mailboxGet, mailboxChanges, mailboxQuery, mailboxSet, emailGet, emailChanges, emailQuery, emailSet, emailImport, threadGet, identityGet, identityChanges, emailSubmissionSet, emailSubmissionGet, emailSubmissionQuery, emailSubmissionChanges,
   searchSnippetGet, threadChanges, emailParse, emailQueryChanges, mailboxQueryChanges,
   emailCopy, vacationResponseGet, vacationResponseSet, quotaGet, quotaChanges, quotaQuery, quotaQueryChanges,
 ];

@@ -1,10 +1,13 @@
 /**
  * An RFC 5322 message from a JMAP Email create object (RFC 8621 §4.6): address and text header properties,
  * `header:Name:asText` / `header:Name` fields, textBody/htmlBody with their bodyValues, attachments by blobId. The
- * MIME is nodemailer's composer (CRLF, encoded words, quoted-printable/base64). bodyStructure is not taken yet.
+ * MIME is nodemailer's composer (CRLF, encoded words, quoted-printable/base64). Or bodyStructure (RFC 8621 §4.6): a tree
+ * of parts, leaves by partId (text in bodyValues) or blobId, multipart nodes with subParts; then no textBody, htmlBody
+ * or attachments.
  */
 import { randomBytes } from 'node:crypto';
 import MailComposer from 'nodemailer/lib/mail-composer';
+import MimeNode from 'nodemailer/lib/mime-node';
 import { setError } from './errors';
 
 export interface ComposeAttachment {
@@ -20,7 +23,7 @@ export type BlobReader = (blobId: string) => Promise<Buffer | null>;
 
 const ADDRESS_PROPS = ['from', 'sender', 'to', 'cc', 'bcc', 'replyTo'] as const;
 const META = ['mailboxIds', 'keywords', 'receivedAt'];
-const TAKEN = [...META, ...ADDRESS_PROPS, 'subject', 'sentAt', 'messageId', 'inReplyTo', 'references', 'textBody', 'htmlBody', 'bodyValues', 'attachments'];
+const TAKEN = [...META, ...ADDRESS_PROPS, 'subject', 'sentAt', 'messageId', 'inReplyTo', 'references', 'textBody', 'htmlBody', 'bodyValues', 'attachments', 'bodyStructure'];
 /** Header fields the composer writes itself from the properties above. */
 const MANAGED_HEADERS = new Set(['from', 'sender', 'to', 'cc', 'bcc', 'reply-to', 'subject', 'date', 'message-id', 'in-reply-to', 'references', 'mime-version', 'content-type', 'content-transfer-encoding']);
 
@@ -28,7 +31,6 @@ type Address = { name: string; address: string };
 
 export async function composeEmail(o: Record<string, unknown>, readBlob: BlobReader, opts: { maxAttachmentBytes: number; fallbackHost: string }): Promise<Buffer> {
   for (const key of Object.keys(o)) {
-    if (key === 'bodyStructure') throw setError('invalidProperties', 'bodyStructure is not supported yet: use textBody/htmlBody with bodyValues and attachments', ['bodyStructure']);
     if (key === 'headers') throw setError('invalidProperties', 'give header fields as header:Name:asText properties', ['headers']);
     if (!TAKEN.includes(key) && !key.startsWith('header:')) throw setError('invalidProperties', `${key} cannot be set on create`, [key]);
   }
@@ -61,6 +63,14 @@ export async function composeEmail(o: Record<string, unknown>, readBlob: BlobRea
 
   const bodyValues = (o.bodyValues ?? {}) as Record<string, unknown>;
   if (typeof bodyValues !== 'object' || Array.isArray(bodyValues)) throw setError('invalidProperties', 'bodyValues must be an object', ['bodyValues']);
+  let structure: MimeNode | null = null;
+  if (o.bodyStructure !== undefined && o.bodyStructure !== null) {
+    const given = ['textBody', 'htmlBody', 'attachments'].filter((k) => o[k] !== undefined && o[k] !== null);
+    if (given.length > 0) throw setError('invalidProperties', `with bodyStructure, leave out ${given.join(', ')}`, given);
+    const holder = new MimeNode('multipart/mixed');
+    const budget = { total: 0, max: opts.maxAttachmentBytes, parts: 0 };
+    structure = await structurePart(holder, o.bodyStructure, 'bodyStructure', bodyValues, readBlob, budget, 0);
+  }
   const text = bodyText(o, 'textBody', 'text/plain', bodyValues);
   const html = bodyText(o, 'htmlBody', 'text/html', bodyValues);
 
@@ -109,7 +119,81 @@ export async function composeEmail(o: Record<string, unknown>, readBlob: BlobRea
   const mail = composer.compile();
   // A draft keeps its Bcc: (it is dropped when the message is sent, by the submission).
   (mail as unknown as { keepBcc: boolean }).keepBcc = true;
-  return mail.build();
+  const built = await mail.build();
+  if (!structure) return built;
+  // The composer's header block without its body fields, then the bodyStructure's part (its fields and content).
+  const end = built.indexOf('\r\n\r\n');
+  const head = built.subarray(0, end).toString('latin1').split(/\r\n(?![ \t])/)
+    .filter((field) => !/^content-(type|transfer-encoding)\s*:/i.test(field)).join('\r\n');
+  return Buffer.concat([Buffer.from(`${head}\r\n`, 'latin1'), await structure.build()]);
+}
+
+const PART_KEYS = ['partId', 'blobId', 'type', 'charset', 'disposition', 'cid', 'name', 'language', 'location', 'subParts', 'size', 'headers'];
+const MAX_DEPTH = 10;
+const MAX_PARTS = 200;
+
+/**
+ * One EmailBodyPart of bodyStructure as a MIME node under `parent`: multipart/* with subParts, a text part by partId
+ * (its value in bodyValues), or any part by blobId. A bad part is invalidProperties naming its path.
+ */
+async function structurePart(
+  parent: MimeNode, raw: unknown, path: string, values: Record<string, unknown>, readBlob: BlobReader,
+  budget: { total: number; max: number; parts: number }, depth: number,
+): Promise<MimeNode> {
+  const bad = (what: string, at = path): never => {
+    throw setError('invalidProperties', `${at}: ${what}`, [at]);
+  };
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) bad('must be an EmailBodyPart object');
+  const p = raw as Record<string, unknown>;
+  if (++budget.parts > MAX_PARTS) bad(`at most ${MAX_PARTS} parts`);
+  if (depth > MAX_DEPTH) bad(`nested deeper than ${MAX_DEPTH}`);
+  const unknown = Object.keys(p).filter((k) => !PART_KEYS.includes(k) && !k.startsWith('header:'));
+  if (unknown.length > 0) bad(`unknown properties ${unknown.join(', ')}`, `${path}/${unknown[0]}`);
+  if (Object.keys(p).some((k) => k === 'headers' || k.startsWith('header:'))) bad('header fields of parts cannot be set; use type, disposition, name, cid');
+  const type = p.type === undefined || p.type === null ? null : typeof p.type === 'string' && /^[\w.+-]+\/[\w.+-]+$/.test(p.type) ? p.type.toLowerCase() : bad('type must be a media type', `${path}/type`);
+  if (p.subParts !== undefined && p.subParts !== null) {
+    if (!Array.isArray(p.subParts) || p.subParts.length === 0) bad('subParts must be a non-empty list', `${path}/subParts`);
+    if (type && !type.startsWith('multipart/')) bad('a part with subParts must be multipart/*', `${path}/type`);
+    if (p.partId !== undefined || p.blobId !== undefined) bad('a multipart part has no partId or blobId');
+    const node = parent.createChild(type ?? 'multipart/mixed');
+    for (const [i, sub] of (p.subParts as unknown[]).entries()) await structurePart(node, sub, `${path}/subParts/${i}`, values, readBlob, budget, depth + 1);
+    return node;
+  }
+  if (type?.startsWith('multipart/')) bad('a multipart part needs subParts', `${path}/subParts`);
+  const hasPart = p.partId !== undefined && p.partId !== null;
+  const hasBlob = p.blobId !== undefined && p.blobId !== null;
+  if (hasPart === hasBlob) bad('give exactly one of partId and blobId');
+  let node: MimeNode;
+  if (hasPart) {
+    if (typeof p.partId !== 'string') bad('partId must be a string', `${path}/partId`);
+    if (p.charset !== undefined || p.size !== undefined) bad('charset and size are not set by the client for a partId part');
+    if (type && !type.startsWith('text/')) bad('a partId part is text/*', `${path}/type`);
+    const value = values[p.partId as string] as Record<string, unknown> | undefined;
+    if (!value || typeof value !== 'object' || typeof value.value !== 'string') bad(`bodyValues has no ${String(p.partId)}`, 'bodyValues');
+    if (value!.isEncodingProblem === true || value!.isTruncated === true) bad(`isEncodingProblem and isTruncated must be false`, `bodyValues/${String(p.partId)}`);
+    node = parent.createChild(`${type ?? 'text/plain'}; charset=utf-8`);
+    node.setContent((value!.value as string).replace(/\r?\n/g, '\r\n'));
+  } else {
+    if (typeof p.blobId !== 'string') bad('blobId must be a string', `${path}/blobId`);
+    const content = await readBlob(p.blobId as string);
+    if (!content) throw { ...setError('blobNotFound', `no blob ${String(p.blobId)} in this account`, [`${path}/blobId`]), notFound: [p.blobId] };
+    budget.total += content.length;
+    if (budget.total > budget.max) throw setError('tooLarge', `parts larger than ${budget.max} bytes (maxSizeAttachmentsPerEmail)`, [path]);
+    const charset = typeof p.charset === 'string' && /^[\w.:-]+$/.test(p.charset) ? `; charset=${p.charset}` : '';
+    node = parent.createChild(`${type ?? 'application/octet-stream'}${charset}`);
+    node.setContent(content);
+  }
+  const name = typeof p.name === 'string' && !/[\r\n]/.test(p.name) ? p.name : null;
+  if (p.disposition !== undefined && p.disposition !== null) {
+    if (p.disposition !== 'inline' && p.disposition !== 'attachment') bad('disposition is inline or attachment', `${path}/disposition`);
+    node.setHeader('Content-Disposition', p.disposition as string);
+  } else if (name) node.setHeader('Content-Disposition', 'attachment');
+  if (name) node.filename = name;
+  if (p.cid !== undefined && p.cid !== null) {
+    if (typeof p.cid !== 'string' || !/^[\x21-\x3b\x3d\x3f-\x7e]+$/.test(p.cid)) bad('cid must be a Content-ID without <>', `${path}/cid`);
+    node.setHeader('Content-ID', `<${p.cid as string}>`);
+  }
+  return node;
 }
 
 function addressList(value: unknown, prop: string): Address[] {

@@ -7,6 +7,8 @@ export interface JmapLimits {
   maxCallsInRequest: number;
   maxObjectsInGet: number;
   maxObjectsInSet: number;
+  /** Seconds ahead a submission may be held (RFC 8621 §7 maxDelayedSend); 0: no delayed sending. */
+  maxDelayedSend: number;
 }
 
 /** The RFC's suggested minimums, raised where a webmail needs more. */
@@ -18,4 +20,5 @@ export const DEFAULT_JMAP_LIMITS: JmapLimits = {
   maxCallsInRequest: 32,
   maxObjectsInGet: 500,
   maxObjectsInSet: 500,
+  maxDelayedSend: 30 * 86_400,
 };

@@ -47,8 +47,8 @@ export function buildSession(account: JmapAccount, limits: JmapLimits, urls: Ses
             emailQuerySortOptions: EMAIL_SORT_PROPERTIES,
             mayCreateTopLevelMailbox: true,
           },
-          // Sent at once; no delayed sending (FUTURERELEASE) yet.
-          [SUBMISSION]: { maxDelayedSend: 0, submissionExtensions: {} },
+          // Delayed sending: HOLDFOR/HOLDUNTIL (or sendAt) up to maxDelayedSend seconds ahead.
+          [SUBMISSION]: { maxDelayedSend: limits.maxDelayedSend, submissionExtensions: limits.maxDelayedSend > 0 ? { FUTURERELEASE: [String(limits.maxDelayedSend)] } : {} },
           [VACATION]: {},
           [QUOTA]: {},
         },

@@ -236,7 +236,8 @@ export async function sendOutboundJob(deps: OutboundDeps, job: OutboundJob): Pro
   // Outcomes to rows, and the DSNs they call for.
   const maxAttempts = settings.maxDeliveryAttempts;
   const arrival: Date = message.received_at;
-  const waitedMs = now().getTime() - arrival.getTime();
+  // A held message waited for its release time by design: the delay notice counts from then.
+  const waitedMs = now().getTime() - Math.max(arrival.getTime(), message.release_at ? new Date(message.release_at).getTime() : 0);
   const finalFailures: Array<{ r: ClaimedRecipient; o: Outcome }> = [];
   const delays: Array<{ r: ClaimedRecipient; o: Outcome }> = [];
   const relayed: Array<{ r: ClaimedRecipient; o: Outcome }> = [];

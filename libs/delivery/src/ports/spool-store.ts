@@ -52,6 +52,8 @@ export interface OutboundMessageRow {
   size: string;
   mail_from: string;
   received_at: Date;
+  /** A held message's release time (sendAt, FUTURERELEASE): its wait for delay notices counts from then. */
+  release_at?: Date | null;
   env_id: string | null;
   dsn_ret: 'FULL' | 'HDRS' | null;
   done_at: Date | null;

@@ -33,6 +33,8 @@ export interface SubmitRequest {
   /** Where it came from, for the spool row and the Received line's peer: `jmap`, `api`… (default `api`). */
   via?: string;
   clientIp?: string;
+  /** Held in the spool until then (JMAP sendAt, SMTP FUTURERELEASE); absent: sent at once. */
+  releaseAt?: Date | null;
 }
 
 export interface SubmissionDeps {
@@ -116,7 +118,7 @@ export class Submission {
     const receipt = await this.deps.spool.spool({
       id: randomUUID(), source: 'submission', sessionId: `${req.via ?? 'api'}-${randomUUID()}`, clientIp: req.clientIp ?? '127.0.0.1',
       helo: req.via ?? 'api', mailFrom, authMailboxId: user.mailboxId, recipients, maxBytes: settings.maxMessageBytes,
-      envId: null, dsnRet: null,
+      envId: null, dsnRet: null, releaseAt: req.releaseAt ?? null,
     }, Readable.from([req.message]));
     // Committed: hand it to the queues (never throws; the sweeper covers a lost enqueue).
     await receipt.enqueue();

@@ -1,4 +1,4 @@
-/** EmailSubmission/get (RFC 8621 §7.1): the submissions sent (undoStatus final), kept for SUBMISSION_TTL_SECONDS. */
+/** EmailSubmission/get (RFC 8621 §7.1): the account's stored submissions, pending ones until sent, each for a week after its sendAt. */
 import { SUBMISSION } from '../capabilities';
 import { checkAccount, idsOf, propertiesOf } from '../args';
 import { MethodError } from '../errors';
@@ -13,12 +13,17 @@ export const emailSubmissionGet: JmapMethod = {
     checkAccount(args, ctx);
     if (!ctx.sender) throw new MethodError('accountNotSupportedByMethod', 'this server cannot send mail over JMAP');
     const ids = idsOf(args, ctx);
-    if (!ids) throw new MethodError('requestTooLarge', 'ask for submissions by id');
+    if (!ids) throw new MethodError('requestTooLarge', 'ask for submissions by id (EmailSubmission/query lists them)');
     const properties = propertiesOf(args, PROPERTIES, PROPERTIES);
-    const found = await ctx.sender.find(ctx.account.accountId, ids);
-    const list = found.map((s) => Object.fromEntries(properties.map((p) => [p, s[p] ?? null])));
+    await ctx.sender.settle(ctx.account.mailboxId);
+    const state = await ctx.sender.state(ctx.account.mailboxId);
+    const found = await ctx.sender.find(ctx.account.mailboxId, ids);
+    const list = found.map((s) => {
+      // Delivery status and DSN/MDN blobs are not tracked per submission (null and empty, as RFC 8621 allows).
+      const full: Record<string, unknown> = { ...s, deliveryStatus: null, dsnBlobIds: [], mdnBlobIds: [] };
+      return Object.fromEntries(properties.map((p) => [p, full[p] ?? null]));
+    });
     const seen = new Set(found.map((s) => s.id));
-    // Sent submissions never change: one state for all.
-    return { accountId: ctx.account.accountId, state: 'final', list, notFound: [...new Set(ids.filter((id) => !seen.has(id)))] };
+    return { accountId: ctx.account.accountId, state, list, notFound: [...new Set(ids.filter((id) => !seen.has(id)))] };
   },
 };

@@ -153,6 +153,11 @@ export interface SpoolRequest {
   envId: string | null;
   dsnRet: 'FULL' | 'HDRS' | null;
   /**
+   * Held until then (JMAP sendAt, SMTP FUTURERELEASE): the recipients are due at this time, not now, and the receipt's
+   * enqueue does nothing; the sweeper hands them to the queues once it has passed. Absent or past: at once.
+   */
+  releaseAt?: Date | null;
+  /**
    * The content filter (content/screen-message.ts): called once the content is durable and before anything is
    * committed. Resolves with what delivery adds (stored with the message), or throws — an SmtpReplyError, or a
    * DiscardedMessage — and then nothing is committed.

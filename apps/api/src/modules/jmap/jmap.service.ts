@@ -108,7 +108,7 @@ export class JmapService implements OnApplicationShutdown {
       methods: ALL_METHODS,
       uploads,
       identities: { list: (mailboxId) => mail.recipients.senderIdentities(mailboxId) },
-      sender: new SubmissionSender(mail.submission, mail.redis),
+      sender: new SubmissionSender(mail.submission, mail.pool),
       vacation: new DeliveryVacation(this.delivery, (mailboxId) => this.authentication.mailboxActor(mailboxId)),
       sessionState: (account) => sessionState(account, this.limits),
       onMethodFailure: (method, err) => this.logger.error({ method, err }, 'JMAP method failed'),

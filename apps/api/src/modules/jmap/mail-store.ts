@@ -26,6 +26,8 @@ export interface ApiMailStore {
   recipients: PgRecipientDirectory;
   /** SMTP submission's checks and spool, for JMAP EmailSubmission. */
   submission: Submission;
+  /** The mail pool (the stored JMAP submissions and their held spool messages). */
+  pool: Pool;
   close(): Promise<void>;
 }
 
@@ -49,6 +51,7 @@ export async function createApiMailStore(config: ApiConfig, logger: Logger): Pro
       redis,
       recipients,
       submission,
+      pool,
       async close() {
         await queues.close();
         await runtime.close();

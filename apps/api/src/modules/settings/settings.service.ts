@@ -304,6 +304,7 @@ export function jmapDefaults(config: ApiConfig): JmapSettings {
     maxCallsInRequest: config.JMAP_MAX_CALLS_IN_REQUEST,
     maxObjectsInGet: config.JMAP_MAX_OBJECTS_IN_GET,
     maxObjectsInSet: config.JMAP_MAX_OBJECTS_IN_SET,
+    maxDelayedSend: config.JMAP_MAX_DELAYED_SEND,
   };
 }
 

@@ -237,7 +237,7 @@ export class PgSpoolStore implements SpoolStore {
 
   async outboundMessage(messageId: string): Promise<OutboundMessageRow | null> {
     const { rows: messages } = await this.pool.query<OutboundMessageRow>(
-      `SELECT id, blob_hash, size, mail_from, received_at, env_id, dsn_ret, done_at, summary->'envelope'->>'messageId' AS message_id_header
+      `SELECT id, blob_hash, size, mail_from, received_at, release_at, env_id, dsn_ret, done_at, summary->'envelope'->>'messageId' AS message_id_header
          FROM spool_message WHERE id = $1`,
       [messageId],
     );

@@ -91,7 +91,9 @@ export class PgSpoolWriter implements SpoolWriter {
         .catch((err: unknown) => this.deps.logger.warn({ err: String(err), id: req.id }, 'automatic whitelist not updated'));
     }
     // A quarantined message waits, held, for a user or admin to release it: nothing to hand to the queues now.
-    return { id: req.id, size: blob.size, enqueue: () => (marks?.quarantine ? Promise.resolve() : this.enqueue(req)) };
+    // Nor a message held until its release time (sendAt, FUTURERELEASE): the sweeper enqueues it once that has passed.
+    const held = !!marks?.quarantine || (!!req.releaseAt && req.releaseAt.getTime() > Date.now());
+    return { id: req.id, size: blob.size, enqueue: () => (held ? Promise.resolve() : this.enqueue(req)) };
   }
 
   /** Ends the summary workers; messages still being summarised are spooled without one. */

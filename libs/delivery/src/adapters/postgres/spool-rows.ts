@@ -29,10 +29,12 @@ export async function insertSpoolRows(pool: Pick<Pool, 'query'>, rows: readonly 
       n, id: r.req.id, blob_hash: r.blobHash, size: r.size, mail_from: r.req.mailFrom, source: r.req.source, session_id: r.req.sessionId,
       client_ip: r.req.clientIp, helo: r.req.helo, auth_mailbox_id: r.req.authMailboxId, env_id: r.req.envId, dsn_ret: r.req.dsnRet,
       filter_headers: r.marks?.headers ?? null, filter_folder: r.marks?.folder ?? null, spam_score: r.marks?.spamScore ?? null,
+      release_at: r.req.releaseAt ? r.req.releaseAt.toISOString() : null,
     });
     return `${columns.slice(0, -1)},"summary":${r.summary?.json ?? 'null'}}`;
   }).join(',')}]`;
   const keys = rows.map((r, n) => `(${n}, $${5 + n}::int8[])`).join(', ');
+  // A held message's (release_at) recipients are due at its release time.
   // A quarantined message's recipients are held from the start (no node delivers them) and get a quarantine row each.
   const recipients = rows.flatMap((r) => r.req.recipients.map((rcpt) => ({
     message_id: r.req.id, address: rcpt.address, original_address: rcpt.originalAddress, kind: rcpt.kind, domain: rcpt.domain,
@@ -42,20 +44,22 @@ export async function insertSpoolRows(pool: Pick<Pool, 'query'>, rows: readonly 
   await pool.query(
     `WITH m AS (
        INSERT INTO spool_message (id, blob_hash, size, mail_from, source, session_id, client_ip, helo, auth_mailbox_id, env_id, dsn_ret, summary,
-                                  search_keys, filter_headers, filter_folder, spam_score)
+                                  search_keys, filter_headers, filter_folder, spam_score, release_at)
        SELECT id, blob_hash, size, mail_from, source, session_id, client_ip, helo, auth_mailbox_id, env_id, dsn_ret, summary,
-              k.keys, filter_headers, filter_folder, spam_score
+              k.keys, filter_headers, filter_folder, spam_score, release_at
          FROM json_to_recordset($1::json) AS m(n int, id uuid, blob_hash text, size bigint, mail_from text, source text, session_id text,
                 client_ip text, helo text, auth_mailbox_id uuid, env_id text, dsn_ret text, summary jsonb,
-                filter_headers text, filter_folder text, spam_score real)
+                filter_headers text, filter_folder text, spam_score real, release_at timestamptz)
          JOIN (VALUES ${keys}) AS k(n, keys) ON k.n = m.n
-       RETURNING id),
+       RETURNING id, release_at),
      r AS (
        INSERT INTO spool_recipient (message_id, address, original_address, kind, domain, dsn_notify, held_at, next_attempt_at)
        SELECT message_id, address, original_address, kind, domain, dsn_notify,
-              CASE WHEN q_reason IS NULL THEN NULL ELSE now() END, CASE WHEN q_reason IS NULL THEN now() ELSE 'infinity'::timestamptz END
+              CASE WHEN q_reason IS NULL THEN NULL ELSE now() END,
+              CASE WHEN q_reason IS NOT NULL THEN 'infinity'::timestamptz ELSE greatest(now(), coalesce(m.release_at, now())) END
          FROM json_to_recordset($2::json) AS r(message_id uuid, address text, original_address text, kind text, domain text, dsn_notify text,
                 q_reason text)
+         LEFT JOIN m ON m.id = r.message_id
        RETURNING id, message_id, address, kind, domain),
      q AS (
        INSERT INTO quarantine (recipient_id, message_id, address, mailbox_id, domain_id, tenant_id, reason, detail, spam_score)
