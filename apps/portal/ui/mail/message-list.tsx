@@ -38,9 +38,11 @@ interface Props {
   onSelect(ids: Set<string>): void;
   onTotal(total: number): void;
   label: string;
+  /** Compact density draws lower rows (no preview line). */
+  rowHeight?: number;
 }
 
-export const MessageList = forwardRef<MessageListHandle, Props>(function MessageList({ accountId, query, version, openId, selected, onOpen, onSelect, onTotal, label }, ref) {
+export const MessageList = forwardRef<MessageListHandle, Props>(function MessageList({ accountId, query, version, openId, selected, onOpen, onSelect, onTotal, label, rowHeight = ROW_HEIGHT }, ref) {
   const t = useTranslations('mail');
   const format = useFormatter();
   const scrollRef = useRef<HTMLDivElement>(null);
@@ -62,7 +64,9 @@ export const MessageList = forwardRef<MessageListHandle, Props>(function Message
   const shownQuery = useRef(queryKey);
   shownQuery.current = queryKey;
 
-  const virtualizer = useVirtualizer({ count: total ?? 0, getScrollElement: () => scrollRef.current, estimateSize: () => ROW_HEIGHT, overscan: 12 });
+  const virtualizer = useVirtualizer({ count: total ?? 0, getScrollElement: () => scrollRef.current, estimateSize: () => rowHeight, overscan: 12 });
+  // The density arrives with the preferences, after the first rows: every row is measured again.
+  useEffect(() => virtualizer.measure(), [rowHeight, virtualizer]);
 
   const load = useCallback(
     async (page: number) => {

@@ -7,6 +7,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { App, Button, Checkbox, Drawer, Dropdown, Input, Modal, Segmented, Select, Space } from 'antd';
 import { useTranslations } from 'next-intl';
 import { EmailDetail, EmailSummary, Identity, jmap, jmapSession, type Mailbox } from '../../lib/mail/jmap-browser';
+import { usePreferences } from '../../lib/mail/preferences';
 import { LanguageSwitch } from '../shell/language-switch';
 import { Compose, ComposeSeed } from './compose';
 import { FolderChanges, FolderTree, useFolderName } from './folder-tree';
@@ -22,8 +23,11 @@ function quote(email: EmailDetail, text: string, intro: string): string {
   return `\n\n${intro}\n${text.split('\n').map((l) => `> ${l}`).join('\n')}`;
 }
 
-export function Webmail({ name }: { name: string }) {
+/** `initialOpen`: the message of a deep link to its full-page view (/mail/message/<id>). */
+export function Webmail({ name, initialOpen }: { name: string; initialOpen?: string }) {
   const t = useTranslations('mail');
+  const tr = useTranslations('mailRead');
+  const preferences = usePreferences();
   const { message, modal } = App.useApp();
   const folderName = useFolderName();
   const [accountId, setAccountId] = useState<string | null>(null);
@@ -37,7 +41,9 @@ export function Webmail({ name }: { name: string }) {
   const [search, setSearch] = useState('');
   const [searchInput, setSearchInput] = useState('');
   const [version, setVersion] = useState(0);
-  const [openId, setOpenId] = useState<string | null>(null);
+  const [openId, setOpenId] = useState<string | null>(initialOpen ?? null);
+  // The full-page view keeps the list mounted (hidden), so going back finds it where it was.
+  const [full, setFull] = useState(!!initialOpen);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [compose, setCompose] = useState<ComposeSeed | null>(null);
   const [folderDrawer, setFolderDrawer] = useState(false);
@@ -101,6 +107,28 @@ export function Webmail({ name }: { name: string }) {
       source.close();
     };
   }, [accountId, refresh]);
+
+  useEffect(() => {
+    const onPop = () => {
+      const m = /^\/mail\/message\/([^/]+)$/.exec(window.location.pathname);
+      setFull(!!m);
+      if (m) setOpenId(decodeURIComponent(m[1]));
+    };
+    window.addEventListener('popstate', onPop);
+    return () => window.removeEventListener('popstate', onPop);
+  }, []);
+  const openFull = useCallback((id: string) => {
+    window.history.pushState({ fullPage: id }, '', `/mail/message/${encodeURIComponent(id)}`);
+    setFull(true);
+  }, []);
+  const closeFull = useCallback(() => {
+    // Back where the user came from when that was the list; a deep link goes to the list instead.
+    if ((window.history.state as { fullPage?: string } | null)?.fullPage) window.history.back();
+    else {
+      window.history.replaceState(null, '', '/mail');
+      setFull(false);
+    }
+  }, []);
 
   const inbox = mailboxes.find((m) => m.role === 'inbox');
   const folder = mailboxes.find((m) => m.id === folderId);
@@ -327,7 +355,7 @@ export function Webmail({ name }: { name: string }) {
   }
 
   return (
-    <div className={`wm${openId || compose ? ' wm-reading' : ''}`}>
+    <div className={`wm${openId || compose ? ' wm-reading' : ''}${full && openId && !compose ? ' wm-full' : ''}${preferences?.density === 'compact' ? ' wm-compact' : ''}`}>
       <a className="skip-link" href="#wm-list">
         {t('skip')}
       </a>
@@ -369,6 +397,9 @@ export function Webmail({ name }: { name: string }) {
             {t('actions.compose')}
           </Button>
           <LanguageSwitch />
+          <a className="wm-settings-link" href="/mail/settings" data-testid="settings-link">
+            {tr('settings.open')}
+          </a>
           <span className="wm-user" data-testid="signed-in-as">
             {name}
           </span>
@@ -491,6 +522,7 @@ export function Webmail({ name }: { name: string }) {
               onOpen={onOpen}
               onSelect={setSelected}
               onTotal={setTotal}
+              rowHeight={preferences?.density === 'compact' ? 48 : undefined}
               label={t('list.label')}
             />
           )}
@@ -521,7 +553,9 @@ export function Webmail({ name }: { name: string }) {
                 onMove={(ids, to) => void move(ids, to)}
                 onDelete={(ids) => void remove(ids)}
                 onKeywords={(ids, k, on) => void setKeyword(ids, k, on)}
-                onBack={() => setOpenId(null)}
+                onBack={() => (full ? closeFull() : setOpenId(null))}
+                fullPage={full}
+                onFullPage={() => openFull(openId)}
               />
               <div className="wm-reader-extra">
                 <Button size="small" type="link" onClick={() => void openDetail(openId, forwardAsAttachment)}>
