@@ -30,6 +30,14 @@ export interface EmailSummary {
   size: number;
   preview: string;
   hasAttachment: boolean;
+  /** In search results: the searched words marked (SearchSnippet/get), as the server's escaped HTML. */
+  snippet?: Snippet;
+}
+
+export interface Snippet {
+  emailId: string;
+  subject: string | null;
+  preview: string | null;
 }
 
 export interface BodyPart {

@@ -7,12 +7,15 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { App, Button, Checkbox, Drawer, Dropdown, Input, Modal, Segmented, Select, Space } from 'antd';
 import { useTranslations } from 'next-intl';
 import { EmailDetail, EmailSummary, Identity, jmap, jmapSession, type Mailbox } from '../../lib/mail/jmap-browser';
+import { dayStart, nextDayStart } from '../../lib/mail/days';
 import { usePreferences } from '../../lib/mail/preferences';
+import { isEmptySearch, searchConditions, searchSummary, type SearchCriteria } from '../../lib/mail/search-criteria';
 import { LanguageSwitch } from '../shell/language-switch';
 import { Compose, ComposeSeed } from './compose';
 import { FolderChanges, FolderTree, useFolderName } from './folder-tree';
 import { ListQuery, MessageList, MessageListHandle } from './message-list';
 import { addressList, ReadingPane, ReplyMode } from './reading-pane';
+import { SearchPanel } from './search-panel';
 
 type Filter = 'all' | 'unread' | 'flagged';
 type Sort = 'receivedAt' | 'from' | 'subject' | 'size';
@@ -40,6 +43,9 @@ export function Webmail({ name, initialOpen }: { name: string; initialOpen?: str
   const [threads, setThreads] = useState(false);
   const [search, setSearch] = useState('');
   const [searchInput, setSearchInput] = useState('');
+  /** The advanced search, when used (it then holds the box's words too). */
+  const [advanced, setAdvanced] = useState<SearchCriteria | null>(null);
+  const [advancedOpen, setAdvancedOpen] = useState(false);
   const [version, setVersion] = useState(0);
   const [openId, setOpenId] = useState<string | null>(initialOpen ?? null);
   // The full-page view keeps the list mounted (hidden), so going back finds it where it was.
@@ -138,12 +144,15 @@ export function Webmail({ name, initialOpen }: { name: string; initialOpen?: str
   }, [inbox?.unreadEmails, folder, folderName, t]);
 
   const query: ListQuery = useMemo(() => {
-    const conditions: Record<string, unknown>[] = [{ inMailbox: folderId }];
+    const where = advanced?.folder === 'all' ? [] : [{ inMailbox: advanced && advanced.folder !== 'current' ? advanced.folder : folderId }];
+    const conditions: Record<string, unknown>[] = [...where];
     if (filter === 'unread') conditions.push({ notKeyword: '$seen' });
     if (filter === 'flagged') conditions.push({ hasKeyword: '$flagged' });
-    if (search) conditions.push({ text: search });
-    return { filter: conditions.length === 1 ? conditions[0] : { operator: 'AND', conditions }, sort: [{ property: sort, isAscending: ascending }], collapseThreads: threads };
-  }, [folderId, filter, search, sort, ascending, threads]);
+    if (search && !advanced) conditions.push({ text: search });
+    if (advanced) conditions.push(...searchConditions(advanced, dayStart, nextDayStart));
+    const combined = conditions.length === 0 ? {} : conditions.length === 1 ? conditions[0] : { operator: 'AND', conditions };
+    return { filter: combined, sort: [{ property: sort, isAscending: ascending }], collapseThreads: threads, highlight: !!search || !!advanced };
+  }, [folderId, filter, search, advanced, sort, ascending, threads]);
 
   const failed = useCallback(() => message.error(t('errors.action')), [message, t]);
 
@@ -329,6 +338,7 @@ export function Webmail({ name, initialOpen }: { name: string; initialOpen?: str
     setSelected(new Set());
     setSearch('');
     setSearchInput('');
+    setAdvanced(null);
     setFolderDrawer(false);
   };
 
@@ -370,6 +380,7 @@ export function Webmail({ name, initialOpen }: { name: string; initialOpen?: str
           onSubmit={(e) => {
             e.preventDefault();
             setSearch(searchInput.trim());
+            setAdvanced(null);
             setOpenId(null);
           }}
         >
@@ -380,10 +391,14 @@ export function Webmail({ name, initialOpen }: { name: string; initialOpen?: str
             value={searchInput}
             onChange={(e) => {
               setSearchInput(e.target.value);
-              if (!e.target.value) setSearch('');
+              if (!e.target.value) {
+                setSearch('');
+                setAdvanced(null);
+              }
             }}
             onSearch={(v) => {
               setSearch(v.trim());
+              setAdvanced(null);
               setOpenId(null);
             }}
             placeholder={t('search.placeholder')}
@@ -392,6 +407,9 @@ export function Webmail({ name, initialOpen }: { name: string; initialOpen?: str
             enterButton={t('search.button')}
           />
         </form>
+        <Button className="wm-advanced-button" onClick={() => setAdvancedOpen(true)} data-testid="advanced-search-open">
+          {tr('search.advanced')}
+        </Button>
         <Space size={8} className="wm-top-right">
           <Button type="primary" onClick={() => setCompose({ to: '', cc: '', subject: '', text: '', attachments: [] })}>
             {t('actions.compose')}
@@ -428,7 +446,7 @@ export function Webmail({ name, initialOpen }: { name: string; initialOpen?: str
         <section className="wm-list" id="wm-list" aria-labelledby="wm-folder-title">
           <div className="wm-list-head">
             <h1 id="wm-folder-title" className="wm-folder-title">
-              {search ? t('search.results', { query: search }) : folder ? folderName(folder) : t('title')}
+              {advanced ? t('search.results', { query: searchSummary(advanced) || tr('search.filtered') }) : search ? t('search.results', { query: search }) : folder ? folderName(folder) : t('title')}
               <span className="wm-total"> {t('list.total', { count: total })}</span>
             </h1>
             <div className="wm-list-tools">
@@ -573,6 +591,28 @@ export function Webmail({ name, initialOpen }: { name: string; initialOpen?: str
           )}
         </section>
       </main>
+      {advancedOpen && (
+        <SearchPanel
+          open
+          initial={advanced}
+          text={searchInput}
+          mailboxes={mailboxes}
+          onClose={() => setAdvancedOpen(false)}
+          onSearch={(c) => {
+            setAdvancedOpen(false);
+            setOpenId(null);
+            if (isEmptySearch(c)) {
+              setAdvanced(null);
+              setSearch('');
+              setSearchInput('');
+              return;
+            }
+            setAdvanced(c);
+            setSearch('');
+            setSearchInput(c.text);
+          }}
+        />
+      )}
       <Modal open={help} onCancel={() => setHelp(false)} footer={null} title={t('shortcuts.title')}>
         <dl className="wm-shortcuts">
           {(['j', 'k', 'r', 'a', 'f', '#', '/', 'c', '?'] as const).map((k) => (

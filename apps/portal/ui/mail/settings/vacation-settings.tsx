@@ -5,7 +5,7 @@ import { Alert, Button, Input, Switch } from 'antd';
 import { useTranslations } from 'next-intl';
 import { jmap, jmapSession } from '../../../lib/mail/jmap-browser';
 import { loadPreferences } from '../../../lib/mail/preferences';
-import { dayStart, nextDayStart, localDay } from './dates';
+import { dayStart, localDay, nextDayStart } from '../../../lib/mail/days';
 
 interface Vacation {
   isEnabled: boolean;

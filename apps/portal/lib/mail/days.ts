@@ -1,5 +1,5 @@
 /** Calendar days (yyyy-mm-dd, from date inputs) as moments in the reader's time zone, and back. */
-import { browserTimeZone } from '../../../lib/mail/time-zone';
+import { browserTimeZone } from './time-zone';
 
 /** Milliseconds the zone is ahead of UTC at `at`. */
 function offset(at: Date, timeZone: string): number {
