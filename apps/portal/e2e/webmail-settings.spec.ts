@@ -57,11 +57,12 @@ async function submit(from: string, to: string, subject: string, text: string, p
 
 /** Subjects in a folder over IMAP, polled until `until` says enough (or ~60 s). */
 async function imapSubjects(user: string, until: (subjects: string[]) => boolean, password = DEMO_PASSWORD, folder = 'INBOX'): Promise<string[]> {
-  const imap = new ImapFlow({ host: '127.0.0.1', port: mailNode.imapPort, secure: false, auth: { user, pass: password }, tls: { rejectUnauthorized: false }, logger: false });
-  await imap.connect();
-  try {
-    let subjects: string[] = [];
-    for (let i = 0; i < 120; i++) {
+  let subjects: string[] = [];
+  // A new session each time: what a session sees of new mail depends on when the server tells it.
+  for (let i = 0; i < 60; i++) {
+    const imap = new ImapFlow({ host: '127.0.0.1', port: mailNode.imapPort, secure: false, auth: { user, pass: password }, tls: { rejectUnauthorized: false }, logger: false });
+    await imap.connect();
+    try {
       const lock = await imap.getMailboxLock(folder);
       try {
         subjects = [];
@@ -71,13 +72,13 @@ async function imapSubjects(user: string, until: (subjects: string[]) => boolean
       } finally {
         lock.release();
       }
-      if (until(subjects)) break;
-      await new Promise((r) => setTimeout(r, 500));
+    } finally {
+      await imap.logout().catch(() => undefined);
     }
-    return subjects;
-  } finally {
-    await imap.logout().catch(() => undefined);
+    if (until(subjects)) break;
+    await new Promise((r) => setTimeout(r, 1000));
   }
+  return subjects;
 }
 
 function htmlMessage(from: string, to: string, subject: string, html: string): string {
@@ -277,7 +278,7 @@ describe('webmail settings', () => {
     await page.getByTestId('folder-2026').getByRole('button', { name: '删除 2026' }).click();
     await page.locator('.ant-popconfirm').getByRole('button', { name: '删除' }).click();
     await page.getByText('文件夹已删除。').waitFor();
-    expect(await page.getByTestId('folder-2026').count()).toBe(0);
+    await expect.poll(() => page.getByTestId('folder-2026').count()).toBe(0);
     await context.close();
   });
 });
@@ -287,6 +288,7 @@ describe('reading', () => {
     const { context, page } = await newPage();
     await signIn(page, 'rita@demo.test');
     const scroller = page.locator('.wm-list-scroll');
+    await page.locator('[data-email-id]').first().waitFor();
     await scroller.evaluate((el) => el.scrollTo({ top: 3400 }));
     await page.getByTestId('message-list').getByRole('listitem').filter({ hasText: 'Filler 40' }).locator('.wm-row-main').click();
     await page.locator('#wm-subject').filter({ hasText: 'Filler 40' }).waitFor();

@@ -1,7 +1,7 @@
 'use client';
 /** The webmail's JMAP client in the browser: every call through the portal's /bff/jmap relay (the token stays on the server). */
 
-export const USING = ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:mail', 'urn:ietf:params:jmap:submission'];
+export const USING = ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:mail', 'urn:ietf:params:jmap:submission', 'urn:ietf:params:jmap:vacationresponse'];
 
 export interface EmailAddress {
   name: string | null;
