@@ -137,6 +137,7 @@ describe('webmail settings', () => {
     expect(await seriousViolations(page)).toEqual([]);
     await page.getByRole('navigation').getByRole('link', { name: 'Auto-reply' }).click();
     await page.locator('#ws-vac-text').waitFor();
+    await expect.poll(() => page.locator('#ws-vac-on').isEnabled()).toBe(true);
     // Turning it on without text is refused in words, and nothing is saved.
     await page.locator('#ws-vac-on').click();
     await page.getByRole('button', { name: 'Save' }).click();

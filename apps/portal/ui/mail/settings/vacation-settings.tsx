@@ -21,6 +21,8 @@ export function VacationSettings() {
   const [form, setForm] = useState({ enabled: false, from: '', to: '', subject: '', text: '' });
   const [status, setStatus] = useState<{ ok: boolean; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
+  /** Nothing can be changed before the saved settings are shown (they would overwrite what was typed). */
+  const [loaded, setLoaded] = useState(false);
 
   useEffect(() => {
     (async () => {
@@ -34,6 +36,7 @@ export function VacationSettings() {
         const to = v.toDate ? localDay(new Date(Date.parse(v.toDate) - 1)) : '';
         setForm({ enabled: v.isEnabled, from: v.fromDate ? localDay(new Date(v.fromDate)) : '', to, subject: v.subject ?? '', text: v.textBody ?? '' });
       }
+      setLoaded(true);
     })().catch(() => setStatus({ ok: false, text: t('loadFailed') }));
   }, [t]);
 
@@ -66,30 +69,30 @@ export function VacationSettings() {
       <p className="ws-hint">{t('intro')}</p>
       <div className="ws-field">
         <span className="ws-row">
-          <Switch id="ws-vac-on" checked={form.enabled} onChange={(v) => setForm({ ...form, enabled: v })} />
+          <Switch id="ws-vac-on" disabled={!loaded} checked={form.enabled} onChange={(v) => setForm({ ...form, enabled: v })} />
           <label htmlFor="ws-vac-on">{t('enabled')}</label>
         </span>
       </div>
       <div className="ws-row">
         <div className="ws-field">
           <label htmlFor="ws-vac-from">{t('from')}</label>
-          <Input id="ws-vac-from" type="date" value={form.from} onChange={(e) => setForm({ ...form, from: e.target.value })} />
+          <Input disabled={!loaded} id="ws-vac-from" type="date" value={form.from} onChange={(e) => setForm({ ...form, from: e.target.value })} />
         </div>
         <div className="ws-field">
           <label htmlFor="ws-vac-to">{t('to')}</label>
-          <Input id="ws-vac-to" type="date" value={form.to} onChange={(e) => setForm({ ...form, to: e.target.value })} />
+          <Input disabled={!loaded} id="ws-vac-to" type="date" value={form.to} onChange={(e) => setForm({ ...form, to: e.target.value })} />
         </div>
       </div>
       <span className="ws-hint">{t('datesHint')}</span>
       <div className="ws-field" style={{ marginTop: 16 }}>
         <label htmlFor="ws-vac-subject">{t('subject')}</label>
-        <Input id="ws-vac-subject" maxLength={200} value={form.subject} placeholder={t('subjectPlaceholder')} onChange={(e) => setForm({ ...form, subject: e.target.value })} />
+        <Input disabled={!loaded} id="ws-vac-subject" maxLength={200} value={form.subject} placeholder={t('subjectPlaceholder')} onChange={(e) => setForm({ ...form, subject: e.target.value })} />
       </div>
       <div className="ws-field">
         <label htmlFor="ws-vac-text">{t('text')}</label>
-        <Input.TextArea id="ws-vac-text" rows={6} maxLength={20000} value={form.text} onChange={(e) => setForm({ ...form, text: e.target.value })} />
+        <Input.TextArea disabled={!loaded} id="ws-vac-text" rows={6} maxLength={20000} value={form.text} onChange={(e) => setForm({ ...form, text: e.target.value })} />
       </div>
-      <Button type="primary" onClick={() => void save()} loading={busy} disabled={!accountId}>
+      <Button type="primary" onClick={() => void save()} loading={busy} disabled={!loaded}>
         {t('save')}
       </Button>
       {status && <Alert style={{ marginTop: 16 }} role="status" type={status.ok ? 'success' : 'error'} showIcon title={status.text} />}
