@@ -155,7 +155,12 @@ describe('webmail settings', () => {
     expect(await answer.textContent()).toBe('The auto-reply is saved.');
     // Stored as JMAP says: the first day from midnight in the user's zone (Shanghai, UTC+8), up to the day after the last.
     const vera = await signInMailbox(stack, 'vera@demo.test', DEMO_PASSWORD);
-    const v = (await jmapAs(stack, vera, [['VacationResponse/get', { accountId: vera.accountId, ids: null }, 'v']])).v.list[0];
+    const got = await fetch(`${stack.apiUrl}/jmap/api`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${vera.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ using: ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:vacationresponse'], methodCalls: [['VacationResponse/get', { accountId: vera.accountId, ids: null }, 'v']] }),
+    });
+    const v = ((await got.json()) as { methodResponses: [string, { list: Record<string, string>[] }, string][] }).methodResponses[0][1].list[0];
     expect(v).toMatchObject({ isEnabled: true, subject: '外出 Out of office', textBody: '我正在休假，1 月 4 日回来。Back on 4 January.' });
     expect(new Date(v.fromDate).getTime()).toBe(Date.parse(`${today}T00:00:00+08:00`));
     expect(new Date(v.toDate).getTime()).toBe(Date.parse(`${end}T00:00:00+08:00`) + 86_400_000);
