@@ -333,7 +333,7 @@ describe('reading', () => {
     await page.getByTestId('message-list').getByRole('listitem').filter({ hasText: 'Winter sale' }).locator('.wm-row-main').click();
     await page.getByText(/remote image was blocked/).waitFor();
     expect(beaconHits).toEqual([]);
-    await page.getByRole('button', { name: 'Always show images from news@shop.example' }).click();
+    await page.getByRole('button', { name: 'Always load images from news@shop.example' }).click();
     await expect.poll(() => beaconHits.includes('/one.gif'), { timeout: 30_000 }).toBe(true);
     // Another message from the same sender: shown at once.
     await page.getByTestId('message-list').getByRole('listitem').filter({ hasText: 'Spring sale' }).locator('.wm-row-main').click();
