@@ -21,6 +21,7 @@ import { MailboxesModule } from './modules/mailboxes/mailboxes.module';
 import { SettingsModule } from './modules/settings/settings.module';
 import { MailLogsModule } from './modules/mail-logs/mail-logs.module';
 import { MailboxDeliveryModule } from './modules/mailbox-delivery/mailbox-delivery.module';
+import { MailboxPreferencesModule } from './modules/mailbox-preferences/mailbox-preferences.module';
 import { MailboxSendAsModule } from './modules/mailbox-send-as/mailbox-send-as.module';
 import { SieveScriptsModule } from './modules/sieve-scripts/sieve-scripts.module';
 import { QuarantineModule } from './modules/quarantine/quarantine.module';
@@ -33,7 +34,33 @@ import { ClientConfigModule } from './modules/client-config/client-config.module
 import { BillingModule } from './modules/billing/billing.module';
 
 /** Feature modules, one line each. */
-const FEATURES = [AuthModule, HealthModule, TenantsModule, DomainsModule, AliasesModule, GroupsModule, AddressBooksModule, RegistrationCodesModule, ApiKeysModule, AuditModule, MailboxesModule, SettingsModule, MailLogsModule, MailboxDeliveryModule, QueueModule, MailboxSendAsModule, StatsModule, SignInAuditModule, NodesModule, JmapModule, SieveScriptsModule, BillingModule, QuarantineModule, ClientConfigModule];
+const FEATURES = [
+  AuthModule,
+  HealthModule,
+  TenantsModule,
+  DomainsModule,
+  AliasesModule,
+  GroupsModule,
+  AddressBooksModule,
+  RegistrationCodesModule,
+  ApiKeysModule,
+  AuditModule,
+  MailboxesModule,
+  SettingsModule,
+  MailLogsModule,
+  MailboxDeliveryModule,
+  QueueModule,
+  MailboxSendAsModule,
+  StatsModule,
+  SignInAuditModule,
+  NodesModule,
+  JmapModule,
+  SieveScriptsModule,
+  BillingModule,
+  QuarantineModule,
+  ClientConfigModule,
+  MailboxPreferencesModule,
+];
 
 @Module({})
 export class AppModule {

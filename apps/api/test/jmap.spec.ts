@@ -243,6 +243,12 @@ describe('mail through jmap-jam', () => {
     expect(await ids({ from: 'carol' })).toEqual([bySubject.get('会议纪要')]);
     expect(await ids({ body: 'second' })).toEqual([bySubject.get('Hello one')]);
     expect(await ids({ hasAttachment: true })).toEqual([bySubject.get('会议纪要')]);
+    // attachmentName (an extension): part of a file name, any case; a LIKE wildcard is only a character.
+    expect(await ids({ attachmentName: 'MINUTES' })).toEqual([bySubject.get('会议纪要')]);
+    expect(await ids({ attachmentName: '.pdf' })).toEqual([bySubject.get('会议纪要')]);
+    expect(await ids({ attachmentName: 'm%s' })).toEqual([]);
+    expect(await ids({ attachmentName: 'agenda' })).toEqual([]);
+    expect(await ids({ operator: 'NOT', conditions: [{ attachmentName: 'minutes' }] })).toEqual([bySubject.get('Hello one')]);
     expect(await ids({ operator: 'NOT', conditions: [{ from: 'carol' }] })).toEqual([bySubject.get('Hello one')]);
     expect(await ids({}, [{ property: 'subject', isAscending: true }])).toEqual([bySubject.get('Hello one'), bySubject.get('会议纪要')]);
   });

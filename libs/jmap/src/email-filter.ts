@@ -11,7 +11,7 @@ export type Filter = Record<string, unknown>;
 
 const CONDITIONS = [
   'inMailbox', 'inMailboxOtherThan', 'before', 'after', 'minSize', 'maxSize', 'allInThreadHaveKeyword', 'someInThreadHaveKeyword',
-  'noneInThreadHaveKeyword', 'hasKeyword', 'notKeyword', 'hasAttachment', 'text', 'from', 'to', 'cc', 'bcc', 'subject', 'body', 'header',
+  'noneInThreadHaveKeyword', 'hasKeyword', 'notKeyword', 'hasAttachment', 'attachmentName', 'text', 'from', 'to', 'cc', 'bcc', 'subject', 'body', 'header',
 ];
 const ADDRESS_FIELDS = ['from', 'to', 'cc', 'bcc', 'subject'] as const;
 
@@ -65,6 +65,8 @@ export function toMailboxSearch(filter: Filter | null): MailboxSearch {
         keys.push({ op: 'flag', flag: flagOf(value as string), set: true }); break;
       case 'notKeyword': case 'noneInThreadHaveKeyword': keys.push({ op: 'flag', flag: flagOf(value as string), set: false }); break;
       case 'hasAttachment': keys.push({ op: 'attachment', has: value as boolean }); break;
+      // An extension (as Fastmail and Stalwart have): part of an attachment's file name, any case.
+      case 'attachmentName': keys.push({ op: 'attachmentName', value: (value as string).toLowerCase() }); break;
       case 'from': case 'to': case 'cc': case 'bcc': case 'subject': keys.push(headerKey(key, value as string)); break;
       case 'body': keys.push(bodyKey(value as string)); break;
       case 'text': keys.push({ op: 'or', keys: [...ADDRESS_FIELDS.map((f) => headerKey(f, value as string)), bodyKey(value as string)] }); break;

@@ -100,6 +100,7 @@ export interface MailboxSearchableRow extends SearchableRow {
   folderId: string;
   threadId: string;
   attachmentCount: number;
+  attachmentNames?: string[];
   keys: Set<number>;
 }
 
@@ -114,6 +115,7 @@ export function matchesMailboxSearch(row: MailboxSearchableRow, key: MailboxSear
     case 'folders': return key.ids.includes(row.folderId);
     case 'received': return key.cmp === 'before' ? row.internalDate.getTime() < key.at.getTime() : row.internalDate.getTime() >= key.at.getTime();
     case 'attachment': return (row.attachmentCount > 0) === key.has;
+    case 'attachmentName': return (row.attachmentNames ?? []).some((n) => n.toLowerCase().includes(key.value));
     case 'text': return searchKeys(key.tokens).every((k) => row.keys.has(k));
   }
 }

@@ -558,6 +558,9 @@ export function describeMessageStore(name: string, setup: () => Promise<MessageS
       expect(await ids({ op: 'text', tokens: ['budget'] })).toEqual([reply, budget]);
       expect(await ids({ op: 'text', tokens: ['金笛'] })).toEqual([budget]);
       expect(await ids({ op: 'attachment', has: true })).toEqual([budget]);
+      expect(await ids({ op: 'attachmentName', value: 'plan' })).toEqual([budget]);
+      expect(await ids({ op: 'attachmentName', value: 'n.p' })).toEqual([budget]);
+      expect(await ids({ op: 'attachmentName', value: 'p_an' })).toEqual([]);
       expect(await ids({ op: 'received', cmp: 'since', at: at(3) })).toEqual([apples, lunch]);
       expect(await ids({ op: 'received', cmp: 'before', at: at(2) })).toEqual([budget]);
       expect(await ids({ op: 'or', keys: [{ op: 'header', field: 'from', value: 'dave' }, { op: 'text', tokens: ['lunch'] }] })).toEqual([apples, lunch]);

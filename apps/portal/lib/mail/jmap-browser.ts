@@ -1,7 +1,7 @@
 'use client';
 /** The webmail's JMAP client in the browser: every call through the portal's /bff/jmap relay (the token stays on the server). */
 
-export const USING = ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:mail', 'urn:ietf:params:jmap:submission'];
+export const USING = ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:mail', 'urn:ietf:params:jmap:submission', 'urn:ietf:params:jmap:vacationresponse'];
 
 export interface EmailAddress {
   name: string | null;
@@ -30,6 +30,14 @@ export interface EmailSummary {
   size: number;
   preview: string;
   hasAttachment: boolean;
+  /** In search results: the searched words marked (SearchSnippet/get), as the server's escaped HTML. */
+  snippet?: Snippet;
+}
+
+export interface Snippet {
+  emailId: string;
+  subject: string | null;
+  preview: string | null;
 }
 
 export interface BodyPart {

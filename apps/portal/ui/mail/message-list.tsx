@@ -8,8 +8,9 @@ import { forwardRef, useCallback, useEffect, useImperativeHandle, useReducer, us
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { Checkbox, Empty, Spin } from 'antd';
 import { useFormatter, useTranslations } from 'next-intl';
-import { EmailSummary, jmap, SUMMARY_PROPERTIES } from '../../lib/mail/jmap-browser';
+import { EmailSummary, jmap, SUMMARY_PROPERTIES, type Invocation, type Snippet } from '../../lib/mail/jmap-browser';
 import { browserTimeZone } from '../../lib/mail/time-zone';
+import { Marked } from './marked';
 
 const PAGE = 50;
 const ROW_HEIGHT = 68;
@@ -20,6 +21,8 @@ export interface ListQuery {
   filter: Record<string, unknown>;
   sort: { property: string; isAscending: boolean }[];
   collapseThreads: boolean;
+  /** A search: each row's subject and an excerpt come with the searched words marked (SearchSnippet/get). */
+  highlight?: boolean;
 }
 
 export interface MessageListHandle {
@@ -38,9 +41,11 @@ interface Props {
   onSelect(ids: Set<string>): void;
   onTotal(total: number): void;
   label: string;
+  /** Compact density draws lower rows (no preview line). */
+  rowHeight?: number;
 }
 
-export const MessageList = forwardRef<MessageListHandle, Props>(function MessageList({ accountId, query, version, openId, selected, onOpen, onSelect, onTotal, label }, ref) {
+export const MessageList = forwardRef<MessageListHandle, Props>(function MessageList({ accountId, query, version, openId, selected, onOpen, onSelect, onTotal, label, rowHeight = ROW_HEIGHT }, ref) {
   const t = useTranslations('mail');
   const format = useFormatter();
   const scrollRef = useRef<HTMLDivElement>(null);
@@ -62,7 +67,9 @@ export const MessageList = forwardRef<MessageListHandle, Props>(function Message
   const shownQuery = useRef(queryKey);
   shownQuery.current = queryKey;
 
-  const virtualizer = useVirtualizer({ count: total ?? 0, getScrollElement: () => scrollRef.current, estimateSize: () => ROW_HEIGHT, overscan: 12 });
+  const virtualizer = useVirtualizer({ count: total ?? 0, getScrollElement: () => scrollRef.current, estimateSize: () => rowHeight, overscan: 12 });
+  // The density arrives with the preferences, after the first rows: every row is measured again.
+  useEffect(() => virtualizer.measure(), [rowHeight, virtualizer]);
 
   const load = useCallback(
     async (page: number) => {
@@ -71,12 +78,16 @@ export const MessageList = forwardRef<MessageListHandle, Props>(function Message
       const g = generation.current;
       loading.current.set(page, g);
       try {
+        const { highlight, ...listQuery } = query;
+        const ids = { resultOf: 'q', name: 'Email/query', path: '/ids' };
         const r = await jmap([
-          ['Email/query', { accountId, ...query, position: page * PAGE, limit: PAGE, calculateTotal: true }, 'q'],
-          ['Email/get', { accountId, '#ids': { resultOf: 'q', name: 'Email/query', path: '/ids' }, properties: SUMMARY_PROPERTIES }, 'g'],
+          ['Email/query', { accountId, ...listQuery, position: page * PAGE, limit: PAGE, calculateTotal: true }, 'q'],
+          ['Email/get', { accountId, '#ids': ids, properties: SUMMARY_PROPERTIES }, 'g'],
+          ...(highlight ? [['SearchSnippet/get', { accountId, filter: listQuery.filter, '#emailIds': ids }, 's'] as Invocation] : []),
         ]);
         failedAt.current.delete(page);
-        const byId = new Map((r.g.list as EmailSummary[]).map((e) => [e.id, e]));
+        const snippets = new Map(((r.s?.list ?? []) as Snippet[]).map((x) => [x.emailId, x]));
+        const byId = new Map((r.g.list as EmailSummary[]).map((e): [string, EmailSummary] => [e.id, { ...e, snippet: snippets.get(e.id) }]));
         const rows = (r.q.ids as string[]).map((id) => byId.get(id)).filter((e): e is EmailSummary => !!e);
         // Answered after the list changed again: shown until the newer copy comes (asked for on the next render).
         if (g !== generation.current) {
@@ -264,9 +275,9 @@ export const MessageList = forwardRef<MessageListHandle, Props>(function Message
                       📎
                     </span>
                   )}
-                  {email.subject || t('list.noSubject')}
+                  {email.snippet?.subject ? <Marked html={email.snippet.subject} /> : email.subject || t('list.noSubject')}
                 </span>
-                <span className="wm-row-preview">{email.preview}</span>
+                <span className="wm-row-preview">{email.snippet?.preview ? <Marked html={email.snippet.preview} /> : email.preview}</span>
               </button>
             </div>
           );

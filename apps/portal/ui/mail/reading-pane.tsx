@@ -4,6 +4,7 @@ import { useEffect, useState } from 'react';
 import { Alert, Button, Dropdown, Space, Spin, Tooltip } from 'antd';
 import { useFormatter, useTranslations } from 'next-intl';
 import { downloadUrl, EmailAddress, EmailDetail, jmap, DETAIL_PROPERTIES, type Mailbox } from '../../lib/mail/jmap-browser';
+import { savePreferences, usePreferences } from '../../lib/mail/preferences';
 import { browserTimeZone } from '../../lib/mail/time-zone';
 import { formatBytes } from '../format';
 import { useFolderName } from './folder-tree';
@@ -23,20 +24,30 @@ interface Props {
   onDelete(ids: string[]): void;
   onKeywords(ids: string[], keyword: string, on: boolean): void;
   onBack(): void;
+  /** Shown as a full page (no "open in full page" link then). */
+  fullPage?: boolean;
+  /** Switches to the full-page view; the link still works as a plain link (new tab, copied). */
+  onFullPage?(): void;
 }
 
 export function addressList(list: EmailAddress[] | null | undefined): string {
   return (list ?? []).map((a) => (a.name ? `${a.name} <${a.email}>` : a.email)).join(', ');
 }
 
-export function ReadingPane({ accountId, emailId, mailboxes, version, onReply, onMove, onDelete, onKeywords, onBack }: Props) {
+export function ReadingPane({ accountId, emailId, mailboxes, version, onReply, onMove, onDelete, onKeywords, onBack, fullPage = false, onFullPage }: Props) {
   const t = useTranslations('mail');
+  const tr = useTranslations('mailRead');
   const format = useFormatter();
   const folderName = useFolderName();
   const [email, setEmail] = useState<EmailDetail | null>(null);
   const [body, setBody] = useState<Body | null>(null);
   const [images, setImages] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const preferences = usePreferences();
+  const sender = email?.id === emailId ? email.from?.[0]?.email.toLowerCase() ?? null : null;
+  // Remote images from a sender the user trusts are shown at once; the body is fetched again when that becomes known.
+  const trusted = !!sender && !!preferences?.imageSenders.includes(sender);
+  const showImages = images || trusted;
 
   useEffect(() => setImages(false), [emailId]);
   useEffect(() => {
@@ -58,7 +69,7 @@ export function ReadingPane({ accountId, emailId, mailboxes, version, onReply, o
   useEffect(() => {
     let live = true;
     setBody(null);
-    const url = `/bff/mail/body/${encodeURIComponent(emailId)}?account=${encodeURIComponent(accountId)}${images ? '&images=1' : ''}`;
+    const url = `/bff/mail/body/${encodeURIComponent(emailId)}?account=${encodeURIComponent(accountId)}${showImages ? '&images=1' : ''}`;
     // A body that does not come within 15 s is asked for again (twice), before the reader is told.
     const attempt = async (left: number): Promise<Body> => {
       try {
@@ -77,7 +88,7 @@ export function ReadingPane({ accountId, emailId, mailboxes, version, onReply, o
     return () => {
       live = false;
     };
-  }, [accountId, emailId, images, t]);
+  }, [accountId, emailId, showImages, t]);
 
   if (error) return <Alert type="error" showIcon title={error} className="wm-reader-error" />;
   if (!email) return <Spin className="wm-list-spin" description={t('list.loading')} />;
@@ -107,6 +118,20 @@ export function ReadingPane({ accountId, emailId, mailboxes, version, onReply, o
           <Button danger onClick={() => onDelete([email.id])}>
             {t('actions.delete')}
           </Button>
+          {!fullPage && (
+            <a
+              className="ant-btn ant-btn-default"
+              href={`/mail/message/${encodeURIComponent(email.id)}`}
+              data-testid="full-page-link"
+              onClick={(e) => {
+                if (!onFullPage || e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
+                e.preventDefault();
+                onFullPage();
+              }}
+            >
+              {tr('fullPage')}
+            </a>
+          )}
           <Dropdown
             trigger={['click']}
             menu={{
@@ -140,15 +165,27 @@ export function ReadingPane({ accountId, emailId, mailboxes, version, onReply, o
           <dd>{format.dateTime(new Date(email.sentAt ?? email.receivedAt), { dateStyle: 'medium', timeStyle: 'short', timeZone: browserTimeZone() })}</dd>
         </dl>
       </header>
-      {body && body.blockedRemote > 0 && !images && (
+      {body && body.blockedRemote > 0 && !showImages && (
         <Alert
           type="info"
           className="wm-images-alert"
           title={t('reader.imagesBlocked', { count: body.blockedRemote })}
           action={
-            <Button size="small" onClick={() => setImages(true)}>
-              {t('reader.showImages')}
-            </Button>
+            <Space wrap size={4}>
+              <Button size="small" onClick={() => setImages(true)}>
+                {t('reader.showImages')}
+              </Button>
+              {sender && preferences && (
+                <Button
+                  size="small"
+                  onClick={() =>
+                    void savePreferences({ imageSenders: [...preferences.imageSenders, sender] }).catch(() => setError(t('errors.network')))
+                  }
+                >
+                  {tr('alwaysShowImages', { sender })}
+                </Button>
+              )}
+            </Space>
           }
         />
       )}

@@ -7,11 +7,15 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { App, Button, Checkbox, Drawer, Dropdown, Input, Modal, Segmented, Select, Space } from 'antd';
 import { useTranslations } from 'next-intl';
 import { EmailDetail, EmailSummary, Identity, jmap, jmapSession, type Mailbox } from '../../lib/mail/jmap-browser';
+import { dayStart, nextDayStart } from '../../lib/mail/days';
+import { usePreferences } from '../../lib/mail/preferences';
+import { isEmptySearch, searchConditions, searchSummary, type SearchCriteria } from '../../lib/mail/search-criteria';
 import { LanguageSwitch } from '../shell/language-switch';
 import { Compose, ComposeSeed } from './compose';
 import { FolderChanges, FolderTree, useFolderName } from './folder-tree';
 import { ListQuery, MessageList, MessageListHandle } from './message-list';
 import { addressList, ReadingPane, ReplyMode } from './reading-pane';
+import { SearchPanel } from './search-panel';
 
 type Filter = 'all' | 'unread' | 'flagged';
 type Sort = 'receivedAt' | 'from' | 'subject' | 'size';
@@ -22,8 +26,11 @@ function quote(email: EmailDetail, text: string, intro: string): string {
   return `\n\n${intro}\n${text.split('\n').map((l) => `> ${l}`).join('\n')}`;
 }
 
-export function Webmail({ name }: { name: string }) {
+/** `initialOpen`: the message of a deep link to its full-page view (/mail/message/<id>). */
+export function Webmail({ name, initialOpen }: { name: string; initialOpen?: string }) {
   const t = useTranslations('mail');
+  const tr = useTranslations('mailRead');
+  const preferences = usePreferences();
   const { message, modal } = App.useApp();
   const folderName = useFolderName();
   const [accountId, setAccountId] = useState<string | null>(null);
@@ -36,8 +43,13 @@ export function Webmail({ name }: { name: string }) {
   const [threads, setThreads] = useState(false);
   const [search, setSearch] = useState('');
   const [searchInput, setSearchInput] = useState('');
+  /** The advanced search, when used (it then holds the box's words too). */
+  const [advanced, setAdvanced] = useState<SearchCriteria | null>(null);
+  const [advancedOpen, setAdvancedOpen] = useState(false);
   const [version, setVersion] = useState(0);
-  const [openId, setOpenId] = useState<string | null>(null);
+  const [openId, setOpenId] = useState<string | null>(initialOpen ?? null);
+  // The full-page view keeps the list mounted (hidden), so going back finds it where it was.
+  const [full, setFull] = useState(!!initialOpen);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [compose, setCompose] = useState<ComposeSeed | null>(null);
   const [folderDrawer, setFolderDrawer] = useState(false);
@@ -102,6 +114,28 @@ export function Webmail({ name }: { name: string }) {
     };
   }, [accountId, refresh]);
 
+  useEffect(() => {
+    const onPop = () => {
+      const m = /^\/mail\/message\/([^/]+)$/.exec(window.location.pathname);
+      setFull(!!m);
+      if (m) setOpenId(decodeURIComponent(m[1]));
+    };
+    window.addEventListener('popstate', onPop);
+    return () => window.removeEventListener('popstate', onPop);
+  }, []);
+  const openFull = useCallback((id: string) => {
+    window.history.pushState({ fullPage: id }, '', `/mail/message/${encodeURIComponent(id)}`);
+    setFull(true);
+  }, []);
+  const closeFull = useCallback(() => {
+    // Back where the user came from when that was the list; a deep link goes to the list instead.
+    if ((window.history.state as { fullPage?: string } | null)?.fullPage) window.history.back();
+    else {
+      window.history.replaceState(null, '', '/mail');
+      setFull(false);
+    }
+  }, []);
+
   const inbox = mailboxes.find((m) => m.role === 'inbox');
   const folder = mailboxes.find((m) => m.id === folderId);
   useEffect(() => {
@@ -110,12 +144,15 @@ export function Webmail({ name }: { name: string }) {
   }, [inbox?.unreadEmails, folder, folderName, t]);
 
   const query: ListQuery = useMemo(() => {
-    const conditions: Record<string, unknown>[] = [{ inMailbox: folderId }];
+    const where = advanced?.folder === 'all' ? [] : [{ inMailbox: advanced && advanced.folder !== 'current' ? advanced.folder : folderId }];
+    const conditions: Record<string, unknown>[] = [...where];
     if (filter === 'unread') conditions.push({ notKeyword: '$seen' });
     if (filter === 'flagged') conditions.push({ hasKeyword: '$flagged' });
-    if (search) conditions.push({ text: search });
-    return { filter: conditions.length === 1 ? conditions[0] : { operator: 'AND', conditions }, sort: [{ property: sort, isAscending: ascending }], collapseThreads: threads };
-  }, [folderId, filter, search, sort, ascending, threads]);
+    if (search && !advanced) conditions.push({ text: search });
+    if (advanced) conditions.push(...searchConditions(advanced, dayStart, nextDayStart));
+    const combined = conditions.length === 0 ? {} : conditions.length === 1 ? conditions[0] : { operator: 'AND', conditions };
+    return { filter: combined, sort: [{ property: sort, isAscending: ascending }], collapseThreads: threads, highlight: !!search || !!advanced };
+  }, [folderId, filter, search, advanced, sort, ascending, threads]);
 
   const failed = useCallback(() => message.error(t('errors.action')), [message, t]);
 
@@ -301,6 +338,7 @@ export function Webmail({ name }: { name: string }) {
     setSelected(new Set());
     setSearch('');
     setSearchInput('');
+    setAdvanced(null);
     setFolderDrawer(false);
   };
 
@@ -327,7 +365,7 @@ export function Webmail({ name }: { name: string }) {
   }
 
   return (
-    <div className={`wm${openId || compose ? ' wm-reading' : ''}`}>
+    <div className={`wm${openId || compose ? ' wm-reading' : ''}${full && openId && !compose ? ' wm-full' : ''}${preferences?.density === 'compact' ? ' wm-compact' : ''}`}>
       <a className="skip-link" href="#wm-list">
         {t('skip')}
       </a>
@@ -342,6 +380,7 @@ export function Webmail({ name }: { name: string }) {
           onSubmit={(e) => {
             e.preventDefault();
             setSearch(searchInput.trim());
+            setAdvanced(null);
             setOpenId(null);
           }}
         >
@@ -352,10 +391,14 @@ export function Webmail({ name }: { name: string }) {
             value={searchInput}
             onChange={(e) => {
               setSearchInput(e.target.value);
-              if (!e.target.value) setSearch('');
+              if (!e.target.value) {
+                setSearch('');
+                setAdvanced(null);
+              }
             }}
             onSearch={(v) => {
               setSearch(v.trim());
+              setAdvanced(null);
               setOpenId(null);
             }}
             placeholder={t('search.placeholder')}
@@ -364,11 +407,17 @@ export function Webmail({ name }: { name: string }) {
             enterButton={t('search.button')}
           />
         </form>
+        <Button className="wm-advanced-button" onClick={() => setAdvancedOpen(true)} data-testid="advanced-search-open">
+          {tr('search.advanced')}
+        </Button>
         <Space size={8} className="wm-top-right">
           <Button type="primary" onClick={() => setCompose({ to: '', cc: '', subject: '', text: '', attachments: [] })}>
             {t('actions.compose')}
           </Button>
           <LanguageSwitch />
+          <a className="wm-settings-link" href="/mail/settings" data-testid="settings-link">
+            {tr('settings.open')}
+          </a>
           <span className="wm-user" data-testid="signed-in-as">
             {name}
           </span>
@@ -397,7 +446,7 @@ export function Webmail({ name }: { name: string }) {
         <section className="wm-list" id="wm-list" aria-labelledby="wm-folder-title">
           <div className="wm-list-head">
             <h1 id="wm-folder-title" className="wm-folder-title">
-              {search ? t('search.results', { query: search }) : folder ? folderName(folder) : t('title')}
+              {advanced ? t('search.results', { query: searchSummary(advanced) || tr('search.filtered') }) : search ? t('search.results', { query: search }) : folder ? folderName(folder) : t('title')}
               <span className="wm-total"> {t('list.total', { count: total })}</span>
             </h1>
             <div className="wm-list-tools">
@@ -491,6 +540,7 @@ export function Webmail({ name }: { name: string }) {
               onOpen={onOpen}
               onSelect={setSelected}
               onTotal={setTotal}
+              rowHeight={preferences?.density === 'compact' ? 48 : undefined}
               label={t('list.label')}
             />
           )}
@@ -521,7 +571,9 @@ export function Webmail({ name }: { name: string }) {
                 onMove={(ids, to) => void move(ids, to)}
                 onDelete={(ids) => void remove(ids)}
                 onKeywords={(ids, k, on) => void setKeyword(ids, k, on)}
-                onBack={() => setOpenId(null)}
+                onBack={() => (full ? closeFull() : setOpenId(null))}
+                fullPage={full}
+                onFullPage={() => openFull(openId)}
               />
               <div className="wm-reader-extra">
                 <Button size="small" type="link" onClick={() => void openDetail(openId, forwardAsAttachment)}>
@@ -539,6 +591,28 @@ export function Webmail({ name }: { name: string }) {
           )}
         </section>
       </main>
+      {advancedOpen && (
+        <SearchPanel
+          open
+          initial={advanced}
+          text={searchInput}
+          mailboxes={mailboxes}
+          onClose={() => setAdvancedOpen(false)}
+          onSearch={(c) => {
+            setAdvancedOpen(false);
+            setOpenId(null);
+            if (isEmptySearch(c)) {
+              setAdvanced(null);
+              setSearch('');
+              setSearchInput('');
+              return;
+            }
+            setAdvanced(c);
+            setSearch('');
+            setSearchInput(c.text);
+          }}
+        />
+      )}
       <Modal open={help} onCancel={() => setHelp(false)} footer={null} title={t('shortcuts.title')}>
         <dl className="wm-shortcuts">
           {(['j', 'k', 'r', 'a', 'f', '#', '/', 'c', '?'] as const).map((k) => (

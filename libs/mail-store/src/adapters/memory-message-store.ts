@@ -440,7 +440,7 @@ export class MemoryMessageStore implements MessageStore {
 
   private mailboxRows(mailboxId: string, filter: MailboxSearch): MailboxSearchableRow[] {
     return this.folderList(mailboxId).flatMap((f) => f.messages.map((m): MailboxSearchableRow => ({
-      ...m, threadId: m.threadId ?? m.id, attachmentCount: m.sortFields.attachmentNames?.length ?? 0,
+      ...m, threadId: m.threadId ?? m.id, attachmentCount: m.sortFields.attachmentNames?.length ?? 0, attachmentNames: m.sortFields.attachmentNames,
     }))).filter((r) => matchesMailboxSearch(r, filter));
   }
 

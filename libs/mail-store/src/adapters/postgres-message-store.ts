@@ -1502,6 +1502,8 @@ function compileMailboxSearch(key: MailboxSearch, params: unknown[]): string {
     }
     case 'received': return `m.internal_date ${key.cmp === 'before' ? '<' : '>='} ${param(key.at, '::timestamptz')}`;
     case 'attachment': return key.has ? 'cardinality(m.attachment_names) > 0' : 'cardinality(m.attachment_names) = 0';
+    // strpos, not LIKE: the user's % and _ are letters of a file name here.
+    case 'attachmentName': return `EXISTS (SELECT 1 FROM unnest(m.attachment_names) AS a(name) WHERE strpos(lower(a.name), ${param(key.value)}) > 0)`;
     case 'text': {
       const keys = searchKeys(key.tokens);
       if (keys.length === 0) return 'TRUE';

@@ -289,6 +289,8 @@ export type MailboxSearch =
   /** `before`: internal date < at; `since`: internal date >= at. */
   | { op: 'received'; cmp: 'before' | 'since'; at: Date }
   | { op: 'attachment'; has: boolean }
+  /** A message with an attachment whose file name contains `value` (lower case), anywhere in the name. */
+  | { op: 'attachmentName'; value: string }
   /** Messages holding the keys of every lexeme (the full-text index); no lexeme matches every message. */
   | { op: 'text'; tokens: string[] };
 

@@ -1,0 +1,5 @@
+import { FolderSettings } from '../../../../../ui/mail/settings/folder-settings';
+
+export default function FolderSettingsPage() {
+  return <FolderSettings />;
+}

@@ -1,0 +1,5 @@
+import { GeneralSettings } from '../../../../../ui/mail/settings/general-settings';
+
+export default function GeneralSettingsPage() {
+  return <GeneralSettings />;
+}

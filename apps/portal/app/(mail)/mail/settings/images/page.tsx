@@ -1,0 +1,5 @@
+import { ImageSenderSettings } from '../../../../../ui/mail/settings/image-sender-settings';
+
+export default function ImageSenderSettingsPage() {
+  return <ImageSenderSettings />;
+}
