@@ -24,6 +24,7 @@ import { MailboxDeliveryModule } from './modules/mailbox-delivery/mailbox-delive
 import { MailboxSendAsModule } from './modules/mailbox-send-as/mailbox-send-as.module';
 import { SieveScriptsModule } from './modules/sieve-scripts/sieve-scripts.module';
 import { QuarantineModule } from './modules/quarantine/quarantine.module';
+import { AntispamModule } from './modules/antispam/antispam.module';
 import { QueueModule } from './modules/queue/queue.module';
 import { StatsModule } from './modules/stats/stats.module';
 import { SignInAuditModule } from './modules/sign-in-audit/sign-in-audit.module';
@@ -32,7 +33,7 @@ import { NodesModule } from './modules/nodes/nodes.module';
 import { BillingModule } from './modules/billing/billing.module';
 
 /** Feature modules, one line each. */
-const FEATURES = [AuthModule, HealthModule, TenantsModule, DomainsModule, AliasesModule, GroupsModule, AddressBooksModule, RegistrationCodesModule, ApiKeysModule, AuditModule, MailboxesModule, SettingsModule, MailLogsModule, MailboxDeliveryModule, QueueModule, MailboxSendAsModule, StatsModule, SignInAuditModule, NodesModule, JmapModule, SieveScriptsModule, BillingModule, QuarantineModule];
+const FEATURES = [AuthModule, HealthModule, TenantsModule, DomainsModule, AliasesModule, GroupsModule, AddressBooksModule, RegistrationCodesModule, ApiKeysModule, AuditModule, MailboxesModule, SettingsModule, MailLogsModule, MailboxDeliveryModule, QueueModule, MailboxSendAsModule, StatsModule, SignInAuditModule, NodesModule, JmapModule, SieveScriptsModule, BillingModule, QuarantineModule, AntispamModule];
 
 @Module({})
 export class AppModule {
