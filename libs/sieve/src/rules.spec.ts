@@ -79,6 +79,7 @@ describe('simple rules over Sieve', () => {
       `${text}keep;\n`,
       'require "fileinto";\nif header :contains "subject" "x" { fileinto "X"; }\n',
       `${RULES_MARKER}\nif header :contains "subject" {`,
+      text.replace('# rule: "Spammy words"', '# rule: "bad \\x escape"'),
     ]) {
       const back = sieveToRules(edited);
       expect(back.kind, edited.slice(-60)).toBe('code');

@@ -191,7 +191,12 @@ class Shape extends Error {}
 function readRule(command: SieveCommand, nameLine: string): SieveRule {
   const named = /^# rule: (".*")$/.exec(nameLine);
   if (!named) throw new Shape(`line ${command.position.line}: rule without its name line`);
-  const name: unknown = JSON.parse(named[1]);
+  let name: unknown;
+  try {
+    name = JSON.parse(named[1]);
+  } catch {
+    throw new Shape(`line ${command.position.line - 1}: rule name is not a quoted string`);
+  }
   if (typeof name !== 'string') throw new Shape('rule name');
   let [test] = command.tests;
   let enabled = true;
