@@ -25,6 +25,7 @@ import { MailboxPreferencesModule } from './modules/mailbox-preferences/mailbox-
 import { MailboxSendAsModule } from './modules/mailbox-send-as/mailbox-send-as.module';
 import { SieveScriptsModule } from './modules/sieve-scripts/sieve-scripts.module';
 import { QuarantineModule } from './modules/quarantine/quarantine.module';
+import { AntispamModule } from './modules/antispam/antispam.module';
 import { QueueModule } from './modules/queue/queue.module';
 import { StatsModule } from './modules/stats/stats.module';
 import { SignInAuditModule } from './modules/sign-in-audit/sign-in-audit.module';
@@ -60,6 +61,7 @@ const FEATURES = [
   QuarantineModule,
   ClientConfigModule,
   MailboxPreferencesModule,
+  AntispamModule,
 ];
 
 @Module({})

@@ -116,6 +116,32 @@ describe('mail queue actions', () => {
     expect(retry.body.results).toEqual([{ id: ids['three@near.test'], outcome: 'done', message: null }]);
   });
 
+  it('a quarantined recipient released or deleted from the queue closes its quarantine entry too', async () => {
+    await spool('spam@partner.test', ['q-release@near.test', 'q-delete@near.test'], 5);
+    for (const address of ['q-release@near.test', 'q-delete@near.test']) {
+      // As the content filter spools a message above the quarantine score: recipient held, one quarantine row.
+      await sql(`UPDATE spool_recipient SET held_at = now() WHERE id = $1`, [ids[address]]);
+      await sql(`INSERT INTO quarantine (recipient_id, message_id, address, reason, detail, spam_score) SELECT id, message_id, address, 'spam', 'score 10', 10 FROM spool_recipient WHERE id = $1`, [ids[address]]);
+    }
+    const listed = async () => (await call('GET', '/api/quarantine', op)).body.items.map((e: { recipient: string }) => e.recipient).sort();
+    expect(await listed()).toEqual(['q-delete@near.test', 'q-release@near.test']);
+    const entry = async (address: string) =>
+      (await sql(`SELECT released_at IS NOT NULL AS released, deleted_at IS NOT NULL AS deleted FROM quarantine WHERE recipient_id = $1`, [ids[address]]))[0];
+
+    expect((await call('POST', `/api/queue/${ids['q-release@near.test']}/release`, op)).status).toBe(200);
+    expect(await entry('q-release@near.test')).toEqual({ released: true, deleted: false });
+    expect((await row('q-release@near.test')).due).toBe(true);
+    const del = await call('POST', '/api/queue/actions', op, { action: 'delete', ids: [ids['q-delete@near.test']] });
+    expect(del.body.done).toBe(1);
+    expect(await entry('q-delete@near.test')).toEqual({ released: false, deleted: true });
+    expect(await listed()).toEqual([]);
+    // Closed means closed: the quarantine API no longer offers either entry for release.
+    expect((await call('POST', `/api/quarantine/${ids['q-release@near.test']}/release`, op)).status).toBe(404);
+    const audit = await call('GET', '/api/audit?action=queue.release', op);
+    const mine = audit.body.items.find((e: { objectId: string }) => e.objectId === ids['q-release@near.test']);
+    expect(mine.after).toMatchObject({ quarantineReleased: true });
+  });
+
   it('refuses bad requests naming the field, and everyone but operators', async () => {
     for (const body of [{ action: 'hold', ids: [] }, { action: 'bounce', ids: ['1'] }, { action: 'hold', ids: ['x'] }, { action: 'hold', ids: Array(501).fill('1') }, { action: 'hold', ids: ['1'], extra: 1 }]) {
       expect((await call('POST', '/api/queue/actions', op, body)).status, JSON.stringify(body).slice(0, 60)).toBe(400);

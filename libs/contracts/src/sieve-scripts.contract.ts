@@ -53,3 +53,40 @@ export const putSieveScriptRequest = z
     activate: z.boolean().optional().describe('make it the active script as well'),
   })
   .strict();
+
+/** The consoles' simple rules (libs/sieve/src/rules.ts): condition/action data the API writes as Sieve and reads back. */
+const ruleText = z.string().max(4096);
+export const sieveRuleCondition = z
+  .object({
+    field: z.enum(['from', 'to', 'subject', 'body', 'size']),
+    op: z.enum(['contains', 'is', 'matches', 'over', 'under']).describe('contains/is/matches for text; over/under for size'),
+    value: ruleText.describe('text, or for size bytes with an optional K, M or G'),
+    not: z.boolean().optional(),
+  })
+  .strict();
+export const sieveRuleAction = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('reject'), reason: ruleText }).strict(),
+  z.object({ type: z.literal('fileinto'), folder: z.string().max(1000) }).strict(),
+  z.object({ type: z.literal('redirect'), address: z.string().max(320), keepCopy: z.boolean() }).strict(),
+  z.object({ type: z.literal('vacation'), days: z.number().int(), subject: z.string().max(998), reason: ruleText }).strict(),
+  z.object({ type: z.literal('flag'), flag: z.enum(['seen', 'flagged']) }).strict(),
+  z.object({ type: z.literal('discard') }).strict(),
+  z.object({ type: z.literal('stop') }).strict(),
+]);
+export const sieveRule = z
+  .object({
+    name: z.string().max(100),
+    enabled: z.boolean(),
+    match: z.enum(['any', 'all']),
+    conditions: z.array(sieveRuleCondition).max(32),
+    actions: z.array(sieveRuleAction).max(16),
+  })
+  .strict();
+export const sieveRulesRequest = z.object({ rules: z.array(sieveRule).max(200) }).strict();
+export const sieveRulesScriptView = z.object({ content: z.string().describe('the Sieve script; save it with the scripts endpoints') });
+export const sieveScriptContentRequest = z.object({ content: z.string().max(1024 * 1024) }).strict();
+export const sieveRulesReadView = z.object({
+  kind: z.enum(['rules', 'code']).describe('rules: written by the rules form and unchanged; code: show it in the code editor'),
+  rules: z.array(sieveRule).optional(),
+  reason: z.string().optional().describe('why it is shown as code'),
+});

@@ -146,10 +146,17 @@ export class QueueService {
       const before = await this.load(m, actor, id, true);
       if (!before.held_at) throw conflict(`recipient ${before.address} is not held`);
       await m.query(`UPDATE spool_recipient SET held_at = NULL, next_attempt_at = now() WHERE id = $1`, [before.id]);
+      // A quarantined recipient released from the queue is released from the quarantine too: its entry closes, as
+      // a release through /api/quarantine closes it, so it is neither listed nor digested nor expired later.
+      const quarantined: unknown[] = await m.query(
+        `UPDATE quarantine SET released_at = now() WHERE recipient_id = $1 AND released_at IS NULL AND deleted_at IS NULL RETURNING recipient_id`,
+        [before.id],
+      );
       const after = await this.load(m, actor, id, true);
       await this.audit.record(m, actor, ip, {
         action: 'queue.release', objectType: 'spool_recipient', objectId: before.id, tenantId: before.tenant_id,
-        before: { heldAt: before.held_at }, after: { heldAt: null, nextAttemptAt: after.next_attempt_at },
+        before: { heldAt: before.held_at },
+        after: { heldAt: null, nextAttemptAt: after.next_attempt_at, ...(quarantined.length > 0 ? { quarantineReleased: true } : {}) },
       });
       return entryView(after);
     });
@@ -184,6 +191,8 @@ export class QueueService {
         throw conflict(`recipient ${before.address} is already ${before.status}; only queued or deferred recipients can be deleted`);
       }
       await m.query(`UPDATE spool_recipient SET status = 'deleted', last_error = $2 WHERE id = $1`, [before.id, `deleted by ${actor.name}`]);
+      // Its quarantine entry, if any, closes as deleted (the same as a delete through /api/quarantine).
+      await m.query(`UPDATE quarantine SET deleted_at = now() WHERE recipient_id = $1 AND released_at IS NULL AND deleted_at IS NULL`, [before.id]);
       // The message is finished once none of its recipients waits any more.
       await m.query(
         `UPDATE spool_message SET done_at = now()
