@@ -345,6 +345,16 @@ describe('address book', () => {
     await page.getByRole('tooltip').getByRole('button', { name: 'Delete' }).click();
     await expect.poll(() => page.getByTestId('contact').count()).toBe(1);
     expect((await stack.api('GET', `/api/address-books/${books[0].id}/contacts`)).body.items.map((c: { email: string }) => c.email)).toEqual(['wang.fang@partner.test']);
+    // Undo adds the contact back with every field it had; then delete it for good.
+    await page.getByRole('button', { name: 'Undo' }).click();
+    await page.getByTestId('contact').filter({ hasText: '+86 10 1234 5678' }).waitFor();
+    expect((await stack.api('GET', `/api/address-books/${books[0].id}/contacts`)).body.items.find((c: { email: string }) => c.email === 'li.lei@partner.test')).toMatchObject({
+      displayName: 'Li Lei',
+      phone: '+86 10 1234 5678',
+    });
+    await page.getByRole('button', { name: 'Delete li.lei@partner.test' }).click();
+    await page.getByRole('tooltip').getByRole('button', { name: 'Delete' }).click();
+    await expect.poll(() => page.getByTestId('contact').count()).toBe(1);
     await page.setViewportSize(PHONE);
     await expectNoSidewaysScroll(page);
     await context.close();

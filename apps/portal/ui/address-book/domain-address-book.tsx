@@ -1,7 +1,7 @@
 'use client';
 /**
  * The domain's public address book (the domain's users see it when they write mail):
- * create it, search, add, edit and delete contacts (delete after confirming), import CSV or vCard files with a per-row
+ * create it, search, add, edit and delete contacts (delete after confirming, with an undo that adds it back), import CSV or vCard files with a per-row
  * report, and export it as CSV or vCard (4.0, or 3.0 for older clients).
  */
 import { useCallback, useEffect, useState } from 'react';
@@ -11,6 +11,7 @@ import type { AddressBook, Contact, Domain } from '../../lib/api-client';
 import { browserApi } from '../../lib/browser-api';
 import { DomainNav } from '../domains/domain-nav';
 import { errorText } from '../errors';
+import { showUndoDelete } from '../undo-delete';
 import { ContactImport } from './contact-import';
 
 type ContactForm = Pick<Contact, 'displayName' | 'email' | 'phone' | 'organization' | 'title' | 'notes'>;
@@ -18,6 +19,9 @@ const COLUMNS: (keyof ContactForm)[] = ['displayName', 'email', 'phone', 'organi
 
 /** One CSV field (RFC 4180): quoted when it holds a comma, quote or line break. */
 const csvField = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+
+/** The editable fields of a contact (its id and dates dropped), so a deleted one can be added back as it was. */
+const contactFieldsOf = (c: Contact): ContactForm => Object.fromEntries(COLUMNS.map((k) => [k, c[k]])) as ContactForm;
 
 export function DomainAddressBook({ domain, initialBooks }: { domain: Domain; initialBooks: AddressBook[] }) {
   const t = useTranslations('domains.addressBook');
@@ -88,8 +92,16 @@ export function DomainAddressBook({ domain, initialBooks }: { domain: Domain; in
     if (!bookId) return;
     try {
       await browserApi.addressBooks.removeContact(bookId, c.id);
-      message.success(t('deleted', { name: c.displayName || c.email }));
       await reload();
+      showUndoDelete({
+        message,
+        key: `undo-${c.id}`,
+        text: t('deleted', { name: c.displayName || c.email }),
+        undoLabel: tc('undo'),
+        errorLabel: (m) => tc('error', { message: m }),
+        restore: () => browserApi.addressBooks.addContact(bookId, contactFieldsOf(c)),
+        after: reload,
+      });
     } catch (e) {
       message.error(tc('error', { message: errorText(e) }));
     }

@@ -10,6 +10,7 @@ import type { Alias, Domain } from '../../lib/api-client';
 import { browserApi } from '../../lib/browser-api';
 import { DomainNav } from '../domains/domain-nav';
 import { errorText } from '../errors';
+import { showUndoDelete } from '../undo-delete';
 import { StatusTag } from '../status-tag';
 
 interface AliasForm {
@@ -95,29 +96,14 @@ export function AliasList({ domain }: { domain: Domain }) {
     try {
       await browserApi.aliases.remove(a.id);
       await reload();
-      const key = `undo-${a.id}`;
-      message.success({
-        key,
-        duration: 10,
-        content: (
-          <Space>
-            {t('deleted', { address: a.address })}
-            <Button
-              size="small"
-              onClick={async () => {
-                message.destroy(key);
-                try {
-                  await browserApi.aliases.create({ address: a.address, destinations: a.destinations, enabled: a.enabled });
-                  await reload();
-                } catch (e) {
-                  message.error(tc('error', { message: errorText(e) }));
-                }
-              }}
-            >
-              {t('undo')}
-            </Button>
-          </Space>
-        ),
+      showUndoDelete({
+        message,
+        key: `undo-${a.id}`,
+        text: t('deleted', { address: a.address }),
+        undoLabel: t('undo'),
+        errorLabel: (m) => tc('error', { message: m }),
+        restore: () => browserApi.aliases.create({ address: a.address, destinations: a.destinations, enabled: a.enabled }),
+        after: reload,
       });
     } catch (e) {
       message.error(tc('error', { message: errorText(e) }));

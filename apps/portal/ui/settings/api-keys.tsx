@@ -10,6 +10,7 @@ import type { ApiKey, CreatedApiKey, Tenant } from '../../lib/api-client';
 import { browserApi } from '../../lib/browser-api';
 import { errorText } from '../errors';
 import { StatusTag } from '../status-tag';
+import { SecretShownOnce } from './secret-shown-once';
 import { SettingsNav } from './settings-nav';
 
 interface NewKey {
@@ -97,19 +98,7 @@ export function ApiKeys() {
         </Button>
       </div>
       {created && (
-        <Alert
-          type="success"
-          showIcon
-          closable
-          onClose={() => setCreated(null)}
-          style={{ marginBottom: 12 }}
-          title={t('created', { name: created.name })}
-          description={
-            <Typography.Paragraph copyable={{ text: created.key }} style={{ margin: 0, overflowWrap: 'anywhere' }} data-testid="created-key">
-              {created.key}
-            </Typography.Paragraph>
-          }
-        />
+<SecretShownOnce title={t('created', { name: created.name })} secret={created.key} onClose={() => setCreated(null)} testId="created-key" />
       )}
       {error && <Alert type="error" showIcon title={tc('error', { message: error })} style={{ marginBottom: 8 }} />}
       <Table<ApiKey>

@@ -11,6 +11,7 @@ import type { IssuedRegistrationCode, RegistrationCode } from '../../lib/api-cli
 import { browserApi } from '../../lib/browser-api';
 import { errorText } from '../errors';
 import { StatusTag } from '../status-tag';
+import { SecretShownOnce } from './secret-shown-once';
 import { SettingsNav } from './settings-nav';
 
 type Status = RegistrationCode['status'];
@@ -103,19 +104,7 @@ export function RegistrationCodes() {
         </Button>
       </div>
       {issued && (
-        <Alert
-          type="success"
-          showIcon
-          closable
-          onClose={() => setIssued(null)}
-          style={{ marginBottom: 12 }}
-          title={t('issued', { domain: issued.domain })}
-          description={
-            <Typography.Paragraph copyable={{ text: issued.code }} style={{ margin: 0, overflowWrap: 'anywhere' }} data-testid="issued-code">
-              {issued.code}
-            </Typography.Paragraph>
-          }
-        />
+<SecretShownOnce title={t('issued', { domain: issued.domain })} secret={issued.code} onClose={() => setIssued(null)} testId="issued-code" />
       )}
       {error && <Alert type="error" showIcon title={tc('error', { message: error })} style={{ marginBottom: 8 }} />}
       <Table<RegistrationCode>
