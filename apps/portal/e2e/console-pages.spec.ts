@@ -451,6 +451,18 @@ describe('operator settings', () => {
     await expect.poll(async () => (await stack.api('GET', '/api/settings/smtp')).body.values.maxRecipients).toBe(16);
     expect((await stack.api('GET', '/api/settings/smtp')).body.overridden).not.toContain('maxRecipients');
 
+    // Sizes read as sizes: the default and range in MB/GB, the value typed shown beside its bytes.
+    const size = page.locator('[data-setting="maxMessageBytes"]');
+    expect(await size.textContent()).toContain('Default: 100 MB');
+    expect(await size.textContent()).toContain('1 KB to 2 GB');
+    expect(await size.getByTestId('setting-bytes').textContent()).toBe('= 100 MB');
+    await page.getByLabel('maxMessageBytes', { exact: true }).fill('52428800');
+    await expect.poll(() => size.getByTestId('setting-bytes').textContent()).toBe('= 50 MB');
+    await page.getByLabel('maxMessageBytes', { exact: true }).press('Tab');
+    expect(await page.getByLabel('maxMessageBytes', { exact: true }).inputValue()).toBe('52,428,800');
+    await page.getByRole('button', { name: 'Discard' }).click();
+    await expect.poll(() => size.getByTestId('setting-bytes').textContent()).toBe('= 100 MB');
+
     await page.setViewportSize(PHONE);
     await expectNoSidewaysScroll(page);
     await context.close();

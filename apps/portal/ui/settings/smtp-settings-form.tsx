@@ -7,13 +7,14 @@
  */
 import { useMemo, useState } from 'react';
 import { Alert, App, Button, Input, InputNumber, Select, Switch, Tag, Typography } from 'antd';
-import { useTranslations } from 'next-intl';
+import { useFormatter, useTranslations } from 'next-intl';
 import { z } from 'zod';
 import { smtpSettings } from '@dizi/contracts/mail-settings.contract';
 import type { SmtpSettingsPatch } from '@dizi/contracts/settings.contract';
 import { ApiRequestError, SmtpSettingsView } from '../../lib/api-client';
 import { browserApi } from '../../lib/browser-api';
 import { errorText } from '../errors';
+import { formatBytes } from '../format';
 import { SettingsNav } from './settings-nav';
 
 type Kind = 'number' | 'boolean' | 'enum' | 'string' | 'list' | 'map';
@@ -78,6 +79,13 @@ function fromText(kind: Kind, text: string): unknown {
   return text;
 }
 
+/** Settings counted in bytes (their names say so): shown in KB/MB/GB beside the number the API keeps. */
+const inBytes = (key: string) => /(Bytes|ScriptSize)$/.test(key);
+
+/** Digits grouped by thousands in the input, so 104857600 reads as 104,857,600. */
+const grouped = (v: string | number | undefined) => (v === undefined || v === '' ? '' : String(v).replace(/\B(?=(\d{3})+(?!\d))/g, ','));
+const ungrouped = (v: string | undefined) => (v ?? '').replace(/,/g, '');
+
 function shown(kind: Kind, v: unknown): string {
   if (kind === 'list') return (v as string[]).length ? (v as string[]).join(', ') : '—';
   if (kind === 'map') return Object.keys(v as object).length ? JSON.stringify(v) : '—';
@@ -87,7 +95,10 @@ function shown(kind: Kind, v: unknown): string {
 
 export function SmtpSettingsForm({ initial }: { initial: SmtpSettingsView }) {
   const t = useTranslations('opsSettings');
+  const format = useFormatter();
   const { message } = App.useApp();
+  /** A default or bound as people read it: bytes as KB/MB/GB, other numbers grouped. */
+  const human = (f: Field, v: unknown) => (f.kind === 'number' && typeof v === 'number' ? (inBytes(f.key) ? formatBytes(v, format) : format.number(v)) : shown(f.kind, v));
   const [view, setView] = useState(initial);
   const [draft, setDraft] = useState<Record<string, unknown>>({});
   const [errors, setErrors] = useState<Record<string, string>>({});
@@ -146,7 +157,23 @@ export function SmtpSettingsForm({ initial }: { initial: SmtpSettingsView }) {
       case 'boolean':
         return <Switch id={id} aria-describedby={described} checked={Boolean(current)} onChange={set} />;
       case 'number':
-        return <InputNumber id={id} aria-describedby={described} status={status} value={current as number} min={f.min} max={f.max} onChange={(v) => set(v)} style={{ width: 200, maxWidth: '100%' }} />;
+        return (
+          <span className="settings-number">
+            <InputNumber<number>
+              id={id}
+              aria-describedby={described}
+              status={status}
+              value={current as number}
+              min={f.min}
+              max={f.max}
+              formatter={grouped}
+              parser={(v) => Number(ungrouped(v))}
+              onChange={(v) => set(v)}
+              style={{ width: 200, maxWidth: '100%' }}
+            />
+            {inBytes(f.key) && typeof current === 'number' && <span className="settings-unit" data-testid="setting-bytes">= {formatBytes(current, format)}</span>}
+          </span>
+        );
       case 'enum':
         return <Select id={id} aria-describedby={described} status={status} value={current as string} onChange={set} options={f.options.map((o) => ({ value: o, label: o }))} style={{ width: 200, maxWidth: '100%' }} />;
       case 'list':
@@ -202,8 +229,8 @@ export function SmtpSettingsForm({ initial }: { initial: SmtpSettingsView }) {
                 <div id={`setting-${f.key}-help`} className="settings-help">
                   {described.get(f.key) && <span data-testid="setting-description">{described.get(f.key)}{t('descriptionEnd')}</span>}
                   <span>
-                    {t('default', { value: shown(f.kind, read(defaults, f.key)) })}
-                    {f.kind === 'number' && f.min !== undefined && f.max !== undefined && ` · ${t('range', { min: f.min, max: f.max })}`}
+                    {t('default', { value: human(f, read(defaults, f.key)) })}
+                    {f.kind === 'number' && f.min !== undefined && f.max !== undefined && ` · ${t('range', { min: human(f, f.min), max: human(f, f.max) })}`}
                   </span>
                 </div>
                 {errors[f.key] && (
