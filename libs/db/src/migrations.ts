@@ -31,6 +31,7 @@ import { SieveScripts1766050000000 } from './migrations/1766050000000-sieve-scri
 import { TrustedSender1766100000000 } from './migrations/1766100000000-trusted-sender';
 import { Quarantine1766100100000 } from './migrations/1766100100000-quarantine';
 import { MailLogRollup1766150000000 } from './migrations/1766150000000-mail-log-rollup';
+import { IdentityProfile1766230000000 } from './migrations/1766230000000-identity-profile';
 
 export const MIGRATIONS = [
   Foundation1764201600000,
@@ -65,4 +66,5 @@ export const MIGRATIONS = [
   TrustedSender1766100000000,
   Quarantine1766100100000,
   MailLogRollup1766150000000,
+  IdentityProfile1766230000000,
 ];

@@ -12,6 +12,7 @@ import { emailSet } from './methods/email-set';
 import { emailSubmissionGet } from './methods/email-submission-get';
 import { emailSubmissionSet } from './methods/email-submission-set';
 import { identityChanges, identityGet } from './methods/identity-get';
+import { identitySet } from './methods/identity-set';
 import { mailboxChanges } from './methods/mailbox-changes';
 import { mailboxGet } from './methods/mailbox-get';
 import { mailboxQuery } from './methods/mailbox-query';
@@ -28,7 +29,7 @@ import { vacationResponseGet } from './methods/vacation-response-get';
 import { vacationResponseSet } from './methods/vacation-response-set';
 
 export const ALL_METHODS: readonly JmapMethod[] = [
-  coreEcho, mailboxGet, mailboxChanges, mailboxQuery, mailboxSet, emailGet, emailChanges, emailQuery, emailSet, emailImport, threadGet, identityGet, identityChanges, emailSubmissionSet, emailSubmissionGet,
+  coreEcho, mailboxGet, mailboxChanges, mailboxQuery, mailboxSet, emailGet, emailChanges, emailQuery, emailSet, emailImport, threadGet, identityGet, identityChanges, identitySet, emailSubmissionSet, emailSubmissionGet,
   searchSnippetGet, threadChanges, emailParse, emailQueryChanges, mailboxQueryChanges,
   emailCopy, vacationResponseGet, vacationResponseSet, quotaGet, quotaChanges, quotaQuery, quotaQueryChanges,
 ];
