@@ -125,7 +125,9 @@ export function Compose({ accountId, identities, mailboxes, seed, onClose }: Pro
   }, [to, cc, subject, text, attachments, seed, initialText]);
 
   const putSignature = (next: string) => {
-    setText((current) => swapSignature(current, insertedSignature.current, next, seed.text));
+    // Read now: the updater may run after the ref has moved on.
+    const inserted = insertedSignature.current;
+    setText((current) => swapSignature(current, inserted, next, seed.text));
     insertedSignature.current = next;
   };
   const chooseIdentity = (id: string) => {
