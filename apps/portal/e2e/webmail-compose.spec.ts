@@ -24,7 +24,9 @@ const SALES = [{ name: 'Team', textSignature: '-- \nThe sales team 销售团队'
 
 async function pick(page: Page, field: string, option: string): Promise<void> {
   await page.locator(`.wm-field:has(#${field}) .ant-select`).click();
-  await page.locator(`.ant-select-dropdown:visible .ant-select-item-option[title="${option}"]`).click();
+  // An identity's label is "Name <address>" when it has a name: `<address>` picks it by its ending.
+  const title = option.startsWith('<') ? `[title$="${option}"]` : `[title="${option}"]`;
+  await page.locator(`.ant-select-dropdown:visible .ant-select-item-option${title}`).click();
   await page.locator('.ant-select-dropdown:visible').waitFor({ state: 'hidden' });
 }
 
@@ -65,7 +67,7 @@ describe('compose', () => {
     expect(await text.inputValue()).toBe('Hello Bob,\n\n-- \nThe sales team 销售团队');
     // One signature only: no choice offered.
     expect(await page.locator('#wm-signature').count()).toBe(0);
-    await pick(page, 'wm-from', 'alice@demo.test');
+    await pick(page, 'wm-from', '<alice@demo.test>');
     expect(await text.inputValue()).toBe('Hello Bob,\n\n-- \nAlice Smith, Sales');
     await pick(page, 'wm-signature', 'No signature');
     expect(await text.inputValue()).toBe('Hello Bob,');
@@ -82,7 +84,7 @@ describe('compose', () => {
         const page = await context.newPage();
         await passwordSignIn(page, stack.portalUrl, 'alice', DEMO_PASSWORD);
         // Folders and identities arrive together.
-        await page.getByRole('heading', { level: 1 }).waitFor({ timeout: 60_000 });
+        await page.getByRole('heading', { level: 1, name: /^(Inbox|收件箱)/ }).waitFor({ timeout: 60_000 });
         await page.locator('.wm-top-right .ant-btn-primary').click();
         await page.locator('#wm-text').waitFor();
         expect(await page.locator('#wm-text').inputValue()).toContain('Alice Smith, Sales');
