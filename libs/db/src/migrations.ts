@@ -32,6 +32,7 @@ import { TrustedSender1766100000000 } from './migrations/1766100000000-trusted-s
 import { Quarantine1766100100000 } from './migrations/1766100100000-quarantine';
 import { MailLogRollup1766150000000 } from './migrations/1766150000000-mail-log-rollup';
 import { EmailSubmission1766220000000 } from './migrations/1766220000000-email-submission';
+import { IdentityProfile1766230000000 } from './migrations/1766230000000-identity-profile';
 import { MailboxPreference1766240000000 } from './migrations/1766240000000-mailbox-preference';
 
 export const MIGRATIONS = [
@@ -68,5 +69,6 @@ export const MIGRATIONS = [
   Quarantine1766100100000,
   MailLogRollup1766150000000,
   EmailSubmission1766220000000,
+  IdentityProfile1766230000000,
   MailboxPreference1766240000000,
 ];

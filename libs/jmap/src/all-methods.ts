@@ -14,6 +14,7 @@ import { emailSubmissionGet } from './methods/email-submission-get';
 import { emailSubmissionQuery } from './methods/email-submission-query';
 import { emailSubmissionSet } from './methods/email-submission-set';
 import { identityChanges, identityGet } from './methods/identity-get';
+import { identitySet } from './methods/identity-set';
 import { mailboxChanges } from './methods/mailbox-changes';
 import { mailboxGet } from './methods/mailbox-get';
 import { mailboxQuery } from './methods/mailbox-query';
@@ -30,7 +31,7 @@ import { vacationResponseGet } from './methods/vacation-response-get';
 import { vacationResponseSet } from './methods/vacation-response-set';
 
 export const ALL_METHODS: readonly JmapMethod[] = [
-  coreEcho, mailboxGet, mailboxChanges, mailboxQuery, mailboxSet, emailGet, emailChanges, emailQuery, emailSet, emailImport, threadGet, identityGet, identityChanges, emailSubmissionSet, emailSubmissionGet, emailSubmissionQuery, emailSubmissionChanges,
+  coreEcho, mailboxGet, mailboxChanges, mailboxQuery, mailboxSet, emailGet, emailChanges, emailQuery, emailSet, emailImport, threadGet, identityGet, identityChanges, identitySet, emailSubmissionSet, emailSubmissionGet, emailSubmissionQuery, emailSubmissionChanges,
   searchSnippetGet, threadChanges, emailParse, emailQueryChanges, mailboxQueryChanges,
   emailCopy, vacationResponseGet, vacationResponseSet, quotaGet, quotaChanges, quotaQuery, quotaQueryChanges,
 ];

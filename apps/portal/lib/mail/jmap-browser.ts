@@ -60,10 +60,20 @@ export interface EmailDetail extends EmailSummary {
   attachments: BodyPart[];
 }
 
+export interface IdentitySignature {
+  name: string;
+  textSignature: string;
+  htmlSignature: string;
+  isDefault: boolean;
+}
+
 export interface Identity {
   id: string;
   name: string;
   email: string;
+  textSignature?: string;
+  /** Dizi's extension of Identity: up to three, one of them the default. */
+  signatures?: IdentitySignature[];
 }
 
 export class JmapError extends Error {

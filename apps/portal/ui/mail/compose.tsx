@@ -10,6 +10,7 @@ import { Alert, Button, Checkbox, Input, Progress, Select, Space } from 'antd';
 import { useFormatter, useTranslations } from 'next-intl';
 import { EmailAddress, Identity, jmap, JmapError, uploadBlob, type Mailbox } from '../../lib/mail/jmap-browser';
 import { browserTimeZone } from '../../lib/mail/time-zone';
+import { defaultSignature, signaturesOf, swapSignature, withSignature } from '../../lib/mail/compose-signature';
 import { formatBytes } from '../format';
 
 export interface ComposeAttachment {
@@ -58,12 +59,16 @@ export function parseAddresses(input: string): { list: EmailAddress[]; bad: stri
 
 export function Compose({ accountId, identities, mailboxes, seed, onClose }: Props) {
   const t = useTranslations('mail.compose');
+  const tw = useTranslations('mailWrite');
   const format = useFormatter();
   const [identityId, setIdentityId] = useState(identities[0]?.id);
+  // A draft being edited has its signature already; a new message gets the sender's default one.
+  const [initialText] = useState(() => (seed.draftId ? seed.text : withSignature(seed.text, defaultSignature(identities[0]))));
+  const insertedSignature = useRef(seed.draftId ? '' : defaultSignature(identities[0]));
   const [to, setTo] = useState(seed.to);
   const [cc, setCc] = useState(seed.cc);
   const [subject, setSubject] = useState(seed.subject);
-  const [text, setText] = useState(seed.text);
+  const [text, setText] = useState(initialText);
   const [receipt, setReceipt] = useState(false);
   const [attachments, setAttachments] = useState<ComposeAttachment[]>(seed.attachments);
   const [uploads, setUploads] = useState<{ name: string; progress: number }[]>([]);
@@ -114,10 +119,22 @@ export function Compose({ accountId, identities, mailboxes, seed, onClose }: Pro
 
   // Anything typed is kept in this browser at once, and saved to Drafts every few seconds while it changes.
   useEffect(() => {
-    if (to === seed.to && cc === seed.cc && subject === seed.subject && text === seed.text && attachments === seed.attachments) return;
+    if (to === seed.to && cc === seed.cc && subject === seed.subject && text === initialText && attachments === seed.attachments) return;
     dirty.current = true;
     localStorage.setItem(LOCAL_KEY, JSON.stringify({ to, cc, subject, text, at: Date.now() }));
-  }, [to, cc, subject, text, attachments, seed]);
+  }, [to, cc, subject, text, attachments, seed, initialText]);
+
+  const putSignature = (next: string) => {
+    // Read now: the updater may run after the ref has moved on.
+    const inserted = insertedSignature.current;
+    setText((current) => swapSignature(current, inserted, next, seed.text));
+    insertedSignature.current = next;
+  };
+  const chooseIdentity = (id: string) => {
+    setIdentityId(id);
+    putSignature(defaultSignature(identities.find((i) => i.id === id)));
+  };
+  const signatures = signaturesOf(identity);
   useEffect(() => {
     const timer = setInterval(() => {
       if (!dirty.current || saving.current || busy) return;
@@ -236,8 +253,19 @@ export function Compose({ accountId, identities, mailboxes, seed, onClose }: Pro
       {error && <Alert role="alert" type="error" showIcon title={error} closable onClose={() => setError(null)} style={{ marginBottom: 8 }} />}
       <div className="wm-field">
         <label htmlFor="wm-from">{t('from')}</label>
-        <Select id="wm-from" value={identityId} onChange={setIdentityId} options={identities.map((i) => ({ value: i.id, label: i.name ? `${i.name} <${i.email}>` : i.email }))} />
+        <Select id="wm-from" value={identityId} onChange={chooseIdentity} options={identities.map((i) => ({ value: i.id, label: i.name ? `${i.name} <${i.email}>` : i.email }))} />
       </div>
+      {signatures.length > 1 && (
+        <div className="wm-field">
+          <label htmlFor="wm-signature">{tw('signature')}</label>
+          <Select
+            id="wm-signature"
+            value={Math.max(-1, signatures.findIndex((s) => s.textSignature === insertedSignature.current))}
+            onChange={(i: number) => putSignature(i < 0 ? '' : signatures[i].textSignature)}
+            options={[{ value: -1, label: tw('noSignature') }, ...signatures.map((s, i) => ({ value: i, label: s.name || tw('unnamed', { n: i + 1 }) }))]}
+          />
+        </div>
+      )}
       <div className="wm-field">
         <label htmlFor="wm-to">{t('to')}</label>
         <Input id="wm-to" value={to} onChange={(e) => setTo(e.target.value)} autoComplete="email" placeholder={t('toHint')} />

@@ -1,13 +1,15 @@
-/** Identity/get and Identity/changes (RFC 8621 §6.1, §6.2): the addresses the user may send as, read-only here. */
+/** Identity/get and Identity/changes (RFC 8621 §6.1, §6.2): the addresses the user may send as, with their profiles. */
 import { SUBMISSION } from '../capabilities';
 import { checkAccount, idsOf, optionalUnsigned, propertiesOf, requiredString } from '../args';
 import { MethodError } from '../errors';
-import { IDENTITY_PROPERTIES, identityIdOf, identityState, parseIdentityState, toIdentity, type SenderIdentity } from '../identities';
+import { IDENTITY_PROPERTIES, identityIdOf, identityState, parseIdentityState, toIdentity, type IdentityProfile, type SenderIdentity } from '../identities';
 import type { JmapMethod, MethodContext } from '../method';
 
-async function identitiesOf(ctx: MethodContext): Promise<SenderIdentity[]> {
-  if (!ctx.identities) throw new MethodError('accountNotSupportedByMethod', 'this server has no identities to send as');
-  return ctx.identities.list(ctx.account.mailboxId);
+export async function identitiesOf(ctx: MethodContext): Promise<{ identities: SenderIdentity[]; profiles: Map<string, IdentityProfile> }> {
+  const source = ctx.identities;
+  if (!source) throw new MethodError('accountNotSupportedByMethod', 'this server has no identities to send as');
+  const [identities, profiles] = await Promise.all([source.list(ctx.account.mailboxId), source.profiles?.(ctx.account.mailboxId) ?? new Map<string, IdentityProfile>()]);
+  return { identities, profiles };
 }
 
 export const identityGet: JmapMethod = {
@@ -17,14 +19,15 @@ export const identityGet: JmapMethod = {
     checkAccount(args, ctx);
     const ids = idsOf(args, ctx);
     const properties = propertiesOf(args, IDENTITY_PROPERTIES, IDENTITY_PROPERTIES);
-    const identities = await identitiesOf(ctx);
+    const { identities, profiles } = await identitiesOf(ctx);
     const byId = new Map(identities.map((i) => [identityIdOf(i.address), i]));
     const wanted = ids ?? [...byId.keys()];
     const list = wanted.filter((id) => byId.has(id)).map((id) => {
-      const full = toIdentity(byId.get(id)!);
+      const identity = byId.get(id)!;
+      const full = toIdentity(identity, profiles.get(identity.address));
       return Object.fromEntries(properties.map((p) => [p, full[p]]));
     });
-    return { accountId: ctx.account.accountId, state: identityState(identities), list, notFound: ids ? [...new Set(ids.filter((id) => !byId.has(id)))] : [] };
+    return { accountId: ctx.account.accountId, state: identityState(identities, profiles), list, notFound: ids ? [...new Set(ids.filter((id) => !byId.has(id)))] : [] };
   },
 };
 
@@ -38,8 +41,9 @@ export const identityChanges: JmapMethod = {
     if (maxChanges === 0) throw new MethodError('invalidArguments', 'maxChanges must be greater than 0', { arguments: ['maxChanges'] });
     const old = parseIdentityState(sinceState);
     if (!old) throw new MethodError('cannotCalculateChanges', 'sinceState is not an Identity state of this server');
-    const identities = await identitiesOf(ctx);
-    const now = parseIdentityState(identityState(identities))!;
+    const { identities, profiles } = await identitiesOf(ctx);
+    const newState = identityState(identities, profiles);
+    const now = parseIdentityState(newState)!;
     const created = [...now.keys()].filter((id) => !old.has(id));
     const updated = [...now.keys()].filter((id) => old.has(id) && old.get(id) !== now.get(id));
     const destroyed = [...old.keys()].filter((id) => !now.has(id));
@@ -47,6 +51,6 @@ export const identityChanges: JmapMethod = {
     if (maxChanges !== undefined && created.length + updated.length + destroyed.length > maxChanges) {
       throw new MethodError('cannotCalculateChanges', `more than ${maxChanges} identities changed; fetch them again with Identity/get`);
     }
-    return { accountId: ctx.account.accountId, oldState: sinceState, newState: identityState(identities), hasMoreChanges: false, created, updated, destroyed };
+    return { accountId: ctx.account.accountId, oldState: sinceState, newState, hasMoreChanges: false, created, updated, destroyed };
   },
 };

@@ -16,6 +16,7 @@ import { createApiMailStore, type ApiMailStore } from './mail-store';
 import { RedisUploads } from './upload-store';
 import { SubmissionSender } from './jmap-sender';
 import { DeliveryVacation } from './jmap-vacation';
+import { PgIdentityProfiles } from './jmap-identity-profiles';
 import { MailboxDeliveryService } from '../mailbox-delivery/mailbox-delivery.service';
 import { jmapDefaults, storedJmap } from '../settings/settings.service';
 
@@ -102,12 +103,17 @@ export class JmapService implements OnApplicationShutdown {
   private async open(): Promise<{ mail: ApiMailStore; api: JmapApi; uploads: RedisUploads }> {
     const mail = await createApiMailStore(this.config, this.logger);
     const uploads = new RedisUploads(mail.redis, mail.runtime.blobs);
+    const profiles = new PgIdentityProfiles(this.dataSource);
     const api = new JmapApi({
       store: mail.store,
       limits: () => this.limits,
       methods: ALL_METHODS,
       uploads,
-      identities: { list: (mailboxId) => mail.recipients.senderIdentities(mailboxId) },
+      identities: {
+        list: (mailboxId) => mail.recipients.senderIdentities(mailboxId),
+        profiles: (mailboxId) => profiles.profiles(mailboxId),
+        saveProfile: (mailboxId, address, profile) => profiles.saveProfile(mailboxId, address, profile),
+      },
       sender: new SubmissionSender(mail.submission, mail.pool),
       vacation: new DeliveryVacation(this.delivery, (mailboxId) => this.authentication.mailboxActor(mailboxId)),
       sessionState: (account) => sessionState(account, this.limits),
